@@ -1,0 +1,13 @@
+//! The flowlogs forwarder: reads VPC flow log objects from S3 and sends their records to an
+//! OpenTelemetry endpoint as OTLP log records.
+//!
+//! The deployer uses [`format`] to validate custom log formats and reads [`report::Report`]
+//! from the verify invocation.
+
+pub mod export;
+pub mod format;
+pub mod handler;
+pub mod otlp;
+pub mod parse;
+pub mod pipeline;
+pub mod report;

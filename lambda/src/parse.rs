@@ -1,0 +1,574 @@
+//! The line parser: a header line names the fields, every following line is one record.
+//!
+//! Values are borrowed from the line; the parser keeps its scratch buffers between lines, so
+//! parsing a record allocates nothing. A malformed line (wrong number of fields, a bad number,
+//! not UTF-8) is an error for that line only: [`Reader`] counts it, logs the first few with
+//! their line numbers, and goes on.
+
+use crate::format::{self, Field, FieldType};
+use std::io::{self, BufRead};
+
+/// One column of the header: a catalogue field, or a name we do not know (kept as a string).
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub name: String,
+    pub field: Option<&'static Field>,
+}
+
+impl Column {
+    fn kind(&self) -> FieldType {
+        self.field.map_or(FieldType::String, |f| f.kind)
+    }
+}
+
+/// The fields of a file, in the order its lines carry them.
+#[derive(Debug, Clone)]
+pub struct Header {
+    columns: Vec<Column>,
+    /// Column of each catalogue field (by catalogue index), if the file has it.
+    by_field: Vec<Option<usize>>,
+    numeric: Vec<bool>,
+}
+
+impl Header {
+    /// Builds a header from field names as the header line or Parquet columns spell them.
+    pub fn new<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> Header {
+        let columns: Vec<Column> = names
+            .into_iter()
+            .map(|n| {
+                let name = n.as_ref();
+                Column {
+                    name: name.to_string(),
+                    field: format::lookup(name),
+                }
+            })
+            .collect();
+        let mut by_field = vec![None; format::fields().len()];
+        for (i, c) in columns.iter().enumerate() {
+            if let Some(f) = c.field {
+                let slot = &mut by_field[field_index(f)];
+                slot.get_or_insert(i);
+            }
+        }
+        let numeric = columns
+            .iter()
+            .map(|c| matches!(c.kind(), FieldType::Int | FieldType::Long))
+            .collect();
+        Header {
+            columns,
+            by_field,
+            numeric,
+        }
+    }
+
+    /// Parses a header line (`version account-id ...`).
+    pub fn parse(line: &str) -> Header {
+        Header::new(line.split_ascii_whitespace())
+    }
+
+    /// The AWS default format, for files that come without a header line.
+    pub fn default_format() -> Header {
+        Header::new(format::DEFAULT_FIELDS)
+    }
+
+    pub fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    /// The column that holds a catalogue field, looked up by its name.
+    pub fn column_of(&self, name: &str) -> Option<usize> {
+        format::lookup(name).and_then(|f| self.by_field[field_index(f)])
+    }
+}
+
+fn field_index(f: &'static Field) -> usize {
+    // Fields live in one static array, so the address gives the index.
+    (f as *const Field as usize - format::fields().as_ptr() as usize) / std::mem::size_of::<Field>()
+}
+
+/// A typed value borrowed from its line. Absent values (`-`) are `None` at the accessor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value<'a> {
+    Int(i64),
+    Str(&'a str),
+}
+
+impl<'a> Value<'a> {
+    pub fn as_int(self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(i),
+            Value::Str(_) => None,
+        }
+    }
+    pub fn as_str(self) -> Option<&'a str> {
+        match self {
+            Value::Str(s) => Some(s),
+            Value::Int(_) => None,
+        }
+    }
+}
+
+/// Why one line was skipped.
+#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+pub enum LineError {
+    #[error("{found} fields where the header names {expected}")]
+    FieldCount { expected: usize, found: usize },
+    #[error("field `{field}` is not a valid {kind}: `{value}`")]
+    BadNumber {
+        field: String,
+        kind: FieldType,
+        value: String,
+    },
+    #[error("the line is not valid UTF-8")]
+    NotUtf8,
+}
+
+/// Splits and types lines against one header, reusing its buffers between lines.
+#[derive(Debug, Clone)]
+pub struct LineParser {
+    header: Header,
+    spans: Vec<(u32, u32)>,
+    ints: Vec<i64>,
+}
+
+impl LineParser {
+    pub fn new(header: Header) -> LineParser {
+        let n = header.columns.len();
+        LineParser {
+            header,
+            spans: Vec::with_capacity(n),
+            ints: vec![0; n],
+        }
+    }
+
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// Splits and checks one line (without its line ending); on success, [`Self::record`]
+    /// gives the record.
+    pub fn parse_line(&mut self, line: &str) -> Result<(), LineError> {
+        self.spans.clear();
+        let bytes = line.as_bytes();
+        let mut i = 0;
+        let n = bytes.len();
+        while i < n {
+            while i < n && (bytes[i] == b' ' || bytes[i] == b'\t') {
+                i += 1;
+            }
+            if i == n {
+                break;
+            }
+            let start = i;
+            while i < n && bytes[i] != b' ' && bytes[i] != b'\t' {
+                i += 1;
+            }
+            self.spans.push((start as u32, i as u32));
+        }
+        let expected = self.header.columns.len();
+        if self.spans.len() != expected {
+            return Err(LineError::FieldCount {
+                expected,
+                found: self.spans.len(),
+            });
+        }
+        for (c, &(s, e)) in self.spans.iter().enumerate() {
+            if !self.header.numeric[c] {
+                continue;
+            }
+            let text = &line[s as usize..e as usize];
+            if text == "-" {
+                continue;
+            }
+            let kind = self.header.columns[c].kind();
+            let parsed = match kind {
+                FieldType::Int => parse_int(text).filter(|v| i32::try_from(*v).is_ok()),
+                _ => parse_int(text),
+            };
+            match parsed {
+                Some(v) => self.ints[c] = v,
+                None => {
+                    return Err(LineError::BadNumber {
+                        field: self.header.columns[c].name.clone(),
+                        kind,
+                        value: text.chars().take(40).collect(),
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The record of the line last parsed with success.
+    pub fn record<'a>(&'a self, line: &'a str, line_no: u64) -> Record<'a> {
+        Record {
+            line,
+            line_no,
+            spans: &self.spans,
+            ints: &self.ints,
+            header: &self.header,
+        }
+    }
+}
+
+/// Decimal digits with an optional leading minus sign, fitting in i64.
+fn parse_int(s: &str) -> Option<i64> {
+    let (neg, digits) = match s.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        b => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &d in digits {
+        let d = d.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(d as i64)?;
+    }
+    Some(if neg { -v } else { v })
+}
+
+/// One record, borrowing its line and the parser's buffers.
+#[derive(Debug, Clone, Copy)]
+pub struct Record<'a> {
+    line: &'a str,
+    /// 1-based line number in the object (the header is line 1).
+    pub line_no: u64,
+    spans: &'a [(u32, u32)],
+    ints: &'a [i64],
+    header: &'a Header,
+}
+
+impl<'a> Record<'a> {
+    pub fn header(&self) -> &'a Header {
+        self.header
+    }
+
+    /// The raw text of a column, `-` included.
+    pub fn raw(&self, col: usize) -> &'a str {
+        let (s, e) = self.spans[col];
+        &self.line[s as usize..e as usize]
+    }
+
+    /// The typed value of a column; `None` when it is `-`.
+    pub fn get(&self, col: usize) -> Option<Value<'a>> {
+        let raw = self.raw(col);
+        if raw == "-" {
+            None
+        } else if self.header.numeric[col] {
+            Some(Value::Int(self.ints[col]))
+        } else {
+            Some(Value::Str(raw))
+        }
+    }
+
+    /// The value of a catalogue field (either spelling), if the file has it and it is present.
+    pub fn field(&self, name: &str) -> Option<Value<'a>> {
+        self.header.column_of(name).and_then(|c| self.get(c))
+    }
+
+    /// Every column with its value, in header order.
+    pub fn values(&self) -> impl Iterator<Item = (&'a Column, Option<Value<'a>>)> + '_ {
+        self.header
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c, self.get(i)))
+    }
+}
+
+/// How many skipped lines are logged one by one before the rest are only counted.
+pub const LOGGED_BAD_LINES: u64 = 5;
+
+/// Reads records from a text flow log (already decompressed), skipping malformed lines.
+pub struct Reader<R> {
+    src: R,
+    buf: Vec<u8>,
+    line_no: u64,
+    parser: Option<LineParser>,
+    skipped: u64,
+    /// What to name the source in log lines (the object key).
+    source: String,
+}
+
+impl<R: BufRead> Reader<R> {
+    pub fn new(src: R, source: impl Into<String>) -> Reader<R> {
+        Reader {
+            src,
+            buf: Vec::with_capacity(512),
+            line_no: 0,
+            parser: None,
+            skipped: 0,
+            source: source.into(),
+        }
+    }
+
+    /// Lines skipped so far.
+    pub fn skipped_lines(&self) -> u64 {
+        self.skipped
+    }
+
+    pub fn header(&self) -> Option<&Header> {
+        self.parser.as_ref().map(|p| p.header())
+    }
+
+    fn skip(&mut self, err: LineError) {
+        self.skipped += 1;
+        if self.skipped <= LOGGED_BAD_LINES {
+            tracing::warn!(source = %self.source, line = self.line_no, error = %err, "skipping malformed line");
+        } else if self.skipped == LOGGED_BAD_LINES + 1 {
+            tracing::warn!(source = %self.source, "more malformed lines: counting them without logging");
+        }
+    }
+
+    /// The next well-formed record, or `None` at the end of the input.
+    pub fn next_record(&mut self) -> io::Result<Option<Record<'_>>> {
+        loop {
+            self.buf.clear();
+            if self.src.read_until(b'\n', &mut self.buf)? == 0 {
+                return Ok(None);
+            }
+            self.line_no += 1;
+            let mut end = self.buf.len();
+            while end > 0 && matches!(self.buf[end - 1], b'\n' | b'\r') {
+                end -= 1;
+            }
+            let Ok(line) = std::str::from_utf8(&self.buf[..end]) else {
+                self.skip(LineError::NotUtf8);
+                continue;
+            };
+            if line.trim_ascii().is_empty() {
+                continue;
+            }
+            let parser = match &mut self.parser {
+                Some(p) => p,
+                None => {
+                    // A file without a header starts with a record; assume the default format.
+                    let first = line.split_ascii_whitespace().next().unwrap_or("");
+                    if parse_int(first).is_none() {
+                        self.parser = Some(LineParser::new(Header::parse(line)));
+                        continue;
+                    }
+                    self.parser
+                        .insert(LineParser::new(Header::default_format()))
+                }
+            };
+            match parser.parse_line(line) {
+                Ok(()) => break,
+                Err(e) => self.skip(e),
+            }
+        }
+        let parser = self.parser.as_ref().expect("set before a record is parsed");
+        let end = self
+            .buf
+            .iter()
+            .rposition(|b| !matches!(b, b'\n' | b'\r'))
+            .map_or(0, |p| p + 1);
+        // Checked as UTF-8 in the loop above.
+        let line = std::str::from_utf8(&self.buf[..end]).expect("checked above");
+        Ok(Some(parser.record(line, self.line_no)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures");
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{FIXTURES}/{name}")).expect("fixture")
+    }
+
+    /// A record as (line_no, [(column name, value as text or None)]).
+    type Owned = (u64, Vec<(String, Option<String>)>);
+
+    fn read_all(input: &[u8]) -> (Vec<Owned>, u64) {
+        let mut r = Reader::new(input, "test");
+        let mut out = Vec::new();
+        while let Some(rec) = r.next_record().unwrap() {
+            let vals = rec
+                .values()
+                .map(|(c, v)| {
+                    let s = v.map(|v| match v {
+                        Value::Int(i) => format!("#{i}"),
+                        Value::Str(s) => s.to_string(),
+                    });
+                    (c.name.clone(), s)
+                })
+                .collect();
+            out.push((rec.line_no, vals));
+        }
+        (out, r.skipped_lines())
+    }
+
+    #[test]
+    fn default_fixture() {
+        let (recs, skipped) = read_all(&fixture("default-v2.log"));
+        assert_eq!(skipped, 0);
+        assert_eq!(recs.len(), 7);
+        let (line, first) = &recs[0];
+        assert_eq!(*line, 2);
+        assert_eq!(first[3], ("srcaddr".into(), Some("74.82.47.48".into())));
+        assert_eq!(first[6], ("dstport".into(), Some("#123".into())));
+        assert_eq!(first[11], ("end".into(), Some("#1718806806".into())));
+        let (line, nodata) = &recs[5];
+        assert_eq!(*line, 7);
+        assert_eq!(nodata[3].1, None);
+        assert_eq!(nodata[13].1.as_deref(), Some("NODATA"));
+        assert_eq!(recs[6].1[13].1.as_deref(), Some("SKIPDATA"));
+    }
+
+    #[test]
+    fn custom_order_fixture() {
+        let data = fixture("custom-v5.log");
+        let lines = data
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count() as u64;
+        let mut r = Reader::new(&data[..], "custom");
+        let mut n = 0;
+        while let Some(rec) = r.next_record().unwrap() {
+            n += 1;
+            assert_eq!(rec.field("version"), Some(Value::Int(5)));
+            assert!(rec.field("protocol").unwrap().as_int().is_some());
+            assert!(matches!(
+                rec.field("flow-direction"),
+                Some(Value::Str("ingress" | "egress")) | None
+            ));
+            assert!(
+                rec.field("pkt_srcaddr").is_some()
+                    || rec.field("log-status") != Some(Value::Str("OK"))
+            );
+        }
+        assert_eq!(n, lines - 1);
+        assert_eq!(r.skipped_lines(), 0);
+        assert_eq!(r.header().unwrap().columns()[1].name, "vpc-id");
+    }
+
+    #[test]
+    fn all_fields_fixture() {
+        let data = fixture("all-fields-v8.log");
+        let mut r = Reader::new(&data[..], "all");
+        let mut statuses = std::collections::BTreeSet::new();
+        let mut n = 0;
+        while let Some(rec) = r.next_record().unwrap() {
+            n += 1;
+            statuses.insert(
+                rec.field("log-status")
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+        assert!(n > 10);
+        assert_eq!(r.skipped_lines(), 0);
+        assert_eq!(
+            statuses.into_iter().collect::<Vec<_>>(),
+            ["NODATA", "OK", "SKIPDATA"]
+        );
+        let h = r.header().unwrap();
+        assert_eq!(h.columns().len(), 40);
+        assert!(h.columns().iter().all(|c| c.field.is_some()));
+    }
+
+    #[test]
+    fn gzip_fixture_counts() {
+        use std::io::Read;
+        let mut text = Vec::new();
+        flate2::read::MultiGzDecoder::new(&fixture("default-1k.log.gz")[..])
+            .read_to_end(&mut text)
+            .unwrap();
+        let (recs, skipped) = read_all(&text);
+        assert_eq!((recs.len(), skipped), (1000, 0));
+        assert_eq!(recs.last().unwrap().0, 1001);
+    }
+
+    #[test]
+    fn bad_lines_are_counted_and_skipped() {
+        let input: &[u8] = b"version srcport bytes action mystery\n\
+            2 22 100 ACCEPT x\n\
+            2 22 100 ACCEPT\n\
+            2 22 100 ACCEPT x extra\n\
+            2 2x 100 ACCEPT x\n\
+            2 3000000000 100 ACCEPT x\n\
+            2 22 99999999999999999999 ACCEPT x\n\
+            \n\
+            2 -1 - REJECT -\r\n\
+            2 22 100 ACCEPT \xff\n\
+            2\t22  100 ACCEPT  y";
+        let mut r = Reader::new(input, "bad");
+        let mut got = Vec::new();
+        while let Some(rec) = r.next_record().unwrap() {
+            got.push(format!(
+                "{} {:?} {:?} {:?}",
+                rec.line_no,
+                rec.field("srcport"),
+                rec.field("bytes"),
+                rec.get(4)
+            ));
+        }
+        assert_eq!(
+            got,
+            [
+                r#"2 Some(Int(22)) Some(Int(100)) Some(Str("x"))"#,
+                "9 Some(Int(-1)) None None",
+                r#"11 Some(Int(22)) Some(Int(100)) Some(Str("y"))"#,
+            ]
+        );
+        assert_eq!(r.skipped_lines(), 6);
+    }
+
+    #[test]
+    fn line_errors() {
+        let mut p = LineParser::new(Header::parse("version srcport"));
+        assert_eq!(
+            p.parse_line("2"),
+            Err(LineError::FieldCount {
+                expected: 2,
+                found: 1
+            })
+        );
+        assert!(matches!(
+            p.parse_line("2 +5"),
+            Err(LineError::BadNumber { .. })
+        ));
+        assert!(matches!(
+            p.parse_line("2 2147483648"),
+            Err(LineError::BadNumber { .. })
+        ));
+        assert!(p.parse_line("2 2147483647").is_ok());
+        assert!(matches!(p.parse_line("2 -"), Ok(())));
+    }
+
+    #[test]
+    fn headerless_file_uses_default_format() {
+        let input = "2 123456789010 eni-1 1.2.3.4 5.6.7.8 1 2 6 1 40 1 2 ACCEPT OK\n";
+        let (recs, skipped) = read_all(input.as_bytes());
+        assert_eq!((recs.len(), skipped), (1, 0));
+        assert_eq!(recs[0].0, 1);
+    }
+
+    #[test]
+    fn unknown_columns_are_strings() {
+        let input = "version future-field\n2 17\n";
+        let mut r = Reader::new(input.as_bytes(), "t");
+        let rec = r.next_record().unwrap().unwrap();
+        assert_eq!(rec.get(1), Some(Value::Str("17")));
+        assert!(rec.header().columns()[1].field.is_none());
+    }
+
+    #[test]
+    fn parse_int_edges() {
+        assert_eq!(parse_int("0"), Some(0));
+        assert_eq!(parse_int("9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_int("9223372036854775808"), None);
+        assert_eq!(parse_int("-"), None);
+        assert_eq!(parse_int(""), None);
+        assert_eq!(parse_int("1a"), None);
+    }
+}

@@ -1,0 +1,97 @@
+//! `flowlogs plan`: what setup would change, for people and for CI (`--detailed-exitcode`, `--output json`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use anyhow::Result;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::cli::{Global, PlanArgs};
+use crate::context::{code_source, Context};
+use crate::desired::Desired;
+use crate::plan::{plan_setup, Plan};
+
+#[derive(Debug, Serialize)]
+pub struct PlanReport {
+    pub stack: String,
+    pub account: String,
+    pub region: String,
+    pub changes: bool,
+    #[serde(flatten)]
+    pub plan: Plan,
+    /// Every policy document flowlogs would write, rendered in full.
+    pub documents: Documents,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct Documents {
+    /// Identity policies (inline role policies), by role.
+    pub identity_policies: BTreeMap<String, Value>,
+    /// Trust policies, by role.
+    pub trust_policies: BTreeMap<String, Value>,
+    /// Our statements of the bucket policy, merged by Sid into what the bucket has.
+    pub bucket_policy_statements: Vec<Value>,
+}
+
+impl Documents {
+    pub fn of(desired: &Desired) -> Documents {
+        let mut docs = Documents {
+            bucket_policy_statements: desired.bucket.policy_statements.clone(),
+            ..Documents::default()
+        };
+        let roles = desired
+            .forwarder
+            .iter()
+            .map(|f| &f.role)
+            .chain(desired.firehose.iter().map(|f| &f.role));
+        for role in roles {
+            docs.identity_policies
+                .insert(role.name.clone(), role.policy.clone());
+            docs.trust_policies
+                .insert(role.name.clone(), role.trust.clone());
+        }
+        docs
+    }
+}
+
+impl fmt::Display for PlanReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Stack {} in account {}, {}:",
+            self.stack, self.account, self.region
+        )?;
+        write!(f, "{}", self.plan)
+    }
+}
+
+pub async fn report(ctx: &Context, desired: &Desired) -> Result<PlanReport> {
+    let observed = ctx.observe().await?;
+    let plan = plan_setup(desired, &observed);
+    Ok(PlanReport {
+        stack: ctx.names.stack.clone(),
+        account: ctx.account.clone(),
+        region: ctx.region.clone(),
+        changes: plan.has_changes(),
+        plan,
+        documents: Documents::of(desired),
+    })
+}
+
+/// Exit code: 0 no change (or changes without --detailed-exitcode), 2 changes with it, 1 conflicts.
+pub async fn run(global: &Global, args: &PlanArgs) -> Result<u8> {
+    let ctx = Context::load(global).await?;
+    let code = code_source(&args.code);
+    let desired = ctx.desired(&code)?;
+    let report = report(&ctx, &desired).await?;
+    super::print(&report, args.output)?;
+    if !report.plan.conflicts.is_empty() {
+        return Ok(1);
+    }
+    Ok(if args.detailed_exitcode && report.changes {
+        2
+    } else {
+        0
+    })
+}

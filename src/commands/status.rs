@@ -1,0 +1,135 @@
+//! `flowlogs status`: each resource of the stack, whether it exists, is ours, and matches the config.
+
+use std::fmt;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::cli::{CodeArgs, Global, StatusArgs};
+use crate::context::{code_source, Context};
+use crate::plan::{plan_setup, Action, Kind, Plan};
+
+#[derive(Debug, Serialize)]
+pub struct StatusReport {
+    pub stack: String,
+    pub account: String,
+    pub region: String,
+    pub in_sync: bool,
+    pub resources: Vec<ResourceStatus>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ResourceStatus {
+    pub kind: Kind,
+    pub name: String,
+    pub exists: bool,
+    pub ours: bool,
+    pub matches: bool,
+    pub detail: String,
+}
+
+pub fn statuses(plan: &Plan) -> Vec<ResourceStatus> {
+    let mut rows: Vec<ResourceStatus> = plan
+        .in_sync
+        .iter()
+        .map(|r| ResourceStatus {
+            kind: r.kind,
+            name: r.name.clone(),
+            exists: true,
+            ours: true,
+            matches: true,
+            detail: "matches the config".into(),
+        })
+        .collect();
+    for step in &plan.steps {
+        let fields: Vec<&str> = step.changes.iter().map(|c| c.field.as_str()).collect();
+        let (exists, detail) = match step.action {
+            Action::Create => (false, "missing: setup creates it".to_string()),
+            Action::Update | Action::Replace => (
+                true,
+                format!(
+                    "differs ({}): setup will {} it",
+                    fields.join(", "),
+                    step.action.verb()
+                ),
+            ),
+            Action::Delete => (true, "not in the config: setup deletes it".to_string()),
+        };
+        rows.push(ResourceStatus {
+            kind: step.kind,
+            name: step.name.clone(),
+            exists,
+            ours: exists,
+            matches: false,
+            detail,
+        });
+    }
+    for c in &plan.conflicts {
+        rows.push(ResourceStatus {
+            kind: c.kind,
+            name: c.name.clone(),
+            exists: true,
+            ours: false,
+            matches: false,
+            detail: c.problem.clone(),
+        });
+    }
+    rows.sort_by_key(|r| r.kind);
+    rows
+}
+
+impl fmt::Display for StatusReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Stack {} in account {}, {}:",
+            self.stack, self.account, self.region
+        )?;
+        let yes = |b: bool| if b { "yes" } else { "no" };
+        writeln!(
+            f,
+            "  {:<18} {:<6} {:<5} {:<7} {}",
+            "RESOURCE", "EXISTS", "OURS", "MATCHES", "NAME / DETAIL"
+        )?;
+        for r in &self.resources {
+            writeln!(
+                f,
+                "  {:<18} {:<6} {:<5} {:<7} {}",
+                r.kind.label(),
+                yes(r.exists),
+                yes(r.ours),
+                yes(r.matches),
+                r.name
+            )?;
+            if !r.matches {
+                writeln!(f, "  {:<40}{}", "", r.detail)?;
+            }
+        }
+        write!(
+            f,
+            "{}",
+            if self.in_sync {
+                "In sync with the config."
+            } else {
+                "Out of sync: `flowlogs plan` shows the changes."
+            }
+        )
+    }
+}
+
+pub async fn run(global: &Global, args: &StatusArgs) -> Result<u8> {
+    let ctx = Context::load(global).await?;
+    let code = code_source(&CodeArgs::default());
+    let desired = ctx.desired(&code)?;
+    let observed = ctx.observe().await?;
+    let plan = plan_setup(&desired, &observed);
+    let report = StatusReport {
+        stack: ctx.names.stack.clone(),
+        account: ctx.account.clone(),
+        region: ctx.region.clone(),
+        in_sync: !plan.has_changes() && plan.conflicts.is_empty(),
+        resources: statuses(&plan),
+    };
+    super::print(&report, args.output)?;
+    Ok(0)
+}

@@ -1,0 +1,290 @@
+//! The config file exactly as the user wrote it: serde structs with defaults and no checks beyond types.
+//! `super::validate` turns this into the `Config` the rest of the program trusts.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize, Serialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub version: u32,
+    pub stack: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    pub flow_log: RawFlowLog,
+    #[serde(default)]
+    pub bucket: RawBucket,
+    pub delivery: RawDelivery,
+}
+
+#[derive(Debug, Deserialize, Serialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawFlowLog {
+    pub resources: RawResources,
+    #[serde(default)]
+    pub traffic_type: TrafficType,
+    #[serde(default = "default_format")]
+    pub format: String,
+    #[serde(default = "default_interval")]
+    pub max_aggregation_interval: u32,
+    #[serde(default)]
+    pub file_format: FileFormat,
+    #[serde(default)]
+    pub hive_compatible_partitions: bool,
+    #[serde(default)]
+    pub per_hour_partition: bool,
+}
+
+fn default_format() -> String {
+    "default".into()
+}
+
+fn default_interval() -> u32 {
+    600
+}
+
+#[derive(Debug, Deserialize, Serialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawResources {
+    #[serde(default)]
+    pub vpc_ids: Vec<String>,
+    #[serde(default)]
+    pub subnet_ids: Vec<String>,
+    #[serde(default)]
+    pub eni_ids: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TrafficType {
+    #[serde(rename = "ACCEPT")]
+    Accept,
+    #[serde(rename = "REJECT")]
+    Reject,
+    #[default]
+    #[serde(rename = "ALL")]
+    All,
+}
+
+impl TrafficType {
+    pub fn as_aws(self) -> &'static str {
+        match self {
+            TrafficType::Accept => "ACCEPT",
+            TrafficType::Reject => "REJECT",
+            TrafficType::All => "ALL",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileFormat {
+    #[default]
+    PlainText,
+    Parquet,
+}
+
+impl FileFormat {
+    pub fn as_aws(self) -> &'static str {
+        match self {
+            FileFormat::PlainText => "plain-text",
+            FileFormat::Parquet => "parquet",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawBucket {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default = "yes")]
+    pub create: bool,
+    #[serde(default)]
+    pub prefix: String,
+    #[serde(default = "default_retention")]
+    pub retention_days: u32,
+}
+
+impl Default for RawBucket {
+    fn default() -> Self {
+        RawBucket {
+            name: None,
+            create: true,
+            prefix: String::new(),
+            retention_days: default_retention(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_retention() -> u32 {
+    90
+}
+
+#[derive(Debug, Deserialize, Serialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawDelivery {
+    #[serde(default)]
+    pub mode: DeliveryMode,
+    #[serde(default)]
+    pub otlp: Option<RawOtlp>,
+    #[serde(default)]
+    pub lambda: RawLambda,
+    #[serde(default)]
+    pub firehose: Option<RawFirehose>,
+}
+
+#[derive(Debug, Deserialize, Serialize, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryMode {
+    #[default]
+    Lambda,
+    Firehose,
+}
+
+#[derive(Debug, Deserialize, Serialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawOtlp {
+    pub endpoint: String,
+    #[serde(default)]
+    pub protocol: OtlpProtocol,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default = "default_service_name")]
+    pub service_name: String,
+}
+
+fn default_service_name() -> String {
+    "vpc-flow-logs".into()
+}
+
+#[derive(Debug, Deserialize, Serialize, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OtlpProtocol {
+    #[default]
+    #[serde(rename = "http/protobuf")]
+    HttpProtobuf,
+    #[serde(rename = "http/json")]
+    HttpJson,
+}
+
+impl OtlpProtocol {
+    pub fn as_env(self) -> &'static str {
+        match self {
+            OtlpProtocol::HttpProtobuf => "http/protobuf",
+            OtlpProtocol::HttpJson => "http/json",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawLambda {
+    #[serde(default = "default_memory")]
+    pub memory_mb: u32,
+    #[serde(default = "default_timeout")]
+    pub timeout_s: u32,
+    #[serde(default)]
+    pub architecture: Architecture,
+}
+
+impl Default for RawLambda {
+    fn default() -> Self {
+        RawLambda {
+            memory_mb: default_memory(),
+            timeout_s: default_timeout(),
+            architecture: Architecture::default(),
+        }
+    }
+}
+
+fn default_memory() -> u32 {
+    512
+}
+
+fn default_timeout() -> u32 {
+    300
+}
+
+#[derive(Debug, Deserialize, Serialize, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Architecture {
+    #[default]
+    X86_64,
+    Arm64,
+}
+
+impl Architecture {
+    pub fn as_aws(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "x86_64",
+            Architecture::Arm64 => "arm64",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawFirehose {
+    pub url: String,
+    #[serde(default)]
+    pub access_key: Option<String>,
+    #[serde(default)]
+    pub content_encoding: ContentEncoding,
+    #[serde(default)]
+    pub buffering: RawBuffering,
+    #[serde(default = "default_retry_duration")]
+    pub retry_duration_s: u32,
+    #[serde(default)]
+    pub common_attributes: BTreeMap<String, String>,
+}
+
+fn default_retry_duration() -> u32 {
+    300
+}
+
+#[derive(Debug, Deserialize, Serialize, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ContentEncoding {
+    #[default]
+    Gzip,
+    None,
+}
+
+impl ContentEncoding {
+    pub fn as_aws(self) -> &'static str {
+        match self {
+            ContentEncoding::Gzip => "GZIP",
+            ContentEncoding::None => "NONE",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawBuffering {
+    #[serde(default = "default_buffer_size")]
+    pub size_mb: u32,
+    #[serde(default = "default_buffer_interval")]
+    pub interval_s: u32,
+}
+
+impl Default for RawBuffering {
+    fn default() -> Self {
+        RawBuffering {
+            size_mb: default_buffer_size(),
+            interval_s: default_buffer_interval(),
+        }
+    }
+}
+
+fn default_buffer_size() -> u32 {
+    5
+}
+
+fn default_buffer_interval() -> u32 {
+    300
+}

@@ -1,0 +1,228 @@
+use std::path::Path;
+
+use super::*;
+
+const GOOD: &str = r#"
+version: 1
+stack: prod-vpc
+region: us-east-1
+flow_log:
+  resources: { vpc_ids: [vpc-0abc1234] }
+  traffic_type: ALL
+  format: default
+  max_aggregation_interval: 600
+bucket:
+  prefix: "team/"
+delivery:
+  mode: lambda
+  otlp:
+    endpoint: https://collector.example.com:4318/
+    headers: { x-key: "${env:KEY}" }
+"#;
+
+fn env(name: &str) -> Option<String> {
+    (name == "KEY").then(|| "secret-value".to_string())
+}
+
+fn check(text: &str) -> Result<Config, ConfigError> {
+    parse(text, Path::new("flowlogs.yaml"), &env)
+}
+
+fn error(text: &str) -> ConfigError {
+    check(text).expect_err("config should be refused")
+}
+
+#[test]
+fn a_good_config_is_accepted_with_defaults() {
+    let c = check(GOOD).unwrap();
+    assert_eq!(c.stack, "prod-vpc");
+    assert_eq!(c.flow_log.resource_type, ResourceType::Vpc);
+    assert_eq!(c.flow_log.format.fields.len(), 14);
+    assert_eq!(c.bucket.prefix, "team/");
+    assert_eq!(c.bucket.retention_days, 90);
+    let Delivery::Lambda { otlp, lambda } = &c.delivery else {
+        panic!("lambda mode")
+    };
+    assert_eq!(otlp.endpoint, "https://collector.example.com:4318");
+    assert_eq!(otlp.headers["x-key"].resolve("k").unwrap(), "secret-value");
+    assert_eq!(lambda.memory_mb, 512);
+}
+
+#[test]
+fn the_annotated_template_validates() {
+    let text = include_str!("../../templates/flowlogs.yaml");
+    let c = parse(text, Path::new("templates/flowlogs.yaml"), &|_| None).unwrap();
+    assert_eq!(c.stack, "prod-vpc");
+}
+
+#[test]
+fn secrets_are_redacted_when_serialized() {
+    let c = check(GOOD).unwrap();
+    let json = serde_json::to_string(&c).unwrap();
+    assert!(!json.contains("secret-value"), "{json}");
+    assert!(json.contains(REDACTED));
+}
+
+#[test]
+fn unknown_key_names_line_and_closest_key() {
+    let e = error(&GOOD.replace("traffic_type: ALL", "trafic_type: ALL"));
+    assert_eq!(e.line, Some(7), "{e}");
+    assert!(e.key.contains("flow_log"), "{e}");
+    assert!(e.fix.contains("traffic_type"), "{e}");
+}
+
+#[test]
+fn wrong_type_names_the_key() {
+    let e = error(&GOOD.replace(
+        "max_aggregation_interval: 600",
+        "max_aggregation_interval: often",
+    ));
+    assert!(e.key.contains("max_aggregation_interval"), "{e}");
+    assert_eq!(e.line, Some(9), "{e}");
+}
+
+#[test]
+fn bad_enum_value_suggests_the_closest() {
+    let e = error(&GOOD.replace("traffic_type: ALL", "traffic_type: REJCT"));
+    assert!(e.fix.contains("REJECT"), "{e}");
+}
+
+#[test]
+fn interval_other_than_60_or_600_is_refused() {
+    let e = error(&GOOD.replace(
+        "max_aggregation_interval: 600",
+        "max_aggregation_interval: 300",
+    ));
+    assert_eq!(e.key, "flow_log.max_aggregation_interval");
+    assert_eq!(e.line, Some(9));
+    assert!(e.fix.contains("60 or 600"), "{e}");
+}
+
+#[test]
+fn custom_format_with_unknown_field_suggests_the_closest() {
+    let e = error(&GOOD.replace(
+        "format: default",
+        "format: \"${version} ${srcadr} ${dstaddr}\"",
+    ));
+    assert_eq!(e.key, "flow_log.format");
+    assert_eq!(e.line, Some(8));
+    assert!(e.problem.contains("srcadr"), "{e}");
+    assert!(e.fix.contains("${srcaddr}"), "{e}");
+}
+
+#[test]
+fn custom_format_keeps_the_users_order() {
+    let c = check(&GOOD.replace(
+        "format: default",
+        "format: \"${dstaddr} ${srcaddr} ${action}\"",
+    ))
+    .unwrap();
+    assert_eq!(c.flow_log.format.fields, ["dstaddr", "srcaddr", "action"]);
+    assert_eq!(c.flow_log.format.kind, "custom");
+}
+
+#[test]
+fn invalid_bucket_name_is_refused() {
+    let e = error(&GOOD.replace("  prefix: \"team/\"", "  name: My_Bucket"));
+    assert_eq!(e.key, "bucket.name");
+    assert_eq!(e.line, Some(11));
+    assert!(e.problem.contains("My_Bucket"), "{e}");
+}
+
+#[test]
+fn adopting_a_bucket_needs_its_name() {
+    let e = error(&GOOD.replace("  prefix: \"team/\"", "  create: false"));
+    assert_eq!(e.key, "bucket.name");
+}
+
+#[test]
+fn bad_stack_name_is_refused() {
+    let e = error(&GOOD.replace("stack: prod-vpc", "stack: Prod_VPC"));
+    assert_eq!(e.key, "stack");
+    assert_eq!(e.line, Some(3));
+}
+
+#[test]
+fn two_kinds_of_resource_are_refused() {
+    let e = error(&GOOD.replace(
+        "{ vpc_ids: [vpc-0abc1234] }",
+        "{ vpc_ids: [vpc-0abc1234], subnet_ids: [subnet-1] }",
+    ));
+    assert_eq!(e.key, "flow_log.resources");
+}
+
+#[test]
+fn malformed_resource_id_is_refused() {
+    let e = error(&GOOD.replace("vpc-0abc1234", "0abc1234"));
+    assert_eq!(e.key, "flow_log.resources.vpc_ids");
+}
+
+#[test]
+fn version_must_be_1() {
+    let e = error(&GOOD.replace("version: 1", "version: 2"));
+    assert_eq!(e.key, "version");
+}
+
+#[test]
+fn endpoint_must_be_a_url() {
+    let e = error(&GOOD.replace("https://collector.example.com:4318/", "collector:4318"));
+    assert_eq!(e.key, "delivery.otlp.endpoint");
+}
+
+#[test]
+fn firehose_mode_refuses_parquet() {
+    let text = GOOD
+        .replace(
+            "  max_aggregation_interval: 600",
+            "  max_aggregation_interval: 600\n  file_format: parquet",
+        )
+        .replace(
+            "mode: lambda",
+            "mode: firehose\n  firehose: { url: \"https://o2.example.com/x\" }",
+        );
+    let e = error(&text);
+    assert_eq!(e.key, "flow_log.file_format");
+}
+
+#[test]
+fn missing_env_variable_fails_only_when_resolved() {
+    let c = parse(GOOD, Path::new("f.yaml"), &|_| None).unwrap();
+    let Delivery::Lambda { otlp, .. } = &c.delivery else {
+        panic!()
+    };
+    let err = otlp.headers["x-key"]
+        .resolve("delivery.otlp.headers.x-key")
+        .unwrap_err();
+    assert!(err.to_string().contains("KEY"));
+}
+
+#[test]
+fn error_display_names_file_line_key_and_fix() {
+    let e = error(&GOOD.replace(
+        "max_aggregation_interval: 600",
+        "max_aggregation_interval: 300",
+    ));
+    let shown = e.to_string();
+    assert!(
+        shown.starts_with("flowlogs.yaml:9: flow_log.max_aggregation_interval: "),
+        "{shown}"
+    );
+    assert!(shown.contains("fix: use 60 or 600"), "{shown}");
+}
+
+#[test]
+fn bucket_name_rules() {
+    assert!(check_bucket_name("prod-vpc-flowlogs-123456789012-us-east-1").is_ok());
+    for bad in [
+        "ab",
+        "Abc",
+        "a..b",
+        "192.168.1.1",
+        "xn--abc",
+        "abc-",
+        "abc-s3alias",
+        &"a".repeat(64),
+    ] {
+        assert!(check_bucket_name(bad).is_err(), "{bad}");
+    }
+}

@@ -1,0 +1,56 @@
+//! What every command needs: the checked config, the AWS clients, the account and region, the names.
+
+use anyhow::{Context as _, Result};
+
+use crate::aws::{self, Clients};
+use crate::cli::{CodeArgs, Global};
+use crate::config::{self, Config};
+use crate::desired::{self, Desired, Names};
+use crate::observe::{self, Observed};
+use crate::package::CodeSource;
+
+pub struct Context {
+    pub config: Config,
+    pub clients: Clients,
+    pub account: String,
+    pub region: String,
+    pub names: Names,
+}
+
+impl Context {
+    /// Validates the config before any AWS call, then connects.
+    pub async fn load(global: &Global) -> Result<Context> {
+        let config = config::load(&global.config)?;
+        let region = global.region.clone().or_else(|| config.region.clone());
+        let sdk = aws::sdk_config(global.profile.as_deref(), region.as_deref()).await?;
+        let clients = Clients::new(&sdk);
+        let account = clients.account_id().await?;
+        let region = clients.region.clone();
+        let names = Names::new(&config, &account, &region)?;
+        Ok(Context {
+            config,
+            clients,
+            account,
+            region,
+            names,
+        })
+    }
+
+    pub fn desired(&self, code: &CodeSource) -> Result<Desired> {
+        desired::build(&self.config, &self.account, &self.region, &code.hash()?)
+    }
+
+    pub async fn observe(&self) -> Result<Observed> {
+        observe::observe(
+            &self.clients,
+            &self.names,
+            &self.config.flow_log.resource_ids,
+        )
+        .await
+        .context("reading the stack's resources from AWS")
+    }
+}
+
+pub fn code_source(args: &CodeArgs) -> CodeSource {
+    CodeSource::new(args.forwarder_zip.clone(), args.forwarder_dir.clone())
+}

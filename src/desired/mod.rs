@@ -1,0 +1,605 @@
+//! The desired stack: a pure function of the config, the account and the region. Every name, ARN,
+//! tag and rendered policy document is decided here, without any AWS call.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::config::{self, Architecture, Config, Delivery, FileFormat, ResourceType, TrafficType};
+use crate::policy;
+
+pub const TAG_STACK: &str = "flowlogs:stack";
+pub const TAG_MANAGED_BY: &str = "managed-by";
+pub const MANAGED_BY: &str = "flowlogs";
+/// On flow logs: a hash of everything the flow log was created with (flow logs cannot be changed).
+pub const TAG_SPEC: &str = "flowlogs:spec";
+/// On flow logs: the destination options, which DescribeFlowLogs does not always echo back.
+pub const TAG_OPTIONS: &str = "flowlogs:destination-options";
+/// On the function: the hash of the forwarder code it runs.
+pub const TAG_CODE: &str = "flowlogs:code-hash";
+
+/// The names of everything a stack owns. Needs no secret, so teardown and status can use it alone.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Names {
+    pub stack: String,
+    pub account: String,
+    pub region: String,
+    pub partition: String,
+    pub bucket: String,
+    pub bucket_created_by_us: bool,
+    /// Where flow logs land: `<prefix>AWSLogs/<account>/vpcflowlogs/<region>/` (or its hive form).
+    pub log_key_prefix: String,
+    pub function: String,
+    pub role: String,
+    pub role_policy: String,
+    pub log_group: String,
+    pub notification_id: String,
+    pub permission_sid: String,
+    pub stream: String,
+    pub firehose_role: String,
+    pub firehose_log_group: String,
+    pub sids: BucketSids,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BucketSids {
+    pub write: String,
+    pub acl: String,
+    pub tls: String,
+}
+
+impl BucketSids {
+    pub fn all(&self) -> Vec<String> {
+        vec![self.write.clone(), self.acl.clone(), self.tls.clone()]
+    }
+}
+
+impl Names {
+    pub fn new(config: &Config, account: &str, region: &str) -> Result<Names> {
+        let stack = &config.stack;
+        let bucket = match &config.bucket.name {
+            Some(name) => name.clone(),
+            None => {
+                let name = format!("{stack}-flowlogs-{account}-{region}");
+                config::check_bucket_name(&name).map_err(|p| {
+                    anyhow::anyhow!(
+                        "the derived bucket name does not work: {p}; set bucket.name in the config"
+                    )
+                })?;
+                name
+            }
+        };
+        let prefix = &config.bucket.prefix;
+        let log_key_prefix = if config.flow_log.hive_compatible_partitions {
+            format!("{prefix}AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/")
+        } else {
+            format!("{prefix}AWSLogs/{account}/vpcflowlogs/{region}/")
+        };
+        let function = format!("flowlogs-{stack}-forwarder");
+        let sid_suffix: String = stack
+            .split('-')
+            .map(|part| {
+                let mut chars = part.chars();
+                chars
+                    .next()
+                    .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                    .unwrap_or_default()
+            })
+            .collect();
+        Ok(Names {
+            stack: stack.clone(),
+            account: account.to_string(),
+            region: region.to_string(),
+            partition: partition_of(region).to_string(),
+            bucket,
+            bucket_created_by_us: config.bucket.create,
+            log_key_prefix,
+            log_group: format!("/aws/lambda/{function}"),
+            role: function.clone(),
+            role_policy: "flowlogs-forwarder".into(),
+            function,
+            notification_id: format!("flowlogs-{stack}"),
+            permission_sid: format!("flowlogs-{stack}-s3"),
+            stream: format!("flowlogs-{stack}"),
+            firehose_role: format!("flowlogs-{stack}-firehose"),
+            firehose_log_group: format!("/aws/kinesisfirehose/flowlogs-{stack}"),
+            sids: BucketSids {
+                write: format!("FlowlogsDeliveryWrite{sid_suffix}"),
+                acl: format!("FlowlogsDeliveryAclCheck{sid_suffix}"),
+                tls: format!("FlowlogsDenyInsecureTransport{sid_suffix}"),
+            },
+        })
+    }
+
+    pub fn bucket_arn(&self) -> String {
+        format!("arn:{}:s3:::{}", self.partition, self.bucket)
+    }
+
+    pub fn role_arn(&self) -> String {
+        format!(
+            "arn:{}:iam::{}:role/{}",
+            self.partition, self.account, self.role
+        )
+    }
+
+    pub fn function_arn(&self) -> String {
+        format!(
+            "arn:{}:lambda:{}:{}:function:{}",
+            self.partition, self.region, self.account, self.function
+        )
+    }
+
+    pub fn stream_arn(&self) -> String {
+        format!(
+            "arn:{}:firehose:{}:{}:deliverystream/{}",
+            self.partition, self.region, self.account, self.stream
+        )
+    }
+
+    pub fn firehose_role_arn(&self) -> String {
+        format!(
+            "arn:{}:iam::{}:role/{}",
+            self.partition, self.account, self.firehose_role
+        )
+    }
+
+    /// The tags every resource we create carries.
+    pub fn tags(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            (TAG_STACK.to_string(), self.stack.clone()),
+            (TAG_MANAGED_BY.to_string(), MANAGED_BY.to_string()),
+        ])
+    }
+
+    pub fn is_ours(&self, tags: &BTreeMap<String, String>) -> bool {
+        tags.get(TAG_STACK) == Some(&self.stack)
+    }
+}
+
+fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// Everything the stack should be.
+#[derive(Debug, Clone, Serialize)]
+pub struct Desired {
+    pub names: Names,
+    pub bucket: DesiredBucket,
+    pub flow_logs: Vec<DesiredFlowLog>,
+    pub forwarder: Option<DesiredForwarder>,
+    pub firehose: Option<DesiredFirehose>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DesiredBucket {
+    pub name: String,
+    pub create: bool,
+    pub policy_statements: Vec<Value>,
+    pub retention_days: u32,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DesiredFlowLog {
+    pub resource_id: String,
+    pub resource_type: ResourceType,
+    pub traffic_type: TrafficType,
+    pub log_format: String,
+    pub max_aggregation_interval: u32,
+    pub destination_type: String,
+    pub destination: String,
+    pub file_format: Option<FileFormat>,
+    pub hive_compatible_partitions: bool,
+    pub per_hour_partition: bool,
+    /// Includes `flowlogs:spec` and `flowlogs:destination-options`.
+    pub tags: BTreeMap<String, String>,
+}
+
+impl DesiredFlowLog {
+    pub fn options_tag(&self) -> String {
+        match self.file_format {
+            Some(f) => format!(
+                "file-format={};hive={};per-hour={}",
+                f.as_aws(),
+                self.hive_compatible_partitions,
+                self.per_hour_partition
+            ),
+            None => "none".into(),
+        }
+    }
+
+    /// A token that is the same for the same flow log, so a retried create does not make two.
+    pub fn client_token(&self) -> String {
+        format!("flowlogs-{}", &self.tags[TAG_SPEC])
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DesiredForwarder {
+    pub role: DesiredRole,
+    pub function: DesiredFunction,
+    pub permission: DesiredPermission,
+    pub notification: DesiredNotification,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DesiredRole {
+    pub name: String,
+    pub trust: Value,
+    pub policy_name: String,
+    pub policy: Value,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DesiredFunction {
+    pub name: String,
+    pub role_arn: String,
+    pub runtime: String,
+    pub handler: String,
+    pub memory_mb: u32,
+    pub timeout_s: u32,
+    pub architecture: Architecture,
+    pub environment: BTreeMap<String, EnvVar>,
+    pub code_hash: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// An environment variable of the function; secret ones are shown as `<redacted>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvVar {
+    pub value: String,
+    pub secret: bool,
+}
+
+impl EnvVar {
+    pub fn shown(&self) -> &str {
+        if self.secret {
+            config::REDACTED
+        } else {
+            &self.value
+        }
+    }
+}
+
+impl Serialize for EnvVar {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.shown())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DesiredPermission {
+    pub function: String,
+    pub statement_id: String,
+    pub principal: String,
+    pub source_arn: String,
+    pub source_account: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DesiredNotification {
+    pub bucket: String,
+    pub id: String,
+    pub function_arn: String,
+    pub events: Vec<String>,
+    pub prefix: String,
+    pub suffix: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DesiredFirehose {
+    pub role: DesiredRole,
+    pub stream: DesiredStream,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DesiredStream {
+    pub name: String,
+    pub role_arn: String,
+    pub url: String,
+    pub access_key: Option<EnvVar>,
+    pub content_encoding: String,
+    pub buffering_size_mb: u32,
+    pub buffering_interval_s: u32,
+    pub retry_duration_s: u32,
+    pub common_attributes: BTreeMap<String, EnvVar>,
+    pub backup_bucket_arn: String,
+    pub backup_prefix: String,
+    pub log_group: String,
+    pub log_stream: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+pub const FIREHOSE_BACKUP_PREFIX: &str = "firehose-failed/";
+pub const FIREHOSE_LOG_STREAM: &str = "HttpEndpointDelivery";
+
+/// Builds the desired stack. `code_hash` identifies the forwarder code that would be deployed.
+/// Fails when a `${env:...}` value the stack needs is not set.
+pub fn build(config: &Config, account: &str, region: &str, code_hash: &str) -> Result<Desired> {
+    let names = Names::new(config, account, region)?;
+    let tags = names.tags();
+    let bucket = DesiredBucket {
+        name: names.bucket.clone(),
+        create: config.bucket.create,
+        policy_statements: bucket_statements(&names, config),
+        retention_days: config.bucket.retention_days,
+        tags: tags.clone(),
+    };
+    let (forwarder, firehose) = match &config.delivery {
+        Delivery::Lambda { otlp, lambda } => (
+            Some(forwarder(&names, config, otlp, lambda, code_hash)?),
+            None,
+        ),
+        Delivery::Firehose { firehose: settings } => (None, Some(firehose(&names, settings)?)),
+    };
+    let flow_logs = config
+        .flow_log
+        .resource_ids
+        .iter()
+        .map(|id| flow_log(&names, config, id))
+        .collect();
+    Ok(Desired {
+        names,
+        bucket,
+        flow_logs,
+        forwarder,
+        firehose,
+    })
+}
+
+fn bucket_statements(names: &Names, config: &Config) -> Vec<Value> {
+    let prefix = &config.bucket.prefix;
+    let delivery_key_prefix = if config.flow_log.hive_compatible_partitions {
+        format!("{prefix}AWSLogs/aws-account-id={}/", names.account)
+    } else {
+        format!("{prefix}AWSLogs/{}/", names.account)
+    };
+    let rendered = policy::render(
+        policy::BUCKET_STATEMENTS,
+        &[
+            ("sid_write", &names.sids.write),
+            ("sid_acl", &names.sids.acl),
+            ("sid_tls", &names.sids.tls),
+            ("partition", &names.partition),
+            ("bucket", &names.bucket),
+            ("delivery_key_prefix", &delivery_key_prefix),
+            ("account", &names.account),
+            ("region", &names.region),
+        ],
+    );
+    let Value::Array(mut statements) = rendered else {
+        unreachable!("bucket statements template is an array")
+    };
+    // Firehose mode writes only failed records to the bucket: the bucket still holds no flow logs,
+    // but the TLS deny stays.
+    if matches!(config.delivery, Delivery::Firehose { .. }) {
+        statements.retain(|s| s["Sid"] == names.sids.tls.as_str());
+    }
+    statements
+}
+
+fn flow_log(names: &Names, config: &Config, resource_id: &str) -> DesiredFlowLog {
+    let f = &config.flow_log;
+    let (destination_type, destination, file_format) = match &config.delivery {
+        Delivery::Lambda { .. } => (
+            "s3",
+            format!("{}/{}", names.bucket_arn(), config.bucket.prefix)
+                .trim_end_matches('/')
+                .to_string(),
+            Some(f.file_format),
+        ),
+        Delivery::Firehose { .. } => ("kinesis-data-firehose", names.stream_arn(), None),
+    };
+    let mut desired = DesiredFlowLog {
+        resource_id: resource_id.to_string(),
+        resource_type: f.resource_type,
+        traffic_type: f.traffic_type,
+        log_format: f.format.spec.clone(),
+        max_aggregation_interval: f.max_aggregation_interval,
+        destination_type: destination_type.into(),
+        destination,
+        file_format,
+        hive_compatible_partitions: file_format.is_some() && f.hive_compatible_partitions,
+        per_hour_partition: file_format.is_some() && f.per_hour_partition,
+        tags: names.tags(),
+    };
+    let options = desired.options_tag();
+    let spec = format!(
+        "{}|{}|{}|{}|{}|{}|{}|{}",
+        desired.resource_id,
+        desired.resource_type.as_aws(),
+        desired.traffic_type.as_aws(),
+        desired.log_format,
+        desired.max_aggregation_interval,
+        desired.destination_type,
+        desired.destination,
+        options
+    );
+    desired
+        .tags
+        .insert(TAG_SPEC.into(), short_hash(spec.as_bytes()));
+    desired.tags.insert(TAG_OPTIONS.into(), options);
+    desired
+}
+
+fn forwarder(
+    names: &Names,
+    config: &Config,
+    otlp: &config::Otlp,
+    lambda: &config::LambdaSettings,
+    code_hash: &str,
+) -> Result<DesiredForwarder> {
+    let role = DesiredRole {
+        name: names.role.clone(),
+        trust: policy::render(policy::FORWARDER_TRUST, &[("account", &names.account)]),
+        policy_name: names.role_policy.clone(),
+        policy: policy::render(
+            policy::FORWARDER_POLICY,
+            &[
+                ("partition", &names.partition),
+                ("bucket", &names.bucket),
+                ("log_key_prefix", &names.log_key_prefix),
+                ("region", &names.region),
+                ("account", &names.account),
+                ("log_group", &names.log_group),
+            ],
+        ),
+        tags: names.tags(),
+    };
+    let mut environment = BTreeMap::new();
+    let plain = |v: &str| EnvVar {
+        value: v.to_string(),
+        secret: false,
+    };
+    environment.insert("OTEL_EXPORTER_OTLP_ENDPOINT".into(), plain(&otlp.endpoint));
+    environment.insert(
+        "OTEL_EXPORTER_OTLP_PROTOCOL".into(),
+        plain(otlp.protocol.as_env()),
+    );
+    environment.insert("OTEL_SERVICE_NAME".into(), plain(&otlp.service_name));
+    if !otlp.headers.is_empty() {
+        let mut pairs = Vec::new();
+        for (name, value) in &otlp.headers {
+            let resolved = value.resolve(&format!("delivery.otlp.headers.{name}"))?;
+            let encoded =
+                percent_encoding::utf8_percent_encode(&resolved, HEADER_VALUE).to_string();
+            pairs.push(format!("{name}={encoded}"));
+        }
+        environment.insert(
+            "OTEL_EXPORTER_OTLP_HEADERS".into(),
+            EnvVar {
+                value: pairs.join(","),
+                secret: otlp.headers.values().any(|v| v.is_secret()),
+            },
+        );
+    }
+    let function = DesiredFunction {
+        name: names.function.clone(),
+        role_arn: names.role_arn(),
+        runtime: "provided.al2023".into(),
+        handler: "bootstrap".into(),
+        memory_mb: lambda.memory_mb,
+        timeout_s: lambda.timeout_s,
+        architecture: lambda.architecture,
+        environment,
+        code_hash: format!("{code_hash}-{}", lambda.architecture.as_aws()),
+        tags: names.tags(),
+    };
+    let permission = DesiredPermission {
+        function: names.function.clone(),
+        statement_id: names.permission_sid.clone(),
+        principal: "s3.amazonaws.com".into(),
+        source_arn: names.bucket_arn(),
+        source_account: names.account.clone(),
+    };
+    let suffix = match config.flow_log.file_format {
+        FileFormat::PlainText => ".log.gz",
+        FileFormat::Parquet => ".log.parquet",
+    };
+    let notification = DesiredNotification {
+        bucket: names.bucket.clone(),
+        id: names.notification_id.clone(),
+        function_arn: names.function_arn(),
+        events: vec!["s3:ObjectCreated:*".into()],
+        prefix: names.log_key_prefix.clone(),
+        suffix: suffix.into(),
+    };
+    Ok(DesiredForwarder {
+        role,
+        function,
+        permission,
+        notification,
+    })
+}
+
+/// OTEL_EXPORTER_OTLP_HEADERS values are URL-encoded (W3C baggage style): escape what would break `k=v,k=v`.
+const HEADER_VALUE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b',')
+    .add(b'=')
+    .add(b'%')
+    .add(b';')
+    .add(b'"');
+
+fn firehose(names: &Names, settings: &config::FirehoseSettings) -> Result<DesiredFirehose> {
+    let log_stream = FIREHOSE_LOG_STREAM;
+    let role = DesiredRole {
+        name: names.firehose_role.clone(),
+        trust: policy::render(policy::FIREHOSE_TRUST, &[("account", &names.account)]),
+        policy_name: "flowlogs-firehose".into(),
+        policy: policy::render(
+            policy::FIREHOSE_POLICY,
+            &[
+                ("partition", &names.partition),
+                ("bucket", &names.bucket),
+                ("backup_prefix", FIREHOSE_BACKUP_PREFIX),
+                ("region", &names.region),
+                ("account", &names.account),
+                ("log_group", &names.firehose_log_group),
+                ("log_stream", log_stream),
+            ],
+        ),
+        tags: names.tags(),
+    };
+    let secret_var = |key: &str, v: &config::ConfigValue| -> Result<EnvVar> {
+        Ok(EnvVar {
+            value: v.resolve(key)?,
+            secret: v.is_secret(),
+        })
+    };
+    let access_key = match &settings.access_key {
+        Some(v) => Some(secret_var("delivery.firehose.access_key", v)?),
+        None => None,
+    };
+    let mut common_attributes = BTreeMap::new();
+    for (name, value) in &settings.common_attributes {
+        let key = format!("delivery.firehose.common_attributes.{name}");
+        common_attributes.insert(name.clone(), secret_var(&key, value)?);
+    }
+    let stream = DesiredStream {
+        name: names.stream.clone(),
+        role_arn: names.firehose_role_arn(),
+        url: settings.url.clone(),
+        access_key,
+        content_encoding: settings.content_encoding.as_aws().into(),
+        buffering_size_mb: settings.buffering_size_mb,
+        buffering_interval_s: settings.buffering_interval_s,
+        retry_duration_s: settings.retry_duration_s,
+        common_attributes,
+        backup_bucket_arn: names.bucket_arn(),
+        backup_prefix: FIREHOSE_BACKUP_PREFIX.into(),
+        log_group: names.firehose_log_group.clone(),
+        log_stream: log_stream.into(),
+        tags: names.tags(),
+    };
+    Ok(DesiredFirehose { role, stream })
+}
+
+pub fn short_hash(bytes: &[u8]) -> String {
+    hex::encode(&Sha256::digest(bytes)[..8])
+}
+
+/// The hash of the forwarder's sources, computed when flowlogs was built (see build.rs).
+pub fn forwarder_source_hash() -> &'static str {
+    env!("FLOWLOGS_FORWARDER_SOURCE_HASH")
+}
+
+/// The code hash for a prebuilt zip given with `--forwarder-zip`.
+pub fn zip_hash(path: &std::path::Path) -> Result<String> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("reading the forwarder zip {}", path.display()))?;
+    Ok(format!("zip-{}", short_hash(&bytes)))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,217 @@
+use std::path::Path;
+
+use serde_json::json;
+
+use super::*;
+use crate::config;
+
+fn config(extra_flow_log: &str, bucket: &str) -> Config {
+    let text = format!(
+        "version: 1\nstack: prod-vpc\nflow_log:\n  resources: {{ vpc_ids: [vpc-0abc, vpc-0def] }}\n{extra_flow_log}bucket:\n{bucket}delivery:\n  otlp:\n    endpoint: http://127.0.0.1:4318\n    headers: {{ x-key: \"${{env:KEY}}\", team: net }}\n"
+    );
+    config::parse(&text, Path::new("t.yaml"), &|n| {
+        (n == "KEY").then(|| "a,b=c".into())
+    })
+    .unwrap()
+}
+
+fn desired(extra_flow_log: &str, bucket: &str) -> Desired {
+    build(
+        &config(extra_flow_log, bucket),
+        "123456789012",
+        "eu-west-1",
+        "abc",
+    )
+    .unwrap()
+}
+
+fn statement<'a>(d: &'a Desired, sid: &str) -> &'a Value {
+    d.bucket
+        .policy_statements
+        .iter()
+        .find(|s| s["Sid"] == sid)
+        .unwrap()
+}
+
+#[test]
+fn default_names_derive_from_stack_account_and_region() {
+    let d = desired("", "  retention_days: 30\n");
+    assert_eq!(d.names.bucket, "prod-vpc-flowlogs-123456789012-eu-west-1");
+    assert_eq!(d.names.function, "flowlogs-prod-vpc-forwarder");
+    assert_eq!(d.names.role, "flowlogs-prod-vpc-forwarder");
+    assert_eq!(d.names.notification_id, "flowlogs-prod-vpc");
+    assert_eq!(
+        d.names.log_key_prefix,
+        "AWSLogs/123456789012/vpcflowlogs/eu-west-1/"
+    );
+    assert_eq!(d.bucket.tags[TAG_STACK], "prod-vpc");
+    assert_eq!(d.bucket.tags[TAG_MANAGED_BY], "flowlogs");
+}
+
+#[test]
+fn delivery_policy_follows_the_aws_documented_shape() {
+    let d = desired("", "  prefix: team\n");
+    let write = statement(&d, "FlowlogsDeliveryWriteProdVpc");
+    assert_eq!(
+        write["Principal"],
+        json!({"Service": "delivery.logs.amazonaws.com"})
+    );
+    assert_eq!(write["Action"], "s3:PutObject");
+    assert_eq!(
+        write["Resource"],
+        "arn:aws:s3:::prod-vpc-flowlogs-123456789012-eu-west-1/team/AWSLogs/123456789012/*"
+    );
+    assert_eq!(
+        write["Condition"]["StringEquals"]["aws:SourceAccount"],
+        "123456789012"
+    );
+    assert_eq!(
+        write["Condition"]["StringEquals"]["s3:x-amz-acl"],
+        "bucket-owner-full-control"
+    );
+    assert_eq!(
+        write["Condition"]["ArnLike"]["aws:SourceArn"],
+        "arn:aws:logs:eu-west-1:123456789012:*"
+    );
+    let acl = statement(&d, "FlowlogsDeliveryAclCheckProdVpc");
+    assert_eq!(
+        acl["Resource"],
+        "arn:aws:s3:::prod-vpc-flowlogs-123456789012-eu-west-1"
+    );
+    let tls = statement(&d, "FlowlogsDenyInsecureTransportProdVpc");
+    assert_eq!(tls["Effect"], "Deny");
+    assert_eq!(tls["Condition"]["Bool"]["aws:SecureTransport"], "false");
+}
+
+#[test]
+fn hive_partitions_change_the_key_prefix_and_policy() {
+    let d = desired("  hive_compatible_partitions: true\n", "  prefix: /logs/\n");
+    assert_eq!(
+        d.names.log_key_prefix,
+        "logs/AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/"
+    );
+    let write = statement(&d, "FlowlogsDeliveryWriteProdVpc");
+    assert!(write["Resource"]
+        .as_str()
+        .unwrap()
+        .ends_with("/logs/AWSLogs/aws-account-id=123456789012/*"));
+    let n = &d.forwarder.as_ref().unwrap().notification;
+    assert_eq!(n.prefix, d.names.log_key_prefix);
+}
+
+#[test]
+fn flow_log_destination_carries_the_prefix() {
+    let d = desired("", "  prefix: team\n");
+    assert_eq!(d.flow_logs.len(), 2);
+    assert_eq!(
+        d.flow_logs[0].destination,
+        "arn:aws:s3:::prod-vpc-flowlogs-123456789012-eu-west-1/team"
+    );
+    let plain = desired("", "  retention_days: 9\n");
+    assert_eq!(
+        plain.flow_logs[0].destination,
+        "arn:aws:s3:::prod-vpc-flowlogs-123456789012-eu-west-1"
+    );
+}
+
+#[test]
+fn spec_tag_changes_with_any_flow_log_setting() {
+    let base = desired("", "  retention_days: 9\n");
+    for change in [
+        "  traffic_type: REJECT\n",
+        "  max_aggregation_interval: 60\n",
+        "  format: all\n",
+        "  file_format: parquet\n",
+        "  per_hour_partition: true\n",
+    ] {
+        let other = desired(change, "  retention_days: 9\n");
+        assert_ne!(
+            other.flow_logs[0].tags[TAG_SPEC], base.flow_logs[0].tags[TAG_SPEC],
+            "{change}"
+        );
+    }
+    assert_eq!(
+        base.flow_logs[0].options_tag(),
+        "file-format=plain-text;hive=false;per-hour=false"
+    );
+}
+
+#[test]
+fn forwarder_role_reads_only_the_flow_log_prefix() {
+    let d = desired("", "  retention_days: 9\n");
+    let role = &d.forwarder.as_ref().unwrap().role;
+    let statements = policy::statements(&role.policy);
+    assert_eq!(
+        statements[0]["Resource"],
+        "arn:aws:s3:::prod-vpc-flowlogs-123456789012-eu-west-1/AWSLogs/123456789012/vpcflowlogs/eu-west-1/*"
+    );
+    assert_eq!(
+        statements[1]["Resource"],
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/flowlogs-prod-vpc-forwarder:*"
+    );
+    let text = role.policy.to_string();
+    assert!(!text.contains("\"*\""), "no wildcard resource: {text}");
+    assert_eq!(
+        role.trust["Statement"][0]["Principal"]["Service"],
+        "lambda.amazonaws.com"
+    );
+}
+
+#[test]
+fn function_environment_is_standard_otel_with_secret_headers_encoded() {
+    let d = desired("", "  retention_days: 9\n");
+    let f = &d.forwarder.as_ref().unwrap().function;
+    assert_eq!(
+        f.environment["OTEL_EXPORTER_OTLP_ENDPOINT"].value,
+        "http://127.0.0.1:4318"
+    );
+    assert_eq!(
+        f.environment["OTEL_EXPORTER_OTLP_PROTOCOL"].value,
+        "http/protobuf"
+    );
+    assert_eq!(f.environment["OTEL_SERVICE_NAME"].value, "vpc-flow-logs");
+    let headers = &f.environment["OTEL_EXPORTER_OTLP_HEADERS"];
+    assert_eq!(headers.value, "team=net,x-key=a%2Cb%3Dc");
+    assert!(headers.secret);
+    assert_eq!(
+        serde_json::to_value(headers).unwrap(),
+        json!(config::REDACTED)
+    );
+    assert_eq!(f.runtime, "provided.al2023");
+    assert_eq!(f.code_hash, "abc-x86_64");
+}
+
+#[test]
+fn notification_filters_by_prefix_and_file_suffix() {
+    let d = desired("  file_format: parquet\n", "  retention_days: 9\n");
+    let n = &d.forwarder.as_ref().unwrap().notification;
+    assert_eq!(n.suffix, ".log.parquet");
+    assert_eq!(
+        n.function_arn,
+        "arn:aws:lambda:eu-west-1:123456789012:function:flowlogs-prod-vpc-forwarder"
+    );
+    let p = &d.forwarder.as_ref().unwrap().permission;
+    assert_eq!(
+        p.source_arn,
+        "arn:aws:s3:::prod-vpc-flowlogs-123456789012-eu-west-1"
+    );
+    assert_eq!(p.source_account, "123456789012");
+}
+
+#[test]
+fn missing_secret_fails_the_build_with_the_key() {
+    let c = config::parse(
+        "version: 1\nstack: s\nflow_log: { resources: { vpc_ids: [vpc-1] } }\ndelivery: { otlp: { endpoint: http://x, headers: { k: \"${env:NOPE}\" } } }\n",
+        Path::new("t.yaml"),
+        &|_| None,
+    )
+    .unwrap();
+    let err = build(&c, "123456789012", "us-east-1", "h")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("NOPE") && err.contains("delivery.otlp.headers.k"),
+        "{err}"
+    );
+    assert!(Names::new(&c, "123456789012", "us-east-1").is_ok());
+}

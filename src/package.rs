@@ -1,0 +1,172 @@
+//! The forwarder's deployment package: built from `lambda/` with cargo-lambda for the function's
+//! architecture (or taken from `--forwarder-zip`), and zipped with fixed timestamps and mode so the
+//! same binary always gives the same `CodeSha256`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use tokio::sync::Mutex;
+
+use crate::config::Architecture;
+use crate::ui::Progress;
+
+/// Where the function's code comes from; built at most once per run and architecture, only when needed.
+pub struct CodeSource {
+    prebuilt: Option<PathBuf>,
+    forwarder_dir: PathBuf,
+    built: Mutex<Vec<(Architecture, Vec<u8>)>>,
+}
+
+impl CodeSource {
+    pub fn new(prebuilt: Option<PathBuf>, forwarder_dir: Option<PathBuf>) -> CodeSource {
+        CodeSource {
+            prebuilt,
+            forwarder_dir: forwarder_dir
+                .unwrap_or_else(|| PathBuf::from(env!("FLOWLOGS_FORWARDER_DIR"))),
+            built: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The hash tagged on the function: of the prebuilt zip, or of the forwarder sources flowlogs was built with.
+    pub fn hash(&self) -> Result<String> {
+        match &self.prebuilt {
+            Some(path) => crate::desired::zip_hash(path),
+            None => Ok(crate::desired::forwarder_source_hash().to_string()),
+        }
+    }
+
+    pub async fn zip(&self, architecture: Architecture, progress: &Progress) -> Result<Vec<u8>> {
+        if let Some(path) = &self.prebuilt {
+            return std::fs::read(path)
+                .with_context(|| format!("reading the forwarder zip {}", path.display()));
+        }
+        let mut built = self.built.lock().await;
+        if let Some((_, zip)) = built.iter().find(|(a, _)| *a == architecture) {
+            return Ok(zip.clone());
+        }
+        let spinner = progress.spinner(&format!(
+            "building the forwarder for {} with cargo-lambda (the first build takes a few minutes)",
+            architecture.as_aws()
+        ));
+        let dir = self.forwarder_dir.clone();
+        let result = tokio::task::spawn_blocking(move || build(&dir, architecture)).await?;
+        match result {
+            Ok(binary) => {
+                spinner.finish("✓");
+                let zip = zip_bootstrap(
+                    &std::fs::read(&binary)
+                        .with_context(|| format!("reading {}", binary.display()))?,
+                )?;
+                built.push((architecture, zip.clone()));
+                Ok(zip)
+            }
+            Err(e) => {
+                spinner.finish("✗");
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Runs `cargo lambda build --release` and returns the path of the `bootstrap` binary.
+fn build(forwarder_dir: &Path, architecture: Architecture) -> Result<PathBuf> {
+    let manifest = forwarder_dir.join("Cargo.toml");
+    if !manifest.exists() {
+        bail!(
+            "the forwarder sources are not at {}: pass --forwarder-zip with a prebuilt zip, or --forwarder-dir",
+            forwarder_dir.display()
+        );
+    }
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| forwarder_dir.join("..").join("target"));
+    let lambda_dir = target_dir
+        .join("flowlogs-lambda")
+        .join(architecture.as_aws());
+    let arch_flag = match architecture {
+        Architecture::X86_64 => "--x86-64",
+        Architecture::Arm64 => "--arm64",
+    };
+    let output = Command::new("cargo")
+        .args(["lambda", "build", "--release", arch_flag, "--bin", "bootstrap", "--manifest-path"])
+        .arg(&manifest)
+        .arg("--lambda-dir")
+        .arg(&lambda_dir)
+        .output()
+        .context("running `cargo lambda build`: install cargo-lambda (pip install cargo-lambda), or pass --forwarder-zip")?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = stderr
+            .lines()
+            .rev()
+            .take(20)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let hint = if stderr.contains("no such command") || stderr.contains("no such subcommand") {
+            "\ncargo-lambda is not installed: pip install cargo-lambda (it brings zig), or pass --forwarder-zip"
+        } else if architecture == Architecture::Arm64
+            && stderr.contains("target may not be installed")
+        {
+            "\nrun `rustup target add aarch64-unknown-linux-gnu` for arm64 builds"
+        } else {
+            ""
+        };
+        bail!("building the forwarder failed:\n{}{hint}", tail.join("\n"));
+    }
+    let binary = lambda_dir.join("bootstrap").join("bootstrap");
+    if !binary.exists() {
+        bail!(
+            "cargo lambda build succeeded but {} is missing",
+            binary.display()
+        );
+    }
+    Ok(binary)
+}
+
+/// A zip with the single entry `bootstrap`, mode 755, timestamp 1980-01-01: same binary, same bytes.
+pub fn zip_bootstrap(binary: &[u8]) -> Result<Vec<u8>> {
+    let mut buffer = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut buffer);
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .last_modified_time(zip::DateTime::default())
+            .unix_permissions(0o755);
+        zip.start_file("bootstrap", options)?;
+        zip.write_all(binary)?;
+        zip.finish()?;
+    }
+    Ok(buffer.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    #[test]
+    fn same_binary_gives_the_same_zip() {
+        let a = zip_bootstrap(b"\x7fELF binary").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let b = zip_bootstrap(b"\x7fELF binary").unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, zip_bootstrap(b"\x7fELF other").unwrap());
+    }
+
+    #[test]
+    fn zip_holds_an_executable_bootstrap() {
+        let bytes = zip_bootstrap(b"payload").unwrap();
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        assert_eq!(archive.len(), 1);
+        let mut entry = archive.by_name("bootstrap").unwrap();
+        assert_eq!(entry.unix_mode().unwrap() & 0o777, 0o755);
+        let mut content = Vec::new();
+        entry.read_to_end(&mut content).unwrap();
+        assert_eq!(content, b"payload");
+    }
+}

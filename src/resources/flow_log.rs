@@ -1,0 +1,462 @@
+//! VPC flow logs, one per listed VPC, subnet or network interface. A flow log cannot be changed after
+//! creation, so any difference is a replace: the new one is created before the old one is deleted.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use aws_sdk_ec2::types::{
+    DestinationFileFormat, DestinationOptionsRequest, Filter, FlowLogsResourceType,
+    LogDestinationType, ResourceType as Ec2ResourceType, Tag, TagSpecification,
+    TrafficType as Ec2TrafficType,
+};
+use serde::Serialize;
+
+use crate::aws::Clients;
+use crate::config::{FileFormat, ResourceType};
+use crate::desired::{Desired, DesiredFlowLog, Names, TAG_OPTIONS, TAG_SPEC};
+use crate::plan::{Action, Change, Kind, Op, Plan};
+use crate::ui::Progress;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedFlowLog {
+    pub id: String,
+    pub resource_id: String,
+    pub traffic_type: String,
+    pub log_format: String,
+    pub max_aggregation_interval: i32,
+    pub destination_type: String,
+    pub destination: String,
+    pub tags: BTreeMap<String, String>,
+    pub status: String,
+    pub deliver_logs_status: String,
+    pub deliver_logs_error: Option<String>,
+}
+
+/// Flow logs on the listed resources, and every flow log tagged with our stack wherever it is.
+pub async fn observe(
+    clients: &Clients,
+    names: &Names,
+    resource_ids: &[String],
+) -> Result<Vec<ObservedFlowLog>> {
+    let mut found: BTreeMap<String, ObservedFlowLog> = BTreeMap::new();
+    let mut queries = vec![Filter::builder()
+        .name(format!("tag:{}", crate::desired::TAG_STACK))
+        .values(&names.stack)
+        .build()];
+    if !resource_ids.is_empty() {
+        queries.push(
+            Filter::builder()
+                .name("resource-id")
+                .set_values(Some(resource_ids.to_vec()))
+                .build(),
+        );
+    }
+    for filter in queries {
+        let mut pages = clients
+            .ec2
+            .describe_flow_logs()
+            .filter(filter)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.context("listing flow logs (ec2:DescribeFlowLogs)")?;
+            for f in page.flow_logs() {
+                let observed = ObservedFlowLog {
+                    id: f.flow_log_id().unwrap_or_default().to_string(),
+                    resource_id: f.resource_id().unwrap_or_default().to_string(),
+                    traffic_type: f
+                        .traffic_type()
+                        .map(|t| t.as_str().to_string())
+                        .unwrap_or_default(),
+                    log_format: f.log_format().unwrap_or_default().to_string(),
+                    max_aggregation_interval: f.max_aggregation_interval().unwrap_or(600),
+                    destination_type: f
+                        .log_destination_type()
+                        .map(|t| t.as_str().to_string())
+                        .unwrap_or_default(),
+                    destination: f
+                        .log_destination()
+                        .unwrap_or_default()
+                        .trim_end_matches('/')
+                        .to_string(),
+                    tags: f
+                        .tags()
+                        .iter()
+                        .map(|t| {
+                            (
+                                t.key().unwrap_or_default().to_string(),
+                                t.value().unwrap_or_default().to_string(),
+                            )
+                        })
+                        .collect(),
+                    status: f.flow_log_status().unwrap_or_default().to_string(),
+                    deliver_logs_status: f.deliver_logs_status().unwrap_or_default().to_string(),
+                    deliver_logs_error: f.deliver_logs_error_message().map(str::to_string),
+                };
+                found.insert(observed.id.clone(), observed);
+            }
+        }
+    }
+    Ok(found.into_values().collect())
+}
+
+/// The fields of `observed` that differ from `desired`, as the user would name them.
+pub fn differences(desired: &DesiredFlowLog, observed: &ObservedFlowLog) -> Vec<Change> {
+    let mut changes = Vec::new();
+    if observed.traffic_type != desired.traffic_type.as_aws() {
+        changes.push(Change::new(
+            "traffic_type",
+            &observed.traffic_type,
+            desired.traffic_type.as_aws(),
+        ));
+    }
+    if observed.log_format != desired.log_format {
+        changes.push(Change::new(
+            "format",
+            &observed.log_format,
+            &desired.log_format,
+        ));
+    }
+    if observed.max_aggregation_interval != desired.max_aggregation_interval as i32 {
+        changes.push(Change::new(
+            "max_aggregation_interval",
+            observed.max_aggregation_interval,
+            desired.max_aggregation_interval,
+        ));
+    }
+    if observed.destination_type != desired.destination_type
+        || observed.destination != desired.destination
+    {
+        changes.push(Change::new(
+            "destination",
+            format!("{} {}", observed.destination_type, observed.destination),
+            format!("{} {}", desired.destination_type, desired.destination),
+        ));
+    }
+    let observed_options = observed
+        .tags
+        .get(TAG_OPTIONS)
+        .cloned()
+        .unwrap_or_else(|| "unknown".into());
+    let desired_options = desired.options_tag();
+    if observed_options != desired_options {
+        let parse = |s: &str| -> BTreeMap<String, String> {
+            s.split(';')
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let (from, to) = (parse(&observed_options), parse(&desired_options));
+        let mut named = false;
+        for (key, field) in [
+            ("file-format", "file_format"),
+            ("hive", "hive_compatible_partitions"),
+            ("per-hour", "per_hour_partition"),
+        ] {
+            if let (Some(a), Some(b)) = (from.get(key), to.get(key)) {
+                if a != b {
+                    changes.push(Change::new(field, a, b));
+                    named = true;
+                }
+            }
+        }
+        if !named {
+            changes.push(Change::new(
+                "destination options",
+                observed_options,
+                desired_options,
+            ));
+        }
+    }
+    if changes.is_empty() && observed.tags.get(TAG_SPEC) != desired.tags.get(TAG_SPEC) {
+        changes.push(Change::new(
+            "spec",
+            observed.tags.get(TAG_SPEC).map_or("none", String::as_str),
+            &desired.tags[TAG_SPEC],
+        ));
+    }
+    changes
+}
+
+pub fn plan(desired: &Desired, observed: &[ObservedFlowLog], plan: &mut Plan) {
+    let names = &desired.names;
+    let ours: Vec<&ObservedFlowLog> = observed.iter().filter(|f| names.is_ours(&f.tags)).collect();
+    for d in &desired.flow_logs {
+        let label = d.resource_id.clone();
+        let candidates: Vec<&&ObservedFlowLog> = ours
+            .iter()
+            .filter(|f| f.resource_id == d.resource_id)
+            .collect();
+        let exact = candidates.iter().find(|f| differences(d, f).is_empty());
+        match (exact, candidates.first()) {
+            (Some(keep), _) => {
+                plan.in_sync(Kind::FlowLog, &format!("{label} ({})", keep.id));
+                for extra in candidates.iter().filter(|f| f.id != keep.id) {
+                    delete_step(
+                        plan,
+                        extra,
+                        "a second flow log of ours on the same resource",
+                    );
+                }
+            }
+            (None, Some(old)) => {
+                plan.step(
+                    Kind::FlowLog,
+                    &format!("{label} ({})", old.id),
+                    Action::Replace,
+                    differences(d, old),
+                    vec![Op::ReplaceFlowLog {
+                        old_id: old.id.clone(),
+                        flow_log: d.clone(),
+                    }],
+                );
+                for extra in candidates.iter().skip(1) {
+                    delete_step(
+                        plan,
+                        extra,
+                        "a second flow log of ours on the same resource",
+                    );
+                }
+            }
+            (None, None) => {
+                let mut changes = vec![
+                    Change::new("traffic_type", "", d.traffic_type.as_aws()),
+                    Change::new("format", "", &d.log_format),
+                    Change::new(
+                        "destination",
+                        "",
+                        format!("{} {}", d.destination_type, d.destination),
+                    ),
+                ];
+                if d.file_format.is_some() {
+                    changes.push(Change::new("destination options", "", d.options_tag()));
+                }
+                plan.step(
+                    Kind::FlowLog,
+                    &label,
+                    Action::Create,
+                    changes,
+                    vec![Op::CreateFlowLog {
+                        flow_log: d.clone(),
+                    }],
+                );
+            }
+        }
+        for foreign in observed
+            .iter()
+            .filter(|f| f.resource_id == d.resource_id && !names.is_ours(&f.tags))
+        {
+            plan.note(
+                Kind::FlowLog,
+                &foreign.id,
+                format!(
+                    "on {} but not made by flowlogs: left alone",
+                    foreign.resource_id
+                ),
+            );
+        }
+    }
+    for stale in ours.iter().filter(|f| {
+        !desired
+            .flow_logs
+            .iter()
+            .any(|d| d.resource_id == f.resource_id)
+    }) {
+        delete_step(plan, stale, "no longer in the config");
+    }
+}
+
+fn delete_step(plan: &mut Plan, flow_log: &ObservedFlowLog, why: &str) {
+    plan.step(
+        Kind::FlowLog,
+        &format!("{} ({})", flow_log.resource_id, flow_log.id),
+        Action::Delete,
+        vec![Change::new("reason", "", why)],
+        vec![Op::DeleteFlowLog {
+            id: flow_log.id.clone(),
+        }],
+    );
+}
+
+pub fn plan_teardown(names: &Names, observed: &[ObservedFlowLog], plan: &mut Plan) {
+    for f in observed.iter().filter(|f| names.is_ours(&f.tags)) {
+        plan.step(
+            Kind::FlowLog,
+            &format!("{} ({})", f.resource_id, f.id),
+            Action::Delete,
+            Vec::new(),
+            vec![Op::DeleteFlowLog { id: f.id.clone() }],
+        );
+    }
+}
+
+fn resource_type(t: ResourceType) -> FlowLogsResourceType {
+    match t {
+        ResourceType::Vpc => FlowLogsResourceType::Vpc,
+        ResourceType::Subnet => FlowLogsResourceType::Subnet,
+        ResourceType::NetworkInterface => FlowLogsResourceType::NetworkInterface,
+    }
+}
+
+/// Creates the flow log; `Ok(Err(code))` when AWS refused it with a per-resource error code.
+async fn create_once(
+    clients: &Clients,
+    d: &DesiredFlowLog,
+    token: &str,
+) -> Result<std::result::Result<String, (String, String)>> {
+    let tags: Vec<Tag> = d
+        .tags
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    let mut request = clients
+        .ec2
+        .create_flow_logs()
+        .resource_ids(&d.resource_id)
+        .resource_type(resource_type(d.resource_type))
+        .traffic_type(Ec2TrafficType::from(d.traffic_type.as_aws()))
+        .log_destination_type(LogDestinationType::from(d.destination_type.as_str()))
+        .log_destination(&d.destination)
+        .log_format(&d.log_format)
+        .max_aggregation_interval(d.max_aggregation_interval as i32)
+        .client_token(token)
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(Ec2ResourceType::VpcFlowLog)
+                .set_tags(Some(tags))
+                .build(),
+        );
+    if let Some(format) = d.file_format {
+        request = request.destination_options(
+            DestinationOptionsRequest::builder()
+                .file_format(match format {
+                    FileFormat::PlainText => DestinationFileFormat::PlainText,
+                    FileFormat::Parquet => DestinationFileFormat::Parquet,
+                })
+                .hive_compatible_partitions(d.hive_compatible_partitions)
+                .per_hour_partition(d.per_hour_partition)
+                .build(),
+        );
+    }
+    let out = match request.send().await {
+        Ok(out) => out,
+        Err(e) => {
+            if let Some(code) = crate::aws::error_code(&e) {
+                let message = aws_sdk_ec2::error::ProvideErrorMetadata::message(
+                    e.as_service_error().unwrap(),
+                )
+                .unwrap_or_default()
+                .to_string();
+                return Ok(Err((code.to_string(), message)));
+            }
+            return Err(e).with_context(|| format!("creating the flow log for {}", d.resource_id));
+        }
+    };
+    if let Some(failed) = out.unsuccessful().first() {
+        let error = failed.error();
+        return Ok(Err((
+            error
+                .and_then(|e| e.code())
+                .unwrap_or("Unknown")
+                .to_string(),
+            error
+                .and_then(|e| e.message())
+                .unwrap_or_default()
+                .to_string(),
+        )));
+    }
+    out.flow_log_ids()
+        .first()
+        .cloned()
+        .map(Ok)
+        .with_context(|| {
+            format!(
+                "creating the flow log for {}: AWS returned no flow log id",
+                d.resource_id
+            )
+        })
+}
+
+fn refused(d: &DesiredFlowLog, code: &str, message: &str) -> anyhow::Error {
+    let hint = match code {
+        "FlowLogAlreadyExists" => {
+            "a flow log with the same resource and destination exists already"
+        }
+        "InvalidParameter" if message.contains("does not exist") => {
+            "check that the destination exists and its policy allows delivery.logs.amazonaws.com"
+        }
+        _ => "see the message above",
+    };
+    anyhow::anyhow!(
+        "AWS refused the flow log for {} ({code}: {message}); {hint}",
+        d.resource_id
+    )
+}
+
+pub async fn create(clients: &Clients, d: &DesiredFlowLog) -> Result<String> {
+    let token = format!("{}-{}", d.client_token(), nonce());
+    match create_once(clients, d, &token).await? {
+        Ok(id) => Ok(id),
+        Err((code, message)) => Err(refused(d, &code, &message)),
+    }
+}
+
+/// New first, then old, so no window goes unlogged. Where AWS refuses two flow logs on the same
+/// resource and destination, the old one has to go first: that is said, since it leaves a gap.
+pub async fn replace(
+    clients: &Clients,
+    old_id: &str,
+    d: &DesiredFlowLog,
+    progress: &Progress,
+) -> Result<String> {
+    let token = format!("{}-{}", d.client_token(), nonce());
+    match create_once(clients, d, &token).await? {
+        Ok(id) => {
+            delete(clients, old_id).await?;
+            Ok(id)
+        }
+        Err((code, _)) if code == "FlowLogAlreadyExists" => {
+            progress.detail(&format!(
+                "AWS allows one flow log per resource and destination here: deleting {old_id} before creating its replacement"
+            ));
+            delete(clients, old_id).await?;
+            match create_once(clients, d, &format!("{token}-2")).await? {
+                Ok(id) => Ok(id),
+                Err((code, message)) => Err(refused(d, &code, &message)),
+            }
+        }
+        Err((code, message)) => Err(refused(d, &code, &message)),
+    }
+}
+
+pub async fn delete(clients: &Clients, id: &str) -> Result<()> {
+    let out = clients
+        .ec2
+        .delete_flow_logs()
+        .flow_log_ids(id)
+        .send()
+        .await
+        .with_context(|| format!("deleting flow log {id}"))?;
+    if let Some(failed) = out.unsuccessful().first() {
+        let code = failed.error().and_then(|e| e.code()).unwrap_or_default();
+        if code != "InvalidFlowLogId.NotFound" {
+            anyhow::bail!(
+                "deleting flow log {id}: {} {}",
+                code,
+                failed.error().and_then(|e| e.message()).unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn nonce() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{:x}", nanos & 0xffff_ffff_ffff)
+}
+
+#[cfg(test)]
+mod tests;

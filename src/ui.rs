@@ -1,0 +1,114 @@
+//! The terminal, in one place: progress lines (a spinner on a terminal, plain lines elsewhere) and
+//! confirmation prompts. The core gets a `Progress` and a "may I ask" answer, never a terminal.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Clone)]
+pub struct Progress {
+    tty: bool,
+    quiet: bool,
+}
+
+impl Progress {
+    /// Progress on stderr: spinners when stderr is a terminal.
+    pub fn stderr() -> Progress {
+        Progress {
+            tty: std::io::stderr().is_terminal(),
+            quiet: false,
+        }
+    }
+
+    /// Prints nothing (unit tests).
+    pub fn quiet() -> Progress {
+        Progress {
+            tty: false,
+            quiet: true,
+        }
+    }
+
+    pub fn line(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{text}");
+        }
+    }
+
+    /// A detail under the current step: a wait, a retry, a count.
+    pub fn detail(&self, text: &str) {
+        self.line(&format!("    {text}"));
+    }
+
+    /// Starts a long wait; the returned spinner shows elapsed time on a terminal and says when it is done.
+    pub fn spinner(&self, text: &str) -> Spinner {
+        if self.quiet {
+            return Spinner {
+                bar: None,
+                text: text.into(),
+                started: Instant::now(),
+                quiet: true,
+            };
+        }
+        if self.tty {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.set_message(text.to_string());
+            bar.enable_steady_tick(Duration::from_millis(120));
+            return Spinner {
+                bar: Some(bar),
+                text: text.into(),
+                started: Instant::now(),
+                quiet: false,
+            };
+        }
+        eprintln!("{text} ...");
+        Spinner {
+            bar: None,
+            text: text.into(),
+            started: Instant::now(),
+            quiet: false,
+        }
+    }
+}
+
+pub struct Spinner {
+    bar: Option<ProgressBar>,
+    text: String,
+    started: Instant,
+    quiet: bool,
+}
+
+impl Spinner {
+    pub fn finish(self, outcome: &str) {
+        let line = format!(
+            "{} {} ({:.1}s)",
+            outcome,
+            self.text,
+            self.started.elapsed().as_secs_f64()
+        );
+        match &self.bar {
+            Some(bar) => bar.finish_and_clear(),
+            None if self.quiet => return,
+            None => {}
+        }
+        eprintln!("{line}");
+    }
+}
+
+/// Whether we may ask the user something: stdin and stderr both a terminal.
+pub fn can_prompt() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Asks a yes/no question on the terminal; `Ok(false)` when the user says no or presses Esc.
+pub fn confirm(question: &str) -> anyhow::Result<bool> {
+    let answer = dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .interact_opt()?;
+    Ok(answer.unwrap_or(false))
+}

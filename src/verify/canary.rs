@@ -1,0 +1,177 @@
+//! The test delivery's canary: a few recognisable flow-log records in the stack's own format, the S3
+//! event that announces them, and the check of what the forwarder reported.
+
+use flowlogs_forwarder::format;
+use flowlogs_forwarder::report::Report;
+use serde_json::{json, Value};
+
+/// Canary records come from TEST-NET-1 (RFC 5737) to TEST-NET-2, so nobody mistakes them for traffic.
+pub const CANARY_SOURCE: &str = "192.0.2.10";
+pub const CANARY_DESTINATION: &str = "198.51.100.20";
+pub const CANARY_RECORDS: u64 = 3;
+pub const CANARY_INTERFACE: &str = "eni-0f10a1c0ca9a12345";
+
+/// The text of a canary object: the header, then `CANARY_RECORDS` records, fields in `fields` order.
+pub fn render(fields: &[String], account: &str, region: &str, now_unix: i64) -> String {
+    let mut text = fields.join(" ");
+    text.push('\n');
+    for n in 0..CANARY_RECORDS {
+        let values: Vec<String> = fields
+            .iter()
+            .map(|name| value(name, n, account, region, now_unix))
+            .collect();
+        text.push_str(&values.join(" "));
+        text.push('\n');
+    }
+    text
+}
+
+fn value(field: &str, n: u64, account: &str, region: &str, now: i64) -> String {
+    match field {
+        "version" => "5".into(),
+        "account-id" => account.into(),
+        "interface-id" => CANARY_INTERFACE.into(),
+        "srcaddr" | "pkt-srcaddr" => CANARY_SOURCE.into(),
+        "dstaddr" | "pkt-dstaddr" => CANARY_DESTINATION.into(),
+        "srcport" => (40000 + n).to_string(),
+        "dstport" => "443".into(),
+        "protocol" => "6".into(),
+        "packets" => (n + 1).to_string(),
+        "bytes" => ((n + 1) * 60).to_string(),
+        "start" => (now - 60).to_string(),
+        "end" => now.to_string(),
+        "action" => "ACCEPT".into(),
+        "log-status" => "OK".into(),
+        "region" => region.into(),
+        other => format::lookup(other)
+            .map(|f| f.example.to_string())
+            .unwrap_or_else(|| "-".into()),
+    }
+}
+
+/// The key of the canary object: under the flow-log prefix, so the forwarder's role may read it.
+pub fn key(log_key_prefix: &str, account: &str, region: &str, stamp: &str) -> String {
+    format!(
+        "{log_key_prefix}flowlogs-verify/{account}_vpcflowlogs_{region}_fl-canary_{stamp}.log.gz"
+    )
+}
+
+/// The S3 event Lambda would receive for the object (keys URL-encoded as S3 sends them).
+pub fn s3_event(bucket: &str, key: &str, size: u64, region: &str, time: &str) -> Value {
+    let encoded: Vec<String> = key
+        .split('/')
+        .map(|part| url::form_urlencoded::byte_serialize(part.as_bytes()).collect())
+        .collect();
+    let encoded = encoded.join("/");
+    json!({
+        "Records": [{
+            "eventVersion": "2.1",
+            "eventSource": "aws:s3",
+            "awsRegion": region,
+            "eventTime": time,
+            "eventName": "ObjectCreated:Put",
+            "userIdentity": { "principalId": "flowlogs-verify" },
+            "requestParameters": { "sourceIPAddress": "127.0.0.1" },
+            "responseElements": { "x-amz-request-id": "flowlogs-verify", "x-amz-id-2": "flowlogs-verify" },
+            "s3": {
+                "s3SchemaVersion": "1.0",
+                "configurationId": "flowlogs-verify",
+                "bucket": {
+                    "name": bucket,
+                    "ownerIdentity": { "principalId": "flowlogs-verify" },
+                    "arn": format!("arn:aws:s3:::{bucket}")
+                },
+                "object": { "key": encoded, "size": size, "eTag": "0", "sequencer": "0" }
+            }
+        }]
+    })
+}
+
+/// Whether the forwarder's report shows every canary record accepted; the reason when not.
+pub fn judge(report: &Report) -> Result<(), String> {
+    if report.records != CANARY_RECORDS {
+        return Err(format!(
+            "the forwarder parsed {} of the {CANARY_RECORDS} canary records ({} lines skipped)",
+            report.records, report.skipped_lines
+        ));
+    }
+    if report.rejected > 0 || report.forwarded != CANARY_RECORDS {
+        return Err(format!(
+            "the endpoint accepted {} of {CANARY_RECORDS} records and rejected {}",
+            report.forwarded, report.rejected
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_fields() -> Vec<String> {
+        format::fields()
+            .iter()
+            .map(|f| f.name.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn canary_follows_the_configured_field_order() {
+        let fields: Vec<String> = ["dstaddr", "srcaddr", "action", "end"]
+            .map(String::from)
+            .to_vec();
+        let text = render(&fields, "123456789012", "us-east-1", 1_700_000_000);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "dstaddr srcaddr action end");
+        assert_eq!(lines[1], "198.51.100.20 192.0.2.10 ACCEPT 1700000000");
+        assert_eq!(lines.len(), 1 + CANARY_RECORDS as usize);
+    }
+
+    #[test]
+    fn every_catalogue_field_gets_a_value() {
+        let text = render(&all_fields(), "123456789012", "eu-west-1", 1_700_000_000);
+        for line in text.lines().skip(1) {
+            assert_eq!(line.split(' ').count(), format::fields().len(), "{line}");
+        }
+        assert!(text.contains(" eu-west-1 "));
+    }
+
+    #[test]
+    fn event_key_is_url_encoded() {
+        let event = s3_event(
+            "b",
+            "AWSLogs/aws-account-id=1/x y.log.gz",
+            10,
+            "us-east-1",
+            "t",
+        );
+        assert_eq!(
+            event["Records"][0]["s3"]["object"]["key"],
+            "AWSLogs/aws-account-id%3D1/x+y.log.gz"
+        );
+    }
+
+    #[test]
+    fn judge_requires_every_record_accepted() {
+        let ok = Report {
+            records: 3,
+            forwarded: 3,
+            ..Report::default()
+        };
+        assert!(judge(&ok).is_ok());
+        let rejected = Report {
+            records: 3,
+            forwarded: 2,
+            rejected: 1,
+            ..Report::default()
+        };
+        assert!(judge(&rejected).unwrap_err().contains("rejected 1"));
+        let unparsed = Report {
+            records: 1,
+            forwarded: 1,
+            skipped_lines: 2,
+            ..Report::default()
+        };
+        assert!(judge(&unparsed).unwrap_err().contains("parsed 1"));
+    }
+}

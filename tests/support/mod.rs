@@ -1,0 +1,402 @@
+//! Shared harness of the integration tests: the local stack (`devstack/stack.py`) and the
+//! `flowlogs` binary pointed at it. Each test file does `mod support;`.
+//!
+//! ```ignore
+//! let stack = Stack::start(&[Service::Moto, Service::Rotel, Service::Lambda]);
+//! let out = stack.flowlogs().args(["setup", "--yes", "-c"]).arg(&config).output().unwrap();
+//! let records = stack.wait_for_captured(3, Duration::from_secs(30));
+//! ```
+//!
+//! The Python venv with moto, rotel and cargo-lambda comes from `FLOWLOGS_VENV` (default
+//! `~/.cache/flowlogs/venv`, made by `.ci/install`). Set `FLOWLOGS_KEEP_STACK=1` to keep a
+//! stack's directory (state, logs, capture) after the test.
+#![allow(dead_code)]
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// moto's fixed account id.
+pub const ACCOUNT_ID: &str = "123456789012";
+/// The region every test uses.
+pub const REGION: &str = "us-east-1";
+
+/// A service of the local stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// moto server: the AWS APIs.
+    Moto,
+    /// rotel: an OpenTelemetry collector whose OTLP/HTTP receiver writes `capture_file`.
+    Rotel,
+    /// The forwarder under `cargo lambda watch`, behind a router that sends Lambda Invoke to
+    /// it and every other call to moto (implies `Moto`; builds the forwarder once per run).
+    Lambda,
+}
+
+impl Service {
+    fn name(self) -> &'static str {
+        match self {
+            Service::Moto => "moto",
+            Service::Rotel => "rotel",
+            Service::Lambda => "lambda",
+        }
+    }
+}
+
+/// A running local stack; stopped (every process) when dropped.
+pub struct Stack {
+    /// What the product talks to (`AWS_ENDPOINT_URL`): the router when Lambda is on, else moto.
+    pub aws_endpoint: String,
+    /// moto itself.
+    pub moto_endpoint: String,
+    /// rotel's OTLP/HTTP receiver, a base URL (clients append `/v1/logs`); empty without Rotel.
+    pub otlp_endpoint: String,
+    /// One JSON object per log record rotel received.
+    pub capture_file: PathBuf,
+    dir: Option<tempfile::TempDir>,
+    state_dir: PathBuf,
+    logs_dir: PathBuf,
+    state: Value,
+}
+
+/// The workspace root (where `devstack/`, `lambda/` and `Cargo.toml` are).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The Python venv with moto, rotel and cargo-lambda.
+pub fn venv() -> PathBuf {
+    match std::env::var_os("FLOWLOGS_VENV") {
+        Some(v) if !v.is_empty() => PathBuf::from(v),
+        _ => {
+            let home = std::env::var_os("HOME").expect("HOME is not set");
+            PathBuf::from(home).join(".cache/flowlogs/venv")
+        }
+    }
+}
+
+/// The venv's python, which runs `devstack/*.py`.
+pub fn python() -> PathBuf {
+    let python = venv().join("bin/python");
+    assert!(
+        python.exists(),
+        "no Python venv at {} (FLOWLOGS_VENV): run .ci/install first",
+        venv().display()
+    );
+    python
+}
+
+/// Cargo's target directory for this run.
+pub fn target_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
+        let dir = PathBuf::from(dir);
+        return if dir.is_absolute() {
+            dir
+        } else {
+            workspace_root().join(dir)
+        };
+    }
+    // <target>/<profile>/deps/<test binary>
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.ancestors().nth(3).map(Path::to_path_buf))
+        .filter(|dir| dir.join("CACHEDIR.TAG").exists())
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// `PATH` with the venv's `bin` first (cargo-lambda and its zig live there).
+pub fn path_with_venv() -> std::ffi::OsString {
+    let mut paths = vec![venv().join("bin")];
+    if let Some(path) = std::env::var_os("PATH") {
+        paths.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(paths).expect("PATH entries")
+}
+
+/// The forwarder's release `bootstrap` for x86_64, built with cargo-lambda once per test
+/// process (cargo's own lock serialises builds of parallel test binaries; a second build is a
+/// no-op). `FLOWLOGS_FORWARDER_BOOTSTRAP=path` uses a prebuilt binary instead.
+pub fn forwarder_bootstrap() -> PathBuf {
+    static BOOTSTRAP: OnceLock<PathBuf> = OnceLock::new();
+    BOOTSTRAP
+        .get_or_init(|| {
+            if let Some(path) = std::env::var_os("FLOWLOGS_FORWARDER_BOOTSTRAP") {
+                let path = PathBuf::from(path);
+                assert!(
+                    path.is_file(),
+                    "FLOWLOGS_FORWARDER_BOOTSTRAP={}: no such file",
+                    path.display()
+                );
+                return path;
+            }
+            let target = target_dir();
+            let started = Instant::now();
+            let out = Command::new(venv().join("bin/cargo-lambda"))
+                .args([
+                    "lambda",
+                    "build",
+                    "--release",
+                    "--x86-64",
+                    "--manifest-path",
+                ])
+                .arg(workspace_root().join("lambda/Cargo.toml"))
+                .env("CARGO_TARGET_DIR", &target)
+                .env("PATH", path_with_venv())
+                .stdin(std::process::Stdio::null())
+                .output()
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "cannot run cargo-lambda from {} ({e}): run .ci/install",
+                        venv().display()
+                    )
+                });
+            assert!(
+                out.status.success(),
+                "cargo lambda build of the forwarder failed ({}):\n{}\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let path = target.join("lambda/bootstrap/bootstrap");
+            assert!(
+                path.is_file(),
+                "cargo lambda build succeeded but {} is missing",
+                path.display()
+            );
+            eprintln!(
+                "forwarder built in {:.1?}: {}",
+                started.elapsed(),
+                path.display()
+            );
+            path
+        })
+        .clone()
+}
+
+impl Stack {
+    /// Starts the given services on free loopback ports and waits until each answers.
+    /// Panics with the failing service's log on failure.
+    pub fn start(services: &[Service]) -> Stack {
+        let bootstrap = services
+            .contains(&Service::Lambda)
+            .then(forwarder_bootstrap);
+        let dir = tempfile::Builder::new()
+            .prefix("flowlogs-stack-")
+            .tempdir()
+            .expect("create a temporary directory for the stack");
+        let names: Vec<&str> = services.iter().map(|s| s.name()).collect();
+        let mut cmd = Command::new(python());
+        cmd.arg(workspace_root().join("devstack/stack.py"))
+            .args(["up", "--state"])
+            .arg(dir.path())
+            .arg("--services")
+            .arg(names.join(","))
+            .stdin(std::process::Stdio::null());
+        if let Some(bootstrap) = &bootstrap {
+            cmd.arg("--bootstrap").arg(bootstrap);
+        }
+        let out = cmd.output().expect("run devstack/stack.py up");
+        if !out.status.success() {
+            panic!(
+                "devstack up --services {} failed ({}):\n{}{}",
+                names.join(","),
+                out.status,
+                String::from_utf8_lossy(&out.stderr),
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        let state: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "devstack up printed no state JSON ({e}):\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        });
+        let text = |key: &str| state[key].as_str().unwrap_or_default().to_string();
+        Stack {
+            aws_endpoint: text("aws_endpoint"),
+            moto_endpoint: text("moto_endpoint"),
+            otlp_endpoint: text("otlp_endpoint"),
+            capture_file: PathBuf::from(text("capture_file")),
+            state_dir: dir.path().to_path_buf(),
+            logs_dir: PathBuf::from(text("logs_dir")),
+            dir: Some(dir),
+            state,
+        }
+    }
+
+    /// The stack's own temporary directory: a good place for config files of the test.
+    pub fn dir(&self) -> &Path {
+        &self.state_dir
+    }
+
+    /// The parsed `state.json` (pids, endpoints, logs_dir, ...).
+    pub fn state(&self) -> &Value {
+        &self.state
+    }
+
+    /// The log records rotel received so far (complete lines of the capture file).
+    pub fn captured(&self) -> Vec<Value> {
+        let text = std::fs::read_to_string(&self.capture_file).unwrap_or_default();
+        let complete = match text.rfind('\n') {
+            Some(end) => &text[..end],
+            None => "",
+        };
+        complete
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| {
+                serde_json::from_str(line).unwrap_or_else(|e| {
+                    panic!(
+                        "bad capture line in {}: {e}: {line}",
+                        self.capture_file.display()
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// Waits until at least `n` records arrived; panics with what did arrive and rotel's log.
+    pub fn wait_for_captured(&self, n: usize, timeout: Duration) -> Vec<Value> {
+        let started = Instant::now();
+        loop {
+            let records = self.captured();
+            if records.len() >= n {
+                return records;
+            }
+            if started.elapsed() > timeout {
+                panic!(
+                    "expected at least {n} log records in the collector within {timeout:?}, got {}:\n{}\n{}",
+                    records.len(),
+                    records.iter().map(Value::to_string).collect::<Vec<_>>().join("\n"),
+                    self.log_tails()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits for `n` records, then for a quiet second, and checks that no more arrived.
+    pub fn wait_for_exactly(&self, n: usize, timeout: Duration) -> Vec<Value> {
+        self.wait_for_captured(n, timeout);
+        std::thread::sleep(Duration::from_millis(1000));
+        let records = self.captured();
+        assert_eq!(
+            records.len(),
+            n,
+            "expected exactly {n} log records in the collector, got {}:\n{}",
+            records.len(),
+            records
+                .iter()
+                .map(Value::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        records
+    }
+
+    /// The `flowlogs` binary with the stack's endpoint and dummy credentials; the venv's
+    /// `bin` is first on `PATH` (cargo-lambda) and no AWS profile or config file is read.
+    pub fn flowlogs(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_flowlogs"));
+        for var in [
+            "AWS_PROFILE",
+            "AWS_DEFAULT_PROFILE",
+            "AWS_SESSION_TOKEN",
+            "AWS_DEFAULT_REGION",
+            "AWS_ROLE_ARN",
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("AWS_ENDPOINT_URL", &self.aws_endpoint)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", REGION)
+            .env("AWS_CONFIG_FILE", self.state_dir.join("no-aws-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.state_dir.join("no-aws-credentials"),
+            )
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("CARGO_TARGET_DIR", target_dir())
+            .env("PATH", path_with_venv())
+            .stdin(std::process::Stdio::null());
+        cmd
+    }
+
+    /// SDK configuration for reading back what `flowlogs` did (same endpoint and credentials).
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&self.aws_endpoint)
+            .region(aws_config::Region::new(REGION))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "test", "test", None, None, "devstack",
+            ))
+            .load()
+            .await
+    }
+
+    /// The tail of every service log (moto, rotel, router, lambda-watch, forwarder).
+    pub fn log_tails(&self) -> String {
+        let mut out = String::new();
+        let Ok(entries) = std::fs::read_dir(&self.logs_dir) else {
+            return out;
+        };
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(40)..];
+            out.push_str(&format!(
+                "--- {} (last {} lines) ---\n{}\n",
+                path.display(),
+                tail.len(),
+                tail.join("\n")
+            ));
+        }
+        out
+    }
+
+    /// Stops every process of the stack (also done on drop).
+    pub fn stop(&mut self) {
+        let Some(python) = Some(venv().join("bin/python")).filter(|p| p.exists()) else {
+            return;
+        };
+        let out = Command::new(python)
+            .arg(workspace_root().join("devstack/stack.py"))
+            .args(["down", "--state"])
+            .arg(&self.state_dir)
+            .stdin(std::process::Stdio::null())
+            .output();
+        match out {
+            Ok(out) if out.status.success() => {}
+            Ok(out) => eprintln!(
+                "devstack down failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            Err(e) => eprintln!("devstack down could not run: {e}"),
+        }
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let _ = writeln!(std::io::stderr(), "local stack logs:\n{}", self.log_tails());
+        }
+        self.stop();
+        if std::env::var_os("FLOWLOGS_KEEP_STACK").is_some() {
+            if let Some(dir) = self.dir.take() {
+                let kept = dir.keep();
+                eprintln!("kept the stack directory {}", kept.display());
+            }
+        }
+    }
+}
