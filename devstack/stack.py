@@ -245,7 +245,7 @@ def down(state_dir: str) -> int:
     return 0
 
 
-def up(args) -> int:
+def start_services(args) -> dict:
     state_dir = os.path.abspath(args.state)
     logs_dir = os.path.join(state_dir, "logs")
     os.makedirs(logs_dir, exist_ok=True)
@@ -296,8 +296,12 @@ def up(args) -> int:
         if "moto" in services:
             port = free_port()
             url = f"http://127.0.0.1:{port}"
-            proc = spawn("moto", [os.path.join(venv, "bin", "moto_server"), "-H", "127.0.0.1",
-                                  "-p", str(port)], logs_dir, env=base_env)
+            # devstack/moto_server.py is moto_server with fixes where moto differs from AWS
+            wrapper = os.path.join(HERE, "moto_server.py")
+            cmd = ([os.path.join(venv, "bin", "python"), wrapper] if os.path.isfile(wrapper)
+                   else [os.path.join(venv, "bin", "moto_server")])
+            proc = spawn("moto", cmd + ["-H", "127.0.0.1", "-p", str(port)], logs_dir,
+                         env=base_env)
             record(Service("moto", proc, url, os.path.join(logs_dir, "moto.log"), moto_ready))
             state["moto_endpoint"] = state["aws_endpoint"] = url
         if "rotel" in services:
@@ -350,6 +354,20 @@ def up(args) -> int:
         write_state(state_dir, state)
         raise
     write_state(state_dir, state)
+    return state
+
+
+def up(args) -> int:
+    # A free port can be taken by someone else between our probe and the service's bind:
+    # start again on new ports when that is what went wrong.
+    for attempt in range(3):
+        try:
+            state = start_services(args)
+            break
+        except StackError as e:
+            if "in use" not in str(e).lower() or attempt == 2:
+                raise
+            print(f"devstack: a port was taken meanwhile, starting again: {e}", file=sys.stderr)
     print(json.dumps(state, indent=2))
     return 0
 

@@ -9,7 +9,7 @@ use anyhow::Result;
 use crate::aws::Clients;
 use crate::package::CodeSource;
 use crate::plan::{Action, Chain, Op, Plan, Step};
-use crate::resources::{bucket, flow_log, function, notification, role};
+use crate::resources::{bucket, flow_log, function, notification, role, stream};
 use crate::ui::Progress;
 
 pub struct Applier<'a> {
@@ -29,10 +29,16 @@ impl Applier<'_> {
     /// then the deletes of resources the config no longer wants.
     pub async fn apply_setup(&self, plan: &Plan) -> Outcome {
         let pick = |chain: Chain, deletes: bool| -> Vec<&Step> {
-            plan.steps
+            let mut steps: Vec<&Step> = plan
+                .steps
                 .iter()
                 .filter(|s| s.kind.chain() == chain && (s.action == Action::Delete) == deletes)
-                .collect()
+                .collect();
+            if deletes {
+                // Dependents first: the stream before its role, the function before its role.
+                steps.reverse();
+            }
+            steps
         };
         let mut outcome = Outcome::default();
         let (storage, compute) = tokio::join!(
@@ -194,6 +200,18 @@ impl Applier<'_> {
                 notification::write(c, &n.bucket, &n.id, Some(n)).await
             }
             Op::RemoveNotification { bucket: b, id } => notification::write(c, b, id, None).await,
+            Op::CreateStream { stream: s, tags } => stream::create(c, s, tags, p).await,
+            Op::UpdateStream {
+                stream: s,
+                version_id,
+                destination_id,
+            } => stream::update(c, s, version_id, destination_id, p).await,
+            Op::TagStream { name, tags } => stream::tag(c, name, tags).await,
+            Op::CreateStreamLogGroup { stream: s } => stream::ensure_log_group(c, s).await,
+            Op::DeleteStream { name, log_group } => {
+                stream::delete(c, name, log_group.as_deref(), p).await
+            }
+            Op::DeleteStreamLogGroup { log_group } => stream::delete_log_group(c, log_group).await,
         }
     }
 }

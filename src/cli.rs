@@ -111,11 +111,97 @@ pub struct TeardownArgs {
     pub delete_data: bool,
 }
 
-#[derive(Debug, Args)]
+/// `flowlogs init`: on a terminal the flags become the proposed answers; with
+/// `--non-interactive` they are the answers, and defaults fill the rest.
+#[derive(Debug, Args, Default)]
+#[command(
+    after_help = "Example without a terminal:\n  flowlogs init --non-interactive --vpc-id vpc-0abc1234 \\\n    --endpoint https://collector.example.com:4318 \\\n    --header-name signoz-ingestion-key --header-env SIGNOZ_KEY"
+)]
 pub struct InitArgs {
-    /// Never prompt: take the answers from flags and defaults.
+    /// Never prompt: take the answers from flags and defaults (for scripts).
     #[arg(long)]
     pub non_interactive: bool,
+    /// Overwrite an existing config file without asking.
+    #[arg(long)]
+    pub force: bool,
+    /// Stack name: names and tags every resource (default: main).
+    #[arg(long, value_name = "NAME")]
+    pub stack: Option<String>,
+    /// A VPC to log (repeatable, or comma-separated).
+    #[arg(long, value_name = "ID", value_delimiter = ',', conflicts_with_all = ["subnet_id", "eni_id"])]
+    pub vpc_id: Vec<String>,
+    /// A subnet to log (repeatable, or comma-separated).
+    #[arg(
+        long,
+        value_name = "ID",
+        value_delimiter = ',',
+        conflicts_with = "eni_id"
+    )]
+    pub subnet_id: Vec<String>,
+    /// A network interface to log (repeatable, or comma-separated).
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub eni_id: Vec<String>,
+    /// Traffic to log (default: ALL).
+    #[arg(long, value_name = "TYPE", value_parser = ["ACCEPT", "REJECT", "ALL"], ignore_case = true)]
+    pub traffic_type: Option<String>,
+    /// Record format: default, all, or fields as "${version} ${srcaddr} ..." (default: default).
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Aggregation interval in seconds: 60 or 600 (default: 600).
+    #[arg(long, value_name = "SECONDS")]
+    pub interval: Option<u32>,
+    /// File format (default: plain-text).
+    #[arg(long, value_name = "FORMAT", value_parser = ["plain-text", "parquet"])]
+    pub file_format: Option<String>,
+    /// Hive-compatible partitions (aws-account-id=.../year=... keys).
+    #[arg(long)]
+    pub hive_partitions: bool,
+    /// One folder per hour.
+    #[arg(long)]
+    pub hourly_partitions: bool,
+    /// Name of the new bucket flowlogs creates (default: <stack>-flowlogs-<account>-<region>).
+    #[arg(long, value_name = "NAME", conflicts_with = "existing_bucket")]
+    pub bucket: Option<String>,
+    /// Use this existing bucket instead of creating one.
+    #[arg(long, value_name = "NAME")]
+    pub existing_bucket: Option<String>,
+    /// Days before logs expire in a bucket flowlogs creates (default: 90).
+    #[arg(long, value_name = "DAYS")]
+    pub retention_days: Option<u32>,
+    /// Delivery: lambda (OTLP forwarder) or firehose (default: lambda, or firehose with --firehose-url).
+    #[arg(long, value_name = "MODE", value_parser = ["lambda", "firehose"])]
+    pub mode: Option<String>,
+    /// OTLP/HTTP endpoint the forwarder sends to (base URL; /v1/logs is added).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// OTLP protocol (default: http/protobuf).
+    #[arg(long, value_name = "PROTOCOL", value_parser = ["http/protobuf", "http/json"])]
+    pub protocol: Option<String>,
+    /// Auth header sent with every OTLP request (needs --header-env).
+    #[arg(long, value_name = "NAME", requires = "header_env")]
+    pub header_name: Option<String>,
+    /// NAME of the environment variable holding the header's value; the file gets "${env:NAME}",
+    /// never the secret.
+    #[arg(long, value_name = "VAR", requires = "header_name")]
+    pub header_env: Option<String>,
+    /// service.name of every record (default: vpc-flow-logs).
+    #[arg(long, value_name = "NAME")]
+    pub service_name: Option<String>,
+    /// Lambda memory in MB (default: 512).
+    #[arg(long, value_name = "MB")]
+    pub memory_mb: Option<u32>,
+    /// Lambda timeout in seconds (default: 300).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout_s: Option<u32>,
+    /// Lambda architecture (default: x86_64).
+    #[arg(long, value_name = "ARCH", value_parser = ["x86_64", "arm64"])]
+    pub architecture: Option<String>,
+    /// Firehose mode: the HTTP endpoint Firehose posts to.
+    #[arg(long, value_name = "URL")]
+    pub firehose_url: Option<String>,
+    /// Firehose mode: NAME of the environment variable holding the endpoint's access key.
+    #[arg(long, value_name = "VAR")]
+    pub access_key_env: Option<String>,
 }
 
 /// `90s`, `15m`, `1h`, or plain seconds.

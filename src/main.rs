@@ -16,6 +16,7 @@ mod resources;
 mod retry;
 mod ui;
 mod verify;
+mod wizard;
 
 use std::process::ExitCode;
 

@@ -9,6 +9,7 @@ use crate::resources::flow_log::{self, ObservedFlowLog};
 use crate::resources::function::{self, ObservedFunction};
 use crate::resources::notification::NotificationEntry;
 use crate::resources::role::{self, ObservedRole};
+use crate::resources::stream::{self, ObservedLogGroup, ObservedStream};
 
 #[derive(Debug, Clone, Default)]
 pub struct Observed {
@@ -17,6 +18,8 @@ pub struct Observed {
     pub role: Option<ObservedRole>,
     pub function: Option<ObservedFunction>,
     pub firehose_role: Option<ObservedRole>,
+    pub stream: Option<ObservedStream>,
+    pub stream_log_group: Option<ObservedLogGroup>,
 }
 
 impl Observed {
@@ -33,12 +36,14 @@ pub async fn observe(
     names: &Names,
     resource_ids: &[String],
 ) -> Result<Observed> {
-    let (bucket, flow_logs, role, function, firehose_role) = tokio::try_join!(
+    let (bucket, flow_logs, role, function, firehose_role, stream, stream_log_group) = tokio::try_join!(
         bucket::observe(clients, &names.bucket),
         flow_log::observe(clients, names, resource_ids),
         role::observe(clients, &names.role),
         function::observe(clients, &names.function),
         role::observe(clients, &names.firehose_role),
+        stream::observe(clients, &names.stream),
+        stream::observe_log_group(clients, &names.firehose_log_group),
     )?;
     Ok(Observed {
         bucket,
@@ -46,5 +51,7 @@ pub async fn observe(
         role,
         function,
         firehose_role,
+        stream,
+        stream_log_group,
     })
 }

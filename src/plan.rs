@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::desired::{
     Desired, DesiredFlowLog, DesiredFunction, DesiredNotification, DesiredPermission, DesiredRole,
-    Names,
+    DesiredStream, Names,
 };
 use crate::observe::Observed;
 use crate::resources;
@@ -212,6 +212,33 @@ pub enum Op {
         bucket: String,
         id: String,
     },
+    /// The error log group and stream first, then the Firehose stream; waits until it is ACTIVE.
+    CreateStream {
+        stream: DesiredStream,
+        tags: std::collections::BTreeMap<String, String>,
+    },
+    /// UpdateDestination with the whole HTTP endpoint destination, at the observed version.
+    UpdateStream {
+        stream: DesiredStream,
+        version_id: String,
+        destination_id: String,
+    },
+    /// Adds or overwrites these tags; never removes one.
+    TagStream {
+        name: String,
+        tags: std::collections::BTreeMap<String, String>,
+    },
+    CreateStreamLogGroup {
+        stream: DesiredStream,
+    },
+    /// Deletes the stream, waits until it is gone, then the log group when given.
+    DeleteStream {
+        name: String,
+        log_group: Option<String>,
+    },
+    DeleteStreamLogGroup {
+        log_group: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -332,6 +359,25 @@ pub fn plan_setup(desired: &Desired, observed: &Observed) -> Plan {
         }
         None => forwarder_teardown(names, observed, &mut plan),
     }
+    match &desired.firehose {
+        Some(firehose) => {
+            resources::role::plan(
+                Kind::FirehoseRole,
+                names,
+                &firehose.role,
+                observed.firehose_role.as_ref(),
+                &mut plan,
+            );
+            resources::stream::plan(
+                names,
+                &firehose.stream,
+                observed.stream.as_ref(),
+                observed.stream_log_group.as_ref(),
+                &mut plan,
+            );
+        }
+        None => firehose_teardown(names, observed, &mut plan),
+    }
     plan.sort();
     plan
 }
@@ -343,18 +389,29 @@ fn forwarder_teardown(names: &Names, observed: &Observed, plan: &mut Plan) {
     resources::role::plan_teardown(Kind::Role, names, &names.role, observed.role.as_ref(), plan);
 }
 
-/// What teardown would remove: everything that carries our stack tag, in reverse order.
-pub fn plan_teardown(names: &Names, observed: &Observed, delete_data: bool) -> Plan {
-    let mut plan = Plan::default();
-    resources::flow_log::plan_teardown(names, &observed.flow_logs, &mut plan);
-    forwarder_teardown(names, observed, &mut plan);
+/// The Firehose stream and its role, for a teardown or a switch away from firehose mode.
+fn firehose_teardown(names: &Names, observed: &Observed, plan: &mut Plan) {
+    resources::stream::plan_teardown(
+        names,
+        observed.stream.as_ref(),
+        observed.stream_log_group.as_ref(),
+        plan,
+    );
     resources::role::plan_teardown(
         Kind::FirehoseRole,
         names,
         &names.firehose_role,
         observed.firehose_role.as_ref(),
-        &mut plan,
+        plan,
     );
+}
+
+/// What teardown would remove: everything that carries our stack tag, in reverse order.
+pub fn plan_teardown(names: &Names, observed: &Observed, delete_data: bool) -> Plan {
+    let mut plan = Plan::default();
+    resources::flow_log::plan_teardown(names, &observed.flow_logs, &mut plan);
+    forwarder_teardown(names, observed, &mut plan);
+    firehose_teardown(names, observed, &mut plan);
     resources::bucket::plan_teardown(names, observed, delete_data, &mut plan);
     plan.steps.sort_by_key(|s| std::cmp::Reverse(s.kind));
     plan

@@ -4,6 +4,7 @@
 //! The deployer uses [`format`] to validate custom log formats and reads [`report::Report`]
 //! from the verify invocation.
 
+pub mod convert;
 pub mod export;
 pub mod format;
 pub mod handler;

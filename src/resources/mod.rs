@@ -6,3 +6,4 @@ pub mod flow_log;
 pub mod function;
 pub mod notification;
 pub mod role;
+pub mod stream;

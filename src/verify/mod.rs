@@ -3,6 +3,7 @@
 
 mod canary;
 mod delivery;
+mod firehose;
 
 use std::fmt;
 
@@ -259,6 +260,10 @@ async fn verify(
         if let Some(wait) = wait {
             checks.push(delivery::wait_for_real_object(ctx, desired, progress, wait).await);
         }
+    }
+    if let Some(fh) = &desired.firehose {
+        checks.extend(firehose::checks(desired, fh, &observed));
+        checks.push(firehose::test_delivery(ctx, desired, fh, &observed, progress, wait).await);
     }
     Ok(VerifyReport {
         stack: ctx.names.stack.clone(),

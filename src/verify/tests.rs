@@ -1,1 +1,65 @@
 use super::*;
+use crate::resources::flow_log::ObservedFlowLog;
+
+fn flow_log(status: &str, deliver: &str, message: Option<&str>) -> ObservedFlowLog {
+    ObservedFlowLog {
+        id: "fl-1".into(),
+        resource_id: "vpc-1".into(),
+        traffic_type: "ALL".into(),
+        log_format: String::new(),
+        max_aggregation_interval: 600,
+        destination_type: "s3".into(),
+        destination: "arn:aws:s3:::b".into(),
+        tags: Default::default(),
+        status: status.into(),
+        deliver_logs_status: deliver.into(),
+        deliver_logs_error: message.map(str::to_string),
+    }
+}
+
+#[test]
+fn active_and_successful_passes() {
+    let check = flow_log_check(&flow_log("ACTIVE", "SUCCESS", None));
+    assert!(check.ok);
+    assert!(check.name.contains("vpc-1") && check.name.contains("fl-1"));
+}
+
+#[test]
+fn failed_delivery_shows_the_message_and_the_usual_cause() {
+    let cases = [
+        ("Access error", "bucket policy"),
+        ("The log destination's KMS key could not be used", "KMS key policy"),
+        ("Rate limited", "throttling"),
+        ("Destination does not exist", "recreate the bucket"),
+    ];
+    for (message, hint) in cases {
+        let check = flow_log_check(&flow_log("ACTIVE", "FAILED", Some(message)));
+        assert!(!check.ok, "{message}");
+        assert!(check.detail.contains("FAILED") && check.detail.contains(message), "{}", check.detail);
+        assert!(check.fix.contains(hint), "{message}: {}", check.fix);
+    }
+}
+
+#[test]
+fn an_inactive_flow_log_fails() {
+    let check = flow_log_check(&flow_log("DELETED", "SUCCESS", None));
+    assert!(!check.ok);
+    assert!(check.fix.contains("flowlogs setup"));
+}
+
+#[test]
+fn report_lists_each_check_with_its_fix() {
+    let report = VerifyReport {
+        stack: "s".into(),
+        ok: false,
+        checks: vec![
+            Check::pass("bucket policy of b", "delivery statements in place"),
+            Check::fail("notification flowlogs-s", "missing", "run `flowlogs setup`"),
+        ],
+        canary: None,
+    };
+    let shown = report.to_string();
+    assert!(shown.contains("✓ bucket policy of b: delivery statements in place"), "{shown}");
+    assert!(shown.contains("✗ notification flowlogs-s: missing\n    fix: run `flowlogs setup`"), "{shown}");
+    assert!(shown.ends_with("1 check(s) failed."), "{shown}");
+}

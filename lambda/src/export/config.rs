@@ -48,6 +48,8 @@ pub struct ExportConfig {
     /// First backoff step, doubled on each retry, with full jitter.
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
+    /// Longest time one request is retried for when no deadline is nearer.
+    pub max_retry_time: Duration,
 }
 
 /// Why the environment does not make a usable configuration.
@@ -206,6 +208,7 @@ impl ExportConfig {
             concurrency: 4,
             backoff_base: Duration::from_millis(200),
             backoff_cap: Duration::from_secs(5),
+            max_retry_time: Duration::from_secs(60),
         })
     }
 }

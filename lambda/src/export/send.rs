@@ -62,25 +62,24 @@ impl Exporter {
         }
     }
 
-    fn remaining(&self) -> Option<Duration> {
-        self.deadline
-            .map(|d| d.saturating_duration_since(Instant::now()))
+    fn remaining(&self, give_up: Instant) -> Duration {
+        let end = self.deadline.map_or(give_up, |d| d.min(give_up));
+        end.saturating_duration_since(Instant::now())
     }
 
     /// Sends one request body until it is delivered, refused for good, or time runs out.
     pub async fn send(&self, body: &Body) -> Result<Sent, SendError> {
         let mut retries = 0u64;
+        let give_up = Instant::now() + self.config.max_retry_time;
         loop {
-            let timeout = match self.remaining() {
-                Some(left) if left < Duration::from_millis(100) => {
-                    return Err(SendError {
-                        reason: "no time left before the invocation's deadline".into(),
-                        retries,
-                    })
-                }
-                Some(left) => left.min(self.config.timeout),
-                None => self.config.timeout,
-            };
+            let left = self.remaining(give_up);
+            if left < Duration::from_millis(100) {
+                return Err(SendError {
+                    reason: "no time left before the invocation's deadline".into(),
+                    retries,
+                });
+            }
+            let timeout = left.min(self.config.timeout);
             let result = self
                 .client
                 .post(&self.config.endpoint)
@@ -146,15 +145,13 @@ impl Exporter {
                         retry_after,
                         rand::random::<f64>(),
                     );
-                    if let Some(left) = self.remaining() {
-                        if wait + Duration::from_millis(100) >= left {
-                            return Err(SendError {
-                                reason: format!(
-                                    "{what}; the next retry (in {wait:?}) would end after the invocation's deadline"
-                                ),
-                                retries,
-                            });
-                        }
+                    if wait + Duration::from_millis(100) >= self.remaining(give_up) {
+                        return Err(SendError {
+                            reason: format!(
+                                "{what}; giving up: the next retry (in {wait:?}) would end after the deadline"
+                            ),
+                            retries,
+                        });
                     }
                     tracing::info!(error = %what, wait_ms = wait.as_millis() as u64, retry = retries + 1, "retrying export");
                     tokio::time::sleep(wait).await;

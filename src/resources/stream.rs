@@ -1,0 +1,929 @@
+//! The Firehose delivery stream of firehose mode (Direct PUT, HTTP endpoint destination, failed data
+//! backed up to the flowlogs bucket) and the log group it writes delivery errors to.
+//!
+//! AWS never returns the access key of an HTTP endpoint, so a salted hash of it is kept in a tag: a
+//! changed key is then seen by the plan. AWS adds `LogDeliveryEnabled=true` to the stream when a flow
+//! log is pointed at it; tag updates here only add or overwrite our keys, so that tag stays.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use aws_sdk_firehose::error::ProvideErrorMetadata;
+use aws_sdk_firehose::types::{
+    BufferingHints, CloudWatchLoggingOptions, CompressionFormat, ContentEncoding,
+    DeliveryStreamStatus, DeliveryStreamType, HttpEndpointBufferingHints,
+    HttpEndpointCommonAttribute, HttpEndpointConfiguration, HttpEndpointDestinationConfiguration,
+    HttpEndpointDestinationUpdate, HttpEndpointRequestConfiguration, HttpEndpointRetryOptions,
+    HttpEndpointS3BackupMode, S3DestinationConfiguration, S3DestinationUpdate, Tag,
+};
+use serde::Serialize;
+
+use crate::aws::Clients;
+use crate::desired::{short_hash, DesiredStream, Names};
+use crate::plan::{Action, Change, Kind, Op, Plan};
+use crate::retry;
+use crate::ui::Progress;
+
+/// On the stream: a salted hash of the access key it was given (AWS does not return the key).
+pub const TAG_ACCESS_KEY: &str = "flowlogs:access-key-hash";
+/// Set by AWS on a stream that a flow log delivers to; never removed by flowlogs.
+pub const TAG_LOG_DELIVERY: &str = "LogDeliveryEnabled";
+/// How long the error log group keeps its events.
+pub const LOG_RETENTION_DAYS: i32 = 30;
+/// How long creating or deleting a stream may take before we give up.
+const STREAM_WAIT_LIMIT: Duration = Duration::from_secs(600);
+
+/// The HTTP endpoint destination as AWS describes it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct ObservedHttpDestination {
+    pub url: String,
+    pub role_arn: String,
+    pub content_encoding: String,
+    pub buffering_size_mb: i32,
+    pub buffering_interval_s: i32,
+    pub retry_duration_s: i32,
+    pub common_attributes: BTreeMap<String, String>,
+    pub s3_backup_mode: String,
+    pub backup_bucket_arn: String,
+    pub backup_prefix: String,
+    pub backup_role_arn: String,
+    /// `(log group, log stream)` when error logging is enabled.
+    pub error_logging: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedStream {
+    pub name: String,
+    pub arn: String,
+    pub status: String,
+    pub stream_type: String,
+    pub failure: Option<String>,
+    /// Needed by UpdateDestination.
+    pub version_id: String,
+    pub destination_id: String,
+    /// `None` when the stream delivers somewhere other than an HTTP endpoint.
+    pub http: Option<ObservedHttpDestination>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The stream's error log group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedLogGroup {
+    pub name: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+pub async fn observe(clients: &Clients, name: &str) -> Result<Option<ObservedStream>> {
+    let fh = &clients.firehose;
+    let out = match fh
+        .describe_delivery_stream()
+        .delivery_stream_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading Firehose stream {name}")),
+    };
+    let d = out
+        .delivery_stream_description()
+        .context("firehose:DescribeDeliveryStream returned no description")?;
+    let destination = d.destinations().first();
+    let http = destination
+        .and_then(|d| d.http_endpoint_destination_description())
+        .map(|h| {
+            let s3 = h.s3_destination_description();
+            let request = h.request_configuration();
+            ObservedHttpDestination {
+                url: h
+                    .endpoint_configuration()
+                    .and_then(|e| e.url())
+                    .unwrap_or_default()
+                    .to_string(),
+                role_arn: h.role_arn().unwrap_or_default().to_string(),
+                content_encoding: request
+                    .and_then(|r| r.content_encoding())
+                    .map(|c| c.as_str().to_string())
+                    .unwrap_or_else(|| "NONE".into()),
+                buffering_size_mb: h
+                    .buffering_hints()
+                    .and_then(|b| b.size_in_mbs())
+                    .unwrap_or(5),
+                buffering_interval_s: h
+                    .buffering_hints()
+                    .and_then(|b| b.interval_in_seconds())
+                    .unwrap_or(300),
+                retry_duration_s: h
+                    .retry_options()
+                    .and_then(|r| r.duration_in_seconds())
+                    .unwrap_or(300),
+                common_attributes: request
+                    .map(|r| {
+                        r.common_attributes()
+                            .iter()
+                            .map(|a| (a.attribute_name().to_string(), a.attribute_value().to_string()))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                s3_backup_mode: h
+                    .s3_backup_mode()
+                    .map(|m| m.as_str().to_string())
+                    .unwrap_or_else(|| "FailedDataOnly".into()),
+                backup_bucket_arn: s3.map(|s| s.bucket_arn().to_string()).unwrap_or_default(),
+                backup_prefix: s3
+                    .and_then(|s| s.prefix())
+                    .unwrap_or_default()
+                    .to_string(),
+                backup_role_arn: s3.map(|s| s.role_arn().to_string()).unwrap_or_default(),
+                error_logging: h
+                    .cloud_watch_logging_options()
+                    .filter(|c| c.enabled() == Some(true))
+                    .map(|c| {
+                        (
+                            c.log_group_name().unwrap_or_default().to_string(),
+                            c.log_stream_name().unwrap_or_default().to_string(),
+                        )
+                    }),
+            }
+        });
+    let mut tags = BTreeMap::new();
+    let mut start: Option<String> = None;
+    loop {
+        let page = fh
+            .list_tags_for_delivery_stream()
+            .delivery_stream_name(name)
+            .set_exclusive_start_tag_key(start.clone())
+            .send()
+            .await
+            .with_context(|| format!("reading the tags of Firehose stream {name}"))?;
+        for t in page.tags() {
+            tags.insert(
+                t.key().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            );
+        }
+        match page.tags().last() {
+            Some(last) if page.has_more_tags() => start = Some(last.key().to_string()),
+            _ => break,
+        }
+    }
+    Ok(Some(ObservedStream {
+        name: d.delivery_stream_name().to_string(),
+        arn: d.delivery_stream_arn().to_string(),
+        status: d.delivery_stream_status().as_str().to_string(),
+        stream_type: d.delivery_stream_type().as_str().to_string(),
+        failure: d
+            .failure_description()
+            .map(|f| format!("{}: {}", f.r#type().as_str(), f.details())),
+        version_id: d.version_id().to_string(),
+        destination_id: destination
+            .map(|d| d.destination_id().to_string())
+            .unwrap_or_default(),
+        http,
+        tags,
+    }))
+}
+
+pub async fn observe_log_group(clients: &Clients, name: &str) -> Result<Option<ObservedLogGroup>> {
+    let out = clients
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(name)
+        .send()
+        .await
+        .with_context(|| format!("looking for log group {name}"))?;
+    let Some(group) = out
+        .log_groups()
+        .iter()
+        .find(|g| g.log_group_name() == Some(name))
+    else {
+        return Ok(None);
+    };
+    let arn = match group.log_group_arn() {
+        Some(arn) => arn.to_string(),
+        None => group
+            .arn()
+            .unwrap_or_default()
+            .trim_end_matches(":*")
+            .to_string(),
+    };
+    let tags = clients
+        .logs
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .with_context(|| format!("reading the tags of log group {name}"))?
+        .tags()
+        .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    Ok(Some(ObservedLogGroup {
+        name: name.to_string(),
+        tags,
+    }))
+}
+
+/// The access key's tag value: a hash salted with the stream's name, never the key itself.
+pub fn access_key_tag(d: &DesiredStream) -> String {
+    match &d.access_key {
+        Some(key) => short_hash(format!("flowlogs-access-key\0{}\0{}", d.name, key.value).as_bytes()),
+        None => "none".into(),
+    }
+}
+
+/// The tags the stream should carry: ours plus the access key's hash.
+pub fn wanted_tags(d: &DesiredStream) -> BTreeMap<String, String> {
+    let mut tags = d.tags.clone();
+    tags.insert(TAG_ACCESS_KEY.into(), access_key_tag(d));
+    tags
+}
+
+/// Differences that UpdateDestination cannot make: the stream has to be replaced.
+pub fn replace_reasons(o: &ObservedStream) -> Vec<Change> {
+    let mut changes = Vec::new();
+    if o.status == "CREATING_FAILED" || o.status == "DELETING_FAILED" {
+        changes.push(Change::new(
+            "status",
+            format!(
+                "{}{}",
+                o.status,
+                o.failure
+                    .as_ref()
+                    .map(|f| format!(" ({f})"))
+                    .unwrap_or_default()
+            ),
+            "ACTIVE",
+        ));
+    }
+    if o.stream_type != "DirectPut" {
+        changes.push(Change::new("source", &o.stream_type, "DirectPut"));
+    }
+    match &o.http {
+        None => changes.push(Change::new("destination", "not an HTTP endpoint", "HTTP endpoint")),
+        Some(h) if h.s3_backup_mode != "FailedDataOnly" => {
+            changes.push(Change::new("s3_backup_mode", &h.s3_backup_mode, "FailedDataOnly"));
+        }
+        Some(_) => {}
+    }
+    changes
+}
+
+/// Destination fields that differ, as the config names them; secrets shown as `<redacted>`.
+pub fn differences(d: &DesiredStream, o: &ObservedStream) -> Vec<Change> {
+    let Some(h) = &o.http else {
+        return Vec::new();
+    };
+    let mut changes = Vec::new();
+    if h.url != d.url {
+        changes.push(Change::new("url", &h.url, &d.url));
+    }
+    let key_tag = o.tags.get(TAG_ACCESS_KEY).map(String::as_str);
+    if key_tag != Some(access_key_tag(d).as_str()) {
+        let shown = |set: bool| if set { crate::config::REDACTED } else { "(none)" };
+        let from = match key_tag {
+            None => "unknown",
+            Some("none") => "(none)",
+            Some(_) => "another key",
+        };
+        changes.push(Change::new("access_key", from, shown(d.access_key.is_some())));
+    }
+    if h.content_encoding != d.content_encoding {
+        changes.push(Change::new(
+            "content_encoding",
+            &h.content_encoding,
+            &d.content_encoding,
+        ));
+    }
+    if h.buffering_size_mb != d.buffering_size_mb as i32 {
+        changes.push(Change::new(
+            "buffering.size_mb",
+            h.buffering_size_mb,
+            d.buffering_size_mb,
+        ));
+    }
+    if h.buffering_interval_s != d.buffering_interval_s as i32 {
+        changes.push(Change::new(
+            "buffering.interval_s",
+            h.buffering_interval_s,
+            d.buffering_interval_s,
+        ));
+    }
+    if h.retry_duration_s != d.retry_duration_s as i32 {
+        changes.push(Change::new(
+            "retry_duration_s",
+            h.retry_duration_s,
+            d.retry_duration_s,
+        ));
+    }
+    let names: std::collections::BTreeSet<&String> = h
+        .common_attributes
+        .keys()
+        .chain(d.common_attributes.keys())
+        .collect();
+    for name in names {
+        let wanted = d.common_attributes.get(name);
+        let current = h.common_attributes.get(name);
+        if wanted.map(|w| &w.value) != current {
+            let secret = wanted.is_some_and(|w| w.secret);
+            let shown = |v: Option<&String>| match v {
+                None => "(unset)".to_string(),
+                Some(_) if secret => crate::config::REDACTED.to_string(),
+                Some(v) => v.clone(),
+            };
+            changes.push(Change::new(
+                &format!("common_attributes.{name}"),
+                shown(current),
+                shown(wanted.map(|w| &w.value)),
+            ));
+        }
+    }
+    if h.role_arn != d.role_arn || h.backup_role_arn != d.role_arn {
+        changes.push(Change::new("role", &h.role_arn, &d.role_arn));
+    }
+    if h.backup_bucket_arn != d.backup_bucket_arn || h.backup_prefix != d.backup_prefix {
+        changes.push(Change::new(
+            "failed data backup",
+            format!("{} {}", h.backup_bucket_arn, h.backup_prefix),
+            format!("{} {}", d.backup_bucket_arn, d.backup_prefix),
+        ));
+    }
+    let wanted_logging = Some((d.log_group.clone(), d.log_stream.clone()));
+    if h.error_logging != wanted_logging {
+        let show = |l: &Option<(String, String)>| match l {
+            Some((g, s)) => format!("{g}:{s}"),
+            None => "disabled".into(),
+        };
+        changes.push(Change::new(
+            "error logging",
+            show(&h.error_logging),
+            show(&wanted_logging),
+        ));
+    }
+    changes
+}
+
+fn creation_changes(d: &DesiredStream) -> Vec<Change> {
+    let mut changes = vec![
+        Change::new("url", "", &d.url),
+        Change::new(
+            "access_key",
+            "",
+            if d.access_key.is_some() {
+                crate::config::REDACTED
+            } else {
+                "(none)"
+            },
+        ),
+        Change::new("content_encoding", "", &d.content_encoding),
+        Change::new(
+            "buffering",
+            "",
+            format!("{} MB / {} s", d.buffering_size_mb, d.buffering_interval_s),
+        ),
+        Change::new("retry_duration_s", "", d.retry_duration_s),
+        Change::new(
+            "failed data backup",
+            "",
+            format!("{} {}", d.backup_bucket_arn, d.backup_prefix),
+        ),
+        Change::new("error logging", "", format!("{}:{}", d.log_group, d.log_stream)),
+    ];
+    for (name, value) in &d.common_attributes {
+        changes.push(Change::new(
+            &format!("common_attributes.{name}"),
+            "",
+            value.shown(),
+        ));
+    }
+    changes
+}
+
+pub fn plan(
+    names: &Names,
+    d: &DesiredStream,
+    observed: Option<&ObservedStream>,
+    log_group: Option<&ObservedLogGroup>,
+    plan: &mut Plan,
+) {
+    let Some(o) = observed else {
+        plan.step(
+            Kind::DeliveryStream,
+            &d.name,
+            Action::Create,
+            creation_changes(d),
+            vec![Op::CreateStream {
+                stream: d.clone(),
+                tags: wanted_tags(d),
+            }],
+        );
+        return;
+    };
+    if !names.is_ours(&o.tags) {
+        plan.conflict(
+            Kind::DeliveryStream,
+            &d.name,
+            format!(
+                "a Firehose stream with this name exists and is not tagged {}={}",
+                crate::desired::TAG_STACK,
+                names.stack
+            ),
+            "delete or rename that stream, or choose another `stack` name",
+        );
+        return;
+    }
+    if o.status == "DELETING" {
+        plan.conflict(
+            Kind::DeliveryStream,
+            &d.name,
+            "the stream is being deleted",
+            "wait until it is gone, then run setup again",
+        );
+        return;
+    }
+    let replace = replace_reasons(o);
+    if !replace.is_empty() {
+        // A replaced stream keeps the tag AWS set for the flow log delivering to it (same ARN).
+        let mut tags = wanted_tags(d);
+        if let Some(v) = o.tags.get(TAG_LOG_DELIVERY) {
+            tags.insert(TAG_LOG_DELIVERY.into(), v.clone());
+        }
+        plan.step(
+            Kind::DeliveryStream,
+            &d.name,
+            Action::Replace,
+            replace,
+            vec![
+                Op::DeleteStream {
+                    name: d.name.clone(),
+                    log_group: None,
+                },
+                Op::CreateStream {
+                    stream: d.clone(),
+                    tags,
+                },
+            ],
+        );
+        return;
+    }
+    let mut changes = differences(d, o);
+    let mut ops = Vec::new();
+    if log_group.is_none() {
+        changes.push(Change::new("error log group", "missing", &d.log_group));
+        ops.push(Op::CreateStreamLogGroup { stream: d.clone() });
+    }
+    if changes
+        .iter()
+        .any(|c| c.field != "error log group")
+    {
+        ops.push(Op::UpdateStream {
+            stream: d.clone(),
+            version_id: o.version_id.clone(),
+            destination_id: o.destination_id.clone(),
+        });
+    }
+    let tags = wanted_tags(d);
+    if tags.iter().any(|(k, v)| o.tags.get(k) != Some(v)) {
+        if !changes.iter().any(|c| c.field == "access_key") {
+            changes.push(Change::new("tags", "incomplete", "flowlogs tags"));
+        }
+        ops.push(Op::TagStream {
+            name: d.name.clone(),
+            tags,
+        });
+    }
+    if ops.is_empty() {
+        plan.in_sync(Kind::DeliveryStream, &d.name);
+    } else {
+        plan.step(Kind::DeliveryStream, &d.name, Action::Update, changes, ops);
+    }
+}
+
+/// The stream and its log group, when they are ours (teardown, or a switch to lambda mode).
+pub fn plan_teardown(
+    names: &Names,
+    observed: Option<&ObservedStream>,
+    log_group: Option<&ObservedLogGroup>,
+    plan: &mut Plan,
+) {
+    let group_ours = log_group
+        .filter(|g| names.is_ours(&g.tags))
+        .map(|g| g.name.clone());
+    match observed {
+        Some(s) if names.is_ours(&s.tags) => {
+            let mut changes = Vec::new();
+            if let Some(g) = &group_ours {
+                changes.push(Change::new("error log group", "", format!("{g} deleted too")));
+            }
+            plan.step(
+                Kind::DeliveryStream,
+                &names.stream,
+                Action::Delete,
+                changes,
+                vec![Op::DeleteStream {
+                    name: names.stream.clone(),
+                    log_group: group_ours,
+                }],
+            );
+        }
+        Some(_) => {}
+        None => {
+            if let Some(g) = group_ours {
+                plan.step(
+                    Kind::DeliveryStream,
+                    &g,
+                    Action::Delete,
+                    vec![Change::new("error log group", "", "left from a deleted stream")],
+                    vec![Op::DeleteStreamLogGroup { log_group: g.clone() }],
+                );
+            }
+        }
+    }
+}
+
+/// The destination configuration CreateDeliveryStream takes.
+pub fn destination(d: &DesiredStream) -> Result<HttpEndpointDestinationConfiguration> {
+    Ok(HttpEndpointDestinationConfiguration::builder()
+        .endpoint_configuration(endpoint(d)?)
+        .buffering_hints(buffering(d))
+        .cloud_watch_logging_options(logging(d))
+        .request_configuration(request(d)?)
+        .role_arn(&d.role_arn)
+        .retry_options(retry_options(d))
+        .s3_backup_mode(HttpEndpointS3BackupMode::FailedDataOnly)
+        .s3_configuration(
+            S3DestinationConfiguration::builder()
+                .role_arn(&d.role_arn)
+                .bucket_arn(&d.backup_bucket_arn)
+                .prefix(&d.backup_prefix)
+                .compression_format(CompressionFormat::Gzip)
+                .buffering_hints(
+                    BufferingHints::builder()
+                        .size_in_mbs(5)
+                        .interval_in_seconds(300)
+                        .build(),
+                )
+                .cloud_watch_logging_options(logging(d))
+                .build()?,
+        )
+        .build())
+}
+
+/// The same, as UpdateDestination takes it.
+pub fn destination_update(d: &DesiredStream) -> Result<HttpEndpointDestinationUpdate> {
+    Ok(HttpEndpointDestinationUpdate::builder()
+        .endpoint_configuration(endpoint(d)?)
+        .buffering_hints(buffering(d))
+        .cloud_watch_logging_options(logging(d))
+        .request_configuration(request(d)?)
+        .role_arn(&d.role_arn)
+        .retry_options(retry_options(d))
+        .s3_backup_mode(HttpEndpointS3BackupMode::FailedDataOnly)
+        .s3_update(
+            S3DestinationUpdate::builder()
+                .role_arn(&d.role_arn)
+                .bucket_arn(&d.backup_bucket_arn)
+                .prefix(&d.backup_prefix)
+                .compression_format(CompressionFormat::Gzip)
+                .cloud_watch_logging_options(logging(d))
+                .build(),
+        )
+        .build())
+}
+
+fn endpoint(d: &DesiredStream) -> Result<HttpEndpointConfiguration> {
+    Ok(HttpEndpointConfiguration::builder()
+        .url(&d.url)
+        .name(&d.name)
+        .set_access_key(d.access_key.as_ref().map(|k| k.value.clone()))
+        .build()?)
+}
+
+fn buffering(d: &DesiredStream) -> HttpEndpointBufferingHints {
+    HttpEndpointBufferingHints::builder()
+        .size_in_mbs(d.buffering_size_mb as i32)
+        .interval_in_seconds(d.buffering_interval_s as i32)
+        .build()
+}
+
+fn logging(d: &DesiredStream) -> CloudWatchLoggingOptions {
+    CloudWatchLoggingOptions::builder()
+        .enabled(true)
+        .log_group_name(&d.log_group)
+        .log_stream_name(&d.log_stream)
+        .build()
+}
+
+fn request(d: &DesiredStream) -> Result<HttpEndpointRequestConfiguration> {
+    let attributes = d
+        .common_attributes
+        .iter()
+        .map(|(name, value)| {
+            HttpEndpointCommonAttribute::builder()
+                .attribute_name(name)
+                .attribute_value(&value.value)
+                .build()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpEndpointRequestConfiguration::builder()
+        .content_encoding(ContentEncoding::from(d.content_encoding.as_str()))
+        .set_common_attributes(Some(attributes))
+        .build())
+}
+
+fn retry_options(d: &DesiredStream) -> HttpEndpointRetryOptions {
+    HttpEndpointRetryOptions::builder()
+        .duration_in_seconds(d.retry_duration_s as i32)
+        .build()
+}
+
+fn firehose_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>> {
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(anyhow::Error::from)
+        })
+        .collect()
+}
+
+/// Firehose checks at creation that it may assume the role; just after the role is made, IAM may
+/// not have propagated yet. AWS says so only in the message, so this is the one place that reads it.
+pub fn is_role_not_ready(message: &str) -> bool {
+    message.contains("Firehose is unable to assume role")
+        || message.contains("is not authorized to perform: sts:AssumeRole")
+}
+
+/// The error log group and its log stream; both may exist already.
+pub async fn ensure_log_group(clients: &Clients, d: &DesiredStream) -> Result<()> {
+    let logs = &clients.logs;
+    let tags: HashMap<String, String> = d.tags.clone().into_iter().collect();
+    match logs
+        .create_log_group()
+        .log_group_name(&d.log_group)
+        .set_tags(Some(tags))
+        .send()
+        .await
+    {
+        Ok(_) => {
+            logs.put_retention_policy()
+                .log_group_name(&d.log_group)
+                .retention_in_days(LOG_RETENTION_DAYS)
+                .send()
+                .await
+                .with_context(|| format!("setting the retention of log group {}", d.log_group))?;
+        }
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_already_exists_exception()) => {}
+        Err(e) => {
+            return Err(e).with_context(|| format!("creating log group {}", d.log_group));
+        }
+    }
+    match logs
+        .create_log_stream()
+        .log_group_name(&d.log_group)
+        .log_stream_name(&d.log_stream)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_already_exists_exception()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(e).with_context(|| {
+            format!("creating log stream {} in {}", d.log_stream, d.log_group)
+        }),
+    }
+}
+
+pub async fn create(
+    clients: &Clients,
+    d: &DesiredStream,
+    tags: &BTreeMap<String, String>,
+    progress: &Progress,
+) -> Result<()> {
+    ensure_log_group(clients, d).await?;
+    let destination = destination(d)?;
+    let tags = firehose_tags(tags)?;
+    let created = retry::while_iam_propagates(
+        progress,
+        &format!("IAM role {} to be assumable by Firehose", d.role_arn),
+        || {
+            clients
+                .firehose
+                .create_delivery_stream()
+                .delivery_stream_name(&d.name)
+                .delivery_stream_type(DeliveryStreamType::DirectPut)
+                .http_endpoint_destination_configuration(destination.clone())
+                .set_tags(Some(tags.clone()))
+                .send()
+        },
+        |e| {
+            e.as_service_error().is_some_and(|s| {
+                s.is_invalid_argument_exception()
+                    && is_role_not_ready(s.message().unwrap_or_default())
+            })
+        },
+    )
+    .await;
+    match created {
+        Ok(_) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) => {}
+        Err(e) => return Err(e).with_context(|| format!("creating Firehose stream {}", d.name)),
+    }
+    wait_until_active(clients, &d.name, progress).await
+}
+
+pub async fn update(
+    clients: &Clients,
+    d: &DesiredStream,
+    version_id: &str,
+    destination_id: &str,
+    progress: &Progress,
+) -> Result<()> {
+    let update = destination_update(d)?;
+    retry::while_iam_propagates(
+        progress,
+        &format!("IAM role {} to be assumable by Firehose", d.role_arn),
+        || {
+            clients
+                .firehose
+                .update_destination()
+                .delivery_stream_name(&d.name)
+                .current_delivery_stream_version_id(version_id)
+                .destination_id(destination_id)
+                .http_endpoint_destination_update(update.clone())
+                .send()
+        },
+        |e| {
+            e.as_service_error().is_some_and(|s| {
+                s.is_invalid_argument_exception()
+                    && is_role_not_ready(s.message().unwrap_or_default())
+            })
+        },
+    )
+    .await
+    .with_context(|| {
+        format!("updating the destination of Firehose stream {} (if it changed since the plan, run setup again)", d.name)
+    })?;
+    wait_until_active(clients, &d.name, progress).await
+}
+
+/// Adds or overwrites our tags; never removes a tag (AWS's `LogDeliveryEnabled` stays).
+pub async fn tag(clients: &Clients, name: &str, tags: &BTreeMap<String, String>) -> Result<()> {
+    clients
+        .firehose
+        .tag_delivery_stream()
+        .delivery_stream_name(name)
+        .set_tags(Some(firehose_tags(tags)?))
+        .send()
+        .await
+        .with_context(|| format!("tagging Firehose stream {name}"))?;
+    Ok(())
+}
+
+/// Waits, with a bound and a visible line, until the stream is ACTIVE.
+pub async fn wait_until_active(clients: &Clients, name: &str, progress: &Progress) -> Result<()> {
+    let started = tokio::time::Instant::now();
+    let mut shown = false;
+    loop {
+        let out = clients
+            .firehose
+            .describe_delivery_stream()
+            .delivery_stream_name(name)
+            .send()
+            .await
+            .with_context(|| format!("reading the status of Firehose stream {name}"))?;
+        let d = out
+            .delivery_stream_description()
+            .context("firehose:DescribeDeliveryStream returned no description")?;
+        match d.delivery_stream_status() {
+            DeliveryStreamStatus::Active => return Ok(()),
+            DeliveryStreamStatus::CreatingFailed => anyhow::bail!(
+                "Firehose stream {name} failed to create: {}",
+                d.failure_description()
+                    .map(|f| format!("{}: {}", f.r#type().as_str(), f.details()))
+                    .unwrap_or_else(|| "no reason given".into())
+            ),
+            status => {
+                if started.elapsed() > STREAM_WAIT_LIMIT {
+                    anyhow::bail!(
+                        "Firehose stream {name} was still {} after {} s",
+                        status.as_str(),
+                        STREAM_WAIT_LIMIT.as_secs()
+                    );
+                }
+                if !shown {
+                    progress.detail(&format!(
+                        "waiting for Firehose stream {name} to be ACTIVE (it is {}; this takes a minute or two)",
+                        status.as_str()
+                    ));
+                    shown = true;
+                }
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        }
+    }
+}
+
+/// Deletes the stream and waits until it is gone (a stream of the same name can then be made);
+/// then the log group, when given. Already gone is fine.
+pub async fn delete(
+    clients: &Clients,
+    name: &str,
+    log_group: Option<&str>,
+    progress: &Progress,
+) -> Result<()> {
+    match clients
+        .firehose
+        .delete_delivery_stream()
+        .delivery_stream_name(name)
+        .send()
+        .await
+    {
+        Ok(_) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) => {}
+        Err(e) => return Err(e).with_context(|| format!("deleting Firehose stream {name}")),
+    }
+    let started = tokio::time::Instant::now();
+    let mut shown = false;
+    while let Some(status) = status_of(clients, name).await? {
+        if status == DeliveryStreamStatus::DeletingFailed {
+            anyhow::bail!("AWS could not delete Firehose stream {name} (DELETING_FAILED)");
+        }
+        if started.elapsed() > STREAM_WAIT_LIMIT {
+            anyhow::bail!(
+                "Firehose stream {name} was still being deleted after {} s",
+                STREAM_WAIT_LIMIT.as_secs()
+            );
+        }
+        if !shown {
+            progress.detail(&format!("waiting for Firehose stream {name} to be deleted"));
+            shown = true;
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+    match log_group {
+        Some(group) => delete_log_group(clients, group).await,
+        None => Ok(()),
+    }
+}
+
+/// The stream's status, `None` when it does not exist.
+pub async fn status_of(clients: &Clients, name: &str) -> Result<Option<DeliveryStreamStatus>> {
+    match clients
+        .firehose
+        .describe_delivery_stream()
+        .delivery_stream_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out
+            .delivery_stream_description()
+            .map(|d| d.delivery_stream_status().clone())),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e).with_context(|| format!("reading the status of Firehose stream {name}")),
+    }
+}
+
+pub async fn delete_log_group(clients: &Clients, group: &str) -> Result<()> {
+    match clients
+        .logs
+        .delete_log_group()
+        .log_group_name(group)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(e).with_context(|| format!("deleting log group {group}")),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,484 @@
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::config;
+use crate::desired::{self, Desired, TAG_STACK};
+use crate::observe::Observed;
+use crate::plan::{plan_setup, plan_teardown};
+use crate::policy;
+use crate::resources::function::ObservedFunction;
+use crate::resources::role::ObservedRole;
+
+const ACCOUNT: &str = "123456789012";
+
+fn firehose_config(firehose: &str) -> config::Config {
+    let text = format!(
+        "version: 1\nstack: prod-vpc\nflow_log:\n  resources: {{ vpc_ids: [vpc-0abc] }}\ndelivery:\n  mode: firehose\n  firehose:\n{firehose}"
+    );
+    config::parse(&text, Path::new("t.yaml"), &|n| {
+        (n == "O2_KEY").then(|| "s3cr3t-key".into())
+    })
+    .unwrap()
+}
+
+const SETTINGS: &str = "    url: https://o2.example.com/aws/default/vpcflowlog/_kinesis_firehose\n    access_key: \"${env:O2_KEY}\"\n    buffering: { size_mb: 1, interval_s: 60 }\n    retry_duration_s: 120\n    common_attributes: { env: prod }\n";
+
+fn desired_with(settings: &str) -> Desired {
+    desired::build(&firehose_config(settings), ACCOUNT, "eu-west-1", "abc").unwrap()
+}
+
+fn desired() -> Desired {
+    desired_with(SETTINGS)
+}
+
+fn stream(d: &Desired) -> &DesiredStream {
+    &d.firehose.as_ref().unwrap().stream
+}
+
+/// What AWS would describe for a stream made from `d`.
+fn observed_like(d: &DesiredStream) -> ObservedStream {
+    ObservedStream {
+        name: d.name.clone(),
+        arn: format!("arn:aws:firehose:eu-west-1:{ACCOUNT}:deliverystream/{}", d.name),
+        status: "ACTIVE".into(),
+        stream_type: "DirectPut".into(),
+        failure: None,
+        version_id: "3".into(),
+        destination_id: "destinationId-000000000001".into(),
+        http: Some(ObservedHttpDestination {
+            url: d.url.clone(),
+            role_arn: d.role_arn.clone(),
+            content_encoding: d.content_encoding.clone(),
+            buffering_size_mb: d.buffering_size_mb as i32,
+            buffering_interval_s: d.buffering_interval_s as i32,
+            retry_duration_s: d.retry_duration_s as i32,
+            common_attributes: d
+                .common_attributes
+                .iter()
+                .map(|(k, v)| (k.clone(), v.value.clone()))
+                .collect(),
+            s3_backup_mode: "FailedDataOnly".into(),
+            backup_bucket_arn: d.backup_bucket_arn.clone(),
+            backup_prefix: d.backup_prefix.clone(),
+            backup_role_arn: d.role_arn.clone(),
+            error_logging: Some((d.log_group.clone(), d.log_stream.clone())),
+        }),
+        tags: {
+            let mut tags = wanted_tags(d);
+            tags.insert(TAG_LOG_DELIVERY.into(), "true".into());
+            tags
+        },
+    }
+}
+
+fn log_group(d: &Desired) -> ObservedLogGroup {
+    ObservedLogGroup {
+        name: stream(d).log_group.clone(),
+        tags: d.names.tags(),
+    }
+}
+
+fn plan_for(d: &Desired, o: Option<&ObservedStream>) -> Plan {
+    let mut plan = Plan::default();
+    super::plan(&d.names, stream(d), o, Some(&log_group(d)), &mut plan);
+    plan
+}
+
+fn fields(plan: &Plan) -> Vec<&str> {
+    plan.steps
+        .iter()
+        .flat_map(|s| s.changes.iter().map(|c| c.field.as_str()))
+        .collect()
+}
+
+/// Every `Resource` of a policy document, flattened.
+fn resources(policy: &Value) -> Vec<String> {
+    policy::statements(policy)
+        .iter()
+        .flat_map(|s| match &s["Resource"] {
+            Value::Array(items) => items
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect(),
+            v => vec![v.as_str().unwrap().to_string()],
+        })
+        .collect()
+}
+
+#[test]
+fn role_policy_has_no_star_resource_and_only_the_backup_prefix() {
+    let d = desired();
+    let role = &d.firehose.as_ref().unwrap().role;
+    assert_eq!(role.name, "flowlogs-prod-vpc-firehose");
+    let all = resources(&role.policy);
+    assert!(!all.iter().any(|r| r == "*"), "{all:?}");
+    let bucket = "arn:aws:s3:::prod-vpc-flowlogs-123456789012-eu-west-1";
+    for r in &all {
+        assert!(
+            r == bucket
+                || r == &format!("{bucket}/firehose-failed/*")
+                || r.starts_with("arn:aws:logs:eu-west-1:123456789012:log-group:/aws/kinesisfirehose/flowlogs-prod-vpc:log-stream:"),
+            "unexpected resource {r}"
+        );
+    }
+    let statements = policy::statements(&role.policy);
+    let writes = statements
+        .iter()
+        .find(|s| s["Action"].to_string().contains("s3:PutObject"))
+        .unwrap();
+    assert_eq!(writes["Resource"], format!("{bucket}/firehose-failed/*"));
+    let logs = statements
+        .iter()
+        .find(|s| s["Action"] == "logs:PutLogEvents")
+        .unwrap();
+    assert_eq!(
+        logs["Resource"],
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/kinesisfirehose/flowlogs-prod-vpc:log-stream:HttpEndpointDelivery"
+    );
+}
+
+#[test]
+fn role_trust_is_firehose_with_the_account_as_external_id() {
+    let d = desired();
+    let trust = &d.firehose.as_ref().unwrap().role.trust;
+    let s = &policy::statements(trust)[0];
+    assert_eq!(s["Principal"], json!({"Service": "firehose.amazonaws.com"}));
+    assert_eq!(s["Action"], "sts:AssumeRole");
+    assert_eq!(
+        s["Condition"],
+        json!({"StringEquals": {"sts:ExternalId": ACCOUNT}})
+    );
+}
+
+#[test]
+fn stream_configuration_follows_the_config() {
+    let d = desired();
+    let s = stream(&d);
+    let c = destination(s).unwrap();
+    let endpoint = c.endpoint_configuration().unwrap();
+    assert_eq!(
+        endpoint.url(),
+        "https://o2.example.com/aws/default/vpcflowlog/_kinesis_firehose"
+    );
+    assert_eq!(endpoint.access_key(), Some("s3cr3t-key"));
+    let request = c.request_configuration().unwrap();
+    assert_eq!(request.content_encoding(), Some(&ContentEncoding::Gzip));
+    assert_eq!(request.common_attributes()[0].attribute_name(), "env");
+    assert_eq!(request.common_attributes()[0].attribute_value(), "prod");
+    assert_eq!(c.buffering_hints().unwrap().size_in_mbs(), Some(1));
+    assert_eq!(c.buffering_hints().unwrap().interval_in_seconds(), Some(60));
+    assert_eq!(c.retry_options().unwrap().duration_in_seconds(), Some(120));
+    assert_eq!(c.role_arn(), Some(s.role_arn.as_str()));
+    assert_eq!(
+        s.role_arn,
+        "arn:aws:iam::123456789012:role/flowlogs-prod-vpc-firehose"
+    );
+    assert_eq!(
+        c.s3_backup_mode(),
+        Some(&HttpEndpointS3BackupMode::FailedDataOnly)
+    );
+    let s3 = c.s3_configuration().unwrap();
+    assert_eq!(
+        s3.bucket_arn(),
+        "arn:aws:s3:::prod-vpc-flowlogs-123456789012-eu-west-1"
+    );
+    assert_eq!(s3.prefix(), Some("firehose-failed/"));
+    let logging = c.cloud_watch_logging_options().unwrap();
+    assert_eq!(logging.enabled(), Some(true));
+    assert_eq!(
+        logging.log_group_name(),
+        Some("/aws/kinesisfirehose/flowlogs-prod-vpc")
+    );
+    assert_eq!(logging.log_stream_name(), Some("HttpEndpointDelivery"));
+}
+
+#[test]
+fn the_access_key_is_never_shown_or_tagged_in_clear() {
+    let d = desired();
+    let s = stream(&d);
+    let tag = access_key_tag(s);
+    assert_eq!(tag.len(), 16);
+    assert!(!tag.contains("s3cr3t"));
+    let plan = plan_for(&d, None);
+    let text = format!("{plan}\n{}", serde_json::to_string(&plan).unwrap());
+    assert!(!text.contains("s3cr3t-key"), "{text}");
+    assert!(text.contains("access_key: <redacted>"), "{text}");
+}
+
+#[test]
+fn a_missing_stream_is_created_with_our_tags_and_the_key_hash() {
+    let d = desired();
+    let plan = plan_for(&d, None);
+    assert_eq!(plan.steps.len(), 1);
+    assert_eq!(plan.steps[0].action, Action::Create);
+    match &plan.steps[0].ops[..] {
+        [Op::CreateStream { tags, .. }] => {
+            assert_eq!(tags[TAG_STACK], "prod-vpc");
+            assert_eq!(tags[TAG_ACCESS_KEY], access_key_tag(stream(&d)));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_matching_stream_is_in_sync_and_aws_tags_are_fine() {
+    let d = desired();
+    let plan = plan_for(&d, Some(&observed_like(stream(&d))));
+    assert!(plan.steps.is_empty(), "{plan}");
+    assert_eq!(plan.in_sync.len(), 1);
+}
+
+#[test]
+fn a_changed_url_or_buffering_names_the_field_and_updates_at_the_observed_version() {
+    let d = desired();
+    let mut o = observed_like(stream(&d));
+    let h = o.http.as_mut().unwrap();
+    h.url = "https://old.example.com/x".into();
+    h.buffering_size_mb = 5;
+    h.buffering_interval_s = 300;
+    let plan = plan_for(&d, Some(&o));
+    assert_eq!(
+        fields(&plan),
+        ["url", "buffering.size_mb", "buffering.interval_s"]
+    );
+    let step = &plan.steps[0];
+    assert_eq!(step.action, Action::Update);
+    assert_eq!(step.changes[0].from, "https://old.example.com/x");
+    match &step.ops[..] {
+        [Op::UpdateStream {
+            version_id,
+            destination_id,
+            ..
+        }] => {
+            assert_eq!(version_id, "3");
+            assert_eq!(destination_id, "destinationId-000000000001");
+        }
+        other => panic!("{other:?}"),
+    }
+    let text = plan.to_string();
+    assert!(text.contains("buffering.size_mb: 5 -> 1"), "{text}");
+}
+
+#[test]
+fn each_destination_field_is_named() {
+    let d = desired();
+    let base = observed_like(stream(&d));
+    let cases: Vec<(&str, Box<dyn Fn(&mut ObservedHttpDestination)>)> = vec![
+        ("content_encoding", Box::new(|h| h.content_encoding = "NONE".into())),
+        ("retry_duration_s", Box::new(|h| h.retry_duration_s = 300)),
+        (
+            "common_attributes.env",
+            Box::new(|h| {
+                h.common_attributes.insert("env".into(), "dev".into());
+            }),
+        ),
+        (
+            "common_attributes.old",
+            Box::new(|h| {
+                h.common_attributes.insert("old".into(), "x".into());
+            }),
+        ),
+        ("role", Box::new(|h| h.role_arn = "arn:aws:iam::1:role/x".into())),
+        (
+            "failed data backup",
+            Box::new(|h| h.backup_prefix = "other/".into()),
+        ),
+        ("error logging", Box::new(|h| h.error_logging = None)),
+    ];
+    for (field, change) in cases {
+        let mut o = base.clone();
+        change(o.http.as_mut().unwrap());
+        assert_eq!(differences(stream(&d), &o)[0].field, field);
+        let plan = plan_for(&d, Some(&o));
+        assert_eq!(fields(&plan), [field]);
+    }
+}
+
+#[test]
+fn a_changed_access_key_updates_the_destination_and_the_hash_tag_only() {
+    let d = desired();
+    let mut o = observed_like(stream(&d));
+    o.tags.insert(TAG_ACCESS_KEY.into(), "0000000000000000".into());
+    let plan = plan_for(&d, Some(&o));
+    let step = &plan.steps[0];
+    assert_eq!(fields(&plan), ["access_key"]);
+    assert_eq!(step.changes[0].from, "another key");
+    assert_eq!(step.changes[0].to, "<redacted>");
+    match &step.ops[..] {
+        [Op::UpdateStream { .. }, Op::TagStream { tags, .. }] => {
+            assert_eq!(tags[TAG_ACCESS_KEY], access_key_tag(stream(&d)));
+            assert!(!tags.contains_key(TAG_LOG_DELIVERY));
+        }
+        other => panic!("{other:?}"),
+    }
+    // no key in the config, one on the stream
+    let without = desired_with(
+        "    url: https://o2.example.com/aws/default/vpcflowlog/_kinesis_firehose\n    buffering: { size_mb: 1, interval_s: 60 }\n    retry_duration_s: 120\n    common_attributes: { env: prod }\n",
+    );
+    let plan = plan_for(&without, Some(&observed_like(stream(&d))));
+    assert_eq!(plan.steps[0].changes[0].to, "(none)");
+}
+
+#[test]
+fn missing_tags_are_added_without_touching_the_others() {
+    let d = desired();
+    let mut o = observed_like(stream(&d));
+    o.tags.remove(crate::desired::TAG_MANAGED_BY);
+    let plan = plan_for(&d, Some(&o));
+    assert_eq!(fields(&plan), ["tags"]);
+    match &plan.steps[0].ops[..] {
+        [Op::TagStream { tags, .. }] => assert_eq!(tags, &wanted_tags(stream(&d))),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_stream_not_tagged_ours_is_a_conflict() {
+    let d = desired();
+    let mut o = observed_like(stream(&d));
+    o.tags.remove(TAG_STACK);
+    let plan = plan_for(&d, Some(&o));
+    assert!(plan.steps.is_empty());
+    assert_eq!(plan.conflicts.len(), 1);
+    assert!(plan.conflicts[0].problem.contains("not tagged"));
+    let mut teardown = Plan::default();
+    plan_teardown_of(&d, Some(&o), &mut teardown);
+    assert!(teardown.steps.is_empty());
+}
+
+fn plan_teardown_of(d: &Desired, o: Option<&ObservedStream>, plan: &mut Plan) {
+    super::plan_teardown(&d.names, o, Some(&log_group(d)), plan);
+}
+
+#[test]
+fn another_destination_type_is_a_replace_that_keeps_the_log_delivery_tag() {
+    let d = desired();
+    let mut o = observed_like(stream(&d));
+    o.http = None;
+    let plan = plan_for(&d, Some(&o));
+    let step = &plan.steps[0];
+    assert_eq!(step.action, Action::Replace);
+    assert_eq!(fields(&plan), ["destination"]);
+    match &step.ops[..] {
+        [Op::DeleteStream { log_group: None, .. }, Op::CreateStream { tags, .. }] => {
+            assert_eq!(tags[TAG_LOG_DELIVERY], "true");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_missing_log_group_is_created_without_touching_the_stream() {
+    let d = desired();
+    let mut plan = Plan::default();
+    super::plan(
+        &d.names,
+        stream(&d),
+        Some(&observed_like(stream(&d))),
+        None,
+        &mut plan,
+    );
+    assert_eq!(fields(&plan), ["error log group"]);
+    assert!(matches!(
+        &plan.steps[0].ops[..],
+        [Op::CreateStreamLogGroup { .. }]
+    ));
+}
+
+#[test]
+fn teardown_deletes_the_stream_and_our_log_group() {
+    let d = desired();
+    let mut plan = Plan::default();
+    plan_teardown_of(&d, Some(&observed_like(stream(&d))), &mut plan);
+    match &plan.steps[0].ops[..] {
+        [Op::DeleteStream { name, log_group }] => {
+            assert_eq!(name, "flowlogs-prod-vpc");
+            assert_eq!(
+                log_group.as_deref(),
+                Some("/aws/kinesisfirehose/flowlogs-prod-vpc")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+fn role(name: &str, d: &Desired) -> ObservedRole {
+    ObservedRole {
+        arn: format!("arn:aws:iam::{ACCOUNT}:role/{name}"),
+        tags: d.names.tags(),
+        trust: json!({}),
+        policies: Default::default(),
+    }
+}
+
+#[test]
+fn switching_from_lambda_to_firehose_deletes_the_forwarder() {
+    let d = desired();
+    let observed = Observed {
+        role: Some(role(&d.names.role, &d)),
+        function: Some(ObservedFunction {
+            arn: d.names.function_arn(),
+            role: d.names.role_arn(),
+            runtime: "provided.al2023".into(),
+            handler: "bootstrap".into(),
+            memory_mb: 512,
+            timeout_s: 300,
+            architecture: "x86_64".into(),
+            environment: Default::default(),
+            state: "Active".into(),
+            last_update_status: "Successful".into(),
+            tags: d.names.tags(),
+            policy: None,
+        }),
+        ..Observed::default()
+    };
+    let plan = plan_setup(&d, &observed);
+    let actions: Vec<(Kind, Action)> = plan.steps.iter().map(|s| (s.kind, s.action)).collect();
+    for expected in [
+        (Kind::Role, Action::Delete),
+        (Kind::Function, Action::Delete),
+        (Kind::FirehoseRole, Action::Create),
+        (Kind::DeliveryStream, Action::Create),
+    ] {
+        assert!(actions.contains(&expected), "{expected:?} in {actions:?}");
+    }
+}
+
+#[test]
+fn switching_from_firehose_to_lambda_deletes_the_stream_and_its_role() {
+    let firehose = desired();
+    let lambda_config = config::parse(
+        "version: 1\nstack: prod-vpc\nflow_log:\n  resources: { vpc_ids: [vpc-0abc] }\ndelivery:\n  otlp: { endpoint: \"http://127.0.0.1:4318\" }\n",
+        Path::new("t.yaml"),
+        &|_| None,
+    )
+    .unwrap();
+    let lambda = desired::build(&lambda_config, ACCOUNT, "eu-west-1", "abc").unwrap();
+    let observed = Observed {
+        firehose_role: Some(role(&firehose.names.firehose_role, &firehose)),
+        stream: Some(observed_like(stream(&firehose))),
+        stream_log_group: Some(log_group(&firehose)),
+        ..Observed::default()
+    };
+    let plan = plan_setup(&lambda, &observed);
+    let deletes: Vec<Kind> = plan
+        .steps
+        .iter()
+        .filter(|s| s.action == Action::Delete)
+        .map(|s| s.kind)
+        .collect();
+    assert_eq!(deletes, [Kind::FirehoseRole, Kind::DeliveryStream]);
+    let teardown = plan_teardown(&firehose.names, &observed, false);
+    let kinds: Vec<Kind> = teardown.steps.iter().map(|s| s.kind).collect();
+    assert_eq!(kinds, [Kind::DeliveryStream, Kind::FirehoseRole]);
+}
+
+#[test]
+fn role_propagation_is_read_from_the_message() {
+    assert!(is_role_not_ready(
+        "Firehose is unable to assume role arn:aws:iam::123456789012:role/x. Please check the role provided."
+    ));
+    assert!(!is_role_not_ready("Bucket does not exist"));
+}

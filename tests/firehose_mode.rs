@@ -1,0 +1,461 @@
+//! Firehose mode against moto: setup makes the stream, its role and the flow log as configured and
+//! verify's canary reaches the HTTP endpoint (a receiver this test runs; moto's Firehose posts each
+//! record to it at once); a second setup makes no change, a changed field is an in-place update that
+//! keeps AWS's `LogDeliveryEnabled` tag, switching to lambda mode plans the stream's removal, and
+//! teardown removes what is ours and keeps the bucket.
+
+mod support;
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::{Service, Stack, ACCOUNT_ID, REGION};
+
+const STACK: &str = "fh";
+const BUCKET: &str = "fh-flowlogs-123456789012-us-east-1";
+const STREAM: &str = "flowlogs-fh";
+const ROLE: &str = "flowlogs-fh-firehose";
+const LOG_GROUP: &str = "/aws/kinesisfirehose/flowlogs-fh";
+const KEY: &str = "o2-secret-access-key";
+const FORMAT: &str = "${version} ${account-id} ${srcaddr} ${dstaddr} ${action} ${end}";
+
+/// One HTTP request the receiver got.
+#[derive(Debug, Clone)]
+struct Received {
+    path: String,
+    body: Vec<u8>,
+}
+
+/// A tiny HTTP endpoint on loopback that records every POST and answers 200 as Firehose expects.
+struct Receiver {
+    url: String,
+    received: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Receiver {
+    fn start() -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let sink = received.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                if let Some(r) = handle(conn) {
+                    sink.lock().unwrap().push(r);
+                }
+            }
+        });
+        Receiver {
+            url: format!("http://127.0.0.1:{port}/aws/default/vpcflowlog/_kinesis_firehose"),
+            received,
+        }
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Received> {
+        let started = Instant::now();
+        loop {
+            let got = self.received();
+            if got.len() >= n || started.elapsed() > timeout {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn handle(mut conn: TcpStream) -> Option<Received> {
+    conn.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let mut reader = BufReader::new(conn.try_clone().ok()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line).ok()?;
+    let path = request_line.split_whitespace().nth(1)?.to_string();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).ok()?;
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    let answer = r#"{"requestId":"r","timestamp":0}"#;
+    write!(
+        conn,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+        answer.len()
+    )
+    .ok()?;
+    Some(Received { path, body })
+}
+
+fn config(vpc: &str, url: &str, interval_s: u32) -> String {
+    format!(
+        "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  format: \"{FORMAT}\"\n  max_aggregation_interval: 60\ndelivery:\n  mode: firehose\n  firehose:\n    url: {url}\n    access_key: \"${{env:FH_ACCESS_KEY}}\"\n    content_encoding: gzip\n    buffering: {{ size_mb: 1, interval_s: {interval_s} }}\n    retry_duration_s: 60\n    common_attributes: {{ env: test }}\n"
+    )
+}
+
+fn lambda_config(vpc: &str) -> String {
+    format!(
+        "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  format: \"{FORMAT}\"\n  max_aggregation_interval: 60\ndelivery:\n  otlp: {{ endpoint: \"http://127.0.0.1:4318\" }}\n"
+    )
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn run(stack: &Stack, config: &Path, args: &[&str]) -> Output {
+    let out = stack
+        .flowlogs()
+        .args(args)
+        .arg("-c")
+        .arg(config)
+        .env("FH_ACCESS_KEY", KEY)
+        .output()
+        .unwrap();
+    eprintln!(
+        "$ flowlogs {}\n{}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "unexpected exit:\n{}",
+        text(out)
+    );
+}
+
+async fn stream_tags(fh: &aws_sdk_firehose::Client) -> Vec<(String, String)> {
+    fh.list_tags_for_delivery_stream()
+        .delivery_stream_name(STREAM)
+        .send()
+        .await
+        .unwrap()
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().unwrap_or_default().to_string()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardown_keeps_the_bucket(
+) {
+    let stack = Stack::start(&[Service::Moto]);
+    let receiver = Receiver::start();
+    let sdk = stack.sdk_config().await;
+    let (ec2, fh, iam, logs, s3) = (
+        aws_sdk_ec2::Client::new(&sdk),
+        aws_sdk_firehose::Client::new(&sdk),
+        aws_sdk_iam::Client::new(&sdk),
+        aws_sdk_cloudwatchlogs::Client::new(&sdk),
+        aws_sdk_s3::Client::new(&sdk),
+    );
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.2.0.0/16")
+        .send()
+        .await
+        .unwrap()
+        .vpc()
+        .unwrap()
+        .vpc_id()
+        .unwrap()
+        .to_string();
+    let cfg = write(
+        stack.dir(),
+        "flowlogs.yaml",
+        &config(&vpc, &receiver.url, 60),
+    );
+
+    let plan = run(&stack, &cfg, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 2);
+    let shown = text(&plan);
+    assert!(shown.contains("+ firehose stream flowlogs-fh"), "{shown}");
+    assert!(shown.contains("+ firehose iam role flowlogs-fh-firehose"), "{shown}");
+    assert!(shown.contains("access_key: <redacted>"), "{shown}");
+    assert!(!shown.contains(KEY), "the access key is never printed");
+
+    // setup, with verify: the canary goes through the stream to the receiver
+    let setup = run(&stack, &cfg, &["setup", "--yes"]);
+    assert_exit(&setup, 0);
+    assert!(!text(&setup).contains(KEY));
+    assert!(text(&setup).contains("✓ test delivery"), "{}", text(&setup));
+
+    let got = receiver.wait_for(1, Duration::from_secs(10));
+    assert_eq!(got.len(), 1, "one canary record posted: {got:?}");
+    assert_eq!(got[0].path, "/aws/default/vpcflowlog/_kinesis_firehose");
+    let body: Value = serde_json::from_slice(&got[0].body).unwrap();
+    let records = body["records"].as_array().unwrap();
+    assert_eq!(records.len(), 1);
+    let data = aws_smithy_types::base64::decode(records[0]["data"].as_str().unwrap()).unwrap();
+    let line = String::from_utf8(data).unwrap();
+    assert!(line.ends_with('\n') && line.lines().count() == 1, "{line:?}");
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(
+        fields[..5],
+        ["5", ACCOUNT_ID, "192.0.2.10", "198.51.100.20", "ACCEPT"]
+    );
+    let end: u64 = fields[5].parse().expect("the canary's end time");
+    assert!(end > 1_700_000_000);
+
+    // the stream, as configured
+    let described = fh
+        .describe_delivery_stream()
+        .delivery_stream_name(STREAM)
+        .send()
+        .await
+        .unwrap();
+    let d = described.delivery_stream_description().unwrap();
+    assert_eq!(d.delivery_stream_status().as_str(), "ACTIVE");
+    assert_eq!(d.delivery_stream_type().as_str(), "DirectPut");
+    let stream_arn = d.delivery_stream_arn().to_string();
+    assert_eq!(
+        stream_arn,
+        format!("arn:aws:firehose:{REGION}:{ACCOUNT_ID}:deliverystream/{STREAM}")
+    );
+    let h = d.destinations()[0]
+        .http_endpoint_destination_description()
+        .unwrap();
+    assert_eq!(h.endpoint_configuration().unwrap().url(), Some(receiver.url.as_str()));
+    assert_eq!(h.buffering_hints().unwrap().size_in_mbs(), Some(1));
+    assert_eq!(h.buffering_hints().unwrap().interval_in_seconds(), Some(60));
+    assert_eq!(h.retry_options().unwrap().duration_in_seconds(), Some(60));
+    let request = h.request_configuration().unwrap();
+    assert_eq!(request.content_encoding().unwrap().as_str(), "GZIP");
+    assert_eq!(request.common_attributes()[0].attribute_name(), "env");
+    assert_eq!(request.common_attributes()[0].attribute_value(), "test");
+    let role_arn = format!("arn:aws:iam::{ACCOUNT_ID}:role/{ROLE}");
+    assert_eq!(h.role_arn(), Some(role_arn.as_str()));
+    assert_eq!(h.s3_backup_mode().unwrap().as_str(), "FailedDataOnly");
+    let backup = h.s3_destination_description().unwrap();
+    assert_eq!(backup.bucket_arn(), format!("arn:aws:s3:::{BUCKET}"));
+    assert_eq!(backup.prefix(), Some("firehose-failed/"));
+    let logging = h.cloud_watch_logging_options().unwrap();
+    assert_eq!(logging.enabled(), Some(true));
+    assert_eq!(logging.log_group_name(), Some(LOG_GROUP));
+    let tags = stream_tags(&fh).await;
+    assert!(tags.contains(&("flowlogs:stack".into(), STACK.into())), "{tags:?}");
+    assert!(tags.contains(&("managed-by".into(), "flowlogs".into())));
+    let key_hash = tags
+        .iter()
+        .find(|(k, _)| k == "flowlogs:access-key-hash")
+        .map(|(_, v)| v.clone())
+        .expect("the access key's hash tag");
+    assert!(!key_hash.contains(KEY));
+
+    // its error log group
+    let groups = logs
+        .describe_log_groups()
+        .log_group_name_prefix(LOG_GROUP)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(groups.log_groups().len(), 1);
+
+    // its role: trusted by Firehose for this account only, writing the backup prefix only
+    let role = iam.get_role().role_name(ROLE).send().await.unwrap();
+    let trust = role.role().unwrap().assume_role_policy_document().unwrap();
+    let trust: Value = serde_json::from_str(
+        &percent_decode(trust),
+    )
+    .unwrap();
+    let statement = &trust["Statement"][0];
+    assert_eq!(statement["Principal"]["Service"], "firehose.amazonaws.com");
+    assert_eq!(
+        statement["Condition"]["StringEquals"]["sts:ExternalId"],
+        ACCOUNT_ID
+    );
+    let policy = iam
+        .get_role_policy()
+        .role_name(ROLE)
+        .policy_name("flowlogs-firehose")
+        .send()
+        .await
+        .unwrap();
+    let policy = percent_decode(policy.policy_document());
+    assert!(policy.contains(&format!("arn:aws:s3:::{BUCKET}/firehose-failed/*")), "{policy}");
+    assert!(!policy.contains("\"*\""), "{policy}");
+
+    // the flow log: to the stream, no role passed
+    let flow_logs = ec2
+        .describe_flow_logs()
+        .filter(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("resource-id")
+                .values(&vpc)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let flow_log = &flow_logs.flow_logs()[0];
+    assert_eq!(flow_logs.flow_logs().len(), 1);
+    assert_eq!(
+        flow_log.log_destination_type().unwrap().as_str(),
+        "kinesis-data-firehose"
+    );
+    assert_eq!(flow_log.log_destination(), Some(stream_arn.as_str()));
+    assert_eq!(flow_log.deliver_logs_permission_arn(), None);
+    assert_eq!(flow_log.log_format(), Some(FORMAT));
+    let flow_log_id = flow_log.flow_log_id().unwrap().to_string();
+
+    // AWS tags the stream for the flow log's delivery role; flowlogs must leave that tag alone
+    fh.tag_delivery_stream()
+        .delivery_stream_name(STREAM)
+        .tags(
+            aws_sdk_firehose::types::Tag::builder()
+                .key("LogDeliveryEnabled")
+                .value("true")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    // setup again: nothing to do
+    let again = run(&stack, &cfg, &["plan", "--detailed-exitcode"]);
+    assert_exit(&again, 0);
+    assert!(text(&again).contains("No changes"), "{}", text(&again));
+    let again = run(&stack, &cfg, &["setup", "--yes", "--no-verify"]);
+    assert_exit(&again, 0);
+    assert!(!text(&again).contains("Applied"), "{}", text(&again));
+
+    // a changed field is an update of the destination, naming the field; the flow log stays
+    let changed = write(
+        stack.dir(),
+        "flowlogs.yaml",
+        &config(&vpc, &receiver.url, 120),
+    );
+    let plan = run(&stack, &changed, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 2);
+    assert!(
+        text(&plan).contains("buffering.interval_s: 60 -> 120"),
+        "{}",
+        text(&plan)
+    );
+    assert!(text(&plan).contains("Plan: 0 to create, 1 to update, 0 to replace, 0 to delete."));
+    let update = run(&stack, &changed, &["setup", "--yes", "--no-verify"]);
+    assert_exit(&update, 0);
+    let described = fh
+        .describe_delivery_stream()
+        .delivery_stream_name(STREAM)
+        .send()
+        .await
+        .unwrap();
+    let h = described.delivery_stream_description().unwrap().destinations()[0]
+        .http_endpoint_destination_description()
+        .unwrap()
+        .clone();
+    assert_eq!(h.buffering_hints().unwrap().interval_in_seconds(), Some(120));
+    assert_eq!(h.endpoint_configuration().unwrap().url(), Some(receiver.url.as_str()));
+    assert!(stream_tags(&fh)
+        .await
+        .contains(&("LogDeliveryEnabled".into(), "true".into())));
+    let settled = run(&stack, &changed, &["plan", "--detailed-exitcode"]);
+    assert_exit(&settled, 0);
+
+    // a new access key is seen through its hash
+    let rotated = stack
+        .flowlogs()
+        .args(["plan", "--detailed-exitcode", "-c"])
+        .arg(&changed)
+        .env("FH_ACCESS_KEY", "another-key")
+        .output()
+        .unwrap();
+    assert_eq!(rotated.status.code(), Some(2), "{}", text(&rotated));
+    assert!(
+        text(&rotated).contains("access_key: another key -> <redacted>"),
+        "{}",
+        text(&rotated)
+    );
+
+    // switching to lambda mode plans the stream and its role away
+    let to_lambda = write(stack.dir(), "lambda.yaml", &lambda_config(&vpc));
+    let zip = stack.dir().join("unused.zip");
+    std::fs::write(&zip, b"plan does not read it").unwrap();
+    let switch = run(
+        &stack,
+        &to_lambda,
+        &["plan", "--detailed-exitcode", "--forwarder-zip", zip.to_str().unwrap()],
+    );
+    assert_exit(&switch, 2);
+    assert!(text(&switch).contains("- firehose stream flowlogs-fh"), "{}", text(&switch));
+    assert!(text(&switch).contains("- firehose iam role flowlogs-fh-firehose"));
+    assert!(text(&switch).contains("-/+ flow log"), "{}", text(&switch));
+
+    // teardown: stream, role, log group and flow log go; the bucket stays
+    let teardown = run(&stack, &changed, &["teardown", "--yes"]);
+    assert_exit(&teardown, 0);
+    let gone = fh
+        .describe_delivery_stream()
+        .delivery_stream_name(STREAM)
+        .send()
+        .await
+        .expect_err("the stream is deleted");
+    assert!(gone
+        .as_service_error()
+        .is_some_and(|e| e.is_resource_not_found_exception()));
+    assert!(iam.get_role().role_name(ROLE).send().await.is_err());
+    let groups = logs
+        .describe_log_groups()
+        .log_group_name_prefix(LOG_GROUP)
+        .send()
+        .await
+        .unwrap();
+    assert!(groups.log_groups().is_empty());
+    let remaining = ec2
+        .describe_flow_logs()
+        .flow_log_ids(&flow_log_id)
+        .send()
+        .await
+        .unwrap();
+    assert!(remaining.flow_logs().is_empty());
+    s3.head_bucket()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .expect("teardown keeps the bucket");
+    let after = run(&stack, &changed, &["teardown", "--yes"]);
+    assert_exit(&after, 0);
+    assert!(text(&after).contains("Nothing to delete"), "{}", text(&after));
+}
+
+/// IAM returns policy documents URL-encoded.
+fn percent_decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
+}
