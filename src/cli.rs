@@ -124,6 +124,13 @@ pub struct InitArgs {
     /// Overwrite an existing config file without asking.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub answers: Box<InitAnswers>,
+}
+
+/// The answers `flowlogs init` takes as flags (boxed in `InitArgs`: there are many).
+#[derive(Debug, Args, Default)]
+pub struct InitAnswers {
     /// Stack name: names and tags every resource (default: main).
     #[arg(long, value_name = "NAME")]
     pub stack: Option<String>,

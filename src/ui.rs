@@ -22,6 +22,7 @@ impl Progress {
     }
 
     /// Prints nothing (unit tests).
+    #[cfg(test)]
     pub fn quiet() -> Progress {
         Progress {
             tty: false,

@@ -34,7 +34,8 @@ fn config(vpc: &str, traffic_type: &str) -> String {
 fn fake_zip(dir: &Path) -> PathBuf {
     let path = dir.join("forwarder.zip");
     let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
-    zip.start_file("bootstrap", zip::write::SimpleFileOptions::default()).unwrap();
+    zip.start_file("bootstrap", zip::write::SimpleFileOptions::default())
+        .unwrap();
     std::io::Write::write_all(&mut zip, b"#!/bin/sh\n").unwrap();
     zip.finish().unwrap();
     path
@@ -59,11 +60,20 @@ fn run(stack: &Stack, config: &Path, args: &[&str]) -> Output {
 }
 
 fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(out.status.code(), Some(code), "unexpected exit:\n{}", text(out));
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "unexpected exit:\n{}",
+        text(out)
+    );
 }
 
 /// moto's request recorder: which calls did a command make?
@@ -77,7 +87,10 @@ mod recorder {
         write!(stream, "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
         let mut response = String::new();
         stream.read_to_string(&mut response).unwrap();
-        response.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default()
+        response
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body.to_string())
+            .unwrap_or_default()
     }
 
     pub fn start(endpoint: &str) {
@@ -105,12 +118,18 @@ fn classify(entry: &Value) -> Option<String> {
     let body = match entry["body_encoded"].as_bool() {
         Some(true) => {
             use base64::Engine as _;
-            let raw = base64::engine::general_purpose::STANDARD.decode(entry["body"].as_str().unwrap_or_default()).unwrap_or_default();
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(entry["body"].as_str().unwrap_or_default())
+                .unwrap_or_default();
             String::from_utf8_lossy(&raw).into_owned()
         }
         _ => entry["body"].as_str().unwrap_or_default().to_string(),
     };
-    let is_read = |action: &str| ["Describe", "Get", "List", "Head"].iter().any(|p| action.starts_with(p));
+    let is_read = |action: &str| {
+        ["Describe", "Get", "List", "Head"]
+            .iter()
+            .any(|p| action.starts_with(p))
+    };
     if let Some(target) = headers.get("X-Amz-Target").and_then(Value::as_str) {
         let action = target.rsplit('.').next().unwrap_or_default();
         return (!is_read(action)).then(|| target.to_string());
@@ -126,7 +145,12 @@ fn classify(entry: &Value) -> Option<String> {
 
 async fn create_vpc(stack: &Stack) -> String {
     let ec2 = aws_sdk_ec2::Client::new(&stack.sdk_config().await);
-    let vpc = ec2.create_vpc().cidr_block("10.0.0.0/16").send().await.unwrap();
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.0.0.0/16")
+        .send()
+        .await
+        .unwrap();
     vpc.vpc().unwrap().vpc_id().unwrap().to_string()
 }
 
@@ -152,7 +176,11 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
         .send()
         .await
         .unwrap();
-    s3.create_bucket().bucket("someone-elses-logs").send().await.unwrap();
+    s3.create_bucket()
+        .bucket("someone-elses-logs")
+        .send()
+        .await
+        .unwrap();
     let foreign_flow_log = ec2
         .create_flow_logs()
         .resource_ids(&vpc)
@@ -166,61 +194,167 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
         .flow_log_ids()[0]
         .clone();
 
-    let plan = run(&stack, &cfg, &["plan", "--detailed-exitcode", "--forwarder-zip", zip_arg]);
+    let plan = run(
+        &stack,
+        &cfg,
+        &["plan", "--detailed-exitcode", "--forwarder-zip", zip_arg],
+    );
     assert_exit(&plan, 2);
     assert!(text(&plan).contains("Plan: 7 to create"), "{}", text(&plan));
     assert!(!text(&plan).contains("s3cret-key"), "secrets never printed");
 
-    let setup = run(&stack, &cfg, &["setup", "--yes", "--no-verify", "--forwarder-zip", zip_arg]);
+    let setup = run(
+        &stack,
+        &cfg,
+        &["setup", "--yes", "--no-verify", "--forwarder-zip", zip_arg],
+    );
     assert_exit(&setup, 0);
 
     // The bucket: hardened and tagged, our statements in its policy.
     let tags = s3.get_bucket_tagging().bucket(BUCKET).send().await.unwrap();
-    let tag = |k: &str| tags.tag_set().iter().find(|t| t.key() == k).map(|t| t.value().to_string());
+    let tag = |k: &str| {
+        tags.tag_set()
+            .iter()
+            .find(|t| t.key() == k)
+            .map(|t| t.value().to_string())
+    };
     assert_eq!(tag("flowlogs:stack").as_deref(), Some(STACK));
     assert_eq!(tag("managed-by").as_deref(), Some("flowlogs"));
-    let pab = s3.get_public_access_block().bucket(BUCKET).send().await.unwrap();
+    let pab = s3
+        .get_public_access_block()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap();
     let pab = pab.public_access_block_configuration().unwrap();
     assert_eq!(
-        (pab.block_public_acls(), pab.ignore_public_acls(), pab.block_public_policy(), pab.restrict_public_buckets()),
+        (
+            pab.block_public_acls(),
+            pab.ignore_public_acls(),
+            pab.block_public_policy(),
+            pab.restrict_public_buckets()
+        ),
         (Some(true), Some(true), Some(true), Some(true))
     );
-    let enc = s3.get_bucket_encryption().bucket(BUCKET).send().await.unwrap();
+    let enc = s3
+        .get_bucket_encryption()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap();
     let rule = &enc.server_side_encryption_configuration().unwrap().rules()[0];
-    assert_eq!(rule.apply_server_side_encryption_by_default().unwrap().sse_algorithm().as_str(), "AES256");
-    let lifecycle = s3.get_bucket_lifecycle_configuration().bucket(BUCKET).send().await.unwrap();
-    let ours = lifecycle.rules().iter().find(|r| r.id() == Some("flowlogs-retention")).unwrap();
+    assert_eq!(
+        rule.apply_server_side_encryption_by_default()
+            .unwrap()
+            .sse_algorithm()
+            .as_str(),
+        "AES256"
+    );
+    let lifecycle = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap();
+    let ours = lifecycle
+        .rules()
+        .iter()
+        .find(|r| r.id() == Some("flowlogs-retention"))
+        .unwrap();
     assert_eq!(ours.expiration().unwrap().days(), Some(30));
-    assert_eq!(ours.abort_incomplete_multipart_upload().unwrap().days_after_initiation(), Some(7));
-    let policy: Value = serde_json::from_str(s3.get_bucket_policy().bucket(BUCKET).send().await.unwrap().policy().unwrap()).unwrap();
+    assert_eq!(
+        ours.abort_incomplete_multipart_upload()
+            .unwrap()
+            .days_after_initiation(),
+        Some(7)
+    );
+    let policy: Value = serde_json::from_str(
+        s3.get_bucket_policy()
+            .bucket(BUCKET)
+            .send()
+            .await
+            .unwrap()
+            .policy()
+            .unwrap(),
+    )
+    .unwrap();
     let statements = policy["Statement"].as_array().unwrap();
-    let write_statement = statements.iter().find(|s| s["Sid"] == "FlowlogsDeliveryWriteLife").unwrap();
-    assert_eq!(write_statement["Principal"]["Service"], "delivery.logs.amazonaws.com");
-    assert_eq!(write_statement["Resource"], format!("arn:aws:s3:::{BUCKET}/AWSLogs/{ACCOUNT_ID}/*"));
-    assert!(statements.iter().any(|s| s["Sid"] == "FlowlogsDenyInsecureTransportLife" && s["Effect"] == "Deny"));
+    let write_statement = statements
+        .iter()
+        .find(|s| s["Sid"] == "FlowlogsDeliveryWriteLife")
+        .unwrap();
+    assert_eq!(
+        write_statement["Principal"]["Service"],
+        "delivery.logs.amazonaws.com"
+    );
+    assert_eq!(
+        write_statement["Resource"],
+        format!("arn:aws:s3:::{BUCKET}/AWSLogs/{ACCOUNT_ID}/*")
+    );
+    assert!(statements
+        .iter()
+        .any(|s| s["Sid"] == "FlowlogsDenyInsecureTransportLife" && s["Effect"] == "Deny"));
 
     // The flow log: as configured, tagged, delivering to the bucket.
-    let ours_filter = aws_sdk_ec2::types::Filter::builder().name("tag:flowlogs:stack").values(STACK).build();
-    let flow_logs = ec2.describe_flow_logs().filter(ours_filter.clone()).send().await.unwrap();
-    let [flow_log] = flow_logs.flow_logs() else { panic!("one flow log of ours: {flow_logs:?}") };
+    let ours_filter = aws_sdk_ec2::types::Filter::builder()
+        .name("tag:flowlogs:stack")
+        .values(STACK)
+        .build();
+    let flow_logs = ec2
+        .describe_flow_logs()
+        .filter(ours_filter.clone())
+        .send()
+        .await
+        .unwrap();
+    let [flow_log] = flow_logs.flow_logs() else {
+        panic!("one flow log of ours: {flow_logs:?}")
+    };
     assert_eq!(flow_log.resource_id(), Some(vpc.as_str()));
     assert_eq!(flow_log.traffic_type().unwrap().as_str(), "ALL");
-    assert_eq!(flow_log.log_format(), Some("${version} ${srcaddr} ${dstaddr} ${action} ${flow-direction} ${end}"));
+    assert_eq!(
+        flow_log.log_format(),
+        Some("${version} ${srcaddr} ${dstaddr} ${action} ${flow-direction} ${end}")
+    );
     assert_eq!(flow_log.max_aggregation_interval(), Some(60));
-    assert_eq!(flow_log.log_destination(), Some(format!("arn:aws:s3:::{BUCKET}").as_str()));
+    assert_eq!(
+        flow_log.log_destination(),
+        Some(format!("arn:aws:s3:::{BUCKET}").as_str())
+    );
     let first_flow_log = flow_log.flow_log_id().unwrap().to_string();
 
     // The role: Lambda trust, reads only the flow-log prefix.
     let role = iam.get_role().role_name(FUNCTION).send().await.unwrap();
-    let trust = percent_encoding::percent_decode_str(role.role().unwrap().assume_role_policy_document().unwrap()).decode_utf8_lossy().to_string();
+    let trust = percent_encoding::percent_decode_str(
+        role.role().unwrap().assume_role_policy_document().unwrap(),
+    )
+    .decode_utf8_lossy()
+    .to_string();
     assert!(trust.contains("lambda.amazonaws.com"), "{trust}");
-    let inline = iam.get_role_policy().role_name(FUNCTION).policy_name("flowlogs-forwarder").send().await.unwrap();
-    let inline = percent_encoding::percent_decode_str(inline.policy_document()).decode_utf8_lossy().to_string();
-    assert!(inline.contains(&format!("arn:aws:s3:::{BUCKET}/AWSLogs/{ACCOUNT_ID}/vpcflowlogs/{REGION}/*")), "{inline}");
+    let inline = iam
+        .get_role_policy()
+        .role_name(FUNCTION)
+        .policy_name("flowlogs-forwarder")
+        .send()
+        .await
+        .unwrap();
+    let inline = percent_encoding::percent_decode_str(inline.policy_document())
+        .decode_utf8_lossy()
+        .to_string();
+    assert!(
+        inline.contains(&format!(
+            "arn:aws:s3:::{BUCKET}/AWSLogs/{ACCOUNT_ID}/vpcflowlogs/{REGION}/*"
+        )),
+        "{inline}"
+    );
     assert!(!inline.contains("\"*\""), "{inline}");
 
     // The function: configuration and the standard OTel environment, secret resolved.
-    let function = lambda.get_function().function_name(FUNCTION).send().await.unwrap();
+    let function = lambda
+        .get_function()
+        .function_name(FUNCTION)
+        .send()
+        .await
+        .unwrap();
     let c = function.configuration().unwrap();
     assert_eq!(c.runtime().unwrap().as_str(), "provided.al2023");
     assert_eq!(c.handler(), Some("bootstrap"));
@@ -231,21 +365,45 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
     assert_eq!(env["OTEL_SERVICE_NAME"], "life-flows");
     assert_eq!(env["OTEL_EXPORTER_OTLP_HEADERS"], "x-api-key=s3cret-key");
     assert_eq!(function.tags().unwrap()["flowlogs:stack"], STACK);
-    let permission = lambda.get_policy().function_name(FUNCTION).send().await.unwrap();
+    let permission = lambda
+        .get_policy()
+        .function_name(FUNCTION)
+        .send()
+        .await
+        .unwrap();
     let permission = permission.policy().unwrap();
-    assert!(permission.contains("s3.amazonaws.com") && permission.contains(&format!("arn:aws:s3:::{BUCKET}")), "{permission}");
+    assert!(
+        permission.contains("s3.amazonaws.com")
+            && permission.contains(&format!("arn:aws:s3:::{BUCKET}")),
+        "{permission}"
+    );
 
     // The notification: ours, filtered to the flow-log prefix.
-    let notifications = s3.get_bucket_notification_configuration().bucket(BUCKET).send().await.unwrap();
-    let entry = notifications.lambda_function_configurations().iter().find(|c| c.id() == Some("flowlogs-life")).unwrap();
-    assert!(entry.lambda_function_arn().ends_with(&format!(":function:{FUNCTION}")));
+    let notifications = s3
+        .get_bucket_notification_configuration()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap();
+    let entry = notifications
+        .lambda_function_configurations()
+        .iter()
+        .find(|c| c.id() == Some("flowlogs-life"))
+        .unwrap();
+    assert!(entry
+        .lambda_function_arn()
+        .ends_with(&format!(":function:{FUNCTION}")));
     let rules = entry.filter().unwrap().key().unwrap().filter_rules();
-    assert!(rules.iter().any(|r| r.value() == Some(&*format!("AWSLogs/{ACCOUNT_ID}/vpcflowlogs/{REGION}/"))));
+    assert!(rules
+        .iter()
+        .any(|r| r.value() == Some(&*format!("AWSLogs/{ACCOUNT_ID}/vpcflowlogs/{REGION}/"))));
     assert!(rules.iter().any(|r| r.value() == Some(".log.gz")));
 
     // Someone adds their own notification entry on another prefix: flowlogs must keep it.
     let mut notification_config = NotificationConfiguration::builder()
-        .set_lambda_function_configurations(Some(notifications.lambda_function_configurations().to_vec()))
+        .set_lambda_function_configurations(Some(
+            notifications.lambda_function_configurations().to_vec(),
+        ))
         .queue_configurations(
             QueueConfiguration::builder()
                 .id("someone-elses-queue")
@@ -253,7 +411,16 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
                 .events(Event::from("s3:ObjectCreated:*"))
                 .filter(
                     NotificationConfigurationFilter::builder()
-                        .key(S3KeyFilter::builder().filter_rules(FilterRule::builder().name(FilterRuleName::Prefix).value("exports/").build()).build())
+                        .key(
+                            S3KeyFilter::builder()
+                                .filter_rules(
+                                    FilterRule::builder()
+                                        .name(FilterRuleName::Prefix)
+                                        .value("exports/")
+                                        .build(),
+                                )
+                                .build(),
+                        )
                         .build(),
                 )
                 .build()
@@ -269,52 +436,166 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
 
     // A second setup plans nothing and makes no write call.
     recorder::start(&stack.moto_endpoint);
-    let again = run(&stack, &cfg, &["setup", "--yes", "--no-verify", "--forwarder-zip", zip_arg]);
+    let again = run(
+        &stack,
+        &cfg,
+        &["setup", "--yes", "--no-verify", "--forwarder-zip", zip_arg],
+    );
     assert_exit(&again, 0);
-    assert_eq!(recorder::writes(&stack.moto_endpoint), Vec::<String>::new(), "second setup must not write");
+    assert_eq!(
+        recorder::writes(&stack.moto_endpoint),
+        Vec::<String>::new(),
+        "second setup must not write"
+    );
     assert!(text(&again).contains("No changes"), "{}", text(&again));
-    assert_exit(&run(&stack, &cfg, &["plan", "--detailed-exitcode", "--forwarder-zip", zip_arg]), 0);
+    assert_exit(
+        &run(
+            &stack,
+            &cfg,
+            &["plan", "--detailed-exitcode", "--forwarder-zip", zip_arg],
+        ),
+        0,
+    );
 
     // One changed field: plan names it and the replace; setup replaces the flow log.
     let cfg = write(stack.dir(), "flowlogs.yaml", &config(&vpc, "REJECT"));
-    let plan = run(&stack, &cfg, &["plan", "--detailed-exitcode", "--forwarder-zip", zip_arg]);
+    let plan = run(
+        &stack,
+        &cfg,
+        &["plan", "--detailed-exitcode", "--forwarder-zip", zip_arg],
+    );
     assert_exit(&plan, 2);
     let shown = text(&plan);
-    assert!(shown.contains("-/+ flow log") && shown.contains("traffic_type: ALL -> REJECT"), "{shown}");
-    assert!(shown.contains("Plan: 0 to create, 0 to update, 1 to replace, 0 to delete."), "{shown}");
+    assert!(
+        shown.contains("-/+ flow log") && shown.contains("traffic_type: ALL -> REJECT"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Plan: 0 to create, 0 to update, 1 to replace, 0 to delete."),
+        "{shown}"
+    );
     recorder::start(&stack.moto_endpoint);
-    assert_exit(&run(&stack, &cfg, &["setup", "--yes", "--no-verify", "--forwarder-zip", zip_arg]), 0);
+    assert_exit(
+        &run(
+            &stack,
+            &cfg,
+            &["setup", "--yes", "--no-verify", "--forwarder-zip", zip_arg],
+        ),
+        0,
+    );
     // The recorder sees writes: the replace tries the new flow log first; moto (unlike AWS for a
     // different configuration) refuses a second one on the same resource and destination, so the
     // old one is deleted and the new one created.
-    assert_eq!(recorder::writes(&stack.moto_endpoint), ["CreateFlowLogs", "DeleteFlowLogs", "CreateFlowLogs"]);
-    let flow_logs = ec2.describe_flow_logs().filter(ours_filter.clone()).send().await.unwrap();
-    let [replaced] = flow_logs.flow_logs() else { panic!("one flow log of ours after the replace") };
+    assert_eq!(
+        recorder::writes(&stack.moto_endpoint),
+        ["CreateFlowLogs", "DeleteFlowLogs", "CreateFlowLogs"]
+    );
+    let flow_logs = ec2
+        .describe_flow_logs()
+        .filter(ours_filter.clone())
+        .send()
+        .await
+        .unwrap();
+    let [replaced] = flow_logs.flow_logs() else {
+        panic!("one flow log of ours after the replace")
+    };
     assert_eq!(replaced.traffic_type().unwrap().as_str(), "REJECT");
     assert_ne!(replaced.flow_log_id(), Some(first_flow_log.as_str()));
 
     // Teardown: ours gone, the bucket and its logs kept, everything else untouched.
-    s3.put_object().bucket(BUCKET).key(format!("AWSLogs/{ACCOUNT_ID}/vpcflowlogs/{REGION}/x.log.gz")).body(b"log".to_vec().into()).send().await.unwrap();
+    s3.put_object()
+        .bucket(BUCKET)
+        .key(format!(
+            "AWSLogs/{ACCOUNT_ID}/vpcflowlogs/{REGION}/x.log.gz"
+        ))
+        .body(b"log".to_vec().into())
+        .send()
+        .await
+        .unwrap();
     let teardown = run(&stack, &cfg, &["teardown", "--yes"]);
     assert_exit(&teardown, 0);
-    assert!(ec2.describe_flow_logs().filter(ours_filter.clone()).send().await.unwrap().flow_logs().is_empty());
-    assert!(lambda.get_function().function_name(FUNCTION).send().await.is_err(), "function deleted");
-    assert!(iam.get_role().role_name(FUNCTION).send().await.is_err(), "role deleted");
-    let notifications = s3.get_bucket_notification_configuration().bucket(BUCKET).send().await.unwrap();
-    assert!(notifications.lambda_function_configurations().is_empty(), "our entry removed");
-    assert_eq!(notifications.queue_configurations()[0].id(), Some("someone-elses-queue"), "their entry kept");
-    assert_eq!(s3.list_objects_v2().bucket(BUCKET).send().await.unwrap().key_count(), Some(1), "logs kept");
-    assert!(iam.get_role().role_name("someone-elses-role").send().await.is_ok());
+    assert!(ec2
+        .describe_flow_logs()
+        .filter(ours_filter.clone())
+        .send()
+        .await
+        .unwrap()
+        .flow_logs()
+        .is_empty());
+    assert!(
+        lambda
+            .get_function()
+            .function_name(FUNCTION)
+            .send()
+            .await
+            .is_err(),
+        "function deleted"
+    );
+    assert!(
+        iam.get_role().role_name(FUNCTION).send().await.is_err(),
+        "role deleted"
+    );
+    let notifications = s3
+        .get_bucket_notification_configuration()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        notifications.lambda_function_configurations().is_empty(),
+        "our entry removed"
+    );
+    assert_eq!(
+        notifications.queue_configurations()[0].id(),
+        Some("someone-elses-queue"),
+        "their entry kept"
+    );
+    assert_eq!(
+        s3.list_objects_v2()
+            .bucket(BUCKET)
+            .send()
+            .await
+            .unwrap()
+            .key_count(),
+        Some(1),
+        "logs kept"
+    );
+    assert!(iam
+        .get_role()
+        .role_name("someone-elses-role")
+        .send()
+        .await
+        .is_ok());
     let all = ec2.describe_flow_logs().send().await.unwrap();
-    assert!(all.flow_logs().iter().any(|f| f.flow_log_id() == Some(foreign_flow_log.as_str())), "their flow log kept");
+    assert!(
+        all.flow_logs()
+            .iter()
+            .any(|f| f.flow_log_id() == Some(foreign_flow_log.as_str())),
+        "their flow log kept"
+    );
 
     // A second teardown has nothing to do; --delete-data removes the bucket with its objects.
     let again = run(&stack, &cfg, &["teardown", "--yes"]);
     assert_exit(&again, 0);
-    assert!(text(&again).contains("Nothing to delete"), "{}", text(&again));
-    assert_exit(&run(&stack, &cfg, &["teardown", "--yes", "--delete-data"]), 0);
-    assert!(s3.head_bucket().bucket(BUCKET).send().await.is_err(), "bucket deleted with --delete-data");
-    assert!(s3.head_bucket().bucket("someone-elses-logs").send().await.is_ok());
+    assert!(
+        text(&again).contains("Nothing to delete"),
+        "{}",
+        text(&again)
+    );
+    assert_exit(
+        &run(&stack, &cfg, &["teardown", "--yes", "--delete-data"]),
+        0,
+    );
+    assert!(
+        s3.head_bucket().bucket(BUCKET).send().await.is_err(),
+        "bucket deleted with --delete-data"
+    );
+    assert!(s3
+        .head_bucket()
+        .bucket("someone-elses-logs")
+        .send()
+        .await
+        .is_ok());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -327,17 +608,51 @@ async fn a_bucket_that_is_not_ours_is_a_conflict_and_nothing_changes() {
     let cfg = write(stack.dir(), "flowlogs.yaml", &config(&vpc, "ALL"));
     let zip = fake_zip(stack.dir());
 
-    let plan = run(&stack, &cfg, &["plan", "--forwarder-zip", zip.to_str().unwrap()]);
+    let plan = run(
+        &stack,
+        &cfg,
+        &["plan", "--forwarder-zip", zip.to_str().unwrap()],
+    );
     assert_exit(&plan, 1);
-    assert!(text(&plan).contains(&format!("! s3 bucket {BUCKET}: the bucket exists and is not tagged flowlogs:stack=life")), "{}", text(&plan));
-    assert!(text(&plan).contains("bucket.create: false"), "the fix is named: {}", text(&plan));
+    assert!(
+        text(&plan).contains(&format!(
+            "! s3 bucket {BUCKET}: the bucket exists and is not tagged flowlogs:stack=life"
+        )),
+        "{}",
+        text(&plan)
+    );
+    assert!(
+        text(&plan).contains("bucket.create: false"),
+        "the fix is named: {}",
+        text(&plan)
+    );
 
-    let setup = run(&stack, &cfg, &["setup", "--yes", "--no-verify", "--forwarder-zip", zip.to_str().unwrap()]);
+    let setup = run(
+        &stack,
+        &cfg,
+        &[
+            "setup",
+            "--yes",
+            "--no-verify",
+            "--forwarder-zip",
+            zip.to_str().unwrap(),
+        ],
+    );
     assert_exit(&setup, 1);
-    assert!(text(&setup).contains("nothing was changed"), "{}", text(&setup));
+    assert!(
+        text(&setup).contains("nothing was changed"),
+        "{}",
+        text(&setup)
+    );
     let iam = aws_sdk_iam::Client::new(&sdk);
-    assert!(iam.get_role().role_name(FUNCTION).send().await.is_err(), "no role made");
-    assert!(s3.get_bucket_policy().bucket(BUCKET).send().await.is_err(), "their bucket untouched");
+    assert!(
+        iam.get_role().role_name(FUNCTION).send().await.is_err(),
+        "no role made"
+    );
+    assert!(
+        s3.get_bucket_policy().bucket(BUCKET).send().await.is_err(),
+        "their bucket untouched"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -346,30 +661,91 @@ async fn an_adopted_bucket_gets_our_statements_and_entry_merged_and_taken_back()
     let sdk = stack.sdk_config().await;
     let s3 = aws_sdk_s3::Client::new(&sdk);
     let vpc = create_vpc(&stack).await;
-    s3.create_bucket().bucket("shared-audit-logs").send().await.unwrap();
+    s3.create_bucket()
+        .bucket("shared-audit-logs")
+        .send()
+        .await
+        .unwrap();
     let theirs = r#"{"Version":"2012-10-17","Statement":[{"Sid":"TheirReader","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::shared-audit-logs/*"}]}"#;
-    s3.put_bucket_policy().bucket("shared-audit-logs").policy(theirs).send().await.unwrap();
+    s3.put_bucket_policy()
+        .bucket("shared-audit-logs")
+        .policy(theirs)
+        .send()
+        .await
+        .unwrap();
     let cfg = write(
         stack.dir(),
         "flowlogs.yaml",
-        &config(&vpc, "ALL").replace("  retention_days: 30\n", "  name: shared-audit-logs\n  create: false\n"),
+        &config(&vpc, "ALL").replace(
+            "  retention_days: 30\n",
+            "  name: shared-audit-logs\n  create: false\n",
+        ),
     );
     let zip = fake_zip(stack.dir());
-    assert_exit(&run(&stack, &cfg, &["setup", "--yes", "--no-verify", "--forwarder-zip", zip.to_str().unwrap()]), 0);
+    assert_exit(
+        &run(
+            &stack,
+            &cfg,
+            &[
+                "setup",
+                "--yes",
+                "--no-verify",
+                "--forwarder-zip",
+                zip.to_str().unwrap(),
+            ],
+        ),
+        0,
+    );
 
-    let policy = s3.get_bucket_policy().bucket("shared-audit-logs").send().await.unwrap();
-    let sids: Vec<String> = serde_json::from_str::<Value>(policy.policy().unwrap()).unwrap()["Statement"]
+    let policy = s3
+        .get_bucket_policy()
+        .bucket("shared-audit-logs")
+        .send()
+        .await
+        .unwrap();
+    let sids: Vec<String> = serde_json::from_str::<Value>(policy.policy().unwrap()).unwrap()
+        ["Statement"]
         .as_array()
         .unwrap()
         .iter()
         .map(|s| s["Sid"].as_str().unwrap_or_default().to_string())
         .collect();
-    assert_eq!(sids, ["TheirReader", "FlowlogsDeliveryWriteLife", "FlowlogsDeliveryAclCheckLife", "FlowlogsDenyInsecureTransportLife"]);
-    assert!(s3.get_bucket_tagging().bucket("shared-audit-logs").send().await.is_err(), "an adopted bucket is not tagged");
+    assert_eq!(
+        sids,
+        [
+            "TheirReader",
+            "FlowlogsDeliveryWriteLife",
+            "FlowlogsDeliveryAclCheckLife",
+            "FlowlogsDenyInsecureTransportLife"
+        ]
+    );
+    assert!(
+        s3.get_bucket_tagging()
+            .bucket("shared-audit-logs")
+            .send()
+            .await
+            .is_err(),
+        "an adopted bucket is not tagged"
+    );
 
-    assert_exit(&run(&stack, &cfg, &["teardown", "--yes", "--delete-data"]), 0);
-    assert!(s3.head_bucket().bucket("shared-audit-logs").send().await.is_ok(), "an adopted bucket is never deleted");
-    let policy = s3.get_bucket_policy().bucket("shared-audit-logs").send().await.unwrap();
+    assert_exit(
+        &run(&stack, &cfg, &["teardown", "--yes", "--delete-data"]),
+        0,
+    );
+    assert!(
+        s3.head_bucket()
+            .bucket("shared-audit-logs")
+            .send()
+            .await
+            .is_ok(),
+        "an adopted bucket is never deleted"
+    );
+    let policy = s3
+        .get_bucket_policy()
+        .bucket("shared-audit-logs")
+        .send()
+        .await
+        .unwrap();
     let left: Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
     assert_eq!(left["Statement"].as_array().unwrap().len(), 1);
     assert_eq!(left["Statement"][0]["Sid"], "TheirReader");
@@ -378,7 +754,14 @@ async fn an_adopted_bucket_gets_our_statements_and_entry_merged_and_taken_back()
 #[test]
 fn a_bad_config_fails_before_any_aws_call_naming_line_key_and_fix() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write(dir.path(), "flowlogs.yaml", &config("vpc-0abc", "ALL").replace("max_aggregation_interval: 60", "max_aggregation_interval: 300"));
+    let cfg = write(
+        dir.path(),
+        "flowlogs.yaml",
+        &config("vpc-0abc", "ALL").replace(
+            "max_aggregation_interval: 60",
+            "max_aggregation_interval: 300",
+        ),
+    );
     // Nothing listens on port 9: any AWS call would fail with a connection error instead.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_flowlogs"))
         .args(["plan", "-c"])
@@ -390,7 +773,10 @@ fn a_bad_config_fails_before_any_aws_call_naming_line_key_and_fix() {
         .unwrap();
     assert_exit(&out, 1);
     let shown = text(&out);
-    assert!(shown.contains("flowlogs.yaml:8: flow_log.max_aggregation_interval"), "{shown}");
+    assert!(
+        shown.contains("flowlogs.yaml:8: flow_log.max_aggregation_interval"),
+        "{shown}"
+    );
     assert!(shown.contains("fix: use 60 or 600"), "{shown}");
 }
 
@@ -400,9 +786,20 @@ async fn setup_without_a_terminal_or_yes_refuses_and_changes_nothing() {
     let vpc = create_vpc(&stack).await;
     let cfg = write(stack.dir(), "flowlogs.yaml", &config(&vpc, "ALL"));
     let zip = fake_zip(stack.dir());
-    let out = run(&stack, &cfg, &["setup", "--forwarder-zip", zip.to_str().unwrap()]);
+    let out = run(
+        &stack,
+        &cfg,
+        &["setup", "--forwarder-zip", zip.to_str().unwrap()],
+    );
     assert_exit(&out, 1);
-    assert!(text(&out).contains("no terminal to ask on") && text(&out).contains("--yes"), "{}", text(&out));
+    assert!(
+        text(&out).contains("no terminal to ask on") && text(&out).contains("--yes"),
+        "{}",
+        text(&out)
+    );
     let s3 = aws_sdk_s3::Client::new(&stack.sdk_config().await);
-    assert!(s3.head_bucket().bucket(BUCKET).send().await.is_err(), "nothing was created");
+    assert!(
+        s3.head_bucket().bucket(BUCKET).send().await.is_err(),
+        "nothing was created"
+    );
 }

@@ -165,7 +165,12 @@ async fn stream_tags(fh: &aws_sdk_firehose::Client) -> Vec<(String, String)> {
         .unwrap()
         .tags()
         .iter()
-        .map(|t| (t.key().to_string(), t.value().unwrap_or_default().to_string()))
+        .map(|t| {
+            (
+                t.key().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -203,7 +208,10 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     assert_exit(&plan, 2);
     let shown = text(&plan);
     assert!(shown.contains("+ firehose stream flowlogs-fh"), "{shown}");
-    assert!(shown.contains("+ firehose iam role flowlogs-fh-firehose"), "{shown}");
+    assert!(
+        shown.contains("+ firehose iam role flowlogs-fh-firehose"),
+        "{shown}"
+    );
     assert!(shown.contains("access_key: <redacted>"), "{shown}");
     assert!(!shown.contains(KEY), "the access key is never printed");
 
@@ -221,7 +229,10 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     assert_eq!(records.len(), 1);
     let data = aws_smithy_types::base64::decode(records[0]["data"].as_str().unwrap()).unwrap();
     let line = String::from_utf8(data).unwrap();
-    assert!(line.ends_with('\n') && line.lines().count() == 1, "{line:?}");
+    assert!(
+        line.ends_with('\n') && line.lines().count() == 1,
+        "{line:?}"
+    );
     let fields: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(
         fields[..5],
@@ -248,7 +259,10 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     let h = d.destinations()[0]
         .http_endpoint_destination_description()
         .unwrap();
-    assert_eq!(h.endpoint_configuration().unwrap().url(), Some(receiver.url.as_str()));
+    assert_eq!(
+        h.endpoint_configuration().unwrap().url(),
+        Some(receiver.url.as_str())
+    );
     assert_eq!(h.buffering_hints().unwrap().size_in_mbs(), Some(1));
     assert_eq!(h.buffering_hints().unwrap().interval_in_seconds(), Some(60));
     assert_eq!(h.retry_options().unwrap().duration_in_seconds(), Some(60));
@@ -266,7 +280,10 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     assert_eq!(logging.enabled(), Some(true));
     assert_eq!(logging.log_group_name(), Some(LOG_GROUP));
     let tags = stream_tags(&fh).await;
-    assert!(tags.contains(&("flowlogs:stack".into(), STACK.into())), "{tags:?}");
+    assert!(
+        tags.contains(&("flowlogs:stack".into(), STACK.into())),
+        "{tags:?}"
+    );
     assert!(tags.contains(&("managed-by".into(), "flowlogs".into())));
     let key_hash = tags
         .iter()
@@ -287,10 +304,7 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     // its role: trusted by Firehose for this account only, writing the backup prefix only
     let role = iam.get_role().role_name(ROLE).send().await.unwrap();
     let trust = role.role().unwrap().assume_role_policy_document().unwrap();
-    let trust: Value = serde_json::from_str(
-        &percent_decode(trust),
-    )
-    .unwrap();
+    let trust: Value = serde_json::from_str(&percent_decode(trust)).unwrap();
     let statement = &trust["Statement"][0];
     assert_eq!(statement["Principal"]["Service"], "firehose.amazonaws.com");
     assert_eq!(
@@ -305,7 +319,10 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
         .await
         .unwrap();
     let policy = percent_decode(policy.policy_document());
-    assert!(policy.contains(&format!("arn:aws:s3:::{BUCKET}/firehose-failed/*")), "{policy}");
+    assert!(
+        policy.contains(&format!("arn:aws:s3:::{BUCKET}/firehose-failed/*")),
+        "{policy}"
+    );
     assert!(!policy.contains("\"*\""), "{policy}");
 
     // the flow log: to the stream, no role passed
@@ -375,12 +392,21 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
         .send()
         .await
         .unwrap();
-    let h = described.delivery_stream_description().unwrap().destinations()[0]
+    let h = described
+        .delivery_stream_description()
+        .unwrap()
+        .destinations()[0]
         .http_endpoint_destination_description()
         .unwrap()
         .clone();
-    assert_eq!(h.buffering_hints().unwrap().interval_in_seconds(), Some(120));
-    assert_eq!(h.endpoint_configuration().unwrap().url(), Some(receiver.url.as_str()));
+    assert_eq!(
+        h.buffering_hints().unwrap().interval_in_seconds(),
+        Some(120)
+    );
+    assert_eq!(
+        h.endpoint_configuration().unwrap().url(),
+        Some(receiver.url.as_str())
+    );
     assert!(stream_tags(&fh)
         .await
         .contains(&("LogDeliveryEnabled".into(), "true".into())));
@@ -409,10 +435,19 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     let switch = run(
         &stack,
         &to_lambda,
-        &["plan", "--detailed-exitcode", "--forwarder-zip", zip.to_str().unwrap()],
+        &[
+            "plan",
+            "--detailed-exitcode",
+            "--forwarder-zip",
+            zip.to_str().unwrap(),
+        ],
     );
     assert_exit(&switch, 2);
-    assert!(text(&switch).contains("- firehose stream flowlogs-fh"), "{}", text(&switch));
+    assert!(
+        text(&switch).contains("- firehose stream flowlogs-fh"),
+        "{}",
+        text(&switch)
+    );
     assert!(text(&switch).contains("- firehose iam role flowlogs-fh-firehose"));
     assert!(text(&switch).contains("-/+ flow log"), "{}", text(&switch));
 
@@ -450,7 +485,11 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
         .expect("teardown keeps the bucket");
     let after = run(&stack, &changed, &["teardown", "--yes"]);
     assert_exit(&after, 0);
-    assert!(text(&after).contains("Nothing to delete"), "{}", text(&after));
+    assert!(
+        text(&after).contains("Nothing to delete"),
+        "{}",
+        text(&after)
+    );
 }
 
 /// IAM returns policy documents URL-encoded.
@@ -458,4 +497,35 @@ fn percent_decode(text: &str) -> String {
     percent_encoding::percent_decode_str(text)
         .decode_utf8_lossy()
         .into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_fails_when_firehose_cannot_take_the_canary() {
+    let stack = Stack::start(&[Service::Moto]);
+    let ec2 = aws_sdk_ec2::Client::new(&stack.sdk_config().await);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.3.0.0/16")
+        .send()
+        .await
+        .unwrap()
+        .vpc()
+        .unwrap()
+        .vpc_id()
+        .unwrap()
+        .to_string();
+    // nothing listens there: moto's Firehose fails the PutRecord
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/firehose", closed.local_addr().unwrap());
+    drop(closed);
+    let cfg = write(stack.dir(), "flowlogs.yaml", &config(&vpc, &url, 60));
+    let setup = run(&stack, &cfg, &["setup", "--yes"]);
+    assert_exit(&setup, 1);
+    let shown = text(&setup);
+    assert!(
+        shown.contains("✓ firehose stream flowlogs-fh: ACTIVE"),
+        "{shown}"
+    );
+    assert!(shown.contains("✗ test delivery"), "{shown}");
+    assert!(shown.contains("verify failed"), "{shown}");
 }

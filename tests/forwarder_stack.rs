@@ -17,8 +17,12 @@ const BUCKET: &str = "flow-logs";
 const PREFIX: &str = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/06/19/";
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(support::workspace_root().join("../shared/fixtures").join(name))
-        .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+    std::fs::read(
+        support::workspace_root()
+            .join("../shared/fixtures")
+            .join(name),
+    )
+    .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {
@@ -29,7 +33,9 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 
 /// One gzip member per line: the shape of a concatenated upload.
 fn multi_member_gzip(data: &[u8]) -> Vec<u8> {
-    data.split_inclusive(|&b| b == b'\n').flat_map(gzip).collect()
+    data.split_inclusive(|&b| b == b'\n')
+        .flat_map(gzip)
+        .collect()
 }
 
 fn s3_event(objects: &[(&str, usize)]) -> Value {
@@ -71,7 +77,11 @@ fn cases() -> Vec<Case> {
         2 123456789012 eni-1 10.0.0.1 10.0.0.2 443 5x000 6 10 8400 1718806700 1718806760 ACCEPT OK\n\
         2 123456789012 eni-1 10.0.0.3 10.0.0.2 443 51001 6 10 8400 1718806700 1718806760 REJECT OK\n";
     let custom = fixture("custom-v5.log");
-    let custom_records = custom.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count() - 1;
+    let custom_records = custom
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count()
+        - 1;
     let all = fixture("all-fields-v8.log");
     let all_records = all.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count() - 1;
     let case = |name: &str, data: Vec<u8>, records, skipped| Case {
@@ -83,7 +93,12 @@ fn cases() -> Vec<Case> {
     vec![
         case("plain default.log", fixture("default-v2.log"), 7, 0),
         case("default-1k.log.gz", fixture("default-1k.log.gz"), 1000, 0),
-        case("custom multi=member.log.gz", multi_member_gzip(&custom), custom_records, 0),
+        case(
+            "custom multi=member.log.gz",
+            multi_member_gzip(&custom),
+            custom_records,
+            0,
+        ),
         case(
             "all-fields.log.parquet",
             flowlogs_forwarder::convert::text_to_parquet(&all).unwrap(),
@@ -97,7 +112,11 @@ fn cases() -> Vec<Case> {
 
 async fn put_all(stack: &Stack, cases: &[Case]) {
     let s3 = aws_sdk_s3::Client::new(&stack.sdk_config().await);
-    s3.create_bucket().bucket(BUCKET).send().await.expect("CreateBucket");
+    s3.create_bucket()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .expect("CreateBucket");
     for c in cases {
         s3.put_object()
             .bucket(BUCKET)
@@ -122,14 +141,23 @@ async fn every_record_arrives_exactly_once(protocol: &str) {
         ("OTEL_EXPORTER_OTLP_ENDPOINT", stack.otlp_endpoint.clone()),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol.to_string()),
         ("OTEL_SERVICE_NAME", "flows-under-test".to_string()),
-        ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=ci".to_string()),
+        (
+            "OTEL_RESOURCE_ATTRIBUTES",
+            "deployment.environment=ci".to_string(),
+        ),
     ];
     let mut config =
-        ExportConfig::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())).unwrap();
+        ExportConfig::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+            .unwrap();
     config.max_batch_bytes = 100 * 1024; // several batches for the 1k file
     let exporter = Exporter::new(config, None).unwrap();
     let source = S3Source(aws_sdk_s3::Client::new(&stack.sdk_config().await));
-    let event = s3_event(&cases.iter().map(|c| (c.key.as_str(), c.data.len())).collect::<Vec<_>>());
+    let event = s3_event(
+        &cases
+            .iter()
+            .map(|c| (c.key.as_str(), c.data.len()))
+            .collect::<Vec<_>>(),
+    );
     let deadline = Some(Instant::now() + Duration::from_secs(60));
     let report = handler::handle(&source, &exporter, event, deadline, Margins::default())
         .await
@@ -140,12 +168,18 @@ async fn every_record_arrives_exactly_once(protocol: &str) {
     assert_eq!(report.records, total as u64);
     assert_eq!(report.forwarded, total as u64);
     assert_eq!(report.rejected, 0);
-    assert_eq!(report.skipped_lines, 2);
+    assert_eq!(
+        report.skipped_lines,
+        cases.iter().map(|c| c.skipped).sum::<u64>()
+    );
     assert_eq!(report.retries, 0);
     assert!(report.batches >= 6, "{report:?}");
 
     let captured = stack.wait_for_exactly(total, Duration::from_secs(60));
-    let uids: BTreeSet<&str> = captured.iter().map(|r| attr(r, "log.record.uid").as_str().unwrap()).collect();
+    let uids: BTreeSet<&str> = captured
+        .iter()
+        .map(|r| attr(r, "log.record.uid").as_str().unwrap())
+        .collect();
     assert_eq!(uids.len(), total, "every record has its own log.record.uid");
 
     let mut per_key: BTreeMap<&str, usize> = BTreeMap::new();
@@ -157,10 +191,17 @@ async fn every_record_arrives_exactly_once(protocol: &str) {
         assert_eq!(res["aws.s3.bucket"], BUCKET);
         assert_eq!(r["scope"], "flowlogs-forwarder");
         assert!(r["observed_time_unix_nano"].as_u64().unwrap() > 0);
-        *per_key.entry(res["aws.s3.key"].as_str().unwrap()).or_default() += 1;
+        *per_key
+            .entry(res["aws.s3.key"].as_str().unwrap())
+            .or_default() += 1;
     }
     for c in &cases {
-        assert_eq!(per_key.get(c.key.as_str()).copied().unwrap_or(0), c.records, "{}", c.key);
+        assert_eq!(
+            per_key.get(c.key.as_str()).copied().unwrap_or(0),
+            c.records,
+            "{}",
+            c.key
+        );
     }
 
     // The first record of the default fixture, attribute by attribute.
@@ -170,7 +211,10 @@ async fn every_record_arrives_exactly_once(protocol: &str) {
         .expect("the first default record");
     assert_eq!(first["resource"]["cloud.account.id"], "901660615925");
     assert_eq!(first["resource"]["cloud.region"], "us-east-1");
-    assert_eq!(first["resource"]["aws.s3.key"], format!("{PREFIX}plain default.log"));
+    assert_eq!(
+        first["resource"]["aws.s3.key"],
+        format!("{PREFIX}plain default.log")
+    );
     assert_eq!(first["time_unix_nano"], 1_718_806_806_000_000_000u64);
     for (k, v) in [
         ("source.address", json!("74.82.47.48")),
@@ -191,26 +235,57 @@ async fn every_record_arrives_exactly_once(protocol: &str) {
     }
 
     // NODATA / SKIPDATA are kept with their status and no traffic attributes.
-    let nodata: Vec<&Value> = captured.iter().filter(|r| attr(r, "aws.vpc.flow.status") == "NODATA").collect();
+    let nodata: Vec<&Value> = captured
+        .iter()
+        .filter(|r| attr(r, "aws.vpc.flow.status") == "NODATA")
+        .collect();
     assert!(!nodata.is_empty());
     assert!(nodata.iter().all(|r| attr(r, "source.address").is_null()));
-    assert!(captured.iter().any(|r| attr(r, "aws.vpc.flow.status") == "SKIPDATA"));
+    assert!(captured
+        .iter()
+        .any(|r| attr(r, "aws.vpc.flow.status") == "SKIPDATA"));
 
     // Parquet records carry the v3..v8 fields, typed as in text.
-    let parquet: Vec<&Value> =
-        captured.iter().filter(|r| r["resource"]["aws.s3.key"].as_str().unwrap().ends_with(".parquet")).collect();
-    let ecs = parquet.iter().find(|r| attr(r, "aws.ecs.service.name") == "checkout").expect("an ECS record");
+    let parquet: Vec<&Value> = captured
+        .iter()
+        .filter(|r| {
+            r["resource"]["aws.s3.key"]
+                .as_str()
+                .unwrap()
+                .ends_with(".parquet")
+        })
+        .collect();
+    let ecs = parquet
+        .iter()
+        .find(|r| attr(r, "aws.ecs.service.name") == "checkout")
+        .expect("an ECS record");
     assert!(attr(ecs, "aws.ecs.task.id").is_string());
-    assert!(attr(ecs, "aws.vpc.id").as_str().unwrap().starts_with("vpc-"));
+    assert!(attr(ecs, "aws.vpc.id")
+        .as_str()
+        .unwrap()
+        .starts_with("vpc-"));
     assert!(attr(ecs, "source.port").is_i64());
-    assert!(parquet.iter().any(|r| attr(r, "network.io.direction") == "receive"));
+    assert!(parquet
+        .iter()
+        .any(|r| attr(r, "network.io.direction") == "receive"));
     assert!(parquet.iter().any(|r| attr(r, "network.type") == "ipv4"));
 
     // Custom order (multi-member gzip): fields found by name, not position.
-    let custom: Vec<&Value> =
-        captured.iter().filter(|r| r["resource"]["aws.s3.key"].as_str().unwrap().contains("multi=member")).collect();
-    assert!(custom.iter().all(|r| attr(r, "aws.vpc.flow.log.version") == 5));
-    assert!(custom.iter().any(|r| attr(r, "aws.vpc.flow.destination.service") == "DYNAMODB"));
+    let custom: Vec<&Value> = captured
+        .iter()
+        .filter(|r| {
+            r["resource"]["aws.s3.key"]
+                .as_str()
+                .unwrap()
+                .contains("multi=member")
+        })
+        .collect();
+    assert!(custom
+        .iter()
+        .all(|r| attr(r, "aws.vpc.flow.log.version") == 5));
+    assert!(custom
+        .iter()
+        .any(|r| attr(r, "aws.vpc.flow.destination.service") == "DYNAMODB"));
 }
 
 #[tokio::test]
@@ -238,7 +313,8 @@ async fn create_function(stack: &Stack, name: &str, env: &[(&str, &str)]) {
     let mut zip_bytes = Vec::new();
     {
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(&mut zip_bytes));
-        zip.start_file("bootstrap", zip::write::SimpleFileOptions::default()).unwrap();
+        zip.start_file("bootstrap", zip::write::SimpleFileOptions::default())
+            .unwrap();
         zip.write_all(b"the router runs the local build").unwrap();
         zip.finish().unwrap();
     }
@@ -253,7 +329,11 @@ async fn create_function(stack: &Stack, name: &str, env: &[(&str, &str)]) {
         .handler("bootstrap")
         .timeout(60)
         .role(role.role().unwrap().arn())
-        .code(aws_sdk_lambda::types::FunctionCode::builder().zip_file(zip_bytes.into()).build())
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(zip_bytes.into())
+                .build(),
+        )
         .environment(vars.build())
         .send()
         .await
@@ -268,7 +348,8 @@ async fn invoke(stack: &Stack, name: &str, event: &Value) -> (Option<String>, Va
         .send()
         .await
         .expect("Invoke");
-    let payload = serde_json::from_slice(out.payload().map(|p| p.as_ref()).unwrap_or(b"null")).unwrap();
+    let payload =
+        serde_json::from_slice(out.payload().map(|p| p.as_ref()).unwrap_or(b"null")).unwrap();
     (out.function_error().map(str::to_string), payload)
 }
 
@@ -279,10 +360,21 @@ async fn bootstrap_returns_the_report_and_fails_when_delivery_fails() {
     let data = fixture("default-1k.log.gz");
     let s3 = aws_sdk_s3::Client::new(&stack.sdk_config().await);
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
-    s3.put_object().bucket(BUCKET).key(&key).body(data.clone().into()).send().await.unwrap();
+    s3.put_object()
+        .bucket(BUCKET)
+        .key(&key)
+        .body(data.clone().into())
+        .send()
+        .await
+        .unwrap();
     let event = s3_event(&[(key.as_str(), data.len())]);
 
-    create_function(&stack, "forwarder", &[("OTEL_EXPORTER_OTLP_ENDPOINT", &stack.otlp_endpoint)]).await;
+    create_function(
+        &stack,
+        "forwarder",
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &stack.otlp_endpoint)],
+    )
+    .await;
     let (error, payload) = invoke(&stack, "forwarder", &event).await;
     assert_eq!(error, None, "{payload}\n{}", stack.log_tails());
     assert_eq!(payload["objects"], 1);
@@ -296,12 +388,22 @@ async fn bootstrap_returns_the_report_and_fails_when_delivery_fails() {
     stack.wait_for_exactly(1000, Duration::from_secs(60));
 
     // A test event is answered with an empty report.
-    let (error, payload) = invoke(&stack, "forwarder", &json!({"Service": "Amazon S3", "Event": "s3:TestEvent"})).await;
+    let (error, payload) = invoke(
+        &stack,
+        "forwarder",
+        &json!({"Service": "Amazon S3", "Event": "s3:TestEvent"}),
+    )
+    .await;
     assert_eq!((error, &payload["records"]), (None, &json!(0)));
 
     // An endpoint that refuses the records: a function error that says how much was sent.
     let refusing = format!("{}/v1/not-logs", stack.otlp_endpoint);
-    create_function(&stack, "refused", &[("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", &refusing)]).await;
+    create_function(
+        &stack,
+        "refused",
+        &[("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", &refusing)],
+    )
+    .await;
     let (error, payload) = invoke(&stack, "refused", &event).await;
     assert!(error.is_some(), "expected a function error, got {payload}");
     let message = payload["errorMessage"].as_str().unwrap_or_default();

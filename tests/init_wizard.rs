@@ -517,6 +517,8 @@ fn without_a_terminal_init_never_prompts_and_says_how_to_run_it() {
             .arg("--non-interactive")
             .args(args)
             .current_dir(dir.path())
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_DEFAULT_REGION")
             .env("AWS_REGION", "eu-west-1")
             .env("AWS_CONFIG_FILE", dir.path().join("none"))
             .stdin(Stdio::null())

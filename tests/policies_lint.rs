@@ -25,23 +25,39 @@ fn identity_policies(stack: &Stack, config: &str, vpc: &str) -> Vec<(String, Val
         .arg(&path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let policies = plan["documents"]["identity_policies"].as_object().expect("identity policies in the plan");
+    let policies = plan["documents"]["identity_policies"]
+        .as_object()
+        .expect("identity policies in the plan");
     assert!(!policies.is_empty());
-    policies.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    policies
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 fn parliament(dir: &Path, name: &str, policy: &Value) -> String {
     let file = dir.join(format!("{name}.json"));
     std::fs::write(&file, serde_json::to_string_pretty(policy).unwrap()).unwrap();
+    // parliament reads the policy on stdin when stdin is not a terminal.
     let out = Command::new(support::venv().join("bin/parliament"))
-        .arg("--file")
-        .arg(&file)
+        .stdin(std::fs::File::open(&file).unwrap())
         .output()
         .expect("parliament from the venv (.ci/install)");
-    let findings = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success() && findings.trim().is_empty(), "parliament on {name}:\n{findings}\n{policy:#}");
+    let findings = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && findings.trim().is_empty(),
+        "parliament on {name}:\n{findings}\n{policy:#}"
+    );
     findings
 }
 
@@ -49,14 +65,30 @@ fn parliament(dir: &Path, name: &str, policy: &Value) -> String {
 async fn every_identity_policy_passes_parliament() {
     let stack = Stack::start(&[Service::Moto]);
     let ec2 = aws_sdk_ec2::Client::new(&stack.sdk_config().await);
-    let vpc = ec2.create_vpc().cidr_block("10.1.0.0/16").send().await.unwrap().vpc().unwrap().vpc_id().unwrap().to_string();
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.1.0.0/16")
+        .send()
+        .await
+        .unwrap()
+        .vpc()
+        .unwrap()
+        .vpc_id()
+        .unwrap()
+        .to_string();
     let mut linted = Vec::new();
     for config in [LAMBDA, FIREHOSE] {
         for (name, policy) in identity_policies(&stack, config, &vpc) {
-            assert!(!policy.to_string().contains("\"Resource\":\"*\""), "{name}: no * resource");
+            assert!(
+                !policy.to_string().contains("\"Resource\":\"*\""),
+                "{name}: no * resource"
+            );
             parliament(stack.dir(), &name, &policy);
             linted.push(name);
         }
     }
-    assert_eq!(linted, ["flowlogs-lint-forwarder", "flowlogs-lint-firehose"]);
+    assert_eq!(
+        linted,
+        ["flowlogs-lint-forwarder", "flowlogs-lint-firehose"]
+    );
 }

@@ -60,10 +60,17 @@ pub fn text_to_parquet(text: &[u8]) -> io::Result<Vec<u8>> {
         }
     }
     if cols.is_empty() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "no records to convert"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "no records to convert",
+        ));
     }
     let schema = Arc::new(parse_message_type(&schema).map_err(err)?);
-    let props = Arc::new(WriterProperties::builder().set_compression(Compression::SNAPPY).build());
+    let props = Arc::new(
+        WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .build(),
+    );
     let mut out = Vec::new();
     let mut writer = SerializedFileWriter::new(&mut out, schema, props).map_err(err)?;
     let mut rg = writer.next_row_group().map_err(err)?;
@@ -95,15 +102,25 @@ mod tests {
 
     fn records(body: &Body) -> Vec<opentelemetry_proto::tonic::logs::v1::LogRecord> {
         let mut plain = Vec::new();
-        flate2::read::GzDecoder::new(&body.bytes[..]).read_to_end(&mut plain).unwrap();
+        flate2::read::GzDecoder::new(&body.bytes[..])
+            .read_to_end(&mut plain)
+            .unwrap();
         let req = ExportLogsServiceRequest::decode(&plain[..]).unwrap();
-        req.resource_logs.into_iter().flat_map(|r| r.scope_logs).flat_map(|s| s.log_records).collect()
+        req.resource_logs
+            .into_iter()
+            .flat_map(|r| r.scope_logs)
+            .flat_map(|s| s.log_records)
+            .collect()
     }
 
     #[test]
     fn parquet_forwards_like_text() {
         for name in ["default-v2.log", "all-fields-v8.log", "custom-v5.log"] {
-            let text = std::fs::read(format!("{}/../../shared/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+            let text = std::fs::read(format!(
+                "{}/../../shared/fixtures/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap();
             let pq = text_to_parquet(&text).unwrap();
             let mut file = tempfile::tempfile().unwrap();
             file.write_all(&pq).unwrap();
@@ -118,13 +135,21 @@ mod tests {
                 from_text.push(b);
                 true
             };
-            let mut sink = Sink { config: &config, emit: &mut emit, stop: &|| false };
+            let mut sink = Sink {
+                config: &config,
+                emit: &mut emit,
+                stop: &|| false,
+            };
             pipeline::forward_text(&text[..], &object, 5, &mut sink).unwrap();
             let mut emit = |b: Body| {
                 from_parquet.push(b);
                 true
             };
-            let mut sink = Sink { config: &config, emit: &mut emit, stop: &|| false };
+            let mut sink = Sink {
+                config: &config,
+                emit: &mut emit,
+                stop: &|| false,
+            };
             let stats = pipeline::forward_parquet(file, &object, 5, &mut sink).unwrap();
             assert_eq!(stats.skipped_lines, 0, "{name}");
             let a: Vec<_> = from_text.iter().flat_map(records).collect();

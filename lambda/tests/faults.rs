@@ -46,7 +46,10 @@ impl Endpoint {
     async fn start(script: Vec<Reply>) -> Endpoint {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let state = Arc::new(State { script: Mutex::new(script.into()), ..Default::default() });
+        let state = Arc::new(State {
+            script: Mutex::new(script.into()),
+            ..Default::default()
+        });
         let s = Arc::clone(&state);
         tokio::spawn(async move {
             loop {
@@ -103,17 +106,28 @@ async fn connection(sock: tokio::net::TcpStream, state: Arc<State>) {
             let (k, v) = line.split_once(':').unwrap();
             headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
         }
-        let len: usize = headers.get("content-length").map_or(0, |v| v.parse().unwrap());
+        let len: usize = headers
+            .get("content-length")
+            .map_or(0, |v| v.parse().unwrap());
         let mut body = vec![0; len];
         r.read_exact(&mut body).await.unwrap();
         state.attempts.lock().unwrap().push(Instant::now());
-        let reply = state.script.lock().unwrap().pop_front().unwrap_or(Reply::Ok);
+        let reply = state
+            .script
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or(Reply::Ok);
         let (status, extra, resp): (u16, String, Vec<u8>) = match reply {
             Reply::Hang => return,
             Reply::Ok => (200, String::new(), Vec::new()),
-            Reply::Status(s, retry_after) => {
-                (s, retry_after.map(|v| format!("Retry-After: {v}\r\n")).unwrap_or_default(), b"nope".to_vec())
-            }
+            Reply::Status(s, retry_after) => (
+                s,
+                retry_after
+                    .map(|v| format!("Retry-After: {v}\r\n"))
+                    .unwrap_or_default(),
+                b"nope".to_vec(),
+            ),
             Reply::Partial(n) => (
                 200,
                 String::new(),
@@ -128,8 +142,13 @@ async fn connection(sock: tokio::net::TcpStream, state: Arc<State>) {
         };
         if (200..300).contains(&status) {
             let mut plain = Vec::new();
-            assert_eq!(headers.get("content-encoding").map(String::as_str), Some("gzip"));
-            flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut plain).unwrap();
+            assert_eq!(
+                headers.get("content-encoding").map(String::as_str),
+                Some("gzip")
+            );
+            flate2::read::GzDecoder::new(&body[..])
+                .read_to_end(&mut plain)
+                .unwrap();
             let req = if headers["content-type"] == "application/json" {
                 serde_json::from_slice(&plain).expect("valid OTLP/JSON")
             } else {
@@ -137,7 +156,13 @@ async fn connection(sock: tokio::net::TcpStream, state: Arc<State>) {
             };
             let rejected = match &resp[..] {
                 [] => 0,
-                r => ExportLogsServiceResponse::decode(r).unwrap().partial_success.unwrap().rejected_log_records,
+                r => {
+                    ExportLogsServiceResponse::decode(r)
+                        .unwrap()
+                        .partial_success
+                        .unwrap()
+                        .rejected_log_records
+                }
             };
             state.accepted.lock().unwrap().push((req, rejected));
         }
@@ -182,7 +207,10 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn exporter(url: &str, extra: &[(&str, &str)]) -> Exporter {
-    let mut env: HashMap<String, String> = extra.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let mut env: HashMap<String, String> = extra
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     env.insert("OTEL_EXPORTER_OTLP_ENDPOINT".into(), url.to_string());
     let mut config = ExportConfig::from_lookup(|k| env.get(k).cloned()).unwrap();
     config.max_batch_bytes = 64 * 1024;
@@ -199,15 +227,28 @@ async fn run(
     env: &[(&str, &str)],
     deadline: Option<Instant>,
 ) -> Result<Report, handler::HandlerError> {
-    let store = Memory(HashMap::from([(("bkt".to_string(), KEY.to_string()), fixture("default-1k.log.gz"))]));
+    let store = Memory(HashMap::from([(
+        ("bkt".to_string(), KEY.to_string()),
+        fixture("default-1k.log.gz"),
+    )]));
     let size = fixture("default-1k.log.gz").len() as i64;
-    handler::handle(&store, &exporter(&endpoint.url, env), event(&[(KEY, size)]), deadline, Margins::default()).await
+    handler::handle(
+        &store,
+        &exporter(&endpoint.url, env),
+        event(&[(KEY, size)]),
+        deadline,
+        Margins::default(),
+    )
+    .await
 }
 
 fn assert_each_once(endpoint: &Endpoint, n: usize) {
     let uids = endpoint.accepted_uids();
     assert_eq!(uids.len(), n, "distinct records accepted");
-    assert!(uids.values().all(|&c| c == 1), "a record was accepted twice");
+    assert!(
+        uids.values().all(|&c| c == 1),
+        "a record was accepted twice"
+    );
 }
 
 #[tokio::test]
@@ -218,7 +259,14 @@ async fn everything_delivered_when_all_goes_well() {
     assert!(batches > 3, "64 KiB batches split 1000 records");
     assert_eq!(
         report,
-        Report { objects: 1, records: 1000, forwarded: 1000, batches, millis: report.millis, ..Default::default() }
+        Report {
+            objects: 1,
+            records: 1000,
+            forwarded: 1000,
+            batches,
+            millis: report.millis,
+            ..Default::default()
+        }
     );
     assert_each_once(&ep, 1000);
 }
@@ -233,7 +281,10 @@ async fn failures_then_success_are_retried() {
     ])
     .await;
     let report = run(&ep, &[], None).await.unwrap();
-    assert_eq!((report.records, report.forwarded, report.rejected), (1000, 1000, 0));
+    assert_eq!(
+        (report.records, report.forwarded, report.rejected),
+        (1000, 1000, 0)
+    );
     assert_eq!(report.retries, 4);
     assert_eq!(report.batches + 4, ep.attempts().len() as u64);
     assert_each_once(&ep, 1000);
@@ -259,7 +310,15 @@ async fn retry_after_is_honoured() {
 async fn partial_success_counts_as_rejected() {
     let ep = Endpoint::start(vec![Reply::Partial(7), Reply::Ok, Reply::Partial(3)]).await;
     let report = run(&ep, &[], None).await.unwrap();
-    assert_eq!((report.records, report.forwarded, report.rejected, report.retries), (1000, 990, 10, 0));
+    assert_eq!(
+        (
+            report.records,
+            report.forwarded,
+            report.rejected,
+            report.retries
+        ),
+        (1000, 990, 10, 0)
+    );
     assert_each_once(&ep, 1000);
 }
 
@@ -273,8 +332,19 @@ async fn permanent_refusal_fails_the_invocation_and_says_how_much_was_sent() {
         c.concurrency = 1;
         Exporter::new(c, None).unwrap()
     };
-    let store = Memory(HashMap::from([(("bkt".to_string(), KEY.to_string()), fixture("default-1k.log.gz"))]));
-    let err = handler::handle(&store, &exporter, event(&[(KEY, 10)]), None, Margins::default()).await.unwrap_err();
+    let store = Memory(HashMap::from([(
+        ("bkt".to_string(), KEY.to_string()),
+        fixture("default-1k.log.gz"),
+    )]));
+    let err = handler::handle(
+        &store,
+        &exporter,
+        event(&[(KEY, 10)]),
+        None,
+        Margins::default(),
+    )
+    .await
+    .unwrap_err();
     let r = &err.report;
     assert_eq!(r.batches, 2);
     assert_eq!(r.retries, 0);
@@ -282,15 +352,25 @@ async fn permanent_refusal_fails_the_invocation_and_says_how_much_was_sent() {
     assert!(r.forwarded > 0 && r.forwarded < 1000);
     let msg = err.to_string();
     assert!(msg.contains("400"), "{msg}");
-    assert!(msg.contains(&format!("forwarded {} of", r.forwarded)), "{msg}");
+    assert!(
+        msg.contains(&format!("forwarded {} of", r.forwarded)),
+        "{msg}"
+    );
     assert_each_once(&ep, r.forwarded as usize);
 }
 
 #[tokio::test]
 async fn endpoint_down_fails_before_the_deadline() {
     // Bind then drop a listener: nothing answers on that port.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let ep = Endpoint { url: format!("http://127.0.0.1:{port}"), state: Default::default() };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let ep = Endpoint {
+        url: format!("http://127.0.0.1:{port}"),
+        state: Default::default(),
+    };
     let started = Instant::now();
     let deadline = started + Duration::from_secs(4);
     let err = run(&ep, &[], Some(deadline)).await.unwrap_err();
@@ -308,7 +388,10 @@ async fn zero_byte_objects_test_events_and_bad_lines() {
     let bad = b"version srcport action\n2 22 ACCEPT\n2 x ACCEPT\n2 22\n\n2 23 REJECT\n".to_vec();
     let store = Memory(HashMap::from([
         (("bkt".to_string(), "bad.log".to_string()), bad),
-        (("bkt".to_string(), "my key.log".to_string()), fixture("default-v2.log")),
+        (
+            ("bkt".to_string(), "my key.log".to_string()),
+            fixture("default-v2.log"),
+        ),
     ]));
     let ex = exporter(&ep.url, &[]);
     let report = handler::handle(
@@ -321,20 +404,41 @@ async fn zero_byte_objects_test_events_and_bad_lines() {
     .await
     .unwrap();
     assert_eq!(
-        (report.objects, report.records, report.forwarded, report.skipped_lines, report.batches),
+        (
+            report.objects,
+            report.records,
+            report.forwarded,
+            report.skipped_lines,
+            report.batches
+        ),
         (2, 9, 9, 2, 2)
     );
-    let test_event = serde_json::json!({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "bkt"});
-    let report = handler::handle(&store, &ex, test_event, None, Margins::default()).await.unwrap();
-    assert_eq!(report, Report { millis: report.millis, ..Default::default() });
+    let test_event =
+        serde_json::json!({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "bkt"});
+    let report = handler::handle(&store, &ex, test_event, None, Margins::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        report,
+        Report {
+            millis: report.millis,
+            ..Default::default()
+        }
+    );
 }
 
 #[tokio::test]
 async fn missing_object_fails_the_invocation() {
     let ep = Endpoint::start(vec![]).await;
     let store = Memory(HashMap::new());
-    let err = handler::handle(&store, &exporter(&ep.url, &[]), event(&[("nope.log", 5)]), None, Margins::default())
-        .await
-        .unwrap_err();
+    let err = handler::handle(
+        &store,
+        &exporter(&ep.url, &[]),
+        event(&[("nope.log", 5)]),
+        None,
+        Margins::default(),
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("NoSuchKey"), "{err}");
 }

@@ -88,8 +88,8 @@ impl fmt::Display for StatusReport {
         let yes = |b: bool| if b { "yes" } else { "no" };
         writeln!(
             f,
-            "  {:<18} {:<6} {:<5} {:<7} {}",
-            "RESOURCE", "EXISTS", "OURS", "MATCHES", "NAME / DETAIL"
+            "  {:<18} {:<6} {:<5} {:<7} NAME / DETAIL",
+            "RESOURCE", "EXISTS", "OURS", "MATCHES"
         )?;
         for r in &self.resources {
             writeln!(

@@ -21,12 +21,6 @@ enum Part {
 }
 
 impl ConfigValue {
-    pub fn plain(text: impl Into<String>) -> ConfigValue {
-        ConfigValue {
-            parts: vec![Part::Text(text.into())],
-        }
-    }
-
     /// Splits `raw` into text and `${env:NAME}` references, reading each variable through `lookup`.
     pub fn parse(
         raw: &str,

@@ -558,7 +558,11 @@ fn firehose(names: &Names, settings: &config::FirehoseSettings) -> Result<Desire
         })
     };
     let access_key = match &settings.access_key {
-        Some(v) => Some(secret_var("delivery.firehose.access_key", v)?),
+        // An access key is a secret even when written in the config as plain text.
+        Some(v) => Some(EnvVar {
+            secret: true,
+            ..secret_var("delivery.firehose.access_key", v)?
+        }),
         None => None,
     };
     let mut common_attributes = BTreeMap::new();

@@ -625,3 +625,172 @@ pub async fn delete_with_objects(
         Err(e) => Err(e).with_context(|| format!("deleting bucket {bucket}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::desired;
+    use crate::observe::Observed;
+
+    fn desired(bucket: &str) -> Desired {
+        let text = format!(
+            "version: 1\nstack: s\nflow_log: {{ resources: {{ vpc_ids: [vpc-1] }} }}\nbucket: {{ {bucket} }}\ndelivery: {{ otlp: {{ endpoint: http://x }} }}\n"
+        );
+        let c = crate::config::parse(&text, Path::new("t.yaml"), &|_| None).unwrap();
+        desired::build(&c, "123456789012", "us-east-1", "h").unwrap()
+    }
+
+    fn hardened(d: &Desired) -> BucketState {
+        BucketState {
+            tags: d.names.tags(),
+            policy: policy::merge_statements(None, &d.bucket.policy_statements, &[]),
+            public_access_blocked: true,
+            encryption: Some("AES256".into()),
+            retention: Some((d.bucket.retention_days as i32, ABORT_UPLOADS_AFTER_DAYS)),
+            notifications: Vec::new(),
+        }
+    }
+
+    fn plan_for(d: &Desired, bucket: ObservedBucket) -> Plan {
+        let observed = Observed {
+            bucket,
+            ..Observed::default()
+        };
+        let mut plan = Plan::default();
+        super::plan(d, &observed, &mut plan);
+        plan
+    }
+
+    #[test]
+    fn a_missing_bucket_is_created_hardened_then_given_its_policy() {
+        let d = desired("retention_days: 30");
+        let plan = plan_for(&d, ObservedBucket::Missing);
+        let kinds: Vec<(Kind, Action)> = plan.steps.iter().map(|s| (s.kind, s.action)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (Kind::Bucket, Action::Create),
+                (Kind::BucketPolicy, Action::Create)
+            ]
+        );
+        let ops: Vec<&str> = plan.steps[0]
+            .ops
+            .iter()
+            .map(|op| match op {
+                Op::CreateBucket { .. } => "create",
+                Op::TagBucket { .. } => "tag",
+                Op::BlockPublicAccess { .. } => "public-access",
+                Op::EncryptBucket { .. } => "encrypt",
+                Op::SetLifecycle {
+                    expire_days: 30, ..
+                } => "lifecycle-30",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(
+            ops,
+            ["create", "tag", "public-access", "encrypt", "lifecycle-30"]
+        );
+    }
+
+    #[test]
+    fn a_hardened_bucket_of_ours_is_in_sync() {
+        let d = desired("retention_days: 30");
+        let plan = plan_for(&d, ObservedBucket::Present(hardened(&d)));
+        assert!(plan.steps.is_empty(), "{plan}");
+        assert_eq!(plan.in_sync.len(), 2);
+    }
+
+    #[test]
+    fn drift_is_an_update_naming_each_field() {
+        let d = desired("retention_days: 30");
+        let mut state = hardened(&d);
+        state.encryption = None;
+        state.retention = Some((90, 7));
+        state.public_access_blocked = false;
+        let plan = plan_for(&d, ObservedBucket::Present(state));
+        let fields: Vec<&str> = plan.steps[0]
+            .changes
+            .iter()
+            .map(|c| c.field.as_str())
+            .collect();
+        assert_eq!(
+            fields,
+            ["public access", "encryption", "expire objects after"]
+        );
+    }
+
+    #[test]
+    fn a_foreign_bucket_is_a_conflict_with_the_fix() {
+        let d = desired("retention_days: 30");
+        let mut state = hardened(&d);
+        state.tags.clear();
+        let plan = plan_for(&d, ObservedBucket::Present(state));
+        assert!(plan.steps.is_empty());
+        assert!(plan.conflicts[0].fix.contains("bucket.create: false"));
+        let plan = plan_for(&d, ObservedBucket::NotAccessible);
+        assert!(plan.conflicts[0].problem.contains("cannot use it"));
+    }
+
+    #[test]
+    fn an_adopted_bucket_only_gets_its_policy_merged() {
+        let d = desired("name: shared-logs, create: false");
+        let state = BucketState {
+            policy: Some(serde_json::json!({"Statement": [{"Sid": "Theirs"}]})),
+            ..BucketState::default()
+        };
+        let plan = plan_for(&d, ObservedBucket::Present(state));
+        assert_eq!(plan.steps.len(), 1);
+        assert_eq!(
+            (plan.steps[0].kind, plan.steps[0].action),
+            (Kind::BucketPolicy, Action::Update)
+        );
+        let plan = plan_for(&d, ObservedBucket::Missing);
+        assert!(plan.conflicts[0].problem.contains("does not exist"));
+    }
+
+    #[test]
+    fn teardown_keeps_our_bucket_unless_asked_and_never_deletes_an_adopted_one() {
+        let d = desired("retention_days: 30");
+        let observed = Observed {
+            bucket: ObservedBucket::Present(hardened(&d)),
+            ..Observed::default()
+        };
+        let mut keep = Plan::default();
+        plan_teardown(&d.names, &observed, false, &mut keep);
+        assert!(keep.steps.is_empty());
+        assert!(keep.notes[0].note.contains("--delete-data"));
+        let mut delete = Plan::default();
+        plan_teardown(&d.names, &observed, true, &mut delete);
+        assert!(matches!(delete.steps[0].ops[0], Op::DeleteBucket { .. }));
+
+        let adopted = desired("name: shared-logs, create: false");
+        let state = BucketState {
+            policy: policy::merge_statements(
+                Some(&serde_json::json!({"Statement": [{"Sid": "Theirs"}]})),
+                &adopted.bucket.policy_statements,
+                &[],
+            ),
+            ..BucketState::default()
+        };
+        let observed = Observed {
+            bucket: ObservedBucket::Present(state),
+            ..Observed::default()
+        };
+        let mut plan = Plan::default();
+        plan_teardown(&adopted.names, &observed, true, &mut plan);
+        assert_eq!(plan.steps.len(), 1);
+        let Op::MergeBucketPolicy {
+            statements,
+            remove_sids,
+            ..
+        } = &plan.steps[0].ops[0]
+        else {
+            panic!()
+        };
+        assert!(statements.is_empty());
+        assert_eq!(remove_sids.len(), 3);
+    }
+}

@@ -571,3 +571,122 @@ pub async fn remove_permission(
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::desired;
+
+    fn desired() -> Desired {
+        let text = "version: 1\nstack: s\nflow_log: { resources: { vpc_ids: [vpc-1] } }\ndelivery: { otlp: { endpoint: http://x, headers: { k: \"${env:K}\" } } }\n";
+        let c =
+            crate::config::parse(text, Path::new("t.yaml"), &|_| Some("secret".into())).unwrap();
+        desired::build(&c, "123456789012", "us-east-1", "h").unwrap()
+    }
+
+    fn observed_from(d: &DesiredFunction) -> ObservedFunction {
+        let mut tags = d.tags.clone();
+        tags.insert(TAG_CODE.into(), d.code_hash.clone());
+        ObservedFunction {
+            arn: "arn:aws:lambda:us-east-1:123456789012:function:flowlogs-s-forwarder".into(),
+            role: d.role_arn.clone(),
+            runtime: d.runtime.clone(),
+            handler: d.handler.clone(),
+            memory_mb: d.memory_mb as i32,
+            timeout_s: d.timeout_s as i32,
+            architecture: d.architecture.as_aws().into(),
+            environment: d
+                .environment
+                .iter()
+                .map(|(k, v)| (k.clone(), v.value.clone()))
+                .collect(),
+            state: "Active".into(),
+            last_update_status: "Successful".into(),
+            tags,
+            policy: None,
+        }
+    }
+
+    #[test]
+    fn a_changed_secret_is_named_but_not_shown() {
+        let d = desired();
+        let f = &d.forwarder.as_ref().unwrap().function;
+        let mut o = observed_from(f);
+        o.environment
+            .insert("OTEL_EXPORTER_OTLP_HEADERS".into(), "k=old-secret".into());
+        let changes = config_differences(f, &o);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].field, "environment OTEL_EXPORTER_OTLP_HEADERS");
+        assert_eq!(
+            (changes[0].from.as_str(), changes[0].to.as_str()),
+            ("<redacted>", "<redacted>")
+        );
+    }
+
+    #[test]
+    fn new_code_and_memory_are_an_update_with_both_fields() {
+        let d = desired();
+        let f = &d.forwarder.as_ref().unwrap().function;
+        let mut o = observed_from(f);
+        o.tags.insert(TAG_CODE.into(), "old-x86_64".into());
+        o.memory_mb = 128;
+        let mut plan = Plan::default();
+        super::plan(&d, Some(&o), &mut plan);
+        let step = plan
+            .steps
+            .iter()
+            .find(|s| s.kind == Kind::Function)
+            .unwrap();
+        assert_eq!(step.action, Action::Update);
+        let fields: Vec<&str> = step.changes.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(fields, ["code", "memory_mb"]);
+        assert!(matches!(step.ops[0], Op::UpdateFunctionCode { .. }));
+        assert!(matches!(
+            step.ops[1],
+            Op::UpdateFunctionConfiguration { .. }
+        ));
+    }
+
+    #[test]
+    fn a_function_without_our_tag_is_a_conflict() {
+        let d = desired();
+        let mut o = observed_from(&d.forwarder.as_ref().unwrap().function);
+        o.tags.clear();
+        let mut plan = Plan::default();
+        super::plan(&d, Some(&o), &mut plan);
+        assert!(plan.steps.is_empty());
+        assert_eq!(plan.conflicts[0].kind, Kind::Function);
+    }
+
+    #[test]
+    fn permission_must_name_s3_the_bucket_and_the_account() {
+        let d = desired();
+        let p = &d.forwarder.as_ref().unwrap().permission;
+        let statement = json!({"Sid": p.statement_id, "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "lambda:InvokeFunction", "Resource": "arn:f",
+            "Condition": {"StringEquals": {"AWS:SourceAccount": p.source_account}, "ArnLike": {"AWS:SourceArn": p.source_arn}}});
+        assert_eq!(
+            permission_matches(p, Some(&json!({"Statement": [statement.clone()]}))),
+            Some(true)
+        );
+        let mut other_bucket = statement.clone();
+        other_bucket["Condition"]["ArnLike"]["AWS:SourceArn"] = json!("arn:aws:s3:::elsewhere");
+        assert_eq!(
+            permission_matches(p, Some(&json!({"Statement": [other_bucket]}))),
+            Some(false)
+        );
+        assert_eq!(permission_matches(p, None), None);
+    }
+
+    #[test]
+    fn role_propagation_is_recognised_by_its_message_only() {
+        assert!(is_role_not_ready(
+            "The role defined for the function cannot be assumed by Lambda."
+        ));
+        assert!(!is_role_not_ready("Memory size must be a multiple of 1 MB"));
+    }
+}

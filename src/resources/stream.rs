@@ -127,7 +127,12 @@ pub async fn observe(clients: &Clients, name: &str) -> Result<Option<ObservedStr
                     .map(|r| {
                         r.common_attributes()
                             .iter()
-                            .map(|a| (a.attribute_name().to_string(), a.attribute_value().to_string()))
+                            .map(|a| {
+                                (
+                                    a.attribute_name().to_string(),
+                                    a.attribute_value().to_string(),
+                                )
+                            })
                             .collect()
                     })
                     .unwrap_or_default(),
@@ -136,10 +141,7 @@ pub async fn observe(clients: &Clients, name: &str) -> Result<Option<ObservedStr
                     .map(|m| m.as_str().to_string())
                     .unwrap_or_else(|| "FailedDataOnly".into()),
                 backup_bucket_arn: s3.map(|s| s.bucket_arn().to_string()).unwrap_or_default(),
-                backup_prefix: s3
-                    .and_then(|s| s.prefix())
-                    .unwrap_or_default()
-                    .to_string(),
+                backup_prefix: s3.and_then(|s| s.prefix()).unwrap_or_default().to_string(),
                 backup_role_arn: s3.map(|s| s.role_arn().to_string()).unwrap_or_default(),
                 error_logging: h
                     .cloud_watch_logging_options()
@@ -232,7 +234,9 @@ pub async fn observe_log_group(clients: &Clients, name: &str) -> Result<Option<O
 /// The access key's tag value: a hash salted with the stream's name, never the key itself.
 pub fn access_key_tag(d: &DesiredStream) -> String {
     match &d.access_key {
-        Some(key) => short_hash(format!("flowlogs-access-key\0{}\0{}", d.name, key.value).as_bytes()),
+        Some(key) => {
+            short_hash(format!("flowlogs-access-key\0{}\0{}", d.name, key.value).as_bytes())
+        }
         None => "none".into(),
     }
 }
@@ -265,9 +269,17 @@ pub fn replace_reasons(o: &ObservedStream) -> Vec<Change> {
         changes.push(Change::new("source", &o.stream_type, "DirectPut"));
     }
     match &o.http {
-        None => changes.push(Change::new("destination", "not an HTTP endpoint", "HTTP endpoint")),
+        None => changes.push(Change::new(
+            "destination",
+            "not an HTTP endpoint",
+            "HTTP endpoint",
+        )),
         Some(h) if h.s3_backup_mode != "FailedDataOnly" => {
-            changes.push(Change::new("s3_backup_mode", &h.s3_backup_mode, "FailedDataOnly"));
+            changes.push(Change::new(
+                "s3_backup_mode",
+                &h.s3_backup_mode,
+                "FailedDataOnly",
+            ));
         }
         Some(_) => {}
     }
@@ -285,13 +297,23 @@ pub fn differences(d: &DesiredStream, o: &ObservedStream) -> Vec<Change> {
     }
     let key_tag = o.tags.get(TAG_ACCESS_KEY).map(String::as_str);
     if key_tag != Some(access_key_tag(d).as_str()) {
-        let shown = |set: bool| if set { crate::config::REDACTED } else { "(none)" };
+        let shown = |set: bool| {
+            if set {
+                crate::config::REDACTED
+            } else {
+                "(none)"
+            }
+        };
         let from = match key_tag {
             None => "unknown",
             Some("none") => "(none)",
             Some(_) => "another key",
         };
-        changes.push(Change::new("access_key", from, shown(d.access_key.is_some())));
+        changes.push(Change::new(
+            "access_key",
+            from,
+            shown(d.access_key.is_some()),
+        ));
     }
     if h.content_encoding != d.content_encoding {
         changes.push(Change::new(
@@ -392,7 +414,11 @@ fn creation_changes(d: &DesiredStream) -> Vec<Change> {
             "",
             format!("{} {}", d.backup_bucket_arn, d.backup_prefix),
         ),
-        Change::new("error logging", "", format!("{}:{}", d.log_group, d.log_stream)),
+        Change::new(
+            "error logging",
+            "",
+            format!("{}:{}", d.log_group, d.log_stream),
+        ),
     ];
     for (name, value) in &d.common_attributes {
         changes.push(Change::new(
@@ -477,10 +503,7 @@ pub fn plan(
         changes.push(Change::new("error log group", "missing", &d.log_group));
         ops.push(Op::CreateStreamLogGroup { stream: d.clone() });
     }
-    if changes
-        .iter()
-        .any(|c| c.field != "error log group")
-    {
+    if changes.iter().any(|c| c.field != "error log group") {
         ops.push(Op::UpdateStream {
             stream: d.clone(),
             version_id: o.version_id.clone(),
@@ -518,7 +541,11 @@ pub fn plan_teardown(
         Some(s) if names.is_ours(&s.tags) => {
             let mut changes = Vec::new();
             if let Some(g) = &group_ours {
-                changes.push(Change::new("error log group", "", format!("{g} deleted too")));
+                changes.push(Change::new(
+                    "error log group",
+                    "",
+                    format!("{g} deleted too"),
+                ));
             }
             plan.step(
                 Kind::DeliveryStream,
@@ -538,8 +565,14 @@ pub fn plan_teardown(
                     Kind::DeliveryStream,
                     &g,
                     Action::Delete,
-                    vec![Change::new("error log group", "", "left from a deleted stream")],
-                    vec![Op::DeleteStreamLogGroup { log_group: g.clone() }],
+                    vec![Change::new(
+                        "error log group",
+                        "",
+                        "left from a deleted stream",
+                    )],
+                    vec![Op::DeleteStreamLogGroup {
+                        log_group: g.clone(),
+                    }],
                 );
             }
         }
@@ -632,7 +665,7 @@ fn request(d: &DesiredStream) -> Result<HttpEndpointRequestConfiguration> {
         .collect::<Result<Vec<_>, _>>()?;
     Ok(HttpEndpointRequestConfiguration::builder()
         .content_encoding(ContentEncoding::from(d.content_encoding.as_str()))
-        .set_common_attributes(Some(attributes))
+        .set_common_attributes((!attributes.is_empty()).then_some(attributes))
         .build())
 }
 
@@ -701,9 +734,8 @@ pub async fn ensure_log_group(clients: &Clients, d: &DesiredStream) -> Result<()
         {
             Ok(())
         }
-        Err(e) => Err(e).with_context(|| {
-            format!("creating log stream {} in {}", d.log_stream, d.log_group)
-        }),
+        Err(e) => Err(e)
+            .with_context(|| format!("creating log stream {} in {}", d.log_stream, d.log_group)),
     }
 }
 
@@ -755,6 +787,7 @@ pub async fn update(
     progress: &Progress,
 ) -> Result<()> {
     let update = destination_update(d)?;
+    wait_until_active(clients, &d.name, progress).await?;
     retry::while_iam_propagates(
         progress,
         &format!("IAM role {} to be assumable by Firehose", d.role_arn),
@@ -847,18 +880,35 @@ pub async fn delete(
     log_group: Option<&str>,
     progress: &Progress,
 ) -> Result<()> {
-    match clients
-        .firehose
-        .delete_delivery_stream()
-        .delivery_stream_name(name)
-        .send()
-        .await
-    {
-        Ok(_) => {}
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception()) => {}
-        Err(e) => return Err(e).with_context(|| format!("deleting Firehose stream {name}")),
+    // A stream that is still being created or updated cannot be deleted yet: wait for it.
+    let asked = tokio::time::Instant::now();
+    loop {
+        match clients
+            .firehose
+            .delete_delivery_stream()
+            .delivery_stream_name(name)
+            .send()
+            .await
+        {
+            Ok(_) => break,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                break
+            }
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_in_use_exception())
+                    && asked.elapsed() < STREAM_WAIT_LIMIT =>
+            {
+                progress.detail(&format!(
+                    "Firehose stream {name} is busy (creating or updating): retrying the delete in 10 s"
+                ));
+                tokio::time::sleep(Duration::from_secs(10)).await;
+            }
+            Err(e) => return Err(e).with_context(|| format!("deleting Firehose stream {name}")),
+        }
     }
     let started = tokio::time::Instant::now();
     let mut shown = false;

@@ -148,9 +148,8 @@ pub fn find_canary(object_text: &str, record: &str) -> Option<String> {
     let encoded = aws_smithy_types::base64::encode(record.as_bytes());
     let trimmed = aws_smithy_types::base64::encode(record.trim_end().as_bytes());
     for line in object_text.lines() {
-        let holds = line.contains(&encoded)
-            || line.contains(&trimmed)
-            || line.contains(record.trim_end());
+        let holds =
+            line.contains(&encoded) || line.contains(&trimmed) || line.contains(record.trim_end());
         if !holds {
             continue;
         }
@@ -217,14 +216,13 @@ pub async fn test_delivery(
         Ok(Outcome::Accepted { record_id }) => Check::pass(
             NAME,
             format!(
-                "canary record {} accepted by the stream (PutRecord); no failed-data object and no delivery error within {} s. Firehose posts it to {} when its buffer fills or after {} s and retries for {} s{}; the stream's DeliveryToHttpEndpoint.Success metric in CloudWatch shows the deliveries",
+                "canary record {} accepted (PutRecord); no failed-data object or delivery error within {} s. Firehose posts within {} s and retries for {} s{}; the stream's DeliveryToHttpEndpoint.Success metric counts deliveries",
                 short(&record_id),
                 watch.as_secs(),
-                d.url,
                 d.buffering_interval_s,
                 d.retry_duration_s,
                 if watch < window {
-                    format!(": `flowlogs verify --wait {}s` watches the whole window", window.as_secs())
+                    format!(": `flowlogs verify --wait {}s` watches that whole window", window.as_secs())
                 } else {
                     String::new()
                 }
@@ -410,15 +408,14 @@ async fn logged_error(ctx: &Context, d: &DesiredStream, sent_ms: i64) -> Result<
             return Ok(None)
         }
         Err(e) => {
-            return Err(e)
-                .with_context(|| format!("reading the error log group {}", d.log_group))
+            return Err(e).with_context(|| format!("reading the error log group {}", d.log_group))
         }
     };
     Ok(out
         .events()
         .iter()
-        .filter_map(|e| e.message())
-        .last()
+        .rev()
+        .find_map(|e| e.message())
         .map(|m| m.chars().take(400).collect()))
 }
 
@@ -428,9 +425,7 @@ mod tests {
 
     #[test]
     fn the_canary_is_one_line_in_the_configured_order() {
-        let fields: Vec<String> = ["srcaddr", "dstaddr", "action"]
-            .map(String::from)
-            .to_vec();
+        let fields: Vec<String> = ["srcaddr", "dstaddr", "action"].map(String::from).to_vec();
         let record = canary_record(&fields, "123456789012", "us-east-1", 1_700_000_000);
         assert_eq!(record, "192.0.2.10 198.51.100.20 ACCEPT\n");
     }

@@ -28,14 +28,21 @@ fn active_and_successful_passes() {
 fn failed_delivery_shows_the_message_and_the_usual_cause() {
     let cases = [
         ("Access error", "bucket policy"),
-        ("The log destination's KMS key could not be used", "KMS key policy"),
+        (
+            "The log destination's KMS key could not be used",
+            "KMS key policy",
+        ),
         ("Rate limited", "throttling"),
         ("Destination does not exist", "recreate the bucket"),
     ];
     for (message, hint) in cases {
         let check = flow_log_check(&flow_log("ACTIVE", "FAILED", Some(message)));
         assert!(!check.ok, "{message}");
-        assert!(check.detail.contains("FAILED") && check.detail.contains(message), "{}", check.detail);
+        assert!(
+            check.detail.contains("FAILED") && check.detail.contains(message),
+            "{}",
+            check.detail
+        );
         assert!(check.fix.contains(hint), "{message}: {}", check.fix);
     }
 }
@@ -59,7 +66,13 @@ fn report_lists_each_check_with_its_fix() {
         canary: None,
     };
     let shown = report.to_string();
-    assert!(shown.contains("✓ bucket policy of b: delivery statements in place"), "{shown}");
-    assert!(shown.contains("✗ notification flowlogs-s: missing\n    fix: run `flowlogs setup`"), "{shown}");
+    assert!(
+        shown.contains("✓ bucket policy of b: delivery statements in place"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("✗ notification flowlogs-s: missing\n    fix: run `flowlogs setup`"),
+        "{shown}"
+    );
     assert!(shown.ends_with("1 check(s) failed."), "{shown}");
 }

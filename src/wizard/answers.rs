@@ -151,6 +151,7 @@ pub struct Preset {
 impl Preset {
     /// Checks the flags; every problem names the flag and what to write.
     pub fn from_args(args: &InitArgs) -> Result<Preset> {
+        let args = &args.answers;
         let flag = |name: &str, r: Result<(), String>| -> Result<()> {
             r.map_err(|problem| anyhow::anyhow!("--{name}: {problem}"))
         };

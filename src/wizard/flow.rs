@@ -302,14 +302,15 @@ fn ask_format<Q: Ask>(q: &mut Q, preset: &Preset) -> Result<FormatChoice> {
 
 /// `v3  pkt-srcaddr         The packet-level (original) source IP address...`
 fn field_label(field: &format::Field) -> String {
-    const WIDTH: usize = 60;
+    // Fits an 80-column terminal with dialoguer's check mark in front.
+    const WIDTH: usize = 46;
     let description = if field.description.chars().count() > WIDTH {
         let cut: String = field.description.chars().take(WIDTH - 3).collect();
         format!("{cut}...")
     } else {
         field.description.to_string()
     };
-    format!("v{}  {:<22} {description}", field.version, field.name)
+    format!("v{}  {:<20} {description}", field.version, field.name)
 }
 
 fn ask_bucket<Q: Ask>(
@@ -407,7 +408,7 @@ fn ask_delivery<Q: Ask>(
             "How should records reach your collector?",
             &[
                 "lambda: a forwarder Lambda sends each new log file over OTLP/HTTP".to_string(),
-                "firehose: the flow log delivers to Kinesis Data Firehose, which posts to an HTTP endpoint".to_string(),
+                "firehose: Kinesis Data Firehose posts the records to an HTTP endpoint".to_string(),
             ],
             usize::from(preset.mode == Some(DeliveryMode::Firehose)),
         )?;

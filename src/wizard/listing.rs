@@ -244,7 +244,49 @@ fn chain(err: &(dyn std::error::Error + 'static)) -> String {
 
 #[cfg(test)]
 mod tests {
+    use aws_sdk_ec2::error::ErrorMetadata;
+    use aws_sdk_ec2::operation::describe_vpcs::DescribeVpcsError;
+
     use super::*;
+
+    fn service_error(code: &str) -> SdkError<DescribeVpcsError, ()> {
+        let meta = ErrorMetadata::builder()
+            .code(code)
+            .message("You are not authorized")
+            .build();
+        SdkError::service_error(DescribeVpcsError::generic(meta), ())
+    }
+
+    #[test]
+    fn access_denied_names_the_permission_and_the_way_out() {
+        for code in ["UnauthorizedOperation", "AccessDenied"] {
+            let e = explain(&service_error(code), "list the VPCs", "ec2:DescribeVpcs");
+            assert!(
+                e.problem.contains("not allowed to call ec2:DescribeVpcs"),
+                "{e}"
+            );
+            assert!(e.fix.contains("type the ids by hand"), "{e}");
+        }
+    }
+
+    #[test]
+    fn bad_expired_and_missing_credentials_say_what_to_do() {
+        let e = explain(&service_error("AuthFailure"), "list", "ec2:DescribeVpcs");
+        assert!(e.problem.contains("does not recognise"), "{e}");
+        let e = explain(&service_error("ExpiredToken"), "list", "ec2:DescribeVpcs");
+        assert!(e.fix.contains("aws sso login"), "{e}");
+        let missing: SdkError<DescribeVpcsError, ()> = SdkError::construction_failure(
+            "an error occurred while loading credentials: no providers in chain provided credentials",
+        );
+        let e = explain(&missing, "list", "ec2:DescribeVpcs");
+        assert_eq!(e.problem, "no AWS credentials were found");
+        assert!(
+            e.fix.contains("aws configure") && e.fix.contains("--profile"),
+            "{e}"
+        );
+        let other = explain(&service_error("Throttling"), "list", "ec2:DescribeVpcs");
+        assert!(other.problem.contains("Throttling"), "{other}");
+    }
 
     #[test]
     fn vpc_labels_show_name_cidr_and_existing_flow_logs() {

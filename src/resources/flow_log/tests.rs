@@ -31,7 +31,10 @@ fn observed_from(d: &DesiredFlowLog, id: &str) -> ObservedFlowLog {
 }
 
 fn plan_for(d: &Desired, flow_logs: Vec<ObservedFlowLog>) -> Plan {
-    let observed = Observed { flow_logs, ..Observed::default() };
+    let observed = Observed {
+        flow_logs,
+        ..Observed::default()
+    };
     let mut plan = Plan::default();
     super::plan(d, &observed.flow_logs, &mut plan);
     plan
@@ -40,7 +43,12 @@ fn plan_for(d: &Desired, flow_logs: Vec<ObservedFlowLog>) -> Plan {
 #[test]
 fn matching_flow_logs_are_in_sync() {
     let d = desired("");
-    let observed = d.flow_logs.iter().enumerate().map(|(i, f)| observed_from(f, &format!("fl-{i}"))).collect();
+    let observed = d
+        .flow_logs
+        .iter()
+        .enumerate()
+        .map(|(i, f)| observed_from(f, &format!("fl-{i}")))
+        .collect();
     let plan = plan_for(&d, observed);
     assert!(plan.steps.is_empty(), "{plan}");
     assert_eq!(plan.in_sync.len(), 2);
@@ -58,19 +66,32 @@ fn any_changed_setting_is_a_replace_that_names_the_field() {
     let old = desired("");
     let cases = [
         ("  traffic_type: REJECT\n", "traffic_type"),
-        ("  max_aggregation_interval: 60\n", "max_aggregation_interval"),
+        (
+            "  max_aggregation_interval: 60\n",
+            "max_aggregation_interval",
+        ),
         ("  format: all\n", "format"),
         ("  file_format: parquet\n", "file_format"),
-        ("  hive_compatible_partitions: true\n", "hive_compatible_partitions"),
+        (
+            "  hive_compatible_partitions: true\n",
+            "hive_compatible_partitions",
+        ),
         ("  per_hour_partition: true\n", "per_hour_partition"),
     ];
     for (change, field) in cases {
         let new = desired(change);
-        let observed = vec![observed_from(&old.flow_logs[0], "fl-old"), observed_from(&old.flow_logs[1], "fl-two")];
+        let observed = vec![
+            observed_from(&old.flow_logs[0], "fl-old"),
+            observed_from(&old.flow_logs[1], "fl-two"),
+        ];
         let plan = plan_for(&new, observed);
         let step = &plan.steps[0];
         assert_eq!(step.action, Action::Replace, "{change}");
-        assert!(step.changes.iter().any(|c| c.field == field), "{change}: {:?}", step.changes);
+        assert!(
+            step.changes.iter().any(|c| c.field == field),
+            "{change}: {:?}",
+            step.changes
+        );
         assert!(matches!(&step.ops[0], Op::ReplaceFlowLog { old_id, .. } if old_id == "fl-old"));
     }
 }
@@ -83,11 +104,21 @@ fn flow_logs_of_others_are_left_alone_and_ours_no_longer_wanted_are_deleted() {
     let mut stale = observed_from(&d.flow_logs[0], "fl-stale");
     stale.resource_id = "vpc-9".into();
     let plan = plan_for(&d, vec![foreign, stale]);
-    let deletes: Vec<_> = plan.steps.iter().filter(|s| s.action == Action::Delete).collect();
+    let deletes: Vec<_> = plan
+        .steps
+        .iter()
+        .filter(|s| s.action == Action::Delete)
+        .collect();
     assert_eq!(deletes.len(), 1);
     assert!(matches!(&deletes[0].ops[0], Op::DeleteFlowLog { id } if id == "fl-stale"));
     assert!(plan.notes.iter().any(|n| n.name == "fl-theirs"));
-    assert_eq!(plan.steps.iter().filter(|s| s.action == Action::Create).count(), 2);
+    assert_eq!(
+        plan.steps
+            .iter()
+            .filter(|s| s.action == Action::Create)
+            .count(),
+        2
+    );
 }
 
 #[test]

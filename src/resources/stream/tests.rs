@@ -41,7 +41,10 @@ fn stream(d: &Desired) -> &DesiredStream {
 fn observed_like(d: &DesiredStream) -> ObservedStream {
     ObservedStream {
         name: d.name.clone(),
-        arn: format!("arn:aws:firehose:eu-west-1:{ACCOUNT}:deliverystream/{}", d.name),
+        arn: format!(
+            "arn:aws:firehose:eu-west-1:{ACCOUNT}:deliverystream/{}",
+            d.name
+        ),
         status: "ACTIVE".into(),
         stream_type: "DirectPut".into(),
         failure: None,
@@ -205,6 +208,15 @@ fn the_access_key_is_never_shown_or_tagged_in_clear() {
     let text = format!("{plan}\n{}", serde_json::to_string(&plan).unwrap());
     assert!(!text.contains("s3cr3t-key"), "{text}");
     assert!(text.contains("access_key: <redacted>"), "{text}");
+    // written in the config as plain text, it is still a secret
+    let plain = desired_with(&SETTINGS.replace("\"${env:O2_KEY}\"", "plain-literal-key"));
+    assert_eq!(
+        stream(&plain).access_key.as_ref().unwrap().value,
+        "plain-literal-key"
+    );
+    let plan = plan_for(&plain, None);
+    let json = serde_json::to_string(&plan).unwrap();
+    assert!(!json.contains("plain-literal-key"), "{json}");
 }
 
 #[test]
@@ -265,8 +277,12 @@ fn a_changed_url_or_buffering_names_the_field_and_updates_at_the_observed_versio
 fn each_destination_field_is_named() {
     let d = desired();
     let base = observed_like(stream(&d));
-    let cases: Vec<(&str, Box<dyn Fn(&mut ObservedHttpDestination)>)> = vec![
-        ("content_encoding", Box::new(|h| h.content_encoding = "NONE".into())),
+    type Edit = Box<dyn Fn(&mut ObservedHttpDestination)>;
+    let cases: Vec<(&str, Edit)> = vec![
+        (
+            "content_encoding",
+            Box::new(|h| h.content_encoding = "NONE".into()),
+        ),
         ("retry_duration_s", Box::new(|h| h.retry_duration_s = 300)),
         (
             "common_attributes.env",
@@ -280,7 +296,10 @@ fn each_destination_field_is_named() {
                 h.common_attributes.insert("old".into(), "x".into());
             }),
         ),
-        ("role", Box::new(|h| h.role_arn = "arn:aws:iam::1:role/x".into())),
+        (
+            "role",
+            Box::new(|h| h.role_arn = "arn:aws:iam::1:role/x".into()),
+        ),
         (
             "failed data backup",
             Box::new(|h| h.backup_prefix = "other/".into()),
@@ -300,7 +319,8 @@ fn each_destination_field_is_named() {
 fn a_changed_access_key_updates_the_destination_and_the_hash_tag_only() {
     let d = desired();
     let mut o = observed_like(stream(&d));
-    o.tags.insert(TAG_ACCESS_KEY.into(), "0000000000000000".into());
+    o.tags
+        .insert(TAG_ACCESS_KEY.into(), "0000000000000000".into());
     let plan = plan_for(&d, Some(&o));
     let step = &plan.steps[0];
     assert_eq!(fields(&plan), ["access_key"]);
@@ -362,7 +382,9 @@ fn another_destination_type_is_a_replace_that_keeps_the_log_delivery_tag() {
     assert_eq!(step.action, Action::Replace);
     assert_eq!(fields(&plan), ["destination"]);
     match &step.ops[..] {
-        [Op::DeleteStream { log_group: None, .. }, Op::CreateStream { tags, .. }] => {
+        [Op::DeleteStream {
+            log_group: None, ..
+        }, Op::CreateStream { tags, .. }] => {
             assert_eq!(tags[TAG_LOG_DELIVERY], "true");
         }
         other => panic!("{other:?}"),

@@ -1,0 +1,44 @@
+//! Runs the forwarding pipeline (read, gunzip, parse, encode, gzip) over a local file the way
+//! the function runs it over an S3 stream, dropping the request bodies, and prints what it
+//! did. For measuring the whole process's peak memory:
+//!
+//! ```text
+//! python3 ../shared/tools/gen-flowlogs.py /tmp/2m.log.gz --records 2000000
+//! cargo build --release -p flowlogs-forwarder --example forward_file
+//! /usr/bin/time -v $CARGO_TARGET_DIR/release/examples/forward_file /tmp/2m.log.gz
+//! ```
+
+use flowlogs_forwarder::export::{request::Body, ExportConfig};
+use flowlogs_forwarder::otlp::ObjectInfo;
+use flowlogs_forwarder::pipeline::{self, Sink};
+use std::sync::Arc;
+use std::time::Instant;
+
+fn main() -> anyhow::Result<()> {
+    let path = std::env::args()
+        .nth(1)
+        .ok_or_else(|| anyhow::anyhow!("usage: forward_file PATH"))?;
+    let started = Instant::now();
+    let config = ExportConfig::from_lookup(|_| None)?;
+    let object = Arc::new(ObjectInfo::new("local", &path, None));
+    let (mut batches, mut sent) = (0u64, 0usize);
+    let mut emit = |b: Body| {
+        batches += 1;
+        sent += b.bytes.len();
+        true
+    };
+    let mut sink = Sink {
+        config: &config,
+        emit: &mut emit,
+        stop: &|| false,
+    };
+    let stats = pipeline::forward_text(std::fs::File::open(&path)?, &object, 0, &mut sink)?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{} records, {} skipped lines, {batches} batches, {sent} gzip bytes, {secs:.2}s, {:.0} records/s",
+        stats.records,
+        stats.skipped_lines,
+        stats.records as f64 / secs
+    );
+    Ok(())
+}
