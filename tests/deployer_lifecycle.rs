@@ -12,7 +12,7 @@ use aws_sdk_s3::types::{
     QueueConfiguration, S3KeyFilter,
 };
 use serde_json::Value;
-use support::{Service, Stack, ACCOUNT_ID, REGION};
+use support::{recorder, Service, Stack, ACCOUNT_ID, REGION};
 
 const STACK: &str = "life";
 const BUCKET: &str = "life-flowlogs-123456789012-us-east-1";
@@ -74,73 +74,6 @@ fn assert_exit(out: &Output, code: i32) {
         "unexpected exit:\n{}",
         text(out)
     );
-}
-
-/// moto's request recorder: which calls did a command make?
-mod recorder {
-    use std::io::{Read, Write};
-    use std::net::TcpStream;
-
-    fn request(endpoint: &str, method: &str, path: &str) -> String {
-        let host = endpoint.trim_start_matches("http://");
-        let mut stream = TcpStream::connect(host).unwrap();
-        write!(stream, "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        response
-            .split_once("\r\n\r\n")
-            .map(|(_, body)| body.to_string())
-            .unwrap_or_default()
-    }
-
-    pub fn start(endpoint: &str) {
-        request(endpoint, "POST", "/moto-api/recorder/reset-recording");
-        request(endpoint, "POST", "/moto-api/recorder/start-recording");
-    }
-
-    /// The write calls recorded since `start`, as `service action` strings.
-    pub fn writes(endpoint: &str) -> Vec<String> {
-        request(endpoint, "POST", "/moto-api/recorder/stop-recording");
-        let body = request(endpoint, "GET", "/moto-api/recorder/download-recording");
-        body.lines()
-            .filter(|l| l.starts_with('{'))
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter_map(|entry| super::classify(&entry))
-            .collect()
-    }
-}
-
-/// `Some("<what>")` when a recorded request changes something; reads return `None`.
-fn classify(entry: &Value) -> Option<String> {
-    let method = entry["method"].as_str().unwrap_or_default();
-    let url = entry["url"].as_str().unwrap_or_default();
-    let headers = &entry["headers"];
-    let body = match entry["body_encoded"].as_bool() {
-        Some(true) => {
-            use base64::Engine as _;
-            let raw = base64::engine::general_purpose::STANDARD
-                .decode(entry["body"].as_str().unwrap_or_default())
-                .unwrap_or_default();
-            String::from_utf8_lossy(&raw).into_owned()
-        }
-        _ => entry["body"].as_str().unwrap_or_default().to_string(),
-    };
-    let is_read = |action: &str| {
-        ["Describe", "Get", "List", "Head"]
-            .iter()
-            .any(|p| action.starts_with(p))
-    };
-    if let Some(target) = headers.get("X-Amz-Target").and_then(Value::as_str) {
-        let action = target.rsplit('.').next().unwrap_or_default();
-        return (!is_read(action)).then(|| target.to_string());
-    }
-    if let Some(action) = body.split('&').find_map(|kv| kv.strip_prefix("Action=")) {
-        return (!is_read(action)).then(|| action.to_string());
-    }
-    if method == "GET" || method == "HEAD" {
-        return None;
-    }
-    Some(format!("{method} {url}"))
 }
 
 async fn create_vpc(stack: &Stack) -> String {

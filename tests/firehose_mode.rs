@@ -366,9 +366,15 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     let again = run(&stack, &cfg, &["plan", "--detailed-exitcode"]);
     assert_exit(&again, 0);
     assert!(text(&again).contains("No changes"), "{}", text(&again));
+    support::recorder::start(&stack.moto_endpoint);
     let again = run(&stack, &cfg, &["setup", "--yes", "--no-verify"]);
     assert_exit(&again, 0);
     assert!(!text(&again).contains("Applied"), "{}", text(&again));
+    assert_eq!(
+        support::recorder::writes(&stack.moto_endpoint),
+        Vec::<String>::new(),
+        "second setup must not write"
+    );
 
     // a changed field is an update of the destination, naming the field; the flow log stays
     let changed = write(

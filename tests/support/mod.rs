@@ -12,6 +12,8 @@
 //! stack's directory (state, logs, capture) after the test.
 #![allow(dead_code)]
 
+pub mod recorder;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
