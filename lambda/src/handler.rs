@@ -8,8 +8,8 @@ use crate::export::{request::Body, Exporter, SendError, Sent};
 use crate::otlp::ObjectInfo;
 use crate::pipeline::{self, ObjectStats, Sink};
 use crate::report::Report;
+use aws_lambda_events::event::s3::S3Event;
 use futures::stream::{FuturesUnordered, StreamExt};
-use serde::Deserialize;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -56,46 +56,6 @@ pub struct ObjectRef {
     pub region: Option<String>,
 }
 
-// Only the fields we use, all optional, so that any S3 notification (and the hand-written
-// events of the deployer's verify) is read; `aws_lambda_events::s3::S3Event` requires
-// fields such as `eventTime` that a hand-written event may lack.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct EventIn {
-    #[serde(rename = "Records")]
-    records: Vec<RecordIn>,
-    #[serde(rename = "Event")]
-    event: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct RecordIn {
-    aws_region: Option<String>,
-    event_name: Option<String>,
-    s3: S3In,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct S3In {
-    bucket: BucketIn,
-    object: ObjectIn,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct BucketIn {
-    name: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ObjectIn {
-    key: Option<String>,
-    size: Option<i64>,
-}
-
 /// S3 event keys are URL-encoded, with `+` for a space.
 pub fn decode_key(key: &str) -> String {
     let spaced = key.replace('+', " ");
@@ -104,14 +64,15 @@ pub fn decode_key(key: &str) -> String {
         .into_owned()
 }
 
-/// The objects an event names, `s3:TestEvent` and non-S3 records aside.
+/// The objects an event names, `s3:TestEvent` and records other than object creations aside.
 pub fn objects(event: &serde_json::Value) -> Result<Vec<ObjectRef>, HandlerError> {
-    let ev: EventIn = serde_json::from_value(event.clone())
-        .map_err(|e| HandlerError::new(format!("not an S3 event: {e}"), Report::default()))?;
-    if ev.event.as_deref() == Some("s3:TestEvent") {
+    // S3 sends the test event, which is not an `S3Event`, once when a notification is added.
+    if event.get("Event").and_then(|e| e.as_str()) == Some("s3:TestEvent") {
         tracing::info!("s3:TestEvent: nothing to forward");
         return Ok(Vec::new());
     }
+    let ev: S3Event = serde_json::from_value(event.clone())
+        .map_err(|e| HandlerError::new(format!("not an S3 event: {e}"), Report::default()))?;
     let mut out = Vec::new();
     for r in ev.records {
         if r.event_name
@@ -339,53 +300,49 @@ mod tests {
         assert_eq!(decode_key("plain/key.log"), "plain/key.log");
     }
 
+    /// One record as S3 writes it (the shape of aws_lambda_events' example-s3-event.json).
+    fn record(name: &str, key: &str, size: Option<i64>) -> serde_json::Value {
+        json!({
+            "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "eu-west-1",
+            "eventTime": "2024-06-19T14:05:00.123Z", "eventName": name,
+            "userIdentity": {"principalId": "EXAMPLE"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+            "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "FMyUVURIY8"},
+            "s3": {"s3SchemaVersion": "1.0", "configurationId": "flowlogs-main",
+                   "bucket": {"name": "b", "ownerIdentity": {"principalId": "EXAMPLE"}, "arn": "arn:aws:s3:::b"},
+                   "object": {"key": key, "size": size, "eTag": "d41d8cd98f00b204e9800998ecf8427e", "sequencer": "0A1B"}}
+        })
+    }
+
     #[test]
     fn events() {
         let test_event = json!({"Service": "Amazon S3", "Event": "s3:TestEvent", "Time": "2024-01-01T00:00:00.000Z",
                                 "Bucket": "b", "RequestId": "r", "HostId": "h"});
         assert_eq!(objects(&test_event).unwrap(), []);
         let ev = json!({"Records": [
-            {"eventName": "ObjectCreated:Put", "awsRegion": "eu-west-1",
-             "s3": {"bucket": {"name": "b"}, "object": {"key": "a+b.log.gz", "size": 10}}},
-            {"eventName": "ObjectRemoved:Delete", "s3": {"bucket": {"name": "b"}, "object": {"key": "gone"}}},
-            {"s3": {"bucket": {"name": "b"}, "object": {"key": "minimal.log"}}},
+            record("ObjectCreated:Put", "a+b%3D1.log.gz", Some(10)),
+            record("ObjectRemoved:Delete", "gone.log.gz", None),
+            record("ObjectCreated:CompleteMultipartUpload", "Happy%20Face.log.parquet", None),
         ]});
+        let object = |key: &str, size| ObjectRef {
+            bucket: "b".into(),
+            key: key.into(),
+            size,
+            region: Some("eu-west-1".into()),
+        };
         assert_eq!(
             objects(&ev).unwrap(),
             [
-                ObjectRef {
-                    bucket: "b".into(),
-                    key: "a b.log.gz".into(),
-                    size: Some(10),
-                    region: Some("eu-west-1".into())
-                },
-                ObjectRef {
-                    bucket: "b".into(),
-                    key: "minimal.log".into(),
-                    size: None,
-                    region: None
-                },
+                object("a b=1.log.gz", Some(10)),
+                object("Happy Face.log.parquet", None)
             ]
         );
-        assert!(objects(&json!({"Records": "nope"})).is_err());
     }
 
     #[test]
-    fn aws_lambda_events_payloads_are_read() {
-        // The shape of aws_lambda_events' example-s3-event.json fixture, round-tripped through
-        // its S3Event type.
-        let raw = json!({"Records": [{
-            "eventVersion": "2.0", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-            "eventTime": "1970-01-01T00:00:00.123Z", "eventName": "ObjectCreated:Put",
-            "userIdentity": {"principalId": "EXAMPLE"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-            "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "FMyUVURIY8"},
-            "s3": {"s3SchemaVersion": "1.0", "configurationId": "testConfigRule",
-                   "bucket": {"name": "sourcebucket", "ownerIdentity": {"principalId": "EXAMPLE"}, "arn": "arn:aws:s3:::mybucket"},
-                   "object": {"key": "Happy%20Face.jpg", "size": 1024, "urlDecodedKey": "", "versionId": "version",
-                              "eTag": "d41d8cd98f00b204e9800998ecf8427e", "sequencer": "Happy Sequencer"}}}]});
-        let typed: aws_lambda_events::event::s3::S3Event = serde_json::from_value(raw).unwrap();
-        let objs = objects(&serde_json::to_value(typed).unwrap()).unwrap();
-        assert_eq!(objs[0].key, "Happy Face.jpg");
-        assert_eq!(objs[0].size, Some(1024));
+    fn a_payload_that_is_not_an_s3_event_is_an_error() {
+        let err = objects(&json!({"Records": "nope"})).unwrap_err();
+        assert!(err.message.starts_with("not an S3 event"), "{err}");
+        let err = objects(&json!({"detail-type": "Object Created"})).unwrap_err();
+        assert!(err.message.contains("Records"), "{err}");
     }
 }

@@ -195,7 +195,9 @@ fn event(keys: &[(&str, i64)]) -> serde_json::Value {
     let records: Vec<_> = keys
         .iter()
         .map(|(k, size)| {
-            serde_json::json!({"eventName": "ObjectCreated:Put", "awsRegion": "us-east-1",
+            serde_json::json!({"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                "eventTime": "2024-06-19T14:05:00.000Z", "eventName": "ObjectCreated:Put",
+                "userIdentity": {"principalId": "AWS:EXAMPLE"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
                 "s3": {"bucket": {"name": "bkt"}, "object": {"key": k, "size": size}}})
         })
         .collect();
