@@ -66,7 +66,7 @@ pub fn decode_key(key: &str) -> String {
 
 /// The objects an event names, `s3:TestEvent` and records other than object creations aside.
 pub fn objects(event: &serde_json::Value) -> Result<Vec<ObjectRef>, HandlerError> {
-    // S3 sends the test event, which is not an `S3Event`, once when a notification is added.
+    // S3's test message (sent when a notification is configured) is not an `S3Event`.
     if event.get("Event").and_then(|e| e.as_str()) == Some("s3:TestEvent") {
         tracing::info!("s3:TestEvent: nothing to forward");
         return Ok(Vec::new());

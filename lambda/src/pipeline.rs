@@ -1,15 +1,18 @@
 //! The synchronous half of forwarding one object: decompress, parse, map, batch, encode.
 //!
 //! It runs on a blocking thread and hands each encoded request body to `emit` (the async half
-//! sends them). Memory stays bounded by the read buffers and one batch, whatever the size of
-//! the object.
+//! sends them). Batches are encoded and gzipped on a second thread while this one reads and
+//! parses the next ones: inflating and parsing the input and deflating the output are the
+//! expensive steps, and they overlap when there is a second core. Memory stays bounded by the
+//! read buffers and a few batches, whatever the size of the object.
 
 use crate::export::request::Body;
-use crate::export::{request, Batcher, ExportConfig};
+use crate::export::{request, Batch, Batcher, ExportConfig};
 use crate::otlp::{Mapper, ObjectInfo};
 use crate::parse::{Header, LineParser, Reader};
 use flate2::bufread::MultiGzDecoder;
 use std::io::{self, BufRead, BufReader, Read};
+use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 
 const READ_BUFFER: usize = 64 * 1024;
@@ -41,16 +44,55 @@ pub fn decompressed<'a, R: Read + 'a>(raw: R) -> io::Result<Box<dyn BufRead + 'a
 /// Hands out encoded batches, and stops when asked to.
 pub struct Sink<'a> {
     pub config: &'a ExportConfig,
-    /// Receives each request body; returns false to stop reading.
-    pub emit: &'a mut dyn FnMut(Body) -> bool,
+    /// Receives each request body, on the compressing thread; returns false to stop reading.
+    pub emit: &'a mut (dyn FnMut(Body) -> bool + Send),
     /// Checked once per batch: true when time is running out.
     pub stop: &'a dyn Fn() -> bool,
 }
 
+/// Full batches that may wait for the compressing thread.
+const QUEUED_BATCHES: usize = 1;
+
+/// The reading side's end of the hand-over to the compressing thread.
+struct Handoff<'s> {
+    batches: SyncSender<Batch>,
+    stop: &'s dyn Fn() -> bool,
+}
+
+impl Handoff<'_> {
+    /// False when reading should stop: the compressing side refused a body or time is short.
+    fn send(&mut self, batch: Batch) -> bool {
+        self.batches.send(batch).is_ok() && !(self.stop)()
+    }
+}
+
 impl Sink<'_> {
-    fn send(&mut self, batch: crate::export::Batch) -> io::Result<bool> {
-        let body = request::body(&batch, self.config)?;
-        Ok((self.emit)(body) && !(self.stop)())
+    /// Runs `read` on this thread while a scoped thread encodes and compresses the batches it
+    /// hands over and passes the bodies to `emit`. Also says whether `emit` took every body.
+    fn run<T>(
+        &mut self,
+        read: impl FnOnce(&mut Handoff<'_>) -> io::Result<T>,
+    ) -> io::Result<(T, bool)> {
+        let (config, stop) = (self.config, self.stop);
+        let emit = &mut *self.emit;
+        std::thread::scope(|scope| {
+            let (batches, queued) = std::sync::mpsc::sync_channel::<Batch>(QUEUED_BATCHES);
+            let compressor = scope.spawn(move || -> io::Result<bool> {
+                for batch in queued {
+                    if !emit(request::body(&batch, config)?) {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            });
+            let mut handoff = Handoff { batches, stop };
+            let read = read(&mut handoff);
+            drop(handoff);
+            let emitted = compressor
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            Ok((read?, emitted?))
+        })
     }
 }
 
@@ -62,28 +104,34 @@ pub fn forward_text(
     sink: &mut Sink<'_>,
 ) -> io::Result<ObjectStats> {
     let mut reader = Reader::new(decompressed(input)?, object.key.clone());
-    let mut batcher = Batcher::new(sink.config.max_batch_bytes);
-    let mut mapper: Option<Mapper> = None;
-    let mut buf = Vec::with_capacity(1024);
-    let mut stats = ObjectStats::default();
-    while let Some(rec) = reader.next_record()? {
-        let m = mapper.get_or_insert_with(|| Mapper::new(rec.header(), object, observed_nanos));
-        buf.clear();
-        let key = m.encode(&rec, &mut buf);
-        stats.records += 1;
-        if let Some(full) = batcher.push(object, key, &buf) {
-            if !sink.send(full)? {
-                // The record just pushed was not sent: it is counted as read, not forwarded.
-                stats.stopped = true;
-                stats.skipped_lines = reader.skipped_lines();
-                return Ok(stats);
+    let max_batch_bytes = sink.config.max_batch_bytes;
+    let (mut stats, emitted) = sink.run(|handoff| {
+        let mut batcher = Batcher::new(max_batch_bytes);
+        let mut mapper: Option<Mapper> = None;
+        let mut buf = Vec::with_capacity(1024);
+        let mut stats = ObjectStats::default();
+        while let Some(rec) = reader.next_record()? {
+            let m = mapper.get_or_insert_with(|| Mapper::new(rec.header(), object, observed_nanos));
+            buf.clear();
+            let key = m.encode(&rec, &mut buf);
+            stats.records += 1;
+            if let Some(full) = batcher.push(object, key, &buf) {
+                if !handoff.send(full) {
+                    // The record just pushed was not sent: it is counted as read, not forwarded.
+                    stats.stopped = true;
+                    break;
+                }
             }
         }
-    }
-    stats.skipped_lines = reader.skipped_lines();
-    if let Some(last) = batcher.finish() {
-        stats.stopped = !sink.send(last)?;
-    }
+        if !stats.stopped {
+            if let Some(last) = batcher.finish() {
+                stats.stopped = !handoff.send(last);
+            }
+        }
+        stats.skipped_lines = reader.skipped_lines();
+        Ok(stats)
+    })?;
+    stats.stopped |= !emitted;
     Ok(stats)
 }
 
@@ -114,46 +162,51 @@ pub fn forward_parquet(
     let header = Header::new(&names);
     let mut parser = LineParser::new(header.clone());
     let mut mapper = Mapper::new(&header, object, observed_nanos);
-    let mut batcher = Batcher::new(sink.config.max_batch_bytes);
-    let mut line = String::with_capacity(512);
-    let mut buf = Vec::with_capacity(1024);
-    let mut stats = ObjectStats::default();
-    for (i, row) in reader.into_iter().enumerate() {
-        let row = row.map_err(bad)?;
-        line.clear();
-        for (_, field) in row.get_column_iter() {
-            if !line.is_empty() {
-                line.push(' ');
+    let max_batch_bytes = sink.config.max_batch_bytes;
+    let (mut stats, emitted) = sink.run(|handoff| {
+        let mut batcher = Batcher::new(max_batch_bytes);
+        let mut line = String::with_capacity(512);
+        let mut buf = Vec::with_capacity(1024);
+        let mut stats = ObjectStats::default();
+        for (i, row) in reader.into_iter().enumerate() {
+            let row = row.map_err(bad)?;
+            line.clear();
+            for (_, field) in row.get_column_iter() {
+                if !line.is_empty() {
+                    line.push(' ');
+                }
+                use std::fmt::Write as _;
+                let _ = match field {
+                    Field::Null => write!(line, "-"),
+                    Field::Str(s) if s.is_empty() => write!(line, "-"),
+                    Field::Str(s) => write!(line, "{}", s.replace([' ', '\t'], "_")),
+                    other => write!(line, "{other}"),
+                };
             }
-            use std::fmt::Write as _;
-            let _ = match field {
-                Field::Null => write!(line, "-"),
-                Field::Str(s) if s.is_empty() => write!(line, "-"),
-                Field::Str(s) => write!(line, "{}", s.replace([' ', '\t'], "_")),
-                other => write!(line, "{other}"),
-            };
-        }
-        if let Err(e) = parser.parse_line(&line) {
-            stats.skipped_lines += 1;
-            if stats.skipped_lines <= crate::parse::LOGGED_BAD_LINES {
-                tracing::warn!(source = %object.key, row = i, error = %e, "skipping malformed row");
+            if let Err(e) = parser.parse_line(&line) {
+                stats.skipped_lines += 1;
+                if stats.skipped_lines <= crate::parse::LOGGED_BAD_LINES {
+                    tracing::warn!(source = %object.key, row = i, error = %e, "skipping malformed row");
+                }
+                continue;
             }
-            continue;
-        }
-        let rec = parser.record(&line, i as u64 + 2);
-        buf.clear();
-        let key = mapper.encode(&rec, &mut buf);
-        stats.records += 1;
-        if let Some(full) = batcher.push(object, key, &buf) {
-            if !sink.send(full)? {
-                stats.stopped = true;
-                return Ok(stats);
+            let rec = parser.record(&line, i as u64 + 2);
+            buf.clear();
+            let key = mapper.encode(&rec, &mut buf);
+            stats.records += 1;
+            if let Some(full) = batcher.push(object, key, &buf) {
+                if !handoff.send(full) {
+                    stats.stopped = true;
+                    return Ok(stats);
+                }
             }
         }
-    }
-    if let Some(last) = batcher.finish() {
-        stats.stopped = !sink.send(last)?;
-    }
+        if let Some(last) = batcher.finish() {
+            stats.stopped = !handoff.send(last);
+        }
+        Ok(stats)
+    })?;
+    stats.stopped |= !emitted;
     Ok(stats)
 }
 
