@@ -300,8 +300,11 @@ def start_services(args) -> dict:
             wrapper = os.path.join(HERE, "moto_server.py")
             cmd = ([os.path.join(venv, "bin", "python"), wrapper] if os.path.isfile(wrapper)
                    else [os.path.join(venv, "bin", "moto_server")])
+            # Each moto keeps its request recording in its own state dir, not in the cwd
+            # (a file per server: tests run several stacks at once).
+            moto_env = dict(base_env, MOTO_RECORDER_FILEPATH=os.path.join(state_dir, "moto_recording"))
             proc = spawn("moto", cmd + ["-H", "127.0.0.1", "-p", str(port)], logs_dir,
-                         env=base_env)
+                         env=moto_env)
             record(Service("moto", proc, url, os.path.join(logs_dir, "moto.log"), moto_ready))
             state["moto_endpoint"] = state["aws_endpoint"] = url
         if "rotel" in services:
