@@ -12,17 +12,11 @@ use aws_sdk_s3::types::{
     QueueConfiguration, S3KeyFilter,
 };
 use serde_json::Value;
-use support::{recorder, Service, Stack, ACCOUNT_ID, REGION};
+use support::{assert_exit, printed, recorder, write, Service, Stack, ACCOUNT_ID, REGION};
 
 const STACK: &str = "life";
 const BUCKET: &str = "life-flowlogs-123456789012-us-east-1";
 const FUNCTION: &str = "flowlogs-life-forwarder";
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 fn config(vpc: &str, traffic_type: &str) -> String {
     format!(
@@ -42,38 +36,7 @@ fn fake_zip(dir: &Path) -> PathBuf {
 }
 
 fn run(stack: &Stack, config: &Path, args: &[&str]) -> Output {
-    let out = stack
-        .flowlogs()
-        .args(args)
-        .arg("-c")
-        .arg(config)
-        .env("LIFE_KEY", "s3cret-key")
-        .output()
-        .unwrap();
-    eprintln!(
-        "$ flowlogs {}\n{}{}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "unexpected exit:\n{}",
-        text(out)
-    );
+    stack.run(config, args, &[("LIFE_KEY", "s3cret-key")])
 }
 
 async fn create_vpc(stack: &Stack) -> String {
@@ -133,8 +96,15 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
         &["plan", "--detailed-exitcode", "--forwarder-zip", zip_arg],
     );
     assert_exit(&plan, 2);
-    assert!(text(&plan).contains("Plan: 7 to create"), "{}", text(&plan));
-    assert!(!text(&plan).contains("s3cret-key"), "secrets never printed");
+    assert!(
+        printed(&plan).contains("Plan: 7 to create"),
+        "{}",
+        printed(&plan)
+    );
+    assert!(
+        !printed(&plan).contains("s3cret-key"),
+        "secrets never printed"
+    );
 
     let setup = run(
         &stack,
@@ -380,7 +350,11 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
         Vec::<String>::new(),
         "second setup must not write"
     );
-    assert!(text(&again).contains("No changes"), "{}", text(&again));
+    assert!(
+        printed(&again).contains("No changes"),
+        "{}",
+        printed(&again)
+    );
     assert_exit(
         &run(
             &stack,
@@ -398,7 +372,7 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
         &["plan", "--detailed-exitcode", "--forwarder-zip", zip_arg],
     );
     assert_exit(&plan, 2);
-    let shown = text(&plan);
+    let shown = printed(&plan);
     assert!(
         shown.contains("-/+ flow log") && shown.contains("traffic_type: ALL -> REJECT"),
         "{shown}"
@@ -511,9 +485,9 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
     let again = run(&stack, &cfg, &["teardown", "--yes"]);
     assert_exit(&again, 0);
     assert!(
-        text(&again).contains("Nothing to delete"),
+        printed(&again).contains("Nothing to delete"),
         "{}",
-        text(&again)
+        printed(&again)
     );
     assert_exit(
         &run(&stack, &cfg, &["teardown", "--yes", "--delete-data"]),
@@ -548,16 +522,16 @@ async fn a_bucket_that_is_not_ours_is_a_conflict_and_nothing_changes() {
     );
     assert_exit(&plan, 1);
     assert!(
-        text(&plan).contains(&format!(
+        printed(&plan).contains(&format!(
             "! s3 bucket {BUCKET}: the bucket exists and is not tagged flowlogs:stack=life"
         )),
         "{}",
-        text(&plan)
+        printed(&plan)
     );
     assert!(
-        text(&plan).contains("bucket.create: false"),
+        printed(&plan).contains("bucket.create: false"),
         "the fix is named: {}",
-        text(&plan)
+        printed(&plan)
     );
 
     let setup = run(
@@ -573,9 +547,9 @@ async fn a_bucket_that_is_not_ours_is_a_conflict_and_nothing_changes() {
     );
     assert_exit(&setup, 1);
     assert!(
-        text(&setup).contains("nothing was changed"),
+        printed(&setup).contains("nothing was changed"),
         "{}",
-        text(&setup)
+        printed(&setup)
     );
     let iam = aws_sdk_iam::Client::new(&sdk);
     assert!(
@@ -705,7 +679,7 @@ fn a_bad_config_fails_before_any_aws_call_naming_line_key_and_fix() {
         .output()
         .unwrap();
     assert_exit(&out, 1);
-    let shown = text(&out);
+    let shown = printed(&out);
     assert!(
         shown.contains("flowlogs.yaml:8: flow_log.max_aggregation_interval"),
         "{shown}"
@@ -726,9 +700,9 @@ async fn setup_without_a_terminal_or_yes_refuses_and_changes_nothing() {
     );
     assert_exit(&out, 1);
     assert!(
-        text(&out).contains("no terminal to ask on") && text(&out).contains("--yes"),
+        printed(&out).contains("no terminal to ask on") && printed(&out).contains("--yes"),
         "{}",
-        text(&out)
+        printed(&out)
     );
     let s3 = aws_sdk_s3::Client::new(&stack.sdk_config().await);
     assert!(

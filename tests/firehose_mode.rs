@@ -8,13 +8,13 @@ mod support;
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{Service, Stack, ACCOUNT_ID, REGION};
+use support::{assert_exit, printed, write, Service, Stack, ACCOUNT_ID, REGION};
 
 const STACK: &str = "fh";
 const BUCKET: &str = "fh-flowlogs-123456789012-us-east-1";
@@ -116,45 +116,8 @@ fn lambda_config(vpc: &str) -> String {
     )
 }
 
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
 fn run(stack: &Stack, config: &Path, args: &[&str]) -> Output {
-    let out = stack
-        .flowlogs()
-        .args(args)
-        .arg("-c")
-        .arg(config)
-        .env("FH_ACCESS_KEY", KEY)
-        .output()
-        .unwrap();
-    eprintln!(
-        "$ flowlogs {}\n{}{}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "unexpected exit:\n{}",
-        text(out)
-    );
+    stack.run(config, args, &[("FH_ACCESS_KEY", KEY)])
 }
 
 async fn stream_tags(fh: &aws_sdk_firehose::Client) -> Vec<(String, String)> {
@@ -206,7 +169,7 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
 
     let plan = run(&stack, &cfg, &["plan", "--detailed-exitcode"]);
     assert_exit(&plan, 2);
-    let shown = text(&plan);
+    let shown = printed(&plan);
     assert!(shown.contains("+ firehose stream flowlogs-fh"), "{shown}");
     assert!(
         shown.contains("+ firehose iam role flowlogs-fh-firehose"),
@@ -218,8 +181,12 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     // setup, with verify: the canary goes through the stream to the receiver
     let setup = run(&stack, &cfg, &["setup", "--yes"]);
     assert_exit(&setup, 0);
-    assert!(!text(&setup).contains(KEY));
-    assert!(text(&setup).contains("✓ test delivery"), "{}", text(&setup));
+    assert!(!printed(&setup).contains(KEY));
+    assert!(
+        printed(&setup).contains("✓ test delivery"),
+        "{}",
+        printed(&setup)
+    );
 
     let got = receiver.wait_for(1, Duration::from_secs(10));
     assert_eq!(got.len(), 1, "one canary record posted: {got:?}");
@@ -365,11 +332,15 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     // setup again: nothing to do
     let again = run(&stack, &cfg, &["plan", "--detailed-exitcode"]);
     assert_exit(&again, 0);
-    assert!(text(&again).contains("No changes"), "{}", text(&again));
+    assert!(
+        printed(&again).contains("No changes"),
+        "{}",
+        printed(&again)
+    );
     support::recorder::start(&stack.moto_endpoint);
     let again = run(&stack, &cfg, &["setup", "--yes", "--no-verify"]);
     assert_exit(&again, 0);
-    assert!(!text(&again).contains("Applied"), "{}", text(&again));
+    assert!(!printed(&again).contains("Applied"), "{}", printed(&again));
     assert_eq!(
         support::recorder::writes(&stack.moto_endpoint),
         Vec::<String>::new(),
@@ -385,11 +356,11 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     let plan = run(&stack, &changed, &["plan", "--detailed-exitcode"]);
     assert_exit(&plan, 2);
     assert!(
-        text(&plan).contains("buffering.interval_s: 60 -> 120"),
+        printed(&plan).contains("buffering.interval_s: 60 -> 120"),
         "{}",
-        text(&plan)
+        printed(&plan)
     );
-    assert!(text(&plan).contains("Plan: 0 to create, 1 to update, 0 to replace, 0 to delete."));
+    assert!(printed(&plan).contains("Plan: 0 to create, 1 to update, 0 to replace, 0 to delete."));
     let update = run(&stack, &changed, &["setup", "--yes", "--no-verify"]);
     assert_exit(&update, 0);
     let described = fh
@@ -427,11 +398,11 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
         .env("FH_ACCESS_KEY", "another-key")
         .output()
         .unwrap();
-    assert_eq!(rotated.status.code(), Some(2), "{}", text(&rotated));
+    assert_eq!(rotated.status.code(), Some(2), "{}", printed(&rotated));
     assert!(
-        text(&rotated).contains("access_key: another key -> <redacted>"),
+        printed(&rotated).contains("access_key: another key -> <redacted>"),
         "{}",
-        text(&rotated)
+        printed(&rotated)
     );
 
     // switching to lambda mode plans the stream and its role away
@@ -450,12 +421,16 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     );
     assert_exit(&switch, 2);
     assert!(
-        text(&switch).contains("- firehose stream flowlogs-fh"),
+        printed(&switch).contains("- firehose stream flowlogs-fh"),
         "{}",
-        text(&switch)
+        printed(&switch)
     );
-    assert!(text(&switch).contains("- firehose iam role flowlogs-fh-firehose"));
-    assert!(text(&switch).contains("-/+ flow log"), "{}", text(&switch));
+    assert!(printed(&switch).contains("- firehose iam role flowlogs-fh-firehose"));
+    assert!(
+        printed(&switch).contains("-/+ flow log"),
+        "{}",
+        printed(&switch)
+    );
 
     // teardown: stream, role, log group and flow log go; the bucket stays
     let teardown = run(&stack, &changed, &["teardown", "--yes"]);
@@ -492,9 +467,9 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     let after = run(&stack, &changed, &["teardown", "--yes"]);
     assert_exit(&after, 0);
     assert!(
-        text(&after).contains("Nothing to delete"),
+        printed(&after).contains("Nothing to delete"),
         "{}",
-        text(&after)
+        printed(&after)
     );
 }
 
@@ -527,7 +502,7 @@ async fn verify_fails_when_firehose_cannot_take_the_canary() {
     let cfg = write(stack.dir(), "flowlogs.yaml", &config(&vpc, &url, 60));
     let setup = run(&stack, &cfg, &["setup", "--yes"]);
     assert_exit(&setup, 1);
-    let shown = text(&setup);
+    let shown = printed(&setup);
     assert!(
         shown.contains("✓ firehose stream flowlogs-fh: ACTIVE"),
         "{shown}"

@@ -6,12 +6,11 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::{Service, Stack, ACCOUNT_ID, REGION};
+use support::{printed, write, Service, Stack, ACCOUNT_ID, REGION};
 
 const BUCKET: &str = "e2e-flowlogs-123456789012-us-east-1";
 const FUNCTION: &str = "flowlogs-e2e-forwarder";
@@ -23,35 +22,7 @@ fn config(vpc: &str, endpoint: &str) -> String {
 }
 
 fn write_config(stack: &Stack, text: &str) -> PathBuf {
-    let path = stack.dir().join("flowlogs.yaml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn flowlogs(stack: &Stack, config: &Path, args: &[&str]) -> Output {
-    let out = stack
-        .flowlogs()
-        .args(args)
-        .arg("-c")
-        .arg(config)
-        .output()
-        .unwrap();
-    eprintln!(
-        "$ flowlogs {} -> {:?}\n{}{}",
-        args.join(" "),
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn shown(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    write(stack.dir(), "flowlogs.yaml", text)
 }
 
 fn attribute<'a>(record: &'a Value, key: &str) -> &'a Value {
@@ -102,9 +73,9 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
     let cfg = write_config(&stack, &config(&vpc, &stack.otlp_endpoint));
 
     // setup builds the forwarder with cargo-lambda, deploys it, and verifies with a canary.
-    let setup = flowlogs(&stack, &cfg, &["setup", "--yes"]);
-    assert_eq!(setup.status.code(), Some(0), "{}", shown(&setup));
-    let text = shown(&setup);
+    let setup = stack.run(&cfg, &["setup", "--yes"], &[]);
+    assert_eq!(setup.status.code(), Some(0), "{}", printed(&setup));
+    let text = printed(&setup);
     assert!(
         text.contains("✓ test delivery: 3 canary records parsed and accepted"),
         "{text}"
@@ -146,8 +117,8 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
     );
 
     // A healthy pipeline verifies again.
-    let verify = flowlogs(&stack, &cfg, &["verify"]);
-    assert_eq!(verify.status.code(), Some(0), "{}", shown(&verify));
+    let verify = stack.run(&cfg, &["verify"], &[]);
+    assert_eq!(verify.status.code(), Some(0), "{}", printed(&verify));
 
     // A missing notification entry.
     s3.put_bucket_notification_configuration()
@@ -156,16 +127,17 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
         .send()
         .await
         .unwrap();
-    let verify = flowlogs(&stack, &cfg, &["verify"]);
+    let verify = stack.run(&cfg, &["verify"], &[]);
     assert_eq!(verify.status.code(), Some(1));
-    let text = shown(&verify);
+    let text = printed(&verify);
     assert!(text.contains("✗ notification flowlogs-e2e: bucket e2e-flowlogs-123456789012-us-east-1 has no entry flowlogs-e2e"), "{text}");
     assert!(
         text.contains("fix: run `flowlogs setup` to add it back"),
         "{text}"
     );
     assert_eq!(
-        flowlogs(&stack, &cfg, &["setup", "--yes", "--no-verify"])
+        stack
+            .run(&cfg, &["setup", "--yes", "--no-verify"], &[])
             .status
             .code(),
         Some(0)
@@ -179,16 +151,17 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
         .send()
         .await
         .unwrap();
-    let verify = flowlogs(&stack, &cfg, &["verify"]);
+    let verify = stack.run(&cfg, &["verify"], &[]);
     assert_eq!(verify.status.code(), Some(1));
-    let text = shown(&verify);
+    let text = printed(&verify);
     assert!(text.contains("✗ permission flowlogs-e2e-s3: the function's resource policy does not let S3 invoke it"), "{text}");
     assert!(
         text.contains("fix: run `flowlogs setup` to add the permission"),
         "{text}"
     );
     assert_eq!(
-        flowlogs(&stack, &cfg, &["setup", "--yes", "--no-verify"])
+        stack
+            .run(&cfg, &["setup", "--yes", "--no-verify"], &[])
             .status
             .code(),
         Some(0)
@@ -216,12 +189,13 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
         .send()
         .await
         .unwrap();
-    let verify = flowlogs(&stack, &cfg, &["verify"]);
+    let verify = stack.run(&cfg, &["verify"], &[]);
     assert_eq!(verify.status.code(), Some(1));
-    let text = shown(&verify);
+    let text = printed(&verify);
     assert!(text.contains("✗ bucket policy of e2e-flowlogs-123456789012-us-east-1: statement(s) missing or changed: FlowlogsDeliveryWriteE2e"), "{text}");
     assert_eq!(
-        flowlogs(&stack, &cfg, &["setup", "--yes", "--no-verify"])
+        stack
+            .run(&cfg, &["setup", "--yes", "--no-verify"], &[])
             .status
             .code(),
         Some(0)
@@ -230,9 +204,9 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
     // An endpoint that refuses the records: setup itself fails at verify.
     let arrived = stack.captured().len();
     let cfg = write_config(&stack, &config(&vpc, &refusing_endpoint()));
-    let setup = flowlogs(&stack, &cfg, &["setup", "--yes"]);
-    assert_eq!(setup.status.code(), Some(1), "{}", shown(&setup));
-    let text = shown(&setup);
+    let setup = stack.run(&cfg, &["setup", "--yes"], &[]);
+    assert_eq!(setup.status.code(), Some(1), "{}", printed(&setup));
+    let text = printed(&setup);
     assert!(text.contains("✗ test delivery"), "{text}");
     assert!(text.contains("verify failed"), "{text}");
     assert_eq!(
@@ -248,8 +222,8 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
     );
 
     // Teardown leaves nothing of ours.
-    let teardown = flowlogs(&stack, &cfg, &["teardown", "--yes", "--delete-data"]);
-    assert_eq!(teardown.status.code(), Some(0), "{}", shown(&teardown));
+    let teardown = stack.run(&cfg, &["teardown", "--yes", "--delete-data"], &[]);
+    assert_eq!(teardown.status.code(), Some(0), "{}", printed(&teardown));
     assert!(s3.head_bucket().bucket(BUCKET).send().await.is_err());
     assert!(lambda
         .get_function()

@@ -16,7 +16,7 @@ pub mod recorder;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -332,6 +332,24 @@ impl Stack {
         cmd
     }
 
+    /// Runs `flowlogs ARGS -c CONFIG` with `env` added, and echoes what it printed to the test
+    /// log (shown when the test fails).
+    pub fn run(&self, config: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = self.flowlogs();
+        cmd.args(args).arg("-c").arg(config);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("flowlogs runs");
+        eprintln!(
+            "$ flowlogs {} -> {:?}\n{}",
+            args.join(" "),
+            out.status.code(),
+            printed(&out)
+        );
+        out
+    }
+
     /// SDK configuration for reading back what `flowlogs` did (same endpoint and credentials).
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -401,4 +419,30 @@ impl Drop for Stack {
             }
         }
     }
+}
+
+/// Writes `text` to `dir/name` and returns the path.
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// What a command printed: stdout, then stderr.
+pub fn printed(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Asserts a command's exit code, showing what it printed when the code differs.
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "unexpected exit:\n{}",
+        printed(out)
+    );
 }
