@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
+    flowlogs_forwarder::memory::fix_mmap_threshold();
     let path = std::env::args()
         .nth(1)
         .ok_or_else(|| anyhow::anyhow!("usage: forward_file PATH"))?;

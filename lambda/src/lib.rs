@@ -8,6 +8,7 @@ pub mod convert;
 pub mod export;
 pub mod format;
 pub mod handler;
+pub mod memory;
 pub mod otlp;
 pub mod parse;
 pub mod pipeline;

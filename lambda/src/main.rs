@@ -7,6 +7,7 @@ use std::time::{Instant, SystemTime};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    flowlogs_forwarder::memory::fix_mmap_threshold();
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(

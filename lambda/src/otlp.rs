@@ -8,7 +8,6 @@
 
 use crate::parse::{Header, Record, Value};
 use sha2::{Digest, Sha256};
-use std::fmt::Write as _;
 
 /// The scope name on every exported record.
 pub const SCOPE_NAME: &str = "flowlogs-forwarder";
@@ -346,7 +345,10 @@ impl Mapper {
                 b.push_str(eni);
             }
             if let (Some(Value::Int(s)), Some(Value::Int(e))) = (get(sp.start), get(sp.end)) {
-                let _ = write!(b, " {s}-{e}");
+                b.push(' ');
+                push_int(b, s);
+                b.push('-');
+                push_int(b, e);
             }
             return;
         }
@@ -364,7 +366,8 @@ impl Mapper {
                 match protocol_name(n) {
                     Some(name) => b.push_str(name),
                     None => {
-                        let _ = write!(b, "proto-{n}");
+                        b.push_str("proto-");
+                        push_int(b, n);
                     }
                 }
             }
@@ -377,13 +380,16 @@ impl Mapper {
         let endpoint = |b: &mut String, addr: Option<Value<'_>>, port: Option<Value<'_>>| {
             match addr {
                 Some(Value::Str(a)) if a.contains(':') => {
-                    let _ = write!(b, "[{a}]");
+                    b.push('[');
+                    b.push_str(a);
+                    b.push(']');
                 }
                 Some(Value::Str(a)) => b.push_str(a),
                 _ => b.push('-'),
             }
             if let Some(Value::Int(p)) = port {
-                let _ = write!(b, ":{p}");
+                b.push(':');
+                push_int(b, p);
             }
         };
         let src = get(sp.pkt_srcaddr).or_else(|| get(sp.srcaddr));
@@ -396,13 +402,19 @@ impl Mapper {
         }
         if let Some(Value::Int(p)) = get(sp.packets) {
             sep(b);
-            let _ = write!(b, "{p} packets");
+            push_int(b, p);
+            b.push_str(" packets");
         }
         if let Some(Value::Int(n)) = get(sp.bytes) {
             sep(b);
-            let _ = write!(b, "{n} bytes");
+            push_int(b, n);
+            b.push_str(" bytes");
         }
     }
+}
+
+fn push_int(s: &mut String, v: i64) {
+    s.push_str(itoa::Buffer::new().format(v));
 }
 
 /// Minimal protobuf writers for the few message shapes a log record needs.

@@ -1,19 +1,21 @@
 //! The synchronous half of forwarding one object: decompress, parse, map, batch, encode.
 //!
 //! It runs on a blocking thread and hands each encoded request body to `emit` (the async half
-//! sends them). Batches are encoded and gzipped on a second thread while this one reads and
-//! parses the next ones: inflating and parsing the input and deflating the output are the
-//! expensive steps, and they overlap when there is a second core. Memory stays bounded by the
-//! read buffers and a few batches, whatever the size of the object.
+//! sends them). Batches are encoded and gzipped on other threads (one per core) while this one
+//! reads and parses the next ones: inflating and parsing the input and deflating the output
+//! are the expensive steps, and they overlap when there are more cores. Memory stays bounded
+//! by the read buffers and a few batches, whatever the size of the object, and the batch
+//! buffers go back to the reading thread to be refilled rather than freed.
 
 use crate::export::request::Body;
 use crate::export::{request, Batch, Batcher, ExportConfig};
-use crate::otlp::{Mapper, ObjectInfo};
+use crate::otlp::{Mapper, ObjectInfo, ResourceKey};
 use crate::parse::{Header, LineParser, Reader};
 use flate2::bufread::MultiGzDecoder;
 use std::io::{self, BufRead, BufReader, Read};
-use std::sync::mpsc::SyncSender;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, SyncSender};
+use std::sync::{Arc, Mutex, PoisonError};
 
 const READ_BUFFER: usize = 64 * 1024;
 
@@ -45,53 +47,146 @@ pub fn decompressed<'a, R: Read + 'a>(raw: R) -> io::Result<Box<dyn BufRead + 'a
 pub struct Sink<'a> {
     pub config: &'a ExportConfig,
     /// Receives each request body, on the compressing thread; returns false to stop reading.
-    pub emit: &'a mut (dyn FnMut(Body) -> bool + Send),
+    pub emit: &'a mut Emit<'a>,
     /// Checked once per batch: true when time is running out.
     pub stop: &'a dyn Fn() -> bool,
 }
 
-/// Full batches that may wait for the compressing thread.
-const QUEUED_BATCHES: usize = 1;
+/// Threads that encode and compress batches: one per core (the reading thread shares them,
+/// since compressing is the larger half of the work), at least one, at most four.
+fn compressor_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4))
+}
 
-/// The reading side's end of the hand-over to the compressing thread.
+/// The reading side's end of the hand-over to the compressing threads: it fills batches,
+/// hands over the full ones and refills those already compressed.
 struct Handoff<'s> {
+    batcher: Batcher,
     batches: SyncSender<Batch>,
+    spent: Receiver<Batch>,
+    /// Batches handed over and not back yet.
+    in_flight: usize,
+    /// Batches that may be out at once: one per compressing thread plus one waiting. With the
+    /// one being filled, this bounds memory whatever the size of the object.
+    max_in_flight: usize,
+    /// Set by a compressing thread when a body was refused or could not be encoded.
+    refused: &'s AtomicBool,
     stop: &'s dyn Fn() -> bool,
 }
 
 impl Handoff<'_> {
-    /// False when reading should stop: the compressing side refused a body or time is short.
+    /// Adds one encoded record. False when reading should stop: the batch it filled could
+    /// not be handed over, or time is short.
+    fn push(&mut self, object: &Arc<ObjectInfo>, key: ResourceKey<'_>, record: &[u8]) -> bool {
+        match self.batcher.push(object, key, record) {
+            Some(full) => self.send(full),
+            None => true,
+        }
+    }
+
+    /// Hands over the last, partly filled batch. False if it could not be.
+    fn finish(&mut self) -> bool {
+        match self.batcher.finish() {
+            Some(last) => self.send(last),
+            None => true,
+        }
+    }
+
     fn send(&mut self, batch: Batch) -> bool {
-        self.batches.send(batch).is_ok() && !(self.stop)()
+        if self.refused.load(Ordering::Relaxed) || self.batches.send(batch).is_err() {
+            return false;
+        }
+        self.in_flight += 1;
+        for spent in self.spent.try_iter() {
+            self.in_flight -= 1;
+            self.batcher.recycle(spent);
+        }
+        // Wait for a batch to come back rather than allocate another.
+        while self.in_flight >= self.max_in_flight {
+            let Ok(spent) = self.spent.recv() else {
+                return false;
+            };
+            self.in_flight -= 1;
+            self.batcher.recycle(spent);
+        }
+        !self.refused.load(Ordering::Relaxed) && !(self.stop)()
+    }
+}
+
+type Emit<'a> = dyn FnMut(Body) -> bool + Send + 'a;
+
+/// One compressing thread: encodes each batch it takes, passes the body to `emit` and gives
+/// the batch back to be refilled. Once a body was refused or failed to encode (on any
+/// thread), it gives back the batches it takes untouched and stops.
+fn compress_batches(
+    queued: &Mutex<Receiver<Batch>>,
+    spent: Sender<Batch>,
+    emit: &Mutex<&mut Emit<'_>>,
+    refused: &AtomicBool,
+    config: &ExportConfig,
+) -> io::Result<()> {
+    loop {
+        let next = queued.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(batch) = next else { return Ok(()) };
+        let emitted = if refused.load(Ordering::Relaxed) {
+            Ok(false)
+        } else {
+            request::body(&batch, config)
+                .map(|body| (emit.lock().unwrap_or_else(PoisonError::into_inner))(body))
+        };
+        let _ = spent.send(batch);
+        if !matches!(emitted, Ok(true)) {
+            refused.store(true, Ordering::Relaxed);
+            return emitted.map(drop);
+        }
     }
 }
 
 impl Sink<'_> {
-    /// Runs `read` on this thread while a scoped thread encodes and compresses the batches it
-    /// hands over and passes the bodies to `emit`. Also says whether `emit` took every body.
+    /// Runs `read` on this thread while scoped threads encode and compress the batches it
+    /// hands over and pass the bodies to `emit` (one at a time, in the order they are ready).
+    /// Also says whether `emit` took every body.
     fn run<T>(
         &mut self,
         read: impl FnOnce(&mut Handoff<'_>) -> io::Result<T>,
     ) -> io::Result<(T, bool)> {
         let (config, stop) = (self.config, self.stop);
-        let emit = &mut *self.emit;
+        let emit = Mutex::new(&mut *self.emit);
+        let refused = AtomicBool::new(false);
+        let threads = compressor_threads();
         std::thread::scope(|scope| {
-            let (batches, queued) = std::sync::mpsc::sync_channel::<Batch>(QUEUED_BATCHES);
-            let compressor = scope.spawn(move || -> io::Result<bool> {
-                for batch in queued {
-                    if !emit(request::body(&batch, config)?) {
-                        return Ok(false);
-                    }
-                }
-                Ok(true)
-            });
-            let mut handoff = Handoff { batches, stop };
+            let (batches, queued) = std::sync::mpsc::sync_channel::<Batch>(threads);
+            let (spent_tx, spent) = std::sync::mpsc::channel::<Batch>();
+            // Each compressor holds the receiving end: when all have stopped, handing over fails.
+            let queued = Arc::new(Mutex::new(queued));
+            let compressors: Vec<_> = (0..threads)
+                .map(|_| {
+                    let (queued, spent_tx) = (Arc::clone(&queued), spent_tx.clone());
+                    let (emit, refused) = (&emit, &refused);
+                    scope.spawn(move || compress_batches(&queued, spent_tx, emit, refused, config))
+                })
+                .collect();
+            drop((queued, spent_tx));
+            let mut handoff = Handoff {
+                batcher: Batcher::new(config.max_batch_bytes),
+                batches,
+                spent,
+                in_flight: 0,
+                max_in_flight: threads + 1,
+                refused: &refused,
+                stop,
+            };
             let read = read(&mut handoff);
             drop(handoff);
-            let emitted = compressor
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            Ok((read?, emitted?))
+            let mut compressed = Ok(());
+            for c in compressors {
+                let done = c
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                compressed = compressed.and(done);
+            }
+            compressed?;
+            Ok((read?, !refused.load(Ordering::Relaxed)))
         })
     }
 }
@@ -104,9 +199,7 @@ pub fn forward_text(
     sink: &mut Sink<'_>,
 ) -> io::Result<ObjectStats> {
     let mut reader = Reader::new(decompressed(input)?, object.key.clone());
-    let max_batch_bytes = sink.config.max_batch_bytes;
     let (mut stats, emitted) = sink.run(|handoff| {
-        let mut batcher = Batcher::new(max_batch_bytes);
         let mut mapper: Option<Mapper> = None;
         let mut buf = Vec::with_capacity(1024);
         let mut stats = ObjectStats::default();
@@ -115,18 +208,14 @@ pub fn forward_text(
             buf.clear();
             let key = m.encode(&rec, &mut buf);
             stats.records += 1;
-            if let Some(full) = batcher.push(object, key, &buf) {
-                if !handoff.send(full) {
-                    // The record just pushed was not sent: it is counted as read, not forwarded.
-                    stats.stopped = true;
-                    break;
-                }
+            if !handoff.push(object, key, &buf) {
+                // The record just pushed was not sent: it is counted as read, not forwarded.
+                stats.stopped = true;
+                break;
             }
         }
         if !stats.stopped {
-            if let Some(last) = batcher.finish() {
-                stats.stopped = !handoff.send(last);
-            }
+            stats.stopped = !handoff.finish();
         }
         stats.skipped_lines = reader.skipped_lines();
         Ok(stats)
@@ -162,9 +251,7 @@ pub fn forward_parquet(
     let header = Header::new(&names);
     let mut parser = LineParser::new(header.clone());
     let mut mapper = Mapper::new(&header, object, observed_nanos);
-    let max_batch_bytes = sink.config.max_batch_bytes;
     let (mut stats, emitted) = sink.run(|handoff| {
-        let mut batcher = Batcher::new(max_batch_bytes);
         let mut line = String::with_capacity(512);
         let mut buf = Vec::with_capacity(1024);
         let mut stats = ObjectStats::default();
@@ -194,16 +281,12 @@ pub fn forward_parquet(
             buf.clear();
             let key = mapper.encode(&rec, &mut buf);
             stats.records += 1;
-            if let Some(full) = batcher.push(object, key, &buf) {
-                if !handoff.send(full) {
-                    stats.stopped = true;
-                    return Ok(stats);
-                }
+            if !handoff.push(object, key, &buf) {
+                stats.stopped = true;
+                return Ok(stats);
             }
         }
-        if let Some(last) = batcher.finish() {
-            stats.stopped = !handoff.send(last);
-        }
+        stats.stopped = !handoff.finish();
         Ok(stats)
     })?;
     stats.stopped |= !emitted;

@@ -1,5 +1,9 @@
 //! Groups encoded log records by resource (object, account, region) into batches capped by
 //! their encoded size.
+//!
+//! A batch keeps its records in one buffer, in the order they were read, and remembers which
+//! group each run of records belongs to: memory per batch is its size cap however many groups
+//! it has, and the buffer is reused for a later batch once this one is encoded.
 
 use crate::otlp::{wire, ObjectInfo, ResourceKey};
 use std::sync::Arc;
@@ -10,8 +14,8 @@ pub struct Group {
     pub object: Arc<ObjectInfo>,
     pub account: Option<String>,
     pub region: Option<String>,
-    /// `LogRecord`s encoded as field 2 (`log_records`) of a `ScopeLogs`.
-    pub records: Vec<u8>,
+    /// Size of its records, framed as field 2 (`log_records`) of a `ScopeLogs`.
+    pub len: usize,
     pub count: u64,
 }
 
@@ -19,6 +23,10 @@ pub struct Group {
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
     pub groups: Vec<Group>,
+    /// Every record, framed as field 2 (`log_records`) of a `ScopeLogs`, in the order read.
+    framed: Vec<u8>,
+    /// Runs of consecutive records of one group: (index in `groups`, end offset in `framed`).
+    runs: Vec<(usize, usize)>,
     pub records: u64,
     /// Encoded size of the records (without the per-resource framing).
     pub bytes: usize,
@@ -28,15 +36,40 @@ impl Batch {
     pub fn is_empty(&self) -> bool {
         self.records == 0
     }
+
+    /// The framed records of `groups[group]`, in the order they were read, as a few slices
+    /// (one when the batch has a single group).
+    pub fn pieces(&self, group: usize) -> impl Iterator<Item = &[u8]> {
+        let mut start = 0;
+        self.runs.iter().filter_map(move |&(g, end)| {
+            let piece = &self.framed[start..end];
+            start = end;
+            (g == group).then_some(piece)
+        })
+    }
+
+    /// Empties the batch, keeping its buffers.
+    fn clear(&mut self) {
+        self.groups.clear();
+        self.framed.clear();
+        self.runs.clear();
+        self.records = 0;
+        self.bytes = 0;
+    }
 }
 
 /// Bytes of framing (resource, scope) counted per group, above its records.
 const GROUP_OVERHEAD: usize = 512;
 
+/// Emptied batches kept for reuse: enough for those in flight between threads.
+const SPARE_BATCHES: usize = 8;
+
 /// Fills batches; hands one back when the next record would not fit.
 pub struct Batcher {
     max_bytes: usize,
     current: Batch,
+    /// Emptied batches, whose buffers the next batches reuse.
+    spare: Vec<Batch>,
 }
 
 impl Batcher {
@@ -44,6 +77,16 @@ impl Batcher {
         Batcher {
             max_bytes,
             current: Batch::default(),
+            spare: Vec::new(),
+        }
+    }
+
+    /// Takes back a batch that has been encoded, so that a later batch reuses its buffers
+    /// instead of allocating (and the allocator does not creep up over a large object).
+    pub fn recycle(&mut self, mut batch: Batch) {
+        if self.spare.len() < SPARE_BATCHES {
+            batch.clear();
+            self.spare.push(batch);
         }
     }
 
@@ -59,36 +102,45 @@ impl Batcher {
         let account = key.account.or(object.account.as_deref());
         let region = key.region.or(object.region.as_deref());
         let framed = 1 + wire::varint_len(record.len() as u64) + record.len();
-        let pos = self.current.groups.iter().position(|g| {
-            Arc::ptr_eq(&g.object, object)
-                && g.account.as_deref() == account
-                && g.region.as_deref() == region
-        });
+        let find = |batch: &Batch| {
+            batch.groups.iter().position(|g| {
+                Arc::ptr_eq(&g.object, object)
+                    && g.account.as_deref() == account
+                    && g.region.as_deref() == region
+            })
+        };
+        let mut pos = find(&self.current);
         let added = framed + if pos.is_none() { GROUP_OVERHEAD } else { 0 };
         let full = if !self.current.is_empty() && self.current.bytes + added > self.max_bytes {
-            Some(std::mem::take(&mut self.current))
+            pos = None;
+            let next = self.spare.pop().unwrap_or_default();
+            Some(std::mem::replace(&mut self.current, next))
         } else {
             None
         };
-        let pos = if full.is_some() { None } else { pos };
-        let group = match pos {
-            Some(i) => &mut self.current.groups[i],
-            None => {
-                self.current.bytes += GROUP_OVERHEAD;
-                self.current.groups.push(Group {
-                    object: Arc::clone(object),
-                    account: account.map(str::to_string),
-                    region: region.map(str::to_string),
-                    records: Vec::with_capacity(self.max_bytes.min(1 << 16)),
-                    count: 0,
-                });
-                self.current.groups.last_mut().expect("just pushed")
-            }
-        };
-        wire::bytes(&mut group.records, 2, record);
+        let batch = &mut self.current;
+        let index = pos.unwrap_or_else(|| {
+            batch.bytes += GROUP_OVERHEAD;
+            batch.groups.push(Group {
+                object: Arc::clone(object),
+                account: account.map(str::to_string),
+                region: region.map(str::to_string),
+                len: 0,
+                count: 0,
+            });
+            batch.groups.len() - 1
+        });
+        wire::bytes(&mut batch.framed, 2, record);
+        let end = batch.framed.len();
+        match batch.runs.last_mut() {
+            Some((g, run_end)) if *g == index => *run_end = end,
+            _ => batch.runs.push((index, end)),
+        }
+        let group = &mut batch.groups[index];
+        group.len += framed;
         group.count += 1;
-        self.current.records += 1;
-        self.current.bytes += framed;
+        batch.records += 1;
+        batch.bytes += framed;
         full
     }
 
@@ -164,7 +216,8 @@ mod tests {
         );
         for b in &batches {
             assert!(b.bytes <= GROUP_OVERHEAD + 1000);
-            assert_eq!(b.groups[0].records.len(), b.records as usize * 100);
+            assert_eq!(b.groups[0].len, b.records as usize * 100);
+            assert_eq!(b.pieces(0).map(<[u8]>::len).sum::<usize>(), b.groups[0].len);
         }
     }
 
@@ -180,5 +233,51 @@ mod tests {
         let first = batcher.push(&o, k, &[0; 50]).unwrap();
         assert_eq!(first.records, 1);
         assert_eq!(batcher.finish().unwrap().records, 1);
+    }
+
+    #[test]
+    fn interleaved_groups_keep_their_records_in_order() {
+        let o = obj("a");
+        let k = |account| ResourceKey {
+            account,
+            region: None,
+        };
+        let mut batcher = Batcher::new(1 << 20);
+        for (account, rec) in [
+            ("1", b"a"),
+            ("1", b"b"),
+            ("2", b"c"),
+            ("1", b"d"),
+            ("2", b"e"),
+        ] {
+            assert!(batcher.push(&o, k(Some(account)), rec).is_none());
+        }
+        let batch = batcher.finish().unwrap();
+        let records = |g| batch.pieces(g).flatten().copied().collect::<Vec<u8>>();
+        assert_eq!(records(0), b"\x12\x01a\x12\x01b\x12\x01d");
+        assert_eq!(records(1), b"\x12\x01c\x12\x01e");
+        assert_eq!(batch.groups[0].len, 9);
+        assert_eq!(batch.groups[1].count, 2);
+    }
+
+    #[test]
+    fn a_recycled_batch_starts_empty_and_keeps_its_buffer() {
+        let (a, b) = (obj("a"), obj("b"));
+        let k = ResourceKey {
+            account: None,
+            region: None,
+        };
+        let mut batcher = Batcher::new(4000);
+        batcher.push(&a, k, &[7; 3000]);
+        let sent = batcher.push(&b, k, &[7; 3000]).unwrap();
+        let reused = sent.framed.as_ptr();
+        batcher.recycle(sent);
+        let second = batcher.push(&a, k, b"\x08\x01").unwrap();
+        assert_eq!(second.groups[0].object.key, "b");
+        let next = batcher.finish().unwrap();
+        assert_eq!((next.records, next.groups.len()), (1, 1));
+        assert_eq!(next.groups[0].object.key, "a");
+        assert_eq!(next.pieces(0).collect::<Vec<_>>(), [b"\x12\x02\x08\x01"]);
+        assert_eq!(next.framed.as_ptr(), reused);
     }
 }

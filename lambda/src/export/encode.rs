@@ -64,10 +64,10 @@ pub fn write_protobuf(
 ) -> io::Result<()> {
     let scope = scope().encode_to_vec();
     let mut head = Vec::with_capacity(1024);
-    for group in &batch.groups {
+    for (index, group) in batch.groups.iter().enumerate() {
         let resource = resource(group, config).encode_to_vec();
         let scope_field = 1 + wire::varint_len(scope.len() as u64) + scope.len();
-        let scope_logs = scope_field + group.records.len();
+        let scope_logs = scope_field + group.len;
         let resource_field = 1 + wire::varint_len(resource.len() as u64) + resource.len();
         let resource_logs = resource_field + 1 + wire::varint_len(scope_logs as u64) + scope_logs;
         head.clear();
@@ -78,7 +78,9 @@ pub fn write_protobuf(
         wire::varint(&mut head, scope_logs as u64);
         wire::bytes(&mut head, 1, &scope); // ScopeLogs.scope
         out.write_all(&head)?;
-        out.write_all(&group.records)?; // ScopeLogs.log_records, already framed
+        for piece in batch.pieces(index) {
+            out.write_all(piece)?; // ScopeLogs.log_records, already framed
+        }
     }
     Ok(())
 }
