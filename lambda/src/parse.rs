@@ -7,6 +7,8 @@
 
 use crate::format::{self, Field, FieldType};
 use std::io::{self, BufRead};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// One column of the header: a catalogue field, or a name we do not know (kept as a string).
 #[derive(Debug, Clone)]
@@ -284,14 +286,57 @@ impl<'a> Record<'a> {
 pub const LOGGED_BAD_LINES: u64 = 5;
 
 /// Reads records from a text flow log (already decompressed), skipping malformed lines.
+///
+/// One reader can read a whole file, or a file can be read in parts: a reader reads up to
+/// the first record ([`Reader::start`]), hands over the rest ([`Reader::into_rest`]), and
+/// readers made with [`Reader::part`] read runs of whole lines of it, sharing the header and
+/// the budget of logged lines.
 pub struct Reader<R> {
     src: R,
     buf: Vec<u8>,
     line_no: u64,
     parser: Option<LineParser>,
     skipped: u64,
-    /// What to name the source in log lines (the object key).
-    source: String,
+    /// `buf` holds a record line read by [`Self::start`] and not parsed yet.
+    pending: bool,
+    source: Source,
+}
+
+/// The file a [`Reader`] reads, shared by the readers of its parts.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// What to call it in log lines (the object key).
+    name: Arc<str>,
+    /// Malformed lines logged so far, by every reader of the file.
+    logged: Arc<AtomicU64>,
+}
+
+impl Source {
+    pub fn new(name: impl Into<String>) -> Source {
+        Source {
+            name: Arc::from(name.into()),
+            logged: Arc::default(),
+        }
+    }
+}
+
+/// What [`Reader::start`] left to read: the line it read ahead, if any, then the source.
+pub struct Rest<R> {
+    pub src: R,
+    /// A record line (with its line ending) that comes before the rest of `src`.
+    pub pending: Option<Vec<u8>>,
+    /// Number of the next line: `pending`'s if there is one, else the first of `src`.
+    pub next_line: u64,
+    pub skipped: u64,
+}
+
+/// A step of reading, up to a line that holds a record.
+enum Step {
+    End,
+    /// A blank, malformed or header line: nothing to parse.
+    Skipped,
+    /// `buf` holds a record line for the parser (not yet known to be valid).
+    Record,
 }
 
 impl<R: BufRead> Reader<R> {
@@ -301,8 +346,22 @@ impl<R: BufRead> Reader<R> {
             buf: Vec::with_capacity(512),
             line_no: 0,
             parser: None,
+            pending: false,
             skipped: 0,
-            source: source.into(),
+            source: Source::new(source),
+        }
+    }
+
+    /// A reader of one part of a file, whose first line is line `first_line`.
+    pub fn part(src: R, parser: LineParser, first_line: u64, source: &Source) -> Reader<R> {
+        Reader {
+            src,
+            buf: Vec::with_capacity(512),
+            line_no: first_line.saturating_sub(1),
+            parser: Some(parser),
+            pending: false,
+            skipped: 0,
+            source: source.clone(),
         }
     }
 
@@ -315,62 +374,114 @@ impl<R: BufRead> Reader<R> {
         self.parser.as_ref().map(|p| p.header())
     }
 
+    /// Reads the lines before the first record: blank and malformed ones (counted) and the
+    /// header line if the file has one. Returns the header (the default format when the file
+    /// starts with a record), or `None` if the input ends first.
+    pub fn start(&mut self) -> io::Result<Option<&Header>> {
+        while self.parser.is_none() {
+            match self.step()? {
+                Step::End => return Ok(None),
+                Step::Skipped => {}
+                Step::Record => self.pending = true,
+            }
+        }
+        Ok(self.header())
+    }
+
+    /// After [`Self::start`]: the rest of the input, and the file for the readers of its
+    /// parts (see [`Reader::part`]).
+    pub fn into_rest(self) -> (Rest<R>, Source) {
+        let rest = Rest {
+            src: self.src,
+            pending: self.pending.then_some(self.buf),
+            next_line: if self.pending {
+                self.line_no
+            } else {
+                self.line_no + 1
+            },
+            skipped: self.skipped,
+        };
+        (rest, self.source)
+    }
+
+    /// Gives back the parser, to read another part with.
+    pub fn into_parser(self) -> Option<LineParser> {
+        self.parser
+    }
+
     fn skip(&mut self, err: LineError) {
         self.skipped += 1;
-        if self.skipped <= LOGGED_BAD_LINES {
-            tracing::warn!(source = %self.source, line = self.line_no, error = %err, "skipping malformed line");
-        } else if self.skipped == LOGGED_BAD_LINES + 1 {
-            tracing::warn!(source = %self.source, "more malformed lines: counting them without logging");
+        let logged = self.source.logged.fetch_add(1, Ordering::Relaxed) + 1;
+        if logged <= LOGGED_BAD_LINES {
+            tracing::warn!(source = %self.source.name, line = self.line_no, error = %err, "skipping malformed line");
+        } else if logged == LOGGED_BAD_LINES + 1 {
+            tracing::warn!(source = %self.source.name, "more malformed lines: counting them without logging");
         }
+    }
+
+    /// Reads the next line, sets the parser up from the first one, and says whether it holds
+    /// a record to parse.
+    fn step(&mut self) -> io::Result<Step> {
+        if self.pending {
+            self.pending = false;
+            return Ok(Step::Record);
+        }
+        self.buf.clear();
+        if self.src.read_until(b'\n', &mut self.buf)? == 0 {
+            return Ok(Step::End);
+        }
+        self.line_no += 1;
+        if self.buf.trim_ascii().is_empty() {
+            return Ok(Step::Skipped);
+        }
+        if self.parser.is_none() {
+            let Ok(line) = std::str::from_utf8(trim_line_end(&self.buf)) else {
+                self.skip(LineError::NotUtf8);
+                return Ok(Step::Skipped);
+            };
+            // A file without a header starts with a record; assume the default format.
+            let first = line.split_ascii_whitespace().next().unwrap_or("");
+            if parse_int(first).is_none() {
+                self.parser = Some(LineParser::new(Header::parse(line)));
+                return Ok(Step::Skipped);
+            }
+            self.parser = Some(LineParser::new(Header::default_format()));
+        }
+        Ok(Step::Record)
     }
 
     /// The next well-formed record, or `None` at the end of the input.
     pub fn next_record(&mut self) -> io::Result<Option<Record<'_>>> {
         loop {
-            self.buf.clear();
-            if self.src.read_until(b'\n', &mut self.buf)? == 0 {
-                return Ok(None);
+            match self.step()? {
+                Step::End => return Ok(None),
+                Step::Skipped => continue,
+                Step::Record => {}
             }
-            self.line_no += 1;
-            let mut end = self.buf.len();
-            while end > 0 && matches!(self.buf[end - 1], b'\n' | b'\r') {
-                end -= 1;
-            }
-            let Ok(line) = std::str::from_utf8(&self.buf[..end]) else {
+            let Ok(line) = std::str::from_utf8(trim_line_end(&self.buf)) else {
                 self.skip(LineError::NotUtf8);
                 continue;
             };
-            if line.trim_ascii().is_empty() {
-                continue;
-            }
-            let parser = match &mut self.parser {
-                Some(p) => p,
-                None => {
-                    // A file without a header starts with a record; assume the default format.
-                    let first = line.split_ascii_whitespace().next().unwrap_or("");
-                    if parse_int(first).is_none() {
-                        self.parser = Some(LineParser::new(Header::parse(line)));
-                        continue;
-                    }
-                    self.parser
-                        .insert(LineParser::new(Header::default_format()))
-                }
-            };
+            let parser = self.parser.as_mut().expect("set up by step");
             match parser.parse_line(line) {
                 Ok(()) => break,
                 Err(e) => self.skip(e),
             }
         }
-        let parser = self.parser.as_ref().expect("set before a record is parsed");
-        let end = self
-            .buf
-            .iter()
-            .rposition(|b| !matches!(b, b'\n' | b'\r'))
-            .map_or(0, |p| p + 1);
+        let parser = self.parser.as_ref().expect("set up by step");
         // Checked as UTF-8 in the loop above.
-        let line = std::str::from_utf8(&self.buf[..end]).expect("checked above");
+        let line = std::str::from_utf8(trim_line_end(&self.buf)).expect("checked above");
         Ok(Some(parser.record(line, self.line_no)))
     }
+}
+
+/// A line without its `\n` or `\r\n` ending.
+fn trim_line_end(line: &[u8]) -> &[u8] {
+    let end = line
+        .iter()
+        .rposition(|b| !matches!(b, b'\n' | b'\r'))
+        .map_or(0, |p| p + 1);
+    &line[..end]
 }
 
 #[cfg(test)]

@@ -1,16 +1,17 @@
 //! The synchronous half of forwarding one object: decompress, parse, map, batch, encode.
 //!
 //! It runs on a blocking thread and hands each encoded request body to `emit` (the async half
-//! sends them). Batches are encoded and gzipped on other threads (one per core) while this one
-//! reads and parses the next ones: inflating and parsing the input and deflating the output
-//! are the expensive steps, and they overlap when there are more cores. Memory stays bounded
-//! by the read buffers and a few batches, whatever the size of the object, and the batch
-//! buffers go back to the reading thread to be refilled rather than freed.
+//! sends them). This thread only reads (and inflates) the input and cuts it into runs of whole
+//! lines; worker threads, one per core, parse them, encode and batch the records and gzip
+//! each full batch. Inflating the input is a small part of the work and parsing, encoding and
+//! above all deflating the output the larger part, so that part is what runs in parallel.
+//! Memory stays bounded by a few runs of lines and one batch per worker, whatever the size of
+//! the object; runs and batches are refilled rather than freed.
 
 use crate::export::request::Body;
 use crate::export::{request, Batch, Batcher, ExportConfig};
-use crate::otlp::{Mapper, ObjectInfo, ResourceKey};
-use crate::parse::{Header, LineParser, Reader};
+use crate::otlp::{Mapper, ObjectInfo};
+use crate::parse::{Header, LineParser, Reader, Source};
 use flate2::bufread::MultiGzDecoder;
 use std::io::{self, BufRead, BufReader, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -46,149 +47,263 @@ pub fn decompressed<'a, R: Read + 'a>(raw: R) -> io::Result<Box<dyn BufRead + 'a
 /// Hands out encoded batches, and stops when asked to.
 pub struct Sink<'a> {
     pub config: &'a ExportConfig,
-    /// Receives each request body, on the compressing thread; returns false to stop reading.
+    /// Receives each request body, on a worker thread; returns false to stop reading.
     pub emit: &'a mut Emit<'a>,
-    /// Checked once per batch: true when time is running out.
+    /// Checked once per chunk of input: true when time is running out.
     pub stop: &'a dyn Fn() -> bool,
-}
-
-/// Threads that encode and compress batches: one per core (the reading thread shares them,
-/// since compressing is the larger half of the work), at least one, at most four.
-fn compressor_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4))
-}
-
-/// The reading side's end of the hand-over to the compressing threads: it fills batches,
-/// hands over the full ones and refills those already compressed.
-struct Handoff<'s> {
-    batcher: Batcher,
-    batches: SyncSender<Batch>,
-    spent: Receiver<Batch>,
-    /// Batches handed over and not back yet.
-    in_flight: usize,
-    /// Batches that may be out at once: one per compressing thread plus one waiting. With the
-    /// one being filled, this bounds memory whatever the size of the object.
-    max_in_flight: usize,
-    /// Set by a compressing thread when a body was refused or could not be encoded.
-    refused: &'s AtomicBool,
-    stop: &'s dyn Fn() -> bool,
-}
-
-impl Handoff<'_> {
-    /// Adds one encoded record. False when reading should stop: the batch it filled could
-    /// not be handed over, or time is short.
-    fn push(&mut self, object: &Arc<ObjectInfo>, key: ResourceKey<'_>, record: &[u8]) -> bool {
-        match self.batcher.push(object, key, record) {
-            Some(full) => self.send(full),
-            None => true,
-        }
-    }
-
-    /// Hands over the last, partly filled batch. False if it could not be.
-    fn finish(&mut self) -> bool {
-        match self.batcher.finish() {
-            Some(last) => self.send(last),
-            None => true,
-        }
-    }
-
-    fn send(&mut self, batch: Batch) -> bool {
-        if self.refused.load(Ordering::Relaxed) || self.batches.send(batch).is_err() {
-            return false;
-        }
-        self.in_flight += 1;
-        for spent in self.spent.try_iter() {
-            self.in_flight -= 1;
-            self.batcher.recycle(spent);
-        }
-        // Wait for a batch to come back rather than allocate another.
-        while self.in_flight >= self.max_in_flight {
-            let Ok(spent) = self.spent.recv() else {
-                return false;
-            };
-            self.in_flight -= 1;
-            self.batcher.recycle(spent);
-        }
-        !self.refused.load(Ordering::Relaxed) && !(self.stop)()
-    }
 }
 
 type Emit<'a> = dyn FnMut(Body) -> bool + Send + 'a;
 
-/// One compressing thread: encodes each batch it takes, passes the body to `emit` and gives
-/// the batch back to be refilled. Once a body was refused or failed to encode (on any
-/// thread), it gives back the batches it takes untouched and stops.
-fn compress_batches(
-    queued: &Mutex<Receiver<Batch>>,
-    spent: Sender<Batch>,
-    emit: &Mutex<&mut Emit<'_>>,
-    refused: &AtomicBool,
-    config: &ExportConfig,
-) -> io::Result<()> {
-    loop {
-        let next = queued.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        let Ok(batch) = next else { return Ok(()) };
-        let emitted = if refused.load(Ordering::Relaxed) {
-            Ok(false)
-        } else {
-            request::body(&batch, config)
-                .map(|body| (emit.lock().unwrap_or_else(PoisonError::into_inner))(body))
-        };
-        let _ = spent.send(batch);
-        if !matches!(emitted, Ok(true)) {
-            refused.store(true, Ordering::Relaxed);
-            return emitted.map(drop);
+/// Threads that parse, encode and compress: one per core (the reading thread shares them,
+/// since inflating the input is the smaller part of the work), at least one, at most four.
+fn worker_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4))
+}
+
+/// The input is handed to the workers in runs of whole lines of about this size.
+const CHUNK_BYTES: usize = 256 * 1024;
+
+/// Whole lines of the input, the first of them line `first_line` of the file.
+struct Chunk {
+    text: Vec<u8>,
+    first_line: u64,
+}
+
+/// The reading side's end of the hand-over: fills chunks with whole lines, hands over the
+/// full ones and refills those the workers are done with.
+struct Lines<'s> {
+    current: Chunk,
+    target: usize,
+    chunks: SyncSender<Chunk>,
+    spare: Receiver<Chunk>,
+    /// Set by a worker when a body was refused or could not be encoded.
+    refused: &'s AtomicBool,
+    stop: &'s dyn Fn() -> bool,
+    /// Reading stopped before the end of the input.
+    stopped: bool,
+}
+
+impl Lines<'_> {
+    /// Where to append whole lines, each ending with `\n` (the last one of the input may not).
+    fn text(&mut self) -> &mut Vec<u8> {
+        &mut self.current.text
+    }
+
+    /// Hands the chunk over once it holds enough. False when reading should stop.
+    fn send_if_full(&mut self) -> bool {
+        self.current.text.len() < self.target || self.send()
+    }
+
+    /// Hands over what the chunk holds. False when reading should stop.
+    fn send(&mut self) -> bool {
+        if self.current.text.is_empty() {
+            return true;
         }
+        let lines = self.current.text.iter().filter(|&&b| b == b'\n').count() as u64;
+        let next = self.spare.try_recv().unwrap_or_else(|_| Chunk {
+            text: Vec::with_capacity(self.target + 4096),
+            first_line: 0,
+        });
+        let mut chunk = std::mem::replace(&mut self.current, next);
+        self.current.text.clear();
+        self.current.first_line = chunk.first_line + lines;
+        chunk.text.shrink_to(self.target * 2);
+        let sent = !self.refused.load(Ordering::Relaxed) && self.chunks.send(chunk).is_ok();
+        self.stopped = !sent || (self.stop)();
+        !self.stopped
+    }
+}
+
+/// What every worker shares.
+struct Work<'w, 'a> {
+    config: &'w ExportConfig,
+    object: &'w Arc<ObjectInfo>,
+    observed_nanos: u64,
+    header: &'w Header,
+    source: &'w Source,
+    queued: &'w Mutex<Receiver<Chunk>>,
+    emit: &'w Mutex<&'w mut Emit<'a>>,
+    refused: &'w AtomicBool,
+}
+
+impl Work<'_, '_> {
+    fn refused(&self) -> bool {
+        self.refused.load(Ordering::Relaxed)
+    }
+
+    /// Encodes and compresses a batch and passes the body on. False if it was refused.
+    fn emit(&self, batch: &Batch) -> io::Result<bool> {
+        let emitted = request::body(batch, self.config)
+            .map(|body| (self.emit.lock().unwrap_or_else(PoisonError::into_inner))(body));
+        if !matches!(emitted, Ok(true)) {
+            self.refused.store(true, Ordering::Relaxed);
+        }
+        emitted
+    }
+
+    /// One worker: parses the lines of each chunk it takes, encodes and batches the records,
+    /// compresses each full batch and passes the body on, then gives the chunk back to be
+    /// refilled. Once a body was refused (on any thread) it stops.
+    fn run(&self, spent: Sender<Chunk>) -> io::Result<ObjectStats> {
+        let mut parser = Some(LineParser::new(self.header.clone()));
+        let mut mapper = Mapper::new(self.header, self.object, self.observed_nanos);
+        let mut batcher = Batcher::new(self.config.max_batch_bytes);
+        let mut buf = Vec::with_capacity(1024);
+        let mut stats = ObjectStats::default();
+        loop {
+            let next = self
+                .queued
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .recv();
+            let Ok(chunk) = next else { break };
+            if self.refused() {
+                stats.stopped = true;
+                return Ok(stats);
+            }
+            let mut reader = Reader::part(
+                &chunk.text[..],
+                parser.take().expect("given back after each chunk"),
+                chunk.first_line,
+                self.source,
+            );
+            while let Some(rec) = reader.next_record()? {
+                buf.clear();
+                let key = mapper.encode(&rec, &mut buf);
+                stats.records += 1;
+                if let Some(full) = batcher.push(self.object, key, &buf) {
+                    if !self.emit(&full)? {
+                        // The record just pushed was not sent: it is counted as read only.
+                        stats.skipped_lines += reader.skipped_lines();
+                        stats.stopped = true;
+                        return Ok(stats);
+                    }
+                    batcher.recycle(full);
+                }
+            }
+            stats.skipped_lines += reader.skipped_lines();
+            parser = reader.into_parser();
+            let _ = spent.send(chunk);
+        }
+        if let Some(last) = batcher.finish() {
+            stats.stopped = self.refused() || !self.emit(&last)?;
+        }
+        Ok(stats)
     }
 }
 
 impl Sink<'_> {
-    /// Runs `read` on this thread while scoped threads encode and compress the batches it
-    /// hands over and pass the bodies to `emit` (one at a time, in the order they are ready).
-    /// Also says whether `emit` took every body.
-    fn run<T>(
+    /// Runs `read` on this thread, which hands over whole lines of the file, while scoped
+    /// workers parse them, encode, batch and compress the records and pass the bodies to
+    /// `emit` (one at a time, in the order they are ready). Counts what was read; `stopped`
+    /// when it did not all go through.
+    fn run(
         &mut self,
-        read: impl FnOnce(&mut Handoff<'_>) -> io::Result<T>,
-    ) -> io::Result<(T, bool)> {
-        let (config, stop) = (self.config, self.stop);
+        file: &FileLines<'_>,
+        object: &Arc<ObjectInfo>,
+        observed_nanos: u64,
+        read: impl FnOnce(&mut Lines<'_>) -> io::Result<()>,
+    ) -> io::Result<ObjectStats> {
+        let FileLines {
+            header,
+            source,
+            first_line,
+            chunk_bytes,
+        } = *file;
+        let threads = worker_threads();
         let emit = Mutex::new(&mut *self.emit);
         let refused = AtomicBool::new(false);
-        let threads = compressor_threads();
+        let (chunks, queued) = std::sync::mpsc::sync_channel::<Chunk>(threads);
+        let (spent_tx, spent) = std::sync::mpsc::channel::<Chunk>();
+        let queued = Mutex::new(queued);
+        let work = Work {
+            config: self.config,
+            object,
+            observed_nanos,
+            header,
+            source,
+            queued: &queued,
+            emit: &emit,
+            refused: &refused,
+        };
         std::thread::scope(|scope| {
-            let (batches, queued) = std::sync::mpsc::sync_channel::<Batch>(threads);
-            let (spent_tx, spent) = std::sync::mpsc::channel::<Batch>();
-            // Each compressor holds the receiving end: when all have stopped, handing over fails.
-            let queued = Arc::new(Mutex::new(queued));
-            let compressors: Vec<_> = (0..threads)
+            let workers: Vec<_> = (0..threads)
                 .map(|_| {
-                    let (queued, spent_tx) = (Arc::clone(&queued), spent_tx.clone());
-                    let (emit, refused) = (&emit, &refused);
-                    scope.spawn(move || compress_batches(&queued, spent_tx, emit, refused, config))
+                    let (work, spent_tx) = (&work, spent_tx.clone());
+                    scope.spawn(move || work.run(spent_tx))
                 })
                 .collect();
-            drop((queued, spent_tx));
-            let mut handoff = Handoff {
-                batcher: Batcher::new(config.max_batch_bytes),
-                batches,
-                spent,
-                in_flight: 0,
-                max_in_flight: threads + 1,
+            drop(spent_tx);
+            let mut lines = Lines {
+                current: Chunk {
+                    text: Vec::with_capacity(chunk_bytes + 4096),
+                    first_line,
+                },
+                target: chunk_bytes.max(1),
+                chunks,
+                spare: spent,
                 refused: &refused,
-                stop,
+                stop: self.stop,
+                stopped: false,
             };
-            let read = read(&mut handoff);
-            drop(handoff);
-            let mut compressed = Ok(());
-            for c in compressors {
-                let done = c
+            let read = read(&mut lines);
+            let stopped = lines.stopped;
+            // Closing the channel tells the workers that the input has ended.
+            drop(lines);
+            let mut total = ObjectStats {
+                stopped,
+                ..ObjectStats::default()
+            };
+            let mut failed = Ok(());
+            for w in workers {
+                match w
                     .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                compressed = compressed.and(done);
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                {
+                    Ok(stats) => {
+                        total.records += stats.records;
+                        total.skipped_lines += stats.skipped_lines;
+                        total.stopped |= stats.stopped;
+                    }
+                    Err(e) => failed = Err(e),
+                }
             }
-            compressed?;
-            Ok((read?, !refused.load(Ordering::Relaxed)))
+            read?;
+            failed?;
+            total.stopped |= refused.load(Ordering::Relaxed);
+            Ok(total)
         })
     }
+}
+
+/// The lines a file hands over, and how.
+#[derive(Clone, Copy)]
+struct FileLines<'f> {
+    header: &'f Header,
+    source: &'f Source,
+    /// Number of the first line handed over.
+    first_line: u64,
+    /// Size of the runs of lines handed to the workers.
+    chunk_bytes: usize,
+}
+
+/// Appends input to `text` up to `target` bytes, then to the end of that line. True at the
+/// end of the input.
+fn fill(src: &mut impl BufRead, text: &mut Vec<u8>, target: usize) -> io::Result<bool> {
+    while text.len() < target {
+        let available = src.fill_buf()?;
+        if available.is_empty() {
+            return Ok(true);
+        }
+        let n = available.len().min(target - text.len());
+        text.extend_from_slice(&available[..n]);
+        src.consume(n);
+    }
+    if !text.ends_with(b"\n") {
+        src.read_until(b'\n', text)?;
+    }
+    Ok(src.fill_buf()?.is_empty())
 }
 
 /// Forwards a text flow log (plain or gzip).
@@ -198,29 +313,44 @@ pub fn forward_text(
     observed_nanos: u64,
     sink: &mut Sink<'_>,
 ) -> io::Result<ObjectStats> {
+    forward_text_in_chunks(input, object, observed_nanos, sink, CHUNK_BYTES)
+}
+
+fn forward_text_in_chunks(
+    input: impl Read,
+    object: &Arc<ObjectInfo>,
+    observed_nanos: u64,
+    sink: &mut Sink<'_>,
+    chunk_bytes: usize,
+) -> io::Result<ObjectStats> {
     let mut reader = Reader::new(decompressed(input)?, object.key.clone());
-    let (mut stats, emitted) = sink.run(|handoff| {
-        let mut mapper: Option<Mapper> = None;
-        let mut buf = Vec::with_capacity(1024);
-        let mut stats = ObjectStats::default();
-        while let Some(rec) = reader.next_record()? {
-            let m = mapper.get_or_insert_with(|| Mapper::new(rec.header(), object, observed_nanos));
-            buf.clear();
-            let key = m.encode(&rec, &mut buf);
-            stats.records += 1;
-            if !handoff.push(object, key, &buf) {
-                // The record just pushed was not sent: it is counted as read, not forwarded.
-                stats.stopped = true;
-                break;
+    let Some(header) = reader.start()?.cloned() else {
+        return Ok(ObjectStats {
+            skipped_lines: reader.skipped_lines(),
+            ..ObjectStats::default()
+        });
+    };
+    let (rest, source) = reader.into_rest();
+    let mut src = rest.src;
+    let file = FileLines {
+        header: &header,
+        source: &source,
+        first_line: rest.next_line,
+        chunk_bytes,
+    };
+    let mut stats = sink.run(&file, object, observed_nanos, |lines| {
+        if let Some(line) = rest.pending {
+            lines.text().extend_from_slice(&line);
+        }
+        let target = lines.target;
+        loop {
+            let end = fill(&mut src, lines.text(), target)?;
+            if !lines.send() || end {
+                return Ok(());
             }
         }
-        if !stats.stopped {
-            stats.stopped = !handoff.finish();
-        }
-        stats.skipped_lines = reader.skipped_lines();
-        Ok(stats)
     })?;
-    stats.stopped |= !emitted;
+    stats.skipped_lines += rest.skipped;
     Ok(stats)
 }
 
@@ -237,6 +367,7 @@ pub fn forward_parquet(
 ) -> io::Result<ObjectStats> {
     use parquet::file::reader::{FileReader, SerializedFileReader};
     use parquet::record::Field;
+    use std::io::Write as _;
     let bad = |e: parquet::errors::ParquetError| io::Error::new(io::ErrorKind::InvalidData, e);
 
     let reader = SerializedFileReader::new(file).map_err(bad)?;
@@ -249,55 +380,45 @@ pub fn forward_parquet(
         .map(|f| f.name().to_string())
         .collect();
     let header = Header::new(&names);
-    let mut parser = LineParser::new(header.clone());
-    let mut mapper = Mapper::new(&header, object, observed_nanos);
-    let (mut stats, emitted) = sink.run(|handoff| {
-        let mut line = String::with_capacity(512);
-        let mut buf = Vec::with_capacity(1024);
-        let mut stats = ObjectStats::default();
-        for (i, row) in reader.into_iter().enumerate() {
+    let file = FileLines {
+        header: &header,
+        source: &Source::new(object.key.clone()),
+        first_line: 2,
+        chunk_bytes: CHUNK_BYTES,
+    };
+    sink.run(&file, object, observed_nanos, |lines| {
+        for row in reader.into_iter() {
             let row = row.map_err(bad)?;
-            line.clear();
-            for (_, field) in row.get_column_iter() {
-                if !line.is_empty() {
-                    line.push(' ');
+            let text = lines.text();
+            for (i, (_, field)) in row.get_column_iter().enumerate() {
+                if i > 0 {
+                    text.push(b' ');
                 }
-                use std::fmt::Write as _;
-                let _ = match field {
-                    Field::Null => write!(line, "-"),
-                    Field::Str(s) if s.is_empty() => write!(line, "-"),
-                    Field::Str(s) => write!(line, "{}", s.replace([' ', '\t'], "_")),
-                    other => write!(line, "{other}"),
-                };
-            }
-            if let Err(e) = parser.parse_line(&line) {
-                stats.skipped_lines += 1;
-                if stats.skipped_lines <= crate::parse::LOGGED_BAD_LINES {
-                    tracing::warn!(source = %object.key, row = i, error = %e, "skipping malformed row");
+                match field {
+                    Field::Null => text.push(b'-'),
+                    Field::Str(s) if s.is_empty() => text.push(b'-'),
+                    Field::Str(s) => text.extend(s.bytes().map(|b| match b {
+                        b' ' | b'\t' | b'\n' | b'\r' => b'_',
+                        b => b,
+                    })),
+                    other => write!(text, "{other}")?,
                 }
-                continue;
             }
-            let rec = parser.record(&line, i as u64 + 2);
-            buf.clear();
-            let key = mapper.encode(&rec, &mut buf);
-            stats.records += 1;
-            if !handoff.push(object, key, &buf) {
-                stats.stopped = true;
-                return Ok(stats);
+            text.push(b'\n');
+            if !lines.send_if_full() {
+                return Ok(());
             }
         }
-        stats.stopped = !handoff.finish();
-        Ok(stats)
-    })?;
-    stats.stopped |= !emitted;
-    Ok(stats)
+        lines.send();
+        Ok(())
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use flate2::write::GzEncoder;
-    use std::io::Write;
+    use std::io::{Read, Write};
 
     const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures");
 
@@ -379,5 +500,114 @@ mod tests {
         let (stats, bodies) = run(b"", 1 << 20);
         assert_eq!(stats.records, 0);
         assert!(bodies.is_empty());
+    }
+
+    /// The line numbers of the records a run delivered, read back from the bodies' uids.
+    fn delivered_lines(bodies: &[Body]) -> Vec<u64> {
+        use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+        use opentelemetry_proto::tonic::common::v1::any_value::Value;
+        use prost::Message;
+        let mut lines = Vec::new();
+        for body in bodies {
+            let mut plain = Vec::new();
+            flate2::read::GzDecoder::new(&body.bytes[..])
+                .read_to_end(&mut plain)
+                .unwrap();
+            let request = ExportLogsServiceRequest::decode(&plain[..]).unwrap();
+            for record in request
+                .resource_logs
+                .iter()
+                .flat_map(|r| &r.scope_logs)
+                .flat_map(|s| &s.log_records)
+            {
+                let uid = record
+                    .attributes
+                    .iter()
+                    .find(|a| a.key == "log.record.uid")
+                    .and_then(|a| a.value.as_ref()?.value.as_ref());
+                let Some(Value::StringValue(uid)) = uid else {
+                    panic!("record without a uid")
+                };
+                lines.push(uid.rsplit('-').next().unwrap().parse().unwrap());
+            }
+        }
+        lines.sort_unstable();
+        lines
+    }
+
+    #[test]
+    fn cutting_the_input_into_runs_of_lines_changes_nothing() {
+        let mut inputs: Vec<Vec<u8>> = ["default-v2.log", "custom-v5.log", "all-fields-v8.log"]
+            .iter()
+            .map(|f| std::fs::read(format!("{FIXTURES}/{f}")).unwrap())
+            .collect();
+        inputs.push(
+            b"\n  \n\xff\xfe\nversion srcaddr dstaddr srcport dstport protocol packets bytes start end\r\n\
+              2 10.0.0.1 10.0.0.2 1 2 6 3 4 5 6\r\n\
+              \n\
+              2 10.0.0.1 10.0.0.2 x 2 6 3 4 5 6\n\
+              2 10.0.0.1 10.0.0.2\n\
+              2 10.0.0.\xff 10.0.0.2 1 2 6 3 4 5 6\n\
+              2 10.0.0.3 10.0.0.4 1 2 17 3 4 5 6"
+                .to_vec(),
+        );
+        inputs.push(b"2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 4 5 6 ACCEPT OK\n".to_vec());
+        for input in &inputs {
+            let mut reader = Reader::new(&input[..], "whole");
+            let mut expected = Vec::new();
+            while let Some(rec) = reader.next_record().unwrap() {
+                expected.push(rec.line_no);
+            }
+            assert!(!expected.is_empty());
+            for chunk_bytes in [1, 5, 64, 1 << 20] {
+                let config = ExportConfig {
+                    max_batch_bytes: 700,
+                    ..ExportConfig::from_lookup(|_| None).unwrap()
+                };
+                let object = Arc::new(ObjectInfo::new("b", "k", None));
+                let mut bodies = Vec::new();
+                let mut emit = |b: Body| {
+                    bodies.push(b);
+                    true
+                };
+                let mut sink = Sink {
+                    config: &config,
+                    emit: &mut emit,
+                    stop: &|| false,
+                };
+                let stats =
+                    forward_text_in_chunks(&input[..], &object, 0, &mut sink, chunk_bytes).unwrap();
+                let what = format!(
+                    "{chunk_bytes}-byte runs of {}",
+                    String::from_utf8_lossy(input)
+                );
+                assert_eq!(stats.records, expected.len() as u64, "{what}");
+                assert_eq!(stats.skipped_lines, reader.skipped_lines(), "{what}");
+                assert!(!stats.stopped);
+                assert_eq!(delivered_lines(&bodies), expected, "{what}");
+            }
+        }
+    }
+
+    #[test]
+    fn stopping_for_time_stops_reading_and_says_so() {
+        let gz = std::fs::read(format!("{FIXTURES}/default-1k.log.gz")).unwrap();
+        let config = ExportConfig::from_lookup(|_| None).unwrap();
+        let object = Arc::new(ObjectInfo::new("b", "k", None));
+        let mut bodies = Vec::new();
+        let mut emit = |b: Body| {
+            bodies.push(b);
+            true
+        };
+        let mut sink = Sink {
+            config: &config,
+            emit: &mut emit,
+            stop: &|| true,
+        };
+        let stats = forward_text_in_chunks(&gz[..], &object, 0, &mut sink, 4096).unwrap();
+        assert!(stats.stopped);
+        assert!(stats.records > 0 && stats.records < 1000, "{stats:?}");
+        // What was read was still sent: the report can say how far it got.
+        assert_eq!(bodies.iter().map(|b| b.records).sum::<u64>(), stats.records);
     }
 }
