@@ -1,7 +1,7 @@
 //! Keeps the process's memory flat however large the objects it forwards.
 //!
 //! glibc raises its mmap threshold each time it frees a large mapped block; after that, the
-//! few-hundred-KiB request bodies (allocated on a compressing thread, freed once sent) come
+//! few-hundred-KiB request bodies (allocated on a worker thread, freed once sent) come
 //! from per-thread heaps that fragment and keep growing over a long object. A fixed
 //! threshold keeps such blocks in their own mappings, returned to the system when freed.
 //! The batch buffers, the other large blocks, are reused rather than freed

@@ -70,6 +70,16 @@ struct Chunk {
     first_line: u64,
 }
 
+impl Chunk {
+    /// An empty chunk with room for `target` bytes and the end of the line that crosses it.
+    fn with_room(target: usize, first_line: u64) -> Chunk {
+        Chunk {
+            text: Vec::with_capacity(target + 4096),
+            first_line,
+        }
+    }
+}
+
 /// The reading side's end of the hand-over: fills chunks with whole lines, hands over the
 /// full ones and refills those the workers are done with.
 struct Lines<'s> {
@@ -101,10 +111,10 @@ impl Lines<'_> {
             return true;
         }
         let lines = self.current.text.iter().filter(|&&b| b == b'\n').count() as u64;
-        let next = self.spare.try_recv().unwrap_or_else(|_| Chunk {
-            text: Vec::with_capacity(self.target + 4096),
-            first_line: 0,
-        });
+        let next = self
+            .spare
+            .try_recv()
+            .unwrap_or_else(|_| Chunk::with_room(self.target, 0));
         let mut chunk = std::mem::replace(&mut self.current, next);
         self.current.text.clear();
         self.current.first_line = chunk.first_line + lines;
@@ -236,10 +246,7 @@ impl Sink<'_> {
                 .collect();
             drop(spent_tx);
             let mut lines = Lines {
-                current: Chunk {
-                    text: Vec::with_capacity(chunk_bytes + 4096),
-                    first_line,
-                },
+                current: Chunk::with_room(chunk_bytes, first_line),
                 target: chunk_bytes.max(1),
                 chunks,
                 spare: spent,
@@ -423,8 +430,20 @@ mod tests {
     const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures");
 
     fn run(input: &[u8], max_batch_bytes: usize) -> (ObjectStats, Vec<Body>) {
-        let mut config = ExportConfig::from_lookup(|_| None).unwrap();
-        config.max_batch_bytes = max_batch_bytes;
+        run_in_chunks(input, max_batch_bytes, CHUNK_BYTES, &|| false)
+    }
+
+    /// Forwards `input` cut into runs of `chunk_bytes`, keeping every body.
+    fn run_in_chunks(
+        input: &[u8],
+        max_batch_bytes: usize,
+        chunk_bytes: usize,
+        stop: &dyn Fn() -> bool,
+    ) -> (ObjectStats, Vec<Body>) {
+        let config = ExportConfig {
+            max_batch_bytes,
+            ..ExportConfig::from_lookup(|_| None).unwrap()
+        };
         let object = Arc::new(ObjectInfo::new("b", "k", None));
         let mut bodies = Vec::new();
         let mut emit = |b: Body| {
@@ -434,9 +453,9 @@ mod tests {
         let mut sink = Sink {
             config: &config,
             emit: &mut emit,
-            stop: &|| false,
+            stop,
         };
-        let stats = forward_text(input, &object, 0, &mut sink).unwrap();
+        let stats = forward_text_in_chunks(input, &object, 0, &mut sink, chunk_bytes).unwrap();
         (stats, bodies)
     }
 
@@ -560,23 +579,7 @@ mod tests {
             }
             assert!(!expected.is_empty());
             for chunk_bytes in [1, 5, 64, 1 << 20] {
-                let config = ExportConfig {
-                    max_batch_bytes: 700,
-                    ..ExportConfig::from_lookup(|_| None).unwrap()
-                };
-                let object = Arc::new(ObjectInfo::new("b", "k", None));
-                let mut bodies = Vec::new();
-                let mut emit = |b: Body| {
-                    bodies.push(b);
-                    true
-                };
-                let mut sink = Sink {
-                    config: &config,
-                    emit: &mut emit,
-                    stop: &|| false,
-                };
-                let stats =
-                    forward_text_in_chunks(&input[..], &object, 0, &mut sink, chunk_bytes).unwrap();
+                let (stats, bodies) = run_in_chunks(input, 700, chunk_bytes, &|| false);
                 let what = format!(
                     "{chunk_bytes}-byte runs of {}",
                     String::from_utf8_lossy(input)
@@ -592,19 +595,8 @@ mod tests {
     #[test]
     fn stopping_for_time_stops_reading_and_says_so() {
         let gz = std::fs::read(format!("{FIXTURES}/default-1k.log.gz")).unwrap();
-        let config = ExportConfig::from_lookup(|_| None).unwrap();
-        let object = Arc::new(ObjectInfo::new("b", "k", None));
-        let mut bodies = Vec::new();
-        let mut emit = |b: Body| {
-            bodies.push(b);
-            true
-        };
-        let mut sink = Sink {
-            config: &config,
-            emit: &mut emit,
-            stop: &|| true,
-        };
-        let stats = forward_text_in_chunks(&gz[..], &object, 0, &mut sink, 4096).unwrap();
+        let default_batch = ExportConfig::from_lookup(|_| None).unwrap().max_batch_bytes;
+        let (stats, bodies) = run_in_chunks(&gz, default_batch, 4096, &|| true);
         assert!(stats.stopped);
         assert!(stats.records > 0 && stats.records < 1000, "{stats:?}");
         // What was read was still sent: the report can say how far it got.

@@ -61,15 +61,12 @@ impl Batch {
 /// Bytes of framing (resource, scope) counted per group, above its records.
 const GROUP_OVERHEAD: usize = 512;
 
-/// Emptied batches kept for reuse: enough for those in flight between threads.
-const SPARE_BATCHES: usize = 8;
-
 /// Fills batches; hands one back when the next record would not fit.
 pub struct Batcher {
     max_bytes: usize,
     current: Batch,
-    /// Emptied batches, whose buffers the next batches reuse.
-    spare: Vec<Batch>,
+    /// An emptied batch, whose buffers the next batch reuses.
+    spare: Option<Batch>,
 }
 
 impl Batcher {
@@ -77,17 +74,15 @@ impl Batcher {
         Batcher {
             max_bytes,
             current: Batch::default(),
-            spare: Vec::new(),
+            spare: None,
         }
     }
 
     /// Takes back a batch that has been encoded, so that a later batch reuses its buffers
     /// instead of allocating (and the allocator does not creep up over a large object).
     pub fn recycle(&mut self, mut batch: Batch) {
-        if self.spare.len() < SPARE_BATCHES {
-            batch.clear();
-            self.spare.push(batch);
-        }
+        batch.clear();
+        self.spare = Some(batch);
     }
 
     /// Adds one encoded `LogRecord` (as written by [`crate::otlp::Mapper::encode`]). Returns
@@ -113,7 +108,7 @@ impl Batcher {
         let added = framed + if pos.is_none() { GROUP_OVERHEAD } else { 0 };
         let full = if !self.current.is_empty() && self.current.bytes + added > self.max_bytes {
             pos = None;
-            let next = self.spare.pop().unwrap_or_default();
+            let next = self.spare.take().unwrap_or_default();
             Some(std::mem::replace(&mut self.current, next))
         } else {
             None
