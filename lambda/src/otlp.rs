@@ -8,6 +8,7 @@
 
 use crate::parse::{Header, Record, Value};
 use sha2::{Digest, Sha256};
+use wire::AttrKey;
 
 /// The scope name on every exported record.
 pub const SCOPE_NAME: &str = "flowlogs-forwarder";
@@ -94,9 +95,9 @@ pub fn protocol_name(number: i64) -> Option<&'static str> {
 #[derive(Debug, Clone)]
 enum Action {
     /// An attribute under this key, value as typed.
-    Attr(String),
+    Attr(AttrKey),
     /// An int field the collector writes as a string attribute.
-    IntAsString(&'static str),
+    IntAsString(AttrKey),
     /// Used elsewhere (addresses, timestamp, resource) or nothing to write.
     Skip,
     Protocol,
@@ -126,7 +127,7 @@ struct Special {
 }
 
 fn action_for(name: &str) -> Action {
-    let attr = |k: &str| Action::Attr(k.to_string());
+    let attr = |k: &str| Action::Attr(AttrKey::new(k));
     match name {
         "version" => attr("aws.vpc.flow.log.version"),
         "interface-id" => attr("network.interface.name"),
@@ -140,7 +141,7 @@ fn action_for(name: &str) -> Action {
         "vpc-id" => attr("aws.vpc.id"),
         "subnet-id" => attr("aws.vpc.subnet.id"),
         "instance-id" => attr("host.id"),
-        "tcp-flags" => Action::IntAsString("network.tcp.flags"),
+        "tcp-flags" => Action::IntAsString(AttrKey::new("network.tcp.flags")),
         "type" => Action::NetworkType,
         "az-id" => attr("aws.az.id"),
         "sublocation-type" => attr("aws.sublocation.type"),
@@ -148,7 +149,7 @@ fn action_for(name: &str) -> Action {
         "pkt-src-aws-service" => attr("aws.vpc.flow.source.service"),
         "pkt-dst-aws-service" => attr("aws.vpc.flow.destination.service"),
         "flow-direction" => Action::Direction,
-        "traffic-path" => Action::IntAsString("aws.vpc.flow.traffic_path"),
+        "traffic-path" => Action::IntAsString(AttrKey::new("aws.vpc.flow.traffic_path")),
         "ecs-cluster-arn" => attr("aws.ecs.cluster.arn"),
         "ecs-cluster-name" => attr("aws.ecs.cluster.name"),
         "ecs-container-instance-arn" => attr("aws.ecs.container.instance.arn"),
@@ -165,7 +166,10 @@ fn action_for(name: &str) -> Action {
             Action::Skip
         }
         // A field we do not know (a newer version): keep it, under the flow namespace.
-        other => Action::Attr(format!("aws.vpc.flow.{}", other.replace('-', "_"))),
+        other => Action::Attr(AttrKey::new(&format!(
+            "aws.vpc.flow.{}",
+            other.replace('-', "_")
+        ))),
     }
 }
 
@@ -176,10 +180,39 @@ pub struct ResourceKey<'a> {
     pub region: Option<&'a str>,
 }
 
+/// The keys of the attributes that do not come from one column each.
+#[derive(Debug)]
+struct DerivedKeys {
+    protocol_name: AttrKey,
+    protocol: AttrKey,
+    network_type: AttrKey,
+    direction: AttrKey,
+    source: AttrKey,
+    destination: AttrKey,
+    local: AttrKey,
+    uid: AttrKey,
+}
+
+impl DerivedKeys {
+    fn new() -> DerivedKeys {
+        DerivedKeys {
+            protocol_name: AttrKey::new("network.protocol.name"),
+            protocol: AttrKey::new("aws.vpc.flow.protocol"),
+            network_type: AttrKey::new("network.type"),
+            direction: AttrKey::new("network.io.direction"),
+            source: AttrKey::new("source.address"),
+            destination: AttrKey::new("destination.address"),
+            local: AttrKey::new("network.local.address"),
+            uid: AttrKey::new("log.record.uid"),
+        }
+    }
+}
+
 /// Turns the records of one object into encoded `LogRecord`s.
 pub struct Mapper {
     actions: Vec<Action>,
     special: Special,
+    keys: DerivedKeys,
     uid_prefix: String,
     observed_nanos: u64,
     body: String,
@@ -230,6 +263,7 @@ impl Mapper {
         Mapper {
             actions,
             special,
+            keys: DerivedKeys::new(),
             uid_prefix: format!("{}-", hex::encode(&digest[..16])),
             observed_nanos,
             body: String::with_capacity(128),
@@ -259,6 +293,8 @@ impl Mapper {
         self.write_body(rec);
         wire::any_string_field(out, 5, &self.body);
 
+        let keys = &self.keys;
+
         for (col, action) in self.actions.iter().enumerate() {
             let Some(v) = rec.get(col) else { continue };
             match (action, v) {
@@ -271,13 +307,11 @@ impl Mapper {
                 (Action::IntAsString(k), Value::Str(s)) => wire::attr_str(out, k, s),
                 (Action::Protocol, Value::Int(n)) => {
                     if let Some(name) = protocol_name(n) {
-                        wire::attr_str(out, "network.protocol.name", name);
+                        wire::attr_str(out, &keys.protocol_name, name);
                     }
-                    wire::attr_int(out, "aws.vpc.flow.protocol", n);
+                    wire::attr_int(out, &keys.protocol, n);
                 }
-                (Action::Protocol, Value::Str(s)) => {
-                    wire::attr_str(out, "aws.vpc.flow.protocol", s)
-                }
+                (Action::Protocol, Value::Str(s)) => wire::attr_str(out, &keys.protocol, s),
                 (Action::NetworkType, Value::Str(s)) => {
                     let t = match s {
                         "IPv4" => "ipv4",
@@ -285,7 +319,7 @@ impl Mapper {
                         "EFA" => "efa",
                         other => other,
                     };
-                    wire::attr_str(out, "network.type", t);
+                    wire::attr_str(out, &keys.network_type, t);
                 }
                 (Action::Direction, Value::Str(s)) => {
                     let d = match s {
@@ -293,7 +327,7 @@ impl Mapper {
                         "egress" => "transmit",
                         other => other,
                     };
-                    wire::attr_str(out, "network.io.direction", d);
+                    wire::attr_str(out, &keys.direction, d);
                 }
                 // Both are string fields: the parser never types them as ints.
                 (Action::NetworkType | Action::Direction, Value::Int(_)) => {}
@@ -305,10 +339,10 @@ impl Mapper {
         let (src, pkt_src) = (str_of(sp.srcaddr), str_of(sp.pkt_srcaddr));
         let (dst, pkt_dst) = (str_of(sp.dstaddr), str_of(sp.pkt_dstaddr));
         if let Some(a) = pkt_src.or(src) {
-            wire::attr_str(out, "source.address", a);
+            wire::attr_str(out, &keys.source, a);
         }
         if let Some(a) = pkt_dst.or(dst) {
-            wire::attr_str(out, "destination.address", a);
+            wire::attr_str(out, &keys.destination, a);
         }
         let local = match (src, pkt_src, dst, pkt_dst) {
             (Some(s), Some(p), _, _) if s != p => Some(s),
@@ -316,13 +350,13 @@ impl Mapper {
             _ => None,
         };
         if let Some(l) = local {
-            wire::attr_str(out, "network.local.address", l);
+            wire::attr_str(out, &keys.local, l);
         }
 
         self.uid.clear();
         self.uid.push_str(&self.uid_prefix);
         self.uid.push_str(itoa::Buffer::new().format(rec.line_no));
-        wire::attr_str(out, "log.record.uid", &self.uid);
+        wire::attr_str(out, &keys.uid, &self.uid);
 
         ResourceKey {
             account: str_of(sp.account_id).filter(|a| *a != "unknown"),
@@ -335,6 +369,11 @@ impl Mapper {
     fn write_body(&mut self, rec: &Record<'_>) {
         let sp = self.special;
         let get = |c: Option<usize>| c.and_then(|c| rec.get(c));
+        // Numbers are written as the line has them, which saves formatting them again.
+        let number = |c: Option<usize>| {
+            c.filter(|&c| matches!(rec.get(c), Some(Value::Int(_))))
+                .map(|c| rec.text(c))
+        };
         let b = &mut self.body;
         b.clear();
         let status = get(sp.log_status).and_then(Value::as_str);
@@ -344,11 +383,11 @@ impl Mapper {
                 b.push(' ');
                 b.push_str(eni);
             }
-            if let (Some(Value::Int(s)), Some(Value::Int(e))) = (get(sp.start), get(sp.end)) {
+            if let (Some(s), Some(e)) = (number(sp.start), number(sp.end)) {
                 b.push(' ');
-                push_int(b, s);
+                b.push_str(s);
                 b.push('-');
-                push_int(b, e);
+                b.push_str(e);
             }
             return;
         }
@@ -367,7 +406,7 @@ impl Mapper {
                     Some(name) => b.push_str(name),
                     None => {
                         b.push_str("proto-");
-                        push_int(b, n);
+                        b.push_str(number(sp.protocol).unwrap_or_default());
                     }
                 }
             }
@@ -377,7 +416,7 @@ impl Mapper {
             }
             None => {}
         }
-        let endpoint = |b: &mut String, addr: Option<Value<'_>>, port: Option<Value<'_>>| {
+        let endpoint = |b: &mut String, addr: Option<Value<'_>>, port: Option<&str>| {
             match addr {
                 Some(Value::Str(a)) if a.contains(':') => {
                     b.push('[');
@@ -387,34 +426,30 @@ impl Mapper {
                 Some(Value::Str(a)) => b.push_str(a),
                 _ => b.push('-'),
             }
-            if let Some(Value::Int(p)) = port {
+            if let Some(p) = port {
                 b.push(':');
-                push_int(b, p);
+                b.push_str(p);
             }
         };
         let src = get(sp.pkt_srcaddr).or_else(|| get(sp.srcaddr));
         let dst = get(sp.pkt_dstaddr).or_else(|| get(sp.dstaddr));
         if src.is_some() || dst.is_some() {
             sep(b);
-            endpoint(b, src, get(sp.srcport));
+            endpoint(b, src, number(sp.srcport));
             b.push_str(" -> ");
-            endpoint(b, dst, get(sp.dstport));
+            endpoint(b, dst, number(sp.dstport));
         }
-        if let Some(Value::Int(p)) = get(sp.packets) {
+        if let Some(p) = number(sp.packets) {
             sep(b);
-            push_int(b, p);
+            b.push_str(p);
             b.push_str(" packets");
         }
-        if let Some(Value::Int(n)) = get(sp.bytes) {
+        if let Some(n) = number(sp.bytes) {
             sep(b);
-            push_int(b, n);
+            b.push_str(n);
             b.push_str(" bytes");
         }
     }
-}
-
-fn push_int(s: &mut String, v: i64) {
-    s.push_str(itoa::Buffer::new().format(v));
 }
 
 /// Minimal protobuf writers for the few message shapes a log record needs.
@@ -465,30 +500,69 @@ pub(crate) mod wire {
         bytes(out, 1, s.as_bytes());
     }
 
+    /// An attribute key, encoded once: `KeyValue.key` (field 1) and the tag of
+    /// `KeyValue.value` (field 2), the bytes every attribute under this key starts with.
+    #[derive(Debug, Clone)]
+    pub struct AttrKey {
+        /// The encoded key, padded with zeros to at least [`KEY_ROOM`] bytes.
+        padded: Box<[u8]>,
+        len: usize,
+    }
+
+    /// Keys up to this size (all the catalogue's) are copied as a block of this fixed size
+    /// and the copy then cut to length: a fixed-size copy is a few moves, where a copy of
+    /// a size known only at run time is a call, and every record has a dozen keys or more.
+    const KEY_ROOM: usize = 48;
+
+    impl AttrKey {
+        pub fn new(k: &str) -> AttrKey {
+            let mut b = Vec::with_capacity(k.len().max(KEY_ROOM));
+            bytes(&mut b, 1, k.as_bytes());
+            key(&mut b, 2, 2);
+            let len = b.len();
+            b.resize(len.max(KEY_ROOM), 0);
+            AttrKey {
+                padded: b.into(),
+                len,
+            }
+        }
+
+        #[inline]
+        fn write_to(&self, out: &mut Vec<u8>) {
+            match <&[u8; KEY_ROOM]>::try_from(&self.padded[..]) {
+                Ok(block) => {
+                    let end = out.len() + self.len;
+                    out.extend_from_slice(block);
+                    out.truncate(end);
+                }
+                Err(_) => out.extend_from_slice(&self.padded[..self.len]),
+            }
+        }
+    }
+
+    /// A `KeyValue` whose value (an encoded `AnyValue`) is `any` bytes long, as field 6
+    /// (attributes) of a `LogRecord`, up to the value.
+    #[inline]
+    fn attr_head(out: &mut Vec<u8>, k: &AttrKey, any: usize) {
+        let kv = k.len + varint_len(any as u64) + any;
+        out.push(6 << 3 | 2);
+        varint(out, kv as u64);
+        k.write_to(out);
+        varint(out, any as u64);
+    }
+
     /// A `KeyValue` with a string value, as field 6 (attributes) of a `LogRecord`.
     #[inline]
-    pub fn attr_str(out: &mut Vec<u8>, k: &str, v: &str) {
-        let any = len_field_len(1, v.len());
-        let kv = len_field_len(1, k.len()) + len_field_len(2, any);
-        key(out, 6, 2);
-        varint(out, kv as u64);
-        bytes(out, 1, k.as_bytes());
-        key(out, 2, 2);
-        varint(out, any as u64);
+    pub fn attr_str(out: &mut Vec<u8>, k: &AttrKey, v: &str) {
+        attr_head(out, k, len_field_len(1, v.len()));
         bytes(out, 1, v.as_bytes());
     }
 
     /// A `KeyValue` with an int value, as field 6 (attributes) of a `LogRecord`.
     #[inline]
-    pub fn attr_int(out: &mut Vec<u8>, k: &str, v: i64) {
-        let any = 1 + varint_len(v as u64);
-        let kv = len_field_len(1, k.len()) + len_field_len(2, any);
-        key(out, 6, 2);
-        varint(out, kv as u64);
-        bytes(out, 1, k.as_bytes());
-        key(out, 2, 2);
-        varint(out, any as u64);
-        key(out, 3, 0);
+    pub fn attr_int(out: &mut Vec<u8>, k: &AttrKey, v: i64) {
+        attr_head(out, k, 1 + varint_len(v as u64));
+        out.push(3 << 3); // AnyValue.int_value, a varint
         varint(out, v as u64);
     }
 }

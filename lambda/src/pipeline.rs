@@ -8,8 +8,8 @@
 //! Memory stays bounded by a few runs of lines and one batch per worker, whatever the size of
 //! the object; runs and batches are refilled rather than freed.
 
-use crate::export::request::Body;
-use crate::export::{request, Batch, Batcher, ExportConfig};
+use crate::export::request::{Body, BodyWriter};
+use crate::export::{Batch, Batcher, ExportConfig};
 use crate::otlp::{Mapper, ObjectInfo};
 use crate::parse::{Header, LineParser, Reader, Source};
 use flate2::bufread::MultiGzDecoder;
@@ -110,7 +110,7 @@ impl Lines<'_> {
         if self.current.text.is_empty() {
             return true;
         }
-        let lines = self.current.text.iter().filter(|&&b| b == b'\n').count() as u64;
+        let lines = memchr::memchr_iter(b'\n', &self.current.text).count() as u64;
         let next = self
             .spare
             .try_recv()
@@ -143,8 +143,9 @@ impl Work<'_, '_> {
     }
 
     /// Encodes and compresses a batch and passes the body on. False if it was refused.
-    fn emit(&self, batch: &Batch) -> io::Result<bool> {
-        let emitted = request::body(batch, self.config)
+    fn emit(&self, writer: &mut BodyWriter<'_>, batch: &Batch) -> io::Result<bool> {
+        let emitted = writer
+            .body(batch)
             .map(|body| (self.emit.lock().unwrap_or_else(PoisonError::into_inner))(body));
         if !matches!(emitted, Ok(true)) {
             self.refused.store(true, Ordering::Relaxed);
@@ -159,6 +160,7 @@ impl Work<'_, '_> {
         let mut parser = Some(LineParser::new(self.header.clone()));
         let mut mapper = Mapper::new(self.header, self.object, self.observed_nanos);
         let mut batcher = Batcher::new(self.config.max_batch_bytes);
+        let mut writer = BodyWriter::new(self.config);
         let mut buf = Vec::with_capacity(1024);
         let mut stats = ObjectStats::default();
         loop {
@@ -183,7 +185,7 @@ impl Work<'_, '_> {
                 let key = mapper.encode(&rec, &mut buf);
                 stats.records += 1;
                 if let Some(full) = batcher.push(self.object, key, &buf) {
-                    if !self.emit(&full)? {
+                    if !self.emit(&mut writer, &full)? {
                         // The record just pushed was not sent: it is counted as read only.
                         stats.skipped_lines += reader.skipped_lines();
                         stats.stopped = true;
@@ -197,7 +199,7 @@ impl Work<'_, '_> {
             let _ = spent.send(chunk);
         }
         if let Some(last) = batcher.finish() {
-            stats.stopped = self.refused() || !self.emit(&last)?;
+            stats.stopped = self.refused() || !self.emit(&mut writer, &last)?;
         }
         Ok(stats)
     }

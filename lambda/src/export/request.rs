@@ -4,7 +4,7 @@ use super::batch::Batch;
 use super::config::{Compression, ExportConfig, Protocol};
 use super::encode;
 use bytes::Bytes;
-use flate2::write::GzEncoder;
+use flate2::{Compress, FlushCompress, Status};
 use reqwest::header::{
     HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT,
 };
@@ -19,20 +19,52 @@ pub struct Body {
     pub encoded_len: usize,
 }
 
-/// Counts what passes through to the compressor.
-struct Counting<W> {
-    inner: W,
+/// Gzips what is written to it into `out`, one gzip member, counting what passes through.
+struct Gzip<'d> {
+    deflate: &'d mut Compress,
+    out: Vec<u8>,
     n: usize,
 }
 
-impl<W: Write> Write for Counting<W> {
+impl Gzip<'_> {
+    fn run(&mut self, mut input: &[u8], flush: FlushCompress) -> io::Result<Status> {
+        let mut stuck = false;
+        loop {
+            if stuck || self.out.capacity() - self.out.len() < 1024 {
+                self.out.reserve(self.out.capacity().max(4096));
+            }
+            let (before_in, before_out) = (self.deflate.total_in(), self.out.len());
+            let status = self
+                .deflate
+                .compress_vec(input, &mut self.out, flush)
+                .map_err(io::Error::other)?;
+            let consumed = (self.deflate.total_in() - before_in) as usize;
+            stuck = consumed == 0 && self.out.len() == before_out;
+            input = &input[consumed..];
+            let done = match flush {
+                FlushCompress::Finish => status == Status::StreamEnd,
+                _ => input.is_empty(),
+            };
+            if done {
+                return Ok(status);
+            }
+        }
+    }
+
+    fn finish(mut self) -> io::Result<Vec<u8>> {
+        self.run(&[], FlushCompress::Finish)?;
+        Ok(self.out)
+    }
+}
+
+impl Write for Gzip<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.n += n;
-        Ok(n)
+        self.run(buf, FlushCompress::None)?;
+        self.n += buf.len();
+        Ok(buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
+        Ok(())
     }
 }
 
@@ -43,30 +75,55 @@ fn write_encoded(batch: &Batch, config: &ExportConfig, out: &mut impl Write) -> 
     }
 }
 
-/// Encodes and compresses a batch.
-pub fn body(batch: &Batch, config: &ExportConfig) -> io::Result<Body> {
-    let capacity = batch.bytes / 4 + 1024;
-    let (bytes, encoded_len) = match config.compression {
-        Compression::Gzip => {
-            // Level 1: the repeated attribute keys compress well even at the fastest level,
-            // and compressing is the most expensive step of the pipeline.
-            let gz = GzEncoder::new(Vec::with_capacity(capacity), flate2::Compression::fast());
-            let mut w = Counting { inner: gz, n: 0 };
-            write_encoded(batch, config, &mut w)?;
-            (w.inner.finish()?, w.n)
+/// Turns batches into request bodies. Each thread that makes bodies has its own, so that one
+/// deflate state (a few hundred KiB of tables) serves all its bodies instead of being
+/// allocated and cleared for each.
+pub struct BodyWriter<'c> {
+    config: &'c ExportConfig,
+    deflate: Option<Compress>,
+}
+
+impl<'c> BodyWriter<'c> {
+    pub fn new(config: &'c ExportConfig) -> BodyWriter<'c> {
+        BodyWriter {
+            config,
+            deflate: None,
         }
-        Compression::None => {
-            let mut v = Vec::with_capacity(batch.bytes + 1024);
-            write_encoded(batch, config, &mut v)?;
-            let n = v.len();
-            (v, n)
-        }
-    };
-    Ok(Body {
-        bytes: Bytes::from(bytes),
-        records: batch.records,
-        encoded_len,
-    })
+    }
+
+    /// Encodes and compresses a batch.
+    pub fn body(&mut self, batch: &Batch) -> io::Result<Body> {
+        let config = self.config;
+        let (bytes, encoded_len) = match config.compression {
+            Compression::Gzip => {
+                // Level 1: the repeated attribute keys compress well even at the fastest
+                // level, and compressing is the most expensive step of the pipeline.
+                let deflate = self
+                    .deflate
+                    .get_or_insert_with(|| Compress::new_gzip(flate2::Compression::fast(), 15));
+                deflate.reset();
+                let mut gz = Gzip {
+                    deflate,
+                    out: Vec::with_capacity(batch.bytes / 4 + 1024),
+                    n: 0,
+                };
+                write_encoded(batch, config, &mut gz)?;
+                let n = gz.n;
+                (gz.finish()?, n)
+            }
+            Compression::None => {
+                let mut v = Vec::with_capacity(batch.bytes + 1024);
+                write_encoded(batch, config, &mut v)?;
+                let n = v.len();
+                (v, n)
+            }
+        };
+        Ok(Body {
+            bytes: Bytes::from(bytes),
+            records: batch.records,
+            encoded_len,
+        })
+    }
 }
 
 /// Headers sent with every export request.
@@ -120,16 +177,20 @@ mod tests {
             b"\x08\x01",
         );
         let batch = b.finish().unwrap();
-        let body = body(&batch, &cfg).unwrap();
-        let mut plain = Vec::new();
-        flate2::read::GzDecoder::new(&body.bytes[..])
-            .read_to_end(&mut plain)
-            .unwrap();
         let mut direct = Vec::new();
         encode::write_protobuf(&batch, &cfg, &mut direct).unwrap();
-        assert_eq!(plain, direct);
-        assert_eq!(body.encoded_len, direct.len());
-        assert_eq!(body.records, 1);
+        // One writer, several bodies: each is a whole gzip stream of its own batch.
+        let mut writer = BodyWriter::new(&cfg);
+        for _ in 0..3 {
+            let body = writer.body(&batch).unwrap();
+            let mut plain = Vec::new();
+            let mut gz = flate2::read::GzDecoder::new(&body.bytes[..]);
+            gz.read_to_end(&mut plain).unwrap();
+            assert_eq!(plain, direct);
+            assert!(gz.into_inner().is_empty(), "nothing after the gzip stream");
+            assert_eq!(body.encoded_len, direct.len());
+            assert_eq!(body.records, 1);
+        }
     }
 
     #[test]
