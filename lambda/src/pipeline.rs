@@ -82,11 +82,19 @@ impl Chunk {
 
 /// The reading side's end of the hand-over: fills chunks with whole lines, hands over the
 /// full ones and refills those the workers are done with.
+///
+/// There are at most `pool` chunks: one being filled, one in each worker's hands and one
+/// queued. When all are out, the reader waits for one to come back. Memory is then the same
+/// once a few chunks have been read, however long the object (without the cap, a rare
+/// stall of the workers in a long object let the reader make one more).
 struct Lines<'s> {
     current: Chunk,
     target: usize,
     chunks: SyncSender<Chunk>,
     spare: Receiver<Chunk>,
+    /// Chunks made so far, `current` included, and the most there may be.
+    made: usize,
+    pool: usize,
     /// Set by a worker when a body was refused or could not be encoded.
     refused: &'s AtomicBool,
     stop: &'s dyn Fn() -> bool,
@@ -111,10 +119,11 @@ impl Lines<'_> {
             return true;
         }
         let lines = memchr::memchr_iter(b'\n', &self.current.text).count() as u64;
-        let next = self
-            .spare
-            .try_recv()
-            .unwrap_or_else(|_| Chunk::with_room(self.target, 0));
+        let Some(next) = self.next_chunk() else {
+            // Every worker has stopped: a body was refused or could not be made.
+            self.stopped = true;
+            return false;
+        };
         let mut chunk = std::mem::replace(&mut self.current, next);
         self.current.text.clear();
         self.current.first_line = chunk.first_line + lines;
@@ -122,6 +131,19 @@ impl Lines<'_> {
         let sent = !self.refused.load(Ordering::Relaxed) && self.chunks.send(chunk).is_ok();
         self.stopped = !sent || (self.stop)();
         !self.stopped
+    }
+
+    /// A chunk to fill: one given back, a new one while there are fewer than `pool`, or else
+    /// the next one given back. `None` once no worker is left to give one back.
+    fn next_chunk(&mut self) -> Option<Chunk> {
+        if let Ok(chunk) = self.spare.try_recv() {
+            return Some(chunk);
+        }
+        if self.made < self.pool {
+            self.made += 1;
+            return Some(Chunk::with_room(self.target, 0));
+        }
+        self.spare.recv().ok()
     }
 }
 
@@ -252,6 +274,8 @@ impl Sink<'_> {
                 target: chunk_bytes.max(1),
                 chunks,
                 spare: spent,
+                made: 1,
+                pool: threads + 2,
                 refused: &refused,
                 stop: self.stop,
                 stopped: false,
