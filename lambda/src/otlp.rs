@@ -756,7 +756,9 @@ mod tests {
 
     #[test]
     fn unknown_columns_become_string_attributes() {
-        let input = "version future-field srcaddr srcaddr\n2 17 1.1.1.1 2.2.2.2\n";
+        // A short key, and one longer than the block attribute keys are usually copied in.
+        let input = "version future-field srcaddr srcaddr a-field-name-from-a-much-later-version-of-flow-logs\n\
+                     2 17 1.1.1.1 2.2.2.2 x\n";
         let object = ObjectInfo::new("b", "k", None);
         let mut r = Reader::new(input.as_bytes(), "t");
         let rec = r.next_record().unwrap().unwrap();
@@ -764,6 +766,10 @@ mod tests {
         Mapper::new(rec.header(), &object, 0).encode(&rec, &mut buf);
         let a = attrs(&LogRecord::decode(&buf[..]).unwrap().attributes);
         assert_eq!(a["aws.vpc.flow.future_field"], V::S("17".into()));
+        assert_eq!(
+            a["aws.vpc.flow.a_field_name_from_a_much_later_version_of_flow_logs"],
+            V::S("x".into())
+        );
         assert_eq!(a["source.address"], V::S("1.1.1.1".into()));
     }
 

@@ -569,10 +569,12 @@ impl<R: BufRead> Reader<R> {
                 Err(e) => self.skip(e),
             }
         }
+        // The line again (a record borrowed inside the loop would hold the reader there);
+        // it was checked as UTF-8 in the loop.
         let line = line_in(&mut self.src, &self.buf, self.at)?;
+        let line = std::str::from_utf8(trim_line_end(line))
+            .map_err(|_| io::Error::other("the input's buffer changed under the reader"))?;
         let parser = self.parser.as_ref().expect("set up by step");
-        // Checked as UTF-8 in the loop above.
-        let line = std::str::from_utf8(trim_line_end(line)).expect("checked above");
         Ok(Some(parser.record(line, self.line_no)))
     }
 }
