@@ -545,7 +545,7 @@ pub(crate) mod wire {
     #[inline]
     fn attr_head(out: &mut Vec<u8>, k: &AttrKey, any: usize) {
         let kv = k.len + varint_len(any as u64) + any;
-        out.push(6 << 3 | 2);
+        key(out, 6, 2);
         varint(out, kv as u64);
         k.write_to(out);
         varint(out, any as u64);
@@ -562,7 +562,7 @@ pub(crate) mod wire {
     #[inline]
     pub fn attr_int(out: &mut Vec<u8>, k: &AttrKey, v: i64) {
         attr_head(out, k, 1 + varint_len(v as u64));
-        out.push(3 << 3); // AnyValue.int_value, a varint
+        key(out, 3, 0); // AnyValue.int_value
         varint(out, v as u64);
     }
 }

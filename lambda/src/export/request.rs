@@ -4,7 +4,8 @@ use super::batch::Batch;
 use super::config::{Compression, ExportConfig, Protocol};
 use super::encode;
 use bytes::Bytes;
-use flate2::{Compress, FlushCompress, Status};
+use flate2::write::ZlibEncoder;
+use flate2::Compress;
 use reqwest::header::{
     HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT,
 };
@@ -19,55 +20,6 @@ pub struct Body {
     pub encoded_len: usize,
 }
 
-/// Gzips what is written to it into `out`, one gzip member, counting what passes through.
-struct Gzip<'d> {
-    deflate: &'d mut Compress,
-    out: Vec<u8>,
-    n: usize,
-}
-
-impl Gzip<'_> {
-    fn run(&mut self, mut input: &[u8], flush: FlushCompress) -> io::Result<Status> {
-        let mut stuck = false;
-        loop {
-            if stuck || self.out.capacity() - self.out.len() < 1024 {
-                self.out.reserve(self.out.capacity().max(4096));
-            }
-            let (before_in, before_out) = (self.deflate.total_in(), self.out.len());
-            let status = self
-                .deflate
-                .compress_vec(input, &mut self.out, flush)
-                .map_err(io::Error::other)?;
-            let consumed = (self.deflate.total_in() - before_in) as usize;
-            stuck = consumed == 0 && self.out.len() == before_out;
-            input = &input[consumed..];
-            let done = match flush {
-                FlushCompress::Finish => status == Status::StreamEnd,
-                _ => input.is_empty(),
-            };
-            if done {
-                return Ok(status);
-            }
-        }
-    }
-
-    fn finish(mut self) -> io::Result<Vec<u8>> {
-        self.run(&[], FlushCompress::Finish)?;
-        Ok(self.out)
-    }
-}
-
-impl Write for Gzip<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.run(buf, FlushCompress::None)?;
-        self.n += buf.len();
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 fn write_encoded(batch: &Batch, config: &ExportConfig, out: &mut impl Write) -> io::Result<()> {
     match config.protocol {
         Protocol::Protobuf => encode::write_protobuf(batch, config, out),
@@ -80,15 +32,14 @@ fn write_encoded(batch: &Batch, config: &ExportConfig, out: &mut impl Write) -> 
 /// allocated and cleared for each.
 pub struct BodyWriter<'c> {
     config: &'c ExportConfig,
-    deflate: Option<Compress>,
+    /// Writes gzip, not zlib: the stream format is the `Compress`'s (`new_gzip`), and the
+    /// encoder only drives it. `reset` ends one body and starts the next on the same state.
+    gzip: Option<ZlibEncoder<Vec<u8>>>,
 }
 
 impl<'c> BodyWriter<'c> {
     pub fn new(config: &'c ExportConfig) -> BodyWriter<'c> {
-        BodyWriter {
-            config,
-            deflate: None,
-        }
+        BodyWriter { config, gzip: None }
     }
 
     /// Encodes and compresses a batch.
@@ -98,18 +49,14 @@ impl<'c> BodyWriter<'c> {
             Compression::Gzip => {
                 // Level 1: the repeated attribute keys compress well even at the fastest
                 // level, and compressing is the most expensive step of the pipeline.
-                let deflate = self
-                    .deflate
-                    .get_or_insert_with(|| Compress::new_gzip(flate2::Compression::fast(), 15));
-                deflate.reset();
-                let mut gz = Gzip {
-                    deflate,
-                    out: Vec::with_capacity(batch.bytes / 4 + 1024),
-                    n: 0,
-                };
-                write_encoded(batch, config, &mut gz)?;
-                let n = gz.n;
-                (gz.finish()?, n)
+                let gz = self.gzip.get_or_insert_with(|| {
+                    let deflate = Compress::new_gzip(flate2::Compression::fast(), 15);
+                    ZlibEncoder::new_with_compress(Vec::new(), deflate)
+                });
+                gz.get_mut().reserve(batch.bytes / 4 + 1024);
+                write_encoded(batch, config, gz)?;
+                let n = gz.total_in() as usize;
+                (gz.reset(Vec::new())?, n)
             }
             Compression::None => {
                 let mut v = Vec::with_capacity(batch.bytes + 1024);
