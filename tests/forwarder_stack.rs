@@ -19,7 +19,7 @@ const PREFIX: &str = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/06/19/";
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(
         support::workspace_root()
-            .join("../shared/fixtures")
+            .join("lambda/tests/fixtures")
             .join(name),
     )
     .unwrap_or_else(|e| panic!("fixture {name}: {e}"))

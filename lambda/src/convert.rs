@@ -117,7 +117,7 @@ mod tests {
     fn parquet_forwards_like_text() {
         for name in ["default-v2.log", "all-fields-v8.log", "custom-v5.log"] {
             let text = std::fs::read(format!(
-                "{}/../../shared/fixtures/{name}",
+                "{}/tests/fixtures/{name}",
                 env!("CARGO_MANIFEST_DIR")
             ))
             .unwrap();

@@ -576,7 +576,7 @@ mod tests {
     use prost::Message;
     use std::collections::BTreeMap;
 
-    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures");
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
     #[derive(Debug, PartialEq)]
     enum V {

@@ -453,7 +453,7 @@ mod tests {
     use flate2::write::GzEncoder;
     use std::io::{Read, Write};
 
-    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures");
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
     fn run(input: &[u8], max_batch_bytes: usize) -> (ObjectStats, Vec<Body>) {
         run_in_chunks(input, max_batch_bytes, CHUNK_BYTES, &|| false)
