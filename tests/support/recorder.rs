@@ -27,8 +27,8 @@ pub fn start(moto_endpoint: &str) {
     request(moto_endpoint, "POST", "/moto-api/recorder/start-recording");
 }
 
-/// Stops recording and returns the write calls made since `start`, in order.
-pub fn writes(moto_endpoint: &str) -> Vec<String> {
+/// Stops recording and returns every request recorded since `start`, in order.
+pub fn entries(moto_endpoint: &str) -> Vec<Value> {
     request(moto_endpoint, "POST", "/moto-api/recorder/stop-recording");
     let body = request(
         moto_endpoint,
@@ -38,8 +38,12 @@ pub fn writes(moto_endpoint: &str) -> Vec<String> {
     body.lines()
         .filter(|l| l.starts_with('{'))
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter_map(|entry| classify(&entry))
         .collect()
+}
+
+/// Stops recording and returns the write calls made since `start`, in order.
+pub fn writes(moto_endpoint: &str) -> Vec<String> {
+    entries(moto_endpoint).iter().filter_map(classify).collect()
 }
 
 /// `Some(call)` when a recorded request changes something; reads give `None`. Query-protocol
