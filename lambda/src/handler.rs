@@ -7,8 +7,7 @@
 use crate::export::{request::Body, Exporter, SendError, Sent};
 use crate::otlp::ObjectInfo;
 use crate::pipeline::{self, ObjectStats, Sink};
-use crate::report::Report;
-use aws_lambda_events::event::s3::S3Event;
+use crate::report::{ErrorKind, InvocationReport, ObjectReport, Outcome, Report, ReportLine};
 use futures::stream::{FuturesUnordered, StreamExt};
 use std::future::Future;
 use std::pin::Pin;
@@ -64,17 +63,76 @@ pub fn decode_key(key: &str) -> String {
         .into_owned()
 }
 
+/// What an event names: the objects to read, and why other records were skipped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventObjects {
+    pub objects: Vec<ObjectRef>,
+    /// One message per record that names no bucket or no key, naming what is missing.
+    pub unusable: Vec<String>,
+}
+
+/// The fields of an S3 event record the forwarder uses, every one optional: hand-made
+/// replays send only `s3.bucket.name` and `s3.object.key`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EventRecord {
+    event_name: Option<String>,
+    aws_region: Option<String>,
+    s3: Option<S3Entity>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct S3Entity {
+    bucket: Option<S3Bucket>,
+    object: Option<S3Object>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct S3Bucket {
+    name: Option<String>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct S3Object {
+    key: Option<String>,
+    size: Option<i64>,
+}
+
 /// The objects an event names, `s3:TestEvent` and records other than object creations aside.
-pub fn objects(event: &serde_json::Value) -> Result<Vec<ObjectRef>, HandlerError> {
+/// A record that names no bucket or no key is skipped with a message saying what is missing;
+/// the event is refused only when it is not an S3 event, or when such records are all it has.
+pub fn read_event(event: &serde_json::Value) -> Result<EventObjects, HandlerError> {
     // S3's test message (sent when a notification is configured) is not an `S3Event`.
     if event.get("Event").and_then(|e| e.as_str()) == Some("s3:TestEvent") {
         tracing::info!("s3:TestEvent: nothing to forward");
-        return Ok(Vec::new());
+        return Ok(EventObjects::default());
     }
-    let ev: S3Event = serde_json::from_value(event.clone())
-        .map_err(|e| HandlerError::new(format!("not an S3 event: {e}"), Report::default()))?;
-    let mut out = Vec::new();
-    for r in ev.records {
+    let records = match event.get("Records") {
+        Some(serde_json::Value::Array(records)) => records,
+        Some(_) => {
+            return Err(bad_event(
+                "not an S3 event: `Records` is not a list".to_string(),
+            ))
+        }
+        None => {
+            return Err(bad_event(
+                "not an S3 event: the payload has no `Records` list; send an S3 event \
+                 notification such as {\"Records\":[{\"s3\":{\"bucket\":{\"name\":\"...\"},\
+                 \"object\":{\"key\":\"...\"}}}]}"
+                    .to_string(),
+            ))
+        }
+    };
+    let mut out = EventObjects::default();
+    for (i, value) in records.iter().enumerate() {
+        let r: EventRecord = match serde_json::from_value(value.clone()) {
+            Ok(r) => r,
+            Err(e) => {
+                out.unusable
+                    .push(format!("record {i} is not an S3 event record: {e}"));
+                continue;
+            }
+        };
         if r.event_name
             .as_deref()
             .is_some_and(|n| !n.starts_with("ObjectCreated"))
@@ -82,18 +140,51 @@ pub fn objects(event: &serde_json::Value) -> Result<Vec<ObjectRef>, HandlerError
             tracing::info!(event = ?r.event_name, "skipping a record that does not create an object");
             continue;
         }
-        let (Some(bucket), Some(key)) = (r.s3.bucket.name, r.s3.object.key) else {
-            tracing::warn!("skipping an event record without bucket or key");
-            continue;
+        let s3 = r.s3.unwrap_or_default();
+        let bucket = s3.bucket.and_then(|b| b.name).filter(|n| !n.is_empty());
+        let object = s3.object.unwrap_or_default();
+        let key = object.key.filter(|k| !k.is_empty());
+        let (bucket, key) = match (bucket, key) {
+            (Some(bucket), Some(key)) => (bucket, key),
+            (bucket, key) => {
+                let missing = [
+                    bucket.is_none().then_some("s3.bucket.name"),
+                    key.is_none().then_some("s3.object.key"),
+                ];
+                let missing: Vec<&str> = missing.into_iter().flatten().collect();
+                out.unusable
+                    .push(format!("record {i} has no {}", missing.join(" and no ")));
+                continue;
+            }
         };
-        out.push(ObjectRef {
+        out.objects.push(ObjectRef {
             bucket,
             key: decode_key(&key),
-            size: r.s3.object.size,
+            size: object.size,
             region: r.aws_region,
         });
     }
+    for why in &out.unusable {
+        tracing::warn!("skipping an event record: {why}");
+    }
+    if out.objects.is_empty() && !out.unusable.is_empty() {
+        let mut err = bad_event(format!(
+            "no record of the event names a bucket and a key: {}",
+            out.unusable.join("; ")
+        ));
+        err.report.unusable_event_records = out.unusable.len() as u64;
+        return Err(err);
+    }
     Ok(out)
+}
+
+/// The objects an event names (see [`read_event`]).
+pub fn objects(event: &serde_json::Value) -> Result<Vec<ObjectRef>, HandlerError> {
+    read_event(event).map(|e| e.objects)
+}
+
+fn bad_event(message: String) -> HandlerError {
+    HandlerError::new(ErrorKind::BadEvent, message, Report::default())
 }
 
 /// The invocation did not deliver everything; Lambda should retry it.
@@ -103,13 +194,29 @@ pub fn objects(event: &serde_json::Value) -> Result<Vec<ObjectRef>, HandlerError
     report.forwarded, report.records, report.objects, report.rejected, report.batches, report.retries
 )]
 pub struct HandlerError {
+    pub kind: ErrorKind,
     pub message: String,
     pub report: Report,
 }
 
 impl HandlerError {
-    fn new(message: String, report: Report) -> HandlerError {
-        HandlerError { message, report }
+    fn new(kind: ErrorKind, message: String, report: Report) -> HandlerError {
+        HandlerError {
+            kind,
+            message,
+            report,
+        }
+    }
+}
+
+/// The Lambda runtime's error response: `errorType` is the kind's name (`ExportFailed`...),
+/// which a user can search for, not a Rust type path.
+impl From<HandlerError> for lambda_runtime::Diagnostic {
+    fn from(e: HandlerError) -> lambda_runtime::Diagnostic {
+        lambda_runtime::Diagnostic {
+            error_type: e.kind.name().to_string(),
+            error_message: e.to_string(),
+        }
     }
 }
 
@@ -130,7 +237,8 @@ impl Default for Margins {
 }
 
 /// Forwards every object of the event. The report counts every record read: forwarded,
-/// rejected by the endpoint, or (on error) not delivered.
+/// rejected by the endpoint, or (on error) not delivered. Logs one report line per object the
+/// event names, then one for the invocation (see [`crate::report`]), on stdout.
 pub async fn handle<S: ObjectSource>(
     source: &S,
     exporter: &Exporter,
@@ -138,42 +246,80 @@ pub async fn handle<S: ObjectSource>(
     deadline: Option<Instant>,
     margins: Margins,
 ) -> Result<Report, HandlerError> {
+    let mut stdout = |line: &str| println!("{line}");
+    handle_logged(source, exporter, event, deadline, margins, &mut stdout).await
+}
+
+/// [`handle`], with the report lines given to `log` instead of written to stdout.
+pub async fn handle_logged<S: ObjectSource>(
+    source: &S,
+    exporter: &Exporter,
+    event: serde_json::Value,
+    deadline: Option<Instant>,
+    margins: Margins,
+    log: &mut (dyn FnMut(&str) + Send),
+) -> Result<Report, HandlerError> {
     let started = Instant::now();
     let mut report = Report::default();
     let exporter =
         exporter.with_deadline(deadline.map(|d| d - margins.stop_sending.min(d - started)));
     let stop_at = deadline.map(|d| d - margins.stop_reading.min((d - started) / 2));
-    let result: Result<(), HandlerError> = async {
-        for obj in objects(&event)? {
-            if obj.size == Some(0) {
-                tracing::info!(bucket = %obj.bucket, key = %obj.key, "skipping zero-byte object");
-                continue;
-            }
-            forward_object(source, &exporter, &obj, stop_at, &mut report)
-                .await
-                .map_err(|message| HandlerError::new(message, report.clone()))?;
-        }
-        Ok(())
-    }
-    .await;
+    let result = forward_event(source, &exporter, &event, stop_at, &mut report, log).await;
     report.millis = started.elapsed().as_millis() as u64;
+    let line = InvocationReport {
+        ok: result.is_ok(),
+        report: report.clone(),
+        error_type: result.as_ref().err().map(|e| e.kind),
+        error: result.as_ref().err().map(|e| e.to_string()),
+    };
+    log(&ReportLine::Invocation(line).to_line());
     match result {
-        Ok(()) => {
-            println!(
-                "{}",
-                serde_json::to_string(&report).expect("a report serializes")
-            );
-            Ok(report)
-        }
+        Ok(()) => Ok(report),
         Err(mut e) => {
-            e.report = report.clone();
-            println!(
-                "{}",
-                serde_json::json!({ "report": report, "error": e.to_string() })
-            );
+            e.report = report;
             Err(e)
         }
     }
+}
+
+async fn forward_event<S: ObjectSource>(
+    source: &S,
+    exporter: &Exporter,
+    event: &serde_json::Value,
+    stop_at: Option<Instant>,
+    report: &mut Report,
+    log: &mut (dyn FnMut(&str) + Send),
+) -> Result<(), HandlerError> {
+    let event = read_event(event).inspect_err(|e| report.add(&e.report))?;
+    report.unusable_event_records = event.unusable.len() as u64;
+    let mut log_object = |obj: &ObjectRef, outcome, counts: &Report, error| {
+        let line = ObjectReport::new(&obj.bucket, &obj.key, outcome, counts, error);
+        log(&ReportLine::Object(line).to_line());
+    };
+    let mut objects = event.objects.iter();
+    while let Some(obj) = objects.next() {
+        let started = Instant::now();
+        let mut counts = Report::default();
+        if obj.size == Some(0) {
+            tracing::info!(bucket = %obj.bucket, key = %obj.key, "skipping zero-byte object");
+            log_object(obj, Outcome::Skipped, &counts, None);
+            continue;
+        }
+        let result = forward_object(source, exporter, obj, stop_at, &mut counts).await;
+        counts.millis = started.elapsed().as_millis() as u64;
+        report.add(&counts);
+        match result {
+            Ok(()) => log_object(obj, Outcome::Forwarded, &counts, None),
+            Err((kind, message)) => {
+                log_object(obj, Outcome::Failed, &counts, Some(message.clone()));
+                for rest in objects {
+                    log_object(rest, Outcome::NotRead, &Report::default(), None);
+                }
+                return Err(HandlerError::new(kind, message, report.clone()));
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn forward_object<S: ObjectSource>(
@@ -182,12 +328,13 @@ async fn forward_object<S: ObjectSource>(
     obj: &ObjectRef,
     stop_at: Option<Instant>,
     report: &mut Report,
-) -> Result<(), String> {
+) -> Result<(), (ErrorKind, String)> {
+    let read_failed = |message: String| (ErrorKind::ReadFailed, message);
     let url = format!("s3://{}/{}", obj.bucket, obj.key);
     let body = source
         .get(&obj.bucket, &obj.key)
         .await
-        .map_err(|e| format!("{e:#}"))?;
+        .map_err(|e| read_failed(format!("{e:#}")))?;
     report.objects += 1;
     let object = Arc::new(ObjectInfo::new(
         &obj.bucket,
@@ -203,13 +350,16 @@ async fn forward_object<S: ObjectSource>(
 
     let producer = if obj.key.ends_with(".parquet") {
         // Parquet needs random access (its index is at the end): spool it to local disk.
-        let tmp =
-            tempfile::NamedTempFile::new().map_err(|e| format!("creating a temp file: {e}"))?;
-        let mut file = tokio::fs::File::from_std(tmp.reopen().map_err(|e| e.to_string())?);
+        let tmp = tempfile::NamedTempFile::new()
+            .map_err(|e| read_failed(format!("creating a temp file: {e}")))?;
+        let mut file = tokio::fs::File::from_std(
+            tmp.reopen()
+                .map_err(|e| read_failed(format!("opening a temp file: {e}")))?,
+        );
         let mut body = body;
         tokio::io::copy(&mut body, &mut file)
             .await
-            .map_err(|e| format!("reading {url}: {e}"))?;
+            .map_err(|e| read_failed(format!("reading {url}: {e}")))?;
         drop(file);
         tokio::task::spawn_blocking(move || {
             let mut emit = |b: Body| tx.blocking_send(b).is_ok();
@@ -270,17 +420,21 @@ async fn forward_object<S: ObjectSource>(
     drop(rx);
     let stats: ObjectStats = match producer.await {
         Ok(Ok(stats)) => stats,
-        Ok(Err(e)) => return Err(format!("reading {url}: {e}")),
-        Err(e) => return Err(format!("reading {url}: {e}")),
+        Ok(Err(e)) => return Err(read_failed(format!("reading {url}: {e}"))),
+        Err(e) => return Err(read_failed(format!("reading {url}: {e}"))),
     };
     report.records += stats.records;
     report.skipped_lines += stats.skipped_lines;
     if let Some(e) = failure {
-        return Err(format!("sending records of {url} failed: {e}"));
+        return Err((
+            ErrorKind::ExportFailed,
+            format!("sending records of {url} failed: {e}"),
+        ));
     }
     if stats.stopped {
-        return Err(format!(
-            "stopped reading {url} to finish before the invocation's deadline"
+        return Err((
+            ErrorKind::DeadlineReached,
+            format!("stopped reading {url} to finish before the invocation's deadline"),
         ));
     }
     Ok(())
@@ -344,5 +498,136 @@ mod tests {
         assert!(err.message.starts_with("not an S3 event"), "{err}");
         let err = objects(&json!({"detail-type": "Object Created"})).unwrap_err();
         assert!(err.message.contains("Records"), "{err}");
+    }
+
+    /// The example event of AWS's documentation, as aws_lambda_events keeps it
+    /// (`lambda-events/src/fixtures/example-s3-event.json`).
+    const AWS_EXAMPLE_EVENT: &str = r#"{
+      "Records": [
+        {
+          "eventVersion": "2.0",
+          "eventSource": "aws:s3",
+          "awsRegion": "us-east-1",
+          "eventTime": "1970-01-01T00:00:00.123Z",
+          "eventName": "ObjectCreated:Put",
+          "userIdentity": { "principalId": "EXAMPLE" },
+          "requestParameters": { "sourceIPAddress": "127.0.0.1" },
+          "responseElements": {
+            "x-amz-request-id": "C3D13FE58DE4C810",
+            "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"
+          },
+          "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": "testConfigRule",
+            "bucket": {
+              "name": "sourcebucket",
+              "ownerIdentity": { "principalId": "EXAMPLE" },
+              "arn": "arn:aws:s3:::mybucket"
+            },
+            "object": {
+              "key": "Happy%20Face.jpg",
+              "size": 1024,
+              "versionId": "version",
+              "eTag": "d41d8cd98f00b204e9800998ecf8427e",
+              "sequencer": "Happy Sequencer"
+            }
+          }
+        }
+      ]
+    }"#;
+
+    #[test]
+    fn the_aws_example_event_names_its_object() {
+        let event: serde_json::Value = serde_json::from_str(AWS_EXAMPLE_EVENT).unwrap();
+        assert_eq!(
+            objects(&event).unwrap(),
+            [ObjectRef {
+                bucket: "sourcebucket".into(),
+                key: "Happy Face.jpg".into(),
+                size: Some(1024),
+                region: Some("us-east-1".into()),
+            }]
+        );
+    }
+
+    /// Regression: a hand-made replay (no `userIdentity`, `eventTime`, `eventSource`...) was
+    /// refused as "not an S3 event".
+    #[test]
+    fn a_minimal_hand_made_event_is_accepted() {
+        let event = json!({"Records":[{"s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]});
+        assert_eq!(
+            read_event(&event).unwrap(),
+            EventObjects {
+                objects: vec![ObjectRef {
+                    bucket: "b".into(),
+                    key: "k".into(),
+                    size: None,
+                    region: None,
+                }],
+                unusable: vec![],
+            }
+        );
+    }
+
+    #[test]
+    fn records_without_bucket_or_key_are_skipped_and_named() {
+        let event = json!({"Records": [
+            {"s3": {"bucket": {"name": "b"}, "object": {}}},
+            {"s3": {"bucket": {"name": "b"}, "object": {"key": "good.log"}}},
+            {"s3": {"object": {"key": "k"}}},
+            {"eventName": "ObjectCreated:Put"},
+            "not a record",
+        ]});
+        let read = read_event(&event).unwrap();
+        assert_eq!(read.objects.len(), 1);
+        assert_eq!(read.objects[0].key, "good.log");
+        assert_eq!(read.unusable.len(), 4);
+        assert_eq!(read.unusable[0], "record 0 has no s3.object.key");
+        assert_eq!(read.unusable[1], "record 2 has no s3.bucket.name");
+        assert_eq!(
+            read.unusable[2],
+            "record 3 has no s3.bucket.name and no s3.object.key"
+        );
+        assert!(
+            read.unusable[3].starts_with("record 4 is not an S3 event record"),
+            "{}",
+            read.unusable[3]
+        );
+    }
+
+    #[test]
+    fn an_event_whose_records_are_all_unusable_is_refused() {
+        let err = read_event(&json!({"Records": [{"s3": {"bucket": {"name": "b"}}}]})).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::BadEvent);
+        assert!(
+            err.message.contains(
+                "no record of the event names a bucket and a key: record 0 has no s3.object.key"
+            ),
+            "{err}"
+        );
+        // Records that are not object creations are no reason to fail.
+        let removed = json!({"Records": [record("ObjectRemoved:Delete", "k", None)]});
+        assert_eq!(objects(&removed).unwrap(), []);
+    }
+
+    /// Regression: a failed invocation's `errorType` was the Rust type path
+    /// `&alloc::boxed::Box<dyn core::error::Error + ...>`.
+    #[test]
+    fn the_lambda_error_type_is_a_searchable_name() {
+        let err = objects(&json!({"Records": "nope"})).unwrap_err();
+        let d = lambda_runtime::Diagnostic::from(err.clone());
+        assert_eq!(d.error_type, "BadEvent");
+        assert_eq!(d.error_message, err.to_string());
+        let names = [
+            (ErrorKind::BadEvent, "BadEvent"),
+            (ErrorKind::ReadFailed, "ReadFailed"),
+            (ErrorKind::ExportFailed, "ExportFailed"),
+            (ErrorKind::DeadlineReached, "DeadlineReached"),
+        ];
+        for (kind, name) in names {
+            let e = HandlerError::new(kind, "m".into(), Report::default());
+            let json = serde_json::to_value(lambda_runtime::Diagnostic::from(e)).unwrap();
+            assert_eq!(json["errorType"], name);
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! The flowlogs forwarder: reads VPC flow log objects from S3 and sends their records to an
 //! OpenTelemetry endpoint as OTLP log records.
 //!
-//! The deployer uses [`format`] to validate custom log formats and reads [`report::Report`]
-//! from the verify invocation.
+//! The deployer uses [`format`] to validate custom log formats, reads [`report::Report`]
+//! from the verify invocation, and finds the forwarder's report lines in its log group with
+//! [`report::parse_report_line`].
 
 pub mod convert;
 pub mod export;

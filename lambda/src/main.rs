@@ -43,7 +43,6 @@ async fn main() -> Result<(), Error> {
                 Margins::default(),
             )
             .await
-            .map_err(Error::from)
         }
     }))
     .await

@@ -4,7 +4,7 @@
 
 use flowlogs_forwarder::export::{ExportConfig, Exporter};
 use flowlogs_forwarder::handler::{self, Margins, ObjectBody, ObjectSource};
-use flowlogs_forwarder::report::Report;
+use flowlogs_forwarder::report::{parse_report_line, ErrorKind, Report, ReportLine};
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
 };
@@ -347,6 +347,7 @@ async fn permanent_refusal_fails_the_invocation_and_says_how_much_was_sent() {
     )
     .await
     .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::ExportFailed);
     let r = &err.report;
     assert_eq!(r.batches, 2);
     assert_eq!(r.retries, 0);
@@ -443,4 +444,127 @@ async fn missing_object_fails_the_invocation() {
     .await
     .unwrap_err();
     assert!(err.to_string().contains("NoSuchKey"), "{err}");
+    assert_eq!(err.kind, ErrorKind::ReadFailed);
+}
+
+/// The report lines an invocation logs, parsed back as the deployer reads them.
+async fn logged(
+    store: &Memory,
+    exporter: &Exporter,
+    event: serde_json::Value,
+) -> (Result<Report, handler::HandlerError>, Vec<ReportLine>) {
+    let mut lines = Vec::new();
+    let mut log = |line: &str| lines.push(line.to_string());
+    let result =
+        handler::handle_logged(store, exporter, event, None, Margins::default(), &mut log).await;
+    let parsed = lines
+        .iter()
+        .map(|l| {
+            assert!(!l.contains('\n'), "one line each: {l}");
+            parse_report_line(l).unwrap_or_else(|| panic!("not a report line: {l}"))
+        })
+        .collect();
+    (result, parsed)
+}
+
+#[tokio::test]
+async fn every_object_named_gets_one_report_line_then_the_invocation_one() {
+    let ep = Endpoint::start(vec![]).await;
+    let store = Memory(HashMap::from([
+        (
+            ("bkt".to_string(), "my key.log".to_string()),
+            fixture("default-v2.log"),
+        ),
+        (
+            ("bkt".to_string(), "later.log".to_string()),
+            fixture("default-v2.log"),
+        ),
+    ]));
+    let ex = exporter(&ep.url, &[]);
+    let (result, lines) = logged(
+        &store,
+        &ex,
+        event(&[
+            ("empty.log.gz", 0),
+            ("my+key.log", 846),
+            ("missing.log", 5),
+            ("later.log", 846),
+        ]),
+    )
+    .await;
+    let err = result.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::ReadFailed);
+    let summary: Vec<_> = lines
+        .iter()
+        .map(|l| match l {
+            ReportLine::Object(o) => format!(
+                "{} {:?} ok={} {}/{}",
+                o.key, o.outcome, o.ok, o.forwarded, o.records
+            ),
+            ReportLine::Invocation(i) => format!(
+                "invocation ok={} {:?} {}/{}",
+                i.ok, i.error_type, i.report.forwarded, i.report.records
+            ),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "empty.log.gz Skipped ok=false 0/0",
+            "my key.log Forwarded ok=true 7/7",
+            "missing.log Failed ok=false 0/0",
+            "later.log NotRead ok=false 0/0",
+            "invocation ok=false Some(ReadFailed) 7/7",
+        ]
+    );
+    let ReportLine::Object(failed) = &lines[2] else {
+        panic!()
+    };
+    assert!(
+        failed.error.as_deref().unwrap().contains("NoSuchKey"),
+        "{failed:?}"
+    );
+    assert_each_once(&ep, 7);
+}
+
+/// Regression: a hand-made replay without `userIdentity`, `eventTime`... was refused as
+/// "not an S3 event"; a record without a key beside it is skipped and counted.
+#[tokio::test]
+async fn a_minimal_event_is_forwarded_and_a_record_without_key_counted() {
+    let ep = Endpoint::start(vec![]).await;
+    let store = Memory(HashMap::from([(
+        ("b".to_string(), "k".to_string()),
+        fixture("default-v2.log"),
+    )]));
+    let ex = exporter(&ep.url, &[]);
+    let minimal =
+        serde_json::json!({"Records":[{"s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]});
+    let (result, lines) = logged(&store, &ex, minimal).await;
+    let report = result.unwrap();
+    assert_eq!((report.records, report.forwarded), (7, 7));
+    assert!(matches!(&lines[0], ReportLine::Object(o) if o.bucket == "b" && o.key == "k" && o.ok));
+    assert!(matches!(&lines[1], ReportLine::Invocation(i) if i.ok && i.report == report));
+    assert_eq!(lines.len(), 2);
+
+    let with_bad = serde_json::json!({"Records":[
+        {"s3":{"bucket":{"name":"b"},"object":{"key":"k"}}},
+        {"s3":{"bucket":{"name":"b"},"object":{}}},
+    ]});
+    let report = handler::handle(&store, &ex, with_bad, None, Margins::default())
+        .await
+        .unwrap();
+    assert_eq!((report.forwarded, report.unusable_event_records), (7, 1));
+
+    let only_bad = serde_json::json!({"Records":[{"s3":{"bucket":{"name":"b"}}}]});
+    let (result, lines) = logged(&store, &ex, only_bad).await;
+    let err = result.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::BadEvent);
+    assert!(err.message.contains("s3.object.key"), "{err}");
+    match &lines[..] {
+        [ReportLine::Invocation(i)] => {
+            assert_eq!(i.error_type, Some(ErrorKind::BadEvent));
+            assert_eq!(i.report.unusable_event_records, 1);
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -1,109 +1,11 @@
-//! Maps flow log records to OpenTelemetry log records (DESIGN §6), with the attribute names of
-//! the OpenTelemetry Collector's awslogsencoding extension.
-//!
-//! Records are written straight to their protobuf encoding (`opentelemetry.proto.logs.v1.LogRecord`)
-//! without building intermediate structs: this is the hot path, and building
-//! `opentelemetry_proto` messages would allocate every key and value of every record. Tests
-//! decode the output with `opentelemetry_proto` to check it.
+//! Record encoding: one flow log record written straight to an encoded `LogRecord`, with its
+//! readable body, its attributes and its `log.record.uid`.
 
+use super::attributes::{action_for, protocol_name, Action, DerivedKeys};
+use super::object::ObjectInfo;
+use super::wire;
 use crate::parse::{Header, Record, Value};
 use sha2::{Digest, Sha256};
-use wire::AttrKey;
-
-/// The scope name on every exported record.
-pub const SCOPE_NAME: &str = "flowlogs-forwarder";
-
-/// Where a flow log object came from, and the account and region its key names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectInfo {
-    pub bucket: String,
-    pub key: String,
-    pub account: Option<String>,
-    pub region: Option<String>,
-}
-
-impl ObjectInfo {
-    /// Reads account and region from the key when it has the VPC Flow Logs layout
-    /// (`AWSLogs/<account>/vpcflowlogs/<region>/...` or the Hive-style
-    /// `AWSLogs/aws-account-id=<account>/aws-service=vpcflowlogs/aws-region=<region>/...`),
-    /// else falls back to the event's region.
-    pub fn new(bucket: &str, key: &str, event_region: Option<&str>) -> ObjectInfo {
-        let parts: Vec<&str> = key.split('/').collect();
-        let mut account = None;
-        let mut region = None;
-        if let Some(i) = parts.iter().position(|p| *p == "AWSLogs") {
-            let rest = &parts[i + 1..];
-            if let [acct, service, reg, ..] = rest {
-                if let (Some(a), Some(r)) = (
-                    acct.strip_prefix("aws-account-id="),
-                    reg.strip_prefix("aws-region="),
-                ) {
-                    account = Some(a.to_string());
-                    region = Some(r.to_string());
-                } else if *service == "vpcflowlogs" {
-                    account = Some(acct.to_string());
-                    region = Some(reg.to_string());
-                }
-            }
-        }
-        ObjectInfo {
-            bucket: bucket.to_string(),
-            key: key.to_string(),
-            account,
-            region: region.or_else(|| event_region.filter(|r| !r.is_empty()).map(str::to_string)),
-        }
-    }
-}
-
-/// Lowercase IANA protocol keywords of the numbers VPC traffic commonly carries.
-pub fn protocol_name(number: i64) -> Option<&'static str> {
-    Some(match number {
-        0 => "hopopt",
-        1 => "icmp",
-        2 => "igmp",
-        4 => "ipv4",
-        6 => "tcp",
-        8 => "egp",
-        17 => "udp",
-        27 => "rdp",
-        41 => "ipv6",
-        43 => "ipv6-route",
-        44 => "ipv6-frag",
-        46 => "rsvp",
-        47 => "gre",
-        50 => "esp",
-        51 => "ah",
-        58 => "ipv6-icmp",
-        59 => "ipv6-nonxt",
-        60 => "ipv6-opts",
-        88 => "eigrp",
-        89 => "ospfigp",
-        94 => "ipip",
-        97 => "etherip",
-        103 => "pim",
-        108 => "ipcomp",
-        112 => "vrrp",
-        115 => "l2tp",
-        132 => "sctp",
-        136 => "udplite",
-        137 => "mpls-in-ip",
-        _ => return None,
-    })
-}
-
-/// What to do with a column.
-#[derive(Debug, Clone)]
-enum Action {
-    /// An attribute under this key, value as typed.
-    Attr(AttrKey),
-    /// An int field the collector writes as a string attribute.
-    IntAsString(AttrKey),
-    /// Used elsewhere (addresses, timestamp, resource) or nothing to write.
-    Skip,
-    Protocol,
-    NetworkType,
-    Direction,
-}
 
 /// The columns that need more than a plain attribute.
 #[derive(Debug, Default, Clone, Copy)]
@@ -126,86 +28,11 @@ struct Special {
     region: Option<usize>,
 }
 
-fn action_for(name: &str) -> Action {
-    let attr = |k: &str| Action::Attr(AttrKey::new(k));
-    match name {
-        "version" => attr("aws.vpc.flow.log.version"),
-        "interface-id" => attr("network.interface.name"),
-        "srcport" => attr("source.port"),
-        "dstport" => attr("destination.port"),
-        "packets" => attr("aws.vpc.flow.packets"),
-        "bytes" => attr("aws.vpc.flow.bytes"),
-        "start" => attr("aws.vpc.flow.start"),
-        "action" => attr("aws.vpc.flow.action"),
-        "log-status" => attr("aws.vpc.flow.status"),
-        "vpc-id" => attr("aws.vpc.id"),
-        "subnet-id" => attr("aws.vpc.subnet.id"),
-        "instance-id" => attr("host.id"),
-        "tcp-flags" => Action::IntAsString(AttrKey::new("network.tcp.flags")),
-        "type" => Action::NetworkType,
-        "az-id" => attr("aws.az.id"),
-        "sublocation-type" => attr("aws.sublocation.type"),
-        "sublocation-id" => attr("aws.sublocation.id"),
-        "pkt-src-aws-service" => attr("aws.vpc.flow.source.service"),
-        "pkt-dst-aws-service" => attr("aws.vpc.flow.destination.service"),
-        "flow-direction" => Action::Direction,
-        "traffic-path" => Action::IntAsString(AttrKey::new("aws.vpc.flow.traffic_path")),
-        "ecs-cluster-arn" => attr("aws.ecs.cluster.arn"),
-        "ecs-cluster-name" => attr("aws.ecs.cluster.name"),
-        "ecs-container-instance-arn" => attr("aws.ecs.container.instance.arn"),
-        "ecs-container-instance-id" => attr("aws.ecs.container.instance.id"),
-        "ecs-container-id" => attr("aws.ecs.container.id"),
-        "ecs-second-container-id" => attr("aws.ecs.second.container.id"),
-        "ecs-service-name" => attr("aws.ecs.service.name"),
-        "ecs-task-definition-arn" => attr("aws.ecs.task.definition.arn"),
-        "ecs-task-arn" => attr("aws.ecs.task.arn"),
-        "ecs-task-id" => attr("aws.ecs.task.id"),
-        "reject-reason" => attr("aws.vpc.flow.reject_reason"),
-        "protocol" => Action::Protocol,
-        "srcaddr" | "dstaddr" | "pkt-srcaddr" | "pkt-dstaddr" | "end" | "account-id" | "region" => {
-            Action::Skip
-        }
-        // A field we do not know (a newer version): keep it, under the flow namespace.
-        other => Action::Attr(AttrKey::new(&format!(
-            "aws.vpc.flow.{}",
-            other.replace('-', "_")
-        ))),
-    }
-}
-
 /// The account and region a record belongs to; `None` means "the object's".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResourceKey<'a> {
     pub account: Option<&'a str>,
     pub region: Option<&'a str>,
-}
-
-/// The keys of the attributes that do not come from one column each.
-#[derive(Debug)]
-struct DerivedKeys {
-    protocol_name: AttrKey,
-    protocol: AttrKey,
-    network_type: AttrKey,
-    direction: AttrKey,
-    source: AttrKey,
-    destination: AttrKey,
-    local: AttrKey,
-    uid: AttrKey,
-}
-
-impl DerivedKeys {
-    fn new() -> DerivedKeys {
-        DerivedKeys {
-            protocol_name: AttrKey::new("network.protocol.name"),
-            protocol: AttrKey::new("aws.vpc.flow.protocol"),
-            network_type: AttrKey::new("network.type"),
-            direction: AttrKey::new("network.io.direction"),
-            source: AttrKey::new("source.address"),
-            destination: AttrKey::new("destination.address"),
-            local: AttrKey::new("network.local.address"),
-            uid: AttrKey::new("log.record.uid"),
-        }
-    }
 }
 
 /// Turns the records of one object into encoded `LogRecord`s.
@@ -452,124 +279,10 @@ impl Mapper {
     }
 }
 
-/// Minimal protobuf writers for the few message shapes a log record needs.
-pub(crate) mod wire {
-    #[inline]
-    pub fn varint(out: &mut Vec<u8>, mut v: u64) {
-        while v >= 0x80 {
-            out.push((v as u8) | 0x80);
-            v >>= 7;
-        }
-        out.push(v as u8);
-    }
-
-    #[inline]
-    pub fn varint_len(v: u64) -> usize {
-        // 1 byte per 7 bits, at least one.
-        (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
-    }
-
-    #[inline]
-    pub fn key(out: &mut Vec<u8>, tag: u32, wire_type: u8) {
-        varint(out, ((tag as u64) << 3) | wire_type as u64);
-    }
-
-    #[inline]
-    pub fn fixed64(out: &mut Vec<u8>, tag: u32, v: u64) {
-        key(out, tag, 1);
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-
-    #[inline]
-    pub fn bytes(out: &mut Vec<u8>, tag: u32, b: &[u8]) {
-        key(out, tag, 2);
-        varint(out, b.len() as u64);
-        out.extend_from_slice(b);
-    }
-
-    #[inline]
-    fn len_field_len(tag: u32, inner: usize) -> usize {
-        varint_len((tag as u64) << 3) + varint_len(inner as u64) + inner
-    }
-
-    /// An `AnyValue { string_value }` message in field `tag`.
-    #[inline]
-    pub fn any_string_field(out: &mut Vec<u8>, tag: u32, s: &str) {
-        key(out, tag, 2);
-        varint(out, len_field_len(1, s.len()) as u64);
-        bytes(out, 1, s.as_bytes());
-    }
-
-    /// An attribute key, encoded once: `KeyValue.key` (field 1) and the tag of
-    /// `KeyValue.value` (field 2), the bytes every attribute under this key starts with.
-    #[derive(Debug, Clone)]
-    pub struct AttrKey {
-        /// The encoded key, padded with zeros to at least [`KEY_ROOM`] bytes.
-        padded: Box<[u8]>,
-        len: usize,
-    }
-
-    /// Keys up to this size (all the catalogue's) are copied as a block of this fixed size
-    /// and the copy then cut to length: a fixed-size copy is a few moves, where a copy of
-    /// a size known only at run time is a call, and every record has a dozen keys or more.
-    const KEY_ROOM: usize = 48;
-
-    impl AttrKey {
-        pub fn new(k: &str) -> AttrKey {
-            let mut b = Vec::with_capacity(k.len().max(KEY_ROOM));
-            bytes(&mut b, 1, k.as_bytes());
-            key(&mut b, 2, 2);
-            let len = b.len();
-            b.resize(len.max(KEY_ROOM), 0);
-            AttrKey {
-                padded: b.into(),
-                len,
-            }
-        }
-
-        #[inline]
-        fn write_to(&self, out: &mut Vec<u8>) {
-            match <&[u8; KEY_ROOM]>::try_from(&self.padded[..]) {
-                Ok(block) => {
-                    let end = out.len() + self.len;
-                    out.extend_from_slice(block);
-                    out.truncate(end);
-                }
-                Err(_) => out.extend_from_slice(&self.padded[..self.len]),
-            }
-        }
-    }
-
-    /// A `KeyValue` whose value (an encoded `AnyValue`) is `any` bytes long, as field 6
-    /// (attributes) of a `LogRecord`, up to the value.
-    #[inline]
-    fn attr_head(out: &mut Vec<u8>, k: &AttrKey, any: usize) {
-        let kv = k.len + varint_len(any as u64) + any;
-        key(out, 6, 2);
-        varint(out, kv as u64);
-        k.write_to(out);
-        varint(out, any as u64);
-    }
-
-    /// A `KeyValue` with a string value, as field 6 (attributes) of a `LogRecord`.
-    #[inline]
-    pub fn attr_str(out: &mut Vec<u8>, k: &AttrKey, v: &str) {
-        attr_head(out, k, len_field_len(1, v.len()));
-        bytes(out, 1, v.as_bytes());
-    }
-
-    /// A `KeyValue` with an int value, as field 6 (attributes) of a `LogRecord`.
-    #[inline]
-    pub fn attr_int(out: &mut Vec<u8>, k: &AttrKey, v: i64) {
-        attr_head(out, k, 1 + varint_len(v as u64));
-        key(out, 3, 0); // AnyValue.int_value
-        varint(out, v as u64);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::otlp::ObjectInfo;
     use crate::parse::Reader;
     use opentelemetry_proto::tonic::common::v1::{any_value, KeyValue};
     use opentelemetry_proto::tonic::logs::v1::LogRecord;
@@ -620,17 +333,6 @@ mod tests {
             ));
         }
         out
-    }
-
-    #[test]
-    fn varint_len_matches_prost() {
-        for v in [0u64, 1, 127, 128, 16383, 16384, u32::MAX as u64, u64::MAX] {
-            assert_eq!(
-                wire::varint_len(v),
-                prost::encoding::encoded_len_varint(v),
-                "{v}"
-            );
-        }
     }
 
     #[test]
@@ -771,30 +473,6 @@ mod tests {
             V::S("x".into())
         );
         assert_eq!(a["source.address"], V::S("1.1.1.1".into()));
-    }
-
-    #[test]
-    fn object_info_from_keys() {
-        let o = ObjectInfo::new(
-            "b",
-            "logs/AWSLogs/123456789012/vpcflowlogs/eu-west-1/2024/06/19/123456789012_vpcflowlogs_eu-west-1_fl-1_20240619T1400Z_abc.log.gz",
-            Some("us-east-1"),
-        );
-        assert_eq!(
-            (o.account.as_deref(), o.region.as_deref()),
-            (Some("123456789012"), Some("eu-west-1"))
-        );
-        let o = ObjectInfo::new(
-            "b",
-            "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-west-2/year=2024/x.log.parquet",
-            None,
-        );
-        assert_eq!(
-            (o.account.as_deref(), o.region.as_deref()),
-            (Some("123456789012"), Some("us-west-2"))
-        );
-        let o = ObjectInfo::new("b", "canary.log", Some("us-east-1"));
-        assert_eq!((o.account, o.region.as_deref()), (None, Some("us-east-1")));
     }
 
     #[test]
