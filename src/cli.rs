@@ -44,6 +44,17 @@ pub enum Command {
     Status(StatusArgs),
     /// Delete what flowlogs made (the bucket and its logs stay unless --delete-data).
     Teardown(TeardownArgs),
+    /// Print a shell completion script (for example: flowlogs completions bash > /etc/bash_completion.d/flowlogs).
+    Completions(CompletionsArgs),
+    /// Print the JSON Schema of flowlogs.yaml (for editors and CI checks).
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

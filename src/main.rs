@@ -49,6 +49,8 @@ fn main() -> ExitCode {
             Command::Verify(args) => verify::run(g, args).await,
             Command::Status(args) => commands::status::run(g, args).await,
             Command::Teardown(args) => commands::teardown::run(g, args).await,
+            Command::Completions(args) => commands::completions::run(args),
+            Command::Schema => commands::schema::run(),
         }
     });
     match result {

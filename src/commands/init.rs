@@ -11,20 +11,20 @@ use anyhow::{bail, Context as _, Result};
 use crate::aws::{self, Clients};
 use crate::cli::{Global, InitArgs};
 use crate::config;
+use crate::config::RawConfig;
 use crate::wizard::flow;
 use crate::wizard::listing::AwsAccount;
 use crate::wizard::prompt::{Ask, Cancelled, Terminal};
-use crate::wizard::{render, Answers, Preset};
+use crate::wizard::{draft, render, Draft};
 
 /// The exit code of a run the user cancelled (as a shell reports SIGINT).
 pub const CANCELLED: u8 = 130;
 
 pub async fn run(global: &Global, args: &InitArgs) -> Result<u8> {
-    let preset = Preset::from_args(args)?;
     let path = global.config.as_path();
     if args.non_interactive {
         let region = default_region(global).await;
-        let answers = preset.into_answers(region)?;
+        let answers = Draft::from_flags(&args.answers, region).into_answers()?;
         if path.exists() && !args.force {
             bail!(
                 "{} already exists: pass --force to overwrite it, or -c PATH to write another file",
@@ -43,9 +43,12 @@ pub async fn run(global: &Global, args: &InitArgs) -> Result<u8> {
              (`flowlogs init --help` lists every flag; the rest take their defaults)"
         );
     }
+    let region_default = default_region(global).await;
+    let start = Draft::from_flags(&args.answers, region_default.clone());
+    start.check_flags()?;
     exit_on_interrupt()?;
     let mut term = Terminal::new();
-    match interactive(&mut term, global, args, &preset).await {
+    match interactive(&mut term, global, args, &start, region_default).await {
         Err(e) if e.downcast_ref::<Cancelled>().is_some() => {
             term.restore();
             report_cancel();
@@ -59,11 +62,11 @@ async fn interactive(
     term: &mut Terminal,
     global: &Global,
     args: &InitArgs,
-    preset: &Preset,
+    start: &Draft,
+    region_default: Option<String>,
 ) -> Result<u8> {
-    let region_default = default_region(global).await;
     let profile = global.profile.clone();
-    let answers = flow::ask(term, preset, region_default, |region| async move {
+    let answers = flow::ask(term, start, region_default, |region| async move {
         let sdk = aws::sdk_config(profile.as_deref(), Some(&region)).await?;
         Ok(AwsAccount::new(Clients::new(&sdk)))
     })
@@ -121,14 +124,13 @@ fn write_config(path: &Path, text: &str) -> Result<()> {
     Ok(())
 }
 
-fn print_next_steps(path: &Path, answers: &Answers) {
+fn print_next_steps(path: &Path, answers: &RawConfig) {
     let config = if path == Path::new("flowlogs.yaml") {
         String::new()
     } else {
         format!(" -c {}", path.display())
     };
-    let mut steps: Vec<(String, &str)> = answers
-        .env_vars()
+    let mut steps: Vec<(String, &str)> = draft::env_vars(answers)
         .into_iter()
         .map(|env| {
             (

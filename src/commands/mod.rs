@@ -1,7 +1,9 @@
 //! One module per subcommand; each `run` returns an outcome that prints as text or JSON.
 
+pub mod completions;
 pub mod init;
 pub mod plan;
+pub mod schema;
 pub mod setup;
 pub mod status;
 pub mod teardown;

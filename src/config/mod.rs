@@ -3,6 +3,8 @@
 
 mod locate;
 pub mod raw;
+pub mod rules;
+pub mod schema;
 mod value;
 
 use std::collections::BTreeMap;
@@ -135,6 +137,21 @@ impl fmt::Display for ConfigError {
     }
 }
 
+impl ConfigError {
+    /// One line for a prompt: the key, the problem and the fix (the wizard re-asks with it).
+    pub fn message(&self) -> String {
+        let mut line = String::new();
+        if !self.key.is_empty() {
+            line.push_str(&format!("{}: ", self.key));
+        }
+        line.push_str(&self.problem);
+        if !self.fix.is_empty() {
+            line.push_str(&format!("; fix: {}", self.fix));
+        }
+        line
+    }
+}
+
 impl std::error::Error for ConfigError {}
 
 /// Reads and checks a config file, resolving `${env:...}` from the process environment.
@@ -213,6 +230,17 @@ pub fn closest<'a>(given: &str, candidates: impl Iterator<Item = &'a str>) -> Op
         .map(|(_, c)| c)
 }
 
+/// Checks a raw config built in memory (the wizard's), with the same rules as a file; `file` is
+/// what errors name as the source.
+pub fn check_raw(raw: &RawConfig, file: &Path) -> Result<Config, ConfigError> {
+    Checker {
+        text: "",
+        file,
+        lookup: &|_| None,
+    }
+    .check(raw.clone())
+}
+
 struct Checker<'a> {
     text: &'a str,
     file: &'a Path,
@@ -228,6 +256,11 @@ impl Checker<'_> {
             problem: problem.into(),
             fix: fix.into(),
         }
+    }
+
+    /// Runs one rule for `key`.
+    fn rule<T>(&self, key: &str, result: Result<T, rules::Problem>) -> Result<T, ConfigError> {
+        result.map_err(|p| self.error(key, p.problem, p.fix))
     }
 
     fn value(&self, key: &str, raw: &str) -> Result<ConfigValue, ConfigError> {
@@ -248,13 +281,7 @@ impl Checker<'_> {
                 "write `version: 1`",
             ));
         }
-        check_stack_name(&raw.stack).map_err(|p| {
-            self.error(
-                "stack",
-                p,
-                "use 1 to 24 lowercase letters, digits and hyphens, starting with a letter",
-            )
-        })?;
+        self.rule("stack", rules::stack(&raw.stack))?;
         let flow_log = self.flow_log(&raw.flow_log)?;
         let bucket = self.bucket(&raw.bucket)?;
         let delivery = self.delivery(&raw.delivery)?;
@@ -268,13 +295,7 @@ impl Checker<'_> {
             ));
         }
         if let Some(region) = &raw.region {
-            if !is_region_name(region) {
-                return Err(self.error(
-                    "region",
-                    format!("`{region}` is not an AWS region name"),
-                    "write a region such as `us-east-1`, or leave it out to use the profile's region",
-                ));
-            }
+            self.rule("region", rules::region(region))?;
         }
         Ok(Config {
             stack: raw.stack,
@@ -317,33 +338,14 @@ impl Checker<'_> {
                 ))
             }
         };
-        let full_key = format!("flow_log.resources.{key}");
-        for id in ids {
-            let hex = id.strip_prefix(id_prefix).unwrap_or("");
-            if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-                return Err(self.error(
-                    &full_key,
-                    format!("`{id}` is not a {id_prefix}... id"),
-                    format!("write ids such as `{id_prefix}0abc1234def567890`"),
-                ));
-            }
-        }
-        let mut unique = ids.clone();
-        unique.sort();
-        unique.dedup();
-        if unique.len() != ids.len() {
-            return Err(self.error(&full_key, "an id is listed twice", "list each id once"));
-        }
-        if !matches!(raw.max_aggregation_interval, 60 | 600) {
-            return Err(self.error(
-                "flow_log.max_aggregation_interval",
-                format!(
-                    "{} seconds is not an interval AWS offers",
-                    raw.max_aggregation_interval
-                ),
-                "use 60 or 600",
-            ));
-        }
+        self.rule(
+            &format!("flow_log.resources.{key}"),
+            rules::resource_ids(ids, id_prefix),
+        )?;
+        self.rule(
+            "flow_log.max_aggregation_interval",
+            rules::max_aggregation_interval(raw.max_aggregation_interval),
+        )?;
         let format = self.log_format(&raw.format)?;
         Ok(FlowLogConfig {
             resource_type,
@@ -388,13 +390,7 @@ impl Checker<'_> {
 
     fn bucket(&self, raw: &raw::RawBucket) -> Result<BucketConfig, ConfigError> {
         if let Some(name) = &raw.name {
-            check_bucket_name(name).map_err(|p| {
-                self.error(
-                    "bucket.name",
-                    p,
-                    "use 3 to 63 lowercase letters, digits, hyphens and dots, starting and ending with a letter or digit",
-                )
-            })?;
+            self.rule("bucket.name", rules::bucket_name(name))?;
         } else if !raw.create {
             return Err(self.error(
                 "bucket.name",
@@ -402,29 +398,15 @@ impl Checker<'_> {
                 "write the existing bucket's name, or set `create: true`",
             ));
         }
-        let prefix = raw.prefix.trim_matches('/');
-        if prefix.contains("//") || prefix.starts_with("AWSLogs") {
-            return Err(self.error(
-                "bucket.prefix",
-                format!("`{}` is not a usable folder", raw.prefix),
-                "write a folder such as `flow-logs` (AWS adds AWSLogs/ itself)",
-            ));
-        }
-        if raw.retention_days == 0 {
-            return Err(self.error(
-                "bucket.retention_days",
-                "0 days would delete every log at once",
-                "use a number of days, for example 90",
-            ));
-        }
+        let prefix = self.rule("bucket.prefix", rules::bucket_prefix(&raw.prefix))?;
+        self.rule(
+            "bucket.retention_days",
+            rules::retention_days(raw.retention_days),
+        )?;
         Ok(BucketConfig {
             name: raw.name.clone(),
             create: raw.create,
-            prefix: if prefix.is_empty() {
-                String::new()
-            } else {
-                format!("{prefix}/")
-            },
+            prefix,
             retention_days: raw.retention_days,
         })
     }
@@ -439,51 +421,29 @@ impl Checker<'_> {
                         "add `otlp: { endpoint: https://collector.example.com:4318 }` under `delivery`",
                     ));
                 };
-                check_url(&otlp.endpoint).map_err(|p| {
-                    self.error(
-                        "delivery.otlp.endpoint",
-                        p,
-                        "write an http:// or https:// URL",
-                    )
-                })?;
+                self.rule(
+                    "delivery.otlp.endpoint",
+                    rules::otlp_endpoint(&otlp.endpoint),
+                )?;
                 let mut headers = BTreeMap::new();
                 for (name, value) in &otlp.headers {
                     let key = format!("delivery.otlp.headers.{name}");
-                    if name.is_empty()
-                        || !name
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
-                    {
-                        return Err(self.error(
-                            &key,
-                            format!("`{name}` is not an HTTP header name"),
-                            "use letters, digits, `-` and `_`",
-                        ));
-                    }
+                    self.rule(&key, rules::header_name(name))?;
                     headers.insert(name.clone(), self.value(&key, value)?);
                 }
-                if otlp.service_name.trim().is_empty() {
-                    return Err(self.error(
-                        "delivery.otlp.service_name",
-                        "the service name is empty",
-                        "write a name such as `vpc-flow-logs`",
-                    ));
-                }
+                self.rule(
+                    "delivery.otlp.service_name",
+                    rules::service_name(&otlp.service_name),
+                )?;
                 let l = &raw.lambda;
-                if !(128..=10240).contains(&l.memory_mb) {
-                    return Err(self.error(
-                        "delivery.lambda.memory_mb",
-                        format!("{} MB is outside what Lambda offers", l.memory_mb),
-                        "use 128 to 10240",
-                    ));
-                }
-                if !(1..=900).contains(&l.timeout_s) {
-                    return Err(self.error(
-                        "delivery.lambda.timeout_s",
-                        format!("{} s is outside what Lambda offers", l.timeout_s),
-                        "use 1 to 900",
-                    ));
-                }
+                self.rule(
+                    "delivery.lambda.memory_mb",
+                    rules::lambda_memory_mb(l.memory_mb),
+                )?;
+                self.rule(
+                    "delivery.lambda.timeout_s",
+                    rules::lambda_timeout_s(l.timeout_s),
+                )?;
                 Ok(Delivery::Lambda {
                     otlp: Otlp {
                         endpoint: otlp.endpoint.trim_end_matches('/').to_string(),
@@ -506,49 +466,31 @@ impl Checker<'_> {
                         "add `firehose: { url: https://..., access_key: \"${env:NAME}\" }` under `delivery`",
                     ));
                 };
-                if !fh.url.starts_with("https://") && !fh.url.starts_with("http://") {
-                    return Err(self.error(
-                        "delivery.firehose.url",
-                        format!("`{}` is not a URL", fh.url),
-                        "write the endpoint's https:// URL (Firehose requires HTTPS on AWS)",
-                    ));
-                }
-                check_url(&fh.url)
-                    .map_err(|p| self.error("delivery.firehose.url", p, "write an https:// URL"))?;
-                if !(1..=128).contains(&fh.buffering.size_mb) {
-                    return Err(self.error(
-                        "delivery.firehose.buffering.size_mb",
-                        format!(
-                            "{} MB is outside what Firehose offers",
-                            fh.buffering.size_mb
-                        ),
-                        "use 1 to 128 (HTTP endpoints: at most 64)",
-                    ));
-                }
-                if !(0..=900).contains(&fh.buffering.interval_s) {
-                    return Err(self.error(
-                        "delivery.firehose.buffering.interval_s",
-                        format!(
-                            "{} s is outside what Firehose offers",
-                            fh.buffering.interval_s
-                        ),
-                        "use 0 to 900",
-                    ));
-                }
-                if fh.retry_duration_s > 7200 {
-                    return Err(self.error(
-                        "delivery.firehose.retry_duration_s",
-                        format!("{} s is longer than Firehose retries", fh.retry_duration_s),
-                        "use 0 to 7200",
-                    ));
-                }
+                self.rule("delivery.firehose.url", rules::firehose_url(&fh.url))?;
+                self.rule(
+                    "delivery.firehose.buffering.size_mb",
+                    rules::firehose_buffer_mb(fh.buffering.size_mb),
+                )?;
+                self.rule(
+                    "delivery.firehose.buffering.interval_s",
+                    rules::firehose_buffer_s(fh.buffering.interval_s),
+                )?;
+                self.rule(
+                    "delivery.firehose.retry_duration_s",
+                    rules::firehose_retry_s(fh.retry_duration_s),
+                )?;
                 let access_key = match &fh.access_key {
-                    Some(k) => Some(self.value("delivery.firehose.access_key", k)?),
+                    Some(k) => {
+                        let key = "delivery.firehose.access_key";
+                        self.rule(key, rules::firehose_access_key(k))?;
+                        Some(self.value(key, k)?)
+                    }
                     None => None,
                 };
                 let mut common_attributes = BTreeMap::new();
                 for (name, value) in &fh.common_attributes {
                     let key = format!("delivery.firehose.common_attributes.{name}");
+                    self.rule(&key, rules::common_attribute(name, value))?;
                     common_attributes.insert(name.clone(), self.value(&key, value)?);
                 }
                 Ok(Delivery::Firehose {
@@ -567,74 +509,9 @@ impl Checker<'_> {
     }
 }
 
-/// Stack names become parts of bucket, role, function and stream names, so they are kept short and plain.
-pub fn check_stack_name(stack: &str) -> Result<(), String> {
-    let ok_chars = stack
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if stack.is_empty() || stack.len() > 24 {
-        return Err(format!("`{stack}` must be 1 to 24 characters long"));
-    }
-    if !ok_chars || !stack.starts_with(|c: char| c.is_ascii_lowercase()) || stack.ends_with('-') {
-        return Err(format!("`{stack}` is not a usable stack name"));
-    }
-    Ok(())
-}
-
-/// S3's bucket naming rules (general purpose buckets).
+/// S3's bucket naming rules, as one line (`desired` checks the derived name with it).
 pub fn check_bucket_name(name: &str) -> Result<(), String> {
-    let bad = |why: &str| Err(format!("`{name}` is not a valid S3 bucket name: {why}"));
-    if !(3..=63).contains(&name.len()) {
-        return bad("it must be 3 to 63 characters long");
-    }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
-    {
-        return bad("only lowercase letters, digits, hyphens and dots are allowed");
-    }
-    let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    if !edge_ok(name.chars().next()) || !edge_ok(name.chars().last()) {
-        return bad("it must start and end with a letter or digit");
-    }
-    if name.contains("..") || name.contains(".-") || name.contains("-.") {
-        return bad("dots may not be next to each other or to a hyphen");
-    }
-    if name.parse::<std::net::Ipv4Addr>().is_ok() {
-        return bad("it may not look like an IP address");
-    }
-    for prefix in ["xn--", "sthree-", "amzn-s3-demo-"] {
-        if name.starts_with(prefix) {
-            return bad(&format!("it may not start with `{prefix}`"));
-        }
-    }
-    for suffix in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] {
-        if name.ends_with(suffix) {
-            return bad(&format!("it may not end with `{suffix}`"));
-        }
-    }
-    Ok(())
-}
-
-fn check_url(raw: &str) -> Result<(), String> {
-    let url = url::Url::parse(raw).map_err(|e| format!("`{raw}` is not a URL ({e})"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!("`{raw}` is not an http(s) URL with a host"));
-    }
-    Ok(())
-}
-
-fn is_region_name(region: &str) -> bool {
-    let parts: Vec<&str> = region.split('-').collect();
-    parts.len() >= 3
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        })
-        && parts
-            .last()
-            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+    rules::bucket_name(name).map_err(|p| p.problem)
 }
 
 #[cfg(test)]

@@ -1,16 +1,23 @@
 //! The config file exactly as the user wrote it: serde structs with defaults and no checks beyond types.
-//! `super::validate` turns this into the `Config` the rest of the program trusts.
+//! `super::Checker` turns this into the `Config` the rest of the program trusts. The same structs
+//! give `flowlogs schema` its JSON Schema; the bounds written on them come from `super::rules`.
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Deserialize, Serialize, Clone)]
+use super::rules;
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
+    #[schemars(range(min = 1, max = 1))]
     pub version: u32,
+    #[schemars(length(min = *rules::STACK_LEN.start(), max = *rules::STACK_LEN.end()), pattern(rules::STACK_PATTERN))]
     pub stack: String,
     #[serde(default)]
+    #[schemars(pattern(rules::REGION_PATTERN))]
     pub region: Option<String>,
     pub flow_log: RawFlowLog,
     #[serde(default)]
@@ -18,15 +25,17 @@ pub struct RawConfig {
     pub delivery: RawDelivery,
 }
 
-#[derive(Debug, Deserialize, Serialize, Clone)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RawFlowLog {
     pub resources: RawResources,
     #[serde(default)]
     pub traffic_type: TrafficType,
     #[serde(default = "default_format")]
+    #[schemars(extend("description" = "default | all | fields as \"${version} ${srcaddr} ...\" (field names are checked by flowlogs, not by this schema)"))]
     pub format: String,
     #[serde(default = "default_interval")]
+    #[schemars(extend("enum" = [60, 600]))]
     pub max_aggregation_interval: u32,
     #[serde(default)]
     pub file_format: FileFormat,
@@ -44,18 +53,21 @@ fn default_interval() -> u32 {
     600
 }
 
-#[derive(Debug, Deserialize, Serialize, Clone, Default)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawResources {
     #[serde(default)]
+    #[schemars(length(max = rules::MAX_RESOURCE_IDS), inner(pattern("^vpc-[0-9a-fA-F]+$")), extend("uniqueItems" = true))]
     pub vpc_ids: Vec<String>,
     #[serde(default)]
+    #[schemars(length(max = rules::MAX_RESOURCE_IDS), inner(pattern("^subnet-[0-9a-fA-F]+$")), extend("uniqueItems" = true))]
     pub subnet_ids: Vec<String>,
     #[serde(default)]
+    #[schemars(length(max = rules::MAX_RESOURCE_IDS), inner(pattern("^eni-[0-9a-fA-F]+$")), extend("uniqueItems" = true))]
     pub eni_ids: Vec<String>,
 }
 
-#[derive(Debug, Deserialize, Serialize, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TrafficType {
     #[serde(rename = "ACCEPT")]
     Accept,
@@ -76,7 +88,7 @@ impl TrafficType {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum FileFormat {
     #[default]
@@ -93,16 +105,19 @@ impl FileFormat {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize, Clone)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RawBucket {
     #[serde(default)]
+    #[schemars(length(min = 3, max = 63), pattern(rules::BUCKET_NAME_PATTERN))]
     pub name: Option<String>,
     #[serde(default = "yes")]
     pub create: bool,
     #[serde(default)]
+    #[schemars(length(max = rules::PREFIX_MAX_LEN), pattern(rules::PREFIX_PATTERN))]
     pub prefix: String,
     #[serde(default = "default_retention")]
+    #[schemars(range(min = *rules::RETENTION_DAYS.start(), max = *rules::RETENTION_DAYS.end()))]
     pub retention_days: u32,
 }
 
@@ -125,7 +140,7 @@ fn default_retention() -> u32 {
     90
 }
 
-#[derive(Debug, Deserialize, Serialize, Clone)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RawDelivery {
     #[serde(default)]
@@ -138,7 +153,7 @@ pub struct RawDelivery {
     pub firehose: Option<RawFirehose>,
 }
 
-#[derive(Debug, Deserialize, Serialize, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum DeliveryMode {
     #[default]
@@ -146,15 +161,18 @@ pub enum DeliveryMode {
     Firehose,
 }
 
-#[derive(Debug, Deserialize, Serialize, Clone)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RawOtlp {
+    #[schemars(pattern(rules::HTTP_URL_PATTERN))]
     pub endpoint: String,
     #[serde(default)]
     pub protocol: OtlpProtocol,
     #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": rules::HEADER_NAME_PATTERN }))]
     pub headers: BTreeMap<String, String>,
     #[serde(default = "default_service_name")]
+    #[schemars(pattern(rules::NOT_BLANK_PATTERN))]
     pub service_name: String,
 }
 
@@ -162,7 +180,7 @@ fn default_service_name() -> String {
     "vpc-flow-logs".into()
 }
 
-#[derive(Debug, Deserialize, Serialize, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OtlpProtocol {
     #[default]
     #[serde(rename = "http/protobuf")]
@@ -180,12 +198,14 @@ impl OtlpProtocol {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize, Clone)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RawLambda {
     #[serde(default = "default_memory")]
+    #[schemars(range(min = *rules::LAMBDA_MEMORY_MB.start(), max = *rules::LAMBDA_MEMORY_MB.end()))]
     pub memory_mb: u32,
     #[serde(default = "default_timeout")]
+    #[schemars(range(min = *rules::LAMBDA_TIMEOUT_S.start(), max = *rules::LAMBDA_TIMEOUT_S.end()))]
     pub timeout_s: u32,
     #[serde(default)]
     pub architecture: Architecture,
@@ -209,7 +229,7 @@ fn default_timeout() -> u32 {
     300
 }
 
-#[derive(Debug, Deserialize, Serialize, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Architecture {
     #[default]
@@ -226,19 +246,23 @@ impl Architecture {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize, Clone)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RawFirehose {
+    #[schemars(length(max = rules::FIREHOSE_URL_MAX_LEN), pattern(rules::FIREHOSE_URL_PATTERN))]
     pub url: String,
     #[serde(default)]
+    #[schemars(length(max = rules::FIREHOSE_ACCESS_KEY_MAX_LEN))]
     pub access_key: Option<String>,
     #[serde(default)]
     pub content_encoding: ContentEncoding,
     #[serde(default)]
     pub buffering: RawBuffering,
     #[serde(default = "default_retry_duration")]
+    #[schemars(range(min = *rules::FIREHOSE_RETRY_S.start(), max = *rules::FIREHOSE_RETRY_S.end()))]
     pub retry_duration_s: u32,
     #[serde(default)]
+    #[schemars(extend("propertyNames" = { "minLength": 1, "maxLength": rules::COMMON_ATTRIBUTE_NAME_MAX_LEN, "pattern": rules::NOT_BLANK_PATTERN }, "additionalProperties" = { "type": "string", "maxLength": rules::COMMON_ATTRIBUTE_VALUE_MAX_LEN }))]
     pub common_attributes: BTreeMap<String, String>,
 }
 
@@ -246,7 +270,7 @@ fn default_retry_duration() -> u32 {
     300
 }
 
-#[derive(Debug, Deserialize, Serialize, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum ContentEncoding {
     #[default]
@@ -263,12 +287,14 @@ impl ContentEncoding {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize, Clone)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RawBuffering {
     #[serde(default = "default_buffer_size")]
+    #[schemars(range(min = *rules::FIREHOSE_BUFFER_MB.start(), max = *rules::FIREHOSE_BUFFER_MB.end()))]
     pub size_mb: u32,
     #[serde(default = "default_buffer_interval")]
+    #[schemars(range(min = *rules::FIREHOSE_BUFFER_S.start(), max = *rules::FIREHOSE_BUFFER_S.end()))]
     pub interval_s: u32,
 }
 

@@ -42,11 +42,7 @@ impl ConfigValue {
                     "`${{{inner}}}` is not a supported reference: write `${{env:NAME}}` to read an environment variable"
                 ));
             };
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(format!(
-                    "`{name}` is not an environment variable name: use letters, digits and `_`"
-                ));
-            }
+            super::rules::env_name(name)?;
             parts.push(Part::Env {
                 name: name.to_string(),
                 value: lookup(name),
@@ -57,6 +53,17 @@ impl ConfigValue {
             parts.push(Part::Text(rest.to_string()));
         }
         Ok(ConfigValue { parts })
+    }
+
+    /// The environment variables this value reads, in order.
+    pub fn env_names(&self) -> Vec<&str> {
+        self.parts
+            .iter()
+            .filter_map(|p| match p {
+                Part::Env { name, .. } => Some(name.as_str()),
+                Part::Text(_) => None,
+            })
+            .collect()
     }
 
     pub fn is_secret(&self) -> bool {
@@ -146,6 +153,9 @@ mod tests {
     fn other_references_are_refused() {
         assert!(ConfigValue::parse("${file:/x}", &env).is_err());
         assert!(ConfigValue::parse("${env:BAD-NAME}", &env).is_err());
+        // POSIX names only: the wizard and the file agree on this (issue 13).
+        assert!(ConfigValue::parse("${env:2KEY}", &env).is_err());
+        assert!(ConfigValue::parse("${env:_KEY2}", &env).is_ok());
         assert!(ConfigValue::parse("${env:OPEN", &env).is_err());
     }
 }

@@ -85,7 +85,7 @@ fn delivery_policy_follows_the_aws_documented_shape() {
 
 #[test]
 fn hive_partitions_change_the_key_prefix_and_policy() {
-    let d = desired("  hive_compatible_partitions: true\n", "  prefix: /logs/\n");
+    let d = desired("  hive_compatible_partitions: true\n", "  prefix: logs/\n");
     assert_eq!(
         d.names.log_key_prefix,
         "logs/AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/"

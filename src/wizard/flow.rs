@@ -1,52 +1,83 @@
 //! The questions, in order, over the `Ask` trait and the `Account` listing: stack, region, what to
-//! log, traffic, format, interval, file format, partitions, bucket, delivery. Flags given on the
-//! command line (`Preset`) become the proposed answers.
+//! log, traffic, format, interval, file format, partitions, bucket, delivery. Every answer is
+//! written into the draft raw config (`draft`), and the config's checker judges it: a refused
+//! answer is asked again with the checker's own message. Flags are the proposed answers.
 
 use std::future::Future;
 
 use anyhow::Result;
 use flowlogs_forwarder::format;
 
-use super::answers::{
-    self, Answers, BucketChoice, DeliveryAnswers, FormatChoice, Header, LambdaAnswers, OtlpAnswers,
-    Preset, Resources,
-};
-use super::listing::{Account, VpcInfo};
+use super::draft::{self, Draft};
+use super::listing::{Account, ListError, VpcInfo};
 use super::prompt::{Ask, Text};
 use crate::config::{
-    Architecture, DeliveryMode, FileFormat, OtlpProtocol, ResourceType, TrafficType,
+    Architecture, DeliveryMode, FileFormat, OtlpProtocol, RawConfig, ResourceType, TrafficType,
 };
 
-/// Asks every question. `connect` gives the account of the chosen region.
+/// Writes a typed answer into the draft; `Err` when the text is not even of the key's type.
+type Set<'a> = &'a dyn Fn(&mut RawConfig, &str) -> Result<(), String>;
+
+/// A text question whose answer `set` writes into the draft; the checker decides whether it stands.
+fn ask_into<Q: Ask>(
+    q: &mut Q,
+    raw: &mut RawConfig,
+    prompt: &str,
+    default: Option<String>,
+    allow_empty: bool,
+    set: Set,
+) -> Result<String> {
+    let text = {
+        let check = |text: &str| {
+            let mut trial = raw.clone();
+            set(&mut trial, text)?;
+            draft::verdict(&trial)
+        };
+        q.text(&Text {
+            prompt,
+            default,
+            allow_empty,
+            check: &check,
+        })?
+    };
+    set(raw, &text).map_err(anyhow::Error::msg)?;
+    Ok(text)
+}
+
+fn number(text: &str) -> Result<u32, String> {
+    text.parse()
+        .map_err(|_| format!("`{text}` is not a whole number"))
+}
+
+/// Asks every question, starting from the flags' draft. `connect` gives the account of the region.
 pub async fn ask<Q, A, F, Fut>(
     q: &mut Q,
-    preset: &Preset,
+    start: &Draft,
     region_default: Option<String>,
     connect: F,
-) -> Result<Answers>
+) -> Result<RawConfig>
 where
     Q: Ask,
     A: Account,
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = Result<A>>,
 {
+    let mut raw = start.raw.clone();
     q.say("flowlogs init: a few questions, then flowlogs.yaml is written (Esc or Ctrl-C leaves without writing).");
-    let stack = q.text(&Text {
-        prompt: "Stack name (names and tags every resource)",
-        default: Some(
-            preset
-                .stack
-                .clone()
-                .unwrap_or_else(|| answers::DEFAULT_STACK.into()),
-        ),
-        allow_empty: false,
-        check: &answers::check_stack,
-    })?;
-    let region = q.text(&Text {
-        prompt: "AWS region",
-        default: region_default,
-        allow_empty: false,
-        check: &answers::check_region,
+    let stack = ask_into(
+        q,
+        &mut raw,
+        "Stack name (names and tags every resource)",
+        Some(start.raw.stack.clone()),
+        false,
+        &|r, t| {
+            r.stack = t.to_string();
+            Ok(())
+        },
+    )?;
+    let region = ask_into(q, &mut raw, "AWS region", region_default, false, &|r, t| {
+        r.region = Some(t.to_string());
+        Ok(())
     })?;
 
     q.say(&format!("Looking at the account in {region} ..."));
@@ -54,80 +85,66 @@ where
     let (account_id, vpcs, buckets) =
         tokio::join!(account.account_id(), account.vpcs(), account.buckets());
 
-    let resources = ask_resources(q, preset, &region, vpcs)?;
-    let traffic_type = ask_traffic_type(q, preset)?;
-    let format = ask_format(q, preset)?;
+    ask_resources(q, &mut raw, start.has_resources, &region, vpcs)?;
+    ask_traffic_type(q, &mut raw)?;
+    ask_format(q, &mut raw)?;
     let intervals = [600, 60];
-    let interval = q.select(
+    let f = &mut raw.flow_log;
+    f.max_aggregation_interval = intervals[q.select(
         "Aggregation interval",
         &[
             "600 seconds (10 minutes: fewer, larger records)".to_string(),
             "60 seconds (1 minute: finer timing)".to_string(),
         ],
-        intervals
-            .iter()
-            .position(|i| Some(*i) == preset.max_aggregation_interval)
-            .unwrap_or(0),
-    )?;
-    let file_format = match q.select(
+        usize::from(f.max_aggregation_interval == 60),
+    )?];
+    let formats = [FileFormat::PlainText, FileFormat::Parquet];
+    f.file_format = formats[q.select(
         "File format",
         &[
             "plain-text (gzip text, one record per line)".to_string(),
             "parquet (columnar; needs the Lambda delivery)".to_string(),
         ],
-        usize::from(preset.file_format == Some(FileFormat::Parquet)),
-    )? {
-        0 => FileFormat::PlainText,
-        _ => FileFormat::Parquet,
-    };
-    let hive = q.confirm(
+        usize::from(f.file_format == FileFormat::Parquet),
+    )?];
+    f.hive_compatible_partitions = q.confirm(
         "Hive-compatible partitions (aws-account-id=.../year=... keys)?",
-        preset.hive_compatible_partitions,
+        f.hive_compatible_partitions,
     )?;
-    let hourly = q.confirm(
+    f.per_hour_partition = q.confirm(
         "One folder per hour (per-hour partitions)?",
-        preset.per_hour_partition,
+        f.per_hour_partition,
     )?;
+    if raw.flow_log.file_format == FileFormat::Parquet {
+        // Firehose takes plain text only: the delivery question is not asked (see ask_delivery).
+        raw.delivery.mode = DeliveryMode::Lambda;
+    }
 
-    let bucket = ask_bucket(q, preset, &stack, &region, account_id.as_deref(), buckets)?;
-    let retention_days = match &bucket {
-        BucketChoice::Existing(_) => preset
-            .retention_days
-            .unwrap_or(answers::DEFAULT_RETENTION_DAYS),
-        _ => ask_number(
+    ask_bucket(q, &mut raw, &stack, &region, account_id.as_deref(), buckets)?;
+    if raw.bucket.create {
+        ask_into(
             q,
+            &mut raw,
             "Keep logs for how many days?",
-            preset
-                .retention_days
-                .unwrap_or(answers::DEFAULT_RETENTION_DAYS),
-            &answers::check_retention,
-        )?,
-    };
-
-    let delivery = ask_delivery(q, preset, file_format)?;
-
-    Ok(Answers {
-        stack,
-        region: Some(region),
-        resources,
-        traffic_type,
-        format,
-        max_aggregation_interval: intervals[interval],
-        file_format,
-        hive_compatible_partitions: hive,
-        per_hour_partition: hourly,
-        bucket,
-        retention_days,
-        delivery,
-    })
+            Some(start.raw.bucket.retention_days.to_string()),
+            false,
+            &|r, t| {
+                r.bucket.retention_days = number(t)?;
+                Ok(())
+            },
+        )?;
+    }
+    ask_delivery(q, &mut raw, start)?;
+    Ok(raw)
 }
 
 fn ask_resources<Q: Ask>(
     q: &mut Q,
-    preset: &Preset,
+    raw: &mut RawConfig,
+    flagged: bool,
     region: &str,
-    vpcs: Result<Vec<VpcInfo>, super::listing::ListError>,
-) -> Result<Resources> {
+    vpcs: Result<Vec<VpcInfo>, ListError>,
+) -> Result<()> {
     let listed = match vpcs {
         Ok(vpcs) if vpcs.is_empty() => {
             q.say(&format!(
@@ -162,8 +179,13 @@ fn ask_resources<Q: Ask>(
         Some(ResourceType::NetworkInterface),
         "Network interface (ENI) ids, typed by hand".into(),
     ));
-    let preset_kind = preset.resources.as_ref().map(|r| r.kind);
-    let preset_ids: &[String] = preset.resources.as_ref().map_or(&[], |r| &r.ids);
+    let (preset_kind, preset_ids) = match flagged {
+        true => {
+            let (kind, ids) = draft::resources(raw);
+            (Some(kind), ids.to_vec())
+        }
+        false => (None, Vec::new()),
+    };
     let preset_all_listed = !preset_ids.is_empty()
         && preset_ids
             .iter()
@@ -190,38 +212,30 @@ fn ask_resources<Q: Ask>(
                     &checked,
                 )?;
                 if !picked.is_empty() {
-                    return Ok(Resources {
-                        kind: ResourceType::Vpc,
-                        ids: picked.into_iter().map(|i| listed[i].id.clone()).collect(),
-                    });
+                    let ids = picked.into_iter().map(|i| listed[i].id.clone()).collect();
+                    draft::set_resources(raw, ResourceType::Vpc, ids);
+                    return Ok(());
                 }
                 q.say("Pick at least one VPC with Space, then press Enter.");
             }
         }
         Some(kind) => {
-            let (prompt, example) = match kind {
-                ResourceType::Vpc => ("VPC ids (separated by commas)", "vpc-"),
-                ResourceType::Subnet => ("Subnet ids (separated by commas)", "subnet-"),
-                ResourceType::NetworkInterface => {
-                    ("Network interface ids (separated by commas)", "eni-")
-                }
+            let prompt = match kind {
+                ResourceType::Vpc => "VPC ids (separated by commas)",
+                ResourceType::Subnet => "Subnet ids (separated by commas)",
+                ResourceType::NetworkInterface => "Network interface ids (separated by commas)",
             };
             let default = (preset_kind == Some(kind)).then(|| preset_ids.join(", "));
-            let check = move |text: &str| answers::parse_ids(kind, text).map(|_| ());
-            let text = q.text(&Text {
-                prompt,
-                default,
-                allow_empty: false,
-                check: &check,
+            ask_into(q, raw, prompt, default, false, &|r, t| {
+                draft::set_resources(r, kind, draft::split_ids(t));
+                Ok(())
             })?;
-            let ids = answers::parse_ids(kind, &text)
-                .map_err(|p| anyhow::anyhow!("{p} (expected {example}... ids)"))?;
-            Ok(Resources { kind, ids })
+            Ok(())
         }
     }
 }
 
-fn ask_traffic_type<Q: Ask>(q: &mut Q, preset: &Preset) -> Result<TrafficType> {
+fn ask_traffic_type<Q: Ask>(q: &mut Q, raw: &mut RawConfig) -> Result<()> {
     let types = [TrafficType::All, TrafficType::Accept, TrafficType::Reject];
     let picked = q.select(
         "Traffic to log",
@@ -232,17 +246,19 @@ fn ask_traffic_type<Q: Ask>(q: &mut Q, preset: &Preset) -> Result<TrafficType> {
         ],
         types
             .iter()
-            .position(|t| Some(*t) == preset.traffic_type)
+            .position(|t| *t == raw.flow_log.traffic_type)
             .unwrap_or(0),
     )?;
-    Ok(types[picked])
+    raw.flow_log.traffic_type = types[picked];
+    Ok(())
 }
 
-fn ask_format<Q: Ask>(q: &mut Q, preset: &Preset) -> Result<FormatChoice> {
-    let default = match &preset.format {
-        None | Some(FormatChoice::Default) => 0,
-        Some(FormatChoice::All) => 1,
-        Some(FormatChoice::Custom(_)) => 2,
+fn ask_format<Q: Ask>(q: &mut Q, raw: &mut RawConfig) -> Result<()> {
+    let given = raw.flow_log.format.trim().to_string();
+    let default = match given.as_str() {
+        "default" => 0,
+        "all" => 1,
+        _ => 2,
     };
     let picked = q.select(
         "Record format",
@@ -256,13 +272,13 @@ fn ask_format<Q: Ask>(q: &mut Q, preset: &Preset) -> Result<FormatChoice> {
         ],
         default,
     )?;
-    match picked {
-        0 => Ok(FormatChoice::Default),
-        1 => Ok(FormatChoice::All),
+    raw.flow_log.format = match picked {
+        0 => "default".into(),
+        1 => "all".into(),
         _ => {
             let fields = format::fields();
-            let wanted: Vec<String> = match &preset.format {
-                Some(FormatChoice::Custom(names)) => names.clone(),
+            let wanted: Vec<String> = match format::parse_log_format(&given) {
+                Ok(custom) if default == 2 => custom.iter().map(|f| f.name.to_string()).collect(),
                 _ => format::DEFAULT_FIELDS
                     .iter()
                     .map(|s| s.to_string())
@@ -295,9 +311,14 @@ fn ask_format<Q: Ask>(q: &mut Q, preset: &Preset) -> Result<FormatChoice> {
                 let order = q.sort("Field order (Space grabs a field, arrows move it)", &names)?;
                 names = order.into_iter().map(|i| names[i].clone()).collect();
             }
-            Ok(FormatChoice::Custom(names))
+            names
+                .iter()
+                .map(|f| format!("${{{f}}}"))
+                .collect::<Vec<_>>()
+                .join(" ")
         }
-    }
+    };
+    Ok(())
 }
 
 /// `v3  pkt-srcaddr         The packet-level (original) source IP address...`
@@ -313,14 +334,19 @@ fn field_label(field: &format::Field) -> String {
     format!("v{}  {:<20} {description}", field.version, field.name)
 }
 
+fn set_bucket(raw: &mut RawConfig, name: Option<&str>, create: bool) {
+    raw.bucket.name = name.map(str::to_string);
+    raw.bucket.create = create;
+}
+
 fn ask_bucket<Q: Ask>(
     q: &mut Q,
-    preset: &Preset,
+    raw: &mut RawConfig,
     stack: &str,
     region: &str,
     account_id: Option<&str>,
-    buckets: Result<Vec<String>, super::listing::ListError>,
-) -> Result<BucketChoice> {
+    buckets: Result<Vec<String>, ListError>,
+) -> Result<()> {
     let existing_label = match &buckets {
         Ok(names) if !names.is_empty() => format!(
             "An existing bucket, picked from the {} in this account",
@@ -328,20 +354,27 @@ fn ask_bucket<Q: Ask>(
         ),
         _ => "An existing bucket (type its name)".to_string(),
     };
+    let flagged_existing = !raw.bucket.create;
+    let flagged_name = raw.bucket.name.clone();
     let picked = q.select(
         "Where should the logs be stored?",
         &[
             "A new bucket that flowlogs creates and hardens".to_string(),
             existing_label,
         ],
-        usize::from(matches!(preset.bucket, Some(BucketChoice::Existing(_)))),
+        usize::from(flagged_existing),
     )?;
     if picked == 0 {
+        // The derived name is proposed when the checker accepts it; taking it writes `name: null`.
         let proposed = account_id
-            .map(|account| answers::derived_bucket_name(stack, account, region))
-            .filter(|name| crate::config::check_bucket_name(name).is_ok());
-        let default = match &preset.bucket {
-            Some(BucketChoice::New(name)) => Some(name.clone()),
+            .map(|account| format!("{stack}-flowlogs-{account}-{region}"))
+            .filter(|name| {
+                let mut trial = raw.clone();
+                set_bucket(&mut trial, Some(name), true);
+                draft::verdict(&trial).is_ok()
+            });
+        let default = match (&flagged_name, flagged_existing) {
+            (Some(name), false) => Some(name.clone()),
             _ => proposed.clone(),
         };
         let prompt = if proposed.is_some() {
@@ -349,23 +382,15 @@ fn ask_bucket<Q: Ask>(
         } else {
             "Bucket name (Enter: <stack>-flowlogs-<account>-<region>, set at setup)".to_string()
         };
-        let check = |name: &str| crate::config::check_bucket_name(name);
-        let name = q.text(&Text {
-            prompt: &prompt,
-            allow_empty: default.is_none(),
-            default,
-            check: &check,
+        let allow_empty = default.is_none();
+        ask_into(q, raw, &prompt, default, allow_empty, &|r, t| {
+            let derived = t.is_empty() || Some(t) == proposed.as_deref();
+            set_bucket(r, (!derived).then_some(t), true);
+            Ok(())
         })?;
-        return Ok(if name.is_empty() || Some(&name) == proposed.as_ref() {
-            BucketChoice::Derived
-        } else {
-            BucketChoice::New(name)
-        });
+        return Ok(());
     }
-    let preset_name = match &preset.bucket {
-        Some(BucketChoice::Existing(name)) => Some(name.clone()),
-        _ => None,
-    };
+    let preset_name = flagged_name.filter(|_| flagged_existing);
     match buckets {
         Ok(names) if !names.is_empty() => {
             let mut items = names.clone();
@@ -376,7 +401,8 @@ fn ask_bucket<Q: Ask>(
                 .unwrap_or(0);
             let picked = q.select("Existing bucket to use", &items, default)?;
             if let Some(name) = names.get(picked) {
-                return Ok(BucketChoice::Existing(name.clone()));
+                set_bucket(raw, Some(name), false);
+                return Ok(());
             }
         }
         Ok(_) => q.say("This account has no buckets yet: type the name of one you can use."),
@@ -385,211 +411,215 @@ fn ask_bucket<Q: Ask>(
             q.say("You can type the bucket's name instead.");
         }
     }
-    let check = |name: &str| crate::config::check_bucket_name(name);
-    let name = q.text(&Text {
-        prompt: "Name of the existing bucket",
-        default: preset_name,
-        allow_empty: false,
-        check: &check,
-    })?;
-    Ok(BucketChoice::Existing(name))
+    ask_into(
+        q,
+        raw,
+        "Name of the existing bucket",
+        preset_name,
+        false,
+        &|r, t| {
+            set_bucket(r, Some(t), false);
+            Ok(())
+        },
+    )?;
+    Ok(())
 }
 
-fn ask_delivery<Q: Ask>(
-    q: &mut Q,
-    preset: &Preset,
-    file_format: FileFormat,
-) -> Result<DeliveryAnswers> {
-    let mode = if file_format == FileFormat::Parquet {
+fn ask_delivery<Q: Ask>(q: &mut Q, raw: &mut RawConfig, start: &Draft) -> Result<()> {
+    let mode = if raw.flow_log.file_format == FileFormat::Parquet {
         q.say("Delivery: lambda (Firehose takes plain text only, not parquet).");
         DeliveryMode::Lambda
     } else {
-        let picked = q.select(
+        let modes = [DeliveryMode::Lambda, DeliveryMode::Firehose];
+        modes[q.select(
             "How should records reach your collector?",
             &[
                 "lambda: a forwarder Lambda sends each new log file over OTLP/HTTP".to_string(),
                 "firehose: Kinesis Data Firehose posts the records to an HTTP endpoint".to_string(),
             ],
-            usize::from(preset.mode == Some(DeliveryMode::Firehose)),
-        )?;
-        if picked == 0 {
-            DeliveryMode::Lambda
-        } else {
-            DeliveryMode::Firehose
-        }
+            usize::from(raw.delivery.mode == DeliveryMode::Firehose),
+        )?]
     };
+    raw.delivery.mode = mode;
     if mode == DeliveryMode::Firehose {
-        let url = q.text(&Text {
-            prompt: "Firehose HTTP endpoint URL",
-            default: preset.firehose_url.clone(),
-            allow_empty: false,
-            check: &answers::check_url,
+        let url = start
+            .has_firehose_url
+            .then(|| draft::firehose(raw).url.clone());
+        ask_into(q, raw, "Firehose HTTP endpoint URL", url, false, &|r, t| {
+            draft::firehose(r).url = t.to_string();
+            Ok(())
         })?;
-        let env = q.text(&Text {
-            prompt: "Name of the environment variable holding the access key (Enter for none)",
-            default: preset.access_key_env.clone(),
-            allow_empty: true,
-            check: &answers::check_env_name,
-        })?;
-        return Ok(DeliveryAnswers::Firehose {
-            url,
-            access_key_env: (!env.is_empty()).then_some(env),
-        });
+        let env = draft::firehose(raw)
+            .access_key
+            .as_deref()
+            .and_then(draft::env_of);
+        ask_into(
+            q,
+            raw,
+            "Name of the environment variable holding the access key (Enter for none)",
+            env,
+            true,
+            &|r, t| {
+                draft::firehose(r).access_key = (!t.is_empty()).then(|| draft::env_ref(t));
+                Ok(())
+            },
+        )?;
+        return Ok(());
     }
-    let endpoint = q.text(&Text {
-        prompt: "OTLP/HTTP endpoint (base URL; /v1/logs is added)",
-        default: preset.endpoint.clone(),
-        allow_empty: false,
-        check: &answers::check_url,
-    })?;
+    let endpoint = start
+        .has_endpoint
+        .then(|| draft::otlp(raw).endpoint.clone());
+    ask_into(
+        q,
+        raw,
+        "OTLP/HTTP endpoint (base URL; /v1/logs is added)",
+        endpoint,
+        false,
+        &|r, t| {
+            draft::otlp(r).endpoint = t.to_string();
+            Ok(())
+        },
+    )?;
     let protocols = [OtlpProtocol::HttpProtobuf, OtlpProtocol::HttpJson];
-    let protocol = protocols[q.select(
+    let otlp = draft::otlp(raw);
+    otlp.protocol = protocols[q.select(
         "OTLP protocol",
         &["http/protobuf".to_string(), "http/json".to_string()],
-        usize::from(preset.protocol == Some(OtlpProtocol::HttpJson)),
+        usize::from(otlp.protocol == OtlpProtocol::HttpJson),
     )?];
-    let header_name = q.text(&Text {
-        prompt: "Auth header name, for example signoz-ingestion-key (Enter for none)",
-        default: preset.header.as_ref().map(|h| h.name.clone()),
-        allow_empty: true,
-        check: &answers::check_header_name,
-    })?;
-    let header = if header_name.is_empty() {
-        None
-    } else {
-        let env = q.text(&Text {
-            prompt: &format!(
+    let flagged_header = draft::header(raw);
+    // The header's name first (its value's variable is proposed from it), then the variable.
+    let header_name = ask_into(
+        q,
+        raw,
+        "Auth header name, for example signoz-ingestion-key (Enter for none)",
+        flagged_header.as_ref().map(|(name, _)| name.clone()),
+        true,
+        &|r, t| {
+            let env = draft::env_name_for(t);
+            draft::set_header(r, (!t.is_empty()).then_some((t, env.as_str())));
+            Ok(())
+        },
+    )?;
+    if !header_name.is_empty() {
+        let env = match &flagged_header {
+            Some((name, Some(env))) if *name == header_name => env.clone(),
+            _ => draft::env_name_for(&header_name),
+        };
+        ask_into(
+            q,
+            raw,
+            &format!(
                 "Name of the environment variable holding the {header_name} value (the name, not the secret)"
             ),
-            default: Some(match &preset.header {
-                Some(h) if h.name == header_name => h.env.clone(),
-                _ => answers::env_name_for(&header_name),
-            }),
-            allow_empty: false,
-            check: &answers::check_env_name,
-        })?;
-        Some(Header {
-            name: header_name,
-            env,
-        })
-    };
-    let service_name = q.text(&Text {
-        prompt: "Service name (service.name of every record)",
-        default: Some(
-            preset
-                .service_name
-                .clone()
-                .unwrap_or_else(|| answers::DEFAULT_SERVICE_NAME.into()),
-        ),
-        allow_empty: false,
-        check: &answers::check_service_name,
-    })?;
-    let memory_mb = ask_number(
+            Some(env),
+            false,
+            &|r, t| {
+                draft::set_header(r, Some((&header_name, t)));
+                Ok(())
+            },
+        )?;
+    }
+    let service_name = draft::otlp(raw).service_name.clone();
+    ask_into(
         q,
-        "Lambda memory (MB)",
-        preset.memory_mb.unwrap_or(answers::DEFAULT_MEMORY_MB),
-        &answers::check_memory,
+        raw,
+        "Service name (service.name of every record)",
+        Some(service_name),
+        false,
+        &|r, t| {
+            draft::otlp(r).service_name = t.to_string();
+            Ok(())
+        },
     )?;
-    let timeout_s = ask_number(
+    let memory = raw.delivery.lambda.memory_mb.to_string();
+    ask_into(
         q,
+        raw,
+        "Lambda memory (MB)",
+        Some(memory),
+        false,
+        &|r, t| {
+            r.delivery.lambda.memory_mb = number(t)?;
+            Ok(())
+        },
+    )?;
+    let timeout = raw.delivery.lambda.timeout_s.to_string();
+    ask_into(
+        q,
+        raw,
         "Lambda timeout (seconds)",
-        preset.timeout_s.unwrap_or(answers::DEFAULT_TIMEOUT_S),
-        &answers::check_timeout,
+        Some(timeout),
+        false,
+        &|r, t| {
+            r.delivery.lambda.timeout_s = number(t)?;
+            Ok(())
+        },
     )?;
     let architectures = [Architecture::X86_64, Architecture::Arm64];
-    let architecture = architectures[q.select(
+    let lambda = &mut raw.delivery.lambda;
+    lambda.architecture = architectures[q.select(
         "Lambda architecture",
         &["x86_64".to_string(), "arm64".to_string()],
-        usize::from(preset.architecture == Some(Architecture::Arm64)),
+        usize::from(lambda.architecture == Architecture::Arm64),
     )?];
-    Ok(DeliveryAnswers::Lambda {
-        otlp: OtlpAnswers {
-            endpoint,
-            protocol,
-            header,
-            service_name,
-        },
-        lambda: LambdaAnswers {
-            memory_mb,
-            timeout_s,
-            architecture,
-        },
-    })
-}
-
-fn ask_number<Q: Ask>(
-    q: &mut Q,
-    prompt: &str,
-    default: u32,
-    check: &dyn Fn(u32) -> Result<(), String>,
-) -> Result<u32> {
-    let parse_and_check = |text: &str| -> Result<(), String> {
-        let n: u32 = text
-            .parse()
-            .map_err(|_| format!("`{text}` is not a whole number"))?;
-        check(n)
-    };
-    let text = q.text(&Text {
-        prompt,
-        default: Some(default.to_string()),
-        allow_empty: false,
-        check: &parse_and_check,
-    })?;
-    Ok(text.parse()?)
+    Ok(())
 }
 
 /// The summary shown before the file is written.
-pub fn summary(a: &Answers) -> Vec<String> {
-    let what = match a.resources.kind {
+pub fn summary(a: &RawConfig) -> Vec<String> {
+    let (kind, ids) = draft::resources(a);
+    let what = match kind {
         ResourceType::Vpc => "VPC",
         ResourceType::Subnet => "subnet",
         ResourceType::NetworkInterface => "network interface",
     };
-    let format = match &a.format {
-        FormatChoice::Default => "default format".to_string(),
-        FormatChoice::All => "all fields".to_string(),
-        FormatChoice::Custom(fields) => format!("{} fields", fields.len()),
+    let f = &a.flow_log;
+    let format = match f.format.as_str() {
+        "default" => "default format".to_string(),
+        "all" => "all fields".to_string(),
+        custom => format!("{} fields", custom.split_whitespace().count()),
     };
     let mut partitions = Vec::new();
-    if a.hive_compatible_partitions {
+    if f.hive_compatible_partitions {
         partitions.push(", hive partitions");
     }
-    if a.per_hour_partition {
+    if f.per_hour_partition {
         partitions.push(", hourly folders");
     }
-    let bucket = match &a.bucket {
-        BucketChoice::Derived => format!(
-            "a new bucket named <stack>-flowlogs-<account>-<region>; logs kept {} days",
-            a.retention_days
-        ),
-        BucketChoice::New(name) => {
-            format!("a new bucket {name}; logs kept {} days", a.retention_days)
+    let days = a.bucket.retention_days;
+    let bucket = match (&a.bucket.name, a.bucket.create) {
+        (None, _) => {
+            format!("a new bucket named <stack>-flowlogs-<account>-<region>; logs kept {days} days")
         }
-        BucketChoice::Existing(name) => format!("the existing bucket {name}"),
+        (Some(name), true) => format!("a new bucket {name}; logs kept {days} days"),
+        (Some(name), false) => format!("the existing bucket {name}"),
     };
-    let delivery = match &a.delivery {
-        DeliveryAnswers::Lambda { otlp, lambda } => {
-            let header = match &otlp.header {
-                Some(Header { name, env }) => format!(", header {name} from ${env}"),
+    let d = &a.delivery;
+    let delivery = match (d.mode, &d.otlp, &d.firehose) {
+        (DeliveryMode::Lambda, Some(otlp), _) => {
+            let header = match draft::header(a) {
+                Some((name, Some(env))) => format!(", header {name} from ${env}"),
+                Some((name, None)) => format!(", header {name}"),
                 None => String::new(),
             };
             format!(
                 "Lambda ({} MB, {} s, {}) -> {} ({}{header}), service {}",
-                lambda.memory_mb,
-                lambda.timeout_s,
-                lambda.architecture.as_aws(),
+                d.lambda.memory_mb,
+                d.lambda.timeout_s,
+                d.lambda.architecture.as_aws(),
                 otlp.endpoint,
                 otlp.protocol.as_env(),
                 otlp.service_name
             )
         }
-        DeliveryAnswers::Firehose {
-            url,
-            access_key_env,
-        } => match access_key_env {
-            Some(env) => format!("Firehose -> {url}, access key from ${env}"),
-            None => format!("Firehose -> {url}"),
-        },
+        (DeliveryMode::Firehose, _, Some(fh)) => {
+            match fh.access_key.as_deref().and_then(draft::env_of) {
+                Some(env) => format!("Firehose -> {}, access key from ${env}", fh.url),
+                None => format!("Firehose -> {}", fh.url),
+            }
+        }
+        (mode, _, _) => format!("{mode:?}"),
     };
     vec![
         "Summary:".to_string(),
@@ -601,13 +631,13 @@ pub fn summary(a: &Answers) -> Vec<String> {
         format!(
             "  log       {} {}: {} traffic",
             what,
-            a.resources.ids.join(", "),
-            a.traffic_type.as_aws()
+            ids.join(", "),
+            f.traffic_type.as_aws()
         ),
         format!(
             "  records   {format}, {} s interval, {}{}",
-            a.max_aggregation_interval,
-            a.file_format.as_aws(),
+            f.max_aggregation_interval,
+            f.file_format.as_aws(),
             partitions.concat()
         ),
         format!("  bucket    {bucket}"),
@@ -620,7 +650,7 @@ mod tests {
     use std::collections::VecDeque;
 
     use super::*;
-    use crate::wizard::listing::ListError;
+    use crate::cli::InitAnswers;
     use crate::wizard::prompt::Cancelled;
     use crate::wizard::render::render;
 
@@ -630,6 +660,8 @@ mod tests {
         replies: VecDeque<Reply>,
         said: Vec<String>,
         asked: Vec<String>,
+        /// What each refused answer was told, as the terminal shows it before asking again.
+        refused: Vec<String>,
     }
 
     enum Reply {
@@ -658,19 +690,24 @@ mod tests {
 
     impl Ask for Script {
         fn text(&mut self, t: &super::Text) -> Result<String> {
-            match self.next(t.prompt) {
-                Reply::Text(s) => {
-                    let value = match (s, &t.default) {
-                        ("", Some(d)) => d.clone(),
-                        (s, _) => s.to_string(),
-                    };
-                    if !(value.is_empty() && t.allow_empty) {
-                        (t.check)(&value).map_err(|p| anyhow::anyhow!("{}: {p}", t.prompt))?;
+            loop {
+                match self.next(t.prompt) {
+                    Reply::Text(s) => {
+                        let value = match (s, &t.default) {
+                            ("", Some(d)) => d.clone(),
+                            (s, _) => s.to_string(),
+                        };
+                        if value.is_empty() && t.allow_empty {
+                            return Ok(value);
+                        }
+                        match (t.check)(&value) {
+                            Ok(()) => return Ok(value),
+                            Err(message) => self.refused.push(message),
+                        }
                     }
-                    Ok(value)
+                    Reply::Cancel => return Err(Cancelled.into()),
+                    _ => panic!("`{}` is a text question", t.prompt),
                 }
-                Reply::Cancel => Err(Cancelled.into()),
-                _ => panic!("`{}` is a text question", t.prompt),
             }
         }
         fn select(&mut self, prompt: &str, items: &[String], default: usize) -> Result<usize> {
@@ -758,8 +795,13 @@ mod tests {
         }
     }
 
-    async fn run(script: &mut Script, preset: &Preset, account: FakeAccount) -> Result<Answers> {
-        ask(script, preset, Some("us-east-1".into()), |_| async {
+    async fn run(
+        script: &mut Script,
+        flags: &InitAnswers,
+        account: FakeAccount,
+    ) -> Result<RawConfig> {
+        let start = Draft::from_flags(flags, None);
+        ask(script, &start, Some("us-east-1".into()), |_| async {
             Ok(account)
         })
         .await
@@ -792,25 +834,23 @@ mod tests {
             Text(""), // timeout
             Text(""), // arch
         ]);
-        let answers = run(&mut script, &Preset::default(), two_vpcs())
+        let answers = run(&mut script, &InitAnswers::default(), two_vpcs())
             .await
             .unwrap();
         assert!(script.replies.is_empty());
-        let flags = Preset {
-            stack: Some("demo".into()),
-            resources: Some(Resources {
-                kind: ResourceType::Vpc,
-                ids: vec!["vpc-0bbb".into()],
-            }),
-            endpoint: Some("https://otel.example.com:4318".into()),
-            ..Preset::default()
-        }
-        .into_answers(Some("us-east-1".into()))
+        let flags = Draft::from_flags(
+            &InitAnswers {
+                stack: Some("demo".into()),
+                vpc_id: vec!["vpc-0bbb".into()],
+                endpoint: Some("https://otel.example.com:4318".into()),
+                ..InitAnswers::default()
+            },
+            Some("us-east-1".into()),
+        )
+        .into_answers()
         .unwrap();
-        assert_eq!(answers, flags);
         assert_eq!(
-            answers.bucket,
-            BucketChoice::Derived,
+            answers.bucket.name, None,
             "the proposed name is the derived one"
         );
         assert_eq!(render(&answers), render(&flags));
@@ -844,35 +884,28 @@ mod tests {
             Text("60"),
             Pick(1),
         ]);
-        let a = run(&mut script, &Preset::default(), two_vpcs())
+        let a = run(&mut script, &InitAnswers::default(), two_vpcs())
             .await
             .unwrap();
         assert!(script.replies.is_empty());
-        assert_eq!(a.resources.ids, ["vpc-0123", "vpc-0456"]);
-        assert_eq!(a.traffic_type, TrafficType::Reject);
-        assert_eq!(
-            a.format,
-            FormatChoice::Custom(vec!["vpc-id".into(), "version".into(), "srcaddr".into()])
-        );
-        assert_eq!(a.max_aggregation_interval, 60);
-        assert_eq!(a.file_format, FileFormat::Parquet);
-        assert!(a.hive_compatible_partitions && !a.per_hour_partition);
-        assert_eq!(a.bucket, BucketChoice::Existing("logs-b".into()));
+        assert_eq!(a.flow_log.resources.vpc_ids, ["vpc-0123", "vpc-0456"]);
+        assert_eq!(a.flow_log.traffic_type, TrafficType::Reject);
+        assert_eq!(a.flow_log.format, "${vpc-id} ${version} ${srcaddr}");
+        assert_eq!(a.flow_log.max_aggregation_interval, 60);
+        assert_eq!(a.flow_log.file_format, FileFormat::Parquet);
+        assert!(a.flow_log.hive_compatible_partitions && !a.flow_log.per_hour_partition);
+        assert_eq!(a.bucket.name.as_deref(), Some("logs-b"));
+        assert!(!a.bucket.create);
         assert!(script
             .said
             .iter()
             .any(|s| s.contains("Firehose takes plain text")));
-        let DeliveryAnswers::Lambda { otlp, lambda } = &a.delivery else {
-            panic!()
-        };
+        assert_eq!(a.delivery.mode, DeliveryMode::Lambda);
         assert_eq!(
-            otlp.header,
-            Some(Header {
-                name: "x-api-key".into(),
-                env: "X_API_KEY".into()
-            })
+            draft::header(&a),
+            Some(("x-api-key".into(), Some("X_API_KEY".into())))
         );
-        assert_eq!(lambda.architecture, Architecture::Arm64);
+        assert_eq!(a.delivery.lambda.architecture, Architecture::Arm64);
         let text = render(&a);
         assert!(
             text.contains("format: \"${vpc-id} ${version} ${srcaddr}\""),
@@ -904,27 +937,168 @@ mod tests {
             Text("https://o2.example.com/aws/default/vpcflowlog/_kinesis_firehose"),
             Text("O2_KEY"),
         ]);
-        let a = run(&mut script, &Preset::default(), account).await.unwrap();
+        let a = run(&mut script, &InitAnswers::default(), account)
+            .await
+            .unwrap();
         assert!(script
             .said
             .iter()
             .any(|s| s.contains("not allowed to call ec2:DescribeVpcs") && s.contains("fix:")));
         assert_eq!(script.asked[2], "What should be logged?");
-        assert_eq!(a.resources.kind, ResourceType::Subnet);
-        assert_eq!(a.bucket, BucketChoice::Existing("my-bucket".into()));
-        assert!(matches!(
-            &a.delivery,
-            DeliveryAnswers::Firehose { access_key_env: Some(env), .. } if env == "O2_KEY"
-        ));
+        assert_eq!(draft::resources(&a).0, ResourceType::Subnet);
+        assert_eq!(a.bucket.name.as_deref(), Some("my-bucket"));
+        assert!(!a.bucket.create);
+        assert_eq!(a.delivery.mode, DeliveryMode::Firehose);
+        assert_eq!(
+            a.delivery.firehose.as_ref().unwrap().access_key.as_deref(),
+            Some("${env:O2_KEY}")
+        );
     }
 
     #[tokio::test]
     async fn cancel_at_any_prompt_stops_the_flow() {
         let mut script = Script::new(vec![Text("demo"), Text(""), Cancel]);
-        let err = run(&mut script, &Preset::default(), two_vpcs())
+        let err = run(&mut script, &InitAnswers::default(), two_vpcs())
             .await
             .unwrap_err();
         assert!(err.downcast_ref::<Cancelled>().is_some());
+    }
+
+    /// A file with every answer the table below changes, as the wizard would write it.
+    const FILE: &str = r#"
+version: 1
+stack: demo
+region: us-east-1
+flow_log:
+  resources: { subnet_ids: [subnet-0abc] }
+bucket:
+  name: my-logs
+  retention_days: 90
+delivery:
+  mode: lambda
+  otlp:
+    endpoint: https://otel.example.com:4318
+    headers: { x-api-key: "${env:X_API_KEY}" }
+    service_name: vpc-flows
+  lambda: { memory_mb: 512, timeout_s: 300 }
+"#;
+
+    /// The text replies that reach each question of FILE's answers, with `bad` at `at`, then `good`.
+    fn replies(at: usize, bad: &'static str, good: &'static str) -> Vec<Reply> {
+        let mut replies = vec![
+            Text("demo"),        // 0 stack
+            Text(""),            // 1 region
+            Pick(2),             // subnets
+            Text("subnet-0abc"), // 2 ids
+            Text(""),
+            Text(""),
+            Text(""),
+            Text(""),
+            Text(""),
+            Text(""),
+            Pick(0),                               // new bucket
+            Text("my-logs"),                       // 3 bucket name
+            Text(""),                              // 4 retention
+            Pick(0),                               // lambda
+            Text("https://otel.example.com:4318"), // 5 endpoint
+            Text(""),                              // protocol
+            Text("x-api-key"),                     // 6 header name
+            Text("X_API_KEY"),                     // 7 header variable
+            Text("vpc-flows"),                     // 8 service name
+            Text(""),                              // 9 memory
+            Text(""),                              // 10 timeout
+            Text(""),                              // architecture
+        ];
+        // Where the text answers of the comments' numbers sit in `replies`.
+        const TEXTS: [usize; 11] = [0, 1, 3, 11, 12, 14, 16, 17, 18, 19, 20];
+        let slot = TEXTS[at];
+        replies[slot] = Text(good);
+        replies.insert(slot, Text(bad));
+        replies
+    }
+
+    /// Issue 13: every rule lives in the config. The same bad value, given to the wizard and
+    /// written in a file, is refused with the same key, problem and fix.
+    #[tokio::test]
+    async fn the_wizard_and_a_file_refuse_the_same_values_with_the_same_message() {
+        let table: [(usize, &str, &str, &str, &str); 13] = [
+            (0, "Prod_VPC", "demo", "stack: demo", "stack: Prod_VPC"),
+            (
+                0,
+                "a-stack-name-longer-than-24",
+                "demo",
+                "stack: demo",
+                "stack: a-stack-name-longer-than-24",
+            ),
+            (
+                1,
+                "mars-1",
+                "us-east-1",
+                "region: us-east-1",
+                "region: mars-1",
+            ),
+            (
+                2,
+                "subnet-xyz",
+                "subnet-0abc",
+                "subnet-0abc]",
+                "subnet-xyz]",
+            ),
+            (
+                2,
+                "subnet-1 subnet-1",
+                "subnet-0abc",
+                "subnet-0abc]",
+                "subnet-1, subnet-1]",
+            ),
+            (
+                3,
+                "My_Bucket",
+                "my-logs",
+                "name: my-logs",
+                "name: My_Bucket",
+            ),
+            (4, "0", "90", "retention_days: 90", "retention_days: 0"),
+            (
+                5,
+                "collector:4318",
+                "https://otel.example.com:4318",
+                "endpoint: https://otel.example.com:4318",
+                "endpoint: collector:4318",
+            ),
+            (6, "x api key", "x-api-key", "{ x-api-key:", "{ x api key:"),
+            // The drift issue 13 names: a variable starting with a digit.
+            (7, "2KEY", "X_API_KEY", "${env:X_API_KEY}", "${env:2KEY}"),
+            (
+                8,
+                " ",
+                "vpc-flows",
+                "service_name: vpc-flows",
+                "service_name: \" \"",
+            ),
+            (9, "64", "512", "memory_mb: 512", "memory_mb: 64"),
+            (10, "901", "300", "timeout_s: 300", "timeout_s: 901"),
+        ];
+        let good_file = crate::config::parse(FILE, std::path::Path::new("f.yaml"), &|_| None);
+        assert!(good_file.is_ok(), "{good_file:?}");
+        for (at, bad, good, from, to) in table {
+            let text = FILE.replace(from, to);
+            assert_ne!(text, FILE, "{from}");
+            let file_error = crate::config::parse(&text, std::path::Path::new("f.yaml"), &|_| None)
+                .expect_err(bad);
+            let mut script = Script::new(replies(at, bad, good));
+            let a = run(&mut script, &InitAnswers::default(), two_vpcs())
+                .await
+                .unwrap_or_else(|e| panic!("{bad}: {e}"));
+            assert!(script.replies.is_empty(), "{bad}: replies left");
+            assert_eq!(script.refused, [file_error.message()], "{bad}");
+            // And what the wizard finally holds is the file without the bad value.
+            assert_eq!(
+                crate::config::parse(&render(&a), std::path::Path::new("f.yaml"), &|_| None)
+                    .map(|c| c.stack),
+                Ok("demo".to_string())
+            );
+        }
     }
 
     #[test]

@@ -1,12 +1,13 @@
-//! `flowlogs init`'s wizard: the answers (`answers`), the file written from them (`render`, pure),
-//! the questions (`flow`, over the `prompt::Ask` trait), the terminal (`prompt`, the only module
-//! that knows dialoguer) and the read-only look at the account (`listing`).
+//! `flowlogs init`'s wizard: the draft raw config built from flags and answers and judged by the
+//! config's own checker (`draft`), the file written from it (`render`, pure), the questions
+//! (`flow`, over the `prompt::Ask` trait), the terminal (`prompt`, the only module that knows
+//! dialoguer) and the read-only look at the account (`listing`).
 
-pub mod answers;
+pub mod draft;
 pub mod flow;
 pub mod listing;
 pub mod prompt;
 pub mod render;
 
-pub use answers::{Answers, Preset};
+pub use draft::Draft;
 pub use render::render;

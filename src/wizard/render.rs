@@ -1,12 +1,12 @@
-//! Answers -> the text of `flowlogs.yaml`, with short comments in the style of
-//! `templates/flowlogs.yaml`. Pure: the same answers always give the same bytes, which is what
+//! The wizard's raw config -> the text of `flowlogs.yaml`, with short comments in the style of
+//! `templates/flowlogs.yaml`. Pure: the same config always gives the same bytes, which is what
 //! makes the interactive and the `--non-interactive` forms write the same file.
 
-use super::answers::{Answers, BucketChoice, DeliveryAnswers, FormatChoice};
-use crate::config::ResourceType;
+use super::draft;
+use crate::config::{DeliveryMode, RawConfig, ResourceType};
 
-/// The config file for `answers`.
-pub fn render(a: &Answers) -> String {
+/// The config file for `a`: the keys the wizard asks about (the rest keep their defaults).
+pub fn render(a: &RawConfig) -> String {
     let mut out = String::from(
         r#"# flowlogs.yaml, written by `flowlogs init`: one VPC Flow Logs -> OpenTelemetry pipeline ("stack").
 # `flowlogs plan` shows what would change, `flowlogs setup` makes it so and proves it works,
@@ -28,16 +28,17 @@ version: 1
             .to_string(),
     };
 
-    let key = match a.resources.kind {
+    let (kind, ids) = draft::resources(a);
+    let key = match kind {
         ResourceType::Vpc => "vpc_ids",
         ResourceType::Subnet => "subnet_ids",
         ResourceType::NetworkInterface => "eni_ids",
     };
-    let ids: Vec<String> = a.resources.ids.iter().map(|id| scalar(id)).collect();
-    let format = match &a.format {
-        FormatChoice::Default | FormatChoice::All => a.format.spec(),
-        // Field names are [a-z0-9-]: nothing to escape inside double quotes.
-        FormatChoice::Custom(_) => format!("\"{}\"", a.format.spec()),
+    let ids: Vec<String> = ids.iter().map(|id| scalar(id)).collect();
+    let f = &a.flow_log;
+    let format = match f.format.as_str() {
+        "default" | "all" => f.format.clone(),
+        custom => quoted(custom),
     };
     out += &format!(
         r#"
@@ -62,20 +63,20 @@ flow_log:
 bucket:
 "#,
         ids = ids.join(", "),
-        traffic = a.traffic_type.as_aws(),
-        interval = a.max_aggregation_interval,
-        file_format = a.file_format.as_aws(),
-        hive = a.hive_compatible_partitions,
-        hourly = a.per_hour_partition,
+        traffic = f.traffic_type.as_aws(),
+        interval = f.max_aggregation_interval,
+        file_format = f.file_format.as_aws(),
+        hive = f.hive_compatible_partitions,
+        hourly = f.per_hour_partition,
     );
     const CREATED: &str =
         "  # flowlogs creates the bucket, hardens it, and expires old logs.\n  create: true\n";
-    out += &match &a.bucket {
-        BucketChoice::Derived => {
+    out += &match (&a.bucket.name, a.bucket.create) {
+        (None, _) => {
             format!("  # null: <stack>-flowlogs-<account>-<region>.\n  name: null\n{CREATED}")
         }
-        BucketChoice::New(name) => format!("  name: {}\n{CREATED}", scalar(name)),
-        BucketChoice::Existing(name) => format!(
+        (Some(name), true) => format!("  name: {}\n{CREATED}", scalar(name)),
+        (Some(name), false) => format!(
             "  name: {}\n\
              \x20 # An existing bucket: flowlogs only adds its own policy statements and notification\n\
              \x20 # entry, and never deletes the bucket.\n\
@@ -85,27 +86,32 @@ bucket:
     };
     out += &format!(
         r#"  # Optional folder before AWSLogs/.
-  prefix: ""
+  prefix: {}
   # Objects expire after this many days (buckets flowlogs creates).
   retention_days: {}
 
 delivery:
 "#,
-        a.retention_days
+        quoted(&a.bucket.prefix),
+        a.bucket.retention_days
     );
-    out += &match &a.delivery {
-        DeliveryAnswers::Lambda { otlp, lambda } => {
-            let headers = match &otlp.header {
-                Some(h) => format!(
-                    "    # Sent with every request; the value is read from the environment at run time.\n\
-                     \x20   headers:\n\
-                     \x20     {}: \"${{env:{}}}\"\n",
-                    h.name, h.env
-                ),
-                None => "    # Sent with every request; keep secrets in the environment:\n\
+    let d = &a.delivery;
+    out += &match (d.mode, &d.otlp, &d.firehose) {
+        (DeliveryMode::Lambda, Some(otlp), _) => {
+            let lambda = &d.lambda;
+            let headers = if otlp.headers.is_empty() {
+                "    # Sent with every request; keep secrets in the environment:\n\
                          \x20   #   headers: { signoz-ingestion-key: \"${env:SIGNOZ_KEY}\" }\n\
                          \x20   headers: {}\n"
-                    .to_string(),
+                    .to_string()
+            } else {
+                let mut lines = "    # Sent with every request; the value is read from the environment at run time.\n\
+                                 \x20   headers:\n"
+                    .to_string();
+                for (name, value) in &otlp.headers {
+                    lines += &format!("      {}: {}\n", scalar(name), quoted(value));
+                }
+                lines
             };
             format!(
                 r#"  # lambda: the forwarder Lambda sends each new object to an OTLP endpoint.
@@ -129,13 +135,12 @@ delivery:
                 architecture = lambda.architecture.as_aws(),
             )
         }
-        DeliveryAnswers::Firehose {
-            url,
-            access_key_env,
-        } => {
-            let access_key = match access_key_env {
-                Some(env) => format!(
-                    "    # Read from the environment at run time.\n    access_key: \"${{env:{env}}}\"\n"
+        (DeliveryMode::Firehose, _, Some(firehose)) => {
+            let url = &firehose.url;
+            let access_key = match &firehose.access_key {
+                Some(key) => format!(
+                    "    # Read from the environment at run time.\n    access_key: {}\n",
+                    quoted(key)
                 ),
                 None => "    # access_key: \"${env:O2_ACCESS_KEY}\"\n".to_string(),
             };
@@ -145,13 +150,26 @@ delivery:
   firehose:
     url: {url}
 {access_key}    # gzip | none
-    content_encoding: gzip
+    content_encoding: {encoding}
 "#,
                 url = scalar(url),
+                encoding = if firehose.content_encoding == crate::config::ContentEncoding::Gzip {
+                    "gzip"
+                } else {
+                    "none"
+                },
             )
         }
+        // The draft always holds both sections; a hand-built config may lack the chosen one.
+        (DeliveryMode::Lambda, None, _) => "  mode: lambda\n".to_string(),
+        (DeliveryMode::Firehose, _, None) => "  mode: firehose\n".to_string(),
     };
     out
+}
+
+/// A double-quoted YAML scalar (JSON's string syntax is valid YAML).
+fn quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| format!("{text:?}"))
 }
 
 /// A YAML scalar for free text: plain when that reads back as the same string, else quoted.
@@ -166,44 +184,33 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::cli::InitAnswers;
     use crate::config::{
         self, Architecture, Delivery, FileFormat, OtlpProtocol, TrafficType, REDACTED,
     };
-    use crate::wizard::answers::{Header, LambdaAnswers, OtlpAnswers, Resources};
+    use crate::wizard::draft::Draft;
 
-    fn lambda_answers() -> Answers {
-        Answers {
-            stack: "demo".into(),
-            region: Some("eu-west-1".into()),
-            resources: Resources {
-                kind: ResourceType::Vpc,
-                ids: vec!["vpc-0abc1234".into(), "vpc-0def5678".into()],
-            },
-            traffic_type: TrafficType::Reject,
-            format: FormatChoice::Default,
-            max_aggregation_interval: 60,
-            file_format: FileFormat::PlainText,
-            hive_compatible_partitions: true,
-            per_hour_partition: false,
-            bucket: BucketChoice::Derived,
-            retention_days: 30,
-            delivery: DeliveryAnswers::Lambda {
-                otlp: OtlpAnswers {
-                    endpoint: "https://collector.example.com:4318".into(),
-                    protocol: OtlpProtocol::HttpJson,
-                    header: Some(Header {
-                        name: "signoz-ingestion-key".into(),
-                        env: "SIGNOZ_KEY".into(),
-                    }),
-                    service_name: "vpc flow logs: prod".into(),
-                },
-                lambda: LambdaAnswers {
-                    memory_mb: 1024,
-                    timeout_s: 120,
-                    architecture: Architecture::Arm64,
-                },
-            },
-        }
+    fn lambda_answers() -> RawConfig {
+        let flags = InitAnswers {
+            stack: Some("demo".into()),
+            vpc_id: vec!["vpc-0abc1234".into(), "vpc-0def5678".into()],
+            traffic_type: Some("REJECT".into()),
+            interval: Some(60),
+            hive_partitions: true,
+            retention_days: Some(30),
+            endpoint: Some("https://collector.example.com:4318".into()),
+            protocol: Some("http/json".into()),
+            header_name: Some("signoz-ingestion-key".into()),
+            header_env: Some("SIGNOZ_KEY".into()),
+            service_name: Some("vpc flow logs: prod".into()),
+            memory_mb: Some(1024),
+            timeout_s: Some(120),
+            architecture: Some("arm64".into()),
+            ..InitAnswers::default()
+        };
+        Draft::from_flags(&flags, Some("eu-west-1".into()))
+            .into_answers()
+            .unwrap()
     }
 
     fn parse(text: &str) -> config::Config {
@@ -219,7 +226,7 @@ mod tests {
         assert_eq!(c.stack, "demo");
         assert_eq!(c.region.as_deref(), Some("eu-west-1"));
         assert_eq!(c.flow_log.resource_type, ResourceType::Vpc);
-        assert_eq!(c.flow_log.resource_ids, a.resources.ids);
+        assert_eq!(c.flow_log.resource_ids, a.flow_log.resources.vpc_ids);
         assert_eq!(c.flow_log.traffic_type, TrafficType::Reject);
         assert_eq!(c.flow_log.format.kind, "default");
         assert_eq!(c.flow_log.max_aggregation_interval, 60);
@@ -263,14 +270,11 @@ mod tests {
         );
         assert!(!text.contains("s3cr3t"));
 
-        let firehose = Answers {
-            delivery: DeliveryAnswers::Firehose {
-                url: "https://openobserve.example.com/aws/default/vpcflowlog/_kinesis_firehose"
-                    .into(),
-                access_key_env: Some("O2_ACCESS_KEY".into()),
-            },
-            ..lambda_answers()
-        };
+        let mut firehose = lambda_answers();
+        firehose.delivery.mode = crate::config::DeliveryMode::Firehose;
+        let f = draft::firehose(&mut firehose);
+        f.url = "https://openobserve.example.com/aws/default/vpcflowlog/_kinesis_firehose".into();
+        f.access_key = Some(draft::env_ref("O2_ACCESS_KEY"));
         let text = render(&firehose);
         assert!(text.contains("access_key: \"${env:O2_ACCESS_KEY}\""));
         let c = parse(&text);
@@ -301,36 +305,18 @@ mod tests {
 
     #[test]
     fn custom_formats_subnets_existing_buckets_and_no_region_render() {
-        let a = Answers {
-            region: None,
-            resources: Resources {
-                kind: ResourceType::Subnet,
-                ids: vec!["subnet-0aa11".into()],
-            },
-            format: FormatChoice::Custom(vec![
-                "version".into(),
-                "vpc-id".into(),
-                "srcaddr".into(),
-                "pkt-srcaddr".into(),
-                "flow-direction".into(),
-            ]),
-            file_format: FileFormat::Parquet,
-            bucket: BucketChoice::Existing("my.logs-bucket".into()),
-            delivery: DeliveryAnswers::Lambda {
-                otlp: OtlpAnswers {
-                    endpoint: "http://127.0.0.1:4318".into(),
-                    protocol: OtlpProtocol::HttpProtobuf,
-                    header: None,
-                    service_name: "vpc-flow-logs".into(),
-                },
-                lambda: LambdaAnswers {
-                    memory_mb: 512,
-                    timeout_s: 300,
-                    architecture: Architecture::X86_64,
-                },
-            },
-            ..lambda_answers()
-        };
+        let mut a = lambda_answers();
+        a.region = None;
+        draft::set_resources(&mut a, ResourceType::Subnet, vec!["subnet-0aa11".into()]);
+        a.flow_log.format =
+            "${version} ${vpc-id} ${srcaddr} ${pkt-srcaddr} ${flow-direction}".into();
+        a.flow_log.file_format = FileFormat::Parquet;
+        a.bucket.name = Some("my.logs-bucket".into());
+        a.bucket.create = false;
+        let o = draft::otlp(&mut a);
+        o.endpoint = "http://127.0.0.1:4318".into();
+        o.protocol = OtlpProtocol::HttpProtobuf;
+        draft::set_header(&mut a, None);
         let text = render(&a);
         let c = parse(&text);
         assert_eq!(c.region, None);
@@ -354,11 +340,9 @@ mod tests {
         };
         assert!(otlp.headers.is_empty());
 
-        let all = Answers {
-            format: FormatChoice::All,
-            bucket: BucketChoice::New("demo-logs".into()),
-            ..lambda_answers()
-        };
+        let mut all = lambda_answers();
+        all.flow_log.format = "all".into();
+        all.bucket.name = Some("demo-logs".into());
         let c = parse(&render(&all));
         assert_eq!(c.flow_log.format.kind, "all");
         assert_eq!(c.bucket.name.as_deref(), Some("demo-logs"));
