@@ -1,4 +1,4 @@
-"""moto's server, with two fixes that make it answer as AWS does.
+"""moto's server, with fixes that make it answer as AWS does, and the router's hooks.
 
 1. S3 GetBucketNotificationConfiguration: moto answers it with an empty body (5.1) or a GetBucketNotificationResponse element (5.2) when a bucket has no notification configuration; real S3 answers
 with an empty <NotificationConfiguration/> element, and the AWS SDK for Rust refuses the empty body
@@ -9,21 +9,53 @@ with an empty <NotificationConfiguration/> element, and the AWS SDK for Rust ref
 stack's plain HTTP on loopback stands in for AWS's HTTPS endpoints, so requests count as secure
 transport and that statement does not apply, as it does not in AWS for HTTPS requests.
 
+3. Behaviour `filter-rule-case` (switchable, see devstack/behaviours.py): GetBucketNotification-
+Configuration names filter rules `Prefix`/`Suffix`, as S3 does whatever case they were written in
+(aws/aws-sdk#389, AWS-FACTS.md "Filter names come back capitalised"); moto echoes the case written.
+
+4. moto's own S3 -> Lambda dispatch is off: it cannot run the function (no Docker) and the router
+dispatches S3 events itself (behaviour `s3-events`), so an event is delivered once.
+
+5. The router's hooks: a request with `X-Devstack-Internal` (the router's own reads and log
+writes) is not recorded; a request with `X-Devstack-Injected` (an error the router injects, see
+devstack/consistency.py) is recorded like any other call and answered with that error, without
+acting on it. So moto's recording holds every call the product made, failed ones included.
+
 Usage: moto_server.py -H HOST -p PORT (moto's own options)
 """
+import base64
+import json
+import os
+import re
 import sys
 
-from moto.iam import access_control
-from moto.s3 import responses
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import behaviours  # noqa: E402
+from moto.core import utils as moto_utils  # noqa: E402
+from moto.iam import access_control  # noqa: E402
+from moto.moto_api import recorder  # noqa: E402
+from moto.s3 import notifications, responses  # noqa: E402
+
+BEHAVIOURS = behaviours.from_env()
 
 _EMPTY = '<?xml version="1.0" encoding="UTF-8"?>\n<NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>'
 _original = responses.S3Response.get_bucket_notification
 
 
+_FILTER_NAME = re.compile(r"<Name>(prefix|suffix)</Name>", re.IGNORECASE)
+
+
 def _get_bucket_notification(self):
     if not self.backend.get_bucket_notification_configuration(self.bucket_name):
         return 200, {"Content-Type": "application/xml"}, _EMPTY
-    return _original(self)
+    result = _original(self)
+    if "filter-rule-case" not in BEHAVIOURS or not isinstance(result, tuple):
+        return result
+    status, headers, body = result
+    text = body.decode() if isinstance(body, bytes) else body
+    text = _FILTER_NAME.sub(lambda m: f"<Name>{m.group(1).capitalize()}</Name>", text)
+    return status, headers, text
 
 
 responses.S3Response.get_bucket_notification = _get_bucket_notification
@@ -40,6 +72,36 @@ def _statement_permits(self, action, resource="*", principal=None, incoming_cond
 
 
 access_control.IAMPolicyStatement.is_action_permitted = _statement_permits
+
+notifications._invoke_awslambda = lambda *_args, **_kwargs: None
+
+_record_request = recorder._record_request
+
+
+def _record_unless_internal(request, body=None):
+    if request.headers.get("X-Devstack-Internal"):
+        return
+    _record_request(request, body)
+
+
+recorder._record_request = _record_unless_internal
+
+_flask_call = moto_utils.convert_to_flask_response.__call__
+
+
+def _answer_injected(self, args=None, **kwargs):
+    from flask import Response
+    from flask import request as flask_request
+
+    injected = flask_request.headers.get("X-Devstack-Injected")
+    if not injected:
+        return _flask_call(self, args, **kwargs)
+    recorder._record_request(moto_utils.normalize_request(flask_request))
+    status, headers, body = json.loads(base64.b64decode(injected))
+    return Response(response=base64.b64decode(body), status=status, headers=headers)
+
+
+moto_utils.convert_to_flask_response.__call__ = _answer_injected
 
 if __name__ == "__main__":
     from moto.server import main

@@ -37,6 +37,16 @@ import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import behaviours as behaviours_mod  # noqa: E402
+import s3_notifications  # noqa: E402
+from aws_calls import FORWARDER_ACCESS_KEY, Call, classify, function_name, role_name  # noqa: E402
+from consistency import Consistency, validation_error  # noqa: E402
+from lambda_logs import LambdaLogs  # noqa: E402
+from moto_client import Moto  # noqa: E402
+import aws_errors  # noqa: E402
+
 HOP_BY_HOP = {
     "connection",
     "keep-alive",
@@ -49,6 +59,9 @@ HOP_BY_HOP = {
     "upgrade",
     "expect",
 }
+INJECTED_HEADER = "X-Devstack-Injected"  # the moto wrapper records the call, answers this
+S3_CREATED_EVENTS = {"PutObject": "ObjectCreated:Put", "CopyObject": "ObjectCreated:Copy",
+                     "CompleteMultipartUpload": "ObjectCreated:CompleteMultipartUpload"}
 INVOKE_PREFIX = "/2015-03-31/functions/"
 INVOKE_SUFFIX = "/invocations"
 DUMMY_AUTH = (
@@ -185,12 +198,105 @@ class Runtime:
 class Router:
     def __init__(self, args):
         self.moto_url = args.moto.rstrip("/")
-        self.bootstrap_path = os.path.abspath(args.bootstrap)
+        self.bootstrap_path = os.path.abspath(args.bootstrap) if args.bootstrap else ""
         self.logs_dir = args.logs_dir
         self.port = args.port
         self.runtime = Runtime(args.cargo_lambda, args.watch_dir, args.logs_dir)
         self.invoke_lock = threading.Lock()
         self.state_lock = threading.Lock()
+        self.behaviours = behaviours_mod.from_env()
+        self.retry_delays = behaviours_mod.retry_delays()
+        self.moto = Moto(self.moto_url)
+        self.consistency = Consistency(self.behaviours, behaviours_mod.window(),
+                                       args.region, args.account)
+        self.lambda_logs = LambdaLogs(self.moto)
+        self.region, self.account = args.region, args.account
+        self.current_role = ""  # the role of the function being invoked (invokes are serial)
+
+    # ---- the AWS front: every call but Invoke ----
+    def aws(self, method, raw_path, headers, body):
+        """Sends a call to moto, or answers it as AWS would now (each a behaviour)."""
+        lower = {k.lower(): v for k, v in headers}
+        call = classify(method, raw_path, lower, body)
+        error = None
+        if call.op == "PutBucketNotificationConfiguration" \
+                and "notification-validation" in self.behaviours:
+            error = self.validate_notification(call, body)
+        if error is None:
+            error = self.consistency.injected(call, method, body, self.current_role)
+        if error is not None:
+            # moto records the call and answers the error without acting on it
+            encoded = base64.b64encode(json.dumps(
+                [error[0], error[1], base64.b64encode(error[2]).decode()]).encode()).decode()
+            log(f"injected {error[0]} for {call.op or method} {raw_path}")
+            return self.moto_request(method, raw_path, headers + [(INJECTED_HEADER, encoded)],
+                                     body)
+        status, resp_headers, data = self.moto_request(method, raw_path, headers, body)
+        if 200 <= status < 300:
+            self.consistency.accepted(call)
+            if call.op in S3_CREATED_EVENTS and "s3-events" in self.behaviours \
+                    and b"<Error>" not in data[:512]:
+                self.dispatch_s3_event(call)
+        return status, resp_headers, data
+
+    def validate_notification(self, call: Call, body: bytes):
+        """S3 test-sends to every destination on each write; Lambda ones need the function and
+        a permission for this bucket. Overlapping rules are refused."""
+        try:
+            destinations = s3_notifications.parse(body)
+        except Exception:  # noqa: BLE001 - moto answers a malformed document itself
+            return None
+        if s3_notifications.overlaps(destinations):
+            return aws_errors.s3(400, "InvalidArgument",
+                                 "Configurations overlap. Configurations on the same bucket "
+                                 "cannot share a common event type.",
+                                 [("ArgumentName", "Event"), ("ArgumentValue", "")], "PUT")
+        failing = []
+        for dest in destinations:
+            if dest.kind != "lambda":
+                continue
+            name = function_name(dest.arn)
+            if self.moto.function(name) is None or not s3_notifications.permission_allows(
+                    self.moto.function_policy(name), call.bucket):
+                failing.append(dest.arn)
+        return validation_error(failing) if failing else None
+
+    # ---- S3 events: the function invoked asynchronously, as S3 does ----
+    def dispatch_s3_event(self, call: Call) -> None:
+        event_name = S3_CREATED_EVENTS[call.op]
+        try:
+            destinations = s3_notifications.parse(self.moto.notification_xml(call.bucket))
+        except Exception as e:  # noqa: BLE001
+            log(f"s3-events: unreadable notification configuration of {call.bucket}: {e!r}")
+            return
+        targets = [d for d in destinations
+                   if d.kind == "lambda" and s3_notifications.matches(d, event_name, call.key)]
+        if not targets:
+            return
+        head = self.moto.head_object(call.bucket, call.key) or {}
+        for dest in targets:
+            payload = s3_notifications.event(
+                self.region, event_name, call.bucket, call.key,
+                int(head.get("content-length") or 0), head.get("etag") or "", dest.id)
+            log(f"s3-events: {event_name} s3://{call.bucket}/{call.key} -> {dest.arn}")
+            self.invoke_async(function_name(dest.arn), json.dumps(payload).encode())
+
+    def invoke_async(self, function: str, payload: bytes) -> None:
+        """InvocationType Event: queued, run in the background, a failure retried twice."""
+        def run():
+            for attempt, delay in enumerate([0.0] + self.retry_delays[:2]):
+                time.sleep(delay)
+                cfg = self.moto.function(function)
+                if cfg is None:
+                    log(f"async invoke: function {function} is gone: event dropped")
+                    return
+                status, headers, _ = self.invoke_sync(cfg, payload, False)
+                if status == 200 and not dict(headers).get("X-Amz-Function-Error"):
+                    return
+                log(f"async invoke of {function} failed (attempt {attempt + 1}): "
+                    + ("retrying" if attempt < len(self.retry_delays[:2]) else "giving up"))
+
+        threading.Thread(target=run, daemon=True).start()
 
     # ---- plumbing ----
     def moto_request(self, method, path, headers, body):
@@ -237,6 +343,9 @@ class Router:
         invocation_type = hdr.get("x-amz-invocation-type", "RequestResponse")
         if invocation_type == "DryRun":
             return 204, [], b""
+        if invocation_type == "Event" and "s3-events" in self.behaviours:
+            self.invoke_async(cfg.get("FunctionName") or function_name(name_in_path), body)
+            return 202, [("Content-Type", "application/json")], b""
         if invocation_type == "Event":
             threading.Thread(target=self.invoke_sync, args=(cfg, body, False),
                              daemon=True).start()
@@ -263,8 +372,9 @@ class Router:
             "AWS_EXECUTION_ENV": "AWS_Lambda_provided.al2023",
             "AWS_REGION": region,
             "AWS_DEFAULT_REGION": region,
-            "AWS_ENDPOINT_URL": self.moto_url,
-            "AWS_ACCESS_KEY_ID": "test",
+            # through this router, so that AWS behaviours apply to the forwarder's calls too
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{self.port}",
+            "AWS_ACCESS_KEY_ID": FORWARDER_ACCESS_KEY,
             "AWS_SECRET_ACCESS_KEY": "test",
             "AWS_SESSION_TOKEN": "test",
             "AWS_EC2_METADATA_DISABLED": "true",
@@ -286,7 +396,8 @@ class Router:
             body = json.dumps({"errorType": error_type, "errorMessage": message}).encode()
             return 200, base_headers + [("X-Amz-Function-Error", "Unhandled")], body
 
-        if not os.path.isfile(self.bootstrap_path):
+        self.current_role = role_name(cfg.get("Role") or "")
+        if not self.bootstrap_path or not os.path.isfile(self.bootstrap_path):
             return function_error("Runtime.InvalidEntrypoint",
                                   f"devstack: no bootstrap binary at {self.bootstrap_path}")
         st = os.stat(self.bootstrap_path)
@@ -304,6 +415,7 @@ class Router:
             watch_url = self.runtime.watch_url
             bootstrap = self.runtime.bootstrap
         log_start = os.path.getsize(forwarder_log) if os.path.exists(forwarder_log) else 0
+        started_wall = time.time()
 
         result: dict = {}
 
@@ -357,10 +469,20 @@ class Router:
             # the runtime died or hung: throw away this generation (its queue may hold the event)
             with self.state_lock:
                 self.runtime.stop()
-        if want_log:
+        if want_log or "lambda-logs" in self.behaviours:
             with open(forwarder_log, "rb") as f:
                 f.seek(log_start)
-                logs = f.read()[-4096:]
+                output = f.read()
+        if "lambda-logs" in self.behaviours:
+            try:
+                stream = self.lambda_logs.write(cfg, bootstrap, request_id,
+                                                output.decode(errors="replace"), started_wall,
+                                                time.monotonic() - started)
+                log(f"lambda-logs: {stream or 'no log group and no logs:CreateLogGroup: nothing'}")
+            except Exception as e:  # noqa: BLE001 - Lambda's logging never fails an invoke
+                log(f"lambda-logs: could not write: {e!r}")
+        if want_log:
+            logs = output[-4096:]
             outcome = (outcome[0], outcome[1] + [("X-Amz-Log-Result",
                                                   base64.b64encode(logs).decode())], outcome[2])
         log(f"invoke {cfg.get('FunctionName')} -> {outcome[0]} "
@@ -455,7 +577,7 @@ def make_handler(router: Router):
                     name = path[len(INVOKE_PREFIX):-len(INVOKE_SUFFIX)]
                     self.reply(*router.invoke(name, split.query, headers, body))
                 else:
-                    self.reply(*router.moto_request(self.command, self.path, headers, body))
+                    self.reply(*router.aws(self.command, self.path, headers, body))
             except (BrokenPipeError, ConnectionResetError):
                 pass
             except Exception as e:  # noqa: BLE001
@@ -474,14 +596,17 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description="flowlogs devstack router")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--moto", required=True, help="moto base URL")
-    p.add_argument("--bootstrap", required=True, help="forwarder bootstrap binary")
-    p.add_argument("--cargo-lambda", required=True, help="cargo-lambda executable")
-    p.add_argument("--watch-dir", required=True, help="a directory with a trivial Cargo.toml")
+    p.add_argument("--bootstrap", help="forwarder bootstrap binary (none: no Lambda runtime)")
+    p.add_argument("--region", default="us-east-1")
+    p.add_argument("--account", default="123456789012")
+    p.add_argument("--cargo-lambda", default="cargo-lambda", help="cargo-lambda executable")
+    p.add_argument("--watch-dir", default=".", help="a directory with a trivial Cargo.toml")
     p.add_argument("--logs-dir", required=True)
     args = p.parse_args(argv)
 
     router = Router(args)
-    router.runtime.start_watch()  # proves cargo lambda works before we report ready
+    if router.bootstrap_path:
+        router.runtime.start_watch()  # proves cargo lambda works before we report ready
 
     def on_term(_sig, _frame):
         raise SystemExit(0)
@@ -489,6 +614,7 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, on_term)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(router))
     server.daemon_threads = True
+    log(f"AWS behaviours: {', '.join(sorted(router.behaviours)) or 'none'}")
     log(f"router on 127.0.0.1:{args.port} -> moto {router.moto_url}, "
         f"cargo lambda watch {router.runtime.watch_url}, bootstrap {router.bootstrap_path}")
     try:

@@ -1,6 +1,7 @@
 """The local stack for flowlogs' tests and demo: moto, rotel and the forwarder under cargo lambda.
 
     python devstack/stack.py up   --state DIR [--services moto,rotel,lambda] [--bootstrap PATH]
+                                  [--aws-behaviours default|all|none|name,name]
     python devstack/stack.py down --state DIR
 
 `up` starts each service on a free 127.0.0.1 port, waits until each answers a real request
@@ -18,7 +19,12 @@ idempotent. Every service runs in its own session, so a process group is a whole
 (the router's group also holds `cargo lambda watch` and the forwarder).
 
 lambda needs moto (the router forwards every non-Invoke call to it): asking for lambda
-starts moto too. The venv comes from FLOWLOGS_VENV (default ~/.cache/flowlogs/venv).
+starts moto too.
+
+`--aws-behaviours` (default: FLOWLOGS_DEVSTACK_BEHAVIOURS, else `default`) chooses which AWS
+behaviours the stack's AWS front shows (devstack/behaviours.py, devstack/README.md); the chosen
+names are in state.json as `aws_behaviours`. A behaviour of the router on a stack without lambda
+puts the router (without a Lambda runtime) in front of moto. The venv comes from FLOWLOGS_VENV (default ~/.cache/flowlogs/venv).
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ import socket
 import subprocess
 import sys
 import time
+
+import behaviours
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ALL_SERVICES = ("moto", "rotel", "lambda")
@@ -252,6 +260,10 @@ def start_services(args) -> dict:
     if read_state(state_dir):
         down(state_dir)  # a previous stack in the same directory: never leave it running
 
+    try:
+        chosen = behaviours.parse(args.aws_behaviours)
+    except behaviours.BehaviourError as e:
+        raise StackError(str(e)) from e
     services = [s.strip() for s in args.services.split(",") if s.strip()]
     unknown = [s for s in services if s not in ALL_SERVICES]
     if unknown:
@@ -282,6 +294,7 @@ def start_services(args) -> dict:
         "services": services,
         "account_id": ACCOUNT_ID,
         "region": REGION,
+        "aws_behaviours": chosen,
     }
     started: list[Service] = []
 
@@ -292,6 +305,9 @@ def start_services(args) -> dict:
         write_state(state_dir, state)  # so that `down` can clean up even if `up` is killed
 
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("ROTEL_")}
+    base_env[behaviours.ENV] = ",".join(chosen) or "none"
+    router_needed = "lambda" in services or ("moto" in services and any(
+        b not in behaviours.MOTO_WRAPPER_ONLY for b in chosen))
     try:
         if "moto" in services:
             port = free_port()
@@ -325,7 +341,7 @@ def start_services(args) -> dict:
             record(Service("rotel", proc, url, os.path.join(logs_dir, "rotel.log"), rotel_ready))
             state["otlp_endpoint"] = url
             state["otlp_grpc_endpoint"] = f"http://127.0.0.1:{grpc}"
-        if "lambda" in services:
+        if router_needed:
             watch_dir = os.path.join(state_dir, "lambda-watch")
             os.makedirs(os.path.join(watch_dir, "src"), exist_ok=True)
             # cargo lambda watch runs `cargo metadata` even with --only-lambda-apis: give it
@@ -340,14 +356,15 @@ def start_services(args) -> dict:
             proc = spawn("router", [
                 sys.executable, os.path.join(HERE, "router.py"),
                 "--port", str(port), "--moto", state["moto_endpoint"],
-                "--bootstrap", bootstrap,
                 "--cargo-lambda", os.path.join(venv, "bin", "cargo-lambda"),
                 "--watch-dir", watch_dir, "--logs-dir", logs_dir,
-            ], logs_dir, env=base_env)
+                "--region", REGION, "--account", ACCOUNT_ID,
+            ] + (["--bootstrap", bootstrap] if bootstrap else []), logs_dir, env=base_env)
             record(Service("router", proc, url, os.path.join(logs_dir, "router.log"),
                            router_ready))
             state["aws_endpoint"] = url
-            state["bootstrap"] = bootstrap
+            if bootstrap:
+                state["bootstrap"] = bootstrap
         for svc in started:
             wait_ready(svc, args.timeout)
     except BaseException:
@@ -383,6 +400,10 @@ def main(argv=None) -> int:
     pu.add_argument("--services", default=",".join(ALL_SERVICES),
                     help="comma-separated subset of moto,rotel,lambda (default: all)")
     pu.add_argument("--bootstrap", help="forwarder bootstrap binary (lambda service)")
+    pu.add_argument("--aws-behaviours",
+                    default=os.environ.get(behaviours.ENV) or "default",
+                    help="AWS behaviours of the stack's AWS front: default, all, none, or "
+                         "names (-name removes one): " + ", ".join(behaviours.ALL))
     pu.add_argument("--timeout", type=float,
                     default=float(os.environ.get("FLOWLOGS_STACK_TIMEOUT", "120")),
                     help="seconds to wait for each service (default 120)")

@@ -49,6 +49,81 @@ impl Service {
     }
 }
 
+/// Which AWS behaviours the stack's AWS front shows (`devstack/behaviours.py`, described in
+/// `devstack/README.md`), and how quickly: the eventual-consistency window and the delays
+/// before an asynchronous invocation's retries.
+///
+/// ```ignore
+/// let stack = Stack::start_with(&[Service::Moto], Behaviours::only(&["consistency-bucket"]).window(2.0));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Behaviours {
+    /// `None`: whatever `FLOWLOGS_DEVSTACK_BEHAVIOURS` says, else the stack's default set.
+    spec: Option<String>,
+    window_secs: Option<f64>,
+    retry_delays_secs: Option<Vec<f64>>,
+}
+
+impl Behaviours {
+    /// Every behaviour the stack knows.
+    pub fn all() -> Behaviours {
+        Behaviours::spec("all")
+    }
+
+    /// moto as it is (plus the fixes that are always on).
+    pub fn none() -> Behaviours {
+        Behaviours::spec("none")
+    }
+
+    /// What `FLOWLOGS_DEVSTACK_BEHAVIOURS` says, else the stack's default (what the product
+    /// handles today). This is what `Stack::start` uses.
+    pub fn from_env() -> Behaviours {
+        Behaviours::default()
+    }
+
+    /// Exactly these behaviours (names of `devstack/behaviours.py`).
+    pub fn only(names: &[&str]) -> Behaviours {
+        Behaviours::spec(if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(",")
+        })
+    }
+
+    /// A spec as `stack.py up --aws-behaviours` takes it (`all,-s3-events`, `default,name`).
+    pub fn spec(spec: impl Into<String>) -> Behaviours {
+        Behaviours {
+            spec: Some(spec.into()),
+            ..Behaviours::default()
+        }
+    }
+
+    /// How long an eventual-consistency error lasts after its cause (default 2.5 s).
+    pub fn window(mut self, seconds: f64) -> Behaviours {
+        self.window_secs = Some(seconds);
+        self
+    }
+
+    /// Delays before the two retries of a failed asynchronous invocation (Lambda: 60 s, 120 s).
+    pub fn retry_delays(mut self, seconds: &[f64]) -> Behaviours {
+        self.retry_delays_secs = Some(seconds.to_vec());
+        self
+    }
+
+    fn apply(&self, cmd: &mut Command) {
+        if let Some(spec) = &self.spec {
+            cmd.arg("--aws-behaviours").arg(spec);
+        }
+        if let Some(window) = self.window_secs {
+            cmd.env("FLOWLOGS_DEVSTACK_CONSISTENCY_WINDOW", window.to_string());
+        }
+        if let Some(delays) = &self.retry_delays_secs {
+            let text: Vec<String> = delays.iter().map(f64::to_string).collect();
+            cmd.env("FLOWLOGS_DEVSTACK_RETRY_DELAYS", text.join(","));
+        }
+    }
+}
+
 /// A running local stack; stopped (every process) when dropped.
 pub struct Stack {
     /// What the product talks to (`AWS_ENDPOINT_URL`): the router when Lambda is on, else moto.
@@ -180,9 +255,15 @@ pub fn forwarder_bootstrap() -> PathBuf {
 }
 
 impl Stack {
-    /// Starts the given services on free loopback ports and waits until each answers.
+    /// Starts the given services on free loopback ports and waits until each answers, with the
+    /// AWS behaviours `FLOWLOGS_DEVSTACK_BEHAVIOURS` names (else the stack's default set).
     /// Panics with the failing service's log on failure.
     pub fn start(services: &[Service]) -> Stack {
+        Stack::start_with(services, Behaviours::from_env())
+    }
+
+    /// `start` with a chosen set of AWS behaviours.
+    pub fn start_with(services: &[Service], behaviours: Behaviours) -> Stack {
         let bootstrap = services
             .contains(&Service::Lambda)
             .then(forwarder_bootstrap);
@@ -201,6 +282,7 @@ impl Stack {
         if let Some(bootstrap) = &bootstrap {
             cmd.arg("--bootstrap").arg(bootstrap);
         }
+        behaviours.apply(&mut cmd);
         let out = cmd.output().expect("run devstack/stack.py up");
         if !out.status.success() {
             panic!(
@@ -233,6 +315,19 @@ impl Stack {
     /// The stack's own temporary directory: a good place for config files of the test.
     pub fn dir(&self) -> &Path {
         &self.state_dir
+    }
+
+    /// The AWS behaviours this stack shows (`aws_behaviours` of state.json).
+    pub fn aws_behaviours(&self) -> Vec<String> {
+        self.state["aws_behaviours"]
+            .as_array()
+            .map(|names| {
+                names
+                    .iter()
+                    .filter_map(|n| n.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The parsed `state.json` (pids, endpoints, logs_dir, ...).

@@ -1,0 +1,98 @@
+"""The AWS behaviours the local stack can switch on, and how a stack is told which ones.
+
+moto is permissive where AWS is not. Each behaviour below makes the stack's AWS front (the router,
+`devstack/router.py`, and the moto wrapper, `devstack/moto_server.py`) do what AWS does in one
+respect; each can be switched on or off on its own, so that a test can prove the product copes
+with it and the product can be fixed one behaviour at a time. The facts and their sources are in
+`AWS-FACTS.md` (shared notes) and `devstack/README.md`.
+
+Selection: `stack.py up --aws-behaviours SPEC` or the environment variable
+`FLOWLOGS_DEVSTACK_BEHAVIOURS=SPEC`, where SPEC is `default`, `all`, `none` or a comma-separated
+list of names (`all,-name` and `default,name` add to or take from a set). The chosen set is
+recorded in state.json (`aws_behaviours`) and handed to the router and the moto wrapper as
+`FLOWLOGS_DEVSTACK_BEHAVIOURS` (a plain list of names).
+
+Timing: `FLOWLOGS_DEVSTACK_CONSISTENCY_WINDOW` (seconds, default 2.5) is how long an
+eventual-consistency error is injected after the call that causes it;
+`FLOWLOGS_DEVSTACK_RETRY_DELAYS` (seconds, comma-separated, default `60,120` as Lambda) are the
+delays before the two retries of a failed asynchronous invocation.
+"""
+
+from __future__ import annotations
+
+import os
+
+ENV = "FLOWLOGS_DEVSTACK_BEHAVIOURS"
+WINDOW_ENV = "FLOWLOGS_DEVSTACK_CONSISTENCY_WINDOW"
+RETRY_DELAYS_ENV = "FLOWLOGS_DEVSTACK_RETRY_DELAYS"
+
+# name -> (where, what AWS does). Kept short: the README has the long form.
+CATALOGUE: dict[str, str] = {
+    "s3-events": "S3 ObjectCreated events invoke the function asynchronously (router)",
+    "lambda-logs": "the function's output goes to /aws/lambda/<function> when the group exists "
+                   "or the role may create it (router)",
+    "filter-rule-case": "GetBucketNotificationConfiguration names filter rules Prefix/Suffix "
+                        "(moto wrapper)",
+    "notification-validation": "PutBucketNotificationConfiguration checks every Lambda "
+                               "destination's function and permission, and refuses overlaps "
+                               "(router)",
+    "consistency-role-lambda": "CreateFunction/UpdateFunctionConfiguration: a role created less "
+                               "than the window ago cannot be assumed by Lambda (router)",
+    "consistency-function-update": "AddPermission less than the window after CreateFunction: "
+                                   "ResourceConflictException, update in progress (router)",
+    "consistency-bucket": "calls on a bucket less than the window after CreateBucket: "
+                          "NoSuchBucket (router)",
+    "consistency-notification": "PutBucketNotificationConfiguration less than the window after "
+                                "AddPermission: destinations cannot be validated (router)",
+    "consistency-role-firehose": "CreateDeliveryStream with a role created less than the window "
+                                 "ago: Firehose is unable to assume role (router)",
+    "consistency-policy": "the forwarder's GetObject less than the window after its role's "
+                          "policy changed: AccessDenied (router)",
+}
+ALL = tuple(CATALOGUE)
+
+# What the product handles today; the rest is switched on once the product is fixed (issue 12).
+DEFAULT: tuple[str, ...] = ()
+
+# Behaviours that need the router in front of moto (all but the moto wrapper's own).
+MOTO_WRAPPER_ONLY = {"filter-rule-case"}
+
+
+class BehaviourError(ValueError):
+    pass
+
+
+def parse(spec: str | None) -> list[str]:
+    """`default`, `all`, `none`, or names (each may be `-name` to remove it) -> sorted names."""
+    spec = (spec or "default").strip()
+    chosen: set[str] = set()
+    for word in [w.strip() for w in spec.split(",") if w.strip()]:
+        if word == "all":
+            chosen |= set(ALL)
+        elif word == "none":
+            chosen.clear()
+        elif word == "default":
+            chosen |= set(DEFAULT)
+        elif word.startswith("-") and word[1:] in CATALOGUE:
+            chosen.discard(word[1:])
+        elif word in CATALOGUE:
+            chosen.add(word)
+        else:
+            raise BehaviourError(
+                f"unknown AWS behaviour {word!r} in {spec!r}; known: all, none, default, "
+                + ", ".join(ALL))
+    return [name for name in ALL if name in chosen]
+
+
+def from_env() -> set[str]:
+    """The set handed to a service by stack.py (a plain list of names)."""
+    return set(parse(os.environ.get(ENV, "none")))
+
+
+def window() -> float:
+    return float(os.environ.get(WINDOW_ENV) or 2.5)
+
+
+def retry_delays() -> list[float]:
+    text = os.environ.get(RETRY_DELAYS_ENV) or "60,120"
+    return [float(d) for d in text.split(",") if d.strip()]

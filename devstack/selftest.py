@@ -1,0 +1,185 @@
+"""Unit tests of the AWS front's pure rules (run by tests/devstack_behaviours.rs, or directly:
+`python devstack/selftest.py`): S3's key encoding and filter matching, overlap and permission
+checks, the event and error shapes, the behaviour switches and Lambda's log stream names."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import unittest
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import aws_calls  # noqa: E402
+import aws_errors  # noqa: E402
+import behaviours  # noqa: E402
+import lambda_logs  # noqa: E402
+import s3_notifications as n  # noqa: E402
+from consistency import validation_error  # noqa: E402
+
+ARN = "arn:aws:lambda:us-east-1:123456789012:function:fwd"
+
+
+def dest(prefix="", suffix="", events=("s3:ObjectCreated:*",), arn=ARN):
+    return n.Destination(kind="lambda", arn=arn, id="x", events=list(events), prefix=prefix,
+                         suffix=suffix)
+
+
+class KeyEncoding(unittest.TestCase):
+    def test_s3_encoding(self):
+        self.assertEqual(n.encode_key("AWSLogs/aws-account-id=1/a b.log"),
+                         "AWSLogs/aws-account-id%3D1/a+b.log")
+        self.assertEqual(n.encode_key("x/ü+&.gz"), "x/%C3%BC%2B%26.gz")
+
+    def test_filters_match_the_encoded_key_only(self):
+        key = "AWSLogs/aws-account-id=123/region=us-east-1/f.log.gz"
+        self.assertTrue(n.matches(dest("AWSLogs/aws-account-id%3D123/", ".gz"),
+                                  "ObjectCreated:Put", key))
+        self.assertFalse(n.matches(dest("AWSLogs/aws-account-id=123/"), "ObjectCreated:Put", key))
+        self.assertFalse(n.matches(dest(suffix=".log"), "ObjectCreated:Put", key))
+
+    def test_event_names(self):
+        self.assertTrue(n.matches(dest(events=["s3:ObjectCreated:Put"]), "ObjectCreated:Put", "k"))
+        self.assertFalse(n.matches(dest(events=["s3:ObjectCreated:Put"]), "ObjectCreated:Copy",
+                                   "k"))
+        self.assertTrue(n.matches(dest(), "ObjectCreated:CompleteMultipartUpload", "k"))
+        self.assertFalse(n.matches(dest(events=["s3:ObjectRemoved:*"]), "ObjectCreated:Put", "k"))
+
+
+class Configuration(unittest.TestCase):
+    def test_parse_reads_rule_names_in_any_case(self):
+        xml = ('<NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+               f'<CloudFunctionConfiguration><Id>a</Id><CloudFunction>{ARN}</CloudFunction>'
+               '<Event>s3:ObjectCreated:*</Event><Filter><S3Key>'
+               '<FilterRule><Name>Prefix</Name><Value>p/</Value></FilterRule>'
+               '<FilterRule><Name>suffix</Name><Value>.gz</Value></FilterRule>'
+               '</S3Key></Filter></CloudFunctionConfiguration>'
+               '<QueueConfiguration><Queue>arn:aws:sqs:us-east-1:1:q</Queue>'
+               '<Event>s3:ObjectRemoved:*</Event></QueueConfiguration>'
+               '</NotificationConfiguration>')
+        parsed = n.parse(xml)
+        self.assertEqual([(d.kind, d.id, d.prefix, d.suffix) for d in parsed],
+                         [("lambda", "a", "p/", ".gz"), ("queue", "", "", "")])
+        self.assertEqual(n.parse(b""), [])
+
+    def test_overlap(self):
+        self.assertTrue(n.overlaps([dest("a/"), dest("a/b/")]))
+        self.assertTrue(n.overlaps([dest("a/", ".gz"), dest("", ".gz")]))
+        self.assertFalse(n.overlaps([dest("a/"), dest("b/")]))
+        self.assertFalse(n.overlaps([dest(suffix=".gz"), dest(suffix=".log")]))
+        self.assertFalse(n.overlaps([dest("a/", events=["s3:ObjectCreated:*"]),
+                                     dest("a/", events=["s3:ObjectRemoved:*"])]))
+        self.assertTrue(n.overlaps([dest("a/", events=["s3:ObjectCreated:Put"]),
+                                    dest("a/", events=["s3:ObjectCreated:*"])]))
+
+    def test_permission_for_this_bucket(self):
+        def policy(principal="s3.amazonaws.com", action="lambda:InvokeFunction", cond=None):
+            st = {"Effect": "Allow", "Principal": {"Service": principal}, "Action": action,
+                  "Resource": ARN}
+            if cond is not None:
+                st["Condition"] = cond
+            return json.dumps({"Version": "2012-10-17", "Statement": [st]})
+
+        like = {"ArnLike": {"AWS:SourceArn": "arn:aws:s3:::flows"}}
+        self.assertTrue(n.permission_allows(policy(cond=like), "flows"))
+        self.assertFalse(n.permission_allows(policy(cond=like), "other"))
+        self.assertTrue(n.permission_allows(
+            policy(cond={"ArnLike": {"AWS:SourceArn": "arn:aws:s3:::fl*"}}), "flows"))
+        self.assertTrue(n.permission_allows(policy(), "any"))
+        self.assertFalse(n.permission_allows(policy(principal="sns.amazonaws.com"), "flows"))
+        self.assertFalse(n.permission_allows(policy(action="lambda:GetFunction"), "flows"))
+        self.assertFalse(n.permission_allows("", "flows"))
+
+
+class Shapes(unittest.TestCase):
+    def test_event_is_the_aws_example_shape(self):
+        record = n.event("us-east-1", "ObjectCreated:Put", "flows", "a=b/c d.gz", 12, '"e1"',
+                         "cfg")["Records"][0]
+        self.assertEqual((record["eventVersion"], record["eventSource"], record["awsRegion"],
+                          record["eventName"]),
+                         ("2.1", "aws:s3", "us-east-1", "ObjectCreated:Put"))
+        self.assertRegex(record["eventTime"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        for field in ("userIdentity", "requestParameters", "responseElements"):
+            self.assertTrue(record[field], field)
+        s3 = record["s3"]
+        self.assertEqual(s3["configurationId"], "cfg")
+        self.assertEqual(s3["bucket"]["arn"], "arn:aws:s3:::flows")
+        self.assertIn("principalId", s3["bucket"]["ownerIdentity"])
+        self.assertEqual((s3["object"]["key"], s3["object"]["size"], s3["object"]["eTag"]),
+                         ("a%3Db/c+d.gz", 12, "e1"))
+        later = n.event("us-east-1", "ObjectCreated:Put", "flows", "k", 1, "e", "c")
+        self.assertGreater(later["Records"][0]["s3"]["object"]["sequencer"], s3["object"]["sequencer"])
+
+    def test_validation_error_names_each_destination(self):
+        status, headers, body = validation_error([ARN, ARN + "2"])
+        root = ET.fromstring(body)
+        self.assertEqual(status, 400)
+        self.assertEqual(root.findtext("Code"), "InvalidArgument")
+        self.assertEqual(root.findtext("Message"),
+                         "Unable to validate the following destination configurations")
+        self.assertEqual(root.findtext("ArgumentName2"), ARN + "2")
+        self.assertIn(ARN, root.findtext("ArgumentValue1"))
+
+    def test_error_protocols(self):
+        status, headers, body = aws_errors.lambda_(409, "ResourceConflictException", "m")
+        self.assertEqual((status, dict(headers)["x-amzn-ErrorType"]),
+                         (409, "ResourceConflictException"))
+        self.assertEqual(json.loads(body)["message"], "m")
+        _, _, body = aws_errors.json11(400, "InvalidArgumentException", "m")
+        self.assertEqual(json.loads(body)["__type"], "InvalidArgumentException")
+        self.assertEqual(aws_errors.s3(404, "NoSuchBucket", "m", method="HEAD")[2], b"")
+
+    def test_log_stream_name_and_create_permission(self):
+        self.assertRegex(lambda_logs.stream_name("$LATEST"),
+                         r"^\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}$")
+        allow = json.dumps({"Statement": [{"Effect": "Allow", "Action": ["logs:*"],
+                                           "Resource": "*"}]})
+        only_put = json.dumps({"Statement": {"Effect": "Allow", "Action": "logs:PutLogEvents",
+                                             "Resource": "*"}})
+        self.assertTrue(lambda_logs.allows_create_log_group([only_put, allow]))
+        self.assertFalse(lambda_logs.allows_create_log_group([only_put]))
+
+
+class Requests(unittest.TestCase):
+    def classify(self, method, path, headers=None, body=b""):
+        auth = ("AWS4-HMAC-SHA256 Credential=AK/20240101/us-east-1/s3/aws4_request, "
+                "SignedHeaders=host, Signature=0")
+        return aws_calls.classify(method, path, {"authorization": auth, **(headers or {})}, body)
+
+    def test_s3_operations(self):
+        self.assertEqual(self.classify("PUT", "/flows").op, "CreateBucket")
+        self.assertEqual(self.classify("PUT", "/flows?notification").op,
+                         "PutBucketNotificationConfiguration")
+        put = self.classify("PUT", "/flows/a%3Db/c")
+        self.assertEqual((put.op, put.bucket, put.key), ("PutObject", "flows", "a=b/c"))
+        self.assertEqual(self.classify("PUT", "/flows/k", {"x-amz-copy-source": "x/y"}).op,
+                         "CopyObject")
+        self.assertEqual(self.classify("PUT", "/flows/k?partNumber=1&uploadId=u").op, "")
+        self.assertEqual(self.classify("POST", "/flows/k?uploadId=u").op,
+                         "CompleteMultipartUpload")
+        self.assertEqual(self.classify("GET", "/flows/k").op, "GetObject")
+
+
+class Switches(unittest.TestCase):
+    def test_parse(self):
+        self.assertEqual(behaviours.parse("all"), list(behaviours.ALL))
+        self.assertEqual(behaviours.parse("none"), [])
+        self.assertEqual(behaviours.parse("all,-s3-events"),
+                         [b for b in behaviours.ALL if b != "s3-events"])
+        self.assertEqual(behaviours.parse("lambda-logs,s3-events"), ["s3-events", "lambda-logs"])
+        self.assertEqual(behaviours.parse(None), list(behaviours.DEFAULT))
+        with self.assertRaises(behaviours.BehaviourError):
+            behaviours.parse("s3-event")
+
+    def test_every_behaviour_is_documented(self):
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "README.md")) as f:
+            readme = f.read()
+        for name in behaviours.ALL:
+            self.assertTrue(re.search(rf"`{re.escape(name)}`", readme), name)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,722 @@
+//! The local stack behaves like AWS where the product depends on it (`devstack/behaviours.py`,
+//! `devstack/README.md`). Each test starts a stack with the behaviour it shows switched on and
+//! asserts AWS's answer through the AWS SDK; against moto's permissive answer (the behaviour
+//! off) each assertion fails.
+
+mod support;
+
+use std::io::Write as _;
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::types::{
+    Event, FilterRule, FilterRuleName, LambdaFunctionConfiguration, NotificationConfiguration,
+    NotificationConfigurationFilter, S3KeyFilter,
+};
+use serde_json::json;
+use support::{Behaviours, Service, Stack, ACCOUNT_ID};
+
+const BUCKET: &str = "flows-under-test";
+/// How long the eventual-consistency errors last in these tests.
+const WINDOW: f64 = 3.0;
+
+fn function_arn(name: &str) -> String {
+    format!("arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:{name}")
+}
+
+/// The error code and HTTP status of a failed call, and the raw body AWS sent.
+fn failure<E: ProvideErrorMetadata, R: std::fmt::Debug>(
+    result: Result<R, aws_sdk_s3::error::SdkError<E>>,
+) -> (String, u16, String) {
+    match result {
+        Ok(ok) => panic!("expected AWS to refuse the call, it answered {ok:?}"),
+        Err(e) => {
+            let status = e.raw_response().map(|r| r.status().as_u16()).unwrap_or(0);
+            let body = e
+                .raw_response()
+                .and_then(|r| r.body().bytes())
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default();
+            let code = e.code().unwrap_or_default().to_string();
+            (code, status, body)
+        }
+    }
+}
+
+/// Repeats `call` until it succeeds; the eventual-consistency window must pass within 30 s.
+async fn eventually<F, Fut, T, E>(what: &str, mut call: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+    E: std::fmt::Debug,
+{
+    let started = Instant::now();
+    loop {
+        match call().await {
+            Ok(v) => return v,
+            Err(e) if started.elapsed() > Duration::from_secs(30) => {
+                panic!("{what} still fails after 30 s: {e:?}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+}
+
+fn fake_zip() -> Vec<u8> {
+    let mut zip_bytes = Vec::new();
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(&mut zip_bytes));
+    zip.start_file("bootstrap", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    zip.write_all(b"the router runs the local build").unwrap();
+    zip.finish().unwrap();
+    zip_bytes
+}
+
+async fn create_role(stack: &Stack, name: &str) -> String {
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": ["lambda.amazonaws.com", "firehose.amazonaws.com"]},
+        "Action": "sts:AssumeRole"}]});
+    aws_sdk_iam::Client::new(&stack.sdk_config().await)
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .expect("CreateRole")
+        .role()
+        .unwrap()
+        .arn()
+        .to_string()
+}
+
+fn create_function_request(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+    role_arn: &str,
+    env: &[(&str, &str)],
+) -> aws_sdk_lambda::operation::create_function::builders::CreateFunctionFluentBuilder {
+    let mut vars = aws_sdk_lambda::types::Environment::builder();
+    for (k, v) in env {
+        vars = vars.variables(*k, *v);
+    }
+    lambda
+        .create_function()
+        .function_name(name)
+        .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
+        .handler("bootstrap")
+        .timeout(30)
+        .role(role_arn)
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(fake_zip().into())
+                .build(),
+        )
+        .environment(vars.build())
+}
+
+async fn create_function(stack: &Stack, name: &str, role_arn: &str, env: &[(&str, &str)]) {
+    let lambda = aws_sdk_lambda::Client::new(&stack.sdk_config().await);
+    create_function_request(&lambda, name, role_arn, env)
+        .send()
+        .await
+        .expect("CreateFunction");
+}
+
+async fn allow_s3(stack: &Stack, function: &str, bucket: &str) {
+    aws_sdk_lambda::Client::new(&stack.sdk_config().await)
+        .add_permission()
+        .function_name(function)
+        .statement_id(format!("s3-{bucket}"))
+        .action("lambda:InvokeFunction")
+        .principal("s3.amazonaws.com")
+        .source_arn(format!("arn:aws:s3:::{bucket}"))
+        .source_account(ACCOUNT_ID)
+        .send()
+        .await
+        .expect("AddPermission");
+}
+
+fn lambda_entry(
+    id: &str,
+    function: &str,
+    prefix: &str,
+    suffix: &str,
+) -> LambdaFunctionConfiguration {
+    let mut rules = S3KeyFilter::builder();
+    if !prefix.is_empty() {
+        rules = rules.filter_rules(
+            FilterRule::builder()
+                .name(FilterRuleName::Prefix)
+                .value(prefix)
+                .build(),
+        );
+    }
+    if !suffix.is_empty() {
+        rules = rules.filter_rules(
+            FilterRule::builder()
+                .name(FilterRuleName::Suffix)
+                .value(suffix)
+                .build(),
+        );
+    }
+    LambdaFunctionConfiguration::builder()
+        .id(id)
+        .lambda_function_arn(function_arn(function))
+        .events(Event::from("s3:ObjectCreated:*"))
+        .filter(
+            NotificationConfigurationFilter::builder()
+                .key(rules.build())
+                .build(),
+        )
+        .build()
+        .unwrap()
+}
+
+async fn put_notification(
+    s3: &aws_sdk_s3::Client,
+    entries: Vec<LambdaFunctionConfiguration>,
+) -> Result<
+    aws_sdk_s3::operation::put_bucket_notification_configuration::PutBucketNotificationConfigurationOutput,
+    aws_sdk_s3::error::SdkError<
+        aws_sdk_s3::operation::put_bucket_notification_configuration::PutBucketNotificationConfigurationError,
+    >,
+>{
+    s3.put_bucket_notification_configuration()
+        .bucket(BUCKET)
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .set_lambda_function_configurations(Some(entries))
+                .build(),
+        )
+        .send()
+        .await
+}
+
+#[test]
+fn the_fronts_pure_rules_follow_s3_and_lambda() {
+    let out = std::process::Command::new(support::python())
+        .arg(support::workspace_root().join("devstack/selftest.py"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run devstack/selftest.py");
+    assert!(out.status.success(), "{}", support::printed(&out));
+}
+
+#[tokio::test]
+async fn filter_rules_come_back_named_as_s3_names_them() {
+    let stack = Stack::start_with(&[Service::Moto], Behaviours::only(&["filter-rule-case"]));
+    let s3 = aws_sdk_s3::Client::new(&stack.sdk_config().await);
+    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+
+    let empty = s3
+        .get_bucket_notification_configuration()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .expect("an empty configuration is an empty <NotificationConfiguration/>");
+    assert!(empty.lambda_function_configurations().is_empty());
+
+    // Written in lower case, as the SDK writes them.
+    put_notification(&s3, vec![lambda_entry("ours", "fwd", "AWSLogs/", ".gz")])
+        .await
+        .unwrap();
+    let read = s3
+        .get_bucket_notification_configuration()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap();
+    let rules = read.lambda_function_configurations()[0]
+        .filter()
+        .and_then(|f| f.key())
+        .map(|k| k.filter_rules())
+        .unwrap_or_default();
+    let names: Vec<&str> = rules
+        .iter()
+        .filter_map(|r| r.name().map(FilterRuleName::as_str))
+        .collect();
+    assert_eq!(names, ["Prefix", "Suffix"]);
+    // ... which the SDK does not map to its enum: the product must compare names itself.
+    assert!(rules
+        .iter()
+        .all(|r| r.name() != Some(&FilterRuleName::Prefix)
+            && r.name() != Some(&FilterRuleName::Suffix)));
+}
+
+#[tokio::test]
+async fn notification_writes_are_validated_for_every_lambda_destination() {
+    let stack = Stack::start_with(
+        &[Service::Moto],
+        Behaviours::only(&["notification-validation"]),
+    );
+    let config = stack.sdk_config().await;
+    let s3 = aws_sdk_s3::Client::new(&config);
+    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    let role = create_role(&stack, "fn-role").await;
+    create_function(&stack, "ours", &role, &[]).await;
+    create_function(&stack, "foreign", &role, &[]).await;
+    allow_s3(&stack, "ours", BUCKET).await;
+    allow_s3(&stack, "foreign", "another-bucket").await;
+
+    put_notification(&s3, vec![lambda_entry("ours", "ours", "a/", "")])
+        .await
+        .expect("a destination with its permission is accepted");
+
+    // A permission for another bucket does not count; the error names that destination only.
+    let (code, status, body) = failure(
+        put_notification(
+            &s3,
+            vec![
+                lambda_entry("ours", "ours", "a/", ""),
+                lambda_entry("theirs", "foreign", "b/", ""),
+            ],
+        )
+        .await,
+    );
+    assert_eq!((code.as_str(), status), ("InvalidArgument", 400), "{body}");
+    assert!(
+        body.contains("Unable to validate the following destination configurations"),
+        "{body}"
+    );
+    assert!(body.contains(&function_arn("foreign")), "{body}");
+    assert!(
+        !body.contains(&format!("[{}]", function_arn("ours"))),
+        "{body}"
+    );
+
+    // A function that does not exist.
+    let (code, _, body) = failure(
+        put_notification(
+            &s3,
+            vec![
+                lambda_entry("ours", "ours", "a/", ""),
+                lambda_entry("gone", "deleted-long-ago", "c/", ""),
+            ],
+        )
+        .await,
+    );
+    assert_eq!(code, "InvalidArgument", "{body}");
+    assert!(body.contains(&function_arn("deleted-long-ago")), "{body}");
+
+    // Overlapping prefixes for the same event type.
+    let (code, status, body) = failure(
+        put_notification(
+            &s3,
+            vec![
+                lambda_entry("one", "ours", "a/", ""),
+                lambda_entry("two", "ours", "a/b/", ""),
+            ],
+        )
+        .await,
+    );
+    assert_eq!((code.as_str(), status), ("InvalidArgument", 400), "{body}");
+    assert!(body.contains("Configurations overlap"), "{body}");
+
+    // What was accepted first is still there.
+    let read = s3
+        .get_bucket_notification_configuration()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<_> = read
+        .lambda_function_configurations()
+        .iter()
+        .filter_map(|c| c.id())
+        .collect();
+    assert_eq!(ids, ["ours"]);
+}
+
+#[tokio::test]
+async fn a_new_bucket_answers_no_such_bucket_for_a_short_time_and_the_failures_are_recorded() {
+    let stack = Stack::start_with(
+        &[Service::Moto],
+        Behaviours::only(&["consistency-bucket"]).window(WINDOW),
+    );
+    let s3 = aws_sdk_s3::Client::new(&stack.sdk_config().await);
+    support::recorder::start(&stack.moto_endpoint);
+    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+
+    let (code, status, body) = failure(
+        s3.put_object()
+            .bucket(BUCKET)
+            .key("canary")
+            .body(b"x".to_vec().into())
+            .send()
+            .await,
+    );
+    assert_eq!((code.as_str(), status), ("NoSuchBucket", 404), "{body}");
+    let head = s3.head_bucket().bucket(BUCKET).send().await;
+    let head_error = head.expect_err("HeadBucket right after CreateBucket");
+    assert!(
+        head_error
+            .as_service_error()
+            .is_some_and(|e| e.is_not_found()),
+        "{head_error:?}"
+    );
+
+    eventually("PutObject after the window", || {
+        s3.put_object()
+            .bucket(BUCKET)
+            .key("canary")
+            .body(b"x".to_vec().into())
+            .send()
+    })
+    .await;
+
+    // Every call is recorded, the refused ones included (a deployer-policy test needs them).
+    let writes = support::recorder::writes(&stack.moto_endpoint);
+    let puts = writes
+        .iter()
+        .filter(|w| w.starts_with("PUT ") && w.contains(&format!("/{BUCKET}/canary")))
+        .count();
+    assert!(
+        puts >= 2,
+        "the refused and the accepted PutObject: {writes:?}"
+    );
+    assert!(
+        writes
+            .iter()
+            .any(|w| w.trim_end_matches('/').ends_with(&format!("/{BUCKET}"))),
+        "{writes:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_new_role_cannot_be_assumed_by_lambda_or_firehose_at_once() {
+    let stack = Stack::start_with(
+        &[Service::Moto],
+        Behaviours::only(&["consistency-role-lambda", "consistency-role-firehose"]).window(WINDOW),
+    );
+    let config = stack.sdk_config().await;
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    let firehose = aws_sdk_firehose::Client::new(&config);
+    let s3 = aws_sdk_s3::Client::new(&config);
+    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    let role = create_role(&stack, "new-role").await;
+
+    let error = create_function_request(&lambda, "fwd", &role, &[])
+        .send()
+        .await
+        .expect_err("CreateFunction with a role created just now");
+    let service_error = error.as_service_error().expect("a service error");
+    assert!(
+        service_error.is_invalid_parameter_value_exception(),
+        "{service_error:?}"
+    );
+    assert_eq!(
+        service_error.meta().message(),
+        Some("The role defined for the function cannot be assumed by Lambda.")
+    );
+
+    let stream = || {
+        firehose
+            .create_delivery_stream()
+            .delivery_stream_name("flows")
+            .extended_s3_destination_configuration(
+                aws_sdk_firehose::types::ExtendedS3DestinationConfiguration::builder()
+                    .role_arn(&role)
+                    .bucket_arn(format!("arn:aws:s3:::{BUCKET}"))
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+    };
+    let error = stream()
+        .await
+        .expect_err("CreateDeliveryStream with a new role");
+    let service_error = error.as_service_error().expect("a service error");
+    assert!(
+        service_error.is_invalid_argument_exception(),
+        "{service_error:?}"
+    );
+    assert!(
+        service_error
+            .meta()
+            .message()
+            .unwrap_or_default()
+            .contains("Firehose is unable to assume role"),
+        "{service_error:?}"
+    );
+
+    eventually("CreateFunction after the window", || {
+        create_function_request(&lambda, "fwd", &role, &[]).send()
+    })
+    .await;
+    eventually("CreateDeliveryStream after the window", stream).await;
+
+    // Switching the function to a role created just now fails the same way.
+    let other = create_role(&stack, "newer-role").await;
+    let error = lambda
+        .update_function_configuration()
+        .function_name("fwd")
+        .role(&other)
+        .send()
+        .await
+        .expect_err("UpdateFunctionConfiguration to a role created just now");
+    assert!(
+        error
+            .as_service_error()
+            .is_some_and(|e| e.is_invalid_parameter_value_exception()),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn permission_and_notification_writes_right_after_their_cause_fail_for_a_short_time() {
+    let stack = Stack::start_with(
+        &[Service::Moto],
+        Behaviours::only(&["consistency-function-update", "consistency-notification"])
+            .window(WINDOW),
+    );
+    let config = stack.sdk_config().await;
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    let s3 = aws_sdk_s3::Client::new(&config);
+    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    let role = create_role(&stack, "fn-role").await;
+    create_function(&stack, "fwd", &role, &[]).await;
+
+    let add_permission = || {
+        lambda
+            .add_permission()
+            .function_name("fwd")
+            .statement_id("s3")
+            .action("lambda:InvokeFunction")
+            .principal("s3.amazonaws.com")
+            .source_arn(format!("arn:aws:s3:::{BUCKET}"))
+            .send()
+    };
+    let error = add_permission()
+        .await
+        .expect_err("AddPermission right after CreateFunction");
+    let service_error = error.as_service_error().expect("a service error");
+    assert!(
+        service_error.is_resource_conflict_exception(),
+        "{service_error:?}"
+    );
+    assert!(
+        service_error
+            .meta()
+            .message()
+            .unwrap_or_default()
+            .contains("An update is in progress for resource"),
+        "{service_error:?}"
+    );
+    eventually("AddPermission after the window", add_permission).await;
+
+    let (code, status, body) =
+        failure(put_notification(&s3, vec![lambda_entry("ours", "fwd", "a/", "")]).await);
+    assert_eq!((code.as_str(), status), ("InvalidArgument", 400), "{body}");
+    assert!(
+        body.contains("Unable to validate the following destination configurations"),
+        "{body}"
+    );
+    assert!(body.contains(&function_arn("fwd")), "{body}");
+    eventually(
+        "PutBucketNotificationConfiguration after the window",
+        || put_notification(&s3, vec![lambda_entry("ours", "fwd", "a/", "")]),
+    )
+    .await;
+}
+
+/// A hand-made S3 event for one object, as a user would replay it.
+fn replay_event(key: &str, size: usize) -> serde_json::Value {
+    json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3",
+        "awsRegion": "us-east-1", "eventTime": "2024-06-19T14:05:00.000Z",
+        "eventName": "ObjectCreated:Put", "userIdentity": {"principalId": "AWS:replay"},
+        "requestParameters": {"sourceIPAddress": "127.0.0.1"}, "responseElements": {},
+        "s3": {"s3SchemaVersion": "1.0", "configurationId": "replay",
+               "bucket": {"name": BUCKET, "arn": format!("arn:aws:s3:::{BUCKET}")},
+               "object": {"key": key, "size": size}}}]})
+}
+
+#[tokio::test]
+async fn s3_invokes_the_function_asynchronously_and_lambda_writes_its_output_to_its_log_group() {
+    let stack = Stack::start_with(
+        &[Service::Lambda, Service::Rotel],
+        Behaviours::only(&["s3-events", "lambda-logs", "consistency-policy"])
+            .window(WINDOW)
+            .retry_delays(&[WINDOW, WINDOW]),
+    );
+    let config = stack.sdk_config().await;
+    let s3 = aws_sdk_s3::Client::new(&config);
+    let iam = aws_sdk_iam::Client::new(&config);
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    let flows =
+        std::fs::read(support::workspace_root().join("lambda/tests/fixtures/default-v2.log"))
+            .expect("fixture default-v2.log");
+    const RECORDS: usize = 7;
+    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    let role = create_role(&stack, "fwd-role").await;
+    create_function(
+        &stack,
+        "fwd",
+        &role,
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &stack.otlp_endpoint)],
+    )
+    .await;
+    allow_s3(&stack, "fwd", BUCKET).await;
+    let key = "AWSLogs/aws-account-id=123456789012/region=us-east-1/a b.log";
+    let put = |key: &'static str| {
+        s3.put_object()
+            .bucket(BUCKET)
+            .key(key)
+            .body(flows.clone().into())
+            .send()
+    };
+    put(key).await.unwrap(); // no notification yet: nothing is invoked
+
+    // consistency-policy: right after the role's policy changed, the forwarder cannot read.
+    let read_only = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{BUCKET}/*")}]});
+    let put_role_policy = || {
+        iam.put_role_policy()
+            .role_name("fwd-role")
+            .policy_name("read")
+            .policy_document(read_only.to_string())
+            .send()
+    };
+    put_role_policy().await.unwrap();
+    let invoked = lambda
+        .invoke()
+        .function_name("fwd")
+        .payload(aws_smithy_types::Blob::new(
+            replay_event(
+                "AWSLogs/aws-account-id%3D123456789012/region%3Dus-east-1/a+b.log",
+                flows.len(),
+            )
+            .to_string(),
+        ))
+        .send()
+        .await
+        .expect("Invoke");
+    let payload =
+        String::from_utf8_lossy(invoked.payload().map(|p| p.as_ref()).unwrap_or_default())
+            .into_owned();
+    assert!(invoked.function_error().is_some(), "{payload}");
+    assert!(
+        router_log(&stack).contains("injected 403 for GetObject"),
+        "the forwarder's read was refused: {}",
+        router_log(&stack)
+    );
+    assert!(stack.captured().is_empty());
+
+    // s3-events: only the entry whose prefix matches the URL-encoded key fires, once.
+    tokio::time::sleep(Duration::from_secs_f64(WINDOW)).await;
+    s3.put_bucket_notification_configuration()
+        .bucket(BUCKET)
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .lambda_function_configurations(lambda_entry(
+                    "hive",
+                    "fwd",
+                    "AWSLogs/aws-account-id%3D123456789012/",
+                    ".log",
+                ))
+                .lambda_function_configurations(lambda_entry(
+                    "unencoded-never-fires",
+                    "fwd",
+                    "other/aws-account-id=123456789012/",
+                    "",
+                ))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    put("other/aws-account-id=123456789012/x.log")
+        .await
+        .unwrap();
+    put(key).await.unwrap();
+    put("AWSLogs/aws-account-id=123456789012/region=us-east-1/x.txt")
+        .await
+        .unwrap();
+    stack.wait_for_exactly(RECORDS, Duration::from_secs(60));
+
+    // lambda-logs: no log group and a role without logs:CreateLogGroup: Lambda writes nothing.
+    let group = "/aws/lambda/fwd";
+    let groups = logs
+        .describe_log_groups()
+        .log_group_name_prefix(group)
+        .send()
+        .await
+        .unwrap();
+    assert!(groups.log_groups().is_empty(), "{groups:?}");
+
+    // With the group there, each invocation's output lands in it, framed as Lambda frames it.
+    logs.create_log_group()
+        .log_group_name(group)
+        .send()
+        .await
+        .unwrap();
+    put(key).await.unwrap();
+    stack.wait_for_exactly(2 * RECORDS, Duration::from_secs(60));
+    let messages = eventually("the invocation's log events", || async {
+        let streams = logs
+            .describe_log_streams()
+            .log_group_name(group)
+            .send()
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+        let Some(stream) = streams
+            .log_streams()
+            .first()
+            .and_then(|s| s.log_stream_name())
+        else {
+            return Err("no stream yet".to_string());
+        };
+        let events = logs
+            .get_log_events()
+            .log_group_name(group)
+            .log_stream_name(stream)
+            .start_from_head(true)
+            .send()
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+        let messages: Vec<String> = events
+            .events()
+            .iter()
+            .filter_map(|e| e.message().map(str::to_string))
+            .collect();
+        if messages.iter().any(|m| m.starts_with("REPORT RequestId: ")) {
+            Ok((stream.to_string(), messages))
+        } else {
+            Err(format!("no REPORT line yet in {messages:?}"))
+        }
+    })
+    .await;
+    let (stream, messages) = messages;
+    let (date, rest) = stream.split_at(11);
+    assert!(
+        date.len() == 11
+            && date.chars().filter(|c| *c == '/').count() == 3
+            && rest.starts_with("[$LATEST]")
+            && rest["[$LATEST]".len()..].len() == 32,
+        "Lambda's stream name YYYY/MM/DD/[$LATEST]<32 hex>: {stream}"
+    );
+    assert!(messages[0].starts_with("START RequestId: "), "{messages:?}");
+    assert!(
+        messages.iter().any(|m| m.contains("\"forwarded\":7")),
+        "the forwarder's report line: {messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.starts_with("END RequestId: ")),
+        "{messages:?}"
+    );
+
+    // A failed asynchronous invocation is retried: the first attempt falls in the policy
+    // window (AccessDenied), a retry after it forwards the object, once.
+    put_role_policy().await.unwrap();
+    put(key).await.unwrap();
+    stack.wait_for_exactly(3 * RECORDS, Duration::from_secs(60));
+    let log = router_log(&stack);
+    assert!(
+        log.contains("async invoke of fwd failed (attempt 1): retrying"),
+        "{log}"
+    );
+}
+
+fn router_log(stack: &Stack) -> String {
+    std::fs::read_to_string(stack.dir().join("logs/router.log")).unwrap_or_default()
+}
