@@ -1,10 +1,14 @@
-//! Throughput of the forwarder's stages on files written by `shared/tools/gen-flowlogs.py`
-//! (1M default-format records, 200k all-fields records), beside gunzip alone over the same
-//! bytes: parse; parse + encode (protobuf, uncompressed); end to end (gunzip, parse, encode,
-//! gzip). Run with `cargo bench -p flowlogs-forwarder --bench pipeline`.
+//! Throughput of the forwarder's stages on files written by the `gen_flowlogs` example's
+//! generator (1M default-format records, 200k all-fields records, seed 1), beside gunzip
+//! alone over the same bytes: parse; parse + encode (protobuf, uncompressed); end to end
+//! (gunzip, parse, encode, gzip). Run with `cargo bench -p flowlogs-forwarder --bench pipeline`.
 //!
 //! The generated files are cached in `$FLOWLOGS_BENCH_DIR` (default: the system temp dir,
-//! `flowlogs-bench/`); `FLOWLOGS_BENCH_SCALE=0.1` makes them ten times smaller.
+//! `flowlogs-bench/`), named after the generator's options and version;
+//! `FLOWLOGS_BENCH_SCALE=0.1` makes them ten times smaller.
+
+#[path = "../examples/gen_flowlogs/generate.rs"]
+mod generate;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use flowlogs_forwarder::export::{Compression, ExportConfig};
@@ -13,38 +17,25 @@ use flowlogs_forwarder::parse::Reader;
 use flowlogs_forwarder::pipeline::{self, Sink};
 use std::io::Read;
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// A generated file (gzip), from the cache when it holds one made with the same options.
 fn generated(format: &str, records: u64) -> Vec<u8> {
     let dir = std::env::var_os("FLOWLOGS_BENCH_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join("flowlogs-bench"));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{format}-{records}.log.gz"));
+    let options = generate::Options {
+        records,
+        fields: generate::Options::fields_of(format).unwrap(),
+        seed: 1,
+        nodata_every: 500,
+    };
+    let path = dir.join(options.cache_name());
     if !path.exists() {
-        let script = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/tools/gen-flowlogs.py"
-        );
-        let tmp = path.with_extension("partial.gz");
         eprintln!("generating {} ...", path.display());
-        let status = Command::new("python3")
-            .arg(script)
-            .arg(&tmp)
-            .args([
-                "--records",
-                &records.to_string(),
-                "--format",
-                format,
-                "--nodata-every",
-                "500",
-            ])
-            .status()
-            .expect("python3 runs gen-flowlogs.py");
-        assert!(status.success());
-        std::fs::rename(&tmp, &path).unwrap();
+        generate::write_file(&path, &options).unwrap();
     }
     std::fs::read(path).unwrap()
 }

@@ -5,7 +5,7 @@
 //! process's peak memory:
 //!
 //! ```text
-//! python3 ../shared/tools/gen-flowlogs.py /tmp/2m.log.gz --records 2000000
+//! cargo run --release -p flowlogs-forwarder --example gen_flowlogs -- /tmp/2m.log.gz --records 2000000
 //! cargo build --release -p flowlogs-forwarder --example forward_file
 //! /usr/bin/time -v $CARGO_TARGET_DIR/release/examples/forward_file /tmp/2m.log.gz
 //! ```

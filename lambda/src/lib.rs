@@ -3,14 +3,22 @@
 //!
 //! The deployer uses [`format`] to validate custom log formats, reads [`report::Report`]
 //! from the verify invocation, and finds the forwarder's report lines in its log group with
-//! [`report::parse_report_line`].
+//! [`report::parse_report_line`]; it builds this crate without the `runtime` feature (the
+//! function itself), which leaves out every other module and their dependencies.
 
+#[cfg(feature = "runtime")]
 pub mod convert;
+#[cfg(feature = "runtime")]
 pub mod export;
 pub mod format;
+#[cfg(feature = "runtime")]
 pub mod handler;
+#[cfg(feature = "runtime")]
 pub mod memory;
+#[cfg(feature = "runtime")]
 pub mod otlp;
+#[cfg(feature = "runtime")]
 pub mod parse;
+#[cfg(feature = "runtime")]
 pub mod pipeline;
 pub mod report;
