@@ -5,6 +5,7 @@ pub mod plan;
 pub mod setup;
 pub mod status;
 pub mod teardown;
+pub mod verify;
 
 use serde::Serialize;
 
