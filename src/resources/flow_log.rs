@@ -461,8 +461,20 @@ pub async fn create(
     }
 }
 
-/// Deletes the flow log; one already gone is fine.
+/// Deletes the flow log; one already gone is fine, and is not asked to be deleted again (a
+/// replace's creation may have had to delete it first).
 pub async fn delete(clients: &Clients, id: &str) -> Result<()> {
+    match clients
+        .ec2
+        .describe_flow_logs()
+        .flow_log_ids(id)
+        .send()
+        .await
+    {
+        Ok(out) if !out.flow_logs().iter().any(|f| f.flow_log_id() == Some(id)) => return Ok(()),
+        Err(e) if crate::aws::errors::is_flow_log_not_found(&e) => return Ok(()),
+        _ => {}
+    }
     let out = match clients.ec2.delete_flow_logs().flow_log_ids(id).send().await {
         Ok(out) => out,
         Err(e) if crate::aws::errors::is_flow_log_not_found(&e) => return Ok(()),
