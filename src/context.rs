@@ -6,8 +6,8 @@ use crate::aws::{self, Clients};
 use crate::cli::{CodeArgs, Global};
 use crate::config::{self, Config};
 use crate::desired::{self, Desired, Names};
-use crate::observe::{self, Observed};
 use crate::package::CodeSource;
+use crate::planner::{self, Observed};
 
 pub struct Context {
     pub config: Config,
@@ -41,7 +41,7 @@ impl Context {
     }
 
     pub async fn observe(&self) -> Result<Observed> {
-        observe::observe(
+        planner::observe(
             &self.clients,
             &self.names,
             &self.config.flow_log.resource_ids,

@@ -1,21 +1,18 @@
 //! `flowlogs`: stand up, prove and tear down an AWS VPC Flow Logs pipeline to OpenTelemetry.
 //! `main` only parses, dispatches, prints the error chain and picks the exit code.
 
-mod apply;
 mod aws;
 mod cli;
 mod commands;
 mod config;
 mod context;
 mod desired;
-mod observe;
 mod package;
 mod plan;
+mod planner;
 mod policy;
 mod resources;
-mod retry;
 mod ui;
-mod verify;
 mod wizard;
 
 use std::process::ExitCode;
@@ -46,7 +43,7 @@ fn main() -> ExitCode {
             Command::Init(args) => commands::init::run(g, args).await,
             Command::Plan(args) => commands::plan::run(g, args).await,
             Command::Setup(args) => commands::setup::run(g, args).await,
-            Command::Verify(args) => verify::run(g, args).await,
+            Command::Verify(args) => commands::verify::run(g, args).await,
             Command::Status(args) => commands::status::run(g, args).await,
             Command::Teardown(args) => commands::teardown::run(g, args).await,
             Command::Completions(args) => commands::completions::run(args),

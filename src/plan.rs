@@ -1,5 +1,6 @@
-//! The plan: a pure diff of the desired stack against what AWS holds, as steps of concrete write
-//! operations. Planning makes no AWS call; applying carries the operations out as they are.
+//! The plan's types: steps of concrete write operations, conflicts, notes, and how a plan prints.
+//! A leaf: it knows the desired values an operation carries and nothing above them (no resource,
+//! no planner, no command). The order of steps is the planner's (`crate::planner`), not this file's.
 
 use std::fmt;
 
@@ -7,14 +8,12 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::desired::{
-    Desired, DesiredFlowLog, DesiredFunction, DesiredNotification, DesiredPermission, DesiredRole,
-    DesiredStream, Names,
+    DesiredFlowLog, DesiredFunction, DesiredNotification, DesiredPermission, DesiredRole,
+    DesiredStream,
 };
-use crate::observe::Observed;
-use crate::resources;
 
-/// The kinds of resource, in the order they are created.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Hash)]
+/// The kinds of resource. Their order here means nothing: the planner declares the order of work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Hash)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     Bucket,
@@ -23,6 +22,7 @@ pub enum Kind {
     Function,
     Permission,
     FirehoseRole,
+    StreamLogGroup,
     DeliveryStream,
     Notification,
     FlowLog,
@@ -37,31 +37,12 @@ impl Kind {
             Kind::Function => "lambda function",
             Kind::Permission => "lambda permission",
             Kind::FirehoseRole => "firehose iam role",
+            Kind::StreamLogGroup => "firehose log group",
             Kind::DeliveryStream => "firehose stream",
             Kind::Notification => "s3 notification",
             Kind::FlowLog => "flow log",
         }
     }
-
-    /// Which chain a resource belongs to when applying: chains run concurrently, the wiring after both.
-    pub fn chain(self) -> Chain {
-        match self {
-            Kind::Bucket | Kind::BucketPolicy => Chain::Storage,
-            Kind::Role
-            | Kind::Function
-            | Kind::Permission
-            | Kind::FirehoseRole
-            | Kind::DeliveryStream => Chain::Compute,
-            Kind::Notification | Kind::FlowLog => Chain::Wiring,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Chain {
-    Storage,
-    Compute,
-    Wiring,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -151,13 +132,12 @@ pub enum Op {
     DeleteBucket {
         bucket: String,
     },
+    /// With `replacing`: the flow log this one replaces, deleted first only where AWS refuses two
+    /// flow logs on one resource and destination.
     CreateFlowLog {
         flow_log: DesiredFlowLog,
-    },
-    /// Create the new flow log, then delete the old one.
-    ReplaceFlowLog {
-        old_id: String,
-        flow_log: DesiredFlowLog,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        replacing: Option<String>,
     },
     DeleteFlowLog {
         id: String,
@@ -212,7 +192,7 @@ pub enum Op {
         bucket: String,
         id: String,
     },
-    /// The error log group and stream first, then the Firehose stream; waits until it is ACTIVE.
+    /// Creates the Firehose stream; waits until it is ACTIVE.
     CreateStream {
         stream: DesiredStream,
         tags: std::collections::BTreeMap<String, String>,
@@ -231,10 +211,9 @@ pub enum Op {
     CreateStreamLogGroup {
         stream: DesiredStream,
     },
-    /// Deletes the stream, waits until it is gone, then the log group when given.
+    /// Deletes the stream and waits until it is gone.
     DeleteStream {
         name: String,
-        log_group: Option<String>,
     },
     DeleteStreamLogGroup {
         log_group: String,
@@ -248,6 +227,10 @@ pub struct Step {
     pub action: Action,
     pub changes: Vec<Change>,
     pub ops: Vec<Op>,
+    /// On a replace: the operations that remove what is replaced. The planner decides whether they
+    /// run before `ops` (a name that must be free) or after (a flow log: no window goes unlogged).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub retire: Vec<Op>,
 }
 
 /// A resource flowlogs will not touch, and why.
@@ -300,7 +283,35 @@ impl Plan {
             action,
             changes,
             ops,
+            retire: Vec::new(),
         });
+    }
+
+    /// A replace: `retire` removes the old resource, `ops` makes the new one.
+    pub fn replace(
+        &mut self,
+        kind: Kind,
+        name: &str,
+        changes: Vec<Change>,
+        retire: Vec<Op>,
+        ops: Vec<Op>,
+    ) {
+        self.steps.push(Step {
+            kind,
+            name: name.to_string(),
+            action: Action::Replace,
+            changes,
+            ops,
+            retire,
+        });
+    }
+
+    /// Adds another plan's steps, conflicts, resources and notes after this one's.
+    pub fn extend(&mut self, other: Plan) {
+        self.steps.extend(other.steps);
+        self.conflicts.extend(other.conflicts);
+        self.in_sync.extend(other.in_sync);
+        self.notes.extend(other.notes);
     }
 
     pub fn conflict(
@@ -332,89 +343,6 @@ impl Plan {
             note: note.into(),
         });
     }
-
-    fn sort(&mut self) {
-        self.steps.sort_by_key(|s| s.kind);
-        self.in_sync.sort_by_key(|r| r.kind);
-    }
-}
-
-/// What setup would do to turn `observed` into `desired`.
-pub fn plan_setup(desired: &Desired, observed: &Observed) -> Plan {
-    let names = &desired.names;
-    let mut plan = Plan::default();
-    resources::bucket::plan(desired, observed, &mut plan);
-    resources::flow_log::plan(desired, &observed.flow_logs, &mut plan);
-    match &desired.forwarder {
-        Some(forwarder) => {
-            resources::role::plan(
-                Kind::Role,
-                names,
-                &forwarder.role,
-                observed.role.as_ref(),
-                &mut plan,
-            );
-            resources::function::plan(desired, observed.function.as_ref(), &mut plan);
-            resources::notification::plan(desired, observed.notifications(), &mut plan);
-        }
-        None => forwarder_teardown(names, observed, &mut plan),
-    }
-    match &desired.firehose {
-        Some(firehose) => {
-            resources::role::plan(
-                Kind::FirehoseRole,
-                names,
-                &firehose.role,
-                observed.firehose_role.as_ref(),
-                &mut plan,
-            );
-            resources::stream::plan(
-                names,
-                &firehose.stream,
-                observed.stream.as_ref(),
-                observed.stream_log_group.as_ref(),
-                &mut plan,
-            );
-        }
-        None => firehose_teardown(names, observed, &mut plan),
-    }
-    plan.sort();
-    plan
-}
-
-/// The forwarder's resources of ours, for a teardown or a switch away from lambda mode.
-fn forwarder_teardown(names: &Names, observed: &Observed, plan: &mut Plan) {
-    resources::notification::plan_teardown(names, observed.notifications(), plan);
-    resources::function::plan_teardown(names, observed.function.as_ref(), plan);
-    resources::role::plan_teardown(Kind::Role, names, &names.role, observed.role.as_ref(), plan);
-}
-
-/// The Firehose stream and its role, for a teardown or a switch away from firehose mode.
-fn firehose_teardown(names: &Names, observed: &Observed, plan: &mut Plan) {
-    resources::stream::plan_teardown(
-        names,
-        observed.stream.as_ref(),
-        observed.stream_log_group.as_ref(),
-        plan,
-    );
-    resources::role::plan_teardown(
-        Kind::FirehoseRole,
-        names,
-        &names.firehose_role,
-        observed.firehose_role.as_ref(),
-        plan,
-    );
-}
-
-/// What teardown would remove: everything that carries our stack tag, in reverse order.
-pub fn plan_teardown(names: &Names, observed: &Observed, delete_data: bool) -> Plan {
-    let mut plan = Plan::default();
-    resources::flow_log::plan_teardown(names, &observed.flow_logs, &mut plan);
-    forwarder_teardown(names, observed, &mut plan);
-    firehose_teardown(names, observed, &mut plan);
-    resources::bucket::plan_teardown(names, observed, delete_data, &mut plan);
-    plan.steps.sort_by_key(|s| std::cmp::Reverse(s.kind));
-    plan
 }
 
 impl fmt::Display for Plan {

@@ -130,9 +130,15 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
     let verify = stack.run(&cfg, &["verify"], &[]);
     assert_eq!(verify.status.code(), Some(1));
     let text = printed(&verify);
-    assert!(text.contains("✗ notification flowlogs-e2e: bucket e2e-flowlogs-123456789012-us-east-1 has no entry flowlogs-e2e"), "{text}");
+    // verify is the plan plus live checks: the failed check is the plan's pending step.
     assert!(
-        text.contains("fix: run `flowlogs setup` to add it back"),
+        text.contains(
+            "✗ s3 notification flowlogs-e2e on e2e-flowlogs-123456789012-us-east-1: missing"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("fix: run `flowlogs setup` to create it"),
         "{text}"
     );
     assert_eq!(
@@ -154,9 +160,16 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
     let verify = stack.run(&cfg, &["verify"], &[]);
     assert_eq!(verify.status.code(), Some(1));
     let text = printed(&verify);
-    assert!(text.contains("✗ permission flowlogs-e2e-s3: the function's resource policy does not let S3 invoke it"), "{text}");
     assert!(
-        text.contains("fix: run `flowlogs setup` to add the permission"),
+        text.contains("✗ lambda permission flowlogs-e2e-s3 on "),
+        "{text}"
+    );
+    assert!(
+        text.contains(": missing (allow: s3.amazonaws.com from arn:aws:s3:::e2e-flowlogs-123456789012-us-east-1 in 123456789012)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("fix: run `flowlogs setup` to create it"),
         "{text}"
     );
     assert_eq!(
@@ -192,7 +205,7 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
     let verify = stack.run(&cfg, &["verify"], &[]);
     assert_eq!(verify.status.code(), Some(1));
     let text = printed(&verify);
-    assert!(text.contains("✗ bucket policy of e2e-flowlogs-123456789012-us-east-1: statement(s) missing or changed: FlowlogsDeliveryWriteE2e"), "{text}");
+    assert!(text.contains("✗ bucket policy e2e-flowlogs-123456789012-us-east-1: differs from the config (statement FlowlogsDeliveryWriteE2e: added)"), "{text}");
     assert_eq!(
         stack
             .run(&cfg, &["setup", "--yes", "--no-verify"], &[])

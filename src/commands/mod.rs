@@ -7,6 +7,7 @@ pub mod schema;
 pub mod setup;
 pub mod status;
 pub mod teardown;
+pub mod verify;
 
 use serde::Serialize;
 

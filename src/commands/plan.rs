@@ -10,7 +10,8 @@ use serde_json::Value;
 use crate::cli::{Global, PlanArgs};
 use crate::context::{code_source, Context};
 use crate::desired::Desired;
-use crate::plan::{plan_setup, Plan};
+use crate::plan::Plan;
+use crate::planner::plan_setup;
 
 #[derive(Debug, Serialize)]
 pub struct PlanReport {

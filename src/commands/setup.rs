@@ -2,9 +2,10 @@
 
 use anyhow::{bail, Result};
 
-use crate::apply::Applier;
 use crate::cli::{Global, SetupArgs};
 use crate::context::{code_source, Context};
+use crate::planner::apply::{Applier, Live};
+use crate::resources::Apply;
 use crate::ui::Progress;
 
 pub async fn run(global: &Global, args: &SetupArgs) -> Result<u8> {
@@ -27,8 +28,11 @@ pub async fn run(global: &Global, args: &SetupArgs) -> Result<u8> {
             return Ok(1);
         }
         let applier = Applier {
-            clients: &ctx.clients,
-            code: &code,
+            executor: Live(Apply {
+                clients: &ctx.clients,
+                code: &code,
+                progress: &progress,
+            }),
             progress: &progress,
         };
         let outcome = applier.apply_setup(&report.plan).await;
@@ -44,5 +48,5 @@ pub async fn run(global: &Global, args: &SetupArgs) -> Result<u8> {
     if args.no_verify {
         return Ok(0);
     }
-    crate::verify::after_setup(&ctx, &desired, &progress).await
+    super::verify::after_setup(&ctx, &desired, &progress).await
 }

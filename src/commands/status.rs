@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use crate::cli::{CodeArgs, Global, StatusArgs};
 use crate::context::{code_source, Context};
-use crate::plan::{plan_setup, Action, Kind, Plan};
+use crate::plan::{Action, Kind, Plan};
+use crate::planner::{plan_setup, position};
 
 #[derive(Debug, Serialize)]
 pub struct StatusReport {
@@ -74,7 +75,7 @@ pub fn statuses(plan: &Plan) -> Vec<ResourceStatus> {
             detail: c.problem.clone(),
         });
     }
-    rows.sort_by_key(|r| r.kind);
+    rows.sort_by_key(|r| position(r.kind));
     rows
 }
 

@@ -2,10 +2,11 @@
 
 use anyhow::{bail, Result};
 
-use crate::apply::Applier;
 use crate::cli::{CodeArgs, Global, TeardownArgs};
 use crate::context::{code_source, Context};
-use crate::plan::plan_teardown;
+use crate::planner::apply::{Applier, Live};
+use crate::planner::plan_teardown;
+use crate::resources::Apply;
 use crate::ui::Progress;
 
 pub async fn run(global: &Global, args: &TeardownArgs) -> Result<u8> {
@@ -35,8 +36,11 @@ pub async fn run(global: &Global, args: &TeardownArgs) -> Result<u8> {
     let progress = Progress::stderr();
     let code = code_source(&CodeArgs::default());
     let applier = Applier {
-        clients: &ctx.clients,
-        code: &code,
+        executor: Live(Apply {
+            clients: &ctx.clients,
+            code: &code,
+            progress: &progress,
+        }),
         progress: &progress,
     };
     let outcome = applier.apply_teardown(&plan).await;

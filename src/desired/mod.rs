@@ -511,8 +511,9 @@ fn forwarder(
         id: names.notification_id.clone(),
         function_arn: names.function_arn(),
         events: vec!["s3:ObjectCreated:*".into()],
-        prefix: names.log_key_prefix.clone(),
-        suffix: suffix.into(),
+        // S3 matches filter values against the URL-encoded key (`aws-account-id%3D...`).
+        prefix: crate::aws::keys::encode(&names.log_key_prefix),
+        suffix: crate::aws::keys::encode(suffix),
     };
     Ok(DesiredForwarder {
         role,

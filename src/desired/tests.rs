@@ -96,7 +96,16 @@ fn hive_partitions_change_the_key_prefix_and_policy() {
         .unwrap()
         .ends_with("/logs/AWSLogs/aws-account-id=123456789012/*"));
     let n = &d.forwarder.as_ref().unwrap().notification;
-    assert_eq!(n.prefix, d.names.log_key_prefix);
+    // The filter is written in the URL-encoded form S3 matches keys in; the policy keeps `=`.
+    assert_eq!(
+        n.prefix,
+        d.names
+            .log_key_prefix
+            .replace("aws-account-id=", "aws-account-id%3D")
+            .replace("aws-service=", "aws-service%3D")
+            .replace("aws-region=", "aws-region%3D")
+    );
+    assert!(n.prefix.contains("aws-account-id%3D") && !n.prefix.contains('='));
 }
 
 #[test]

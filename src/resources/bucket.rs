@@ -1,5 +1,5 @@
 //! The S3 bucket: created and hardened (public access blocked, default encryption, lifecycle, tags),
-//! or adopted; and its policy, into which our statements are merged by `Sid`.
+//! or adopted and never changed. Its policy is `bucket_policy`, its notifications `notification`.
 
 use std::collections::BTreeMap;
 
@@ -9,15 +9,16 @@ use aws_sdk_s3::types::{
     CreateBucketConfiguration, Delete, ExpirationStatus, LifecycleExpiration, LifecycleRule,
     LifecycleRuleFilter, ObjectIdentifier, PublicAccessBlockConfiguration, ServerSideEncryption,
     ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    Tag, Tagging,
+    Tagging,
 };
-use serde_json::Value;
 
-use super::notification::{self, NotificationEntry};
-use crate::aws::{is_code, Clients};
-use crate::desired::{Desired, Names};
+use super::{not_mine, Apply, Observe, Resource, Teardown};
+use crate::aws::errors::{is_no_such_bucket, is_not_found, is_unset_bucket_setting};
+use crate::aws::wait::{self, Patience};
+use crate::aws::{tags, Clients};
+use crate::desired::{Desired, DesiredBucket, Names};
 use crate::plan::{Action, Change, Kind, Op, Plan};
-use crate::policy;
+use crate::ui::Progress;
 
 pub const LIFECYCLE_RULE_ID: &str = "flowlogs-retention";
 pub const ABORT_UPLOADS_AFTER_DAYS: i32 = 7;
@@ -34,12 +35,10 @@ pub enum ObservedBucket {
 #[derive(Debug, Clone, Default)]
 pub struct BucketState {
     pub tags: BTreeMap<String, String>,
-    pub policy: Option<Value>,
     pub public_access_blocked: bool,
     pub encryption: Option<String>,
     /// Our lifecycle rule: (expire days, abort incomplete uploads days), when present and enabled.
     pub retention: Option<(i32, i32)>,
-    pub notifications: Vec<NotificationEntry>,
 }
 
 impl ObservedBucket {
@@ -51,10 +50,73 @@ impl ObservedBucket {
     }
 }
 
+pub struct Bucket;
+
+impl Resource for Bucket {
+    const KIND: Kind = Kind::Bucket;
+    type Desired = DesiredBucket;
+    type Observed = ObservedBucket;
+
+    fn desired(stack: &Desired) -> Option<&DesiredBucket> {
+        Some(&stack.bucket)
+    }
+
+    async fn observe(cx: &Observe<'_>) -> Result<ObservedBucket> {
+        observe(cx.clients, &cx.names.bucket).await
+    }
+
+    fn plan(names: &Names, desired: &DesiredBucket, observed: &ObservedBucket) -> Plan {
+        plan(names, desired, observed)
+    }
+
+    fn plan_teardown(cx: Teardown<'_>, observed: &ObservedBucket) -> Plan {
+        plan_teardown(cx, observed)
+    }
+
+    async fn apply(cx: &Apply<'_>, op: &Op) -> Result<()> {
+        let c = cx.clients;
+        match op {
+            Op::CreateBucket { bucket, region } => create(c, bucket, region).await,
+            Op::TagBucket { bucket, tags } => tag(c, bucket, tags, cx.progress).await,
+            Op::BlockPublicAccess { bucket } => block_public_access(c, bucket, cx.progress).await,
+            Op::EncryptBucket { bucket } => encrypt(c, bucket, cx.progress).await,
+            Op::SetLifecycle {
+                bucket,
+                expire_days,
+            } => set_lifecycle(c, bucket, *expire_days, cx.progress).await,
+            Op::DeleteBucket { bucket } => delete_with_objects(c, bucket, cx.progress).await,
+            other => Err(not_mine(Self::KIND, other)),
+        }
+    }
+}
+
+/// The calls that follow CreateBucket: AWS may answer `NoSuchBucket` for about a minute.
+async fn after_create<T, E, R, F, Fut>(
+    progress: &Progress,
+    bucket: &str,
+    call: F,
+) -> std::result::Result<T, aws_sdk_s3::error::SdkError<E, R>>
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata,
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = std::result::Result<T, aws_sdk_s3::error::SdkError<E, R>>>,
+{
+    wait::retry(
+        progress,
+        Patience {
+            what: &format!("the new bucket {bucket} to be usable"),
+            limit: wait::NEW_BUCKET,
+        },
+        call,
+        is_no_such_bucket,
+    )
+    .await
+}
+
 pub async fn observe(clients: &Clients, bucket: &str) -> Result<ObservedBucket> {
     let s3 = &clients.s3;
     if let Err(err) = s3.head_bucket().bucket(bucket).send().await {
-        if err.as_service_error().is_some_and(|e| e.is_not_found()) {
+        if is_not_found(&err) {
             return Ok(ObservedBucket::Missing);
         }
         if err
@@ -67,20 +129,9 @@ pub async fn observe(clients: &Clients, bucket: &str) -> Result<ObservedBucket> 
             .with_context(|| format!("checking whether bucket {bucket} exists (s3:HeadBucket)"));
     }
     let tags = match s3.get_bucket_tagging().bucket(bucket).send().await {
-        Ok(out) => out
-            .tag_set()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect(),
-        Err(e) if is_code(&e, &["NoSuchTagSet", "NoSuchTagSetError"]) => BTreeMap::new(),
+        Ok(out) => tags::from_pairs(out.tag_set().iter().map(|t| (t.key(), t.value()))),
+        Err(e) if is_unset_bucket_setting(&e) => BTreeMap::new(),
         Err(e) => return Err(e).with_context(|| format!("reading the tags of bucket {bucket}")),
-    };
-    let policy = match s3.get_bucket_policy().bucket(bucket).send().await {
-        Ok(out) => out
-            .policy()
-            .map(|p| serde_json::from_str(p).unwrap_or(Value::String(p.to_string()))),
-        Err(e) if is_code(&e, &["NoSuchBucketPolicy"]) => None,
-        Err(e) => return Err(e).with_context(|| format!("reading the policy of bucket {bucket}")),
     };
     let public_access_blocked = match s3.get_public_access_block().bucket(bucket).send().await {
         Ok(out) => out.public_access_block_configuration().is_some_and(|c| {
@@ -89,7 +140,7 @@ pub async fn observe(clients: &Clients, bucket: &str) -> Result<ObservedBucket> 
                 && c.block_public_policy() == Some(true)
                 && c.restrict_public_buckets() == Some(true)
         }),
-        Err(e) if is_code(&e, &["NoSuchPublicAccessBlockConfiguration"]) => false,
+        Err(e) if is_unset_bucket_setting(&e) => false,
         Err(e) => {
             return Err(e)
                 .with_context(|| format!("reading the public access block of bucket {bucket}"))
@@ -101,7 +152,7 @@ pub async fn observe(clients: &Clients, bucket: &str) -> Result<ObservedBucket> 
             .and_then(|c| c.rules().first())
             .and_then(|r| r.apply_server_side_encryption_by_default())
             .map(|d| d.sse_algorithm().as_str().to_string()),
-        Err(e) if is_code(&e, &["ServerSideEncryptionConfigurationNotFoundError"]) => None,
+        Err(e) if is_unset_bucket_setting(&e) => None,
         Err(e) => {
             return Err(e).with_context(|| format!("reading the encryption of bucket {bucket}"))
         }
@@ -124,27 +175,26 @@ pub async fn observe(clients: &Clients, bucket: &str) -> Result<ObservedBucket> 
                         .unwrap_or(0),
                 )
             }),
-        Err(e) if is_code(&e, &["NoSuchLifecycleConfiguration"]) => None,
+        Err(e) if is_unset_bucket_setting(&e) => None,
         Err(e) => {
             return Err(e)
                 .with_context(|| format!("reading the lifecycle rules of bucket {bucket}"))
         }
     };
-    let notifications = notification::observe(clients, bucket).await?;
     Ok(ObservedBucket::Present(BucketState {
         tags,
-        policy,
         public_access_blocked,
         encryption,
         retention,
-        notifications,
     }))
 }
 
-pub fn plan(desired: &Desired, observed: &crate::observe::Observed, plan: &mut Plan) {
-    let d = &desired.bucket;
+/// Create and harden a missing bucket of ours, restore the hardening of one that drifted, leave
+/// an adopted one as it is; a same-named bucket that is not ours is a conflict.
+pub fn plan(names: &Names, d: &DesiredBucket, observed: &ObservedBucket) -> Plan {
+    let mut plan = Plan::default();
     let name = &d.name;
-    let state = match (&observed.bucket, d.create) {
+    let state = match (observed, d.create) {
         (ObservedBucket::Missing, true) => {
             plan.step(
                 Kind::Bucket,
@@ -162,7 +212,7 @@ pub fn plan(desired: &Desired, observed: &crate::observe::Observed, plan: &mut P
                 vec![
                     Op::CreateBucket {
                         bucket: name.clone(),
-                        region: desired.names.region.clone(),
+                        region: names.region.clone(),
                     },
                     Op::TagBucket {
                         bucket: name.clone(),
@@ -180,8 +230,7 @@ pub fn plan(desired: &Desired, observed: &crate::observe::Observed, plan: &mut P
                     },
                 ],
             );
-            plan_policy(desired, None, plan);
-            return;
+            return plan;
         }
         (ObservedBucket::Missing, false) => {
             plan.conflict(
@@ -190,7 +239,7 @@ pub fn plan(desired: &Desired, observed: &crate::observe::Observed, plan: &mut P
                 "the bucket to adopt (`create: false`) does not exist",
                 "create it first, or set `bucket.create: true` to let flowlogs make it",
             );
-            return;
+            return plan;
         }
         (ObservedBucket::NotAccessible, _) => {
             plan.conflict(
@@ -199,23 +248,23 @@ pub fn plan(desired: &Desired, observed: &crate::observe::Observed, plan: &mut P
                 "the bucket exists but these credentials cannot use it (S3 bucket names are global)",
                 "choose another `bucket.name`",
             );
-            return;
+            return plan;
         }
         (ObservedBucket::Present(state), _) => state,
     };
     if d.create {
-        if !desired.names.is_ours(&state.tags) {
+        if !names.is_ours(&state.tags) {
             plan.conflict(
                 Kind::Bucket,
                 name,
                 format!(
                     "the bucket exists and is not tagged {}={}",
                     crate::desired::TAG_STACK,
-                    desired.names.stack
+                    names.stack
                 ),
                 "set `bucket.create: false` to adopt it, or choose another `bucket.name`",
             );
-            return;
+            return plan;
         }
         let mut changes = Vec::new();
         let mut ops = Vec::new();
@@ -263,7 +312,7 @@ pub fn plan(desired: &Desired, observed: &crate::observe::Observed, plan: &mut P
         }
     } else {
         plan.in_sync(Kind::Bucket, name);
-        if desired.names.is_ours(&state.tags) {
+        if names.is_ours(&state.tags) {
             plan.note(
                 Kind::Bucket,
                 name,
@@ -271,83 +320,26 @@ pub fn plan(desired: &Desired, observed: &crate::observe::Observed, plan: &mut P
             );
         }
     }
-    plan_policy(desired, state.policy.as_ref(), plan);
+    plan
 }
 
-fn plan_policy(desired: &Desired, current: Option<&Value>, plan: &mut Plan) {
-    let d = &desired.bucket;
-    let ours = &d.policy_statements;
-    let differing = policy::differing_statements(current, ours);
-    // Statements of ours that the config no longer wants (a switch to firehose mode drops the delivery ones).
-    let wanted_sids: Vec<&str> = ours.iter().filter_map(|s| s["Sid"].as_str()).collect();
-    let stale: Vec<String> = desired
-        .names
-        .sids
-        .all()
-        .into_iter()
-        .filter(|sid| !wanted_sids.contains(&sid.as_str()))
-        .filter(|sid| {
-            current.is_some_and(|p| {
-                policy::statements(p)
-                    .iter()
-                    .any(|s| s["Sid"] == sid.as_str())
-            })
-        })
-        .collect();
-    if differing.is_empty() && stale.is_empty() {
-        plan.in_sync(Kind::BucketPolicy, &d.name);
-        return;
+/// Whether teardown may delete the bucket: we made it and it carries our tag.
+pub fn is_ours_to_delete(names: &Names, observed: &ObservedBucket) -> bool {
+    observed
+        .state()
+        .is_some_and(|s| names.bucket_created_by_us && names.is_ours(&s.tags))
+}
+
+/// Our bucket goes only with `--delete-data`; an adopted one never.
+pub fn plan_teardown(cx: Teardown<'_>, observed: &ObservedBucket) -> Plan {
+    let mut plan = Plan::default();
+    let names = cx.names;
+    if observed.state().is_none() {
+        return plan;
     }
-    let mut changes: Vec<Change> = differing
-        .iter()
-        .map(|sid| {
-            let present = current.is_some_and(|p| {
-                policy::statements(p)
-                    .iter()
-                    .any(|s| s["Sid"] == sid.as_str())
-            });
-            Change::new(
-                &format!("statement {sid}"),
-                if present { "differs" } else { "" },
-                if present { "ours" } else { "added" },
-            )
-        })
-        .collect();
-    changes.extend(
-        stale
-            .iter()
-            .map(|sid| Change::new(&format!("statement {sid}"), "present", "removed")),
-    );
-    let action = if current.is_none() {
-        Action::Create
-    } else {
-        Action::Update
-    };
-    plan.step(
-        Kind::BucketPolicy,
-        &d.name,
-        action,
-        changes,
-        vec![Op::MergeBucketPolicy {
-            bucket: d.name.clone(),
-            statements: ours.clone(),
-            remove_sids: stale,
-        }],
-    );
-}
-
-pub fn plan_teardown(
-    names: &Names,
-    observed: &crate::observe::Observed,
-    delete_data: bool,
-    plan: &mut Plan,
-) {
-    let Some(state) = observed.bucket.state() else {
-        return;
-    };
     let bucket = &names.bucket;
-    if names.bucket_created_by_us && names.is_ours(&state.tags) {
-        if delete_data {
+    if is_ours_to_delete(names, observed) {
+        if cx.delete_data {
             plan.step(
                 Kind::Bucket,
                 bucket,
@@ -364,41 +356,14 @@ pub fn plan_teardown(
                 "kept with its objects (flow logs are audit data); `teardown --delete-data` removes it",
             );
         }
-        return;
-    }
-    // An adopted bucket: take back only our policy statements.
-    let sids = names.sids.all();
-    let present: Vec<String> = state
-        .policy
-        .as_ref()
-        .map(policy::statements)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|s| s["Sid"].as_str())
-        .filter(|sid| sids.iter().any(|ours| ours == sid))
-        .map(str::to_string)
-        .collect();
-    if !present.is_empty() {
-        plan.step(
-            Kind::BucketPolicy,
-            bucket,
-            Action::Delete,
-            present
-                .iter()
-                .map(|sid| Change::new(&format!("statement {sid}"), "present", "removed"))
-                .collect(),
-            vec![Op::MergeBucketPolicy {
-                bucket: bucket.clone(),
-                statements: Vec::new(),
-                remove_sids: present,
-            }],
-        );
+        return plan;
     }
     plan.note(
         Kind::Bucket,
         bucket,
         "not created by flowlogs: never deleted",
     );
+    plan
 }
 
 pub async fn create(clients: &Clients, bucket: &str, region: &str) -> Result<()> {
@@ -412,52 +377,59 @@ pub async fn create(clients: &Clients, bucket: &str, region: &str) -> Result<()>
     }
     match request.send().await {
         Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_bucket_already_owned_by_you()) =>
-        {
-            Ok(())
-        }
+        Err(e) if crate::aws::errors::is_already_there(&e) => Ok(()),
         Err(e) => Err(e).with_context(|| format!("creating bucket {bucket}")),
     }
 }
 
-pub async fn tag(clients: &Clients, bucket: &str, tags: &BTreeMap<String, String>) -> Result<()> {
-    let tag_set = tags
-        .iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect::<Result<Vec<_>, _>>()?;
-    clients
-        .s3
-        .put_bucket_tagging()
-        .bucket(bucket)
-        .tagging(Tagging::builder().set_tag_set(Some(tag_set)).build()?)
-        .send()
-        .await
-        .with_context(|| format!("tagging bucket {bucket}"))?;
+pub async fn tag(
+    clients: &Clients,
+    bucket: &str,
+    wanted: &BTreeMap<String, String>,
+    progress: &Progress,
+) -> Result<()> {
+    let tagging = Tagging::builder()
+        .set_tag_set(Some(tags::to_s3(wanted)?))
+        .build()?;
+    after_create(progress, bucket, || {
+        clients
+            .s3
+            .put_bucket_tagging()
+            .bucket(bucket)
+            .tagging(tagging.clone())
+            .send()
+    })
+    .await
+    .with_context(|| format!("tagging bucket {bucket}"))?;
     Ok(())
 }
 
-pub async fn block_public_access(clients: &Clients, bucket: &str) -> Result<()> {
-    clients
-        .s3
-        .put_public_access_block()
-        .bucket(bucket)
-        .public_access_block_configuration(
-            PublicAccessBlockConfiguration::builder()
-                .block_public_acls(true)
-                .ignore_public_acls(true)
-                .block_public_policy(true)
-                .restrict_public_buckets(true)
-                .build(),
-        )
-        .send()
-        .await
-        .with_context(|| format!("blocking public access to bucket {bucket}"))?;
+pub async fn block_public_access(
+    clients: &Clients,
+    bucket: &str,
+    progress: &Progress,
+) -> Result<()> {
+    after_create(progress, bucket, || {
+        clients
+            .s3
+            .put_public_access_block()
+            .bucket(bucket)
+            .public_access_block_configuration(
+                PublicAccessBlockConfiguration::builder()
+                    .block_public_acls(true)
+                    .ignore_public_acls(true)
+                    .block_public_policy(true)
+                    .restrict_public_buckets(true)
+                    .build(),
+            )
+            .send()
+    })
+    .await
+    .with_context(|| format!("blocking public access to bucket {bucket}"))?;
     Ok(())
 }
 
-pub async fn encrypt(clients: &Clients, bucket: &str) -> Result<()> {
+pub async fn encrypt(clients: &Clients, bucket: &str, progress: &Progress) -> Result<()> {
     let rule = ServerSideEncryptionRule::builder()
         .apply_server_side_encryption_by_default(
             ServerSideEncryptionByDefault::builder()
@@ -465,32 +437,40 @@ pub async fn encrypt(clients: &Clients, bucket: &str) -> Result<()> {
                 .build()?,
         )
         .build();
-    clients
-        .s3
-        .put_bucket_encryption()
-        .bucket(bucket)
-        .server_side_encryption_configuration(
-            ServerSideEncryptionConfiguration::builder()
-                .rules(rule)
-                .build()?,
-        )
-        .send()
-        .await
-        .with_context(|| format!("setting default encryption on bucket {bucket}"))?;
+    let configuration = ServerSideEncryptionConfiguration::builder()
+        .rules(rule)
+        .build()?;
+    after_create(progress, bucket, || {
+        clients
+            .s3
+            .put_bucket_encryption()
+            .bucket(bucket)
+            .server_side_encryption_configuration(configuration.clone())
+            .send()
+    })
+    .await
+    .with_context(|| format!("setting default encryption on bucket {bucket}"))?;
     Ok(())
 }
 
 /// Puts our lifecycle rule in place of the one with our id, keeping every other rule.
-pub async fn set_lifecycle(clients: &Clients, bucket: &str, expire_days: u32) -> Result<()> {
-    let existing = match clients
-        .s3
-        .get_bucket_lifecycle_configuration()
-        .bucket(bucket)
-        .send()
-        .await
+pub async fn set_lifecycle(
+    clients: &Clients,
+    bucket: &str,
+    expire_days: u32,
+    progress: &Progress,
+) -> Result<()> {
+    let existing = match after_create(progress, bucket, || {
+        clients
+            .s3
+            .get_bucket_lifecycle_configuration()
+            .bucket(bucket)
+            .send()
+    })
+    .await
     {
         Ok(out) => out.rules().to_vec(),
-        Err(e) if is_code(&e, &["NoSuchLifecycleConfiguration"]) => Vec::new(),
+        Err(e) if is_unset_bucket_setting(&e) => Vec::new(),
         Err(e) => {
             return Err(e)
                 .with_context(|| format!("reading the lifecycle rules of bucket {bucket}"))
@@ -516,56 +496,19 @@ pub async fn set_lifecycle(clients: &Clients, bucket: &str, expire_days: u32) ->
         .filter(|r| r.id() != Some(LIFECYCLE_RULE_ID))
         .collect();
     rules.push(ours);
-    clients
-        .s3
-        .put_bucket_lifecycle_configuration()
-        .bucket(bucket)
-        .lifecycle_configuration(
-            BucketLifecycleConfiguration::builder()
-                .set_rules(Some(rules))
-                .build()?,
-        )
-        .send()
-        .await
-        .with_context(|| format!("setting the lifecycle rules of bucket {bucket}"))?;
-    Ok(())
-}
-
-/// Reads the current policy and writes it back with our statements merged in by Sid.
-pub async fn merge_policy(
-    clients: &Clients,
-    bucket: &str,
-    statements: &[Value],
-    remove_sids: &[String],
-) -> Result<()> {
-    let current = match clients.s3.get_bucket_policy().bucket(bucket).send().await {
-        Ok(out) => out
-            .policy()
-            .and_then(|p| serde_json::from_str::<Value>(p).ok()),
-        Err(e) if is_code(&e, &["NoSuchBucketPolicy"]) => None,
-        Err(e) => return Err(e).with_context(|| format!("reading the policy of bucket {bucket}")),
-    };
-    match policy::merge_statements(current.as_ref(), statements, remove_sids) {
-        Some(merged) => {
-            clients
-                .s3
-                .put_bucket_policy()
-                .bucket(bucket)
-                .policy(merged.to_string())
-                .send()
-                .await
-                .with_context(|| format!("writing the policy of bucket {bucket}"))?;
-        }
-        None => {
-            clients
-                .s3
-                .delete_bucket_policy()
-                .bucket(bucket)
-                .send()
-                .await
-                .with_context(|| format!("deleting the (now empty) policy of bucket {bucket}"))?;
-        }
-    }
+    let configuration = BucketLifecycleConfiguration::builder()
+        .set_rules(Some(rules))
+        .build()?;
+    after_create(progress, bucket, || {
+        clients
+            .s3
+            .put_bucket_lifecycle_configuration()
+            .bucket(bucket)
+            .lifecycle_configuration(configuration.clone())
+            .send()
+    })
+    .await
+    .with_context(|| format!("setting the lifecycle rules of bucket {bucket}"))?;
     Ok(())
 }
 
@@ -573,7 +516,7 @@ pub async fn merge_policy(
 pub async fn delete_with_objects(
     clients: &Clients,
     bucket: &str,
-    progress: &crate::ui::Progress,
+    progress: &Progress,
 ) -> Result<()> {
     let s3 = &clients.s3;
     let mut deleted = 0usize;
@@ -621,20 +564,19 @@ pub async fn delete_with_objects(
     }
     match s3.delete_bucket().bucket(bucket).send().await {
         Ok(_) => Ok(()),
-        Err(e) if is_code(&e, &["NoSuchBucket"]) => Ok(()),
+        Err(e) if is_no_such_bucket(&e) => Ok(()),
         Err(e) => Err(e).with_context(|| format!("deleting bucket {bucket}")),
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub mod tests {
     use std::path::Path;
 
     use super::*;
     use crate::desired;
-    use crate::observe::Observed;
 
-    fn desired(bucket: &str) -> Desired {
+    pub fn desired(bucket: &str) -> Desired {
         let text = format!(
             "version: 1\nstack: s\nflow_log: {{ resources: {{ vpc_ids: [vpc-1] }} }}\nbucket: {{ {bucket} }}\ndelivery: {{ otlp: {{ endpoint: http://x }} }}\n"
         );
@@ -642,39 +584,25 @@ mod tests {
         desired::build(&c, "123456789012", "us-east-1", "h").unwrap()
     }
 
-    fn hardened(d: &Desired) -> BucketState {
+    pub fn hardened(d: &Desired) -> BucketState {
         BucketState {
             tags: d.names.tags(),
-            policy: policy::merge_statements(None, &d.bucket.policy_statements, &[]),
             public_access_blocked: true,
             encryption: Some("AES256".into()),
             retention: Some((d.bucket.retention_days as i32, ABORT_UPLOADS_AFTER_DAYS)),
-            notifications: Vec::new(),
         }
     }
 
     fn plan_for(d: &Desired, bucket: ObservedBucket) -> Plan {
-        let observed = Observed {
-            bucket,
-            ..Observed::default()
-        };
-        let mut plan = Plan::default();
-        super::plan(d, &observed, &mut plan);
-        plan
+        plan(&d.names, &d.bucket, &bucket)
     }
 
     #[test]
-    fn a_missing_bucket_is_created_hardened_then_given_its_policy() {
+    fn a_missing_bucket_is_created_hardened() {
         let d = desired("retention_days: 30");
         let plan = plan_for(&d, ObservedBucket::Missing);
         let kinds: Vec<(Kind, Action)> = plan.steps.iter().map(|s| (s.kind, s.action)).collect();
-        assert_eq!(
-            kinds,
-            [
-                (Kind::Bucket, Action::Create),
-                (Kind::BucketPolicy, Action::Create)
-            ]
-        );
+        assert_eq!(kinds, [(Kind::Bucket, Action::Create)]);
         let ops: Vec<&str> = plan.steps[0]
             .ops
             .iter()
@@ -700,7 +628,7 @@ mod tests {
         let d = desired("retention_days: 30");
         let plan = plan_for(&d, ObservedBucket::Present(hardened(&d)));
         assert!(plan.steps.is_empty(), "{plan}");
-        assert_eq!(plan.in_sync.len(), 2);
+        assert_eq!(plan.in_sync.len(), 1);
     }
 
     #[test]
@@ -735,18 +663,10 @@ mod tests {
     }
 
     #[test]
-    fn an_adopted_bucket_only_gets_its_policy_merged() {
+    fn an_adopted_bucket_is_never_changed_and_must_exist() {
         let d = desired("name: shared-logs, create: false");
-        let state = BucketState {
-            policy: Some(serde_json::json!({"Statement": [{"Sid": "Theirs"}]})),
-            ..BucketState::default()
-        };
-        let plan = plan_for(&d, ObservedBucket::Present(state));
-        assert_eq!(plan.steps.len(), 1);
-        assert_eq!(
-            (plan.steps[0].kind, plan.steps[0].action),
-            (Kind::BucketPolicy, Action::Update)
-        );
+        let plan = plan_for(&d, ObservedBucket::Present(BucketState::default()));
+        assert!(plan.steps.is_empty() && plan.conflicts.is_empty(), "{plan}");
         let plan = plan_for(&d, ObservedBucket::Missing);
         assert!(plan.conflicts[0].problem.contains("does not exist"));
     }
@@ -754,43 +674,36 @@ mod tests {
     #[test]
     fn teardown_keeps_our_bucket_unless_asked_and_never_deletes_an_adopted_one() {
         let d = desired("retention_days: 30");
-        let observed = Observed {
-            bucket: ObservedBucket::Present(hardened(&d)),
-            ..Observed::default()
-        };
-        let mut keep = Plan::default();
-        plan_teardown(&d.names, &observed, false, &mut keep);
+        let observed = ObservedBucket::Present(hardened(&d));
+        let keep = plan_teardown(
+            Teardown {
+                names: &d.names,
+                delete_data: false,
+            },
+            &observed,
+        );
         assert!(keep.steps.is_empty());
         assert!(keep.notes[0].note.contains("--delete-data"));
-        let mut delete = Plan::default();
-        plan_teardown(&d.names, &observed, true, &mut delete);
+        let delete = plan_teardown(
+            Teardown {
+                names: &d.names,
+                delete_data: true,
+            },
+            &observed,
+        );
         assert!(matches!(delete.steps[0].ops[0], Op::DeleteBucket { .. }));
 
         let adopted = desired("name: shared-logs, create: false");
-        let state = BucketState {
-            policy: policy::merge_statements(
-                Some(&serde_json::json!({"Statement": [{"Sid": "Theirs"}]})),
-                &adopted.bucket.policy_statements,
-                &[],
-            ),
-            ..BucketState::default()
-        };
-        let observed = Observed {
-            bucket: ObservedBucket::Present(state),
-            ..Observed::default()
-        };
-        let mut plan = Plan::default();
-        plan_teardown(&adopted.names, &observed, true, &mut plan);
-        assert_eq!(plan.steps.len(), 1);
-        let Op::MergeBucketPolicy {
-            statements,
-            remove_sids,
-            ..
-        } = &plan.steps[0].ops[0]
-        else {
-            panic!()
-        };
-        assert!(statements.is_empty());
-        assert_eq!(remove_sids.len(), 3);
+        let observed = ObservedBucket::Present(BucketState::default());
+        assert!(!is_ours_to_delete(&adopted.names, &observed));
+        let plan = plan_teardown(
+            Teardown {
+                names: &adopted.names,
+                delete_data: true,
+            },
+            &observed,
+        );
+        assert!(plan.steps.is_empty());
+        assert!(plan.notes[0].note.contains("never deleted"));
     }
 }

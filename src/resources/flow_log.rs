@@ -1,21 +1,65 @@
 //! VPC flow logs, one per listed VPC, subnet or network interface. A flow log cannot be changed after
-//! creation, so any difference is a replace: the new one is created before the old one is deleted.
+//! creation, so any difference is a replace: the planner runs the new one's creation before the old
+//! one's deletion, so no window goes unlogged.
 
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 use aws_sdk_ec2::types::{
     DestinationFileFormat, DestinationOptionsRequest, Filter, FlowLogsResourceType,
-    LogDestinationType, ResourceType as Ec2ResourceType, Tag, TagSpecification,
+    LogDestinationType, ResourceType as Ec2ResourceType, TagSpecification,
     TrafficType as Ec2TrafficType,
 };
 use serde::Serialize;
 
-use crate::aws::Clients;
+use super::{not_mine, Apply, Observe, Resource, Teardown};
+use crate::aws::states::{DeliveryStatus, FlowLogStatus};
+use crate::aws::{tags, Clients};
 use crate::config::{FileFormat, ResourceType};
 use crate::desired::{Desired, DesiredFlowLog, Names, TAG_OPTIONS, TAG_SPEC};
 use crate::plan::{Action, Change, Kind, Op, Plan};
 use crate::ui::Progress;
+
+pub struct FlowLog;
+
+impl Resource for FlowLog {
+    const KIND: Kind = Kind::FlowLog;
+    type Desired = Vec<DesiredFlowLog>;
+    /// Flow logs on the listed resources, and every flow log of our stack wherever it is.
+    type Observed = Vec<ObservedFlowLog>;
+
+    fn desired(stack: &Desired) -> Option<&Vec<DesiredFlowLog>> {
+        Some(&stack.flow_logs)
+    }
+
+    async fn observe(cx: &Observe<'_>) -> Result<Vec<ObservedFlowLog>> {
+        observe(cx.clients, cx.names, cx.resource_ids).await
+    }
+
+    fn plan(names: &Names, desired: &Vec<DesiredFlowLog>, observed: &Vec<ObservedFlowLog>) -> Plan {
+        plan(names, desired, observed)
+    }
+
+    fn plan_teardown(cx: Teardown<'_>, observed: &Vec<ObservedFlowLog>) -> Plan {
+        plan_teardown(cx.names, observed)
+    }
+
+    async fn apply(cx: &Apply<'_>, op: &Op) -> Result<()> {
+        let (c, p) = (cx.clients, cx.progress);
+        match op {
+            Op::CreateFlowLog {
+                flow_log,
+                replacing,
+            } => {
+                let id = create(c, flow_log, replacing.as_deref(), p).await?;
+                p.detail(&format!("created {id}"));
+                Ok(())
+            }
+            Op::DeleteFlowLog { id } => delete(c, id).await,
+            other => Err(not_mine(Self::KIND, other)),
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ObservedFlowLog {
@@ -27,8 +71,8 @@ pub struct ObservedFlowLog {
     pub destination_type: String,
     pub destination: String,
     pub tags: BTreeMap<String, String>,
-    pub status: String,
-    pub deliver_logs_status: String,
+    pub status: FlowLogStatus,
+    pub deliver_logs_status: DeliveryStatus,
     pub deliver_logs_error: Option<String>,
 }
 
@@ -79,18 +123,15 @@ pub async fn observe(
                         .unwrap_or_default()
                         .trim_end_matches('/')
                         .to_string(),
-                    tags: f
-                        .tags()
-                        .iter()
-                        .map(|t| {
-                            (
-                                t.key().unwrap_or_default().to_string(),
-                                t.value().unwrap_or_default().to_string(),
-                            )
-                        })
-                        .collect(),
-                    status: f.flow_log_status().unwrap_or_default().to_string(),
-                    deliver_logs_status: f.deliver_logs_status().unwrap_or_default().to_string(),
+                    tags: tags::from_pairs(
+                        f.tags()
+                            .iter()
+                            .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())),
+                    ),
+                    status: FlowLogStatus::parse(f.flow_log_status().unwrap_or_default()),
+                    deliver_logs_status: DeliveryStatus::parse(
+                        f.deliver_logs_status().unwrap_or_default(),
+                    ),
                     deliver_logs_error: f.deliver_logs_error_message().map(str::to_string),
                 };
                 found.insert(observed.id.clone(), observed);
@@ -178,10 +219,12 @@ pub fn differences(desired: &DesiredFlowLog, observed: &ObservedFlowLog) -> Vec<
     changes
 }
 
-pub fn plan(desired: &Desired, observed: &[ObservedFlowLog], plan: &mut Plan) {
-    let names = &desired.names;
+/// Each wanted flow log created, or replaced when any setting differs; ours no longer wanted
+/// deleted; others' left alone with a note.
+pub fn plan(names: &Names, desired: &[DesiredFlowLog], observed: &[ObservedFlowLog]) -> Plan {
+    let mut plan = Plan::default();
     let ours: Vec<&ObservedFlowLog> = observed.iter().filter(|f| names.is_ours(&f.tags)).collect();
-    for d in &desired.flow_logs {
+    for d in desired {
         let label = d.resource_id.clone();
         let candidates: Vec<&&ObservedFlowLog> = ours
             .iter()
@@ -193,26 +236,26 @@ pub fn plan(desired: &Desired, observed: &[ObservedFlowLog], plan: &mut Plan) {
                 plan.in_sync(Kind::FlowLog, &format!("{label} ({})", keep.id));
                 for extra in candidates.iter().filter(|f| f.id != keep.id) {
                     delete_step(
-                        plan,
+                        &mut plan,
                         extra,
                         "a second flow log of ours on the same resource",
                     );
                 }
             }
             (None, Some(old)) => {
-                plan.step(
+                plan.replace(
                     Kind::FlowLog,
                     &format!("{label} ({})", old.id),
-                    Action::Replace,
                     differences(d, old),
-                    vec![Op::ReplaceFlowLog {
-                        old_id: old.id.clone(),
+                    vec![Op::DeleteFlowLog { id: old.id.clone() }],
+                    vec![Op::CreateFlowLog {
                         flow_log: d.clone(),
+                        replacing: Some(old.id.clone()),
                     }],
                 );
                 for extra in candidates.iter().skip(1) {
                     delete_step(
-                        plan,
+                        &mut plan,
                         extra,
                         "a second flow log of ours on the same resource",
                     );
@@ -238,6 +281,7 @@ pub fn plan(desired: &Desired, observed: &[ObservedFlowLog], plan: &mut Plan) {
                     changes,
                     vec![Op::CreateFlowLog {
                         flow_log: d.clone(),
+                        replacing: None,
                     }],
                 );
             }
@@ -256,14 +300,13 @@ pub fn plan(desired: &Desired, observed: &[ObservedFlowLog], plan: &mut Plan) {
             );
         }
     }
-    for stale in ours.iter().filter(|f| {
-        !desired
-            .flow_logs
-            .iter()
-            .any(|d| d.resource_id == f.resource_id)
-    }) {
-        delete_step(plan, stale, "no longer in the config");
+    for stale in ours
+        .iter()
+        .filter(|f| !desired.iter().any(|d| d.resource_id == f.resource_id))
+    {
+        delete_step(&mut plan, stale, "no longer in the config");
     }
+    plan
 }
 
 fn delete_step(plan: &mut Plan, flow_log: &ObservedFlowLog, why: &str) {
@@ -278,7 +321,9 @@ fn delete_step(plan: &mut Plan, flow_log: &ObservedFlowLog, why: &str) {
     );
 }
 
-pub fn plan_teardown(names: &Names, observed: &[ObservedFlowLog], plan: &mut Plan) {
+/// Every flow log that carries our tag.
+pub fn plan_teardown(names: &Names, observed: &[ObservedFlowLog]) -> Plan {
+    let mut plan = Plan::default();
     for f in observed.iter().filter(|f| names.is_ours(&f.tags)) {
         plan.step(
             Kind::FlowLog,
@@ -288,6 +333,7 @@ pub fn plan_teardown(names: &Names, observed: &[ObservedFlowLog], plan: &mut Pla
             vec![Op::DeleteFlowLog { id: f.id.clone() }],
         );
     }
+    plan
 }
 
 fn resource_type(t: ResourceType) -> FlowLogsResourceType {
@@ -304,11 +350,7 @@ async fn create_once(
     d: &DesiredFlowLog,
     token: &str,
 ) -> Result<std::result::Result<String, (String, String)>> {
-    let tags: Vec<Tag> = d
-        .tags
-        .iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect();
+    let tags = tags::to_ec2(&d.tags);
     let mut request = clients
         .ec2
         .create_flow_logs()
@@ -341,7 +383,7 @@ async fn create_once(
     let out = match request.send().await {
         Ok(out) => out,
         Err(e) => {
-            if let Some(code) = crate::aws::error_code(&e) {
+            if let Some(code) = crate::aws::errors::code(&e) {
                 let message = aws_sdk_ec2::error::ProvideErrorMetadata::message(
                     e.as_service_error().unwrap(),
                 )
@@ -393,29 +435,19 @@ fn refused(d: &DesiredFlowLog, code: &str, message: &str) -> anyhow::Error {
     )
 }
 
-pub async fn create(clients: &Clients, d: &DesiredFlowLog) -> Result<String> {
-    let token = format!("{}-{}", d.client_token(), nonce());
-    match create_once(clients, d, &token).await? {
-        Ok(id) => Ok(id),
-        Err((code, message)) => Err(refused(d, &code, &message)),
-    }
-}
-
-/// New first, then old, so no window goes unlogged. Where AWS refuses two flow logs on the same
+/// Creates the flow log. When it replaces `replacing` and AWS refuses two flow logs on the same
 /// resource and destination, the old one has to go first: that is said, since it leaves a gap.
-pub async fn replace(
+/// (Otherwise the old one is deleted by the step's next operation, after this one.)
+pub async fn create(
     clients: &Clients,
-    old_id: &str,
     d: &DesiredFlowLog,
+    replacing: Option<&str>,
     progress: &Progress,
 ) -> Result<String> {
     let token = format!("{}-{}", d.client_token(), nonce());
-    match create_once(clients, d, &token).await? {
-        Ok(id) => {
-            delete(clients, old_id).await?;
-            Ok(id)
-        }
-        Err((code, _)) if code == "FlowLogAlreadyExists" => {
+    match (create_once(clients, d, &token).await?, replacing) {
+        (Ok(id), _) => Ok(id),
+        (Err((code, _)), Some(old_id)) if code == "FlowLogAlreadyExists" => {
             progress.detail(&format!(
                 "AWS allows one flow log per resource and destination here: deleting {old_id} before creating its replacement"
             ));
@@ -425,18 +457,29 @@ pub async fn replace(
                 Err((code, message)) => Err(refused(d, &code, &message)),
             }
         }
-        Err((code, message)) => Err(refused(d, &code, &message)),
+        (Err((code, message)), _) => Err(refused(d, &code, &message)),
     }
 }
 
+/// Deletes the flow log; one already gone is fine, and is not asked to be deleted again (a
+/// replace's creation may have had to delete it first).
 pub async fn delete(clients: &Clients, id: &str) -> Result<()> {
-    let out = clients
+    match clients
         .ec2
-        .delete_flow_logs()
+        .describe_flow_logs()
         .flow_log_ids(id)
         .send()
         .await
-        .with_context(|| format!("deleting flow log {id}"))?;
+    {
+        Ok(out) if !out.flow_logs().iter().any(|f| f.flow_log_id() == Some(id)) => return Ok(()),
+        Err(e) if crate::aws::errors::is_flow_log_not_found(&e) => return Ok(()),
+        _ => {}
+    }
+    let out = match clients.ec2.delete_flow_logs().flow_log_ids(id).send().await {
+        Ok(out) => out,
+        Err(e) if crate::aws::errors::is_flow_log_not_found(&e) => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("deleting flow log {id}")),
+    };
     if let Some(failed) = out.unsuccessful().first() {
         let code = failed.error().and_then(|e| e.code()).unwrap_or_default();
         if code != "InvalidFlowLogId.NotFound" {
@@ -459,4 +502,4 @@ fn nonce() -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub mod tests;

@@ -1,23 +1,63 @@
-//! The forwarder Lambda function, and the permission that lets S3 invoke it from our bucket.
+//! The forwarder Lambda function: code (uploaded only when its hash changes), configuration, tags.
+//! The permission that lets S3 invoke it is `permission`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{
     Architecture as LambdaArchitecture, Environment, FunctionCode, LastUpdateStatus, Runtime, State,
 };
-use serde_json::Value;
 
-use crate::aws::Clients;
+use super::{not_mine, Apply, Observe, Resource, Teardown};
+use crate::aws::errors::{self, is_already_there, is_not_found};
+use crate::aws::states;
+use crate::aws::wait::{self, Patience};
+use crate::aws::{tags, Clients};
 use crate::config::Architecture;
-use crate::desired::{Desired, DesiredFunction, DesiredPermission, Names, TAG_CODE};
+use crate::desired::{Desired, DesiredFunction, Names, TAG_CODE};
 use crate::package::CodeSource;
 use crate::plan::{Action, Change, Kind, Op, Plan};
-use crate::retry;
 use crate::ui::Progress;
+
+pub struct Function;
+
+impl Resource for Function {
+    const KIND: Kind = Kind::Function;
+    type Desired = DesiredFunction;
+    type Observed = Option<ObservedFunction>;
+
+    fn desired(stack: &Desired) -> Option<&DesiredFunction> {
+        stack.forwarder.as_ref().map(|f| &f.function)
+    }
+
+    async fn observe(cx: &Observe<'_>) -> Result<Option<ObservedFunction>> {
+        observe(cx.clients, &cx.names.function).await
+    }
+
+    fn plan(names: &Names, desired: &DesiredFunction, observed: &Option<ObservedFunction>) -> Plan {
+        plan(names, desired, observed.as_ref())
+    }
+
+    fn plan_teardown(cx: Teardown<'_>, observed: &Option<ObservedFunction>) -> Plan {
+        plan_teardown(cx.names, observed.as_ref())
+    }
+
+    async fn apply(cx: &Apply<'_>, op: &Op) -> Result<()> {
+        let (c, p) = (cx.clients, cx.progress);
+        match op {
+            Op::CreateFunction { function } => create(c, function, cx.code, p).await,
+            Op::UpdateFunctionCode { function } => update_code(c, function, cx.code, p).await,
+            Op::UpdateFunctionConfiguration { function } => {
+                update_configuration(c, function, p).await
+            }
+            Op::TagFunction { arn, tags } => tag(c, arn, tags).await,
+            Op::DeleteFunction { function } => delete(c, function).await,
+            other => Err(not_mine(Self::KIND, other)),
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservedFunction {
@@ -29,11 +69,9 @@ pub struct ObservedFunction {
     pub timeout_s: i32,
     pub architecture: String,
     pub environment: BTreeMap<String, String>,
-    pub state: String,
-    pub last_update_status: String,
+    pub state: Option<State>,
+    pub last_update_status: Option<LastUpdateStatus>,
     pub tags: BTreeMap<String, String>,
-    /// The function's resource policy.
-    pub policy: Option<Value>,
 }
 
 pub async fn observe(clients: &Clients, name: &str) -> Result<Option<ObservedFunction>> {
@@ -45,30 +83,12 @@ pub async fn observe(clients: &Clients, name: &str) -> Result<Option<ObservedFun
         .await
     {
         Ok(out) => out,
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception()) =>
-        {
-            return Ok(None)
-        }
+        Err(e) if is_not_found(&e) => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("reading Lambda function {name}")),
     };
     let c = out
         .configuration()
         .context("lambda:GetFunction returned no configuration")?;
-    let policy = match clients.lambda.get_policy().function_name(name).send().await {
-        Ok(p) => p.policy().and_then(|p| serde_json::from_str(p).ok()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception()) =>
-        {
-            None
-        }
-        Err(e) => {
-            return Err(e)
-                .with_context(|| format!("reading the resource policy of Lambda function {name}"))
-        }
-    };
     Ok(Some(ObservedFunction {
         arn: c.function_arn().unwrap_or_default().to_string(),
         role: c.role().unwrap_or_default().to_string(),
@@ -89,19 +109,9 @@ pub async fn observe(clients: &Clients, name: &str) -> Result<Option<ObservedFun
             .and_then(|e| e.variables())
             .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default(),
-        state: c
-            .state()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
-        last_update_status: c
-            .last_update_status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
-        tags: out
-            .tags()
-            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default(),
-        policy,
+        state: c.state().cloned(),
+        last_update_status: c.last_update_status().cloned(),
+        tags: out.tags().map(tags::from_pairs).unwrap_or_default(),
     }))
 }
 
@@ -145,12 +155,10 @@ pub fn config_differences(d: &DesiredFunction, o: &ObservedFunction) -> Vec<Chan
     changes
 }
 
-pub fn plan(desired: &Desired, observed: Option<&ObservedFunction>, plan: &mut Plan) {
-    let Some(forwarder) = &desired.forwarder else {
-        return;
-    };
-    let d = &forwarder.function;
-    let names = &desired.names;
+/// Create the function, or bring its code, configuration and tags back to the config; a
+/// same-named function that is not ours is a conflict.
+pub fn plan(names: &Names, d: &DesiredFunction, observed: Option<&ObservedFunction>) -> Plan {
+    let mut plan = Plan::default();
     let Some(o) = observed else {
         plan.step(
             Kind::Function,
@@ -166,8 +174,7 @@ pub fn plan(desired: &Desired, observed: Option<&ObservedFunction>, plan: &mut P
                 function: d.clone(),
             }],
         );
-        permission_plan(&forwarder.permission, None, plan);
-        return;
+        return plan;
     };
     if !names.is_ours(&o.tags) {
         plan.conflict(
@@ -180,7 +187,7 @@ pub fn plan(desired: &Desired, observed: Option<&ObservedFunction>, plan: &mut P
             ),
             "delete or rename that function, or choose another `stack` name",
         );
-        return;
+        return plan;
     }
     let mut changes = Vec::new();
     let mut ops = Vec::new();
@@ -222,72 +229,12 @@ pub fn plan(desired: &Desired, observed: Option<&ObservedFunction>, plan: &mut P
     } else {
         plan.step(Kind::Function, &d.name, Action::Update, changes, ops);
     }
-    permission_plan(&forwarder.permission, o.policy.as_ref(), plan);
+    plan
 }
 
-/// The statement with our id in the function's resource policy, if it says what ours says.
-pub fn permission_matches(d: &DesiredPermission, policy: Option<&Value>) -> Option<bool> {
-    let statement = policy
-        .map(crate::policy::statements)
-        .unwrap_or_default()
-        .into_iter()
-        .find(|s| s["Sid"] == d.statement_id.as_str())?;
-    let text = statement.to_string();
-    let principal_ok = statement["Principal"]["Service"] == d.principal.as_str()
-        || statement["Principal"] == d.principal.as_str();
-    Some(
-        principal_ok
-            && text.contains(&format!("\"{}\"", d.source_arn))
-            && text.contains(&format!("\"{}\"", d.source_account))
-            && text.contains("lambda:InvokeFunction"),
-    )
-}
-
-fn permission_plan(d: &DesiredPermission, policy: Option<&Value>, plan: &mut Plan) {
-    let label = format!("{} on {}", d.statement_id, d.function);
-    let add = Op::AddPermission {
-        permission: d.clone(),
-    };
-    match permission_matches(d, policy) {
-        Some(true) => plan.in_sync(Kind::Permission, &label),
-        Some(false) => plan.step(
-            Kind::Permission,
-            &label,
-            Action::Replace,
-            vec![Change::new(
-                "statement",
-                "differs",
-                format!(
-                    "s3.amazonaws.com from {} in {}",
-                    d.source_arn, d.source_account
-                ),
-            )],
-            vec![
-                Op::RemovePermission {
-                    function: d.function.clone(),
-                    statement_id: d.statement_id.clone(),
-                },
-                add,
-            ],
-        ),
-        None => plan.step(
-            Kind::Permission,
-            &label,
-            Action::Create,
-            vec![Change::new(
-                "allow",
-                "",
-                format!(
-                    "s3.amazonaws.com from {} in {}",
-                    d.source_arn, d.source_account
-                ),
-            )],
-            vec![add],
-        ),
-    }
-}
-
-pub fn plan_teardown(names: &Names, observed: Option<&ObservedFunction>, plan: &mut Plan) {
+/// The function goes when it carries our tag; its resource policy (our permission) goes with it.
+pub fn plan_teardown(names: &Names, observed: Option<&ObservedFunction>) -> Plan {
+    let mut plan = Plan::default();
     if let Some(f) = observed {
         if names.is_ours(&f.tags) {
             plan.step(
@@ -301,6 +248,7 @@ pub fn plan_teardown(names: &Names, observed: Option<&ObservedFunction>, plan: &
             );
         }
     }
+    plan
 }
 
 fn architecture(a: Architecture) -> LambdaArchitecture {
@@ -319,13 +267,6 @@ fn environment(d: &DesiredFunction) -> Environment {
     Environment::builder().set_variables(Some(vars)).build()
 }
 
-/// IAM is eventually consistent: a role made a moment ago may not be assumable by Lambda yet.
-/// AWS says so only in the message, so this is the one place that reads it.
-pub fn is_role_not_ready(message: &str) -> bool {
-    message.contains("cannot be assumed by Lambda")
-        || message.contains("The role defined for the function")
-}
-
 pub async fn create(
     clients: &Clients,
     d: &DesiredFunction,
@@ -333,11 +274,15 @@ pub async fn create(
     progress: &Progress,
 ) -> Result<()> {
     let zip = code.zip(d.architecture, progress).await?;
-    let mut tags: HashMap<String, String> = d.tags.clone().into_iter().collect();
-    tags.insert(TAG_CODE.into(), d.code_hash.clone());
-    let created = retry::while_iam_propagates(
+    let mut wanted = d.tags.clone();
+    wanted.insert(TAG_CODE.into(), d.code_hash.clone());
+    let wanted = tags::to_map(&wanted);
+    let created = wait::retry(
         progress,
-        &format!("IAM role {} to be assumable by Lambda", d.role_arn),
+        Patience::iam(&format!(
+            "IAM role {} to be assumable by Lambda",
+            d.role_arn
+        )),
         || {
             clients
                 .lambda
@@ -356,22 +301,15 @@ pub async fn create(
                         .zip_file(Blob::new(zip.clone()))
                         .build(),
                 )
-                .set_tags(Some(tags.clone()))
+                .set_tags(Some(wanted.clone()))
                 .send()
         },
-        |e| {
-            e.as_service_error().is_some_and(|s| {
-                s.is_invalid_parameter_value_exception()
-                    && is_role_not_ready(s.message().unwrap_or_default())
-            })
-        },
+        errors::is_role_not_yet_assumable_by_lambda,
     )
     .await;
     match created {
         Ok(_) => {}
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_conflict_exception()) => {}
+        Err(e) if is_already_there(&e) => {}
         Err(e) => return Err(e).with_context(|| format!("creating Lambda function {}", d.name)),
     }
     wait_until_ready(clients, &d.name, progress).await
@@ -403,9 +341,12 @@ pub async fn update_configuration(
     progress: &Progress,
 ) -> Result<()> {
     wait_until_ready(clients, &d.name, progress).await?;
-    retry::while_iam_propagates(
+    wait::retry(
         progress,
-        &format!("IAM role {} to be assumable by Lambda", d.role_arn),
+        Patience::iam(&format!(
+            "IAM role {} to be assumable by Lambda",
+            d.role_arn
+        )),
         || {
             clients
                 .lambda
@@ -419,24 +360,19 @@ pub async fn update_configuration(
                 .environment(environment(d))
                 .send()
         },
-        |e| {
-            e.as_service_error().is_some_and(|s| {
-                s.is_invalid_parameter_value_exception()
-                    && is_role_not_ready(s.message().unwrap_or_default())
-            })
-        },
+        errors::is_role_not_yet_assumable_by_lambda,
     )
     .await
     .with_context(|| format!("updating the configuration of Lambda function {}", d.name))?;
     wait_until_ready(clients, &d.name, progress).await
 }
 
-pub async fn tag(clients: &Clients, arn: &str, tags: &BTreeMap<String, String>) -> Result<()> {
+pub async fn tag(clients: &Clients, arn: &str, wanted: &BTreeMap<String, String>) -> Result<()> {
     clients
         .lambda
         .tag_resource()
         .resource(arn)
-        .set_tags(Some(tags.clone().into_iter().collect()))
+        .set_tags(Some(tags::to_map(wanted)))
         .send()
         .await
         .with_context(|| format!("tagging Lambda function {arn}"))?;
@@ -469,8 +405,7 @@ pub async fn wait_until_ready(clients: &Clients, name: &str, progress: &Progress
                 c.last_update_status_reason().unwrap_or_default()
             );
         }
-        let busy = state == Some(State::Pending) || update == Some(LastUpdateStatus::InProgress);
-        if !busy {
+        if !states::function_busy(state.as_ref(), update.as_ref()) {
             return Ok(());
         }
         if tokio::time::Instant::now() > deadline {
@@ -493,90 +428,14 @@ pub async fn delete(clients: &Clients, name: &str) -> Result<()> {
         .await
     {
         Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception()) =>
-        {
-            Ok(())
-        }
+        Err(e) if is_not_found(&e) => Ok(()),
         Err(e) => Err(e).with_context(|| format!("deleting Lambda function {name}")),
-    }
-}
-
-/// The principal S3 may be reported invalid just after the function is made; retried like IAM.
-pub async fn add_permission(
-    clients: &Clients,
-    d: &DesiredPermission,
-    progress: &Progress,
-) -> Result<()> {
-    let result = retry::while_iam_propagates(
-        progress,
-        &format!("Lambda to accept S3 as the caller of {}", d.function),
-        || {
-            clients
-                .lambda
-                .add_permission()
-                .function_name(&d.function)
-                .statement_id(&d.statement_id)
-                .action("lambda:InvokeFunction")
-                .principal(&d.principal)
-                .source_arn(&d.source_arn)
-                .source_account(&d.source_account)
-                .send()
-        },
-        |e| {
-            e.as_service_error().is_some_and(|s| {
-                s.is_invalid_parameter_value_exception()
-                    && s.message().unwrap_or_default().contains("principal")
-            })
-        },
-    )
-    .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_conflict_exception()) =>
-        {
-            Ok(())
-        }
-        Err(e) => {
-            Err(e).with_context(|| format!("allowing S3 to invoke Lambda function {}", d.function))
-        }
-    }
-}
-
-pub async fn remove_permission(
-    clients: &Clients,
-    function: &str,
-    statement_id: &str,
-) -> Result<()> {
-    match clients
-        .lambda
-        .remove_permission()
-        .function_name(function)
-        .statement_id(statement_id)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception()) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(e).with_context(|| {
-            format!("removing permission {statement_id} from Lambda function {function}")
-        }),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use std::path::Path;
-
-    use serde_json::json;
 
     use super::*;
     use crate::desired;
@@ -604,10 +463,9 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.value.clone()))
                 .collect(),
-            state: "Active".into(),
-            last_update_status: "Successful".into(),
+            state: Some(State::Active),
+            last_update_status: Some(LastUpdateStatus::Successful),
             tags,
-            policy: None,
         }
     }
 
@@ -634,8 +492,7 @@ mod tests {
         let mut o = observed_from(f);
         o.tags.insert(TAG_CODE.into(), "old-x86_64".into());
         o.memory_mb = 128;
-        let mut plan = Plan::default();
-        super::plan(&d, Some(&o), &mut plan);
+        let plan = super::plan(&d.names, f, Some(&o));
         let step = plan
             .steps
             .iter()
@@ -654,39 +511,11 @@ mod tests {
     #[test]
     fn a_function_without_our_tag_is_a_conflict() {
         let d = desired();
-        let mut o = observed_from(&d.forwarder.as_ref().unwrap().function);
+        let f = &d.forwarder.as_ref().unwrap().function;
+        let mut o = observed_from(f);
         o.tags.clear();
-        let mut plan = Plan::default();
-        super::plan(&d, Some(&o), &mut plan);
+        let plan = super::plan(&d.names, f, Some(&o));
         assert!(plan.steps.is_empty());
         assert_eq!(plan.conflicts[0].kind, Kind::Function);
-    }
-
-    #[test]
-    fn permission_must_name_s3_the_bucket_and_the_account() {
-        let d = desired();
-        let p = &d.forwarder.as_ref().unwrap().permission;
-        let statement = json!({"Sid": p.statement_id, "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
-            "Action": "lambda:InvokeFunction", "Resource": "arn:f",
-            "Condition": {"StringEquals": {"AWS:SourceAccount": p.source_account}, "ArnLike": {"AWS:SourceArn": p.source_arn}}});
-        assert_eq!(
-            permission_matches(p, Some(&json!({"Statement": [statement.clone()]}))),
-            Some(true)
-        );
-        let mut other_bucket = statement.clone();
-        other_bucket["Condition"]["ArnLike"]["AWS:SourceArn"] = json!("arn:aws:s3:::elsewhere");
-        assert_eq!(
-            permission_matches(p, Some(&json!({"Statement": [other_bucket]}))),
-            Some(false)
-        );
-        assert_eq!(permission_matches(p, None), None);
-    }
-
-    #[test]
-    fn role_propagation_is_recognised_by_its_message_only() {
-        assert!(is_role_not_ready(
-            "The role defined for the function cannot be assumed by Lambda."
-        ));
-        assert!(!is_role_not_ready("Memory size must be a multiple of 1 MB"));
     }
 }

@@ -1,9 +1,79 @@
-//! One module per AWS resource: what it looks like in AWS (observe), how it should change (a pure
-//! plan over desired and observed), and the write calls that change it.
+//! One module per AWS resource, each the same shape (`Resource`): its desired value (pure, built from
+//! the config in `crate::desired`), `observe` (reads only), a pure `plan` and `plan_teardown` over
+//! desired and observed, and `apply`, the write calls of one operation. A resource knows the plan's
+//! types, the AWS toolkit and the desired values; never the planner, verify or a command.
 
 pub mod bucket;
+pub mod bucket_policy;
 pub mod flow_log;
 pub mod function;
 pub mod notification;
+pub mod permission;
 pub mod role;
 pub mod stream;
+pub mod stream_log_group;
+
+use anyhow::Result;
+
+use crate::aws::Clients;
+use crate::desired::{Desired, Names};
+use crate::package::CodeSource;
+use crate::plan::{Kind, Op, Plan};
+use crate::ui::Progress;
+
+/// What `observe` may use: the clients and the names (plus the resources flow logs are wanted on).
+pub struct Observe<'a> {
+    pub clients: &'a Clients,
+    pub names: &'a Names,
+    pub resource_ids: &'a [String],
+}
+
+/// What `plan_teardown` is told.
+#[derive(Debug, Clone, Copy)]
+pub struct Teardown<'a> {
+    pub names: &'a Names,
+    /// `teardown --delete-data`: the bucket of ours goes too, objects and all.
+    pub delete_data: bool,
+}
+
+/// What `apply` may use.
+pub struct Apply<'a> {
+    pub clients: &'a Clients,
+    pub code: &'a CodeSource,
+    pub progress: &'a Progress,
+}
+
+/// The shape every resource has. Implemented once per resource (twice for the IAM role, which
+/// serves the forwarder and the Firehose stream).
+#[allow(async_fn_in_trait)] // used inside this crate only, on one runtime
+pub trait Resource {
+    /// How the plan names this resource.
+    const KIND: Kind;
+    /// Its desired value, built purely from the config.
+    type Desired;
+    /// What AWS holds for it.
+    type Observed: Default;
+
+    /// This resource's part of the desired stack; `None` when the config does not want it.
+    fn desired(stack: &Desired) -> Option<&Self::Desired>;
+
+    /// Reads only.
+    async fn observe(cx: &Observe<'_>) -> Result<Self::Observed>;
+
+    /// Pure: what setup must do to turn `observed` into `desired`.
+    fn plan(names: &Names, desired: &Self::Desired, observed: &Self::Observed) -> Plan;
+
+    /// Pure: what removes it, when it is ours.
+    fn plan_teardown(cx: Teardown<'_>, observed: &Self::Observed) -> Plan;
+
+    /// The write calls of one operation of this resource's steps.
+    async fn apply(cx: &Apply<'_>, op: &Op) -> Result<()>;
+}
+
+/// An operation handed to a resource that does not own it: a planner bug, said plainly.
+pub fn not_mine(kind: Kind, op: &Op) -> anyhow::Error {
+    anyhow::anyhow!(
+        "internal error: {} was asked to carry out {op:?}",
+        kind.label()
+    )
+}

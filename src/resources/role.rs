@@ -1,15 +1,84 @@
-//! IAM roles with one inline policy: the forwarder's role and the Firehose stream's role share this.
+//! IAM roles with one inline policy: the forwarder's role (`ForwarderRole`) and the Firehose
+//! stream's role (`FirehoseRole`) are the same resource with different desired values.
 
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
-use aws_sdk_iam::types::Tag;
 use serde_json::Value;
 
-use crate::aws::Clients;
-use crate::desired::{DesiredRole, Names};
+use super::{not_mine, Apply, Observe, Resource, Teardown};
+use crate::aws::errors::{is_already_there, is_not_found};
+use crate::aws::{tags, Clients};
+use crate::desired::{Desired, DesiredRole, Names};
 use crate::plan::{Action, Change, Kind, Op, Plan};
 use crate::policy;
+
+/// The forwarder's execution role.
+pub struct ForwarderRole;
+/// The Firehose stream's role.
+pub struct FirehoseRole;
+
+macro_rules! role_resource {
+    ($resource:ident, $kind:expr, $name:ident, $desired:ident) => {
+        impl Resource for $resource {
+            const KIND: Kind = $kind;
+            type Desired = DesiredRole;
+            type Observed = Option<ObservedRole>;
+
+            fn desired(stack: &Desired) -> Option<&DesiredRole> {
+                $desired(stack)
+            }
+
+            async fn observe(cx: &Observe<'_>) -> Result<Option<ObservedRole>> {
+                observe(cx.clients, &cx.names.$name).await
+            }
+
+            fn plan(names: &Names, desired: &DesiredRole, observed: &Option<ObservedRole>) -> Plan {
+                plan(Self::KIND, names, desired, observed.as_ref())
+            }
+
+            fn plan_teardown(cx: Teardown<'_>, observed: &Option<ObservedRole>) -> Plan {
+                plan_teardown(Self::KIND, cx.names, &cx.names.$name, observed.as_ref())
+            }
+
+            async fn apply(cx: &Apply<'_>, op: &Op) -> Result<()> {
+                apply(Self::KIND, cx, op).await
+            }
+        }
+    };
+}
+
+fn forwarder_role(stack: &Desired) -> Option<&DesiredRole> {
+    stack.forwarder.as_ref().map(|f| &f.role)
+}
+
+fn firehose_role(stack: &Desired) -> Option<&DesiredRole> {
+    stack.firehose.as_ref().map(|f| &f.role)
+}
+
+role_resource!(ForwarderRole, Kind::Role, role, forwarder_role);
+role_resource!(
+    FirehoseRole,
+    Kind::FirehoseRole,
+    firehose_role,
+    firehose_role
+);
+
+async fn apply(kind: Kind, cx: &Apply<'_>, op: &Op) -> Result<()> {
+    let c = cx.clients;
+    match op {
+        Op::CreateRole { role } => create(c, role).await,
+        Op::UpdateTrust { role, trust } => update_trust(c, role, trust).await,
+        Op::PutRolePolicy {
+            role,
+            policy_name,
+            policy,
+        } => put_policy(c, role, policy_name, policy).await,
+        Op::TagRole { role, tags } => tag(c, role, tags).await,
+        Op::DeleteRole { role } => delete(c, role).await,
+        other => Err(not_mine(kind, other)),
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservedRole {
@@ -24,12 +93,7 @@ pub async fn observe(clients: &Clients, name: &str) -> Result<Option<ObservedRol
     let iam = &clients.iam;
     let role = match iam.get_role().role_name(name).send().await {
         Ok(out) => out.role.context("iam:GetRole returned no role")?,
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_no_such_entity_exception()) =>
-        {
-            return Ok(None)
-        }
+        Err(e) if is_not_found(&e) => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("reading IAM role {name}")),
     };
     let mut policies = BTreeMap::new();
@@ -54,11 +118,7 @@ pub async fn observe(clients: &Clients, name: &str) -> Result<Option<ObservedRol
     }
     Ok(Some(ObservedRole {
         arn: role.arn().to_string(),
-        tags: role
-            .tags()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect(),
+        tags: tags::from_pairs(role.tags().iter().map(|t| (t.key(), t.value()))),
         trust: role
             .assume_role_policy_document()
             .map(policy::decode_iam_document)
@@ -67,13 +127,15 @@ pub async fn observe(clients: &Clients, name: &str) -> Result<Option<ObservedRol
     }))
 }
 
+/// Create the role, or restore its trust, inline policy and tags; a same-named role that is not
+/// ours is a conflict.
 pub fn plan(
     kind: Kind,
     names: &Names,
     desired: &DesiredRole,
     observed: Option<&ObservedRole>,
-    plan: &mut Plan,
-) {
+) -> Plan {
+    let mut plan = Plan::default();
     let name = &desired.name;
     let Some(current) = observed else {
         plan.step(
@@ -88,7 +150,7 @@ pub fn plan(
                 role: desired.clone(),
             }],
         );
-        return;
+        return plan;
     };
     if !names.is_ours(&current.tags) {
         plan.conflict(
@@ -101,7 +163,7 @@ pub fn plan(
             ),
             "delete or rename that role, or choose another `stack` name",
         );
-        return;
+        return plan;
     }
     let mut changes = Vec::new();
     let mut ops = Vec::new();
@@ -147,15 +209,17 @@ pub fn plan(
     } else {
         plan.step(kind, name, Action::Update, changes, ops);
     }
+    plan
 }
 
+/// The role goes when it carries our tag.
 pub fn plan_teardown(
     kind: Kind,
     names: &Names,
     name: &str,
     observed: Option<&ObservedRole>,
-    plan: &mut Plan,
-) {
+) -> Plan {
+    let mut plan = Plan::default();
     if let Some(role) = observed {
         if names.is_ours(&role.tags) {
             plan.step(
@@ -169,6 +233,7 @@ pub fn plan_teardown(
             );
         }
     }
+    plan
 }
 
 fn principal_of(trust: &Value) -> String {
@@ -178,18 +243,6 @@ fn principal_of(trust: &Value) -> String {
         .unwrap_or_default()
 }
 
-fn tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>> {
-    tags.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(anyhow::Error::from)
-        })
-        .collect()
-}
-
 pub async fn create(clients: &Clients, role: &DesiredRole) -> Result<()> {
     let created = clients
         .iam
@@ -197,14 +250,12 @@ pub async fn create(clients: &Clients, role: &DesiredRole) -> Result<()> {
         .role_name(&role.name)
         .assume_role_policy_document(role.trust.to_string())
         .description("Made by flowlogs; removed by `flowlogs teardown`")
-        .set_tags(Some(tags(&role.tags)?))
+        .set_tags(Some(tags::to_iam(&role.tags)?))
         .send()
         .await;
     match created {
         Ok(_) => {}
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_entity_already_exists_exception()) => {}
+        Err(e) if is_already_there(&e) => {}
         Err(e) => return Err(e).with_context(|| format!("creating IAM role {}", role.name)),
     }
     put_policy(clients, &role.name, &role.policy_name, &role.policy).await
@@ -245,7 +296,7 @@ pub async fn tag(clients: &Clients, role: &str, wanted: &BTreeMap<String, String
         .iam
         .tag_role()
         .role_name(role)
-        .set_tags(Some(tags(wanted)?))
+        .set_tags(Some(tags::to_iam(wanted)?))
         .send()
         .await
         .with_context(|| format!("tagging IAM role {role}"))?;
@@ -257,12 +308,7 @@ pub async fn delete(clients: &Clients, role: &str) -> Result<()> {
     let iam = &clients.iam;
     let policies = match iam.list_role_policies().role_name(role).send().await {
         Ok(out) => out.policy_names().to_vec(),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_no_such_entity_exception()) =>
-        {
-            return Ok(())
-        }
+        Err(e) if is_not_found(&e) => return Ok(()),
         Err(e) => {
             return Err(e)
                 .with_context(|| format!("listing the inline policies of IAM role {role}"))
@@ -294,12 +340,7 @@ pub async fn delete(clients: &Clients, role: &str) -> Result<()> {
     }
     match iam.delete_role().role_name(role).send().await {
         Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_no_such_entity_exception()) =>
-        {
-            Ok(())
-        }
+        Err(e) if is_not_found(&e) => Ok(()),
         Err(e) => Err(e).with_context(|| format!("deleting IAM role {role}")),
     }
 }

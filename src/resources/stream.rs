@@ -1,36 +1,75 @@
 //! The Firehose delivery stream of firehose mode (Direct PUT, HTTP endpoint destination, failed data
-//! backed up to the flowlogs bucket) and the log group it writes delivery errors to.
+//! backed up to the flowlogs bucket). The log group it writes delivery errors to is
+//! `stream_log_group`.
 //!
 //! AWS never returns the access key of an HTTP endpoint, so a salted hash of it is kept in a tag: a
 //! changed key is then seen by the plan. AWS adds `LogDeliveryEnabled=true` to the stream when a flow
 //! log is pointed at it; tag updates here only add or overwrite our keys, so that tag stays.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use aws_sdk_firehose::error::ProvideErrorMetadata;
 use aws_sdk_firehose::types::{
     BufferingHints, CloudWatchLoggingOptions, CompressionFormat, ContentEncoding,
     DeliveryStreamStatus, DeliveryStreamType, HttpEndpointBufferingHints,
     HttpEndpointCommonAttribute, HttpEndpointConfiguration, HttpEndpointDestinationConfiguration,
     HttpEndpointDestinationUpdate, HttpEndpointRequestConfiguration, HttpEndpointRetryOptions,
-    HttpEndpointS3BackupMode, S3DestinationConfiguration, S3DestinationUpdate, Tag,
+    HttpEndpointS3BackupMode, S3DestinationConfiguration, S3DestinationUpdate,
 };
 use serde::Serialize;
 
-use crate::aws::Clients;
-use crate::desired::{short_hash, DesiredStream, Names};
+use super::{not_mine, Apply, Observe, Resource, Teardown};
+use crate::aws::errors::{self, is_already_there, is_not_found, is_stream_busy};
+use crate::aws::wait::{self, Patience};
+use crate::aws::{tags, Clients};
+use crate::desired::{short_hash, Desired, DesiredStream, Names};
 use crate::plan::{Action, Change, Kind, Op, Plan};
-use crate::retry;
 use crate::ui::Progress;
+
+pub struct Stream;
+
+impl Resource for Stream {
+    const KIND: Kind = Kind::DeliveryStream;
+    type Desired = DesiredStream;
+    type Observed = Option<ObservedStream>;
+
+    fn desired(stack: &Desired) -> Option<&DesiredStream> {
+        stack.firehose.as_ref().map(|f| &f.stream)
+    }
+
+    async fn observe(cx: &Observe<'_>) -> Result<Option<ObservedStream>> {
+        observe(cx.clients, &cx.names.stream).await
+    }
+
+    fn plan(names: &Names, desired: &DesiredStream, observed: &Option<ObservedStream>) -> Plan {
+        plan(names, desired, observed.as_ref())
+    }
+
+    fn plan_teardown(cx: Teardown<'_>, observed: &Option<ObservedStream>) -> Plan {
+        plan_teardown(cx.names, observed.as_ref())
+    }
+
+    async fn apply(cx: &Apply<'_>, op: &Op) -> Result<()> {
+        let (c, p) = (cx.clients, cx.progress);
+        match op {
+            Op::CreateStream { stream, tags } => create(c, stream, tags, p).await,
+            Op::UpdateStream {
+                stream,
+                version_id,
+                destination_id,
+            } => update(c, stream, version_id, destination_id, p).await,
+            Op::TagStream { name, tags } => tag(c, name, tags).await,
+            Op::DeleteStream { name } => delete(c, name, p).await,
+            other => Err(not_mine(Self::KIND, other)),
+        }
+    }
+}
 
 /// On the stream: a salted hash of the access key it was given (AWS does not return the key).
 pub const TAG_ACCESS_KEY: &str = "flowlogs:access-key-hash";
 /// Set by AWS on a stream that a flow log delivers to; never removed by flowlogs.
 pub const TAG_LOG_DELIVERY: &str = "LogDeliveryEnabled";
-/// How long the error log group keeps its events.
-pub const LOG_RETENTION_DAYS: i32 = 30;
 /// How long creating or deleting a stream may take before we give up.
 const STREAM_WAIT_LIMIT: Duration = Duration::from_secs(600);
 
@@ -52,11 +91,11 @@ pub struct ObservedHttpDestination {
     pub error_logging: Option<(String, String)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ObservedStream {
     pub name: String,
     pub arn: String,
-    pub status: String,
+    pub status: DeliveryStreamStatus,
     pub stream_type: String,
     pub failure: Option<String>,
     /// Needed by UpdateDestination.
@@ -64,13 +103,6 @@ pub struct ObservedStream {
     pub destination_id: String,
     /// `None` when the stream delivers somewhere other than an HTTP endpoint.
     pub http: Option<ObservedHttpDestination>,
-    pub tags: BTreeMap<String, String>,
-}
-
-/// The stream's error log group.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ObservedLogGroup {
-    pub name: String,
     pub tags: BTreeMap<String, String>,
 }
 
@@ -83,12 +115,7 @@ pub async fn observe(clients: &Clients, name: &str) -> Result<Option<ObservedStr
         .await
     {
         Ok(out) => out,
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception()) =>
-        {
-            return Ok(None)
-        }
+        Err(e) if is_not_found(&e) => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("reading Firehose stream {name}")),
     };
     let d = out
@@ -178,7 +205,7 @@ pub async fn observe(clients: &Clients, name: &str) -> Result<Option<ObservedStr
     Ok(Some(ObservedStream {
         name: d.delivery_stream_name().to_string(),
         arn: d.delivery_stream_arn().to_string(),
-        status: d.delivery_stream_status().as_str().to_string(),
+        status: d.delivery_stream_status().clone(),
         stream_type: d.delivery_stream_type().as_str().to_string(),
         failure: d
             .failure_description()
@@ -188,45 +215,6 @@ pub async fn observe(clients: &Clients, name: &str) -> Result<Option<ObservedStr
             .map(|d| d.destination_id().to_string())
             .unwrap_or_default(),
         http,
-        tags,
-    }))
-}
-
-pub async fn observe_log_group(clients: &Clients, name: &str) -> Result<Option<ObservedLogGroup>> {
-    let out = clients
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(name)
-        .send()
-        .await
-        .with_context(|| format!("looking for log group {name}"))?;
-    let Some(group) = out
-        .log_groups()
-        .iter()
-        .find(|g| g.log_group_name() == Some(name))
-    else {
-        return Ok(None);
-    };
-    let arn = match group.log_group_arn() {
-        Some(arn) => arn.to_string(),
-        None => group
-            .arn()
-            .unwrap_or_default()
-            .trim_end_matches(":*")
-            .to_string(),
-    };
-    let tags = clients
-        .logs
-        .list_tags_for_resource()
-        .resource_arn(&arn)
-        .send()
-        .await
-        .with_context(|| format!("reading the tags of log group {name}"))?
-        .tags()
-        .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default();
-    Ok(Some(ObservedLogGroup {
-        name: name.to_string(),
         tags,
     }))
 }
@@ -251,18 +239,21 @@ pub fn wanted_tags(d: &DesiredStream) -> BTreeMap<String, String> {
 /// Differences that UpdateDestination cannot make: the stream has to be replaced.
 pub fn replace_reasons(o: &ObservedStream) -> Vec<Change> {
     let mut changes = Vec::new();
-    if o.status == "CREATING_FAILED" || o.status == "DELETING_FAILED" {
+    if matches!(
+        o.status,
+        DeliveryStreamStatus::CreatingFailed | DeliveryStreamStatus::DeletingFailed
+    ) {
         changes.push(Change::new(
             "status",
             format!(
                 "{}{}",
-                o.status,
+                o.status.as_str(),
                 o.failure
                     .as_ref()
                     .map(|f| format!(" ({f})"))
                     .unwrap_or_default()
             ),
-            "ACTIVE",
+            DeliveryStreamStatus::Active.as_str(),
         ));
     }
     if o.stream_type != "DirectPut" {
@@ -430,13 +421,10 @@ fn creation_changes(d: &DesiredStream) -> Vec<Change> {
     changes
 }
 
-pub fn plan(
-    names: &Names,
-    d: &DesiredStream,
-    observed: Option<&ObservedStream>,
-    log_group: Option<&ObservedLogGroup>,
-    plan: &mut Plan,
-) {
+/// Create the stream, update its destination or tags in place, or replace it where
+/// UpdateDestination cannot make the change; a same-named stream that is not ours is a conflict.
+pub fn plan(names: &Names, d: &DesiredStream, observed: Option<&ObservedStream>) -> Plan {
+    let mut plan = Plan::default();
     let Some(o) = observed else {
         plan.step(
             Kind::DeliveryStream,
@@ -448,7 +436,7 @@ pub fn plan(
                 tags: wanted_tags(d),
             }],
         );
-        return;
+        return plan;
     };
     if !names.is_ours(&o.tags) {
         plan.conflict(
@@ -461,16 +449,16 @@ pub fn plan(
             ),
             "delete or rename that stream, or choose another `stack` name",
         );
-        return;
+        return plan;
     }
-    if o.status == "DELETING" {
+    if o.status == DeliveryStreamStatus::Deleting {
         plan.conflict(
             Kind::DeliveryStream,
             &d.name,
             "the stream is being deleted",
             "wait until it is gone, then run setup again",
         );
-        return;
+        return plan;
     }
     let replace = replace_reasons(o);
     if !replace.is_empty() {
@@ -479,31 +467,23 @@ pub fn plan(
         if let Some(v) = o.tags.get(TAG_LOG_DELIVERY) {
             tags.insert(TAG_LOG_DELIVERY.into(), v.clone());
         }
-        plan.step(
+        plan.replace(
             Kind::DeliveryStream,
             &d.name,
-            Action::Replace,
             replace,
-            vec![
-                Op::DeleteStream {
-                    name: d.name.clone(),
-                    log_group: None,
-                },
-                Op::CreateStream {
-                    stream: d.clone(),
-                    tags,
-                },
-            ],
+            vec![Op::DeleteStream {
+                name: d.name.clone(),
+            }],
+            vec![Op::CreateStream {
+                stream: d.clone(),
+                tags,
+            }],
         );
-        return;
+        return plan;
     }
     let mut changes = differences(d, o);
     let mut ops = Vec::new();
-    if log_group.is_none() {
-        changes.push(Change::new("error log group", "missing", &d.log_group));
-        ops.push(Op::CreateStreamLogGroup { stream: d.clone() });
-    }
-    if changes.iter().any(|c| c.field != "error log group") {
+    if !changes.is_empty() {
         ops.push(Op::UpdateStream {
             stream: d.clone(),
             version_id: o.version_id.clone(),
@@ -525,58 +505,24 @@ pub fn plan(
     } else {
         plan.step(Kind::DeliveryStream, &d.name, Action::Update, changes, ops);
     }
+    plan
 }
 
-/// The stream and its log group, when they are ours (teardown, or a switch to lambda mode).
-pub fn plan_teardown(
-    names: &Names,
-    observed: Option<&ObservedStream>,
-    log_group: Option<&ObservedLogGroup>,
-    plan: &mut Plan,
-) {
-    let group_ours = log_group
-        .filter(|g| names.is_ours(&g.tags))
-        .map(|g| g.name.clone());
-    match observed {
-        Some(s) if names.is_ours(&s.tags) => {
-            let mut changes = Vec::new();
-            if let Some(g) = &group_ours {
-                changes.push(Change::new(
-                    "error log group",
-                    "",
-                    format!("{g} deleted too"),
-                ));
-            }
-            plan.step(
-                Kind::DeliveryStream,
-                &names.stream,
-                Action::Delete,
-                changes,
-                vec![Op::DeleteStream {
-                    name: names.stream.clone(),
-                    log_group: group_ours,
-                }],
-            );
-        }
-        Some(_) => {}
-        None => {
-            if let Some(g) = group_ours {
-                plan.step(
-                    Kind::DeliveryStream,
-                    &g,
-                    Action::Delete,
-                    vec![Change::new(
-                        "error log group",
-                        "",
-                        "left from a deleted stream",
-                    )],
-                    vec![Op::DeleteStreamLogGroup {
-                        log_group: g.clone(),
-                    }],
-                );
-            }
-        }
+/// The stream goes when it carries our tag.
+pub fn plan_teardown(names: &Names, observed: Option<&ObservedStream>) -> Plan {
+    let mut plan = Plan::default();
+    if let Some(s) = observed.filter(|s| names.is_ours(&s.tags)) {
+        plan.step(
+            Kind::DeliveryStream,
+            &s.name,
+            Action::Delete,
+            Vec::new(),
+            vec![Op::DeleteStream {
+                name: s.name.clone(),
+            }],
+        );
     }
+    plan
 }
 
 /// The destination configuration CreateDeliveryStream takes.
@@ -675,82 +621,20 @@ fn retry_options(d: &DesiredStream) -> HttpEndpointRetryOptions {
         .build()
 }
 
-fn firehose_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>> {
-    tags.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(anyhow::Error::from)
-        })
-        .collect()
-}
-
-/// Firehose checks at creation that it may assume the role; just after the role is made, IAM may
-/// not have propagated yet. AWS says so only in the message, so this is the one place that reads it.
-pub fn is_role_not_ready(message: &str) -> bool {
-    message.contains("Firehose is unable to assume role")
-        || message.contains("is not authorized to perform: sts:AssumeRole")
-}
-
-/// The error log group and its log stream; both may exist already.
-pub async fn ensure_log_group(clients: &Clients, d: &DesiredStream) -> Result<()> {
-    let logs = &clients.logs;
-    let tags: HashMap<String, String> = d.tags.clone().into_iter().collect();
-    match logs
-        .create_log_group()
-        .log_group_name(&d.log_group)
-        .set_tags(Some(tags))
-        .send()
-        .await
-    {
-        Ok(_) => {
-            logs.put_retention_policy()
-                .log_group_name(&d.log_group)
-                .retention_in_days(LOG_RETENTION_DAYS)
-                .send()
-                .await
-                .with_context(|| format!("setting the retention of log group {}", d.log_group))?;
-        }
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_already_exists_exception()) => {}
-        Err(e) => {
-            return Err(e).with_context(|| format!("creating log group {}", d.log_group));
-        }
-    }
-    match logs
-        .create_log_stream()
-        .log_group_name(&d.log_group)
-        .log_stream_name(&d.log_stream)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_already_exists_exception()) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(e)
-            .with_context(|| format!("creating log stream {} in {}", d.log_stream, d.log_group)),
-    }
-}
-
 pub async fn create(
     clients: &Clients,
     d: &DesiredStream,
     tags: &BTreeMap<String, String>,
     progress: &Progress,
 ) -> Result<()> {
-    ensure_log_group(clients, d).await?;
     let destination = destination(d)?;
-    let tags = firehose_tags(tags)?;
-    let created = retry::while_iam_propagates(
+    let tags = tags::to_firehose(tags)?;
+    let created = wait::retry(
         progress,
-        &format!("IAM role {} to be assumable by Firehose", d.role_arn),
+        Patience::iam(&format!(
+            "IAM role {} to be assumable by Firehose",
+            d.role_arn
+        )),
         || {
             clients
                 .firehose
@@ -761,19 +645,12 @@ pub async fn create(
                 .set_tags(Some(tags.clone()))
                 .send()
         },
-        |e| {
-            e.as_service_error().is_some_and(|s| {
-                s.is_invalid_argument_exception()
-                    && is_role_not_ready(s.message().unwrap_or_default())
-            })
-        },
+        errors::is_role_not_yet_assumable_by_firehose,
     )
     .await;
     match created {
         Ok(_) => {}
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_in_use_exception()) => {}
+        Err(e) if is_already_there(&e) => {}
         Err(e) => return Err(e).with_context(|| format!("creating Firehose stream {}", d.name)),
     }
     wait_until_active(clients, &d.name, progress).await
@@ -788,9 +665,9 @@ pub async fn update(
 ) -> Result<()> {
     let update = destination_update(d)?;
     wait_until_active(clients, &d.name, progress).await?;
-    retry::while_iam_propagates(
+    wait::retry(
         progress,
-        &format!("IAM role {} to be assumable by Firehose", d.role_arn),
+        Patience::iam(&format!("IAM role {} to be assumable by Firehose", d.role_arn)),
         || {
             clients
                 .firehose
@@ -801,12 +678,7 @@ pub async fn update(
                 .http_endpoint_destination_update(update.clone())
                 .send()
         },
-        |e| {
-            e.as_service_error().is_some_and(|s| {
-                s.is_invalid_argument_exception()
-                    && is_role_not_ready(s.message().unwrap_or_default())
-            })
-        },
+        errors::is_role_not_yet_assumable_by_firehose,
     )
     .await
     .with_context(|| {
@@ -821,7 +693,7 @@ pub async fn tag(clients: &Clients, name: &str, tags: &BTreeMap<String, String>)
         .firehose
         .tag_delivery_stream()
         .delivery_stream_name(name)
-        .set_tags(Some(firehose_tags(tags)?))
+        .set_tags(Some(tags::to_firehose(tags)?))
         .send()
         .await
         .with_context(|| format!("tagging Firehose stream {name}"))?;
@@ -872,14 +744,9 @@ pub async fn wait_until_active(clients: &Clients, name: &str, progress: &Progres
     }
 }
 
-/// Deletes the stream and waits until it is gone (a stream of the same name can then be made);
-/// then the log group, when given. Already gone is fine.
-pub async fn delete(
-    clients: &Clients,
-    name: &str,
-    log_group: Option<&str>,
-    progress: &Progress,
-) -> Result<()> {
+/// Deletes the stream and waits until it is gone (a stream of the same name can then be made).
+/// Already gone is fine.
+pub async fn delete(clients: &Clients, name: &str, progress: &Progress) -> Result<()> {
     // A stream that is still being created or updated cannot be deleted yet: wait for it.
     let asked = tokio::time::Instant::now();
     loop {
@@ -891,17 +758,8 @@ pub async fn delete(
             .await
         {
             Ok(_) => break,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
-            {
-                break
-            }
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_in_use_exception())
-                    && asked.elapsed() < STREAM_WAIT_LIMIT =>
-            {
+            Err(e) if is_not_found(&e) => break,
+            Err(e) if is_stream_busy(&e) && asked.elapsed() < STREAM_WAIT_LIMIT => {
                 progress.detail(&format!(
                     "Firehose stream {name} is busy (creating or updating): retrying the delete in 10 s"
                 ));
@@ -928,10 +786,7 @@ pub async fn delete(
         }
         tokio::time::sleep(Duration::from_secs(5)).await;
     }
-    match log_group {
-        Some(group) => delete_log_group(clients, group).await,
-        None => Ok(()),
-    }
+    Ok(())
 }
 
 /// The stream's status, `None` when it does not exist.
@@ -946,34 +801,10 @@ pub async fn status_of(clients: &Clients, name: &str) -> Result<Option<DeliveryS
         Ok(out) => Ok(out
             .delivery_stream_description()
             .map(|d| d.delivery_stream_status().clone())),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception()) =>
-        {
-            Ok(None)
-        }
+        Err(e) if is_not_found(&e) => Ok(None),
         Err(e) => Err(e).with_context(|| format!("reading the status of Firehose stream {name}")),
     }
 }
 
-pub async fn delete_log_group(clients: &Clients, group: &str) -> Result<()> {
-    match clients
-        .logs
-        .delete_log_group()
-        .log_group_name(group)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception()) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(e).with_context(|| format!("deleting log group {group}")),
-    }
-}
-
 #[cfg(test)]
-mod tests;
+pub mod tests;

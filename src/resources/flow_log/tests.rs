@@ -3,9 +3,8 @@ use std::path::Path;
 use super::*;
 use crate::config;
 use crate::desired::{self, Desired};
-use crate::observe::Observed;
 
-fn desired(flow_log_extra: &str) -> Desired {
+pub fn desired(flow_log_extra: &str) -> Desired {
     let text = format!(
         "version: 1\nstack: s\nflow_log:\n  resources: {{ vpc_ids: [vpc-1, vpc-2] }}\n{flow_log_extra}delivery: {{ otlp: {{ endpoint: http://x }} }}\n"
     );
@@ -14,7 +13,7 @@ fn desired(flow_log_extra: &str) -> Desired {
 }
 
 /// What DescribeFlowLogs would return for a flow log made from `d`.
-fn observed_from(d: &DesiredFlowLog, id: &str) -> ObservedFlowLog {
+pub fn observed_from(d: &DesiredFlowLog, id: &str) -> ObservedFlowLog {
     ObservedFlowLog {
         id: id.into(),
         resource_id: d.resource_id.clone(),
@@ -24,20 +23,14 @@ fn observed_from(d: &DesiredFlowLog, id: &str) -> ObservedFlowLog {
         destination_type: d.destination_type.clone(),
         destination: d.destination.clone(),
         tags: d.tags.clone(),
-        status: "ACTIVE".into(),
-        deliver_logs_status: "SUCCESS".into(),
+        status: FlowLogStatus::Active,
+        deliver_logs_status: DeliveryStatus::Success,
         deliver_logs_error: None,
     }
 }
 
 fn plan_for(d: &Desired, flow_logs: Vec<ObservedFlowLog>) -> Plan {
-    let observed = Observed {
-        flow_logs,
-        ..Observed::default()
-    };
-    let mut plan = Plan::default();
-    super::plan(d, &observed.flow_logs, &mut plan);
-    plan
+    super::plan(&d.names, &d.flow_logs, &flow_logs)
 }
 
 #[test]
@@ -92,7 +85,10 @@ fn any_changed_setting_is_a_replace_that_names_the_field() {
             "{change}: {:?}",
             step.changes
         );
-        assert!(matches!(&step.ops[0], Op::ReplaceFlowLog { old_id, .. } if old_id == "fl-old"));
+        assert!(
+            matches!(&step.ops[0], Op::CreateFlowLog { replacing: Some(old_id), .. } if old_id == "fl-old")
+        );
+        assert!(matches!(&step.retire[0], Op::DeleteFlowLog { id } if id == "fl-old"));
     }
 }
 
@@ -127,8 +123,7 @@ fn teardown_deletes_only_tagged_flow_logs() {
     let mut foreign = observed_from(&d.flow_logs[0], "fl-theirs");
     foreign.tags.clear();
     let ours = observed_from(&d.flow_logs[1], "fl-ours");
-    let mut plan = Plan::default();
-    plan_teardown(&d.names, &[foreign, ours], &mut plan);
+    let plan = plan_teardown(&d.names, &[foreign, ours]);
     assert_eq!(plan.steps.len(), 1);
     assert!(matches!(&plan.steps[0].ops[0], Op::DeleteFlowLog { id } if id == "fl-ours"));
 }

@@ -5,15 +5,13 @@ use serde_json::{json, Value};
 use super::*;
 use crate::config;
 use crate::desired::{self, Desired, TAG_STACK};
-use crate::observe::Observed;
-use crate::plan::{plan_setup, plan_teardown};
 use crate::policy;
-use crate::resources::function::ObservedFunction;
 use crate::resources::role::ObservedRole;
+use crate::resources::stream_log_group::{self, ObservedLogGroup};
 
-const ACCOUNT: &str = "123456789012";
+pub const ACCOUNT: &str = "123456789012";
 
-fn firehose_config(firehose: &str) -> config::Config {
+pub fn firehose_config(firehose: &str) -> config::Config {
     let text = format!(
         "version: 1\nstack: prod-vpc\nflow_log:\n  resources: {{ vpc_ids: [vpc-0abc] }}\ndelivery:\n  mode: firehose\n  firehose:\n{firehose}"
     );
@@ -25,27 +23,27 @@ fn firehose_config(firehose: &str) -> config::Config {
 
 const SETTINGS: &str = "    url: https://o2.example.com/aws/default/vpcflowlog/_kinesis_firehose\n    access_key: \"${env:O2_KEY}\"\n    buffering: { size_mb: 1, interval_s: 60 }\n    retry_duration_s: 120\n    common_attributes: { env: prod }\n";
 
-fn desired_with(settings: &str) -> Desired {
+pub fn desired_with(settings: &str) -> Desired {
     desired::build(&firehose_config(settings), ACCOUNT, "eu-west-1", "abc").unwrap()
 }
 
-fn desired() -> Desired {
+pub fn desired() -> Desired {
     desired_with(SETTINGS)
 }
 
-fn stream(d: &Desired) -> &DesiredStream {
+pub fn stream(d: &Desired) -> &DesiredStream {
     &d.firehose.as_ref().unwrap().stream
 }
 
 /// What AWS would describe for a stream made from `d`.
-fn observed_like(d: &DesiredStream) -> ObservedStream {
+pub fn observed_like(d: &DesiredStream) -> ObservedStream {
     ObservedStream {
         name: d.name.clone(),
         arn: format!(
             "arn:aws:firehose:eu-west-1:{ACCOUNT}:deliverystream/{}",
             d.name
         ),
-        status: "ACTIVE".into(),
+        status: DeliveryStreamStatus::Active,
         stream_type: "DirectPut".into(),
         failure: None,
         version_id: "3".into(),
@@ -76,7 +74,7 @@ fn observed_like(d: &DesiredStream) -> ObservedStream {
     }
 }
 
-fn log_group(d: &Desired) -> ObservedLogGroup {
+pub fn log_group(d: &Desired) -> ObservedLogGroup {
     ObservedLogGroup {
         name: stream(d).log_group.clone(),
         tags: d.names.tags(),
@@ -84,9 +82,7 @@ fn log_group(d: &Desired) -> ObservedLogGroup {
 }
 
 fn plan_for(d: &Desired, o: Option<&ObservedStream>) -> Plan {
-    let mut plan = Plan::default();
-    super::plan(&d.names, stream(d), o, Some(&log_group(d)), &mut plan);
-    plan
+    super::plan(&d.names, stream(d), o)
 }
 
 fn fields(plan: &Plan) -> Vec<&str> {
@@ -363,13 +359,8 @@ fn a_stream_not_tagged_ours_is_a_conflict() {
     assert!(plan.steps.is_empty());
     assert_eq!(plan.conflicts.len(), 1);
     assert!(plan.conflicts[0].problem.contains("not tagged"));
-    let mut teardown = Plan::default();
-    plan_teardown_of(&d, Some(&o), &mut teardown);
+    let teardown = super::plan_teardown(&d.names, Some(&o));
     assert!(teardown.steps.is_empty());
-}
-
-fn plan_teardown_of(d: &Desired, o: Option<&ObservedStream>, plan: &mut Plan) {
-    super::plan_teardown(&d.names, o, Some(&log_group(d)), plan);
 }
 
 #[test]
@@ -381,10 +372,9 @@ fn another_destination_type_is_a_replace_that_keeps_the_log_delivery_tag() {
     let step = &plan.steps[0];
     assert_eq!(step.action, Action::Replace);
     assert_eq!(fields(&plan), ["destination"]);
+    assert!(matches!(&step.retire[..], [Op::DeleteStream { .. }]));
     match &step.ops[..] {
-        [Op::DeleteStream {
-            log_group: None, ..
-        }, Op::CreateStream { tags, .. }] => {
+        [Op::CreateStream { tags, .. }] => {
             assert_eq!(tags[TAG_LOG_DELIVERY], "true");
         }
         other => panic!("{other:?}"),
@@ -394,14 +384,10 @@ fn another_destination_type_is_a_replace_that_keeps_the_log_delivery_tag() {
 #[test]
 fn a_missing_log_group_is_created_without_touching_the_stream() {
     let d = desired();
-    let mut plan = Plan::default();
-    super::plan(
-        &d.names,
-        stream(&d),
-        Some(&observed_like(stream(&d))),
-        None,
-        &mut plan,
-    );
+    assert!(plan_for(&d, Some(&observed_like(stream(&d))))
+        .steps
+        .is_empty());
+    let plan = stream_log_group::plan(stream(&d), None);
     assert_eq!(fields(&plan), ["error log group"]);
     assert!(matches!(
         &plan.steps[0].ops[..],
@@ -412,95 +398,25 @@ fn a_missing_log_group_is_created_without_touching_the_stream() {
 #[test]
 fn teardown_deletes_the_stream_and_our_log_group() {
     let d = desired();
-    let mut plan = Plan::default();
-    plan_teardown_of(&d, Some(&observed_like(stream(&d))), &mut plan);
+    let plan = super::plan_teardown(&d.names, Some(&observed_like(stream(&d))));
     match &plan.steps[0].ops[..] {
-        [Op::DeleteStream { name, log_group }] => {
-            assert_eq!(name, "flowlogs-prod-vpc");
-            assert_eq!(
-                log_group.as_deref(),
-                Some("/aws/kinesisfirehose/flowlogs-prod-vpc")
-            );
+        [Op::DeleteStream { name }] => assert_eq!(name, "flowlogs-prod-vpc"),
+        other => panic!("{other:?}"),
+    }
+    let plan = stream_log_group::plan_teardown(&d.names, Some(&log_group(&d)));
+    match &plan.steps[0].ops[..] {
+        [Op::DeleteStreamLogGroup { log_group }] => {
+            assert_eq!(log_group, "/aws/kinesisfirehose/flowlogs-prod-vpc")
         }
         other => panic!("{other:?}"),
     }
 }
 
-fn role(name: &str, d: &Desired) -> ObservedRole {
+pub fn role(name: &str, d: &Desired) -> ObservedRole {
     ObservedRole {
         arn: format!("arn:aws:iam::{ACCOUNT}:role/{name}"),
         tags: d.names.tags(),
         trust: json!({}),
         policies: Default::default(),
     }
-}
-
-#[test]
-fn switching_from_lambda_to_firehose_deletes_the_forwarder() {
-    let d = desired();
-    let observed = Observed {
-        role: Some(role(&d.names.role, &d)),
-        function: Some(ObservedFunction {
-            arn: d.names.function_arn(),
-            role: d.names.role_arn(),
-            runtime: "provided.al2023".into(),
-            handler: "bootstrap".into(),
-            memory_mb: 512,
-            timeout_s: 300,
-            architecture: "x86_64".into(),
-            environment: Default::default(),
-            state: "Active".into(),
-            last_update_status: "Successful".into(),
-            tags: d.names.tags(),
-            policy: None,
-        }),
-        ..Observed::default()
-    };
-    let plan = plan_setup(&d, &observed);
-    let actions: Vec<(Kind, Action)> = plan.steps.iter().map(|s| (s.kind, s.action)).collect();
-    for expected in [
-        (Kind::Role, Action::Delete),
-        (Kind::Function, Action::Delete),
-        (Kind::FirehoseRole, Action::Create),
-        (Kind::DeliveryStream, Action::Create),
-    ] {
-        assert!(actions.contains(&expected), "{expected:?} in {actions:?}");
-    }
-}
-
-#[test]
-fn switching_from_firehose_to_lambda_deletes_the_stream_and_its_role() {
-    let firehose = desired();
-    let lambda_config = config::parse(
-        "version: 1\nstack: prod-vpc\nflow_log:\n  resources: { vpc_ids: [vpc-0abc] }\ndelivery:\n  otlp: { endpoint: \"http://127.0.0.1:4318\" }\n",
-        Path::new("t.yaml"),
-        &|_| None,
-    )
-    .unwrap();
-    let lambda = desired::build(&lambda_config, ACCOUNT, "eu-west-1", "abc").unwrap();
-    let observed = Observed {
-        firehose_role: Some(role(&firehose.names.firehose_role, &firehose)),
-        stream: Some(observed_like(stream(&firehose))),
-        stream_log_group: Some(log_group(&firehose)),
-        ..Observed::default()
-    };
-    let plan = plan_setup(&lambda, &observed);
-    let deletes: Vec<Kind> = plan
-        .steps
-        .iter()
-        .filter(|s| s.action == Action::Delete)
-        .map(|s| s.kind)
-        .collect();
-    assert_eq!(deletes, [Kind::FirehoseRole, Kind::DeliveryStream]);
-    let teardown = plan_teardown(&firehose.names, &observed, false);
-    let kinds: Vec<Kind> = teardown.steps.iter().map(|s| s.kind).collect();
-    assert_eq!(kinds, [Kind::DeliveryStream, Kind::FirehoseRole]);
-}
-
-#[test]
-fn role_propagation_is_read_from_the_message() {
-    assert!(is_role_not_ready(
-        "Firehose is unable to assume role arn:aws:iam::123456789012:role/x. Please check the role provided."
-    ));
-    assert!(!is_role_not_ready("Bucket does not exist"));
 }

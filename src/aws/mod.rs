@@ -1,5 +1,15 @@
-//! The one place that builds AWS clients: credentials and region from the standard chain, `--profile`
-//! and `--region` on top, and `AWS_ENDPOINT_URL` honoured by the SDK itself.
+//! The AWS toolkit: the one place that builds clients (credentials and region from the standard
+//! chain, `--profile` and `--region` on top, `AWS_ENDPOINT_URL` honoured by the SDK itself), the named
+//! error predicates, the one bounded wait, tag conversion and typed states.
+
+pub mod errors;
+pub mod keys;
+pub mod states;
+pub mod tags;
+pub mod wait;
+
+/// The AWS error code of an SDK error (the wizard reads it under this name).
+pub use errors::code as error_code;
 
 use anyhow::{Context, Result};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -60,23 +70,4 @@ impl Clients {
             .map(str::to_string)
             .context("sts:GetCallerIdentity returned no account")
     }
-}
-
-/// The AWS error code of an SDK error, if the service sent one.
-pub fn error_code<E, R>(err: &aws_sdk_s3::error::SdkError<E, R>) -> Option<&str>
-where
-    E: aws_sdk_s3::error::ProvideErrorMetadata,
-{
-    match err {
-        aws_sdk_s3::error::SdkError::ServiceError(service) => service.err().code(),
-        _ => None,
-    }
-}
-
-/// True when the service answered with one of `codes`.
-pub fn is_code<E, R>(err: &aws_sdk_s3::error::SdkError<E, R>, codes: &[&str]) -> bool
-where
-    E: aws_sdk_s3::error::ProvideErrorMetadata,
-{
-    error_code(err).is_some_and(|c| codes.contains(&c))
 }

@@ -1,5 +1,4 @@
 use super::*;
-use crate::resources::flow_log::ObservedFlowLog;
 
 fn flow_log(status: &str, deliver: &str, message: Option<&str>) -> ObservedFlowLog {
     ObservedFlowLog {
@@ -11,8 +10,8 @@ fn flow_log(status: &str, deliver: &str, message: Option<&str>) -> ObservedFlowL
         destination_type: "s3".into(),
         destination: "arn:aws:s3:::b".into(),
         tags: Default::default(),
-        status: status.into(),
-        deliver_logs_status: deliver.into(),
+        status: FlowLogStatus::parse(status),
+        deliver_logs_status: DeliveryStatus::parse(deliver),
         deliver_logs_error: message.map(str::to_string),
     }
 }

@@ -1,5 +1,5 @@
-//! `verify` in firehose mode: the stream's role, the stream `ACTIVE` with the destination as
-//! configured, and a test delivery: one canary flow-log line put with PutRecord, then a bounded
+//! `verify` in firehose mode, beyond the plan (which covers the role and the destination): the
+//! stream `ACTIVE`, and a test delivery: one canary flow-log line put with PutRecord, then a bounded
 //! watch of the backup prefix (a failed-data object holding the canary) and of the stream's error
 //! log. verify cannot see the endpoint itself: what it proves is that Firehose took the record and
 //! did not give up on it within the wait. (The stream's `DeliveryToHttpEndpoint.Success` metric is
@@ -10,16 +10,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, Result};
 use aws_sdk_firehose::primitives::Blob;
-use aws_sdk_firehose::types::Record;
+use aws_sdk_firehose::types::{DeliveryStreamStatus, Record};
 use serde_json::Value;
 
 use super::canary;
 use super::Check;
 use crate::context::Context;
 use crate::desired::{Desired, DesiredFirehose, DesiredStream};
-use crate::observe::Observed;
-use crate::plan::{Kind, Plan};
-use crate::resources::{role, stream};
+use crate::planner::Observed;
+use crate::resources::stream;
 use crate::ui::Progress;
 
 const NAME: &str = "test delivery";
@@ -28,66 +27,27 @@ pub const DEFAULT_WATCH: Duration = Duration::from_secs(10);
 /// The most backup objects read per look (the newest ones).
 const MAX_OBJECTS: usize = 20;
 
-/// The checks that need no write: the role, the stream and its destination.
-pub fn checks(desired: &Desired, firehose: &DesiredFirehose, observed: &Observed) -> Vec<Check> {
-    let names = &desired.names;
-    let mut checks = Vec::new();
-    let mut role_plan = Plan::default();
-    role::plan(
-        Kind::FirehoseRole,
-        names,
-        &firehose.role,
-        observed.firehose_role.as_ref(),
-        &mut role_plan,
-    );
-    let role_name = format!("role {}", firehose.role.name);
-    checks.push(if observed.firehose_role.is_none() {
-        Check::fail(role_name, "missing", "run `flowlogs setup`")
-    } else if let Some(c) = role_plan.conflicts.first() {
-        Check::fail(role_name, &c.problem, &c.fix)
-    } else if let Some(step) = role_plan.steps.first() {
-        let fields: Vec<&str> = step.changes.iter().map(|c| c.field.as_str()).collect();
-        Check::fail(
-            role_name,
-            format!("differs: {}", fields.join(", ")),
-            "run `flowlogs setup` to restore it",
-        )
-    } else {
-        Check::pass(
-            role_name,
-            format!(
-                "firehose.amazonaws.com with ExternalId {}; writes only {} and its error log",
-                names.account, firehose.stream.backup_prefix
-            ),
-        )
-    });
-    let d = &firehose.stream;
-    let stream_name = format!("firehose stream {}", d.name);
-    let Some(o) = &observed.stream else {
-        checks.push(Check::fail(stream_name, "missing", "run `flowlogs setup`"));
-        return checks;
-    };
-    if !names.is_ours(&o.tags) {
-        checks.push(Check::fail(
-            stream_name,
-            "exists but is not tagged as this stack's",
-            "delete or rename that stream, or choose another `stack` name",
-        ));
-        return checks;
+/// The stream's live state: ACTIVE, tagged for the flow log. (Whether it exists, is ours and is
+/// configured as the config says is the plan's to tell.)
+pub fn stream_check(desired: &Desired, observed: &Observed) -> Option<Check> {
+    let o = observed.stream.as_ref()?;
+    if !desired.names.is_ours(&o.tags) {
+        return None;
     }
-    checks.push(if o.status == "ACTIVE" {
+    let name = format!("firehose stream {}", o.name);
+    Some(if o.status == DeliveryStreamStatus::Active {
         let tag = if o.tags.get(stream::TAG_LOG_DELIVERY).map(String::as_str) == Some("true") {
             ", tagged LogDeliveryEnabled=true for the flow log"
         } else {
             ""
         };
-        Check::pass(&stream_name, format!("ACTIVE, {}{tag}", o.stream_type))
+        Check::pass(&name, format!("ACTIVE, {}{tag}", o.stream_type))
     } else {
         Check::fail(
-            &stream_name,
+            &name,
             format!(
                 "status {}{}",
-                o.status,
+                o.status.as_str(),
                 o.failure
                     .as_ref()
                     .map(|f| format!(": {f}"))
@@ -95,44 +55,7 @@ pub fn checks(desired: &Desired, firehose: &DesiredFirehose, observed: &Observed
             ),
             "wait a minute if it is CREATING or UPDATING; otherwise run `flowlogs setup`",
         )
-    });
-    let mut changes = stream::replace_reasons(o);
-    changes.extend(stream::differences(d, o));
-    checks.push(if changes.is_empty() {
-        Check::pass(
-            format!("destination of {}", d.name),
-            describe_destination(d),
-        )
-    } else {
-        let shown: Vec<String> = changes
-            .iter()
-            .map(|c| format!("{}: {} (config: {})", c.field, c.from, c.to))
-            .collect();
-        Check::fail(
-            format!("destination of {}", d.name),
-            format!("differs from the config: {}", shown.join("; ")),
-            "run `flowlogs setup` to update it",
-        )
-    });
-    checks
-}
-
-fn describe_destination(d: &DesiredStream) -> String {
-    format!(
-        "posts to {} ({}, {} MB / {} s buffer, retries for {} s{}); failed data to {}/{}",
-        d.url,
-        d.content_encoding,
-        d.buffering_size_mb,
-        d.buffering_interval_s,
-        d.retry_duration_s,
-        if d.access_key.is_some() {
-            ", with access key"
-        } else {
-            ""
-        },
-        d.backup_bucket_arn.replace("arn:aws:s3:::", "s3://"),
-        d.backup_prefix
-    )
+    })
 }
 
 /// The record the canary sends: one flow-log line in the configured format, as Firehose gets them.
@@ -185,7 +108,7 @@ pub async fn test_delivery(
     wait: Option<Duration>,
 ) -> Check {
     let d = &firehose.stream;
-    if observed.stream.as_ref().map(|s| s.status.as_str()) != Some("ACTIVE") {
+    if observed.stream.as_ref().map(|s| &s.status) != Some(&DeliveryStreamStatus::Active) {
         return Check::fail(
             NAME,
             "not attempted: the stream is not ACTIVE",

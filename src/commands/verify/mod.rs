@@ -1,5 +1,8 @@
-//! `flowlogs verify`: the pipeline proved, not merely created. Each check is a line with ✓ or ✗ and,
-//! for ✗, what to do; the test delivery sends a canary object through the live forwarder.
+//! `flowlogs verify`: the pipeline proved, not merely created. First the plan, the same one setup
+//! would run: every conflict and every pending step is a failed check in the plan's own words.
+//! Then the live checks the plan cannot make (flow-log delivery status, the function's state, the
+//! stream's status) and the test delivery through the live forwarder (`delivery`, `canary`,
+//! `firehose`). Each check is a line with ✓ or ✗ and, for ✗, what to do.
 
 mod canary;
 mod delivery;
@@ -11,13 +14,13 @@ use anyhow::Result;
 use flowlogs_forwarder::report::Report;
 use serde::Serialize;
 
+use crate::aws::states::{self, DeliveryStatus, FlowLogStatus};
 use crate::cli::{CodeArgs, Global, Output, VerifyArgs};
 use crate::context::{code_source, Context};
 use crate::desired::Desired;
-use crate::observe::Observed;
-use crate::policy;
+use crate::plan::{Action, Plan, Step};
+use crate::planner::{self, Observed};
 use crate::resources::flow_log::ObservedFlowLog;
-use crate::resources::function;
 use crate::ui::Progress;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -89,14 +92,17 @@ impl fmt::Display for VerifyReport {
 /// What a flow log's delivery status means, and what usually fixes it.
 pub fn flow_log_check(flow_log: &ObservedFlowLog) -> Check {
     let name = format!("flow log {} ({})", flow_log.resource_id, flow_log.id);
-    if flow_log.status != "ACTIVE" {
+    if flow_log.status != FlowLogStatus::Active {
         return Check::fail(
             name,
             format!("status {}", flow_log.status),
             "run `flowlogs setup` to recreate it",
         );
     }
-    if flow_log.deliver_logs_status == "SUCCESS" || flow_log.deliver_logs_status.is_empty() {
+    if matches!(
+        flow_log.deliver_logs_status,
+        DeliveryStatus::Success | DeliveryStatus::Unreported
+    ) {
         return Check::pass(name, "ACTIVE, delivering");
     }
     let message = flow_log.deliver_logs_error.clone().unwrap_or_default();
@@ -126,8 +132,66 @@ pub fn flow_log_check(flow_log: &ObservedFlowLog) -> Check {
     )
 }
 
-/// The checks that need no write: flow logs, bucket policy, notification, permission, function state.
-pub fn wiring_checks(desired: &Desired, observed: &Observed) -> Vec<Check> {
+/// The plan as checks, in creation order: a conflict or a pending step fails with the plan's own
+/// words (the resource as the plan names it, what differs, the fix); a resource in sync passes.
+pub fn plan_checks(plan: &Plan) -> Vec<Check> {
+    let mut checks: Vec<(usize, Check)> = Vec::new();
+    for c in &plan.conflicts {
+        checks.push((
+            planner::position(c.kind),
+            Check::fail(format!("{} {}", c.kind.label(), c.name), &c.problem, &c.fix),
+        ));
+    }
+    for step in &plan.steps {
+        checks.push((planner::position(step.kind), pending(step)));
+    }
+    for r in &plan.in_sync {
+        checks.push((
+            planner::position(r.kind),
+            Check::pass(
+                format!("{} {}", r.kind.label(), r.name),
+                "matches the config",
+            ),
+        ));
+    }
+    checks.sort_by_key(|(position, _)| *position);
+    checks.into_iter().map(|(_, check)| check).collect()
+}
+
+/// A step setup would still take, as a failed check.
+fn pending(step: &Step) -> Check {
+    let state = match step.action {
+        Action::Create => "missing",
+        Action::Update => "differs from the config",
+        Action::Replace => "differs from the config in a way that needs a replace",
+        Action::Delete => "not in the config",
+    };
+    let changes: Vec<String> = step
+        .changes
+        .iter()
+        .map(|c| {
+            if c.from.is_empty() {
+                format!("{}: {}", c.field, c.to)
+            } else {
+                format!("{}: {} -> {}", c.field, c.from, c.to)
+            }
+        })
+        .collect();
+    let detail = if changes.is_empty() {
+        state.to_string()
+    } else {
+        format!("{state} ({})", changes.join("; "))
+    };
+    Check::fail(
+        format!("{} {}", step.kind.label(), step.name),
+        detail,
+        format!("run `flowlogs setup` to {} it", step.action.verb()),
+    )
+}
+
+/// What the plan cannot see: each wanted flow log's delivery status, the function's state, the
+/// stream's status.
+pub fn live_checks(desired: &Desired, observed: &Observed) -> Vec<Check> {
     let names = &desired.names;
     let mut checks = Vec::new();
     for d in &desired.flow_logs {
@@ -136,105 +200,40 @@ pub fn wiring_checks(desired: &Desired, observed: &Observed) -> Vec<Check> {
             .iter()
             .filter(|f| names.is_ours(&f.tags) && f.resource_id == d.resource_id)
             .find(|f| crate::resources::flow_log::differences(d, f).is_empty());
-        checks.push(match found {
-            Some(f) => flow_log_check(f),
-            None => Check::fail(
-                format!("flow log {}", d.resource_id),
-                "no flow log of ours matches the config",
-                "run `flowlogs setup`",
-            ),
-        });
-    }
-    let policy = observed.bucket.state().and_then(|s| s.policy.as_ref());
-    let missing = policy::differing_statements(policy, &desired.bucket.policy_statements);
-    checks.push(if observed.bucket.state().is_none() {
-        Check::fail(
-            format!("bucket {}", names.bucket),
-            "missing",
-            "run `flowlogs setup`",
-        )
-    } else if missing.is_empty() {
-        Check::pass(
-            format!("bucket policy of {}", names.bucket),
-            "delivery statements in place",
-        )
-    } else {
-        Check::fail(
-            format!("bucket policy of {}", names.bucket),
-            format!("statement(s) missing or changed: {}", missing.join(", ")),
-            "run `flowlogs setup` to put them back (other statements are kept)",
-        )
-    });
-    let Some(forwarder) = &desired.forwarder else {
-        return checks;
-    };
-    let n = &forwarder.notification;
-    let entry = observed.notifications().iter().find(|e| e.id == n.id);
-    checks.push(match entry {
-        Some(e) if e.target == n.function_arn && e.prefix == n.prefix && e.suffix == n.suffix => {
-            Check::pass(
-                format!("notification {}", n.id),
-                format!("{}*{} -> {}", n.prefix, n.suffix, names.function),
-            )
+        if let Some(f) = found {
+            checks.push(flow_log_check(f));
         }
-        Some(e) => Check::fail(
-            format!("notification {}", n.id),
-            format!(
-                "points at {} with filter {}*{}",
-                e.target, e.prefix, e.suffix
-            ),
-            "run `flowlogs setup` to restore our entry (other entries are kept)",
-        ),
-        None => Check::fail(
-            format!("notification {}", n.id),
-            format!(
-                "bucket {} has no entry {}: new flow-log objects would not reach the forwarder",
-                names.bucket, n.id
-            ),
-            "run `flowlogs setup` to add it back (other entries are kept)",
-        ),
-    });
-    let Some(f) = &observed.function else {
-        checks.push(Check::fail(
-            format!("function {}", names.function),
-            "missing",
-            "run `flowlogs setup`",
-        ));
-        return checks;
-    };
-    checks.push(
-        match function::permission_matches(&forwarder.permission, f.policy.as_ref()) {
-            Some(true) => Check::pass(
-                format!("permission {}", forwarder.permission.statement_id),
-                format!(
-                    "S3 may invoke {} from {} in {}",
-                    names.function, names.bucket, names.account
-                ),
-            ),
-            _ => Check::fail(
-                format!("permission {}", forwarder.permission.statement_id),
-                format!(
-                    "the function's resource policy does not let S3 invoke it from bucket {}",
-                    names.bucket
-                ),
-                "run `flowlogs setup` to add the permission",
-            ),
-        },
-    );
-    let ready = f.state == "Active"
-        && (f.last_update_status.is_empty() || f.last_update_status == "Successful");
-    checks.push(if ready {
-        Check::pass(
-            format!("function {}", names.function),
-            "Active, last update Successful",
-        )
-    } else {
-        Check::fail(
-            format!("function {}", names.function),
-            format!("state {}, last update {}", f.state, f.last_update_status),
-            "wait a minute and verify again; if it stays so, run `flowlogs setup`",
-        )
-    });
+    }
+    if desired.forwarder.is_some() {
+        if let Some(f) = observed
+            .function
+            .as_ref()
+            .filter(|f| names.is_ours(&f.tags))
+        {
+            let shown = |s: Option<&str>| s.unwrap_or("(none)").to_string();
+            checks.push(
+                if states::function_ready(f.state.as_ref(), f.last_update_status.as_ref()) {
+                    Check::pass(
+                        format!("function {}", names.function),
+                        "Active, last update Successful",
+                    )
+                } else {
+                    Check::fail(
+                        format!("function {}", names.function),
+                        format!(
+                            "state {}, last update {}",
+                            shown(f.state.as_ref().map(|s| s.as_str())),
+                            shown(f.last_update_status.as_ref().map(|s| s.as_str()))
+                        ),
+                        "wait a minute and verify again; if it stays so, run `flowlogs setup`",
+                    )
+                },
+            );
+        }
+    }
+    if desired.firehose.is_some() {
+        checks.extend(firehose::stream_check(desired, observed));
+    }
     checks
 }
 
@@ -245,7 +244,9 @@ async fn verify(
     wait: Option<std::time::Duration>,
 ) -> Result<VerifyReport> {
     let observed = ctx.observe().await?;
-    let mut checks = wiring_checks(desired, &observed);
+    let plan = planner::plan_setup(desired, &observed);
+    let mut checks = plan_checks(&plan);
+    checks.extend(live_checks(desired, &observed));
     let mut canary = None;
     if desired.forwarder.is_some() {
         let wiring_ok = checks.iter().all(|c| c.ok);
@@ -262,7 +263,6 @@ async fn verify(
         }
     }
     if let Some(fh) = &desired.firehose {
-        checks.extend(firehose::checks(desired, fh, &observed));
         checks.push(firehose::test_delivery(ctx, desired, fh, &observed, progress, wait).await);
     }
     Ok(VerifyReport {

@@ -1,4 +1,6 @@
-//! Bounded retries for the errors AWS documents as transient while IAM changes propagate.
+//! The one bounded wait: a request retried while AWS answers with an error a named predicate in
+//! `errors` calls transient (eventual consistency), with a progress line, up to a limit that says
+//! how long that kind of propagation may take.
 
 use std::future::Future;
 use std::time::Duration;
@@ -6,20 +8,41 @@ use std::time::Duration;
 use crate::ui::Progress;
 
 /// How long IAM propagation may take before we give up.
-pub const IAM_PROPAGATION_LIMIT: Duration = Duration::from_secs(180);
+pub const IAM_PROPAGATION: Duration = Duration::from_secs(180);
+/// How long a new bucket may answer `NoSuchBucket` (terraform-provider-aws waits one minute).
+pub const NEW_BUCKET: Duration = Duration::from_secs(90);
+/// How long S3 may fail to validate a notification's destination after AddPermission.
+pub const DESTINATION_VALIDATION: Duration = Duration::from_secs(120);
+
+/// What is awaited and for how long at most.
+#[derive(Debug, Clone, Copy)]
+pub struct Patience<'a> {
+    /// Shown in the progress line: "waiting for <what>".
+    pub what: &'a str,
+    pub limit: Duration,
+}
+
+impl<'a> Patience<'a> {
+    pub fn iam(what: &'a str) -> Patience<'a> {
+        Patience {
+            what,
+            limit: IAM_PROPAGATION,
+        }
+    }
+}
 
 /// The wait before attempt `n` (1-based): 1, 2, 4, 8, then 10 seconds.
 pub fn backoff(attempt: u32) -> Duration {
     Duration::from_secs(1u64 << attempt.saturating_sub(1).min(3)).min(Duration::from_secs(10))
 }
 
-/// Runs `request` until it succeeds, fails with an error `is_propagating` does not accept, or the limit
+/// Runs `request` until it succeeds, fails with an error `is_transient` does not accept, or the limit
 /// is reached, showing what it is waiting for.
-pub async fn while_iam_propagates<T, E, F, Fut>(
+pub async fn retry<T, E, F, Fut>(
     progress: &Progress,
-    waiting_for: &str,
+    patience: Patience<'_>,
     request: F,
-    is_propagating: impl Fn(&E) -> bool,
+    is_transient: impl Fn(&E) -> bool,
 ) -> Result<T, E>
 where
     F: Fn() -> Fut,
@@ -30,10 +53,11 @@ where
     loop {
         attempt += 1;
         match request().await {
-            Err(e) if is_propagating(&e) && started.elapsed() < IAM_PROPAGATION_LIMIT => {
+            Err(e) if is_transient(&e) && started.elapsed() < patience.limit => {
                 let wait = backoff(attempt);
                 progress.detail(&format!(
-                    "waiting for IAM: {waiting_for} (attempt {attempt}, {}s so far, retrying in {}s)",
+                    "waiting for {} (attempt {attempt}, {}s so far, retrying in {}s)",
+                    patience.what,
                     started.elapsed().as_secs(),
                     wait.as_secs()
                 ));
@@ -60,9 +84,9 @@ mod tests {
     async fn retries_only_propagation_errors() {
         let calls = AtomicU32::new(0);
         let progress = Progress::quiet();
-        let result: Result<u32, &str> = while_iam_propagates(
+        let result: Result<u32, &str> = retry(
             &progress,
-            "role",
+            Patience::iam("role"),
             || {
                 let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
                 async move {
@@ -79,9 +103,9 @@ mod tests {
         assert_eq!(result, Ok(3));
 
         calls.store(0, Ordering::SeqCst);
-        let result: Result<u32, &str> = while_iam_propagates(
+        let result: Result<u32, &str> = retry(
             &progress,
-            "role",
+            Patience::iam("role"),
             || async { Err("denied") },
             |e| *e == "not yet",
         )
@@ -92,8 +116,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn gives_up_after_the_limit() {
         let progress = Progress::quiet();
-        let result: Result<(), &str> =
-            while_iam_propagates(&progress, "role", || async { Err("not yet") }, |_| true).await;
+        let result: Result<(), &str> = retry(
+            &progress,
+            Patience::iam("role"),
+            || async { Err("not yet") },
+            |_| true,
+        )
+        .await;
         assert_eq!(result, Err("not yet"));
     }
 }

@@ -58,11 +58,7 @@ pub fn key(log_key_prefix: &str, account: &str, region: &str, stamp: &str) -> St
 
 /// The S3 event Lambda would receive for the object (keys URL-encoded as S3 sends them).
 pub fn s3_event(bucket: &str, key: &str, size: u64, region: &str, time: &str) -> Value {
-    let encoded: Vec<String> = key
-        .split('/')
-        .map(|part| url::form_urlencoded::byte_serialize(part.as_bytes()).collect())
-        .collect();
-    let encoded = encoded.join("/");
+    let encoded = crate::aws::keys::encode(key);
     json!({
         "Records": [{
             "eventVersion": "2.1",

@@ -1,0 +1,191 @@
+//! Carries out a plan as it is, in the planner's order: the storage chain (bucket, policy) beside
+//! the compute chain (roles, function, permission, stream), the wiring (notification, flow log)
+//! after both, with a progress line per resource. A step that fails stops its chain; the others
+//! finish first. Each operation goes through an `Executor`: `Live` calls AWS through the resource
+//! that owns the operation; tests use one that records.
+
+use std::time::Instant;
+
+use anyhow::Result;
+
+use super::{chain, Chain, REPLACE_CREATES_FIRST};
+use crate::plan::{Action, Kind, Op, Plan, Step};
+use crate::resources::bucket::Bucket;
+use crate::resources::bucket_policy::BucketPolicy;
+use crate::resources::flow_log::FlowLog;
+use crate::resources::function::Function;
+use crate::resources::notification::Notification;
+use crate::resources::permission::Permission;
+use crate::resources::role::{FirehoseRole, ForwarderRole};
+use crate::resources::stream::Stream;
+use crate::resources::stream_log_group::StreamLogGroup;
+use crate::resources::{Apply, Resource};
+use crate::ui::Progress;
+
+/// Runs one operation of a step. The seam between the order of work and the work.
+#[allow(async_fn_in_trait)] // used inside this crate only
+pub trait Executor {
+    async fn run(&self, kind: Kind, op: &Op) -> Result<()>;
+}
+
+/// The real thing: each operation handed to the resource of its step's kind.
+pub struct Live<'a>(pub Apply<'a>);
+
+impl Executor for Live<'_> {
+    async fn run(&self, kind: Kind, op: &Op) -> Result<()> {
+        let cx = &self.0;
+        match kind {
+            Kind::Bucket => Bucket::apply(cx, op).await,
+            Kind::BucketPolicy => BucketPolicy::apply(cx, op).await,
+            Kind::Role => ForwarderRole::apply(cx, op).await,
+            Kind::Function => Function::apply(cx, op).await,
+            Kind::Permission => Permission::apply(cx, op).await,
+            Kind::FirehoseRole => FirehoseRole::apply(cx, op).await,
+            Kind::StreamLogGroup => StreamLogGroup::apply(cx, op).await,
+            Kind::DeliveryStream => Stream::apply(cx, op).await,
+            Kind::Notification => Notification::apply(cx, op).await,
+            Kind::FlowLog => FlowLog::apply(cx, op).await,
+        }
+    }
+}
+
+pub struct Applier<'a, E: Executor> {
+    pub executor: E,
+    pub progress: &'a Progress,
+}
+
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub applied: usize,
+    pub errors: Vec<String>,
+}
+
+/// A step's operations in the order they run: on a replace, the old resource is retired first,
+/// unless the kind makes the new one first (`REPLACE_CREATES_FIRST`).
+pub fn operations(step: &Step) -> Vec<&Op> {
+    if REPLACE_CREATES_FIRST.contains(&step.kind) {
+        step.ops.iter().chain(&step.retire).collect()
+    } else {
+        step.retire.iter().chain(&step.ops).collect()
+    }
+}
+
+impl<E: Executor> Applier<'_, E> {
+    /// Setup order: storage and compute chains concurrently (creates and updates), then the wiring,
+    /// then the deletes of resources the config no longer wants, dependents first.
+    pub async fn apply_setup(&self, plan: &Plan) -> Outcome {
+        let pick = |of: Chain, deletes: bool| -> Vec<&Step> {
+            let mut steps: Vec<&Step> = plan
+                .steps
+                .iter()
+                .filter(|s| chain(s.kind) == of && (s.action == Action::Delete) == deletes)
+                .collect();
+            if deletes {
+                // Dependents first: the stream before its role, the function before its role.
+                steps.reverse();
+            }
+            steps
+        };
+        let mut outcome = Outcome::default();
+        let (storage, compute) = tokio::join!(
+            self.run_chain(pick(Chain::Storage, false)),
+            self.run_chain(pick(Chain::Compute, false))
+        );
+        outcome.merge(storage);
+        outcome.merge(compute);
+        if !outcome.errors.is_empty() {
+            return outcome;
+        }
+        let wiring: Vec<&Step> = plan
+            .steps
+            .iter()
+            .filter(|s| chain(s.kind) == Chain::Wiring)
+            .collect();
+        outcome.merge(self.run_chain(wiring).await);
+        if !outcome.errors.is_empty() {
+            return outcome;
+        }
+        let (compute, storage) = tokio::join!(
+            self.run_chain(pick(Chain::Compute, true)),
+            self.run_chain(pick(Chain::Storage, true))
+        );
+        outcome.merge(compute);
+        outcome.merge(storage);
+        outcome
+    }
+
+    /// Teardown order (the plan is already in reverse creation order): the wiring first (stop new
+    /// logs and triggers), then both chains concurrently. A failing step is noted and the rest
+    /// still run, so one stuck resource does not leave the others.
+    pub async fn apply_teardown(&self, plan: &Plan) -> Outcome {
+        let of =
+            |c: Chain| -> Vec<&Step> { plan.steps.iter().filter(|s| chain(s.kind) == c).collect() };
+        let mut outcome = Outcome::default();
+        for step in of(Chain::Wiring) {
+            outcome.merge(self.run_chain(vec![step]).await);
+        }
+        let (compute, storage) = tokio::join!(
+            self.run_each(of(Chain::Compute)),
+            self.run_each(of(Chain::Storage))
+        );
+        outcome.merge(compute);
+        outcome.merge(storage);
+        outcome
+    }
+
+    /// Every step, each on its own: a failure does not stop the next one.
+    async fn run_each(&self, steps: Vec<&Step>) -> Outcome {
+        let mut outcome = Outcome::default();
+        for step in steps {
+            outcome.merge(self.run_chain(vec![step]).await);
+        }
+        outcome
+    }
+
+    /// The steps in order; the first failure stops the chain.
+    async fn run_chain(&self, steps: Vec<&Step>) -> Outcome {
+        let mut outcome = Outcome::default();
+        for step in steps {
+            let started = Instant::now();
+            self.progress.line(&format!(
+                "{:>3} {} {} ...",
+                step.action.symbol(),
+                step.kind.label(),
+                step.name
+            ));
+            match self.run_step(step).await {
+                Ok(()) => {
+                    outcome.applied += 1;
+                    self.progress.line(&format!(
+                        "  ✓ {} {}: {} ({:.1}s)",
+                        step.kind.label(),
+                        step.name,
+                        step.action.past(),
+                        started.elapsed().as_secs_f64()
+                    ));
+                }
+                Err(e) => {
+                    let message = format!("{} {}: {:#}", step.kind.label(), step.name, e);
+                    self.progress.line(&format!("  ✗ {message}"));
+                    outcome.errors.push(message);
+                    break;
+                }
+            }
+        }
+        outcome
+    }
+
+    async fn run_step(&self, step: &Step) -> Result<()> {
+        for op in operations(step) {
+            self.executor.run(step.kind, op).await?;
+        }
+        Ok(())
+    }
+}
+
+impl Outcome {
+    fn merge(&mut self, other: Outcome) {
+        self.applied += other.applied;
+        self.errors.extend(other.errors);
+    }
+}

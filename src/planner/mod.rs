@@ -1,0 +1,228 @@
+//! The planner, above the resources: it observes the stack (reads only, independent resources
+//! concurrently), asks each resource for its plan against its desired value, and orders the steps
+//! by a declared order: `CREATE_ORDER` for setup, its reverse for teardown, and per kind whether a
+//! replace retires the old resource before or after making the new one (`REPLACE_CREATES_FIRST`).
+//! Applying (`apply`) carries a plan out in that order through an `Executor`, the seam tests use to
+//! record what would run.
+
+pub mod apply;
+
+use anyhow::Result;
+
+use crate::aws::Clients;
+use crate::desired::{Desired, Names};
+use crate::plan::{Kind, Plan};
+use crate::resources::bucket::{self, Bucket, ObservedBucket};
+use crate::resources::bucket_policy::BucketPolicy;
+use crate::resources::flow_log::{FlowLog, ObservedFlowLog};
+use crate::resources::function::{Function, ObservedFunction};
+use crate::resources::notification::{Notification, NotificationEntry};
+use crate::resources::permission::Permission;
+use crate::resources::role::{FirehoseRole, ForwarderRole, ObservedRole};
+use crate::resources::stream::{ObservedStream, Stream};
+use crate::resources::stream_log_group::{ObservedLogGroup, StreamLogGroup};
+use crate::resources::{Observe, Resource, Teardown};
+
+/// The order resources are made in: each after what it depends on. The bucket policy before the
+/// flow log (CreateFlowLogs would write one of its own); the role before the function, the function
+/// before its permission, the permission before the notification (S3 validates the target); the
+/// stream's role and log group before the stream, the stream before the flow log delivering to it.
+pub const CREATE_ORDER: [Kind; 10] = [
+    Kind::Bucket,
+    Kind::BucketPolicy,
+    Kind::Role,
+    Kind::Function,
+    Kind::Permission,
+    Kind::FirehoseRole,
+    Kind::StreamLogGroup,
+    Kind::DeliveryStream,
+    Kind::Notification,
+    Kind::FlowLog,
+];
+
+/// Kinds whose replace makes the new resource before retiring the old one. A flow log: so no window
+/// goes unlogged. Every other kind keeps its name, so the old one has to go first.
+pub const REPLACE_CREATES_FIRST: [Kind; 1] = [Kind::FlowLog];
+
+/// Where a kind stands in `CREATE_ORDER`.
+pub fn position(kind: Kind) -> usize {
+    CREATE_ORDER
+        .iter()
+        .position(|k| *k == kind)
+        .expect("every kind is in CREATE_ORDER")
+}
+
+/// The chains apply runs: storage beside compute, the wiring after both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chain {
+    Storage,
+    Compute,
+    Wiring,
+}
+
+pub fn chain(kind: Kind) -> Chain {
+    match kind {
+        Kind::Bucket | Kind::BucketPolicy => Chain::Storage,
+        Kind::Role
+        | Kind::Function
+        | Kind::Permission
+        | Kind::FirehoseRole
+        | Kind::StreamLogGroup
+        | Kind::DeliveryStream => Chain::Compute,
+        Kind::Notification | Kind::FlowLog => Chain::Wiring,
+    }
+}
+
+/// What AWS holds for a stack, one field per resource.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    pub bucket: ObservedBucket,
+    pub bucket_policy: Option<serde_json::Value>,
+    pub notifications: Vec<NotificationEntry>,
+    pub flow_logs: Vec<ObservedFlowLog>,
+    pub role: Option<ObservedRole>,
+    pub function: Option<ObservedFunction>,
+    pub function_policy: Option<serde_json::Value>,
+    pub firehose_role: Option<ObservedRole>,
+    pub stream: Option<ObservedStream>,
+    pub stream_log_group: Option<ObservedLogGroup>,
+}
+
+/// Reads the stack: independent resources concurrently; the bucket's policy and notifications only
+/// once the bucket is known to be there and readable.
+pub async fn observe(
+    clients: &Clients,
+    names: &Names,
+    resource_ids: &[String],
+) -> Result<Observed> {
+    let cx = Observe {
+        clients,
+        names,
+        resource_ids,
+    };
+    let bucket_parts = async {
+        let bucket = Bucket::observe(&cx).await?;
+        let (policy, notifications) = match bucket {
+            ObservedBucket::Present(_) => {
+                tokio::try_join!(BucketPolicy::observe(&cx), Notification::observe(&cx))?
+            }
+            _ => Default::default(),
+        };
+        anyhow::Ok((bucket, policy, notifications))
+    };
+    let (
+        (bucket, bucket_policy, notifications),
+        flow_logs,
+        role,
+        function,
+        function_policy,
+        firehose_role,
+        stream,
+        stream_log_group,
+    ) = tokio::try_join!(
+        bucket_parts,
+        FlowLog::observe(&cx),
+        ForwarderRole::observe(&cx),
+        Function::observe(&cx),
+        Permission::observe(&cx),
+        FirehoseRole::observe(&cx),
+        Stream::observe(&cx),
+        StreamLogGroup::observe(&cx),
+    )?;
+    Ok(Observed {
+        bucket,
+        bucket_policy,
+        notifications,
+        flow_logs,
+        role,
+        function,
+        function_policy,
+        firehose_role,
+        stream,
+        stream_log_group,
+    })
+}
+
+/// A resource's setup plan when the config wants it, its teardown plan when it does not.
+fn converge<R: Resource>(desired: &Desired, observed: &R::Observed) -> Plan {
+    let names = &desired.names;
+    match R::desired(desired) {
+        Some(d) => R::plan(names, d, observed),
+        None => R::plan_teardown(
+            Teardown {
+                names,
+                delete_data: false,
+            },
+            observed,
+        ),
+    }
+}
+
+/// What setup would do to turn `observed` into `desired`, in `CREATE_ORDER`.
+pub fn plan_setup(desired: &Desired, observed: &Observed) -> Plan {
+    let mut plan = Plan::default();
+    let bucket = converge::<Bucket>(desired, &observed.bucket);
+    // A bucket we may not use has no policy to plan.
+    let bucket_usable = bucket.conflicts.is_empty();
+    plan.extend(bucket);
+    if bucket_usable {
+        plan.extend(converge::<BucketPolicy>(desired, &observed.bucket_policy));
+    }
+    plan.extend(converge::<FlowLog>(desired, &observed.flow_logs));
+    plan.extend(converge::<ForwarderRole>(desired, &observed.role));
+    let function = converge::<Function>(desired, &observed.function);
+    // A function that is not ours has no permission of ours to plan.
+    let function_usable = function.conflicts.is_empty();
+    plan.extend(function);
+    if function_usable {
+        plan.extend(converge::<Permission>(desired, &observed.function_policy));
+    }
+    plan.extend(converge::<Notification>(desired, &observed.notifications));
+    plan.extend(converge::<FirehoseRole>(desired, &observed.firehose_role));
+    plan.extend(converge::<Stream>(desired, &observed.stream));
+    plan.extend(converge::<StreamLogGroup>(
+        desired,
+        &observed.stream_log_group,
+    ));
+    order_for_setup(&mut plan);
+    plan
+}
+
+/// What teardown would remove: everything that carries our stack tag, in reverse `CREATE_ORDER`.
+pub fn plan_teardown(names: &Names, observed: &Observed, delete_data: bool) -> Plan {
+    let cx = Teardown { names, delete_data };
+    let mut plan = Plan::default();
+    plan.extend(FlowLog::plan_teardown(cx, &observed.flow_logs));
+    plan.extend(Notification::plan_teardown(cx, &observed.notifications));
+    plan.extend(Permission::plan_teardown(cx, &observed.function_policy));
+    plan.extend(Function::plan_teardown(cx, &observed.function));
+    plan.extend(ForwarderRole::plan_teardown(cx, &observed.role));
+    plan.extend(Stream::plan_teardown(cx, &observed.stream));
+    plan.extend(StreamLogGroup::plan_teardown(
+        cx,
+        &observed.stream_log_group,
+    ));
+    plan.extend(FirehoseRole::plan_teardown(cx, &observed.firehose_role));
+    // Our statements leave a bucket that stays (adopted); ours goes whole or is kept whole.
+    if !bucket::is_ours_to_delete(names, &observed.bucket) {
+        plan.extend(BucketPolicy::plan_teardown(cx, &observed.bucket_policy));
+    }
+    plan.extend(Bucket::plan_teardown(cx, &observed.bucket));
+    order_for_teardown(&mut plan);
+    plan
+}
+
+/// Steps and resources in `CREATE_ORDER`; within a kind, in the order the resource planned them.
+pub fn order_for_setup(plan: &mut Plan) {
+    plan.steps.sort_by_key(|s| position(s.kind));
+    plan.in_sync.sort_by_key(|r| position(r.kind));
+}
+
+/// Steps in reverse `CREATE_ORDER`: dependents first.
+pub fn order_for_teardown(plan: &mut Plan) {
+    plan.steps
+        .sort_by_key(|s| std::cmp::Reverse(position(s.kind)));
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,251 @@
+//! The bucket policy: our statements (log delivery, TLS only) merged into whatever the bucket's
+//! policy holds, statement by statement by `Sid`; other statements are never touched.
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+
+use super::{not_mine, Apply, Observe, Resource, Teardown};
+use crate::aws::errors::{is_no_such_bucket, is_unset_bucket_setting};
+use crate::aws::Clients;
+use crate::desired::{Desired, DesiredBucket, Names};
+use crate::plan::{Action, Change, Kind, Op, Plan};
+use crate::policy;
+
+pub struct BucketPolicy;
+
+impl Resource for BucketPolicy {
+    const KIND: Kind = Kind::BucketPolicy;
+    type Desired = DesiredBucket;
+    /// The whole policy document, `None` when the bucket has none.
+    type Observed = Option<Value>;
+
+    fn desired(stack: &Desired) -> Option<&DesiredBucket> {
+        Some(&stack.bucket)
+    }
+
+    async fn observe(cx: &Observe<'_>) -> Result<Option<Value>> {
+        observe(cx.clients, &cx.names.bucket).await
+    }
+
+    fn plan(names: &Names, desired: &DesiredBucket, observed: &Option<Value>) -> Plan {
+        plan(names, desired, observed.as_ref())
+    }
+
+    fn plan_teardown(cx: Teardown<'_>, observed: &Option<Value>) -> Plan {
+        plan_teardown(cx.names, observed.as_ref())
+    }
+
+    async fn apply(cx: &Apply<'_>, op: &Op) -> Result<()> {
+        match op {
+            Op::MergeBucketPolicy {
+                bucket,
+                statements,
+                remove_sids,
+            } => merge_policy(cx.clients, bucket, statements, remove_sids).await,
+            other => Err(not_mine(Self::KIND, other)),
+        }
+    }
+}
+
+/// The policy as AWS holds it; `None` when there is none (or no bucket yet).
+pub async fn observe(clients: &Clients, bucket: &str) -> Result<Option<Value>> {
+    match clients.s3.get_bucket_policy().bucket(bucket).send().await {
+        Ok(out) => Ok(out
+            .policy()
+            .map(|p| serde_json::from_str(p).unwrap_or(Value::String(p.to_string())))),
+        Err(e) if is_unset_bucket_setting(&e) || is_no_such_bucket(&e) => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading the policy of bucket {bucket}")),
+    }
+}
+
+/// Our statements added or restored, statements of ours the config no longer wants removed.
+pub fn plan(names: &Names, d: &DesiredBucket, current: Option<&Value>) -> Plan {
+    let mut plan = Plan::default();
+    let ours = &d.policy_statements;
+    let differing = policy::differing_statements(current, ours);
+    // Statements of ours that the config no longer wants (a switch to firehose mode drops the delivery ones).
+    let wanted_sids: Vec<&str> = ours.iter().filter_map(|s| s["Sid"].as_str()).collect();
+    let stale: Vec<String> = names
+        .sids
+        .all()
+        .into_iter()
+        .filter(|sid| !wanted_sids.contains(&sid.as_str()))
+        .filter(|sid| {
+            current.is_some_and(|p| {
+                policy::statements(p)
+                    .iter()
+                    .any(|s| s["Sid"] == sid.as_str())
+            })
+        })
+        .collect();
+    if differing.is_empty() && stale.is_empty() {
+        plan.in_sync(Kind::BucketPolicy, &d.name);
+        return plan;
+    }
+    let mut changes: Vec<Change> = differing
+        .iter()
+        .map(|sid| {
+            let present = current.is_some_and(|p| {
+                policy::statements(p)
+                    .iter()
+                    .any(|s| s["Sid"] == sid.as_str())
+            });
+            Change::new(
+                &format!("statement {sid}"),
+                if present { "differs" } else { "" },
+                if present { "ours" } else { "added" },
+            )
+        })
+        .collect();
+    changes.extend(
+        stale
+            .iter()
+            .map(|sid| Change::new(&format!("statement {sid}"), "present", "removed")),
+    );
+    let action = if current.is_none() {
+        Action::Create
+    } else {
+        Action::Update
+    };
+    plan.step(
+        Kind::BucketPolicy,
+        &d.name,
+        action,
+        changes,
+        vec![Op::MergeBucketPolicy {
+            bucket: d.name.clone(),
+            statements: ours.clone(),
+            remove_sids: stale,
+        }],
+    );
+    plan
+}
+
+/// Our statements taken back out (the bucket stays: it is adopted, or kept with its data).
+pub fn plan_teardown(names: &Names, current: Option<&Value>) -> Plan {
+    let mut plan = Plan::default();
+    let bucket = &names.bucket;
+    let sids = names.sids.all();
+    let present: Vec<String> = current
+        .map(policy::statements)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|s| s["Sid"].as_str())
+        .filter(|sid| sids.iter().any(|ours| ours == sid))
+        .map(str::to_string)
+        .collect();
+    if !present.is_empty() {
+        plan.step(
+            Kind::BucketPolicy,
+            bucket,
+            Action::Delete,
+            present
+                .iter()
+                .map(|sid| Change::new(&format!("statement {sid}"), "present", "removed"))
+                .collect(),
+            vec![Op::MergeBucketPolicy {
+                bucket: bucket.clone(),
+                statements: Vec::new(),
+                remove_sids: present,
+            }],
+        );
+    }
+    plan
+}
+
+/// Reads the current policy and writes it back with our statements merged in by Sid.
+pub async fn merge_policy(
+    clients: &Clients,
+    bucket: &str,
+    statements: &[Value],
+    remove_sids: &[String],
+) -> Result<()> {
+    let current = match clients.s3.get_bucket_policy().bucket(bucket).send().await {
+        Ok(out) => out
+            .policy()
+            .and_then(|p| serde_json::from_str::<Value>(p).ok()),
+        Err(e) if is_unset_bucket_setting(&e) => None,
+        Err(e) => return Err(e).with_context(|| format!("reading the policy of bucket {bucket}")),
+    };
+    match policy::merge_statements(current.as_ref(), statements, remove_sids) {
+        Some(merged) => {
+            clients
+                .s3
+                .put_bucket_policy()
+                .bucket(bucket)
+                .policy(merged.to_string())
+                .send()
+                .await
+                .with_context(|| format!("writing the policy of bucket {bucket}"))?;
+        }
+        None => {
+            clients
+                .s3
+                .delete_bucket_policy()
+                .bucket(bucket)
+                .send()
+                .await
+                .with_context(|| format!("deleting the (now empty) policy of bucket {bucket}"))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::bucket::tests::desired;
+
+    #[test]
+    fn a_bucket_without_a_policy_gets_ours_created() {
+        let d = desired("retention_days: 30");
+        let plan = plan(&d.names, &d.bucket, None);
+        assert_eq!(
+            (plan.steps[0].kind, plan.steps[0].action),
+            (Kind::BucketPolicy, Action::Create)
+        );
+    }
+
+    #[test]
+    fn our_statements_in_place_are_in_sync() {
+        let d = desired("retention_days: 30");
+        let current = policy::merge_statements(None, &d.bucket.policy_statements, &[]);
+        let plan = plan(&d.names, &d.bucket, current.as_ref());
+        assert!(plan.steps.is_empty(), "{plan}");
+        assert_eq!(plan.in_sync.len(), 1);
+    }
+
+    #[test]
+    fn an_adopted_bucket_gets_its_policy_merged() {
+        let d = desired("name: shared-logs, create: false");
+        let current = serde_json::json!({"Statement": [{"Sid": "Theirs"}]});
+        let plan = plan(&d.names, &d.bucket, Some(&current));
+        assert_eq!(plan.steps.len(), 1);
+        assert_eq!(
+            (plan.steps[0].kind, plan.steps[0].action),
+            (Kind::BucketPolicy, Action::Update)
+        );
+    }
+
+    #[test]
+    fn teardown_takes_back_only_our_statements() {
+        let adopted = desired("name: shared-logs, create: false");
+        let current = policy::merge_statements(
+            Some(&serde_json::json!({"Statement": [{"Sid": "Theirs"}]})),
+            &adopted.bucket.policy_statements,
+            &[],
+        );
+        let plan = plan_teardown(&adopted.names, current.as_ref());
+        assert_eq!(plan.steps.len(), 1);
+        let Op::MergeBucketPolicy {
+            statements,
+            remove_sids,
+            ..
+        } = &plan.steps[0].ops[0]
+        else {
+            panic!()
+        };
+        assert!(statements.is_empty());
+        assert_eq!(remove_sids.len(), 3);
+    }
+}
