@@ -409,8 +409,8 @@ async fn find_report(
     }
 }
 
-/// Every key under the flow-log prefix now (canaries left aside).
-async fn list_keys(ctx: &Context, bucket: &str, prefix: &str) -> Result<BTreeSet<String>> {
+/// Every key under the flow-log prefix now (canaries left aside): what `--wait` does not wait for.
+pub async fn list_keys(ctx: &Context, bucket: &str, prefix: &str) -> Result<BTreeSet<String>> {
     let mut pages = ctx
         .clients
         .s3
@@ -435,13 +435,15 @@ async fn list_keys(ctx: &Context, bucket: &str, prefix: &str) -> Result<BTreeSet
     Ok(keys)
 }
 
-/// `--wait`: watches for the first object AWS delivers after the start, then for the forwarder's
-/// report about it in its log group (S3 triggers the function; verify does not invoke it again).
+/// `--wait`: watches for the first object AWS delivers after verify started (a key not in `before`,
+/// listed at the start), then for the forwarder's report about it in its log group (S3 triggers
+/// the function; verify does not invoke it again).
 pub async fn wait_for_real_object(
     ctx: &Context,
     desired: &Desired,
     progress: &Progress,
     wait: Duration,
+    before: Result<BTreeSet<String>>,
 ) -> Check {
     let names = &desired.names;
     let name = "first real flow-log object";
@@ -454,7 +456,7 @@ pub async fn wait_for_real_object(
             "the credentials need s3:ListBucket on the bucket",
         )
     };
-    let before = match list_keys(ctx, &names.bucket, &names.log_key_prefix).await {
+    let before = match before {
         Ok(keys) => keys,
         Err(e) => return fail_listing(e),
     };

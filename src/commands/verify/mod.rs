@@ -250,12 +250,20 @@ async fn verify(
     checks.extend(live_checks(desired, &observed));
     let mut canary = None;
     if let Some(forwarder) = &desired.forwarder {
+        // What is there before the canary: `--wait` waits for an object delivered after it.
+        let before = match wait {
+            Some(_) => Some(
+                delivery::list_keys(ctx, &desired.names.bucket, &desired.names.log_key_prefix)
+                    .await,
+            ),
+            None => None,
+        };
         let (check, report) =
             delivery::test_delivery(ctx, desired, forwarder, &plan, progress).await;
         checks.push(check);
         canary = report;
-        if let Some(wait) = wait {
-            checks.push(delivery::wait_for_real_object(ctx, desired, progress, wait).await);
+        if let (Some(wait), Some(before)) = (wait, before) {
+            checks.push(delivery::wait_for_real_object(ctx, desired, progress, wait, before).await);
         }
     }
     if let Some(fh) = &desired.firehose {
