@@ -52,7 +52,8 @@ CATALOGUE: dict[str, str] = {
 ALL = tuple(CATALOGUE)
 
 # What the product handles today; the rest is switched on once the product is fixed (issue 12).
-DEFAULT: tuple[str, ...] = ()
+# S3 triggers the function and its output lands in its log group: verify's canary goes that way.
+DEFAULT: tuple[str, ...] = ("s3-events", "lambda-logs", "filter-rule-case")
 
 # Behaviours that need the router in front of moto (all but the moto wrapper's own).
 MOTO_WRAPPER_ONLY = {"filter-rule-case"}

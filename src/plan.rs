@@ -8,8 +8,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::desired::{
-    DesiredFlowLog, DesiredFunction, DesiredNotification, DesiredPermission, DesiredRole,
-    DesiredStream,
+    DesiredFlowLog, DesiredFunction, DesiredLogGroup, DesiredNotification, DesiredPermission,
+    DesiredRole, DesiredStream,
 };
 
 /// The kinds of resource. Their order here means nothing: the planner declares the order of work.
@@ -19,6 +19,7 @@ pub enum Kind {
     Bucket,
     BucketPolicy,
     Role,
+    FunctionLogGroup,
     Function,
     Permission,
     FirehoseRole,
@@ -34,6 +35,7 @@ impl Kind {
             Kind::Bucket => "s3 bucket",
             Kind::BucketPolicy => "bucket policy",
             Kind::Role => "iam role",
+            Kind::FunctionLogGroup => "lambda log group",
             Kind::Function => "lambda function",
             Kind::Permission => "lambda permission",
             Kind::FirehoseRole => "firehose iam role",
@@ -216,6 +218,17 @@ pub enum Op {
         name: String,
     },
     DeleteStreamLogGroup {
+        log_group: String,
+    },
+    /// Creates the forwarder's log group with its tags and retention.
+    CreateFunctionLogGroup {
+        log_group: DesiredLogGroup,
+    },
+    /// Sets the retention (or removes it: `None` keeps events forever) and adds missing tags.
+    UpdateFunctionLogGroup {
+        log_group: DesiredLogGroup,
+    },
+    DeleteFunctionLogGroup {
         log_group: String,
     },
 }

@@ -1,6 +1,8 @@
 //! The whole pipeline on the local stack: `setup` builds the real forwarder, deploys it, and its
-//! verify sends a canary through the function (run by cargo-lambda) to a real collector (rotel).
-//! Then each broken link makes `verify` fail with the matching ✗ line and its fix.
+//! verify puts a canary object that S3 triggers the function (run by cargo-lambda) for, to a real
+//! collector (rotel), proved by the forwarder's report in its log group. Then each broken link makes
+//! `verify` fail with the matching ✗ line and its fix, and `verify --wait` proves an object
+//! delivered as AWS would from the forwarder's report, without invoking the function again.
 
 mod support;
 
@@ -23,6 +25,21 @@ fn config(vpc: &str, endpoint: &str) -> String {
 
 fn write_config(stack: &Stack, text: &str) -> PathBuf {
     write(stack.dir(), "flowlogs.yaml", text)
+}
+
+/// Two records in the default format, as a flow log writes them.
+fn sample_flow_log() -> String {
+    format!(
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n\
+         2 {ACCOUNT_ID} eni-0a1b2c3d4e5f60718 10.9.0.5 10.9.0.6 49152 22 6 10 840 1764410400 1764410460 ACCEPT OK\n\
+         2 {ACCOUNT_ID} eni-0a1b2c3d4e5f60718 203.0.113.9 10.9.0.6 51234 3389 6 3 180 1764410400 1764410460 REJECT OK\n"
+    )
+}
+
+fn gzip(text: &str) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text.as_bytes()).unwrap();
+    gz.finish().unwrap()
 }
 
 fn attribute<'a>(record: &'a Value, key: &str) -> &'a Value {
@@ -77,7 +94,15 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
     assert_eq!(setup.status.code(), Some(0), "{}", printed(&setup));
     let text = printed(&setup);
     assert!(
-        text.contains("✓ test delivery: 3 canary records parsed and accepted"),
+        text.contains(&format!(
+            "✓ test delivery: S3 triggered {FUNCTION} for the canary"
+        )),
+        "the canary goes through the trigger: {text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "its report in /aws/lambda/{FUNCTION}: 3 canary records parsed and accepted"
+        )),
         "{text}"
     );
     assert!(
@@ -116,9 +141,83 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
         left.contents()
     );
 
-    // A healthy pipeline verifies again.
+    // A healthy pipeline verifies again; each canary record reaches the collector exactly once.
     let verify = stack.run(&cfg, &["verify"], &[]);
     assert_eq!(verify.status.code(), Some(0), "{}", printed(&verify));
+    let records = stack.wait_for_exactly(6, Duration::from_secs(30));
+    let mut uids: Vec<&str> = records
+        .iter()
+        .map(|r| attribute(r, "log.record.uid").as_str().unwrap())
+        .collect();
+    uids.sort();
+    uids.dedup();
+    assert_eq!(uids.len(), 6, "no canary record forwarded twice");
+
+    // `verify --wait`: an object delivered as AWS would is proved from the forwarder's report.
+    let delivered = format!(
+        "AWSLogs/{ACCOUNT_ID}/vpcflowlogs/{REGION}/2026/11/29/{ACCOUNT_ID}_vpcflowlogs_{REGION}_fl-0aaa_20261129T1000Z_0123abcd.log.gz"
+    );
+    let waiter = {
+        let cfg = cfg.clone();
+        let stack_run = stack.flowlogs();
+        std::thread::spawn(move || {
+            let mut command = stack_run;
+            command.args(["verify", "--wait", "90s", "-c", cfg.to_str().unwrap()]);
+            command.output().unwrap()
+        })
+    };
+    // verify lists the prefix before it puts its canary: once the canary shows (in the bucket, or
+    // its records in the collector), a new object counts.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let listing = s3.list_objects_v2().bucket(BUCKET).send().await.unwrap();
+        if stack.captured().len() > 6
+            || listing
+                .contents()
+                .iter()
+                .any(|o| o.key().unwrap_or_default().contains("/flowlogs-verify/"))
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "verify never put its canary"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    s3.put_object()
+        .bucket(BUCKET)
+        .key(&delivered)
+        .body(gzip(&sample_flow_log()).into())
+        .send()
+        .await
+        .unwrap();
+    let waited = waiter.join().unwrap();
+    let text = printed(&waited);
+    assert_eq!(waited.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(&format!(
+            "✓ first real flow-log object: AWS delivered {delivered}; S3 triggered {FUNCTION} and its report in /aws/lambda/{FUNCTION} says 2 records forwarded"
+        )),
+        "{text}"
+    );
+    // 3 more canary records and the object's 2, each once: the object was not invoked a second time.
+    let records = stack.wait_for_exactly(11, Duration::from_secs(30));
+    let from_object: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["resource"]["aws.s3.key"] == delivered.as_str())
+        .collect();
+    assert_eq!(
+        from_object.len(),
+        2,
+        "the delivered object's records once each"
+    );
+    s3.delete_object()
+        .bucket(BUCKET)
+        .key(&delivered)
+        .send()
+        .await
+        .unwrap();
 
     // A missing notification entry.
     s3.put_bucket_notification_configuration()
@@ -130,6 +229,11 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
     let verify = stack.run(&cfg, &["verify"], &[]);
     assert_eq!(verify.status.code(), Some(1));
     let text = printed(&verify);
+    // The canary is not triggered; the direct invoke shows the function itself works.
+    assert!(
+        text.contains("✗ test delivery: the function forwards when invoked directly, but S3 did not trigger it: the notification entry flowlogs-e2e on e2e-flowlogs-123456789012-us-east-1 is missing"),
+        "{text}"
+    );
     // verify is the plan plus live checks: the failed check is the plan's pending step.
     assert!(
         text.contains(

@@ -225,6 +225,7 @@ impl DesiredFlowLog {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DesiredForwarder {
+    pub log_group: DesiredLogGroup,
     pub role: DesiredRole,
     pub function: DesiredFunction,
     pub permission: DesiredPermission,
@@ -238,6 +239,32 @@ pub struct DesiredRole {
     pub policy_name: String,
     pub policy: Value,
     pub tags: BTreeMap<String, String>,
+}
+
+/// The forwarder's own log group, `/aws/lambda/<function>`, where Lambda writes its output (and
+/// verify reads its reports). Made by flowlogs, so the role needs no `logs:CreateLogGroup`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DesiredLogGroup {
+    pub name: String,
+    /// A value CloudWatch Logs accepts; `None`: never expire.
+    pub retention_days: Option<i32>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The retention periods CloudWatch Logs accepts (PutRetentionPolicy `retentionInDays`).
+pub const LOG_RETENTION_DAYS: [i32; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+/// The bucket's retention rounded up to a period CloudWatch Logs accepts, so the forwarder's
+/// reports are kept at least as long as the objects they are about; beyond the longest period,
+/// `None` (never expire).
+pub fn log_retention(bucket_days: u32) -> Option<i32> {
+    LOG_RETENTION_DAYS
+        .iter()
+        .copied()
+        .find(|&d| i64::from(d) >= i64::from(bucket_days))
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -515,7 +542,13 @@ fn forwarder(
         prefix: crate::aws::keys::encode(&names.log_key_prefix),
         suffix: crate::aws::keys::encode(suffix),
     };
+    let log_group = DesiredLogGroup {
+        name: names.log_group.clone(),
+        retention_days: log_retention(config.bucket.retention_days),
+        tags: names.tags(),
+    };
     Ok(DesiredForwarder {
+        log_group,
         role,
         function,
         permission,

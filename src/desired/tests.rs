@@ -224,3 +224,44 @@ fn missing_secret_fails_the_build_with_the_key() {
     );
     assert!(Names::new(&c, "123456789012", "us-east-1").is_ok());
 }
+
+#[test]
+fn log_retention_rounds_up_to_a_period_cloudwatch_accepts() {
+    let cases = [
+        (1, Some(1)),
+        (2, Some(3)),
+        (7, Some(7)),
+        (9, Some(14)),
+        (90, Some(90)),
+        (91, Some(120)),
+        (366, Some(400)),
+        (730, Some(731)),
+        (3653, Some(3653)),
+        (3654, None),
+        (u32::MAX, None),
+    ];
+    for (bucket_days, expected) in cases {
+        assert_eq!(log_retention(bucket_days), expected, "{bucket_days} days");
+    }
+    for pair in LOG_RETENTION_DAYS.windows(2) {
+        assert!(pair[0] < pair[1], "the periods are sorted: {pair:?}");
+    }
+}
+
+#[test]
+fn the_forwarder_log_group_is_ours_and_the_role_cannot_create_log_groups() {
+    let d = desired("", "  retention_days: 9\n");
+    let forwarder = d.forwarder.as_ref().unwrap();
+    assert_eq!(
+        forwarder.log_group.name,
+        "/aws/lambda/flowlogs-prod-vpc-forwarder"
+    );
+    assert_eq!(forwarder.log_group.retention_days, Some(14));
+    assert_eq!(forwarder.log_group.tags, d.names.tags());
+    let text = forwarder.role.policy.to_string();
+    assert!(!text.contains("CreateLogGroup"), "{text}");
+    assert!(
+        text.contains("logs:CreateLogStream") && text.contains("logs:PutLogEvents"),
+        "{text}"
+    );
+}

@@ -14,6 +14,7 @@ use crate::resources::bucket::Bucket;
 use crate::resources::bucket_policy::BucketPolicy;
 use crate::resources::flow_log::FlowLog;
 use crate::resources::function::Function;
+use crate::resources::function_log_group::FunctionLogGroup;
 use crate::resources::notification::Notification;
 use crate::resources::permission::Permission;
 use crate::resources::role::{FirehoseRole, ForwarderRole};
@@ -38,6 +39,7 @@ impl Executor for Live<'_> {
             Kind::Bucket => Bucket::apply(cx, op).await,
             Kind::BucketPolicy => BucketPolicy::apply(cx, op).await,
             Kind::Role => ForwarderRole::apply(cx, op).await,
+            Kind::FunctionLogGroup => FunctionLogGroup::apply(cx, op).await,
             Kind::Function => Function::apply(cx, op).await,
             Kind::Permission => Permission::apply(cx, op).await,
             Kind::FirehoseRole => FirehoseRole::apply(cx, op).await,

@@ -16,6 +16,7 @@ use crate::resources::bucket::{self, Bucket, ObservedBucket};
 use crate::resources::bucket_policy::BucketPolicy;
 use crate::resources::flow_log::{FlowLog, ObservedFlowLog};
 use crate::resources::function::{Function, ObservedFunction};
+use crate::resources::function_log_group::{FunctionLogGroup, ObservedFunctionLogGroup};
 use crate::resources::notification::{Notification, NotificationEntry};
 use crate::resources::permission::Permission;
 use crate::resources::role::{FirehoseRole, ForwarderRole, ObservedRole};
@@ -24,13 +25,15 @@ use crate::resources::stream_log_group::{ObservedLogGroup, StreamLogGroup};
 use crate::resources::{Observe, Resource, Teardown};
 
 /// The order resources are made in: each after what it depends on. The bucket policy before the
-/// flow log (CreateFlowLogs would write one of its own); the role before the function, the function
+/// flow log (CreateFlowLogs would write one of its own); the role and the function's log group
+/// before the function (Lambda writes to the group from the first invocation on), the function
 /// before its permission, the permission before the notification (S3 validates the target); the
 /// stream's role and log group before the stream, the stream before the flow log delivering to it.
-pub const CREATE_ORDER: [Kind; 10] = [
+pub const CREATE_ORDER: [Kind; 11] = [
     Kind::Bucket,
     Kind::BucketPolicy,
     Kind::Role,
+    Kind::FunctionLogGroup,
     Kind::Function,
     Kind::Permission,
     Kind::FirehoseRole,
@@ -64,6 +67,7 @@ pub fn chain(kind: Kind) -> Chain {
     match kind {
         Kind::Bucket | Kind::BucketPolicy => Chain::Storage,
         Kind::Role
+        | Kind::FunctionLogGroup
         | Kind::Function
         | Kind::Permission
         | Kind::FirehoseRole
@@ -81,6 +85,7 @@ pub struct Observed {
     pub notifications: Vec<NotificationEntry>,
     pub flow_logs: Vec<ObservedFlowLog>,
     pub role: Option<ObservedRole>,
+    pub function_log_group: Option<ObservedFunctionLogGroup>,
     pub function: Option<ObservedFunction>,
     pub function_policy: Option<serde_json::Value>,
     pub firehose_role: Option<ObservedRole>,
@@ -114,6 +119,7 @@ pub async fn observe(
         (bucket, bucket_policy, notifications),
         flow_logs,
         role,
+        function_log_group,
         function,
         function_policy,
         firehose_role,
@@ -123,6 +129,7 @@ pub async fn observe(
         bucket_parts,
         FlowLog::observe(&cx),
         ForwarderRole::observe(&cx),
+        FunctionLogGroup::observe(&cx),
         Function::observe(&cx),
         Permission::observe(&cx),
         FirehoseRole::observe(&cx),
@@ -135,6 +142,7 @@ pub async fn observe(
         notifications,
         flow_logs,
         role,
+        function_log_group,
         function,
         function_policy,
         firehose_role,
@@ -170,6 +178,10 @@ pub fn plan_setup(desired: &Desired, observed: &Observed) -> Plan {
     }
     plan.extend(converge::<FlowLog>(desired, &observed.flow_logs));
     plan.extend(converge::<ForwarderRole>(desired, &observed.role));
+    plan.extend(converge::<FunctionLogGroup>(
+        desired,
+        &observed.function_log_group,
+    ));
     let function = converge::<Function>(desired, &observed.function);
     // A function that is not ours has no permission of ours to plan.
     let function_usable = function.conflicts.is_empty();
@@ -196,6 +208,10 @@ pub fn plan_teardown(names: &Names, observed: &Observed, delete_data: bool) -> P
     plan.extend(Notification::plan_teardown(cx, &observed.notifications));
     plan.extend(Permission::plan_teardown(cx, &observed.function_policy));
     plan.extend(Function::plan_teardown(cx, &observed.function));
+    plan.extend(FunctionLogGroup::plan_teardown(
+        cx,
+        &observed.function_log_group,
+    ));
     plan.extend(ForwarderRole::plan_teardown(cx, &observed.role));
     plan.extend(Stream::plan_teardown(cx, &observed.stream));
     plan.extend(StreamLogGroup::plan_teardown(

@@ -106,6 +106,7 @@ async fn a_fresh_stack_is_created_dependencies_first() {
             "bucket set_lifecycle",
             "bucket-policy merge_bucket_policy",
             "role create_role",
+            "function-log-group create_function_log_group",
             "function create_function",
             "permission add_permission",
             "notification put_notification",
@@ -172,6 +173,11 @@ fn existing_stack(d: &Desired) -> Observed {
             last_update_status: Some(aws_sdk_lambda::types::LastUpdateStatus::Successful),
             tags: function_tags,
         }),
+        function_log_group: Some(ObservedFunctionLogGroup {
+            name: forwarder.log_group.name.clone(),
+            retention_days: forwarder.log_group.retention_days,
+            tags: forwarder.log_group.tags.clone(),
+        }),
         function_policy: Some(json!({"Statement": [{
             "Sid": forwarder.permission.statement_id, "Effect": "Allow",
             "Principal": {"Service": "s3.amazonaws.com"}, "Action": "lambda:InvokeFunction",
@@ -193,6 +199,7 @@ fn a_stack_as_the_config_wants_it_plans_nothing() {
             Kind::Bucket,
             Kind::BucketPolicy,
             Kind::Role,
+            Kind::FunctionLogGroup,
             Kind::Function,
             Kind::Permission,
             Kind::Notification,
@@ -212,6 +219,7 @@ async fn teardown_removes_dependents_first_and_keeps_the_bucket() {
             "flow-log delete_flow_log",
             "notification remove_notification",
             "function delete_function",
+            "function-log-group delete_function_log_group",
             "role delete_role",
         ]
     );

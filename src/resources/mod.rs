@@ -7,6 +7,7 @@ pub mod bucket;
 pub mod bucket_policy;
 pub mod flow_log;
 pub mod function;
+pub mod function_log_group;
 pub mod notification;
 pub mod permission;
 pub mod role;

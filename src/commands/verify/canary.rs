@@ -1,8 +1,9 @@
-//! The test delivery's canary: a few recognisable flow-log records in the stack's own format, the S3
-//! event that announces them, and the check of what the forwarder reported.
+//! The test delivery's canary: a few recognisable flow-log records in the stack's own format, a key
+//! the notification's (URL-encoded) filter matches, the S3 event that announces them, how the
+//! forwarder's report about it is found in its log group, and the check of what it reported.
 
 use flowlogs_forwarder::format;
-use flowlogs_forwarder::report::Report;
+use flowlogs_forwarder::report::{parse_object_line, ObjectReport, Report};
 use serde_json::{json, Value};
 
 /// Canary records come from TEST-NET-1 (RFC 5737) to TEST-NET-2, so nobody mistakes them for traffic.
@@ -49,11 +50,73 @@ fn value(field: &str, n: u64, account: &str, region: &str, now: i64) -> String {
     }
 }
 
-/// The key of the canary object: under the flow-log prefix, so the forwarder's role may read it.
+/// The folder under the flow-log prefix that holds canaries (and that `--wait` does not watch).
+pub const CANARY_FOLDER: &str = "flowlogs-verify/";
+
+/// The key of the canary object: under the flow-log prefix, so the forwarder's role may read it,
+/// and ending in `.log.gz` like the flow log's own objects.
 pub fn key(log_key_prefix: &str, account: &str, region: &str, stamp: &str) -> String {
     format!(
-        "{log_key_prefix}flowlogs-verify/{account}_vpcflowlogs_{region}_fl-canary_{stamp}.log.gz"
+        "{log_key_prefix}{CANARY_FOLDER}{account}_vpcflowlogs_{region}_fl-canary_{stamp}.log.gz"
     )
+}
+
+/// Whether S3 would trigger the notification for `key`: its prefix and suffix filter values are
+/// matched against the URL-encoded key.
+pub fn trigger_matches(key: &str, encoded_prefix: &str, encoded_suffix: &str) -> bool {
+    let encoded = crate::aws::keys::encode(key);
+    encoded.starts_with(encoded_prefix) && encoded.ends_with(encoded_suffix)
+}
+
+/// The CloudWatch Logs filter pattern that finds the log events naming `key`: the key as one quoted
+/// term (a quoted term matches the exact text; a key has no `"`).
+pub fn filter_pattern(key: &str) -> String {
+    format!("\"{key}\"")
+}
+
+/// The forwarder's `object` report about `bucket`/`key` among log messages, the first one written.
+pub fn report_for<'a>(
+    messages: impl IntoIterator<Item = &'a str>,
+    bucket: &str,
+    key: &str,
+) -> Option<ObjectReport> {
+    messages
+        .into_iter()
+        .filter_map(parse_object_line)
+        .find(|o| o.bucket == bucket && o.key == key)
+}
+
+/// An object report's counts as the invocation report verify shows.
+pub fn as_report(o: &ObjectReport) -> Report {
+    Report {
+        objects: 1,
+        records: o.records,
+        forwarded: o.forwarded,
+        rejected: o.rejected,
+        skipped_lines: o.skipped_lines,
+        batches: o.batches,
+        retries: o.retries,
+        millis: o.millis,
+        unusable_event_records: 0,
+    }
+}
+
+/// Whether the forwarder's report about the canary object shows every canary record accepted.
+pub fn judge_object(o: &ObjectReport) -> Result<(), String> {
+    if let Some(error) = o.error.as_deref().filter(|_| !o.ok) {
+        return Err(format!(
+            "the forwarder failed on the canary ({:?}): {error}",
+            o.outcome
+        ));
+    }
+    judge(&as_report(o))?;
+    if !o.ok {
+        return Err(format!(
+            "the forwarder reported the canary not ok ({:?})",
+            o.outcome
+        ));
+    }
+    Ok(())
 }
 
 /// The S3 event Lambda would receive for the object (keys URL-encoded as S3 sends them).
@@ -145,6 +208,98 @@ mod tests {
             event["Records"][0]["s3"]["object"]["key"],
             "AWSLogs/aws-account-id%3D1/x+y.log.gz"
         );
+    }
+
+    #[test]
+    fn the_canary_key_matches_the_encoded_filter_in_both_layouts() {
+        for prefix in [
+            "AWSLogs/123456789012/vpcflowlogs/us-east-1/",
+            "team/AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/",
+        ] {
+            let key = key(prefix, "123456789012", "us-east-1", "1700000000000000000");
+            let encoded_prefix = crate::aws::keys::encode(prefix);
+            assert!(
+                trigger_matches(&key, &encoded_prefix, ".log.gz"),
+                "{key} under {encoded_prefix}"
+            );
+            assert!(key.starts_with(prefix) && key.contains(CANARY_FOLDER));
+        }
+        let hive = "AWSLogs/aws-account-id=1/";
+        let key = key(hive, "1", "r", "1");
+        assert!(
+            !trigger_matches(&key, hive, ".log.gz"),
+            "an unencoded hive prefix never fires on AWS"
+        );
+        assert!(!trigger_matches(
+            &key,
+            "AWSLogs/aws-account-id%3D1/",
+            ".log.parquet"
+        ));
+    }
+
+    #[test]
+    fn the_report_for_the_canary_is_found_among_other_log_lines() {
+        use flowlogs_forwarder::report::{Outcome, ReportLine};
+        let line = |bucket: &str, key: &str, records| {
+            ReportLine::Object(ObjectReport::new(
+                bucket,
+                key,
+                Outcome::Forwarded,
+                &Report {
+                    records,
+                    forwarded: records,
+                    ..Report::default()
+                },
+                None,
+            ))
+            .to_line()
+        };
+        let canary = "AWSLogs/aws-account-id=1/flowlogs-verify/c.log.gz";
+        let messages = [
+            "START RequestId: 1 Version: $LATEST".to_string(),
+            line("other-bucket", canary, 1),
+            line(
+                "b",
+                "AWSLogs/aws-account-id=1/flowlogs-verify/other.log.gz",
+                2,
+            ),
+            format!("2026-11-29T09:30:00.000Z\t{}", line("b", canary, 3)),
+            line("b", canary, 4),
+        ];
+        let found = report_for(messages.iter().map(String::as_str), "b", canary).unwrap();
+        assert_eq!(found.records, 3, "the first report about that object");
+        assert!(judge_object(&found).is_ok());
+        assert_eq!(
+            report_for(messages.iter().map(String::as_str), "b", "x"),
+            None
+        );
+        assert_eq!(
+            filter_pattern(canary),
+            "\"AWSLogs/aws-account-id=1/flowlogs-verify/c.log.gz\""
+        );
+    }
+
+    #[test]
+    fn a_failed_or_partial_object_report_fails_the_canary() {
+        use flowlogs_forwarder::report::Outcome;
+        let counts = |records, forwarded, rejected| Report {
+            records,
+            forwarded,
+            rejected,
+            ..Report::default()
+        };
+        let failed = ObjectReport::new(
+            "b",
+            "k",
+            Outcome::Failed,
+            &counts(3, 0, 0),
+            Some("sending records failed: 400".into()),
+        );
+        assert!(judge_object(&failed).unwrap_err().contains("400"));
+        let partial = ObjectReport::new("b", "k", Outcome::Forwarded, &counts(3, 2, 1), None);
+        assert!(judge_object(&partial).unwrap_err().contains("rejected 1"));
+        let short = ObjectReport::new("b", "k", Outcome::Forwarded, &counts(2, 2, 0), None);
+        assert!(judge_object(&short).unwrap_err().contains("parsed 2"));
     }
 
     #[test]

@@ -1,6 +1,11 @@
-//! The test delivery: a canary object under the flow-log prefix, the function invoked synchronously
-//! with an S3 event for it, its report judged, the canary removed (also on failure).
+//! The test delivery through the path AWS uses: a canary object put under the flow-log prefix with
+//! a key the notification's (encoded) filter matches, S3 left to trigger the function, and the
+//! forwarder's own report about that key read from its log group within a bounded wait. When no
+//! report comes, the function is invoked directly with the S3 event, to tell which link is broken.
+//! The canary is forwarded once (never triggered and invoked both) and removed, also on failure.
+//! `--wait` watches the first object AWS delivers and the forwarder's report about it, the same way.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -8,19 +13,72 @@ use anyhow::{Context as _, Result};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
 use aws_smithy_types::date_time::{DateTime, Format};
-use flowlogs_forwarder::report::Report;
+use flowlogs_forwarder::report::{ObjectReport, Report};
 
 use super::canary;
 use super::Check;
 use crate::context::Context;
-use crate::desired::Desired;
+use crate::desired::{Desired, DesiredForwarder};
+use crate::plan::{Action, Kind, Plan};
 use crate::ui::Progress;
 
 const NAME: &str = "test delivery";
+/// How long verify waits for S3 to trigger the function and for its report to be readable: S3
+/// delivers events within seconds, "sometimes a minute or longer"; CloudWatch Logs makes events
+/// searchable within seconds.
+pub const TRIGGER_WAIT: Duration = Duration::from_secs(120);
+/// Between two reads of the log group.
+const POLL: Duration = Duration::from_secs(2);
+/// Between two progress lines of a wait.
+const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+/// Log events are searched from this long before the object was put (clock skew).
+const CLOCK_SLACK_MS: i64 = 60_000;
+
+/// Why S3 cannot trigger the function, when the plan already says so: our notification entry or
+/// the function's permission for S3 is missing.
+pub fn trigger_missing(plan: &Plan) -> Option<String> {
+    plan.steps
+        .iter()
+        .filter(|s| s.action == Action::Create)
+        .find_map(|s| match s.kind {
+            Kind::Notification => Some(format!("the notification entry {} is missing", s.name)),
+            Kind::Permission => Some(format!(
+                "the function's permission {} for S3 is missing",
+                s.name
+            )),
+            _ => None,
+        })
+}
+
+/// What to check when S3 did not trigger the function.
+fn trigger_hint(desired: &Desired, forwarder: &DesiredForwarder) -> String {
+    let n = &forwarder.notification;
+    format!(
+        "the bucket's notification entry {} ({} on prefix {:?} and suffix {:?}, URL-encoded, to {}), its filter against the canary's key, and the function's permission {} letting s3.amazonaws.com invoke it for {}",
+        n.id,
+        n.events.join(", "),
+        n.prefix,
+        n.suffix,
+        n.function_arn,
+        forwarder.permission.statement_id,
+        desired.names.bucket_arn()
+    )
+}
+
+/// What the wait for the forwarder's report came to.
+enum Waited {
+    Reported(ObjectReport),
+    /// Nothing within the bound.
+    Silent,
+    /// The log group cannot be read: whether S3 triggered the function is unknown.
+    Unreadable(String),
+}
 
 pub async fn test_delivery(
     ctx: &Context,
     desired: &Desired,
+    forwarder: &DesiredForwarder,
+    plan: &Plan,
     progress: &Progress,
 ) -> (Check, Option<Report>) {
     let names = &desired.names;
@@ -35,13 +93,86 @@ pub async fn test_delivery(
         &names.region,
         now.as_secs() as i64,
     );
-    let spinner = progress.spinner(&format!(
-        "sending {} canary records through {} (s3://{}/{key})",
-        canary::CANARY_RECORDS,
-        names.function,
-        names.bucket
-    ));
-    let result = deliver(ctx, &names.bucket, &key, &text, &names.function).await;
+    let n = &forwarder.notification;
+    // A Parquet stack's notification wants `.log.parquet`; the canary is text, so it cannot go the
+    // trigger's way and is handed to the function directly.
+    let triggered = canary::trigger_matches(&key, &n.prefix, &n.suffix);
+    let put = put_canary(ctx, &names.bucket, &key, &text).await;
+    let (check, report) = match put {
+        Err(e) => (
+            Check::fail(
+                NAME,
+                format!("{e:#}"),
+                "the credentials need s3:PutObject on the flow-log prefix",
+            ),
+            None,
+        ),
+        Ok((size, _)) if !triggered => {
+            let result = invoke(ctx, &names.function, &names.bucket, &key, size).await;
+            let check = match &result {
+                Ok(r) => match canary::judge(r) {
+                    Ok(()) => Check::pass(
+                        NAME,
+                        format!(
+                            "{} canary records parsed and accepted by the OTLP endpoint, the function invoked directly (a Parquet stack's trigger is not exercised: the canary is text); canary removed",
+                            r.forwarded
+                        ),
+                    ),
+                    Err(why) => Check::fail(NAME, why, ENDPOINT_FIX),
+                },
+                Err(e) => Check::fail(NAME, format!("{e:#}"), delivery_fix(&format!("{e:#}"))),
+            };
+            (check, result.ok())
+        }
+        Ok((size, sent_ms)) => {
+            let waited = match trigger_missing(plan) {
+                Some(_) => Waited::Silent,
+                None => {
+                    wait_for_report(
+                        ctx,
+                        &names.log_group,
+                        &names.bucket,
+                        &key,
+                        sent_ms,
+                        TRIGGER_WAIT,
+                        progress,
+                    )
+                    .await
+                }
+            };
+            match waited {
+                Waited::Reported(o) => {
+                    let report = canary::as_report(&o);
+                    let check = match canary::judge_object(&o) {
+                        Ok(()) => Check::pass(
+                            NAME,
+                            format!(
+                                "S3 triggered {} for the canary s3://{}/{key}; its report in {}: {} canary records parsed and accepted by the OTLP endpoint ({} batch, {} retries, {} ms); canary removed",
+                                names.function, names.bucket, names.log_group, o.forwarded, o.batches, o.retries, o.millis
+                            ),
+                        ),
+                        Err(why) => Check::fail(
+                            NAME,
+                            format!("S3 triggered {}, but {why}", names.function),
+                            delivery_fix(&why),
+                        ),
+                    };
+                    (check, Some(report))
+                }
+                Waited::Unreadable(why) => (
+                    Check::fail(
+                        NAME,
+                        format!("the canary s3://{}/{key} was put, but the forwarder's report cannot be read: {why}", names.bucket),
+                        format!("run `flowlogs setup` to make the log group {}; the credentials need logs:FilterLogEvents on it", names.log_group),
+                    ),
+                    None,
+                ),
+                Waited::Silent => {
+                    diagnose(ctx, desired, forwarder, plan, &key, size, progress).await
+                }
+            }
+        }
+    };
     let cleanup = ctx
         .clients
         .s3
@@ -50,31 +181,78 @@ pub async fn test_delivery(
         .key(&key)
         .send()
         .await;
-    let check = match (&result, cleanup) {
-        (Ok(report), Ok(_)) => match canary::judge(report) {
-            Ok(()) => Check::pass(
-                NAME,
-                format!(
-                    "{} canary records parsed and accepted by the OTLP endpoint ({} batch, {} retries, {} ms); canary removed",
-                    report.forwarded, report.batches, report.retries, report.millis
-                ),
-            ),
-            Err(why) => Check::fail(NAME, why, "check the endpoint, its headers and what it answers (the function's log shows the response)"),
-        },
-        (Ok(_), Err(e)) => Check::fail(
+    let check = match cleanup {
+        Err(e) if check.ok => Check::fail(
             NAME,
-            format!("delivered, but the canary s3://{}/{key} could not be removed: {e}", names.bucket),
+            format!(
+                "delivered, but the canary s3://{}/{key} could not be removed: {e}",
+                names.bucket
+            ),
             "delete it by hand",
         ),
-        (Err(e), _) => Check::fail(NAME, format!("{e:#}"), delivery_fix(&format!("{e:#}"))),
+        _ => check,
     };
-    spinner.finish(if check.ok { "✓" } else { "✗" });
+    (check, report)
+}
+
+const ENDPOINT_FIX: &str = "check the endpoint, its headers and what it answers (the function's log group shows the response)";
+
+/// No report from the trigger: the direct invoke tells whether the function or the trigger is broken.
+async fn diagnose(
+    ctx: &Context,
+    desired: &Desired,
+    forwarder: &DesiredForwarder,
+    plan: &Plan,
+    key: &str,
+    size: u64,
+    progress: &Progress,
+) -> (Check, Option<Report>) {
+    let names = &desired.names;
+    let missing = trigger_missing(plan);
+    let why_silent = match &missing {
+        Some(m) => format!("{m}, so S3 cannot trigger {}", names.function),
+        None => format!(
+            "no report about the canary from {} in {} within {}s",
+            names.function,
+            names.log_group,
+            TRIGGER_WAIT.as_secs()
+        ),
+    };
+    progress.detail(&format!(
+        "{why_silent}: invoking the function directly to find the broken link"
+    ));
+    let hint = match &missing {
+        Some(m) => format!("{m} (see above)"),
+        None => format!("check {}", trigger_hint(desired, forwarder)),
+    };
+    let result = invoke(ctx, &names.function, &names.bucket, key, size).await;
+    let check = match &result {
+        Ok(r) => match canary::judge(r) {
+            Ok(()) => Check::fail(
+                NAME,
+                format!(
+                    "the function forwards when invoked directly, but S3 did not trigger it: {hint}"
+                ),
+                "run `flowlogs setup` to restore the notification entry and the permission; a foreign entry whose filter overlaps ours keeps S3 from using ours",
+            ),
+            Err(why) => Check::fail(
+                NAME,
+                format!("{why_silent}; invoked directly, {why}"),
+                ENDPOINT_FIX,
+            ),
+        },
+        Err(e) => Check::fail(
+            NAME,
+            format!("{why_silent}; invoked directly, it failed too: {e:#}"),
+            delivery_fix(&format!("{e:#}")),
+        ),
+    };
     (check, result.ok())
 }
 
-/// A hint for the usual reasons a synchronous invocation fails.
+/// A hint for the usual reasons an invocation fails.
 fn delivery_fix(message: &str) -> &'static str {
-    if message.contains("AccessDenied") {
+    if message.contains("AccessDenied") || message.contains("ReadFailed") {
         "the forwarder's role must be able to read the flow-log prefix: run `flowlogs setup`"
     } else if message.contains("ResourceNotFound") {
         "the function is missing: run `flowlogs setup`"
@@ -83,17 +261,13 @@ fn delivery_fix(message: &str) -> &'static str {
     }
 }
 
-async fn deliver(
-    ctx: &Context,
-    bucket: &str,
-    key: &str,
-    text: &str,
-    function: &str,
-) -> Result<Report> {
+/// Puts the gzipped canary; its size and when it was put (ms since the epoch).
+async fn put_canary(ctx: &Context, bucket: &str, key: &str, text: &str) -> Result<(u64, i64)> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(text.as_bytes())?;
     let body = gz.finish()?;
     let size = body.len() as u64;
+    let sent_ms = now_ms();
     ctx.clients
         .s3
         .put_object()
@@ -103,7 +277,14 @@ async fn deliver(
         .send()
         .await
         .with_context(|| format!("writing the canary object s3://{bucket}/{key}"))?;
-    invoke(ctx, function, bucket, key, size).await
+    Ok((size, sent_ms))
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as i64
 }
 
 /// Invokes the forwarder synchronously for one object and reads its report.
@@ -138,76 +319,265 @@ async fn invoke(
     })
 }
 
-/// Waits for the first object AWS itself delivers, then forwards it and shows the report.
+/// Reads the function's log group for its report about `key`, up to `limit`, with a progress line.
+async fn wait_for_report(
+    ctx: &Context,
+    log_group: &str,
+    bucket: &str,
+    key: &str,
+    since_ms: i64,
+    limit: Duration,
+    progress: &Progress,
+) -> Waited {
+    let spinner = progress.spinner(&format!(
+        "waiting up to {}s for S3 to trigger the function and for its report on s3://{bucket}/{key} in {log_group}",
+        limit.as_secs()
+    ));
+    let started = tokio::time::Instant::now();
+    let mut last_progress = started;
+    let waited = loop {
+        match find_report(ctx, log_group, bucket, key, since_ms).await {
+            Ok(Some(report)) => break Waited::Reported(report),
+            Ok(None) => {}
+            Err(why) => break Waited::Unreadable(why),
+        }
+        if started.elapsed() >= limit {
+            break Waited::Silent;
+        }
+        if last_progress.elapsed() >= PROGRESS_EVERY {
+            last_progress = tokio::time::Instant::now();
+            progress.detail(&format!(
+                "still waiting for the forwarder's report on {key} in {log_group} ({}s of at most {}s)",
+                started.elapsed().as_secs(),
+                limit.as_secs()
+            ));
+        }
+        tokio::time::sleep(POLL).await;
+    };
+    spinner.finish(if matches!(waited, Waited::Reported(_)) {
+        "✓"
+    } else {
+        "✗"
+    });
+    waited
+}
+
+/// The forwarder's report about `key` in its log group, if written yet. `Err`: the group cannot be
+/// read (missing, or not allowed), said in words.
+async fn find_report(
+    ctx: &Context,
+    log_group: &str,
+    bucket: &str,
+    key: &str,
+    since_ms: i64,
+) -> Result<Option<ObjectReport>, String> {
+    let mut next: Option<String> = None;
+    loop {
+        let out = ctx
+            .clients
+            .logs
+            .filter_log_events()
+            .log_group_name(log_group)
+            .filter_pattern(canary::filter_pattern(key))
+            .start_time(since_ms - CLOCK_SLACK_MS)
+            .set_next_token(next.take())
+            .send()
+            .await;
+        let out = match out {
+            Ok(out) => out,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                return Err(format!("the log group {log_group} does not exist"));
+            }
+            Err(e) => {
+                return Err(format!(
+                    "reading the log group {log_group}: {}",
+                    aws_smithy_types::error::display::DisplayErrorContext(&e)
+                ))
+            }
+        };
+        let messages = out.events().iter().filter_map(|e| e.message());
+        if let Some(report) = canary::report_for(messages, bucket, key) {
+            return Ok(Some(report));
+        }
+        match out.next_token() {
+            Some(token) if !token.is_empty() => next = Some(token.to_string()),
+            _ => return Ok(None),
+        }
+    }
+}
+
+/// Every key under the flow-log prefix now (canaries left aside): what `--wait` does not wait for.
+pub async fn list_keys(ctx: &Context, bucket: &str, prefix: &str) -> Result<BTreeSet<String>> {
+    let mut pages = ctx
+        .clients
+        .s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send();
+    let mut keys = BTreeSet::new();
+    while let Some(page) = pages.next().await {
+        let page = page.with_context(|| format!("listing s3://{bucket}/{prefix}"))?;
+        for o in page.contents() {
+            if let Some(k) = o.key() {
+                if o.size().unwrap_or(0) > 0
+                    && !k[prefix.len().min(k.len())..].starts_with(canary::CANARY_FOLDER)
+                {
+                    keys.insert(k.to_string());
+                }
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// `--wait`: watches for the first object AWS delivers after verify started (a key not in `before`,
+/// listed at the start), then for the forwarder's report about it in its log group (S3 triggers
+/// the function; verify does not invoke it again).
 pub async fn wait_for_real_object(
     ctx: &Context,
     desired: &Desired,
     progress: &Progress,
     wait: Duration,
+    before: Result<BTreeSet<String>>,
 ) -> Check {
     let names = &desired.names;
     let name = "first real flow-log object";
+    let started = tokio::time::Instant::now();
+    let since_ms = now_ms();
+    let fail_listing = |e: anyhow::Error| {
+        Check::fail(
+            name,
+            format!("{e:#}"),
+            "the credentials need s3:ListBucket on the bucket",
+        )
+    };
+    let before = match before {
+        Ok(keys) => keys,
+        Err(e) => return fail_listing(e),
+    };
     let spinner = progress.spinner(&format!(
-        "waiting up to {}s for AWS to deliver the first object under s3://{}/{} (the first one takes 5 to 10 minutes)",
+        "waiting up to {}s for AWS to deliver a new object under s3://{}/{} (the first one takes 5 to 10 minutes)",
         wait.as_secs(),
         names.bucket,
         names.log_key_prefix
     ));
-    let deadline = tokio::time::Instant::now() + wait;
-    loop {
-        let listing = ctx
-            .clients
-            .s3
-            .list_objects_v2()
-            .bucket(&names.bucket)
-            .prefix(&names.log_key_prefix)
-            .send()
-            .await;
-        let found = match listing {
-            Ok(out) => out
-                .contents()
-                .iter()
-                .filter_map(|o| Some((o.key()?.to_string(), o.size().unwrap_or(0))))
-                .find(|(k, size)| !k.contains("/flowlogs-verify/") && *size > 0),
+    let mut last_progress = started;
+    let key = loop {
+        match list_keys(ctx, &names.bucket, &names.log_key_prefix).await {
+            Ok(keys) => {
+                if let Some(key) = keys.difference(&before).next() {
+                    break key.clone();
+                }
+            }
             Err(e) => {
                 spinner.finish("✗");
-                return Check::fail(
-                    name,
-                    format!("listing the bucket failed: {e}"),
-                    "check the credentials' s3:ListBucket",
-                );
+                return fail_listing(e);
             }
-        };
-        if let Some((key, size)) = found {
-            spinner.finish("✓");
-            return match invoke(ctx, &names.function, &names.bucket, &key, size as u64).await {
-                Ok(r) if r.rejected == 0 => Check::pass(
-                    name,
-                    format!(
-                        "{key}: {} records forwarded, {} skipped lines",
-                        r.forwarded, r.skipped_lines
-                    ),
-                ),
-                Ok(r) => Check::fail(
-                    name,
-                    format!("{key}: {} rejected by the endpoint", r.rejected),
-                    "check the endpoint's limits and logs",
-                ),
-                Err(e) => Check::fail(
-                    name,
-                    format!("{key}: {e:#}"),
-                    delivery_fix(&format!("{e:#}")),
-                ),
-            };
         }
-        if tokio::time::Instant::now() >= deadline {
+        if started.elapsed() >= wait {
             spinner.finish("✗");
             return Check::fail(
                 name,
-                format!("no object arrived within {}s", wait.as_secs()),
+                format!("no new object arrived within {}s", wait.as_secs()),
                 "objects arrive every 5 to 10 minutes once there is traffic: wait longer, or check the flow log's DeliverLogsStatus",
             );
         }
-        tokio::time::sleep(Duration::from_secs(15)).await;
+        if last_progress.elapsed() >= PROGRESS_EVERY * 3 {
+            last_progress = tokio::time::Instant::now();
+            progress.detail(&format!(
+                "no new object yet ({}s of at most {}s)",
+                started.elapsed().as_secs(),
+                wait.as_secs()
+            ));
+        }
+        tokio::time::sleep(Duration::from_secs(5).min(wait)).await;
+    };
+    spinner.finish("✓");
+    let limit = wait.saturating_sub(started.elapsed()).max(TRIGGER_WAIT);
+    match wait_for_report(
+        ctx,
+        &names.log_group,
+        &names.bucket,
+        &key,
+        since_ms,
+        limit,
+        progress,
+    )
+    .await
+    {
+        Waited::Reported(o) if o.ok => Check::pass(
+            name,
+            format!(
+                "AWS delivered {key}; S3 triggered {} and its report in {} says {} records forwarded, {} skipped lines",
+                names.function, names.log_group, o.forwarded, o.skipped_lines
+            ),
+        ),
+        Waited::Reported(o) => Check::fail(
+            name,
+            format!(
+                "AWS delivered {key}; S3 triggered {}, but its report says {:?}: {} of {} records forwarded, {} rejected{}",
+                names.function,
+                o.outcome,
+                o.forwarded,
+                o.records,
+                o.rejected,
+                o.error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default()
+            ),
+            delivery_fix(o.error.as_deref().unwrap_or_default()),
+        ),
+        Waited::Unreadable(why) => Check::fail(
+            name,
+            format!("AWS delivered {key}, but the forwarder's report cannot be read: {why}"),
+            format!("run `flowlogs setup` to make the log group {}", names.log_group),
+        ),
+        Waited::Silent => Check::fail(
+            name,
+            format!(
+                "AWS delivered {key}, but {} reported nothing about it in {} within {}s: S3 did not trigger it",
+                names.function,
+                names.log_group,
+                limit.as_secs()
+            ),
+            match desired.forwarder.as_ref() {
+                Some(f) => format!("check {}", trigger_hint(desired, f)),
+                None => String::new(),
+            },
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Op;
+
+    #[test]
+    fn a_missing_notification_or_permission_means_no_trigger() {
+        let mut plan = Plan::default();
+        assert_eq!(trigger_missing(&plan), None);
+        plan.step(
+            Kind::Notification,
+            "flowlogs-s on b",
+            Action::Update,
+            Vec::new(),
+            Vec::<Op>::new(),
+        );
+        assert_eq!(trigger_missing(&plan), None, "an update may still fire");
+        plan.step(
+            Kind::Notification,
+            "flowlogs-s on b",
+            Action::Create,
+            Vec::new(),
+            Vec::new(),
+        );
+        assert_eq!(
+            trigger_missing(&plan).as_deref(),
+            Some("the notification entry flowlogs-s on b is missing")
+        );
     }
 }

@@ -58,7 +58,8 @@ pub fn stream_check(desired: &Desired, observed: &Observed) -> Option<Check> {
     })
 }
 
-/// The record the canary sends: one flow-log line in the configured format, as Firehose gets them.
+/// The record the canary sends: one flow-log line in the configured format, plain text as the VPC
+/// user guide says flow logs publish to a stream ("Publish flow logs to Amazon Data Firehose").
 pub fn canary_record(fields: &[String], account: &str, region: &str, now_unix: i64) -> String {
     let text = canary::render(fields, account, region, now_unix);
     let line = text.lines().nth(1).unwrap_or_default();
@@ -139,7 +140,7 @@ pub async fn test_delivery(
         Ok(Outcome::Accepted { record_id }) => Check::pass(
             NAME,
             format!(
-                "canary record {} accepted (PutRecord); no failed-data object or delivery error within {} s. Firehose posts within {} s and retries for {} s{}; the stream's DeliveryToHttpEndpoint.Success metric counts deliveries",
+                "proved: the stream took the canary record {} (PutRecord) and within {} s Firehose logged no delivery error and wrote no failed-data object for it. Not proved: that the endpoint acknowledged it (Firehose posts within {} s and retries for {} s{}; the stream's DeliveryToHttpEndpoint.Success metric counts acknowledged deliveries), nor that the flow log delivers to the stream",
                 short(&record_id),
                 watch.as_secs(),
                 d.buffering_interval_s,

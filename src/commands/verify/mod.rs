@@ -1,8 +1,9 @@
 //! `flowlogs verify`: the pipeline proved, not merely created. First the plan, the same one setup
 //! would run: every conflict and every pending step is a failed check in the plan's own words.
 //! Then the live checks the plan cannot make (flow-log delivery status, the function's state, the
-//! stream's status) and the test delivery through the live forwarder (`delivery`, `canary`,
-//! `firehose`). Each check is a line with ✓ or ✗ and, for ✗, what to do.
+//! stream's status) and the test delivery the way AWS delivers: in lambda mode a canary object that
+//! S3 triggers the function for, proved by the forwarder's own report in its log group (`delivery`,
+//! `canary`); in firehose mode a canary record put into the stream (`firehose`). Each check is a line with ✓ or ✗ and, for ✗, what to do.
 
 mod canary;
 mod delivery;
@@ -248,18 +249,21 @@ async fn verify(
     let mut checks = plan_checks(&plan);
     checks.extend(live_checks(desired, &observed));
     let mut canary = None;
-    if desired.forwarder.is_some() {
-        let wiring_ok = checks.iter().all(|c| c.ok);
-        let (check, report) = delivery::test_delivery(ctx, desired, progress).await;
-        if !wiring_ok && check.ok {
-            progress.detail(
-                "the test delivery worked, but real flow-log objects need the wiring above",
-            );
-        }
+    if let Some(forwarder) = &desired.forwarder {
+        // What is there before the canary: `--wait` waits for an object delivered after it.
+        let before = match wait {
+            Some(_) => Some(
+                delivery::list_keys(ctx, &desired.names.bucket, &desired.names.log_key_prefix)
+                    .await,
+            ),
+            None => None,
+        };
+        let (check, report) =
+            delivery::test_delivery(ctx, desired, forwarder, &plan, progress).await;
         checks.push(check);
         canary = report;
-        if let Some(wait) = wait {
-            checks.push(delivery::wait_for_real_object(ctx, desired, progress, wait).await);
+        if let (Some(wait), Some(before)) = (wait, before) {
+            checks.push(delivery::wait_for_real_object(ctx, desired, progress, wait, before).await);
         }
     }
     if let Some(fh) = &desired.firehose {
