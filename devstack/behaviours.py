@@ -52,15 +52,8 @@ CATALOGUE: dict[str, str] = {
 ALL = tuple(CATALOGUE)
 
 # What the product handles today; the rest is switched on once the product is fixed (issue 12).
-DEFAULT: tuple[str, ...] = (
-    "notification-validation",
-    "consistency-role-lambda",
-    "consistency-role-firehose",
-    "consistency-function-update",
-    "consistency-notification",
-    "consistency-bucket",
-    "consistency-policy",
-)
+DEFAULT: tuple[str, ...] = tuple(name for name in ALL if name == "notification-validation"
+                                  or name.startswith("consistency-"))
 
 # Behaviours that need the router in front of moto (all but the moto wrapper's own).
 MOTO_WRAPPER_ONLY = {"filter-rule-case"}
