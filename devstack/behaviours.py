@@ -51,9 +51,9 @@ CATALOGUE: dict[str, str] = {
 }
 ALL = tuple(CATALOGUE)
 
-# What the product handles today; the rest is switched on once the product is fixed (issue 12).
-# S3 triggers the function and its output lands in its log group: verify's canary goes that way.
-DEFAULT: tuple[str, ...] = ("s3-events", "lambda-logs", "filter-rule-case")
+# Every behaviour is on by default: the product handles each of them (issue 12). A test that needs
+# moto as it is asks for none (`Behaviours::none()` in the Rust harness).
+DEFAULT: tuple[str, ...] = ALL
 
 # Behaviours that need the router in front of moto (all but the moto wrapper's own).
 MOTO_WRAPPER_ONLY = {"filter-rule-case"}

@@ -20,6 +20,8 @@ dispatches S3 events itself (behaviour `s3-events`), so an event is delivered on
 writes) is not recorded; a request with `X-Devstack-Injected` (an error the router injects, see
 devstack/consistency.py) is recorded like any other call and answered with that error, without
 acting on it. So moto's recording holds every call the product made, failed ones included.
+6. CreateFlowLogs to an S3 destination with a folder (`arn:aws:s3:::bucket/folder/`): moto looks
+the whole `bucket/folder/` up as a bucket and refuses it; AWS accepts it (a bucket `prefix`).
 
 Usage: moto_server.py -H HOST -p PORT (moto's own options)
 """
@@ -35,6 +37,7 @@ import behaviours  # noqa: E402
 from moto.core import utils as moto_utils  # noqa: E402
 from moto.iam import access_control  # noqa: E402
 from moto.moto_api import recorder  # noqa: E402
+from moto.s3 import models as s3_models  # noqa: E402
 from moto.s3 import notifications, responses  # noqa: E402
 
 BEHAVIOURS = behaviours.from_env()
@@ -102,6 +105,17 @@ def _answer_injected(self, args=None, **kwargs):
 
 
 moto_utils.convert_to_flask_response.__call__ = _answer_injected
+
+# CreateFlowLogs to `arn:aws:s3:::bucket/folder/` (a documented destination): moto looks the whole
+# `bucket/folder/` up as a bucket name and refuses it. A bucket name never holds `/`.
+_get_bucket = s3_models.S3Backend.get_bucket
+
+
+def _get_bucket_without_folder(self, bucket_name):
+    return _get_bucket(self, bucket_name.split("/", 1)[0])
+
+
+s3_models.S3Backend.get_bucket = _get_bucket_without_folder
 
 if __name__ == "__main__":
     from moto.server import main

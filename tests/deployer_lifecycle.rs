@@ -12,6 +12,7 @@ use aws_sdk_s3::types::{
     QueueConfiguration, S3KeyFilter,
 };
 use serde_json::Value;
+use support::settle::{bucket_usable, settled};
 use support::{assert_exit, printed, recorder, write, Service, Stack, ACCOUNT_ID, REGION};
 
 const STACK: &str = "life";
@@ -330,12 +331,14 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
                 .unwrap(),
         );
     notification_config = notification_config.set_topic_configurations(None);
-    s3.put_bucket_notification_configuration()
-        .bucket(BUCKET)
-        .notification_configuration(notification_config.build())
-        .send()
-        .await
-        .unwrap();
+    let notification_config = notification_config.build();
+    settled("adding a foreign notification entry", || {
+        s3.put_bucket_notification_configuration()
+            .bucket(BUCKET)
+            .notification_configuration(notification_config.clone())
+            .send()
+    })
+    .await;
 
     // A second setup plans nothing and makes no write call.
     recorder::start(&stack.moto_endpoint);
@@ -512,6 +515,7 @@ async fn a_bucket_that_is_not_ours_is_a_conflict_and_nothing_changes() {
     let s3 = aws_sdk_s3::Client::new(&sdk);
     let vpc = create_vpc(&stack).await;
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    bucket_usable(&s3, BUCKET).await;
     let cfg = write(stack.dir(), "flowlogs.yaml", &config(&vpc, "ALL"));
     let zip = fake_zip(stack.dir());
 
@@ -574,12 +578,13 @@ async fn an_adopted_bucket_gets_our_statements_and_entry_merged_and_taken_back()
         .await
         .unwrap();
     let theirs = r#"{"Version":"2012-10-17","Statement":[{"Sid":"TheirReader","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::shared-audit-logs/*"}]}"#;
-    s3.put_bucket_policy()
-        .bucket("shared-audit-logs")
-        .policy(theirs)
-        .send()
-        .await
-        .unwrap();
+    settled("their bucket policy", || {
+        s3.put_bucket_policy()
+            .bucket("shared-audit-logs")
+            .policy(theirs)
+            .send()
+    })
+    .await;
     let cfg = write(
         stack.dir(),
         "flowlogs.yaml",

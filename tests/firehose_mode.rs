@@ -182,6 +182,18 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     let setup = run(&stack, &cfg, &["setup", "--yes"]);
     assert_exit(&setup, 0);
     assert!(!printed(&setup).contains(KEY));
+    // The role was made in the same setup: Firehose could not assume it yet, and setup waited.
+    if stack
+        .aws_behaviours()
+        .iter()
+        .any(|b| b == "consistency-role-firehose")
+    {
+        assert!(
+            stack.was_injected("400 CreateDeliveryStream"),
+            "consistency-role-firehose fired: {:?}",
+            stack.injected()
+        );
+    }
     assert!(
         printed(&setup).contains("✓ test delivery"),
         "{}",

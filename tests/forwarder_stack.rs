@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use flowlogs_forwarder::export::{ExportConfig, Exporter};
 use flowlogs_forwarder::handler::{self, Margins, S3Source};
 use serde_json::{json, Value};
+use support::settle::{bucket_usable, settled};
 use support::{Service, Stack};
 
 const BUCKET: &str = "flow-logs";
@@ -117,6 +118,7 @@ async fn put_all(stack: &Stack, cases: &[Case]) {
         .send()
         .await
         .expect("CreateBucket");
+    bucket_usable(&s3, BUCKET).await;
     for c in cases {
         s3.put_object()
             .bucket(BUCKET)
@@ -322,22 +324,25 @@ async fn create_function(stack: &Stack, name: &str, env: &[(&str, &str)]) {
     for (k, v) in env {
         vars = vars.variables(*k, *v);
     }
-    aws_sdk_lambda::Client::new(&config)
-        .create_function()
-        .function_name(name)
-        .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
-        .handler("bootstrap")
-        .timeout(60)
-        .role(role.role().unwrap().arn())
-        .code(
-            aws_sdk_lambda::types::FunctionCode::builder()
-                .zip_file(zip_bytes.into())
-                .build(),
-        )
-        .environment(vars.build())
-        .send()
-        .await
-        .expect("CreateFunction");
+    let vars = vars.build();
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    settled("CreateFunction", || {
+        lambda
+            .create_function()
+            .function_name(name)
+            .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
+            .handler("bootstrap")
+            .timeout(60)
+            .role(role.role().unwrap().arn())
+            .code(
+                aws_sdk_lambda::types::FunctionCode::builder()
+                    .zip_file(zip_bytes.clone().into())
+                    .build(),
+            )
+            .environment(vars.clone())
+            .send()
+    })
+    .await;
 }
 
 async fn invoke(stack: &Stack, name: &str, event: &Value) -> (Option<String>, Value) {
@@ -360,6 +365,7 @@ async fn bootstrap_returns_the_report_and_fails_when_delivery_fails() {
     let data = fixture("default-1k.log.gz");
     let s3 = aws_sdk_s3::Client::new(&stack.sdk_config().await);
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    bucket_usable(&s3, BUCKET).await;
     s3.put_object()
         .bucket(BUCKET)
         .key(&key)

@@ -9,7 +9,8 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use support::{Service, Stack};
+use support::settle::settled;
+use support::{Behaviours, Service, Stack};
 
 /// POST `body` to `url` (http://host:port/path) with std only; returns the status code.
 fn post(url: &str, content_type: &str, body: &[u8]) -> u16 {
@@ -40,7 +41,8 @@ fn post(url: &str, content_type: &str, body: &[u8]) -> u16 {
 
 #[tokio::test]
 async fn moto_answers_the_sdk_and_rotel_captures_otlp_logs() {
-    let stack = Stack::start(&[Service::Moto, Service::Rotel]);
+    // moto as it is: no AWS behaviour puts the router in front of it.
+    let stack = Stack::start_with(&[Service::Moto, Service::Rotel], Behaviours::none());
     assert_eq!(stack.aws_endpoint, stack.moto_endpoint);
 
     // moto, through the same SDK configuration the tests read back with
@@ -145,25 +147,27 @@ async fn lambda_invoke_goes_through_the_router_to_the_forwarder() {
             .unwrap();
         zip.finish().unwrap();
     }
-    lambda
-        .create_function()
-        .function_name("smoke-forwarder")
-        .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
-        .handler("bootstrap")
-        .role(role_arn)
-        .code(
-            aws_sdk_lambda::types::FunctionCode::builder()
-                .zip_file(zip_bytes.into())
-                .build(),
-        )
-        .environment(
-            aws_sdk_lambda::types::Environment::builder()
-                .variables("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateFunction on moto");
+    // A role just made: Lambda may not assume it yet (the stack's consistency-role-lambda).
+    settled("CreateFunction on moto", || {
+        lambda
+            .create_function()
+            .function_name("smoke-forwarder")
+            .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
+            .handler("bootstrap")
+            .role(&role_arn)
+            .code(
+                aws_sdk_lambda::types::FunctionCode::builder()
+                    .zip_file(zip_bytes.clone().into())
+                    .build(),
+            )
+            .environment(
+                aws_sdk_lambda::types::Environment::builder()
+                    .variables("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
+                    .build(),
+            )
+            .send()
+    })
+    .await;
 
     // Not an S3 event: the forwarder may answer with a report or a function error; either way
     // the answer comes from the real binary, the AWS way (200, X-Amz-Function-Error).

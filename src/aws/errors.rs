@@ -60,11 +60,32 @@ typed!(AlreadyThere::already_there {
     aws_sdk_s3::operation::create_bucket::CreateBucketError => is_bucket_already_owned_by_you,
     aws_sdk_iam::operation::create_role::CreateRoleError => is_entity_already_exists_exception,
     aws_sdk_lambda::operation::create_function::CreateFunctionError => is_resource_conflict_exception,
-    aws_sdk_lambda::operation::add_permission::AddPermissionError => is_resource_conflict_exception,
     aws_sdk_firehose::operation::create_delivery_stream::CreateDeliveryStreamError => is_resource_in_use_exception,
     aws_sdk_cloudwatchlogs::operation::create_log_group::CreateLogGroupError => is_resource_already_exists_exception,
     aws_sdk_cloudwatchlogs::operation::create_log_stream::CreateLogStreamError => is_resource_already_exists_exception,
 });
+
+/// AddPermission answers ResourceConflictException both for a statement id already there (ours: fine)
+/// and for a function still being created or updated (wait): only the message tells them apart.
+impl AlreadyThere for aws_sdk_lambda::operation::add_permission::AddPermissionError {
+    fn already_there(&self) -> bool {
+        self.is_resource_conflict_exception() && !says_update_in_progress(self.message())
+    }
+}
+
+fn says_update_in_progress(message: Option<&str>) -> bool {
+    message.is_some_and(|m| {
+        m.contains("An update is in progress for resource")
+            || m.contains("The operation cannot be performed at this time")
+    })
+}
+
+/// A Lambda call on a function that is still Pending (just created) or being updated: 409
+/// ResourceConflictException "The operation cannot be performed at this time. An update is in
+/// progress for resource: <arn>" (terraform-provider-aws retries AddPermission on it).
+pub fn is_function_update_in_progress<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    code(err) == Some("ResourceConflictException") && says_update_in_progress(message(err))
+}
 
 /// The resource the call named does not exist (a typed answer of the service).
 pub fn is_not_found<E: NotFound, R>(err: &SdkError<E, R>) -> bool {
@@ -361,6 +382,33 @@ mod tests {
             "The statement id is too long",
         );
         assert!(!is_principal_not_yet_valid(&e));
+    }
+
+    #[test]
+    fn add_permission_conflict_is_split_into_already_there_and_update_in_progress() {
+        use aws_sdk_lambda::operation::add_permission::AddPermissionError;
+        use aws_sdk_lambda::types::error::ResourceConflictException;
+        let conflict = |message: &str| -> SdkError<AddPermissionError, ()> {
+            let meta = aws_sdk_lambda::error::ErrorMetadata::builder()
+                .code("ResourceConflictException")
+                .message(message)
+                .build();
+            SdkError::service_error(
+                AddPermissionError::ResourceConflictException(
+                    ResourceConflictException::builder()
+                        .message(message)
+                        .meta(meta)
+                        .build(),
+                ),
+                (),
+            )
+        };
+        let exists = conflict("The statement id (flowlogs-s3) provided already exists. Please provide a new statement id, or remove the existing statement.");
+        assert!(is_already_there(&exists));
+        assert!(!is_function_update_in_progress(&exists));
+        let busy = conflict("The operation cannot be performed at this time. An update is in progress for resource: arn:aws:lambda:us-east-1:1:function:f");
+        assert!(!is_already_there(&busy));
+        assert!(is_function_update_in_progress(&busy));
     }
 
     #[test]

@@ -14,6 +14,10 @@ pub const NEW_BUCKET: Duration = Duration::from_secs(90);
 /// How long S3 may fail to validate a notification's destination after AddPermission.
 pub const DESTINATION_VALIDATION: Duration = Duration::from_secs(120);
 
+/// How long teardown keeps emptying a bucket that flow logs still deliver to after DeleteFlowLogs
+/// (AWS may deliver a file several minutes late).
+pub const LATE_DELIVERIES: Duration = Duration::from_secs(600);
+
 /// What is awaited and for how long at most.
 #[derive(Debug, Clone, Copy)]
 pub struct Patience<'a> {

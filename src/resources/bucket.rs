@@ -13,7 +13,7 @@ use aws_sdk_s3::types::{
 };
 
 use super::{not_mine, Apply, Observe, Resource, Teardown};
-use crate::aws::errors::{is_no_such_bucket, is_not_found, is_unset_bucket_setting};
+use crate::aws::errors::{code, is_no_such_bucket, is_not_found, is_unset_bucket_setting};
 use crate::aws::wait::{self, Patience};
 use crate::aws::{tags, Clients};
 use crate::desired::{Desired, DesiredBucket, Names};
@@ -90,8 +90,9 @@ impl Resource for Bucket {
     }
 }
 
-/// The calls that follow CreateBucket: AWS may answer `NoSuchBucket` for about a minute.
-async fn after_create<T, E, R, F, Fut>(
+/// The calls that follow CreateBucket (this bucket's settings, its policy, its notifications): AWS
+/// may answer `NoSuchBucket` for about a minute.
+pub async fn after_create<T, E, R, F, Fut>(
     progress: &Progress,
     bucket: &str,
     call: F,
@@ -512,61 +513,171 @@ pub async fn set_lifecycle(
     Ok(())
 }
 
-/// Deletes every object version and delete marker, then the bucket.
+/// Deletes every object version and delete marker, then the bucket. Flow logs may still deliver a
+/// file minutes after DeleteFlowLogs: a `BucketNotEmpty` answer empties it again, within a bound.
 pub async fn delete_with_objects(
     clients: &Clients,
     bucket: &str,
     progress: &Progress,
 ) -> Result<()> {
-    let s3 = &clients.s3;
+    let started = tokio::time::Instant::now();
     let mut deleted = 0usize;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        empty(clients, bucket, progress, &mut deleted).await?;
+        let answer = clients.s3.delete_bucket().bucket(bucket).send().await;
+        let refused = match &answer {
+            Ok(_) => None,
+            Err(e) => Some(code(e).unwrap_or_default()),
+        };
+        match after_delete_bucket(refused, started.elapsed(), wait::LATE_DELIVERIES) {
+            DeleteBucketNext::Done => return Ok(()),
+            DeleteBucketNext::EmptyAgain => {
+                let pause = wait::backoff(attempt);
+                progress.detail(&format!(
+                    "bucket {bucket} is not empty again (a flow-log file delivered after the flow log was deleted?): emptying it again in {}s ({}s so far, {deleted} objects deleted)",
+                    pause.as_secs(),
+                    started.elapsed().as_secs()
+                ));
+                tokio::time::sleep(pause).await;
+            }
+            DeleteBucketNext::GiveUp => {
+                let late = refused == Some("BucketNotEmpty");
+                return answer.map(|_| ()).with_context(|| {
+                    if late {
+                        format!(
+                            "deleting bucket {bucket}: objects kept arriving for {} s after it was emptied; check that nothing still writes to it (flow logs of another stack?), then run `teardown --delete-data` again",
+                            wait::LATE_DELIVERIES.as_secs()
+                        )
+                    } else {
+                        format!("deleting bucket {bucket}")
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// What to do after DeleteBucket answered: `refused` is the error code, `None` when it succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteBucketNext {
+    Done,
+    EmptyAgain,
+    GiveUp,
+}
+
+pub fn after_delete_bucket(
+    refused: Option<&str>,
+    elapsed: std::time::Duration,
+    limit: std::time::Duration,
+) -> DeleteBucketNext {
+    match refused {
+        None | Some("NoSuchBucket") => DeleteBucketNext::Done,
+        Some("BucketNotEmpty") if elapsed < limit => DeleteBucketNext::EmptyAgain,
+        Some(_) => DeleteBucketNext::GiveUp,
+    }
+}
+
+/// One pass over every version and delete marker, page by page (key and version-id markers), each
+/// page deleted with one DeleteObjects; the first object S3 refuses stops it, named.
+async fn empty(
+    clients: &Clients,
+    bucket: &str,
+    progress: &Progress,
+    deleted: &mut usize,
+) -> Result<()> {
+    let s3 = &clients.s3;
+    let mut key_marker: Option<String> = None;
+    let mut version_marker: Option<String> = None;
     loop {
         let listing = s3
             .list_object_versions()
             .bucket(bucket)
             .max_keys(1000)
+            .set_key_marker(key_marker.clone())
+            .set_version_id_marker(version_marker.clone())
             .send()
             .await
             .with_context(|| format!("listing the objects of bucket {bucket}"))?;
         let mut ids = Vec::new();
-        for v in listing.versions() {
+        let versions = listing.versions().iter().map(|v| (v.key(), v.version_id()));
+        let markers = listing
+            .delete_markers()
+            .iter()
+            .map(|m| (m.key(), m.version_id()));
+        for (key, version) in versions.chain(markers) {
             ids.push(
                 ObjectIdentifier::builder()
-                    .key(v.key().unwrap_or_default())
-                    .set_version_id(v.version_id().map(str::to_string))
+                    .key(key.unwrap_or_default())
+                    .set_version_id(version.map(str::to_string))
                     .build()?,
             );
         }
-        for m in listing.delete_markers() {
-            ids.push(
-                ObjectIdentifier::builder()
-                    .key(m.key().unwrap_or_default())
-                    .set_version_id(m.version_id().map(str::to_string))
-                    .build()?,
+        if !ids.is_empty() {
+            let count = ids.len();
+            let out = s3
+                .delete_objects()
+                .bucket(bucket)
+                .delete(
+                    Delete::builder()
+                        .set_objects(Some(ids))
+                        .quiet(true)
+                        .build()?,
+                )
+                .send()
+                .await
+                .with_context(|| format!("deleting objects of bucket {bucket}"))?;
+            if !out.errors().is_empty() {
+                anyhow::bail!(refused_deletes(bucket, out.errors()));
+            }
+            *deleted += count;
+            progress.detail(&format!("deleted {deleted} objects from {bucket}"));
+        }
+        if listing.is_truncated() != Some(true) {
+            return Ok(());
+        }
+        key_marker = listing.next_key_marker().map(str::to_string);
+        version_marker = listing.next_version_id_marker().map(str::to_string);
+        if key_marker.is_none() && version_marker.is_none() {
+            anyhow::bail!(
+                "listing the objects of bucket {bucket}: S3 said the listing is truncated but gave no marker to continue from"
             );
         }
-        if ids.is_empty() {
-            break;
-        }
-        deleted += ids.len();
-        s3.delete_objects()
-            .bucket(bucket)
-            .delete(
-                Delete::builder()
-                    .set_objects(Some(ids))
-                    .quiet(true)
-                    .build()?,
+    }
+}
+
+/// How many refused objects the message names one by one.
+const REFUSED_NAMED: usize = 5;
+
+/// The error for DeleteObjects' per-object errors (its 200 answer's `Errors` list): each object
+/// named with S3's code and message, and what usually causes it.
+pub fn refused_deletes(bucket: &str, errors: &[aws_sdk_s3::types::Error]) -> String {
+    let named: Vec<String> = errors
+        .iter()
+        .take(REFUSED_NAMED)
+        .map(|e| {
+            let version = match e.version_id() {
+                Some(v) if v != "null" => format!(" (version {v})"),
+                _ => String::new(),
+            };
+            format!(
+                "`{}`{version}: {}: {}",
+                e.key().unwrap_or("(no key)"),
+                e.code().unwrap_or("(no code)"),
+                e.message().unwrap_or("(no message)")
             )
-            .send()
-            .await
-            .with_context(|| format!("deleting objects of bucket {bucket}"))?;
-        progress.detail(&format!("deleted {deleted} objects from {bucket}"));
-    }
-    match s3.delete_bucket().bucket(bucket).send().await {
-        Ok(_) => Ok(()),
-        Err(e) if is_no_such_bucket(&e) => Ok(()),
-        Err(e) => Err(e).with_context(|| format!("deleting bucket {bucket}")),
-    }
+        })
+        .collect();
+    let more = match errors.len().saturating_sub(REFUSED_NAMED) {
+        0 => String::new(),
+        n => format!("; and {n} more"),
+    };
+    format!(
+        "deleting the objects of bucket {bucket}: S3 refused to delete {} object(s): {}{more}. An Object Lock retention or legal hold, or a bucket policy denying s3:DeleteObject / s3:DeleteObjectVersion, keeps objects; lift it (or empty the bucket yourself), then run `teardown --delete-data` again",
+        errors.len(),
+        named.join("; ")
+    )
 }
 
 #[cfg(test)]
@@ -669,6 +780,69 @@ pub mod tests {
         assert!(plan.steps.is_empty() && plan.conflicts.is_empty(), "{plan}");
         let plan = plan_for(&d, ObservedBucket::Missing);
         assert!(plan.conflicts[0].problem.contains("does not exist"));
+    }
+
+    #[test]
+    fn refused_deletes_name_each_object_its_code_and_the_fix() {
+        use aws_sdk_s3::types::Error as S3Error;
+        let locked = S3Error::builder()
+            .key("AWSLogs/1/vpcflowlogs/a.log.gz")
+            .version_id("v7")
+            .code("AccessDenied")
+            .message("Access Denied because object protected by object lock.")
+            .build();
+        let message = refused_deletes("logs-b", &[locked]);
+        assert!(
+            message.contains("logs-b")
+                && message.contains("1 object(s)")
+                && message.contains("`AWSLogs/1/vpcflowlogs/a.log.gz` (version v7): AccessDenied: Access Denied because object protected by object lock.")
+                && message.contains("Object Lock")
+                && message.contains("teardown --delete-data"),
+            "{message}"
+        );
+        let many: Vec<S3Error> = (0..7)
+            .map(|n| {
+                S3Error::builder()
+                    .key(format!("k{n}"))
+                    .version_id("null")
+                    .code("InternalError")
+                    .message("try again")
+                    .build()
+            })
+            .collect();
+        let message = refused_deletes("logs-b", &many);
+        assert!(message.contains("7 object(s)") && message.contains("`k4`: InternalError"));
+        assert!(
+            !message.contains("`k5`") && message.contains("and 2 more"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_late_delivery_empties_the_bucket_again_within_the_bound() {
+        use std::time::Duration;
+        let limit = Duration::from_secs(300);
+        let early = Duration::from_secs(10);
+        assert_eq!(
+            after_delete_bucket(None, early, limit),
+            DeleteBucketNext::Done
+        );
+        assert_eq!(
+            after_delete_bucket(Some("NoSuchBucket"), early, limit),
+            DeleteBucketNext::Done
+        );
+        assert_eq!(
+            after_delete_bucket(Some("BucketNotEmpty"), early, limit),
+            DeleteBucketNext::EmptyAgain
+        );
+        assert_eq!(
+            after_delete_bucket(Some("BucketNotEmpty"), limit, limit),
+            DeleteBucketNext::GiveUp
+        );
+        assert_eq!(
+            after_delete_bucket(Some("AccessDenied"), early, limit),
+            DeleteBucketNext::GiveUp
+        );
     }
 
     #[test]

@@ -10,6 +10,8 @@ use crate::aws::Clients;
 use crate::desired::{Desired, DesiredBucket, Names};
 use crate::plan::{Action, Change, Kind, Op, Plan};
 use crate::policy;
+use crate::resources::bucket::after_create;
+use crate::ui::Progress;
 
 pub struct BucketPolicy;
 
@@ -41,7 +43,7 @@ impl Resource for BucketPolicy {
                 bucket,
                 statements,
                 remove_sids,
-            } => merge_policy(cx.clients, bucket, statements, remove_sids).await,
+            } => merge_policy(cx.clients, bucket, statements, remove_sids, cx.progress).await,
             other => Err(not_mine(Self::KIND, other)),
         }
     }
@@ -159,8 +161,14 @@ pub async fn merge_policy(
     bucket: &str,
     statements: &[Value],
     remove_sids: &[String],
+    progress: &Progress,
 ) -> Result<()> {
-    let current = match clients.s3.get_bucket_policy().bucket(bucket).send().await {
+    let s3 = &clients.s3;
+    let current = match after_create(progress, bucket, || {
+        s3.get_bucket_policy().bucket(bucket).send()
+    })
+    .await
+    {
         Ok(out) => out
             .policy()
             .and_then(|p| serde_json::from_str::<Value>(p).ok()),
@@ -169,23 +177,22 @@ pub async fn merge_policy(
     };
     match policy::merge_statements(current.as_ref(), statements, remove_sids) {
         Some(merged) => {
-            clients
-                .s3
-                .put_bucket_policy()
-                .bucket(bucket)
-                .policy(merged.to_string())
-                .send()
-                .await
-                .with_context(|| format!("writing the policy of bucket {bucket}"))?;
+            let merged = merged.to_string();
+            after_create(progress, bucket, || {
+                s3.put_bucket_policy()
+                    .bucket(bucket)
+                    .policy(merged.clone())
+                    .send()
+            })
+            .await
+            .with_context(|| format!("writing the policy of bucket {bucket}"))?;
         }
         None => {
-            clients
-                .s3
-                .delete_bucket_policy()
-                .bucket(bucket)
-                .send()
-                .await
-                .with_context(|| format!("deleting the (now empty) policy of bucket {bucket}"))?;
+            after_create(progress, bucket, || {
+                s3.delete_bucket_policy().bucket(bucket).send()
+            })
+            .await
+            .with_context(|| format!("deleting the (now empty) policy of bucket {bucket}"))?;
         }
     }
     Ok(())

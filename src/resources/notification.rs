@@ -19,6 +19,7 @@ use crate::aws::wait::{self, Patience};
 use crate::aws::Clients;
 use crate::desired::{Desired, DesiredNotification, Names};
 use crate::plan::{Action, Change, Kind, Op, Plan};
+use crate::resources::bucket::after_create;
 use crate::ui::Progress;
 
 pub struct Notification;
@@ -265,13 +266,15 @@ pub async fn write(
     ours: Option<&DesiredNotification>,
     progress: &Progress,
 ) -> Result<()> {
-    let current = clients
-        .s3
-        .get_bucket_notification_configuration()
-        .bucket(bucket)
-        .send()
-        .await
-        .with_context(|| format!("reading the event notifications of bucket {bucket}"))?;
+    let current = after_create(progress, bucket, || {
+        clients
+            .s3
+            .get_bucket_notification_configuration()
+            .bucket(bucket)
+            .send()
+    })
+    .await
+    .with_context(|| format!("reading the event notifications of bucket {bucket}"))?;
     let mut lambdas: Vec<LambdaFunctionConfiguration> = current
         .lambda_function_configurations()
         .iter()
@@ -324,7 +327,7 @@ pub async fn write(
                 .notification_configuration(config.clone())
                 .send()
         },
-        is_destination_not_yet_valid,
+        |e| is_destination_not_yet_valid(e) || is_no_such_bucket(e),
     )
     .await;
     match written {

@@ -154,7 +154,7 @@ pub async fn add_permission(
                 .source_account(&d.source_account)
                 .send()
         },
-        errors::is_principal_not_yet_valid,
+        |e| errors::is_principal_not_yet_valid(e) || errors::is_function_update_in_progress(e),
     )
     .await;
     match result {

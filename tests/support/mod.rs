@@ -13,6 +13,7 @@
 #![allow(dead_code)]
 
 pub mod recorder;
+pub mod settle;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -455,6 +456,23 @@ impl Stack {
             ))
             .load()
             .await
+    }
+
+    /// Every error the stack's AWS front injected so far, in order, as `"<status> <operation or
+    /// method> <path>"` (from the router's log, e.g. `404 PUT /bucket?tagging`,
+    /// `409 AddPermission /2015-03-31/functions/f/policy`): proof that a behaviour fired, and so
+    /// that the product got past it.
+    pub fn injected(&self) -> Vec<String> {
+        let text = std::fs::read_to_string(self.logs_dir.join("router.log")).unwrap_or_default();
+        text.lines()
+            .filter_map(|line| line.split_once(" injected ").map(|(_, rest)| rest))
+            .map(|rest| rest.replacen(" for ", " ", 1))
+            .collect()
+    }
+
+    /// Whether an injected error starts with `prefix` (see [`Stack::injected`]).
+    pub fn was_injected(&self, prefix: &str) -> bool {
+        self.injected().iter().any(|line| line.starts_with(prefix))
     }
 
     /// The tail of every service log (moto, rotel, router, lambda-watch, forwarder).

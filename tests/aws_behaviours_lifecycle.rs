@@ -1,0 +1,241 @@
+//! Issue 12's "Done when": a full lifecycle with every AWS behaviour of the local stack switched on
+//! (eventual consistency after each call that causes it, notification validation, S3 events,
+//! Lambda's logs, capitalised filter names). Setup with its verify, a second setup that writes
+//! nothing, a file delivered under the hive layout reaching the collector through the S3 trigger
+//! (every record, once), then teardown with the data. The router's log shows that each injected
+//! error fired: the product got past each one.
+//!
+//! Also: teardown `--delete-data` of a bucket holding more than one listing page of objects.
+
+mod support;
+
+use std::io::Write as _;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::settle::settled;
+use support::{printed, recorder, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION};
+
+const STACK: &str = "hive";
+const BUCKET: &str = "hive-flowlogs-123456789012-us-east-1";
+const FUNCTION: &str = "flowlogs-hive-forwarder";
+const PREFIX: &str = "team-a/vpc/";
+
+fn config(vpc: &str, endpoint: &str) -> String {
+    format!(
+        "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  hive_compatible_partitions: true\n  per_hour_partition: true\nbucket:\n  prefix: team-a/vpc\ndelivery:\n  otlp:\n    endpoint: {endpoint}\n"
+    )
+}
+
+async fn create_vpc(stack: &Stack, cidr: &str) -> String {
+    let ec2 = aws_sdk_ec2::Client::new(&stack.sdk_config().await);
+    ec2.create_vpc()
+        .cidr_block(cidr)
+        .send()
+        .await
+        .unwrap()
+        .vpc()
+        .unwrap()
+        .vpc_id()
+        .unwrap()
+        .to_string()
+}
+
+/// A flow-log file in the default format, gzipped as AWS writes it, one record per source address.
+fn flow_log_file(sources: &[String]) -> Vec<u8> {
+    let mut text = String::from(
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n",
+    );
+    for (n, source) in sources.iter().enumerate() {
+        text.push_str(&format!(
+            "2 {ACCOUNT_ID} eni-0a1b2c3d4e5f {source} 10.0.1.5 {} 22 6 10 840 1718806800 1718806860 REJECT OK\n",
+            40000 + n
+        ));
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text.as_bytes()).unwrap();
+    gz.finish().unwrap()
+}
+
+fn source_address(record: &Value) -> &str {
+    record["attributes"]["source.address"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_lifecycle_passes_with_every_aws_behaviour_on() {
+    let stack = Stack::start_with(
+        &[Service::Moto, Service::Rotel, Service::Lambda],
+        Behaviours::all(),
+    );
+    let sdk = stack.sdk_config().await;
+    let (s3, ec2, lambda) = (
+        aws_sdk_s3::Client::new(&sdk),
+        aws_sdk_ec2::Client::new(&sdk),
+        aws_sdk_lambda::Client::new(&sdk),
+    );
+    let vpc = create_vpc(&stack, "10.7.0.0/16").await;
+    let cfg = write(
+        stack.dir(),
+        "flowlogs.yaml",
+        &config(&vpc, &stack.otlp_endpoint),
+    );
+
+    // Setup, with its verify.
+    let setup = stack.run(&cfg, &["setup", "--yes"], &[]);
+    assert_eq!(
+        setup.status.code(),
+        Some(0),
+        "{}\n{}",
+        printed(&setup),
+        stack.log_tails()
+    );
+    assert!(printed(&setup).contains("Verified"), "{}", printed(&setup));
+    // Each eventual-consistency behaviour fired during setup, and setup got past it. (Not
+    // `consistency-role-lambda`: uploading the real package takes longer than its window here.)
+    for (prefix, behaviour) in [
+        ("404 ".to_string(), "consistency-bucket"),
+        (
+            "409 AddPermission".to_string(),
+            "consistency-function-update",
+        ),
+        (
+            "400 PutBucketNotificationConfiguration".to_string(),
+            "consistency-notification",
+        ),
+    ] {
+        assert!(
+            stack.was_injected(&prefix),
+            "{behaviour}: expected an injected `{prefix} ...`, got {:?}",
+            stack.injected()
+        );
+    }
+
+    // A second setup makes no write call.
+    recorder::start(&stack.moto_endpoint);
+    let again = stack.run(&cfg, &["setup", "--yes", "--no-verify"], &[]);
+    assert_eq!(again.status.code(), Some(0), "{}", printed(&again));
+    assert_eq!(
+        recorder::writes(&stack.moto_endpoint),
+        Vec::<String>::new(),
+        "{}",
+        printed(&again)
+    );
+
+    // A file where AWS writes it under the hive layout reaches the collector through the trigger.
+    let flow_log_id = ec2
+        .describe_flow_logs()
+        .send()
+        .await
+        .unwrap()
+        .flow_logs()
+        .iter()
+        .find(|f| f.resource_id() == Some(vpc.as_str()))
+        .and_then(|f| f.flow_log_id())
+        .expect("our flow log")
+        .to_string();
+    let key = format!(
+        "{PREFIX}AWSLogs/aws-account-id={ACCOUNT_ID}/aws-service=vpcflowlogs/aws-region={REGION}/year=2024/month=06/day=19/hour=14/{ACCOUNT_ID}_vpcflowlogs_{REGION}_{flow_log_id}_20240619T1405Z_5f1a2b3c.log.gz"
+    );
+    let sources: Vec<String> = (1..=4).map(|n| format!("203.0.113.{n}")).collect();
+    let file = flow_log_file(&sources);
+    settled("PutObject of the hive-layout file", || {
+        s3.put_object()
+            .bucket(BUCKET)
+            .key(&key)
+            .body(file.clone().into())
+            .send()
+    })
+    .await;
+    let ours = |records: Vec<Value>| -> Vec<String> {
+        let mut found: Vec<String> = records
+            .iter()
+            .map(source_address)
+            .filter(|a| a.starts_with("203.0.113."))
+            .map(str::to_string)
+            .collect();
+        found.sort();
+        found
+    };
+    let started = Instant::now();
+    while ours(stack.captured()).len() < sources.len() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the hive-layout file was not forwarded through the S3 trigger: {:?}\n{}",
+            ours(stack.captured()),
+            stack.log_tails()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    // Once, never twice: a late duplicate would show within a few seconds.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(ours(stack.captured()), sources, "every record, once");
+
+    // Teardown with the data.
+    let teardown = stack.run(&cfg, &["teardown", "--yes", "--delete-data"], &[]);
+    assert_eq!(teardown.status.code(), Some(0), "{}", printed(&teardown));
+    assert!(s3.head_bucket().bucket(BUCKET).send().await.is_err());
+    assert!(lambda
+        .get_function()
+        .function_name(FUNCTION)
+        .send()
+        .await
+        .is_err());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn teardown_deletes_a_bucket_holding_more_than_one_listing_page() {
+    // Moto only, with a fake forwarder package: nothing here invokes the function.
+    let stack = Stack::start_with(&[Service::Moto], Behaviours::none());
+    let sdk = stack.sdk_config().await;
+    let s3 = aws_sdk_s3::Client::new(&sdk);
+    let vpc = create_vpc(&stack, "10.8.0.0/16").await;
+    let cfg = write(
+        stack.dir(),
+        "flowlogs.yaml",
+        &config(&vpc, "http://127.0.0.1:4318"),
+    );
+    let zip = stack.dir().join("forwarder.zip");
+    {
+        let mut archive = zip::ZipWriter::new(std::fs::File::create(&zip).unwrap());
+        archive
+            .start_file("bootstrap", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        archive.write_all(b"#!/bin/sh\n").unwrap();
+        archive.finish().unwrap();
+    }
+    let zip = zip.to_str().unwrap();
+    let setup = stack.run(
+        &cfg,
+        &["setup", "--yes", "--no-verify", "--forwarder-zip", zip],
+        &[],
+    );
+    assert_eq!(setup.status.code(), Some(0), "{}", printed(&setup));
+
+    // 1,001 objects, and a second version of one: two pages of ListObjectVersions.
+    let keys: Vec<String> = (0..1001)
+        .map(|n| format!("{PREFIX}AWSLogs/{ACCOUNT_ID}/vpcflowlogs/{REGION}/f{n:04}.log.gz"))
+        .collect();
+    for chunk in keys.chunks(50) {
+        let puts = chunk.iter().map(|key| {
+            s3.put_object()
+                .bucket(BUCKET)
+                .key(key)
+                .body(b"x".to_vec().into())
+                .send()
+        });
+        for out in futures::future::join_all(puts).await {
+            out.unwrap();
+        }
+    }
+
+    let teardown = stack.run(&cfg, &["teardown", "--yes", "--delete-data"], &[]);
+    assert_eq!(teardown.status.code(), Some(0), "{}", printed(&teardown));
+    assert!(
+        printed(&teardown).contains("deleted 1001 objects"),
+        "{}",
+        printed(&teardown)
+    );
+    assert!(s3.head_bucket().bucket(BUCKET).send().await.is_err());
+}
