@@ -93,6 +93,9 @@ pub struct SetupArgs {
     /// Skip the verification that follows setup.
     #[arg(long)]
     pub no_verify: bool,
+    /// json: progress on stderr, one JSON document on stdout at the end (docs/json-output.md).
+    #[arg(long, value_enum, default_value_t)]
+    pub output: Output,
     #[command(flatten)]
     pub code: CodeArgs,
 }
@@ -120,6 +123,9 @@ pub struct TeardownArgs {
     /// Also empty and delete the bucket flowlogs created, with every log in it.
     #[arg(long)]
     pub delete_data: bool,
+    /// json: progress on stderr, one JSON document on stdout at the end (docs/json-output.md).
+    #[arg(long, value_enum, default_value_t)]
+    pub output: Output,
 }
 
 /// `flowlogs init`: on a terminal the flags become the proposed answers; with

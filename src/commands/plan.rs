@@ -67,6 +67,17 @@ impl fmt::Display for PlanReport {
     }
 }
 
+impl super::Outcome for PlanReport {
+    const COMMAND: &'static str = "plan";
+    fn stack(&self) -> &str {
+        &self.stack
+    }
+    /// The plan can be applied: no conflict.
+    fn ok(&self) -> bool {
+        self.plan.conflicts.is_empty()
+    }
+}
+
 pub async fn report(ctx: &Context, desired: &Desired) -> Result<PlanReport> {
     let observed = ctx.observe().await?;
     let plan = plan_setup(desired, &observed);

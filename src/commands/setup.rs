@@ -1,20 +1,111 @@
-//! `flowlogs setup`: converge AWS to the config, then verify the pipeline.
+//! `flowlogs setup`: converge AWS to the config, then verify the pipeline. People see the plan,
+//! the progress and the verify as they happen; `--output json` keeps stdout for one document at
+//! the end (the plan, each step's result, the conflicts, the verify report) and says the rest on
+//! stderr.
+
+use std::fmt;
 
 use anyhow::{bail, Result};
+use serde::Serialize;
 
-use crate::cli::{Global, SetupArgs};
+use super::applied::{applied_steps, AppliedStep, StepResult};
+use super::verify::VerifyReport;
+use super::Say;
+use crate::cli::{Global, Output, SetupArgs};
 use crate::context::{code_source, Context};
+use crate::plan::{Conflict, Plan};
 use crate::planner::apply::{Applier, Live};
 use crate::resources::Apply;
 use crate::ui::Progress;
 
+/// What setup planned, did and proved.
+#[derive(Debug, Serialize)]
+pub struct SetupOutcome {
+    pub stack: String,
+    pub account: String,
+    pub region: String,
+    /// The plan setup applied (or would have, when it stopped before).
+    pub plan: Plan,
+    /// The user declined the confirmation: nothing was changed.
+    pub cancelled: bool,
+    /// Each step of the plan and how it ended.
+    pub applied: Vec<AppliedStep>,
+    /// Resources flowlogs will not touch; any of them means nothing was changed.
+    pub conflicts: Vec<Conflict>,
+    /// The verify that followed, unless `--no-verify` or setup stopped before it.
+    pub verify: Option<VerifyReport>,
+}
+
+impl SetupOutcome {
+    fn applied_count(&self) -> usize {
+        self.applied
+            .iter()
+            .filter(|s| s.result == StepResult::Ok)
+            .count()
+    }
+}
+
+impl super::Outcome for SetupOutcome {
+    const COMMAND: &'static str = "setup";
+    fn stack(&self) -> &str {
+        &self.stack
+    }
+    /// No conflict, not cancelled, every step applied, and verify passed (or was skipped).
+    fn ok(&self) -> bool {
+        self.conflicts.is_empty()
+            && !self.cancelled
+            && self.applied.iter().all(|s| s.result == StepResult::Ok)
+            && self.verify.as_ref().is_none_or(|v| v.ok)
+    }
+}
+
+impl fmt::Display for SetupOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Stack {} in account {}, {}:",
+            self.stack, self.account, self.region
+        )?;
+        write!(f, "{}", self.plan)?;
+        if self.cancelled {
+            write!(f, "\nCancelled; nothing was changed.")?;
+        } else if !self.applied.is_empty() {
+            write!(f, "\nApplied {} step(s).", self.applied_count())?;
+        }
+        if let Some(verify) = &self.verify {
+            write!(f, "\n{verify}")?;
+        }
+        Ok(())
+    }
+}
+
+/// In JSON, the one document on stdout; in text, everything was already said as it happened.
+fn finish(outcome: &SetupOutcome, output: Output) -> Result<()> {
+    if output == Output::Json {
+        super::print(outcome, output)?;
+    }
+    Ok(())
+}
+
 pub async fn run(global: &Global, args: &SetupArgs) -> Result<u8> {
+    let say = Say(args.output);
     let ctx = Context::load(global).await?;
     let code = code_source(&args.code);
     let desired = ctx.desired(&code)?;
     let report = super::plan::report(&ctx, &desired).await?;
-    println!("{report}");
-    if !report.plan.conflicts.is_empty() {
+    say.line(&report);
+    let mut outcome = SetupOutcome {
+        stack: report.stack.clone(),
+        account: report.account.clone(),
+        region: report.region.clone(),
+        conflicts: report.plan.conflicts.clone(),
+        plan: report.plan.clone(),
+        cancelled: false,
+        applied: Vec::new(),
+        verify: None,
+    };
+    if !outcome.conflicts.is_empty() {
+        finish(&outcome, args.output)?;
         bail!("nothing was changed: resolve the conflicts above first");
     }
     let progress = Progress::stderr();
@@ -24,7 +115,9 @@ pub async fn run(global: &Global, args: &SetupArgs) -> Result<u8> {
             "Apply these changes?",
             "run `flowlogs setup --yes`",
         )? {
-            println!("Cancelled; nothing was changed.");
+            say.line("Cancelled; nothing was changed.");
+            outcome.cancelled = true;
+            finish(&outcome, args.output)?;
             return Ok(1);
         }
         let applier = Applier {
@@ -35,18 +128,29 @@ pub async fn run(global: &Global, args: &SetupArgs) -> Result<u8> {
             }),
             progress: &progress,
         };
-        let outcome = applier.apply_setup(&report.plan).await;
-        if !outcome.errors.is_empty() {
+        let applied = applier.apply_setup(&report.plan).await;
+        outcome.applied = applied_steps(&report.plan, &applied);
+        if !applied.errors.is_empty() {
+            finish(&outcome, args.output)?;
             bail!(
                 "setup stopped after {} step(s); it is safe to run again once this is fixed:\n  {}",
-                outcome.applied,
-                outcome.errors.join("\n  ")
+                applied.applied,
+                applied.errors.join("\n  ")
             );
         }
-        println!("Applied {} step(s).", outcome.applied);
+        say.line(format!("Applied {} step(s).", applied.applied));
     }
     if args.no_verify {
+        finish(&outcome, args.output)?;
         return Ok(0);
     }
-    super::verify::after_setup(&ctx, &desired, &progress).await
+    let verify = super::verify::after_setup(&ctx, &desired, &progress).await?;
+    say.line(&verify);
+    let verified = verify.ok;
+    outcome.verify = Some(verify);
+    finish(&outcome, args.output)?;
+    if !verified {
+        bail!("setup made the resources, but verify failed: see the ✗ lines above");
+    }
+    Ok(0)
 }

@@ -118,6 +118,17 @@ impl fmt::Display for StatusReport {
     }
 }
 
+impl super::Outcome for StatusReport {
+    const COMMAND: &'static str = "status";
+    fn stack(&self) -> &str {
+        &self.stack
+    }
+    /// Every resource exists, is ours and matches the config.
+    fn ok(&self) -> bool {
+        self.in_sync
+    }
+}
+
 pub async fn run(global: &Global, args: &StatusArgs) -> Result<u8> {
     let ctx = Context::load(global).await?;
     let code = code_source(&CodeArgs::default());

@@ -1,36 +1,120 @@
-//! `flowlogs teardown`: delete what carries our stack tag, in reverse order; keep the logs unless asked.
+//! `flowlogs teardown`: delete what carries our stack tag, in reverse order; keep the logs unless
+//! asked. People see the plan and the progress as they happen; `--output json` keeps stdout for
+//! one document at the end (the plan, each deletion's result, what was deleted) and says the rest
+//! on stderr.
+
+use std::fmt;
 
 use anyhow::{bail, Result};
+use serde::Serialize;
 
-use crate::cli::{CodeArgs, Global, TeardownArgs};
+use super::applied::{applied_steps, AppliedStep, StepResult};
+use super::Say;
+use crate::cli::{CodeArgs, Global, Output, TeardownArgs};
 use crate::context::{code_source, Context};
+use crate::plan::{Plan, Resource};
 use crate::planner::apply::{Applier, Live};
 use crate::planner::plan_teardown;
 use crate::resources::Apply;
 use crate::ui::Progress;
 
+/// What teardown planned and deleted.
+#[derive(Debug, Serialize)]
+pub struct TeardownOutcome {
+    pub stack: String,
+    pub account: String,
+    pub region: String,
+    /// The deletions planned, and the notes on what stays (a kept bucket, a foreign flow log).
+    pub plan: Plan,
+    /// The user declined the confirmation: nothing was deleted.
+    pub cancelled: bool,
+    /// Each deletion of the plan and how it ended.
+    pub applied: Vec<AppliedStep>,
+    /// What is gone now.
+    pub deleted: Vec<Resource>,
+}
+
+impl super::Outcome for TeardownOutcome {
+    const COMMAND: &'static str = "teardown";
+    fn stack(&self) -> &str {
+        &self.stack
+    }
+    /// Not cancelled and every planned deletion done.
+    fn ok(&self) -> bool {
+        !self.cancelled && self.applied.iter().all(|s| s.result == StepResult::Ok)
+    }
+}
+
+impl fmt::Display for TeardownOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Stack {} in account {}, {}:",
+            self.stack, self.account, self.region
+        )?;
+        if !self.plan.has_changes() {
+            for note in &self.plan.notes {
+                writeln!(f, "    {} {}: {}", note.kind.label(), note.name, note.note)?;
+            }
+            return write!(f, "Nothing to delete for stack {}.", self.stack);
+        }
+        write!(f, "{}", self.plan)?;
+        if self.cancelled {
+            write!(f, "\nCancelled; nothing was deleted.")
+        } else {
+            write!(f, "\nDeleted {} resource(s).", self.deleted.len())
+        }
+    }
+}
+
+/// In JSON, the one document on stdout; in text, everything was already said as it happened.
+fn finish(outcome: &TeardownOutcome, output: Output) -> Result<()> {
+    if output == Output::Json {
+        super::print(outcome, output)?;
+    }
+    Ok(())
+}
+
 pub async fn run(global: &Global, args: &TeardownArgs) -> Result<u8> {
+    let say = Say(args.output);
     let ctx = Context::load(global).await?;
     let observed = ctx.observe().await?;
     let plan = plan_teardown(&ctx.names, &observed, args.delete_data);
-    println!(
+    let mut outcome = TeardownOutcome {
+        stack: ctx.names.stack.clone(),
+        account: ctx.account.clone(),
+        region: ctx.region.clone(),
+        plan: plan.clone(),
+        cancelled: false,
+        applied: Vec::new(),
+        deleted: Vec::new(),
+    };
+    say.line(format!(
         "Stack {} in account {}, {}:",
         ctx.names.stack, ctx.account, ctx.region
-    );
+    ));
     if !plan.has_changes() {
         for note in &plan.notes {
-            println!("    {} {}: {}", note.kind.label(), note.name, note.note);
+            say.line(format!(
+                "    {} {}: {}",
+                note.kind.label(),
+                note.name,
+                note.note
+            ));
         }
-        println!("Nothing to delete for stack {}.", ctx.names.stack);
+        say.line(format!("Nothing to delete for stack {}.", ctx.names.stack));
+        finish(&outcome, args.output)?;
         return Ok(0);
     }
-    println!("{plan}");
+    say.line(&plan);
     if !super::confirm_or_refuse(
         args.yes,
         "Delete these resources?",
         "run `flowlogs teardown --yes`",
     )? {
-        println!("Cancelled; nothing was deleted.");
+        say.line("Cancelled; nothing was deleted.");
+        outcome.cancelled = true;
+        finish(&outcome, args.output)?;
         return Ok(1);
     }
     let progress = Progress::stderr();
@@ -43,14 +127,25 @@ pub async fn run(global: &Global, args: &TeardownArgs) -> Result<u8> {
         }),
         progress: &progress,
     };
-    let outcome = applier.apply_teardown(&plan).await;
-    if !outcome.errors.is_empty() {
+    let applied = applier.apply_teardown(&plan).await;
+    outcome.applied = applied_steps(&plan, &applied);
+    outcome.deleted = outcome
+        .applied
+        .iter()
+        .filter(|s| s.result == StepResult::Ok)
+        .map(|s| Resource {
+            kind: s.kind,
+            name: s.name.clone(),
+        })
+        .collect();
+    finish(&outcome, args.output)?;
+    if !applied.errors.is_empty() {
         bail!(
             "teardown removed {} resource(s) but could not remove:\n  {}\nrun teardown again once this is fixed",
-            outcome.applied,
-            outcome.errors.join("\n  ")
+            applied.applied,
+            applied.errors.join("\n  ")
         );
     }
-    println!("Deleted {} resource(s).", outcome.applied);
+    say.line(format!("Deleted {} resource(s).", applied.applied));
     Ok(0)
 }

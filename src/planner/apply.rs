@@ -60,6 +60,17 @@ pub struct Applier<'a, E: Executor> {
 pub struct Outcome {
     pub applied: usize,
     pub errors: Vec<String>,
+    /// Every step that ran, in the order it finished; a step a failure stopped is not here.
+    pub ran: Vec<Ran>,
+}
+
+/// One step that ran, and its error if it failed.
+#[derive(Debug, Clone)]
+pub struct Ran {
+    pub kind: Kind,
+    pub name: String,
+    pub action: Action,
+    pub error: Option<String>,
 }
 
 /// A step's operations in the order they run: on a replace, the old resource is retired first,
@@ -158,6 +169,7 @@ impl<E: Executor> Applier<'_, E> {
             match self.run_step(step).await {
                 Ok(()) => {
                     outcome.applied += 1;
+                    outcome.ran.push(Ran::of(step, None));
                     self.progress.line(&format!(
                         "  ✓ {} {}: {} ({:.1}s)",
                         step.kind.label(),
@@ -169,6 +181,7 @@ impl<E: Executor> Applier<'_, E> {
                 Err(e) => {
                     let message = format!("{} {}: {:#}", step.kind.label(), step.name, e);
                     self.progress.line(&format!("  ✗ {message}"));
+                    outcome.ran.push(Ran::of(step, Some(format!("{e:#}"))));
                     outcome.errors.push(message);
                     break;
                 }
@@ -189,5 +202,17 @@ impl Outcome {
     fn merge(&mut self, other: Outcome) {
         self.applied += other.applied;
         self.errors.extend(other.errors);
+        self.ran.extend(other.ran);
+    }
+}
+
+impl Ran {
+    fn of(step: &Step, error: Option<String>) -> Ran {
+        Ran {
+            kind: step.kind,
+            name: step.name.clone(),
+            action: step.action,
+            error,
+        }
     }
 }

@@ -16,7 +16,7 @@ use flowlogs_forwarder::report::Report;
 use serde::Serialize;
 
 use crate::aws::states::{self, DeliveryStatus, FlowLogStatus};
-use crate::cli::{CodeArgs, Global, Output, VerifyArgs};
+use crate::cli::{CodeArgs, Global, VerifyArgs};
 use crate::context::{code_source, Context};
 use crate::desired::Desired;
 use crate::plan::{Action, Plan, Step};
@@ -286,15 +286,14 @@ pub async fn run(global: &Global, args: &VerifyArgs) -> Result<u8> {
     Ok(if report.ok { 0 } else { 1 })
 }
 
-/// The verify that ends `setup`.
-pub async fn after_setup(ctx: &Context, desired: &Desired, progress: &Progress) -> Result<u8> {
+/// The verify that ends `setup`: its report, for setup's outcome to carry and print.
+pub async fn after_setup(
+    ctx: &Context,
+    desired: &Desired,
+    progress: &Progress,
+) -> Result<VerifyReport> {
     progress.line("Verifying the pipeline:");
-    let report = verify(ctx, desired, progress, None).await?;
-    crate::commands::print(&report, Output::Text)?;
-    if !report.ok {
-        anyhow::bail!("setup made the resources, but verify failed: see the ✗ lines above");
-    }
-    Ok(0)
+    verify(ctx, desired, progress, None).await
 }
 
 #[cfg(test)]

@@ -1,0 +1,244 @@
+//! `docs/json-output.md` and the JSON the commands print cannot drift: each command's field table
+//! in the doc lists exactly the fields of its outcome (every nesting level the doc describes), and
+//! each outcome carries the envelope.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use super::applied::{AppliedStep, StepResult};
+use super::plan::{Documents, PlanReport};
+use super::setup::SetupOutcome;
+use super::status::{ResourceStatus, StatusReport};
+use super::teardown::TeardownOutcome;
+use super::verify::{Check, VerifyReport};
+use super::{to_json, Outcome};
+use crate::plan::{Action, Change, Kind, Op, Plan, Resource};
+
+const DOC: &str = include_str!("../../docs/json-output.md");
+
+/// The field paths in the table of section "## `command`" (`steps[].kind` for an array's items).
+fn documented(command: &str) -> BTreeSet<String> {
+    let heading = format!("## `{command}`");
+    let section: Vec<&str> = DOC
+        .lines()
+        .skip_while(|l| l.trim() != heading)
+        .skip(1)
+        .take_while(|l| !l.starts_with("## "))
+        .collect();
+    assert!(
+        !section.is_empty(),
+        "docs/json-output.md has no section {heading}"
+    );
+    section
+        .iter()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split('`').next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The field paths of `value`, descending only where the doc describes the children (below that,
+/// a value is open: its shape follows AWS or the operation).
+fn fields(value: &Value, prefix: &str, doc: &BTreeSet<String>, out: &mut BTreeSet<String>) {
+    let Value::Object(object) = value else {
+        return;
+    };
+    for (key, child) in object {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        out.insert(path.clone());
+        let has = |p: &str| doc.iter().any(|d| d.starts_with(p));
+        match child {
+            Value::Array(items) if has(&format!("{path}[].")) => {
+                for item in items {
+                    fields(item, &format!("{path}[]"), doc, out);
+                }
+            }
+            Value::Object(_) if has(&format!("{path}.")) => fields(child, &path, doc, out),
+            _ => {}
+        }
+    }
+}
+
+fn assert_documented<T: Outcome>(outcome: &T) {
+    let doc = documented(T::COMMAND);
+    let json = to_json(outcome).unwrap();
+    assert_eq!(json["command"], T::COMMAND);
+    assert_eq!(json["stack"], "main");
+    assert!(json["ok"].is_boolean());
+    let mut got = BTreeSet::new();
+    fields(&json, "", &doc, &mut got);
+    let undocumented: Vec<_> = got.difference(&doc).collect();
+    let missing: Vec<_> = doc.difference(&got).collect();
+    assert!(
+        undocumented.is_empty() && missing.is_empty(),
+        "docs/json-output.md, section `{}`: fields in the JSON but not in the doc: {undocumented:?}; \
+         in the doc but not in the JSON: {missing:?}",
+        T::COMMAND
+    );
+}
+
+/// A plan with one of everything: a create with a change, a replace with its retire, a conflict,
+/// a resource in sync and a note.
+fn full_plan() -> Plan {
+    let bucket = "main-flowlogs-123456789012-eu-west-1";
+    let mut plan = Plan::default();
+    plan.step(
+        Kind::Bucket,
+        bucket,
+        Action::Create,
+        vec![Change::new("retention_days", "", 90)],
+        vec![Op::CreateBucket {
+            bucket: bucket.into(),
+            region: "eu-west-1".into(),
+        }],
+    );
+    plan.replace(
+        Kind::FlowLog,
+        "fl-0abc",
+        vec![Change::new("traffic_type", "REJECT", "ALL")],
+        vec![Op::DeleteFlowLog {
+            id: "fl-0abc".into(),
+        }],
+        vec![],
+    );
+    plan.conflict(
+        Kind::Role,
+        "flowlogs-main-forwarder",
+        "exists without our tag",
+        "delete it or pick another stack name",
+    );
+    plan.in_sync(Kind::Function, "flowlogs-main-forwarder");
+    plan.note(Kind::FlowLog, "fl-0def", "not ours: left alone");
+    plan
+}
+
+fn applied() -> Vec<AppliedStep> {
+    vec![
+        AppliedStep {
+            kind: Kind::Bucket,
+            name: "b".into(),
+            action: Action::Create,
+            result: StepResult::Ok,
+            message: None,
+        },
+        AppliedStep {
+            kind: Kind::Role,
+            name: "r".into(),
+            action: Action::Create,
+            result: StepResult::Error,
+            message: Some("AccessDenied".into()),
+        },
+    ]
+}
+
+fn verify_report() -> VerifyReport {
+    VerifyReport {
+        stack: "main".into(),
+        ok: false,
+        checks: vec![Check {
+            name: "test delivery".into(),
+            ok: false,
+            detail: "the collector answered 401".into(),
+            fix: "check the header value".into(),
+        }],
+        canary: None,
+    }
+}
+
+#[test]
+fn plan_json_has_the_documented_fields() {
+    assert_documented(&PlanReport {
+        stack: "main".into(),
+        account: "123456789012".into(),
+        region: "eu-west-1".into(),
+        changes: true,
+        plan: full_plan(),
+        documents: Documents::default(),
+    });
+}
+
+#[test]
+fn setup_json_has_the_documented_fields() {
+    let plan = full_plan();
+    assert_documented(&SetupOutcome {
+        stack: "main".into(),
+        account: "123456789012".into(),
+        region: "eu-west-1".into(),
+        conflicts: plan.conflicts.clone(),
+        plan,
+        cancelled: false,
+        applied: applied(),
+        verify: Some(verify_report()),
+    });
+}
+
+#[test]
+fn verify_json_has_the_documented_fields() {
+    assert_documented(&verify_report());
+}
+
+#[test]
+fn status_json_has_the_documented_fields() {
+    assert_documented(&StatusReport {
+        stack: "main".into(),
+        account: "123456789012".into(),
+        region: "eu-west-1".into(),
+        in_sync: false,
+        resources: vec![ResourceStatus {
+            kind: Kind::Bucket,
+            name: "b".into(),
+            exists: true,
+            ours: true,
+            matches: false,
+            detail: "differs (retention_days): setup will update it".into(),
+        }],
+    });
+}
+
+#[test]
+fn teardown_json_has_the_documented_fields() {
+    assert_documented(&TeardownOutcome {
+        stack: "main".into(),
+        account: "123456789012".into(),
+        region: "eu-west-1".into(),
+        plan: full_plan(),
+        cancelled: false,
+        applied: applied(),
+        deleted: vec![Resource {
+            kind: Kind::Bucket,
+            name: "b".into(),
+        }],
+    });
+}
+
+#[test]
+fn ok_follows_each_commands_rule() {
+    let setup = |applied: Vec<AppliedStep>, verify: Option<VerifyReport>| SetupOutcome {
+        stack: "main".into(),
+        account: String::new(),
+        region: String::new(),
+        plan: Plan::default(),
+        cancelled: false,
+        applied,
+        conflicts: vec![],
+        verify,
+    };
+    assert!(setup(vec![], None).ok(), "nothing to do, verify skipped");
+    assert!(!setup(applied(), None).ok(), "a step failed");
+    assert!(!setup(vec![], Some(verify_report())).ok(), "verify failed");
+    let plan = |plan: Plan| PlanReport {
+        stack: "main".into(),
+        account: String::new(),
+        region: String::new(),
+        changes: plan.has_changes(),
+        plan,
+        documents: Documents::default(),
+    };
+    assert!(!plan(full_plan()).ok(), "a conflict");
+    assert!(plan(Plan::default()).ok());
+}

@@ -1,0 +1,217 @@
+//! `--output json` of every command, parsed back: one stack taken through plan → setup → plan →
+//! status → verify → teardown, each printing exactly one JSON document on stdout with the fields
+//! `docs/json-output.md` promises, filled with what really happened. No secret in any of them.
+
+mod support;
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::Value;
+use support::{assert_exit, printed, write, Service, Stack, ACCOUNT_ID, REGION};
+
+const STACK: &str = "jout";
+const BUCKET: &str = "jout-flowlogs-123456789012-us-east-1";
+const FUNCTION: &str = "flowlogs-jout-forwarder";
+/// The OTLP header's value and the Firehose access key: recognisable, so a leak is found.
+const HEADER_SECRET: &str = "hdr-SECRET-4f1d9c";
+const ACCESS_KEY_SECRET: &str = "fh-SECRET-8a2e7b";
+
+fn lambda_config(vpc: &str, endpoint: &str) -> String {
+    format!(
+        "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  format: all\ndelivery:\n  otlp:\n    endpoint: {endpoint}\n    headers: {{ x-api-key: \"${{env:JOUT_KEY}}\" }}\n"
+    )
+}
+
+fn firehose_config(vpc: &str) -> String {
+    format!(
+        "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\ndelivery:\n  mode: firehose\n  firehose:\n    url: http://127.0.0.1:9/firehose\n    access_key: \"${{env:JOUT_ACCESS_KEY}}\"\n"
+    )
+}
+
+fn run(stack: &Stack, config: &Path, args: &[&str]) -> Output {
+    stack.run(
+        config,
+        args,
+        &[
+            ("JOUT_KEY", HEADER_SECRET),
+            ("JOUT_ACCESS_KEY", ACCESS_KEY_SECRET),
+        ],
+    )
+}
+
+/// stdout as exactly one JSON document (trailing text fails the parse), with the envelope.
+fn document(out: &Output, command: &str) -> Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for secret in [HEADER_SECRET, ACCESS_KEY_SECRET] {
+        assert!(
+            !printed(out).contains(secret),
+            "{command} printed a secret:\n{}",
+            printed(out)
+        );
+    }
+    let doc: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{command}: stdout is not one JSON document ({e}):\n{stdout}"));
+    assert_eq!(doc["command"], command, "{doc:#}");
+    assert_eq!(doc["stack"], STACK, "{doc:#}");
+    assert!(doc["ok"].is_boolean(), "{doc:#}");
+    doc
+}
+
+fn names<'a>(items: &'a Value, kind: &str) -> Vec<&'a str> {
+    items
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {items}"))
+        .iter()
+        .filter(|i| i["kind"] == kind)
+        .map(|i| i["name"].as_str().unwrap())
+        .collect()
+}
+
+async fn create_vpc(stack: &Stack, cidr: &str) -> String {
+    let ec2 = aws_sdk_ec2::Client::new(&stack.sdk_config().await);
+    let vpc = ec2.create_vpc().cidr_block(cidr).send().await.unwrap();
+    vpc.vpc().unwrap().vpc_id().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_command_prints_one_documented_json_document_through_a_lifecycle() {
+    let stack = Stack::start(&[Service::Moto, Service::Rotel, Service::Lambda]);
+    let vpc = create_vpc(&stack, "10.7.0.0/16").await;
+    let cfg = write(
+        stack.dir(),
+        "flowlogs.yaml",
+        &lambda_config(&vpc, &stack.otlp_endpoint),
+    );
+
+    // plan: changes pending, exit 2; the header is in the plan, redacted.
+    let plan = run(
+        &stack,
+        &cfg,
+        &["plan", "--detailed-exitcode", "--output", "json"],
+    );
+    assert_exit(&plan, 2);
+    let doc = document(&plan, "plan");
+    assert_eq!(doc["ok"], true);
+    assert_eq!(doc["changes"], true);
+    assert_eq!(doc["account"], ACCOUNT_ID);
+    assert_eq!(doc["region"], REGION);
+    assert_eq!(names(&doc["steps"], "bucket"), [BUCKET]);
+    assert_eq!(names(&doc["steps"], "function"), [FUNCTION]);
+    assert!(doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["action"] == "create"));
+    assert_eq!(doc["conflicts"], Value::Array(vec![]));
+    assert!(
+        doc.to_string().contains("<redacted>"),
+        "the header is planned, redacted: {doc:#}"
+    );
+
+    // setup: every step applied, then verify passed; progress went to stderr.
+    let setup = run(&stack, &cfg, &["setup", "--yes", "--output", "json"]);
+    assert_exit(&setup, 0);
+    let doc = document(&setup, "setup");
+    assert_eq!(doc["ok"], true, "{doc:#}");
+    assert_eq!(doc["cancelled"], false);
+    assert_eq!(doc["conflicts"], Value::Array(vec![]));
+    let applied = doc["applied"].as_array().unwrap();
+    assert_eq!(
+        applied.len(),
+        doc["plan"]["steps"].as_array().unwrap().len(),
+        "one result per planned step"
+    );
+    assert!(applied.iter().all(|s| s["result"] == "ok"), "{doc:#}");
+    assert_eq!(names(&doc["applied"], "bucket"), [BUCKET]);
+    assert_eq!(names(&doc["applied"], "function"), [FUNCTION]);
+    assert_eq!(doc["verify"]["ok"], true, "{doc:#}");
+    let checks = doc["verify"]["checks"].as_array().unwrap();
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["name"] == "test delivery" && c["ok"] == true),
+        "{doc:#}"
+    );
+    let stderr = String::from_utf8_lossy(&setup.stderr);
+    assert!(
+        stderr.contains(&format!("lambda function {FUNCTION}")),
+        "progress on stderr: {stderr}"
+    );
+
+    // plan again: nothing to do, exit 0.
+    let plan = run(
+        &stack,
+        &cfg,
+        &["plan", "--detailed-exitcode", "--output", "json"],
+    );
+    assert_exit(&plan, 0);
+    let doc = document(&plan, "plan");
+    assert_eq!(doc["changes"], false);
+    assert_eq!(doc["steps"], Value::Array(vec![]));
+    assert_eq!(names(&doc["in_sync"], "bucket"), [BUCKET]);
+
+    // status: every resource exists, is ours and matches.
+    let status = run(&stack, &cfg, &["status", "--output", "json"]);
+    assert_exit(&status, 0);
+    let doc = document(&status, "status");
+    assert_eq!(doc["ok"], true);
+    assert_eq!(doc["in_sync"], true);
+    let resources = doc["resources"].as_array().unwrap();
+    assert!(resources
+        .iter()
+        .all(|r| r["exists"] == true && r["ours"] == true && r["matches"] == true));
+    assert_eq!(names(&doc["resources"], "function"), [FUNCTION]);
+    assert_eq!(names(&doc["resources"], "bucket"), [BUCKET]);
+
+    // verify: every check passed, the canary went through.
+    let verify = run(&stack, &cfg, &["verify", "--output", "json"]);
+    assert_exit(&verify, 0);
+    let doc = document(&verify, "verify");
+    assert_eq!(doc["ok"], true, "{doc:#}");
+    assert!(doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["ok"] == true));
+    assert!(doc["canary"].is_object(), "{doc:#}");
+
+    // teardown: the function and the rest deleted, the bucket kept with its logs.
+    let teardown = run(&stack, &cfg, &["teardown", "--yes", "--output", "json"]);
+    assert_exit(&teardown, 0);
+    let doc = document(&teardown, "teardown");
+    assert_eq!(doc["ok"], true, "{doc:#}");
+    assert_eq!(names(&doc["deleted"], "function"), [FUNCTION]);
+    assert!(names(&doc["deleted"], "bucket").is_empty(), "{doc:#}");
+    assert_eq!(names(&doc["plan"]["notes"], "bucket"), [BUCKET]);
+    assert_eq!(
+        doc["deleted"].as_array().unwrap().len(),
+        doc["applied"].as_array().unwrap().len()
+    );
+
+    // teardown again: nothing left to delete, still one document.
+    let again = run(&stack, &cfg, &["teardown", "--yes", "--output", "json"]);
+    assert_exit(&again, 0);
+    let doc = document(&again, "teardown");
+    assert_eq!(doc["ok"], true);
+    assert_eq!(doc["deleted"], Value::Array(vec![]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_firehose_access_key_never_reaches_the_json_plan() {
+    let stack = Stack::start(&[Service::Moto]);
+    let vpc = create_vpc(&stack, "10.8.0.0/16").await;
+    let cfg = write(stack.dir(), "flowlogs.yaml", &firehose_config(&vpc));
+    let plan = run(&stack, &cfg, &["plan", "--output", "json"]);
+    assert_exit(&plan, 0);
+    let doc = document(&plan, "plan");
+    assert_eq!(doc["changes"], true);
+    assert!(
+        !names(&doc["steps"], "delivery-stream").is_empty(),
+        "{doc:#}"
+    );
+    assert!(
+        doc.to_string().contains("<redacted>"),
+        "the access key is planned, redacted: {doc:#}"
+    );
+}
