@@ -259,7 +259,12 @@ async fn the_deployer_policy_allows_every_call_of_a_full_lifecycle_in_both_modes
     );
     run_as_deployer(&stack, &firehose, &["setup", "--yes", "--no-verify"], 0);
     run_as_deployer(&stack, &firehose, &["status"], 0);
-    run_as_deployer(&stack, &firehose, &["teardown", "--yes", "--delete-data"], 0);
+    run_as_deployer(
+        &stack,
+        &firehose,
+        &["teardown", "--yes", "--delete-data"],
+        0,
+    );
 
     let recorded = recorded_actions(&stack);
     // The lifecycle really ran through the services the policy is about.
@@ -338,7 +343,10 @@ fn requests_map_to_the_actions_iam_checks() {
         "s3:PutBucketPublicAccessBlock"
     );
     assert_eq!(s3_action("POST", "/b", "delete"), "s3:DeleteObject");
-    assert_eq!(s3_action("GET", "/b", "list-type=2&prefix=a"), "s3:ListBucket");
+    assert_eq!(
+        s3_action("GET", "/b", "list-type=2&prefix=a"),
+        "s3:ListBucket"
+    );
     assert_eq!(s3_action("PUT", "/b/AWSLogs/x.log.gz", ""), "s3:PutObject");
     assert_eq!(s3_action("GET", "/", ""), "s3:ListAllMyBuckets");
     assert_eq!(
