@@ -307,3 +307,46 @@ async fn a_zip_above_the_direct_upload_limit_is_refused_before_upload() {
         .await
         .is_err());
 }
+
+/// The stack itself: moto refuses a folder destination; with `flow-log-folder` it accepts it, as
+/// AWS does, and echoes it as given.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_stack_accepts_a_folder_destination_only_with_flow_log_folder() {
+    for (behaviours, accepted) in [
+        (Behaviours::none(), false),
+        (Behaviours::only(&["flow-log-folder"]), true),
+    ] {
+        let stack = Stack::start_with(&[Service::Moto], behaviours);
+        let sdk = stack.sdk_config().await;
+        aws_sdk_s3::Client::new(&sdk)
+            .create_bucket()
+            .bucket("folder-logs")
+            .send()
+            .await
+            .unwrap();
+        let vpc = create_vpc(&stack).await;
+        let ec2 = aws_sdk_ec2::Client::new(&sdk);
+        let created = ec2
+            .create_flow_logs()
+            .resource_type(aws_sdk_ec2::types::FlowLogsResourceType::Vpc)
+            .resource_ids(&vpc)
+            .traffic_type(aws_sdk_ec2::types::TrafficType::All)
+            .log_destination_type(aws_sdk_ec2::types::LogDestinationType::S3)
+            .log_destination("arn:aws:s3:::folder-logs/team-a/")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.unsuccessful().is_empty(), accepted, "{created:?}");
+        let described = ec2.describe_flow_logs().send().await.unwrap();
+        let destinations: Vec<&str> = described
+            .flow_logs()
+            .iter()
+            .filter_map(|f| f.log_destination())
+            .collect();
+        if accepted {
+            assert_eq!(destinations, ["arn:aws:s3:::folder-logs/team-a/"]);
+        } else {
+            assert!(destinations.is_empty(), "{destinations:?}");
+        }
+    }
+}
