@@ -48,6 +48,8 @@ CATALOGUE: dict[str, str] = {
                                  "ago: Firehose is unable to assume role (router)",
     "consistency-policy": "the forwarder's GetObject less than the window after its role's "
                           "policy changed: AccessDenied (router)",
+    "flow-log-folder": "CreateFlowLogs accepts an S3 destination with a folder "
+                       "(arn:aws:s3:::bucket/folder/) and DescribeFlowLogs echoes it (moto wrapper)",
 }
 ALL = tuple(CATALOGUE)
 
@@ -56,7 +58,7 @@ ALL = tuple(CATALOGUE)
 DEFAULT: tuple[str, ...] = ALL
 
 # Behaviours that need the router in front of moto (all but the moto wrapper's own).
-MOTO_WRAPPER_ONLY = {"filter-rule-case"}
+MOTO_WRAPPER_ONLY = {"filter-rule-case", "flow-log-folder"}
 
 
 class BehaviourError(ValueError):

@@ -20,8 +20,11 @@ dispatches S3 events itself (behaviour `s3-events`), so an event is delivered on
 writes) is not recorded; a request with `X-Devstack-Injected` (an error the router injects, see
 devstack/consistency.py) is recorded like any other call and answered with that error, without
 acting on it. So moto's recording holds every call the product made, failed ones included.
-6. CreateFlowLogs to an S3 destination with a folder (`arn:aws:s3:::bucket/folder/`): moto looks
-the whole `bucket/folder/` up as a bucket and refuses it; AWS accepts it (a bucket `prefix`).
+
+6. Behaviour `flow-log-folder` (switchable): CreateFlowLogs accepts an S3 destination with a folder,
+`arn:aws:s3:::bucket/folder/` (EC2 API reference, `LogDestination`; AWS-FACTS.md), and
+DescribeFlowLogs echoes it as given. moto looks the whole `bucket/folder/` up as a bucket name and
+answers Unsuccessful, "LogDestination: ... does not exist" (DESIGN §10).
 
 Usage: moto_server.py -H HOST -p PORT (moto's own options)
 """
@@ -37,7 +40,6 @@ import behaviours  # noqa: E402
 from moto.core import utils as moto_utils  # noqa: E402
 from moto.iam import access_control  # noqa: E402
 from moto.moto_api import recorder  # noqa: E402
-from moto.s3 import models as s3_models  # noqa: E402
 from moto.s3 import notifications, responses  # noqa: E402
 
 BEHAVIOURS = behaviours.from_env()
@@ -106,16 +108,39 @@ def _answer_injected(self, args=None, **kwargs):
 
 moto_utils.convert_to_flask_response.__call__ = _answer_injected
 
-# CreateFlowLogs to `arn:aws:s3:::bucket/folder/` (a documented destination): moto looks the whole
-# `bucket/folder/` up as a bucket name and refuses it. A bucket name never holds `/`.
-_get_bucket = s3_models.S3Backend.get_bucket
+from moto.ec2.exceptions import FlowLogAlreadyExists  # noqa: E402
+from moto.ec2.models.flow_logs import FlowLogsBackend  # noqa: E402
+
+_create_flow_logs = FlowLogsBackend.create_flow_logs
 
 
-def _get_bucket_without_folder(self, bucket_name):
-    return _get_bucket(self, bucket_name.split("/", 1)[0])
+def s3_destination_bucket(destination: str) -> tuple[str, str]:
+    """`arn:aws:s3:::bucket/folder/` -> (`arn:aws:s3:::bucket`, `folder/`)."""
+    arn, _, folder = destination.partition("/")
+    return arn, folder
 
 
-s3_models.S3Backend.get_bucket = _get_bucket_without_folder
+def _create_flow_logs_with_folder(self, resource_type, resource_ids, traffic_type,
+                                  deliver_logs_permission_arn, log_destination_type,
+                                  log_destination, *args, **kwargs):
+    bucket_arn, folder = s3_destination_bucket(log_destination or "")
+    if "flow-log-folder" not in BEHAVIOURS or log_destination_type != "s3" or not folder:
+        return _create_flow_logs(self, resource_type, resource_ids, traffic_type,
+                                 deliver_logs_permission_arn, log_destination_type,
+                                 log_destination, *args, **kwargs)
+    # moto's own duplicate check compares the destination it was given: check the full one here.
+    for existing in self.describe_flow_logs():
+        if existing.resource_id in resource_ids and existing.log_destination == log_destination:
+            raise FlowLogAlreadyExists()
+    created, unsuccessful = _create_flow_logs(
+        self, resource_type, resource_ids, traffic_type, deliver_logs_permission_arn,
+        log_destination_type, bucket_arn, *args, **kwargs)
+    for flow_log in created:
+        flow_log.log_destination = log_destination
+    return created, unsuccessful
+
+
+FlowLogsBackend.create_flow_logs = _create_flow_logs_with_folder
 
 if __name__ == "__main__":
     from moto.server import main

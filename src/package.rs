@@ -37,7 +37,22 @@ impl CodeSource {
         }
     }
 
+    /// The zip to upload, checked against Lambda's direct-upload limit.
     pub async fn zip(&self, architecture: Architecture, progress: &Progress) -> Result<Vec<u8>> {
+        let zip = self.zip_unchecked(architecture, progress).await?;
+        let origin = match &self.prebuilt {
+            Some(path) => format!("the forwarder zip {}", path.display()),
+            None => format!("the forwarder built for {}", architecture.as_aws()),
+        };
+        check_direct_upload_size(zip.len(), &origin)?;
+        Ok(zip)
+    }
+
+    async fn zip_unchecked(
+        &self,
+        architecture: Architecture,
+        progress: &Progress,
+    ) -> Result<Vec<u8>> {
         if let Some(path) = &self.prebuilt {
             return std::fs::read(path)
                 .with_context(|| format!("reading the forwarder zip {}", path.display()));
@@ -127,6 +142,27 @@ fn build(forwarder_dir: &Path, architecture: Architecture) -> Result<PathBuf> {
     Ok(binary)
 }
 
+/// Lambda takes a zip of at most 50 MB in the CreateFunction / UpdateFunctionCode request itself
+/// ("Lambda quotas": deployment package, zipped, for direct upload).
+pub const DIRECT_UPLOAD_LIMIT_BYTES: usize = 50 * 1024 * 1024;
+
+/// Refuses, before any upload, a zip Lambda would refuse: flowlogs uploads the code directly and
+/// has no S3 upload path.
+pub fn check_direct_upload_size(bytes: usize, origin: &str) -> Result<()> {
+    if bytes <= DIRECT_UPLOAD_LIMIT_BYTES {
+        return Ok(());
+    }
+    let mib = |b: usize| b as f64 / (1024.0 * 1024.0);
+    bail!(
+        "{origin} is {:.1} MB zipped, above the {:.0} MB Lambda accepts in a direct upload; \
+         flowlogs uploads the code directly (uploading it through S3 is not implemented): \
+         build a smaller zip (a release build, stripped: `cargo lambda build --release`) \
+         and pass it with --forwarder-zip",
+        mib(bytes),
+        mib(DIRECT_UPLOAD_LIMIT_BYTES)
+    )
+}
+
 /// A zip with the single entry `bootstrap`, mode 755, timestamp 1980-01-01: same binary, same bytes.
 pub fn zip_bootstrap(binary: &[u8]) -> Result<Vec<u8>> {
     let mut buffer = std::io::Cursor::new(Vec::new());
@@ -156,6 +192,35 @@ mod tests {
         let b = zip_bootstrap(b"\x7fELF binary").unwrap();
         assert_eq!(a, b);
         assert_ne!(a, zip_bootstrap(b"\x7fELF other").unwrap());
+    }
+
+    #[test]
+    fn a_zip_above_the_direct_upload_limit_is_refused_with_what_to_do() {
+        assert!(check_direct_upload_size(DIRECT_UPLOAD_LIMIT_BYTES, "z").is_ok());
+        let err =
+            check_direct_upload_size(DIRECT_UPLOAD_LIMIT_BYTES + 1, "the forwarder zip f.zip")
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("the forwarder zip f.zip is 50.0 MB"), "{err}");
+        assert!(err.contains("50 MB"), "{err}");
+        assert!(err.contains("through S3 is not implemented"), "{err}");
+        assert!(err.contains("--forwarder-zip"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_prebuilt_zip_too_large_is_refused_before_any_upload() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.zip");
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_len(DIRECT_UPLOAD_LIMIT_BYTES as u64 + 4096)
+            .unwrap();
+        let code = CodeSource::new(Some(path), None);
+        let err = code
+            .zip(Architecture::Arm64, &Progress::quiet())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("big.zip is 50.0 MB zipped"), "{err}");
     }
 
     #[test]

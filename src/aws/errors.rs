@@ -65,28 +65,6 @@ typed!(AlreadyThere::already_there {
     aws_sdk_cloudwatchlogs::operation::create_log_stream::CreateLogStreamError => is_resource_already_exists_exception,
 });
 
-/// AddPermission answers ResourceConflictException both for a statement id already there (ours: fine)
-/// and for a function still being created or updated (wait): only the message tells them apart.
-impl AlreadyThere for aws_sdk_lambda::operation::add_permission::AddPermissionError {
-    fn already_there(&self) -> bool {
-        self.is_resource_conflict_exception() && !says_update_in_progress(self.message())
-    }
-}
-
-fn says_update_in_progress(message: Option<&str>) -> bool {
-    message.is_some_and(|m| {
-        m.contains("An update is in progress for resource")
-            || m.contains("The operation cannot be performed at this time")
-    })
-}
-
-/// A Lambda call on a function that is still Pending (just created) or being updated: 409
-/// ResourceConflictException "The operation cannot be performed at this time. An update is in
-/// progress for resource: <arn>" (terraform-provider-aws retries AddPermission on it).
-pub fn is_function_update_in_progress<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
-    code(err) == Some("ResourceConflictException") && says_update_in_progress(message(err))
-}
-
 /// The resource the call named does not exist (a typed answer of the service).
 pub fn is_not_found<E: NotFound, R>(err: &SdkError<E, R>) -> bool {
     err.as_service_error().is_some_and(NotFound::not_found)
@@ -175,6 +153,26 @@ pub fn is_principal_not_yet_valid<E: ProvideErrorMetadata, R>(err: &SdkError<E, 
     let (code, message) = code_and_message(err);
     code == "InvalidParameterValueException"
         && message.contains("The provided principal was invalid")
+}
+
+/// Lambda refuses a change while the function is still being created or updated (state Pending, or
+/// LastUpdateStatus InProgress): `ResourceConflictException`, "The operation cannot be performed
+/// at this time. An update is in progress for resource: ...". Transient: wait and retry.
+pub fn is_update_in_progress<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    let (code, message) = code_and_message(err);
+    code == "ResourceConflictException"
+        && (message.contains("An update is in progress")
+            || message.contains("The operation cannot be performed at this time"))
+}
+
+/// AddPermission's other `ResourceConflictException`: "The statement id (...) provided already
+/// exists". Whether that is ours, unchanged, is for the caller to read back.
+pub fn is_statement_id_taken<R>(
+    err: &SdkError<aws_sdk_lambda::operation::add_permission::AddPermissionError, R>,
+) -> bool {
+    err.as_service_error()
+        .is_some_and(|e| e.is_resource_conflict_exception())
+        && !is_update_in_progress(err)
 }
 
 /// PutBucketNotificationConfiguration test-sends to every destination of the configuration; just
@@ -268,6 +266,40 @@ mod tests {
         assert!(!is_not_found(&denied));
         let timeout: SdkError<GetRoleError, ()> = SdkError::timeout_error("slow");
         assert!(!is_not_found(&timeout));
+    }
+
+    fn add_permission_conflict(
+        message: &str,
+    ) -> SdkError<aws_sdk_lambda::operation::add_permission::AddPermissionError, ()> {
+        use aws_sdk_lambda::operation::add_permission::AddPermissionError;
+        use aws_sdk_lambda::types::error::ResourceConflictException;
+        let meta = aws_sdk_lambda::error::ErrorMetadata::builder()
+            .code("ResourceConflictException")
+            .message(message)
+            .build();
+        SdkError::service_error(
+            AddPermissionError::ResourceConflictException(
+                ResourceConflictException::builder()
+                    .message(message)
+                    .meta(meta)
+                    .build(),
+            ),
+            (),
+        )
+    }
+
+    #[test]
+    fn add_permission_conflict_is_either_an_update_in_progress_or_a_taken_statement_id() {
+        let busy = add_permission_conflict("The operation cannot be performed at this time. An update is in progress for resource: arn:aws:lambda:us-east-1:123456789012:function:f");
+        assert!(is_update_in_progress(&busy));
+        assert!(!is_statement_id_taken(&busy));
+        let taken = add_permission_conflict("The statement id (flowlogs-s-s3) provided already exists. Please provide a new statement id, or remove the existing statement.");
+        assert!(is_statement_id_taken(&taken));
+        assert!(!is_update_in_progress(&taken));
+        // Neither is "already there" in the typed sense any more: the content has to be read back.
+        let timeout: SdkError<aws_sdk_lambda::operation::add_permission::AddPermissionError, ()> =
+            SdkError::timeout_error("slow");
+        assert!(!is_statement_id_taken(&timeout) && !is_update_in_progress(&timeout));
     }
 
     #[test]
@@ -382,33 +414,6 @@ mod tests {
             "The statement id is too long",
         );
         assert!(!is_principal_not_yet_valid(&e));
-    }
-
-    #[test]
-    fn add_permission_conflict_is_split_into_already_there_and_update_in_progress() {
-        use aws_sdk_lambda::operation::add_permission::AddPermissionError;
-        use aws_sdk_lambda::types::error::ResourceConflictException;
-        let conflict = |message: &str| -> SdkError<AddPermissionError, ()> {
-            let meta = aws_sdk_lambda::error::ErrorMetadata::builder()
-                .code("ResourceConflictException")
-                .message(message)
-                .build();
-            SdkError::service_error(
-                AddPermissionError::ResourceConflictException(
-                    ResourceConflictException::builder()
-                        .message(message)
-                        .meta(meta)
-                        .build(),
-                ),
-                (),
-            )
-        };
-        let exists = conflict("The statement id (flowlogs-s3) provided already exists. Please provide a new statement id, or remove the existing statement.");
-        assert!(is_already_there(&exists));
-        assert!(!is_function_update_in_progress(&exists));
-        let busy = conflict("The operation cannot be performed at this time. An update is in progress for resource: arn:aws:lambda:us-east-1:1:function:f");
-        assert!(!is_already_there(&busy));
-        assert!(is_function_update_in_progress(&busy));
     }
 
     #[test]

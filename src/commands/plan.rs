@@ -87,7 +87,7 @@ pub async fn report(ctx: &Context, desired: &Desired) -> Result<PlanReport> {
         region: ctx.region.clone(),
         changes: plan.has_changes(),
         plan,
-        documents: Documents::of(desired),
+        documents: Documents::of(&crate::planner::desired_for(desired, &observed)),
     })
 }
 

@@ -11,6 +11,8 @@ use sha2::{Digest, Sha256};
 use crate::config::{self, Architecture, Config, Delivery, FileFormat, ResourceType, TrafficType};
 use crate::policy;
 
+pub mod kms;
+
 pub const TAG_STACK: &str = "flowlogs:stack";
 pub const TAG_MANAGED_BY: &str = "managed-by";
 pub const MANAGED_BY: &str = "flowlogs";
@@ -186,6 +188,8 @@ pub struct DesiredBucket {
     pub policy_statements: Vec<Value>,
     pub retention_days: u32,
     pub tags: BTreeMap<String, String>,
+    /// Flow logs are delivered into it (Lambda mode); in Firehose mode it only takes failed records.
+    pub receives_flow_logs: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -361,6 +365,7 @@ pub fn build(config: &Config, account: &str, region: &str, code_hash: &str) -> R
         policy_statements: bucket_statements(&names, config),
         retention_days: config.bucket.retention_days,
         tags: tags.clone(),
+        receives_flow_logs: matches!(config.delivery, Delivery::Lambda { .. }),
     };
     let (forwarder, firehose) = match &config.delivery {
         Delivery::Lambda { otlp, lambda } => (
@@ -420,9 +425,7 @@ fn flow_log(names: &Names, config: &Config, resource_id: &str) -> DesiredFlowLog
     let (destination_type, destination, file_format) = match &config.delivery {
         Delivery::Lambda { .. } => (
             "s3",
-            format!("{}/{}", names.bucket_arn(), config.bucket.prefix)
-                .trim_end_matches('/')
-                .to_string(),
+            s3_destination(&names.bucket_arn(), &config.bucket.prefix),
             Some(f.file_format),
         ),
         Delivery::Firehose { .. } => ("kinesis-data-firehose", names.stream_arn(), None),
@@ -449,7 +452,9 @@ fn flow_log(names: &Names, config: &Config, resource_id: &str) -> DesiredFlowLog
         desired.log_format,
         desired.max_aggregation_interval,
         desired.destination_type,
-        desired.destination,
+        // Hashed without the folder's trailing slash, so that flow logs made before it was
+        // written keep their spec (the destination compares the same way).
+        desired.destination.trim_end_matches('/'),
         options
     );
     desired
@@ -457,6 +462,22 @@ fn flow_log(names: &Names, config: &Config, resource_id: &str) -> DesiredFlowLog
         .insert(TAG_SPEC.into(), short_hash(spec.as_bytes()));
     desired.tags.insert(TAG_OPTIONS.into(), options);
     desired
+}
+
+/// The flow log's S3 destination: the bucket's ARN, or with a folder `arn:aws:s3:::bucket/folder/`,
+/// trailing slash included, as the EC2 API reference writes `LogDestination`.
+pub fn s3_destination(bucket_arn: &str, prefix: &str) -> String {
+    let folder = prefix.trim_matches('/');
+    if folder.is_empty() {
+        bucket_arn.to_string()
+    } else {
+        format!("{bucket_arn}/{folder}/")
+    }
+}
+
+/// Two S3 destinations name the same place whether or not the folder ends in `/`.
+pub fn same_destination(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
 }
 
 fn forwarder(

@@ -113,8 +113,8 @@ fn flow_log_destination_carries_the_prefix() {
     let d = desired("", "  prefix: team\n");
     assert_eq!(d.flow_logs.len(), 2);
     assert_eq!(
-        d.flow_logs[0].destination,
-        "arn:aws:s3:::prod-vpc-flowlogs-123456789012-eu-west-1/team"
+        d.flow_logs[0].destination, "arn:aws:s3:::prod-vpc-flowlogs-123456789012-eu-west-1/team/",
+        "a folder destination ends in `/` (EC2 API reference, LogDestination)"
     );
     let plain = desired("", "  retention_days: 9\n");
     assert_eq!(
@@ -264,4 +264,22 @@ fn the_forwarder_log_group_is_ours_and_the_role_cannot_create_log_groups() {
         text.contains("logs:CreateLogStream") && text.contains("logs:PutLogEvents"),
         "{text}"
     );
+}
+
+#[test]
+fn a_folder_destination_made_before_the_trailing_slash_is_the_same_destination() {
+    use crate::desired::{s3_destination, same_destination};
+    assert_eq!(s3_destination("arn:aws:s3:::b", ""), "arn:aws:s3:::b");
+    assert_eq!(
+        s3_destination("arn:aws:s3:::b", "a/b/"),
+        "arn:aws:s3:::b/a/b/"
+    );
+    assert!(same_destination(
+        "arn:aws:s3:::b/team",
+        "arn:aws:s3:::b/team/"
+    ));
+    assert!(!same_destination(
+        "arn:aws:s3:::b/team",
+        "arn:aws:s3:::b/other/"
+    ));
 }

@@ -166,8 +166,14 @@ fn converge<R: Resource>(desired: &Desired, observed: &R::Observed) -> Plan {
     }
 }
 
+/// The desired stack as far as it depends on what exists: the grants the bucket's KMS key needs.
+pub fn desired_for(desired: &Desired, observed: &Observed) -> Desired {
+    crate::desired::kms::with_bucket_key(desired, &observed.bucket.key(&desired.names))
+}
+
 /// What setup would do to turn `observed` into `desired`, in `CREATE_ORDER`.
 pub fn plan_setup(desired: &Desired, observed: &Observed) -> Plan {
+    let desired = &desired_for(desired, observed);
     let mut plan = Plan::default();
     let bucket = converge::<Bucket>(desired, &observed.bucket);
     // A bucket we may not use has no policy to plan.

@@ -16,6 +16,7 @@ use super::{not_mine, Apply, Observe, Resource, Teardown};
 use crate::aws::errors::{code, is_no_such_bucket, is_not_found, is_unset_bucket_setting};
 use crate::aws::wait::{self, Patience};
 use crate::aws::{tags, Clients};
+use crate::desired::kms::{self, BucketKey};
 use crate::desired::{Desired, DesiredBucket, Names};
 use crate::plan::{Action, Change, Kind, Op, Plan};
 use crate::ui::Progress;
@@ -29,6 +30,8 @@ pub enum ObservedBucket {
     Missing,
     /// It exists but these credentials cannot see it: someone else's bucket.
     NotAccessible,
+    /// It exists in another region than the stack's (HeadBucket's `x-amz-bucket-region`).
+    OtherRegion(String),
     Present(BucketState),
 }
 
@@ -37,6 +40,8 @@ pub struct BucketState {
     pub tags: BTreeMap<String, String>,
     pub public_access_blocked: bool,
     pub encryption: Option<String>,
+    /// The default encryption's `KMSMasterKeyID` (key id, key ARN, alias or alias ARN), if any.
+    pub kms_master_key_id: Option<String>,
     /// Our lifecycle rule: (expire days, abort incomplete uploads days), when present and enabled.
     pub retention: Option<(i32, i32)>,
 }
@@ -46,6 +51,18 @@ impl ObservedBucket {
         match self {
             ObservedBucket::Present(s) => Some(s),
             _ => None,
+        }
+    }
+
+    /// The key its default encryption uses, as IAM can grant on it.
+    pub fn key(&self, names: &Names) -> BucketKey {
+        match self.state() {
+            Some(s) => kms::bucket_key(
+                names,
+                s.encryption.as_deref(),
+                s.kms_master_key_id.as_deref(),
+            ),
+            None => BucketKey::NotKms,
         }
     }
 }
@@ -116,18 +133,32 @@ where
 
 pub async fn observe(clients: &Clients, bucket: &str) -> Result<ObservedBucket> {
     let s3 = &clients.s3;
-    if let Err(err) = s3.head_bucket().bucket(bucket).send().await {
-        if is_not_found(&err) {
-            return Ok(ObservedBucket::Missing);
+    let region = match s3.head_bucket().bucket(bucket).send().await {
+        Ok(out) => out.bucket_region().map(str::to_string),
+        Err(err) => {
+            if is_not_found(&err) {
+                return Ok(ObservedBucket::Missing);
+            }
+            let raw = err.raw_response();
+            if raw.is_some_and(|r| r.status().as_u16() == 403) {
+                return Ok(ObservedBucket::NotAccessible);
+            }
+            // S3 answers 301 with `x-amz-bucket-region` when the client's region is not the bucket's.
+            let region = raw.and_then(|r| r.headers().get("x-amz-bucket-region"));
+            match region.map(str::to_string) {
+                Some(elsewhere) if elsewhere != clients.region => {
+                    return Ok(ObservedBucket::OtherRegion(elsewhere))
+                }
+                _ => {
+                    return Err(err).with_context(|| {
+                        format!("checking whether bucket {bucket} exists (s3:HeadBucket)")
+                    })
+                }
+            }
         }
-        if err
-            .raw_response()
-            .is_some_and(|r| r.status().as_u16() == 403)
-        {
-            return Ok(ObservedBucket::NotAccessible);
-        }
-        return Err(err)
-            .with_context(|| format!("checking whether bucket {bucket} exists (s3:HeadBucket)"));
+    };
+    if let Some(elsewhere) = region.filter(|r| *r != clients.region) {
+        return Ok(ObservedBucket::OtherRegion(elsewhere));
     }
     let tags = match s3.get_bucket_tagging().bucket(bucket).send().await {
         Ok(out) => tags::from_pairs(out.tag_set().iter().map(|t| (t.key(), t.value()))),
@@ -147,17 +178,25 @@ pub async fn observe(clients: &Clients, bucket: &str) -> Result<ObservedBucket> 
                 .with_context(|| format!("reading the public access block of bucket {bucket}"))
         }
     };
-    let encryption = match s3.get_bucket_encryption().bucket(bucket).send().await {
-        Ok(out) => out
-            .server_side_encryption_configuration()
-            .and_then(|c| c.rules().first())
-            .and_then(|r| r.apply_server_side_encryption_by_default())
-            .map(|d| d.sse_algorithm().as_str().to_string()),
-        Err(e) if is_unset_bucket_setting(&e) => None,
-        Err(e) => {
-            return Err(e).with_context(|| format!("reading the encryption of bucket {bucket}"))
-        }
-    };
+    let (encryption, kms_master_key_id) =
+        match s3.get_bucket_encryption().bucket(bucket).send().await {
+            Ok(out) => {
+                let default = out
+                    .server_side_encryption_configuration()
+                    .and_then(|c| c.rules().first())
+                    .and_then(|r| r.apply_server_side_encryption_by_default());
+                (
+                    default.map(|d| d.sse_algorithm().as_str().to_string()),
+                    default
+                        .and_then(|d| d.kms_master_key_id())
+                        .map(str::to_string),
+                )
+            }
+            Err(e) if is_unset_bucket_setting(&e) => (None, None),
+            Err(e) => {
+                return Err(e).with_context(|| format!("reading the encryption of bucket {bucket}"))
+            }
+        };
     let retention = match s3
         .get_bucket_lifecycle_configuration()
         .bucket(bucket)
@@ -186,6 +225,7 @@ pub async fn observe(clients: &Clients, bucket: &str) -> Result<ObservedBucket> 
         tags,
         public_access_blocked,
         encryption,
+        kms_master_key_id,
         retention,
     }))
 }
@@ -251,8 +291,24 @@ pub fn plan(names: &Names, d: &DesiredBucket, observed: &ObservedBucket) -> Plan
             );
             return plan;
         }
+        (ObservedBucket::OtherRegion(elsewhere), _) => {
+            plan.conflict(
+                Kind::Bucket,
+                name,
+                format!(
+                    "the bucket is in {elsewhere}, the stack in {}: S3 notifications can only invoke a Lambda function in the bucket's region",
+                    names.region
+                ),
+                format!(
+                    "run flowlogs with `--region {elsewhere}` (or `region: {elsewhere}` in the config) to deploy next to the bucket, or choose a bucket in {}",
+                    names.region
+                ),
+            );
+            return plan;
+        }
         (ObservedBucket::Present(state), _) => state,
     };
+    plan_key(&mut plan, names, d, observed);
     if d.create {
         if !names.is_ours(&state.tags) {
             plan.conflict(
@@ -322,6 +378,51 @@ pub fn plan(names: &Names, d: &DesiredBucket, observed: &ObservedBucket) -> Plan
         }
     }
     plan
+}
+
+/// The bucket's SSE-KMS key: the AWS managed `aws/s3` key and a key named by alias are conflicts
+/// (log delivery cannot use the first; IAM cannot grant on the second); a customer key is a note
+/// saying what our roles are granted and what its key policy must allow.
+fn plan_key(plan: &mut Plan, names: &Names, d: &DesiredBucket, observed: &ObservedBucket) {
+    let name = &d.name;
+    match observed.key(names) {
+        BucketKey::NotKms => {}
+        BucketKey::AwsManaged if d.receives_flow_logs => plan.conflict(
+            Kind::Bucket,
+            name,
+            "the bucket's default encryption is SSE-KMS with the AWS managed key aws/s3, which VPC flow log delivery cannot use",
+            "set the bucket's default encryption to SSE-S3 (AES256), or to a customer managed KMS key (by its key ARN) whose key policy allows delivery.logs.amazonaws.com",
+        ),
+        BucketKey::AwsManaged => {}
+        BucketKey::Alias { given } => plan.conflict(
+            Kind::Bucket,
+            name,
+            format!("the bucket's default encryption names its KMS key by the alias {given}; IAM grants need the key's ARN, and flowlogs does not resolve aliases (that would need kms:DescribeKey)"),
+            format!("set the bucket's default encryption to the key ARN (`aws kms describe-key --key-id {given} --query KeyMetadata.Arn`, then `aws s3api put-bucket-encryption`)"),
+        ),
+        BucketKey::Key { arn } => {
+            let grant = if d.receives_flow_logs {
+                "the forwarder's role is granted kms:Decrypt on it"
+            } else {
+                "the Firehose role is granted kms:GenerateDataKey on it"
+            };
+            plan.note(
+                Kind::Bucket,
+                name,
+                format!("encrypted with KMS key {arn}: {grant}, through S3 only (kms:ViaService)"),
+            );
+            if d.receives_flow_logs {
+                plan.note(
+                    Kind::Bucket,
+                    name,
+                    format!(
+                        "the key policy of {arn} must allow VPC flow log delivery, or no log arrives (flowlogs never changes key policies); add this statement: {}",
+                        kms::log_delivery_key_statement(names)
+                    ),
+                );
+            }
+        }
+    }
 }
 
 /// Whether teardown may delete the bucket: we made it and it carries our tag.
@@ -701,6 +802,7 @@ pub mod tests {
             public_access_blocked: true,
             encryption: Some("AES256".into()),
             retention: Some((d.bucket.retention_days as i32, ABORT_UPLOADS_AFTER_DAYS)),
+            ..BucketState::default()
         }
     }
 
@@ -879,5 +981,85 @@ pub mod tests {
         );
         assert!(plan.steps.is_empty());
         assert!(plan.notes[0].note.contains("never deleted"));
+    }
+
+    fn adopted_with_key(delivery: &str, algorithm: &str, key: Option<&str>) -> (Desired, Plan) {
+        let text = format!(
+            "version: 1\nstack: s\nflow_log: {{ resources: {{ vpc_ids: [vpc-1] }} }}\nbucket: {{ name: shared-logs, create: false }}\ndelivery: {delivery}\n"
+        );
+        let c = crate::config::parse(&text, Path::new("t.yaml"), &|_| None).unwrap();
+        let d = desired::build(&c, "123456789012", "us-east-1", "h").unwrap();
+        let state = BucketState {
+            encryption: Some(algorithm.into()),
+            kms_master_key_id: key.map(str::to_string),
+            ..BucketState::default()
+        };
+        let plan = plan_for(&d, ObservedBucket::Present(state));
+        (d, plan)
+    }
+
+    const LAMBDA: &str = "{ otlp: { endpoint: http://x } }";
+    const FIREHOSE: &str =
+        "{ mode: firehose, firehose: { url: \"https://o2.example.com/f\", access_key: plain } }";
+    const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+    #[test]
+    fn a_kms_bucket_notes_the_grant_and_the_key_policy_statement_log_delivery_needs() {
+        let (_, plan) = adopted_with_key(LAMBDA, "aws:kms", Some(KEY));
+        assert!(plan.steps.is_empty() && plan.conflicts.is_empty(), "{plan}");
+        let notes: Vec<&str> = plan.notes.iter().map(|n| n.note.as_str()).collect();
+        assert!(
+            notes[0].contains(KEY) && notes[0].contains("kms:Decrypt"),
+            "{notes:?}"
+        );
+        assert!(
+            notes[1].contains("delivery.logs.amazonaws.com"),
+            "{notes:?}"
+        );
+        assert!(notes[1].contains("kms:GenerateDataKey*"), "{notes:?}");
+        assert!(
+            notes[1].contains("arn:aws:logs:us-east-1:123456789012:*"),
+            "{notes:?}"
+        );
+        // Firehose mode: no log delivery into the bucket, so no key policy statement to add.
+        let (_, plan) = adopted_with_key(FIREHOSE, "aws:kms", Some(KEY));
+        assert_eq!(plan.notes.len(), 1, "{plan}");
+        assert!(plan.notes[0].note.contains("kms:GenerateDataKey"));
+    }
+
+    #[test]
+    fn the_aws_managed_key_and_an_alias_are_conflicts_with_the_fix() {
+        for key in [None, Some("alias/aws/s3")] {
+            let (_, plan) = adopted_with_key(LAMBDA, "aws:kms", key);
+            assert!(plan.conflicts[0].problem.contains("aws/s3"), "{plan}");
+            assert!(plan.conflicts[0].fix.contains("SSE-S3"), "{plan}");
+        }
+        // Firehose backups may use aws/s3: only log delivery cannot.
+        let (_, plan) = adopted_with_key(FIREHOSE, "aws:kms", None);
+        assert!(plan.conflicts.is_empty(), "{plan}");
+        let (_, plan) = adopted_with_key(LAMBDA, "aws:kms", Some("alias/flow-logs"));
+        assert!(
+            plan.conflicts[0].problem.contains("alias/flow-logs"),
+            "{plan}"
+        );
+        assert!(
+            plan.conflicts[0]
+                .fix
+                .contains("describe-key --key-id alias/flow-logs"),
+            "{plan}"
+        );
+    }
+
+    #[test]
+    fn a_bucket_in_another_region_is_a_conflict_naming_both_regions() {
+        let d = desired("name: shared-logs, create: false");
+        let plan = plan_for(&d, ObservedBucket::OtherRegion("eu-west-1".into()));
+        assert!(plan.steps.is_empty());
+        let conflict = &plan.conflicts[0];
+        assert!(
+            conflict.problem.contains("eu-west-1") && conflict.problem.contains("us-east-1"),
+            "{plan}"
+        );
+        assert!(conflict.fix.contains("--region eu-west-1"), "{plan}");
     }
 }

@@ -166,7 +166,7 @@ pub fn differences(desired: &DesiredFlowLog, observed: &ObservedFlowLog) -> Vec<
         ));
     }
     if observed.destination_type != desired.destination_type
-        || observed.destination != desired.destination
+        || !crate::desired::same_destination(&observed.destination, &desired.destination)
     {
         changes.push(Change::new(
             "destination",

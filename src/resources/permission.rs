@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use serde_json::Value;
 
 use super::{not_mine, Apply, Observe, Resource, Teardown};
-use crate::aws::errors::{self, is_already_there, is_not_found};
+use crate::aws::errors::{self, is_not_found};
 use crate::aws::wait::{self, Patience};
 use crate::aws::Clients;
 use crate::desired::{Desired, DesiredPermission, Names};
@@ -130,7 +130,10 @@ pub fn plan(d: &DesiredPermission, policy: Option<&Value>) -> Plan {
     plan
 }
 
-/// The principal S3 may be reported invalid just after the function is made; retried like IAM.
+/// Retried while Lambda is not ready for it: the principal reported invalid just after the function
+/// was made (IAM propagation), or an update of the function still in progress. A statement id
+/// that is taken is fine when the statement there is ours, unchanged (a re-run, or a concurrent
+/// setup); anything else under our id is named.
 pub async fn add_permission(
     clients: &Clients,
     d: &DesiredPermission,
@@ -139,7 +142,7 @@ pub async fn add_permission(
     let result = wait::retry(
         progress,
         Patience::iam(&format!(
-            "Lambda to accept S3 as the caller of {}",
+            "Lambda to accept S3 as the caller of {} (IAM propagation, or an update of the function in progress)",
             d.function
         )),
         || {
@@ -154,15 +157,36 @@ pub async fn add_permission(
                 .source_account(&d.source_account)
                 .send()
         },
-        |e| errors::is_principal_not_yet_valid(e) || errors::is_function_update_in_progress(e),
+        |e| errors::is_principal_not_yet_valid(e) || errors::is_update_in_progress(e),
     )
     .await;
     match result {
         Ok(_) => Ok(()),
-        Err(e) if is_already_there(&e) => Ok(()),
+        Err(e) if errors::is_statement_id_taken(&e) => {
+            let policy = observe(clients, &d.function).await?;
+            taken_statement_outcome(d, policy.as_ref())
+        }
         Err(e) => {
             Err(e).with_context(|| format!("allowing S3 to invoke Lambda function {}", d.function))
         }
+    }
+}
+
+/// AddPermission answered that our statement id exists: fine when it says what ours says.
+pub fn taken_statement_outcome(d: &DesiredPermission, policy: Option<&Value>) -> Result<()> {
+    match permission_matches(d, policy) {
+        Some(true) => Ok(()),
+        _ => anyhow::bail!(
+            "allowing S3 to invoke Lambda function {}: statement {} exists already and does not \
+             allow s3.amazonaws.com from {} in {}; remove it (`aws lambda remove-permission \
+             --function-name {} --statement-id {}`) and run setup again",
+            d.function,
+            d.statement_id,
+            d.source_arn,
+            d.source_account,
+            d.function,
+            d.statement_id
+        ),
     }
 }
 
@@ -220,6 +244,27 @@ mod tests {
             Some(false)
         );
         assert_eq!(permission_matches(p, None), None);
+    }
+
+    #[test]
+    fn a_taken_statement_id_is_fine_only_when_the_statement_is_ours_unchanged() {
+        let d = desired();
+        let p = &d.forwarder.as_ref().unwrap().permission;
+        let ours = json!({"Statement": [{"Sid": p.statement_id, "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "lambda:InvokeFunction", "Resource": "arn:f",
+            "Condition": {"StringEquals": {"AWS:SourceAccount": p.source_account}, "ArnLike": {"AWS:SourceArn": p.source_arn}}}]});
+        assert!(taken_statement_outcome(p, Some(&ours)).is_ok());
+        let mut other = ours.clone();
+        other["Statement"][0]["Condition"]["ArnLike"]["AWS:SourceArn"] =
+            json!("arn:aws:s3:::elsewhere");
+        let err = taken_statement_outcome(p, Some(&other))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&p.statement_id) && err.contains("remove-permission"),
+            "{err}"
+        );
+        assert!(taken_statement_outcome(p, None).is_err());
     }
 
     #[test]

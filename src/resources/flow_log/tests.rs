@@ -127,3 +127,30 @@ fn teardown_deletes_only_tagged_flow_logs() {
     assert_eq!(plan.steps.len(), 1);
     assert!(matches!(&plan.steps[0].ops[0], Op::DeleteFlowLog { id } if id == "fl-ours"));
 }
+
+#[test]
+fn a_folder_destination_reads_back_in_sync_with_or_without_its_trailing_slash() {
+    let text = "version: 1\nstack: s\nflow_log:\n  resources: { vpc_ids: [vpc-1] }\nbucket: { prefix: team-a }\ndelivery: { otlp: { endpoint: http://x } }\n";
+    let c = config::parse(text, Path::new("t.yaml"), &|_| None).unwrap();
+    let d = desired::build(&c, "123456789012", "us-east-1", "h").unwrap();
+    let wanted = &d.flow_logs[0];
+    assert!(
+        wanted.destination.ends_with("/team-a/"),
+        "{}",
+        wanted.destination
+    );
+    // As AWS echoes it, and as flowlogs wrote it before the trailing slash.
+    for destination in [
+        wanted.destination.clone(),
+        wanted.destination.trim_end_matches('/').to_string(),
+    ] {
+        let mut observed = observed_from(wanted, "fl-1");
+        observed.destination = destination;
+        let plan = plan_for(&d, vec![observed]);
+        assert!(plan.steps.is_empty(), "{plan}");
+        assert_eq!(plan.in_sync.len(), 1);
+    }
+    let mut elsewhere = observed_from(wanted, "fl-1");
+    elsewhere.destination = "arn:aws:s3:::other/team-a/".into();
+    assert_eq!(plan_for(&d, vec![elsewhere]).steps.len(), 1);
+}

@@ -1,0 +1,352 @@
+//! What AWS requires of an adopted bucket and of the deployment, on the local stack (issue 12,
+//! items 5 and 7): an SSE-KMS bucket gets its key granted to the forwarder's role and the key
+//! policy statement shown; a bucket in another region is a conflict; a flow log with a folder
+//! is written and read back in AWS's `bucket/folder/` form; AddPermission while the function is
+//! still being created is waited for; a zip above Lambda's direct-upload limit is refused.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, CreateBucketConfiguration, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+};
+use serde_json::Value;
+use support::{assert_exit, printed, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION};
+
+const STACK: &str = "rules";
+const FUNCTION: &str = "flowlogs-rules-forwarder";
+const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
+
+fn config(vpc: &str, bucket: &str) -> String {
+    format!(
+        "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\nbucket:\n{bucket}delivery:\n  otlp: {{ endpoint: \"https://collector.example.com:4318\" }}\n"
+    )
+}
+
+/// A fake deployment package: moto stores code without running it.
+fn fake_zip(dir: &Path) -> PathBuf {
+    let path = dir.join("forwarder.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    zip.start_file("bootstrap", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    std::io::Write::write_all(&mut zip, b"#!/bin/sh\n").unwrap();
+    zip.finish().unwrap();
+    path
+}
+
+fn flowlogs(stack: &Stack, config: &Path, args: &[&str], zip: &Path) -> Output {
+    let mut args: Vec<&str> = args.to_vec();
+    args.extend(["--forwarder-zip", zip.to_str().unwrap()]);
+    stack.run(config, &args, &[])
+}
+
+async fn create_vpc(stack: &Stack) -> String {
+    let ec2 = aws_sdk_ec2::Client::new(&stack.sdk_config().await);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.0.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    vpc.vpc().unwrap().vpc_id().unwrap().to_string()
+}
+
+fn parliament(dir: &Path, name: &str, policy: &Value) {
+    let file = dir.join(format!("{name}.json"));
+    std::fs::write(&file, serde_json::to_string_pretty(policy).unwrap()).unwrap();
+    let out = std::process::Command::new(support::venv().join("bin/parliament"))
+        .stdin(std::fs::File::open(&file).unwrap())
+        .output()
+        .expect("parliament from the venv (.ci/install)");
+    let findings = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && findings.trim().is_empty(),
+        "parliament on {name}:\n{findings}\n{policy:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_sse_kms_bucket_gets_its_key_granted_and_the_key_policy_statement_shown() {
+    let stack = Stack::start(&[Service::Moto]);
+    let sdk = stack.sdk_config().await;
+    let s3 = aws_sdk_s3::Client::new(&sdk);
+    let vpc = create_vpc(&stack).await;
+    s3.create_bucket().bucket("kms-logs").send().await.unwrap();
+    // The key named by its id, as a console user often leaves it: flowlogs builds the ARN.
+    s3.put_bucket_encryption()
+        .bucket("kms-logs")
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(ServerSideEncryption::AwsKms)
+                                .kms_master_key_id(KEY_ID)
+                                .build()
+                                .unwrap(),
+                        )
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let key_arn = format!("arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/{KEY_ID}");
+    let cfg = write(
+        stack.dir(),
+        "flowlogs.yaml",
+        &config(&vpc, "  name: kms-logs\n  create: false\n"),
+    );
+    let zip = fake_zip(stack.dir());
+
+    let plan = flowlogs(&stack, &cfg, &["plan"], &zip);
+    assert_exit(&plan, 0);
+    let text = printed(&plan);
+    assert!(
+        text.contains(&key_arn) && text.contains("kms:Decrypt"),
+        "{text}"
+    );
+    assert!(
+        text.contains("delivery.logs.amazonaws.com") && text.contains("kms:GenerateDataKey*"),
+        "the plan shows the key policy statement to add:\n{text}"
+    );
+
+    // The policy the plan shows carries the grant and passes parliament.
+    let json = flowlogs(&stack, &cfg, &["plan", "--output", "json"], &zip);
+    assert_exit(&json, 0);
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let shown = &report["documents"]["identity_policies"][FUNCTION];
+    assert!(shown.to_string().contains(&key_arn), "{shown:#}");
+    parliament(stack.dir(), FUNCTION, shown);
+
+    assert_exit(
+        &flowlogs(&stack, &cfg, &["setup", "--yes", "--no-verify"], &zip),
+        0,
+    );
+    let iam = aws_sdk_iam::Client::new(&sdk);
+    let written = iam
+        .get_role_policy()
+        .role_name(FUNCTION)
+        .policy_name("flowlogs-forwarder")
+        .send()
+        .await
+        .unwrap();
+    let document = urlencoding_decode(written.policy_document());
+    let policy: Value = serde_json::from_str(&document).unwrap();
+    let grants: Vec<&Value> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s.to_string().contains("kms:"))
+        .collect();
+    assert_eq!(grants.len(), 1, "{policy:#}");
+    assert_eq!(grants[0]["Action"], "kms:Decrypt");
+    assert_eq!(grants[0]["Resource"], key_arn.as_str());
+    assert_eq!(
+        grants[0]["Condition"]["StringEquals"]["kms:ViaService"],
+        format!("s3.{REGION}.amazonaws.com")
+    );
+    // Converged: the grant reads back in sync.
+    assert_exit(
+        &flowlogs(&stack, &cfg, &["plan", "--detailed-exitcode"], &zip),
+        0,
+    );
+}
+
+/// IAM returns policy documents URL-encoded.
+fn urlencoding_decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .unwrap()
+        .into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bucket_in_another_region_is_a_conflict_naming_both_regions() {
+    let stack = Stack::start(&[Service::Moto]);
+    let s3 = aws_sdk_s3::Client::new(&stack.sdk_config().await);
+    let vpc = create_vpc(&stack).await;
+    s3.create_bucket()
+        .bucket("far-logs")
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let cfg = write(
+        stack.dir(),
+        "flowlogs.yaml",
+        &config(&vpc, "  name: far-logs\n  create: false\n"),
+    );
+    let zip = fake_zip(stack.dir());
+    let plan = flowlogs(&stack, &cfg, &["plan"], &zip);
+    assert_exit(&plan, 1);
+    let text = printed(&plan);
+    assert!(
+        text.contains("eu-west-1") && text.contains(REGION) && text.contains("--region eu-west-1"),
+        "{text}"
+    );
+    let setup = flowlogs(&stack, &cfg, &["setup", "--yes", "--no-verify"], &zip);
+    assert_ne!(setup.status.code(), Some(0), "{}", printed(&setup));
+    let lambda = aws_sdk_lambda::Client::new(&stack.sdk_config().await);
+    assert!(
+        lambda
+            .get_function()
+            .function_name(FUNCTION)
+            .send()
+            .await
+            .is_err(),
+        "nothing is made when the bucket is in another region"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flow_log_into_a_folder_is_sent_with_the_trailing_slash_and_reads_back_in_sync() {
+    let stack = Stack::start_with(&[Service::Moto], Behaviours::only(&["flow-log-folder"]));
+    let vpc = create_vpc(&stack).await;
+    let cfg = write(
+        stack.dir(),
+        "flowlogs.yaml",
+        &config(&vpc, "  prefix: team-a/vpc\n"),
+    );
+    let zip = fake_zip(stack.dir());
+    assert_exit(
+        &flowlogs(&stack, &cfg, &["setup", "--yes", "--no-verify"], &zip),
+        0,
+    );
+    let ec2 = aws_sdk_ec2::Client::new(&stack.sdk_config().await);
+    let flow_logs = ec2.describe_flow_logs().send().await.unwrap();
+    let destinations: Vec<&str> = flow_logs
+        .flow_logs()
+        .iter()
+        .filter_map(|f| f.log_destination())
+        .collect();
+    let bucket = format!("{STACK}-flowlogs-{ACCOUNT_ID}-{REGION}");
+    assert_eq!(
+        destinations,
+        [format!("arn:aws:s3:::{bucket}/team-a/vpc/")],
+        "the folder form of the EC2 API reference, trailing slash included"
+    );
+    assert_exit(
+        &flowlogs(&stack, &cfg, &["plan", "--detailed-exitcode"], &zip),
+        0,
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn add_permission_while_the_function_is_still_being_created_is_waited_for() {
+    let stack = Stack::start_with(
+        &[Service::Moto],
+        Behaviours::only(&["consistency-function-update"]).window(3.0),
+    );
+    let vpc = create_vpc(&stack).await;
+    let cfg = write(
+        stack.dir(),
+        "flowlogs.yaml",
+        &config(&vpc, "  retention_days: 9\n"),
+    );
+    let zip = fake_zip(stack.dir());
+    let setup = flowlogs(&stack, &cfg, &["setup", "--yes", "--no-verify"], &zip);
+    assert_exit(&setup, 0);
+    let lambda = aws_sdk_lambda::Client::new(&stack.sdk_config().await);
+    let policy = lambda
+        .get_policy()
+        .function_name(FUNCTION)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        policy.policy().unwrap().contains("flowlogs-rules-s3"),
+        "{policy:?}"
+    );
+    assert!(
+        printed(&setup).contains("update of the function in progress"),
+        "the wait is shown"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_zip_above_the_direct_upload_limit_is_refused_before_upload() {
+    let stack = Stack::start(&[Service::Moto]);
+    let vpc = create_vpc(&stack).await;
+    let cfg = write(
+        stack.dir(),
+        "flowlogs.yaml",
+        &config(&vpc, "  retention_days: 9\n"),
+    );
+    let big = stack.dir().join("big.zip");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(51 * 1024 * 1024)
+        .unwrap();
+    let setup = flowlogs(&stack, &cfg, &["setup", "--yes", "--no-verify"], &big);
+    assert_ne!(setup.status.code(), Some(0));
+    let text = printed(&setup);
+    assert!(
+        text.contains("51.0 MB zipped") && text.contains("through S3 is not implemented"),
+        "{text}"
+    );
+    let lambda = aws_sdk_lambda::Client::new(&stack.sdk_config().await);
+    assert!(lambda
+        .get_function()
+        .function_name(FUNCTION)
+        .send()
+        .await
+        .is_err());
+}
+
+/// The stack itself: moto refuses a folder destination; with `flow-log-folder` it accepts it, as
+/// AWS does, and echoes it as given.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_stack_accepts_a_folder_destination_only_with_flow_log_folder() {
+    for (behaviours, accepted) in [
+        (Behaviours::none(), false),
+        (Behaviours::only(&["flow-log-folder"]), true),
+    ] {
+        let stack = Stack::start_with(&[Service::Moto], behaviours);
+        let sdk = stack.sdk_config().await;
+        aws_sdk_s3::Client::new(&sdk)
+            .create_bucket()
+            .bucket("folder-logs")
+            .send()
+            .await
+            .unwrap();
+        let vpc = create_vpc(&stack).await;
+        let ec2 = aws_sdk_ec2::Client::new(&sdk);
+        let created = ec2
+            .create_flow_logs()
+            .resource_type(aws_sdk_ec2::types::FlowLogsResourceType::Vpc)
+            .resource_ids(&vpc)
+            .traffic_type(aws_sdk_ec2::types::TrafficType::All)
+            .log_destination_type(aws_sdk_ec2::types::LogDestinationType::S3)
+            .log_destination("arn:aws:s3:::folder-logs/team-a/")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.unsuccessful().is_empty(), accepted, "{created:?}");
+        let described = ec2.describe_flow_logs().send().await.unwrap();
+        let destinations: Vec<&str> = described
+            .flow_logs()
+            .iter()
+            .filter_map(|f| f.log_destination())
+            .collect();
+        if accepted {
+            assert_eq!(destinations, ["arn:aws:s3:::folder-logs/team-a/"]);
+        } else {
+            assert!(destinations.is_empty(), "{destinations:?}");
+        }
+    }
+}
