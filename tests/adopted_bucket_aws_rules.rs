@@ -79,6 +79,7 @@ async fn an_sse_kms_bucket_gets_its_key_granted_and_the_key_policy_statement_sho
     let s3 = aws_sdk_s3::Client::new(&sdk);
     let vpc = create_vpc(&stack).await;
     s3.create_bucket().bucket("kms-logs").send().await.unwrap();
+    support::settle::bucket_usable(&s3, "kms-logs").await;
     // The key named by its id, as a console user often leaves it: flowlogs builds the ARN.
     s3.put_bucket_encryption()
         .bucket("kms-logs")
@@ -186,6 +187,7 @@ async fn a_bucket_in_another_region_is_a_conflict_naming_both_regions() {
         .send()
         .await
         .unwrap();
+    support::settle::bucket_usable(&s3, "far-logs").await;
     let cfg = write(
         stack.dir(),
         "flowlogs.yaml",
