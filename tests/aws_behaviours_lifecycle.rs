@@ -186,8 +186,9 @@ async fn a_full_lifecycle_passes_with_every_aws_behaviour_on() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn teardown_deletes_a_bucket_holding_more_than_one_listing_page() {
-    // Moto only, with a fake forwarder package: nothing here invokes the function.
-    let stack = Stack::start_with(&[Service::Moto], Behaviours::none());
+    // Moto only (folder destinations accepted, as AWS does), with a fake forwarder package:
+    // nothing here invokes the function.
+    let stack = Stack::start_with(&[Service::Moto], Behaviours::only(&["flow-log-folder"]));
     let sdk = stack.sdk_config().await;
     let s3 = aws_sdk_s3::Client::new(&sdk);
     let vpc = create_vpc(&stack, "10.8.0.0/16").await;
