@@ -100,12 +100,13 @@ async fn account(stack: &Stack) -> (String, String) {
             .expect("CreateTags on moto");
         ids.push(id);
     }
-    aws_sdk_s3::Client::new(&config)
-        .create_bucket()
+    let s3 = aws_sdk_s3::Client::new(&config);
+    s3.create_bucket()
         .bucket("existing-logs")
         .send()
         .await
         .expect("CreateBucket on moto");
+    support::settle::bucket_usable(&s3, "existing-logs").await;
     (ids[0].clone(), ids[1].clone())
 }
 
