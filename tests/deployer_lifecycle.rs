@@ -13,7 +13,9 @@ use aws_sdk_s3::types::{
 };
 use serde_json::Value;
 use support::settle::{bucket_usable, settled};
-use support::{assert_exit, printed, recorder, write, Service, Stack, ACCOUNT_ID, REGION};
+use support::{
+    assert_exit, printed, recorder, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
+};
 
 const STACK: &str = "life";
 const BUCKET: &str = "life-flowlogs-123456789012-us-east-1";
@@ -53,7 +55,10 @@ async fn create_vpc(stack: &Stack) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
-    let stack = Stack::start(&[Service::Moto]);
+    // `filter-rule-case` is left out: the moto wrapper's patch fails (500) on a bucket whose
+    // configuration holds a queue entry, which this test adds; the product's handling of the
+    // capitalised names is covered by the unit test with S3's XML and by pipeline_verify.
+    let stack = Stack::start_with(&[Service::Moto], Behaviours::spec("all,-filter-rule-case"));
     let sdk = stack.sdk_config().await;
     let (s3, ec2, iam, lambda) = (
         aws_sdk_s3::Client::new(&sdk),
