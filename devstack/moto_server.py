@@ -20,6 +20,10 @@ dispatches S3 events itself (behaviour `s3-events`), so an event is delivered on
 writes) is not recorded; a request with `X-Devstack-Injected` (an error the router injects, see
 devstack/consistency.py) is recorded like any other call and answered with that error, without
 acting on it. So moto's recording holds every call the product made, failed ones included.
+Recording is serialised: moto's server answers on threads and its recorder appends each entry
+with unsynchronised writes, so a large entry (CreateFunction with its zip) written while the
+bucket chain's calls were recorded came out interleaved with them, unreadable, and the call was
+missing from the recording.
 
 6. Behaviour `flow-log-folder` (switchable): CreateFlowLogs accepts an S3 destination with a folder,
 `arn:aws:s3:::bucket/folder/` (EC2 API reference, `LogDestination`; AWS-FACTS.md), and
@@ -33,6 +37,7 @@ import json
 import os
 import re
 import sys
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -83,10 +88,14 @@ notifications._invoke_awslambda = lambda *_args, **_kwargs: None
 _record_request = recorder._record_request
 
 
+_record_lock = threading.Lock()
+
+
 def _record_unless_internal(request, body=None):
     if request.headers.get("X-Devstack-Internal"):
         return
-    _record_request(request, body)
+    with _record_lock:
+        _record_request(request, body)
 
 
 recorder._record_request = _record_unless_internal
