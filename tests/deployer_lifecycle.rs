@@ -55,10 +55,7 @@ async fn create_vpc(stack: &Stack) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
-    // `filter-rule-case` is left out: the moto wrapper's patch fails (500) on a bucket whose
-    // configuration holds a queue entry, which this test adds; the product's handling of the
-    // capitalised names is covered by the unit test with S3's XML and by pipeline_verify.
-    let stack = Stack::start_with(&[Service::Moto], Behaviours::spec("all,-filter-rule-case"));
+    let stack = Stack::start_with(&[Service::Moto], Behaviours::all());
     let sdk = stack.sdk_config().await;
     let (s3, ec2, iam, lambda) = (
         aws_sdk_s3::Client::new(&sdk),

@@ -32,7 +32,8 @@ pub struct S3Source(pub aws_sdk_s3::Client);
 
 impl ObjectSource for S3Source {
     async fn get(&self, bucket: &str, key: &str) -> anyhow::Result<ObjectBody> {
-        use anyhow::Context as _;
+        // With the error's context: its code (`AccessDenied`, `NoSuchKey`) is what the report
+        // reader and a user act on; the SDK's own Display says only "service error".
         let out = self
             .0
             .get_object()
@@ -40,7 +41,12 @@ impl ObjectSource for S3Source {
             .key(key)
             .send()
             .await
-            .with_context(|| format!("getting s3://{bucket}/{key}"))?;
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "getting s3://{bucket}/{key}: {}",
+                    aws_sdk_s3::error::DisplayErrorContext(&e)
+                )
+            })?;
         Ok(Box::pin(out.body.into_async_read()))
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod errors;
 pub mod keys;
+pub mod log_groups;
 pub mod states;
 pub mod tags;
 pub mod wait;

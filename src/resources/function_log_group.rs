@@ -5,14 +5,12 @@
 //! group of that name without our tag (Lambda makes one itself when a role may create it) is a
 //! conflict: reported, never changed.
 
-use std::collections::BTreeMap;
-
 use anyhow::{Context, Result};
-use serde::Serialize;
 
 use super::{not_mine, Apply, Observe, Resource, Teardown};
-use crate::aws::errors::{is_already_there, is_not_found};
-use crate::aws::{tags, Clients};
+use crate::aws::errors::is_already_there;
+pub use crate::aws::log_groups::ObservedLogGroup as ObservedFunctionLogGroup;
+use crate::aws::{log_groups, tags, Clients};
 use crate::desired::{Desired, DesiredLogGroup, Names};
 use crate::plan::{Action, Change, Kind, Op, Plan};
 
@@ -28,7 +26,7 @@ impl Resource for FunctionLogGroup {
     }
 
     async fn observe(cx: &Observe<'_>) -> Result<Option<ObservedFunctionLogGroup>> {
-        observe(cx.clients, &cx.names.log_group).await
+        log_groups::observe(cx.clients, &cx.names.log_group).await
     }
 
     fn plan(
@@ -47,59 +45,12 @@ impl Resource for FunctionLogGroup {
         match op {
             Op::CreateFunctionLogGroup { log_group } => create(cx.clients, log_group).await,
             Op::UpdateFunctionLogGroup { log_group } => update(cx.clients, log_group).await,
-            Op::DeleteFunctionLogGroup { log_group } => delete(cx.clients, log_group).await,
+            Op::DeleteFunctionLogGroup { log_group } => {
+                log_groups::delete(cx.clients, log_group).await
+            }
             other => Err(not_mine(Self::KIND, other)),
         }
     }
-}
-
-/// The log group as CloudWatch Logs holds it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ObservedFunctionLogGroup {
-    pub name: String,
-    /// `None`: never expire.
-    pub retention_days: Option<i32>,
-    pub tags: BTreeMap<String, String>,
-}
-
-pub async fn observe(clients: &Clients, name: &str) -> Result<Option<ObservedFunctionLogGroup>> {
-    let out = clients
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(name)
-        .send()
-        .await
-        .with_context(|| format!("looking for log group {name}"))?;
-    let Some(group) = out
-        .log_groups()
-        .iter()
-        .find(|g| g.log_group_name() == Some(name))
-    else {
-        return Ok(None);
-    };
-    let arn = match group.log_group_arn() {
-        Some(arn) => arn.to_string(),
-        None => group
-            .arn()
-            .unwrap_or_default()
-            .trim_end_matches(":*")
-            .to_string(),
-    };
-    let tags = clients
-        .logs
-        .list_tags_for_resource()
-        .resource_arn(&arn)
-        .send()
-        .await
-        .with_context(|| format!("reading the tags of log group {name}"))?
-        .tags()
-        .map(tags::from_pairs)
-        .unwrap_or_default();
-    Ok(Some(ObservedFunctionLogGroup {
-        name: name.to_string(),
-        retention_days: group.retention_in_days(),
-        tags,
-    }))
 }
 
 fn shown(days: Option<i32>) -> String {
@@ -206,7 +157,7 @@ async fn create(clients: &Clients, d: &DesiredLogGroup) -> Result<()> {
 }
 
 async fn update(clients: &Clients, d: &DesiredLogGroup) -> Result<()> {
-    let arn = log_group_arn(clients, &d.name).await?;
+    let arn = log_groups::arn(clients, &d.name).await?;
     clients
         .logs
         .tag_resource()
@@ -240,41 +191,10 @@ async fn set_retention(clients: &Clients, d: &DesiredLogGroup) -> Result<()> {
     }
 }
 
-async fn log_group_arn(clients: &Clients, name: &str) -> Result<String> {
-    let out = clients
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(name)
-        .send()
-        .await
-        .with_context(|| format!("looking for log group {name}"))?;
-    out.log_groups()
-        .iter()
-        .find(|g| g.log_group_name() == Some(name))
-        .and_then(|g| {
-            g.log_group_arn()
-                .map(str::to_string)
-                .or_else(|| g.arn().map(|a| a.trim_end_matches(":*").to_string()))
-        })
-        .with_context(|| format!("log group {name} is gone"))
-}
-
-async fn delete(clients: &Clients, group: &str) -> Result<()> {
-    match clients
-        .logs
-        .delete_log_group()
-        .log_group_name(group)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if is_not_found(&e) => Ok(()),
-        Err(e) => Err(e).with_context(|| format!("deleting log group {group}")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     fn desired(retention: Option<i32>) -> DesiredLogGroup {

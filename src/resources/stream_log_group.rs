@@ -1,14 +1,12 @@
 //! The log group (and log stream) the Firehose stream writes its delivery errors to. Made before
 //! the stream, removed after it.
 
-use std::collections::BTreeMap;
-
 use anyhow::{Context, Result};
-use serde::Serialize;
 
 use super::{not_mine, Apply, Observe, Resource, Teardown};
-use crate::aws::errors::{is_already_there, is_not_found};
-use crate::aws::{tags, Clients};
+use crate::aws::errors::is_already_there;
+pub use crate::aws::log_groups::ObservedLogGroup;
+use crate::aws::{log_groups, tags, Clients};
 use crate::desired::{Desired, DesiredStream, Names};
 use crate::plan::{Action, Change, Kind, Op, Plan};
 
@@ -28,7 +26,7 @@ impl Resource for StreamLogGroup {
     }
 
     async fn observe(cx: &Observe<'_>) -> Result<Option<ObservedLogGroup>> {
-        observe(cx.clients, &cx.names.firehose_log_group).await
+        log_groups::observe(cx.clients, &cx.names.firehose_log_group).await
     }
 
     fn plan(_names: &Names, desired: &DesiredStream, observed: &Option<ObservedLogGroup>) -> Plan {
@@ -42,56 +40,12 @@ impl Resource for StreamLogGroup {
     async fn apply(cx: &Apply<'_>, op: &Op) -> Result<()> {
         match op {
             Op::CreateStreamLogGroup { stream } => ensure_log_group(cx.clients, stream).await,
-            Op::DeleteStreamLogGroup { log_group } => delete_log_group(cx.clients, log_group).await,
+            Op::DeleteStreamLogGroup { log_group } => {
+                log_groups::delete(cx.clients, log_group).await
+            }
             other => Err(not_mine(Self::KIND, other)),
         }
     }
-}
-
-/// The stream's error log group.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ObservedLogGroup {
-    pub name: String,
-    pub tags: BTreeMap<String, String>,
-}
-
-pub async fn observe(clients: &Clients, name: &str) -> Result<Option<ObservedLogGroup>> {
-    let out = clients
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(name)
-        .send()
-        .await
-        .with_context(|| format!("looking for log group {name}"))?;
-    let Some(group) = out
-        .log_groups()
-        .iter()
-        .find(|g| g.log_group_name() == Some(name))
-    else {
-        return Ok(None);
-    };
-    let arn = match group.log_group_arn() {
-        Some(arn) => arn.to_string(),
-        None => group
-            .arn()
-            .unwrap_or_default()
-            .trim_end_matches(":*")
-            .to_string(),
-    };
-    let tags = clients
-        .logs
-        .list_tags_for_resource()
-        .resource_arn(&arn)
-        .send()
-        .await
-        .with_context(|| format!("reading the tags of log group {name}"))?
-        .tags()
-        .map(tags::from_pairs)
-        .unwrap_or_default();
-    Ok(Some(ObservedLogGroup {
-        name: name.to_string(),
-        tags,
-    }))
 }
 
 /// A missing log group is created (with its log stream); one that exists is left as it is.
@@ -168,19 +122,5 @@ pub async fn ensure_log_group(clients: &Clients, d: &DesiredStream) -> Result<()
         Err(e) if is_already_there(&e) => Ok(()),
         Err(e) => Err(e)
             .with_context(|| format!("creating log stream {} in {}", d.log_stream, d.log_group)),
-    }
-}
-
-pub async fn delete_log_group(clients: &Clients, group: &str) -> Result<()> {
-    match clients
-        .logs
-        .delete_log_group()
-        .log_group_name(group)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if is_not_found(&e) => Ok(()),
-        Err(e) => Err(e).with_context(|| format!("deleting log group {group}")),
     }
 }

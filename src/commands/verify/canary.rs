@@ -3,7 +3,7 @@
 //! forwarder's report about it is found in its log group, and the check of what it reported.
 
 use flowlogs_forwarder::format;
-use flowlogs_forwarder::report::{parse_object_line, ObjectReport, Report};
+use flowlogs_forwarder::report::{parse_object_line, ObjectReport, Outcome, Report};
 use serde_json::{json, Value};
 
 /// Canary records come from TEST-NET-1 (RFC 5737) to TEST-NET-2, so nobody mistakes them for traffic.
@@ -74,16 +74,37 @@ pub fn filter_pattern(key: &str) -> String {
     format!("\"{key}\"")
 }
 
-/// The forwarder's `object` report about `bucket`/`key` among log messages, the first one written.
+/// The forwarder's `object` report about `bucket`/`key` among log messages: an asynchronous
+/// invocation that failed is retried by Lambda, so the same key may have several; the one that
+/// decides is the first that succeeded, else the last written.
 pub fn report_for<'a>(
     messages: impl IntoIterator<Item = &'a str>,
     bucket: &str,
     key: &str,
 ) -> Option<ObjectReport> {
-    messages
+    let mut last = None;
+    for o in messages
         .into_iter()
         .filter_map(parse_object_line)
-        .find(|o| o.bucket == bucket && o.key == key)
+        .filter(|o| o.bucket == bucket && o.key == key)
+    {
+        if o.ok {
+            return Some(o);
+        }
+        last = Some(o);
+    }
+    last
+}
+
+/// A failure Lambda's own retry of the event is expected to mend: the forwarder's role was not
+/// yet allowed to read the object (IAM changes reach S3 after a while, AWS-FACTS.md "Eventual
+/// consistency"), which a setup that has just written the role's policy meets on its first canary.
+pub fn mended_by_lambda_retry(o: &ObjectReport) -> bool {
+    !o.ok
+        && o.outcome == Outcome::Failed
+        && o.error
+            .as_deref()
+            .is_some_and(|e| e.contains("AccessDenied"))
 }
 
 /// An object report's counts as the invocation report verify shows.
@@ -235,6 +256,52 @@ mod tests {
             "AWSLogs/aws-account-id%3D1/",
             ".log.parquet"
         ));
+    }
+
+    #[test]
+    fn a_retried_invocation_is_judged_by_its_success_and_an_access_denied_read_awaits_the_retry() {
+        use flowlogs_forwarder::report::ReportLine;
+        let key = "AWSLogs/1/flowlogs-verify/c.log.gz";
+        let denied = ObjectReport::new(
+            "b",
+            key,
+            Outcome::Failed,
+            &Report::default(),
+            Some(format!("getting s3://b/{key}: service error: unhandled error (AccessDenied): Error {{ code: \"AccessDenied\", message: \"Access Denied\" }}")),
+        );
+        let forwarded = ObjectReport::new(
+            "b",
+            key,
+            Outcome::Forwarded,
+            &Report {
+                records: 3,
+                forwarded: 3,
+                ..Report::default()
+            },
+            None,
+        );
+        let line = |o: &ObjectReport| ReportLine::Object(o.clone()).to_line();
+
+        let first_only = [line(&denied)];
+        let found = report_for(first_only.iter().map(String::as_str), "b", key).unwrap();
+        assert!(mended_by_lambda_retry(&found), "{found:?}");
+
+        let retried = [line(&denied), line(&forwarded)];
+        let found = report_for(retried.iter().map(String::as_str), "b", key).unwrap();
+        assert!(found.ok && !mended_by_lambda_retry(&found));
+        assert!(judge_object(&found).is_ok());
+
+        let endpoint_down = ObjectReport::new(
+            "b",
+            key,
+            Outcome::Failed,
+            &Report::default(),
+            Some("the OTLP endpoint answered 503".into()),
+        );
+        assert!(
+            !mended_by_lambda_retry(&endpoint_down),
+            "only the role's propagation delay is waited out"
+        );
     }
 
     #[test]

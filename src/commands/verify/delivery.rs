@@ -27,6 +27,10 @@ const NAME: &str = "test delivery";
 /// delivers events within seconds, "sometimes a minute or longer"; CloudWatch Logs makes events
 /// searchable within seconds.
 pub const TRIGGER_WAIT: Duration = Duration::from_secs(120);
+/// How long verify waits for Lambda's retries of an event whose first attempt could not read the
+/// object: "Lambda retries the function two more times, waiting one minute before the first retry
+/// and two minutes between the first and second" (Lambda developer guide, asynchronous invocation).
+const LAMBDA_RETRY_WAIT: Duration = Duration::from_secs(200);
 /// Between two reads of the log group.
 const POLL: Duration = Duration::from_secs(2);
 /// Between two progress lines of a wait.
@@ -335,14 +339,30 @@ async fn wait_for_report(
     ));
     let started = tokio::time::Instant::now();
     let mut last_progress = started;
+    let mut limit = limit;
+    let mut awaiting_retry: Option<ObjectReport> = None;
     let waited = loop {
         match find_report(ctx, log_group, bucket, key, since_ms).await {
+            Ok(Some(report)) if canary::mended_by_lambda_retry(&report) => {
+                if awaiting_retry.is_none() {
+                    limit = limit.max(started.elapsed() + LAMBDA_RETRY_WAIT);
+                    progress.detail(&format!(
+                        "the forwarder could not read s3://{bucket}/{key} yet ({}): the role's new permissions take a while to reach S3; Lambda retries the event after about one and three minutes, waiting up to {}s more",
+                        report.error.as_deref().unwrap_or("AccessDenied"),
+                        LAMBDA_RETRY_WAIT.as_secs()
+                    ));
+                }
+                awaiting_retry = Some(report);
+            }
             Ok(Some(report)) => break Waited::Reported(report),
             Ok(None) => {}
             Err(why) => break Waited::Unreadable(why),
         }
         if started.elapsed() >= limit {
-            break Waited::Silent;
+            break match awaiting_retry.take() {
+                Some(report) => Waited::Reported(report),
+                None => Waited::Silent,
+            };
         }
         if last_progress.elapsed() >= PROGRESS_EVERY {
             last_progress = tokio::time::Instant::now();
@@ -362,8 +382,8 @@ async fn wait_for_report(
     waited
 }
 
-/// The forwarder's report about `key` in its log group, if written yet. `Err`: the group cannot be
-/// read (missing, or not allowed), said in words.
+/// The forwarder's deciding report about `key` in its log group (`canary::report_for`), if written
+/// yet. `Err`: the group cannot be read (missing, or not allowed), said in words.
 async fn find_report(
     ctx: &Context,
     log_group: &str,
@@ -372,6 +392,7 @@ async fn find_report(
     since_ms: i64,
 ) -> Result<Option<ObjectReport>, String> {
     let mut next: Option<String> = None;
+    let mut messages = Vec::new();
     loop {
         let out = ctx
             .clients
@@ -398,13 +419,21 @@ async fn find_report(
                 ))
             }
         };
-        let messages = out.events().iter().filter_map(|e| e.message());
-        if let Some(report) = canary::report_for(messages, bucket, key) {
-            return Ok(Some(report));
-        }
+        messages.extend(
+            out.events()
+                .iter()
+                .filter_map(|e| e.message())
+                .map(str::to_string),
+        );
         match out.next_token() {
             Some(token) if !token.is_empty() => next = Some(token.to_string()),
-            _ => return Ok(None),
+            _ => {
+                return Ok(canary::report_for(
+                    messages.iter().map(String::as_str),
+                    bucket,
+                    key,
+                ))
+            }
         }
     }
 }

@@ -77,6 +77,7 @@ pub fn observed_like(d: &DesiredStream) -> ObservedStream {
 pub fn log_group(d: &Desired) -> ObservedLogGroup {
     ObservedLogGroup {
         name: stream(d).log_group.clone(),
+        retention_days: Some(stream_log_group::LOG_RETENTION_DAYS),
         tags: d.names.tags(),
     }
 }
