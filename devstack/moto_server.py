@@ -30,6 +30,11 @@ missing from the recording.
 DescribeFlowLogs echoes it as given. moto looks the whole `bucket/folder/` up as a bucket name and
 answers Unsuccessful, "LogDestination: ... does not exist" (DESIGN §10).
 
+7. S3 PutBucketNotificationConfiguration accepts filter rule names in any case (`Prefix` as S3
+itself returns them, or `prefix`); moto asserts lower case and answers 500 to `Prefix`, so a client
+that writes back the configuration it read (with behaviour `filter-rule-case`) failed. Here the
+names are lower-cased before moto reads them.
+
 Usage: moto_server.py -H HOST -p PORT (moto's own options)
 """
 import base64
@@ -69,6 +74,17 @@ def _get_bucket_notification(self):
 
 
 responses.S3Response.get_bucket_notification = _get_bucket_notification
+
+_notification_config_from_body = responses.S3Response._notification_config_from_body
+
+
+def _notification_config_any_case(self):
+    body = self.body.decode() if isinstance(self.body, bytes) else self.body
+    self.body = _FILTER_NAME.sub(lambda m: f"<Name>{m.group(1).lower()}</Name>", body or "")
+    return _notification_config_from_body(self)
+
+
+responses.S3Response._notification_config_from_body = _notification_config_any_case
 
 _is_action_permitted = access_control.IAMPolicyStatement.is_action_permitted
 

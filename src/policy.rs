@@ -72,6 +72,32 @@ pub fn differing_statements(existing: Option<&Value>, ours: &[Value]) -> Vec<Str
         .collect()
 }
 
+/// How `current` differs from `ours`, by statement, for a plan line: the Sids of ours that are
+/// missing there or changed, and the statements there that ours does not have.
+pub fn difference(current: &Value, ours: &Value) -> String {
+    let ours_statements = statements(ours);
+    let current_statements = statements(current);
+    let named = |s: &Value| sid(s).unwrap_or("(no Sid)").to_string();
+    let mut parts = Vec::new();
+    for s in &ours_statements {
+        match current_statements.iter().find(|c| sid(c) == sid(s)) {
+            None => parts.push(format!("{} missing", named(s))),
+            Some(c) if !same_document(c, s) => parts.push(format!("{} changed", named(s))),
+            Some(_) => {}
+        }
+    }
+    for c in &current_statements {
+        if !ours_statements.iter().any(|s| sid(s) == sid(c)) {
+            parts.push(format!("{} not ours", named(c)));
+        }
+    }
+    if parts.is_empty() {
+        "differs outside its statements".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
 /// `existing` with every statement whose Sid is in `remove` dropped and `ours` put in place of (or after)
 /// statements with the same Sid. Statements of others, and AWS's own, stay as they are.
 /// `None` when nothing would be left.
@@ -115,6 +141,27 @@ pub fn decode_iam_document(raw: &str) -> Value {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_policy_difference_names_each_statement() {
+        let ours = json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/p/*"},
+            {"Sid": "Logs", "Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}]});
+        let current = json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/q/*"},
+            {"Sid": "Extra", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}]});
+        assert_eq!(
+            super::difference(&current, &ours),
+            "Read changed, Logs missing, Extra not ours"
+        );
+        assert_eq!(
+            super::difference(
+                &ours,
+                &json!({"Version": "2008-10-17", "Statement": super::statements(&ours)})
+            ),
+            "differs outside its statements"
+        );
+    }
+
     use super::*;
 
     #[test]

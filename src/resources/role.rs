@@ -179,10 +179,9 @@ pub fn plan(
         found => {
             changes.push(Change::new(
                 &format!("inline policy {}", desired.policy_name),
-                if found.is_some() {
-                    "differs"
-                } else {
-                    "missing"
+                match found {
+                    Some(p) => policy::difference(p, &desired.policy),
+                    None => "missing".to_string(),
                 },
                 "ours",
             ));
