@@ -280,6 +280,43 @@ async fn add_permission_while_the_function_is_still_being_created_is_waited_for(
     );
 }
 
+/// A role made seconds ago cannot be assumed by Lambda yet: CreateFunction answers
+/// InvalidParameterValueException until IAM has propagated it, and setup waits, saying so. The
+/// window is long enough that CreateFunction always falls in it.
+#[tokio::test(flavor = "multi_thread")]
+async fn create_function_while_the_new_role_propagates_is_waited_for() {
+    let stack = Stack::start_with(
+        &[Service::Moto],
+        Behaviours::only(&["consistency-role-lambda"]).window(6.0),
+    );
+    let vpc = create_vpc(&stack).await;
+    let cfg = write(
+        stack.dir(),
+        "flowlogs.yaml",
+        &config(&vpc, "  retention_days: 9\n"),
+    );
+    let zip = fake_zip(stack.dir());
+    let setup = flowlogs(&stack, &cfg, &["setup", "--yes", "--no-verify"], &zip);
+    assert_exit(&setup, 0);
+    assert!(
+        stack.was_injected("400 CreateFunction"),
+        "CreateFunction fell in the window: {:?}",
+        stack.injected()
+    );
+    assert!(
+        printed(&setup).contains("to be assumable by Lambda"),
+        "the wait is shown: {}",
+        printed(&setup)
+    );
+    let lambda = aws_sdk_lambda::Client::new(&stack.sdk_config().await);
+    lambda
+        .get_function()
+        .function_name(FUNCTION)
+        .send()
+        .await
+        .expect("the function was made once the role could be assumed");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_zip_above_the_direct_upload_limit_is_refused_before_upload() {
     let stack = Stack::start(&[Service::Moto]);
