@@ -366,7 +366,9 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
 /// seconds after setup wrote that policy, can be denied, and Lambda retries the event a minute
 /// later. setup's verify waits for the retry and judges by it, instead of failing on the first
 /// report. The stack denies the forwarder's reads for 30 s after PutRolePolicy and retries a failed
-/// event after 40 s, so the first read is denied and the retry is allowed.
+/// event after 40 s. A first setup builds and deploys everything (its build may take longer than
+/// the window); the role's policy is then removed out of band, so the second setup rewrites it and
+/// verifies straight after.
 #[tokio::test(flavor = "multi_thread")]
 async fn verify_waits_for_lambdas_retry_when_the_roles_new_policy_has_not_reached_s3() {
     let stack = Stack::start_with(
@@ -375,7 +377,8 @@ async fn verify_waits_for_lambdas_retry_when_the_roles_new_policy_has_not_reache
             .window(30.0)
             .retry_delays(&[40.0, 40.0]),
     );
-    let ec2 = aws_sdk_ec2::Client::new(&stack.sdk_config().await);
+    let sdk = stack.sdk_config().await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
     let vpc = ec2
         .create_vpc()
         .cidr_block("10.9.0.0/16")
@@ -388,10 +391,23 @@ async fn verify_waits_for_lambdas_retry_when_the_roles_new_policy_has_not_reache
         .unwrap()
         .to_string();
     let cfg = write_config(&stack, &config(&vpc, &stack.otlp_endpoint));
+    let first = stack.run(&cfg, &["setup", "--yes", "--no-verify"], &[]);
+    assert_eq!(first.status.code(), Some(0), "{}", printed(&first));
+    aws_sdk_iam::Client::new(&sdk)
+        .delete_role_policy()
+        .role_name(FUNCTION)
+        .policy_name("flowlogs-forwarder")
+        .send()
+        .await
+        .unwrap();
 
     let setup = stack.run(&cfg, &["setup", "--yes"], &[]);
     let text = printed(&setup);
     assert_eq!(setup.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("inline policy flowlogs-forwarder: missing -> ours"),
+        "the second setup rewrites the policy: {text}"
+    );
     assert!(
         text.contains("the forwarder could not read s3://e2e-flowlogs-123456789012-us-east-1/")
             && text.contains("AccessDenied"),
