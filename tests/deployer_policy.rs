@@ -249,7 +249,12 @@ async fn the_deployer_policy_allows_every_call_of_a_full_lifecycle_in_both_modes
     run_as_deployer(&stack, &lambda, &["status"], 0);
     run_as_deployer(&stack, &lambda, &["verify"], 0);
     run_as_deployer(&stack, &lambda, &["replay"], 0);
-    run_as_deployer(&stack, &lambda, &["backfill", "--since", "2026-01-01", "--yes"], 0);
+    run_as_deployer(
+        &stack,
+        &lambda,
+        &["backfill", "--since", "2026-01-01", "--yes"],
+        0,
+    );
     run_as_deployer(&stack, &lambda, &["teardown", "--yes", "--delete-data"], 0);
 
     let firehose = write(
