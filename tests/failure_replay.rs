@@ -10,7 +10,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -85,7 +85,7 @@ fn json_of(out: &std::process::Output) -> Value {
         .unwrap_or_else(|e| panic!("not one JSON document ({e}):\n{}", printed(out)))
 }
 
-fn status(stack: &Stack, cfg: &PathBuf) -> Value {
+fn status(stack: &Stack, cfg: &Path) -> Value {
     let out = stack.run(cfg, &["status", "--output", "json"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
     json_of(&out)
