@@ -1,7 +1,8 @@
 //! `flowlogs backfill --since TIME [--until TIME] [--dry-run] [--yes] [--concurrency N]`: the
 //! flow-log objects already in the bucket for a past window, found by listing only the window's
 //! day (or hour) folders of the stack's key layout, sent through the forwarder with a synthesized S3
-//! event each, a bounded number at once. Before it starts it shows the objects, the bytes and a
+//! event each, a bounded number at once (an object that fails is tried once more after the
+//! others). Before it starts it shows the objects, the bytes and a
 //! rough Lambda cost, and asks (unless `--yes`). Safe to run twice: every record carries
 //! `log.record.uid` (bucket, key, line), so a backend that deduplicates keeps one copy.
 
@@ -119,6 +120,9 @@ pub fn object_event(bucket: &str, key: &str, size: u64, region: &str) -> Value {
     })
 }
 
+/// The pause before failed objects are tried once more.
+const RETRY_PAUSE: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub async fn run(global: &Global, args: &BackfillArgs) -> Result<u8> {
     // The window is checked before any AWS call.
     let window = window::window(
@@ -215,58 +219,81 @@ pub async fn run(global: &Global, args: &BackfillArgs) -> Result<u8> {
     let clients = &ctx.clients;
     let function = &ctx.names.function;
     let region = &ctx.region;
-    let mut answers = stream::iter(objects.iter())
-        .map(|o| {
-            let event = object_event(&bucket, &o.key, o.size, region);
-            async move { (o, edge::invoke(clients, function, &event).await) }
-        })
-        .buffer_unordered(usize::from(args.concurrency));
     let total = outcome.objects;
     let mut done = 0u64;
-    while let Some((object, answer)) = answers.next().await {
-        done += 1;
-        match judge(&answer) {
-            Ok(report) => {
-                outcome.sent += 1;
-                outcome.records += report.records;
-                outcome.forwarded += report.forwarded;
-            }
-            Err(error) => {
-                if let Answer::Report(r) = &answer {
-                    outcome.records += r.records;
-                    outcome.forwarded += r.forwarded;
-                }
-                outcome.failed += 1;
-                let line = format!("failed: {}: {error}", object.key);
-                if bar.is_hidden() {
-                    eprintln!("{line}");
-                } else {
-                    bar.println(line);
-                }
-                outcome.failures.push(BackfillFailure {
-                    key: object.key.clone(),
-                    error,
-                });
-            }
+    // Objects that fail are tried once more after the others: just after setup, the function's
+    // new read permission may not apply yet (IAM propagation) and reads fail for seconds.
+    let mut pending: Vec<&edge::Listed> = objects.iter().collect();
+    for last in [false, true] {
+        if pending.is_empty() {
+            break;
         }
-        let elapsed = started.elapsed().as_secs_f64().max(0.001);
-        bar.set_message(format!(
-            "{} records ({:.0}/s), {} failures",
-            outcome.forwarded,
-            outcome.forwarded as f64 / elapsed,
-            outcome.failed
-        ));
-        bar.inc(1);
-        if bar.is_hidden() && (done.is_multiple_of(50) || done == total) {
-            eprintln!(
-                "{done}/{total} objects, {} records ({:.1} objects/s), {} failures",
-                outcome.forwarded,
-                done as f64 / elapsed,
-                outcome.failed
+        if last {
+            let line = format!(
+                "Trying the {} failed objects once more in {}s",
+                pending.len(),
+                RETRY_PAUSE.as_secs()
             );
+            if bar.is_hidden() {
+                eprintln!("{line}");
+            } else {
+                bar.println(line);
+            }
+            tokio::time::sleep(RETRY_PAUSE).await;
         }
+        let mut answers = stream::iter(pending.iter().copied())
+            .map(|o| {
+                let event = object_event(&bucket, &o.key, o.size, region);
+                async move { (o, edge::invoke(clients, function, &event).await) }
+            })
+            .buffer_unordered(usize::from(args.concurrency));
+        let mut again = Vec::new();
+        while let Some((object, answer)) = answers.next().await {
+            if let Answer::Report(r) = &answer {
+                outcome.records += r.records;
+                outcome.forwarded += r.forwarded;
+            }
+            match judge(&answer) {
+                Ok(_) => outcome.sent += 1,
+                Err(_) if !last => {
+                    again.push(object);
+                    continue;
+                }
+                Err(error) => {
+                    outcome.failed += 1;
+                    let line = format!("failed: {}: {error}", object.key);
+                    if bar.is_hidden() {
+                        eprintln!("{line}");
+                    } else {
+                        bar.println(line);
+                    }
+                    outcome.failures.push(BackfillFailure {
+                        key: object.key.clone(),
+                        error,
+                    });
+                }
+            }
+            done += 1;
+            let elapsed = started.elapsed().as_secs_f64().max(0.001);
+            bar.set_message(format!(
+                "{} records ({:.0}/s), {} failures",
+                outcome.forwarded,
+                outcome.forwarded as f64 / elapsed,
+                outcome.failed
+            ));
+            bar.inc(1);
+            if bar.is_hidden() && (done.is_multiple_of(50) || done == total) {
+                eprintln!(
+                    "{done}/{total} objects, {} records ({:.1} objects/s), {} failures",
+                    outcome.forwarded,
+                    done as f64 / elapsed,
+                    outcome.failed
+                );
+            }
+        }
+        drop(answers);
+        pending = again;
     }
-    drop(answers);
     bar.finish_and_clear();
     outcome.seconds = started.elapsed().as_secs_f64();
     super::print(&outcome, args.output)?;
