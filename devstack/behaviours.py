@@ -31,6 +31,10 @@ CATALOGUE: dict[str, str] = {
     "s3-events": "S3 ObjectCreated events invoke the function asynchronously (router)",
     "lambda-logs": "the function's output goes to /aws/lambda/<function> when the group exists "
                    "or the role may create it (router)",
+    "lambda-async-failures": "asynchronous invocations follow the function's event invoke config "
+                             "(MaximumRetryAttempts, MaximumEventAgeInSeconds) and write the "
+                             "invocation record of an event that still fails to its S3 "
+                             "on-failure destination (router)",
     "filter-rule-case": "GetBucketNotificationConfiguration names filter rules Prefix/Suffix "
                         "(moto wrapper)",
     "notification-validation": "PutBucketNotificationConfiguration checks every Lambda "

@@ -66,6 +66,18 @@ class Moto:
             "GET", f"/2015-03-31/functions/{urllib.parse.quote(name, safe='')}/policy", "lambda")
         return json.loads(data).get("Policy", "") if status == 200 else ""
 
+    def event_invoke_config(self, name: str) -> dict | None:
+        status, _, data = self.request(
+            "GET", f"/2019-09-25/functions/{urllib.parse.quote(name, safe='')}/event-invoke-config",
+            "lambda")
+        return json.loads(data) if status == 200 else None
+
+    def put_object(self, bucket: str, key: str, body: bytes) -> int:
+        status, _, _ = self.request(
+            "PUT", f"/{urllib.parse.quote(bucket)}/{urllib.parse.quote(key, safe='/')}", "s3",
+            body, {"Content-Type": "application/json"})
+        return status
+
     def notification_xml(self, bucket: str) -> bytes:
         status, _, data = self.request("GET", f"/{urllib.parse.quote(bucket)}?notification",
                                        "s3")

@@ -35,6 +35,10 @@ itself returns them, or `prefix`); moto asserts lower case and answers 500 to `P
 that writes back the configuration it read (with behaviour `filter-rule-case`) failed. Here the
 names are lower-cased before moto reads them.
 
+8. Lambda PutFunctionEventInvokeConfig replaces the function's config, as AWS does; moto appends
+it to a list and answers the first one ever put from then on, so a changed retry count or
+destination would never show.
+
 Usage: moto_server.py -H HOST -p PORT (moto's own options)
 """
 import base64
@@ -166,6 +170,18 @@ def _create_flow_logs_with_folder(self, resource_type, resource_ids, traffic_typ
 
 
 FlowLogsBackend.create_flow_logs = _create_flow_logs_with_folder
+
+from moto.awslambda.models import EventInvokeConfig, LambdaBackend  # noqa: E402
+
+
+def _put_function_event_invoke_config(self, function_name, config):
+    fn = self.get_function(function_name)
+    event_config = EventInvokeConfig(fn.function_arn, fn.last_modified, config)
+    fn.event_invoke_config = [event_config]
+    return event_config.response()
+
+
+LambdaBackend.put_function_event_invoke_config = _put_function_event_invoke_config
 
 if __name__ == "__main__":
     from moto.server import main

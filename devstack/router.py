@@ -45,6 +45,7 @@ from aws_calls import FORWARDER_ACCESS_KEY, Call, classify, function_name, role_
 from consistency import Consistency, validation_error  # noqa: E402
 from lambda_logs import LambdaLogs  # noqa: E402
 from moto_client import Moto  # noqa: E402
+import async_invoke  # noqa: E402
 import aws_errors  # noqa: E402
 
 HOP_BY_HOP = {
@@ -282,19 +283,46 @@ class Router:
             self.invoke_async(function_name(dest.arn), json.dumps(payload).encode())
 
     def invoke_async(self, function: str, payload: bytes) -> None:
-        """InvocationType Event: queued, run in the background, a failure retried twice."""
+        """InvocationType Event: queued, run in the background, a failure retried. With
+        `lambda-async-failures`, the retries and the event's age follow the function's event
+        invoke config, and an event that still fails goes to its S3 on-failure destination
+        (`async_invoke.py`); without it, two retries and the event is dropped."""
         def run():
-            for attempt, delay in enumerate([0.0] + self.retry_delays[:2]):
-                time.sleep(delay)
+            queued = time.time()
+            retries, max_age, bucket = 2, None, None
+            if "lambda-async-failures" in self.behaviours:
+                retries, max_age, bucket = async_invoke.settings(
+                    self.moto.event_invoke_config(function))
+            delays = self.retry_delays or [0.0]
+            status, headers, body, attempts, condition = 0, [], b"", 0, "RetriesExhausted"
+            cfg = None
+            for attempt in range(retries + 1):
+                if attempt:
+                    time.sleep(delays[min(attempt - 1, len(delays) - 1)])
+                    if max_age is not None and time.time() - queued > max_age:
+                        condition = "EventAgeExceeded"
+                        break
                 cfg = self.moto.function(function)
                 if cfg is None:
                     log(f"async invoke: function {function} is gone: event dropped")
                     return
-                status, headers, _ = self.invoke_sync(cfg, payload, False)
+                status, headers, body = self.invoke_sync(cfg, payload, False)
+                attempts += 1
                 if status == 200 and not dict(headers).get("X-Amz-Function-Error"):
                     return
-                log(f"async invoke of {function} failed (attempt {attempt + 1}): "
-                    + ("retrying" if attempt < len(self.retry_delays[:2]) else "giving up"))
+                log(f"async invoke of {function} failed (attempt {attempts}): "
+                    + ("retrying" if attempt < retries else "giving up"))
+            if bucket is None or cfg is None:
+                return
+            now = time.time()
+            key = async_invoke.record_key(function, now)
+            document = async_invoke.record(
+                cfg.get("FunctionArn", ""), dict(headers).get("x-amzn-RequestId", ""),
+                condition, attempts, payload, body,
+                dict(headers).get("X-Amz-Function-Error"), now)
+            written = self.moto.put_object(bucket, key, json.dumps(document).encode())
+            log(f"async invoke of {function}: record s3://{bucket}/{key} "
+                f"({condition}, {attempts} attempts) -> {written}")
 
         threading.Thread(target=run, daemon=True).start()
 

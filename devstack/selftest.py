@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import async_invoke  # noqa: E402
 import aws_calls  # noqa: E402
 import aws_errors  # noqa: E402
 import behaviours  # noqa: E402
@@ -179,6 +180,33 @@ class Switches(unittest.TestCase):
             readme = f.read()
         for name in behaviours.ALL:
             self.assertTrue(re.search(rf"`{re.escape(name)}`", readme), name)
+
+
+class AsyncFailures(unittest.TestCase):
+    def test_settings_default_to_lambdas_and_read_an_s3_destination(self):
+        self.assertEqual(async_invoke.settings(None), (2, 21600, None))
+        self.assertEqual(async_invoke.settings({
+            "MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60,
+            "DestinationConfig": {"OnFailure": {"Destination": "arn:aws:s3:::my-bucket"}}}),
+            (0, 60, "my-bucket"))
+        self.assertEqual(async_invoke.settings({"DestinationConfig": {"OnFailure": {
+            "Destination": "arn:aws:sqs:us-east-1:123456789012:q"}}})[2], None)
+
+    def test_the_record_key_and_shape_are_lambdas(self):
+        now = 1764400000.25  # 2025-11-29T07:06:40Z
+        key = async_invoke.record_key("fwd", now, "0f0e0d0c-0b0a-0908-0706-050403020100")
+        self.assertEqual(
+            key, "aws/lambda/async/fwd/2025/11/29/2025-11-29T07.06.40-"
+                 "0f0e0d0c-0b0a-0908-0706-050403020100")
+        record = async_invoke.record(ARN, "req-1", "RetriesExhausted", 3, b'{"Records": []}',
+                                     b'{"errorType": "ExportFailed"}', "Unhandled", now)
+        self.assertEqual(record["requestContext"], {
+            "requestId": "req-1", "functionArn": ARN + ":$LATEST",
+            "condition": "RetriesExhausted", "approximateInvokeCount": 3})
+        self.assertEqual(record["requestPayload"], {"Records": []})
+        self.assertEqual(record["responseContext"]["functionError"], "Unhandled")
+        self.assertEqual(record["responsePayload"]["errorType"], "ExportFailed")
+        self.assertEqual(record["timestamp"], "2025-11-29T07:06:40.250Z")
 
 
 if __name__ == "__main__":

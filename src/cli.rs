@@ -44,6 +44,10 @@ pub enum Command {
     Status(StatusArgs),
     /// Delete what flowlogs made (the bucket and its logs stay unless --delete-data).
     Teardown(TeardownArgs),
+    /// Send the objects whose delivery failed (kept by Lambda in the bucket) through the forwarder again.
+    Replay(ReplayArgs),
+    /// Send the flow-log objects of a past time window through the forwarder.
+    Backfill(BackfillArgs),
     /// Print a shell completion script (for example: flowlogs completions bash > /etc/bash_completion.d/flowlogs).
     Completions(CompletionsArgs),
     /// Print the JSON Schema of flowlogs.yaml (for editors and CI checks).
@@ -123,6 +127,41 @@ pub struct TeardownArgs {
     /// Also empty and delete the bucket flowlogs created, with every log in it.
     #[arg(long)]
     pub delete_data: bool,
+    /// json: progress on stderr, one JSON document on stdout at the end (docs/json-output.md).
+    #[arg(long, value_enum, default_value_t)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// List the failed deliveries waiting and why they failed; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Replay at most N of them (oldest first).
+    #[arg(long, value_name = "N")]
+    pub max: Option<usize>,
+    /// json: progress on stderr, one JSON document on stdout at the end (docs/json-output.md).
+    #[arg(long, value_enum, default_value_t)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+pub struct BackfillArgs {
+    /// Start of the window: RFC 3339 (2026-11-20T00:00:00Z) or a date (2026-11-20, midnight UTC).
+    #[arg(long, value_name = "TIME")]
+    pub since: String,
+    /// End of the window, excluded (default: now).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Show what would be sent and what it would roughly cost; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Send without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// Invocations of the function at once.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub concurrency: u16,
     /// json: progress on stderr, one JSON document on stdout at the end (docs/json-output.md).
     #[arg(long, value_enum, default_value_t)]
     pub output: Output,

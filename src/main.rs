@@ -11,6 +11,7 @@ mod package;
 mod plan;
 mod planner;
 mod policy;
+mod redrive;
 mod resources;
 mod ui;
 mod wizard;
@@ -46,6 +47,8 @@ fn main() -> ExitCode {
             Command::Verify(args) => commands::verify::run(g, args).await,
             Command::Status(args) => commands::status::run(g, args).await,
             Command::Teardown(args) => commands::teardown::run(g, args).await,
+            Command::Replay(args) => commands::replay::run(g, args).await,
+            Command::Backfill(args) => commands::backfill::run(g, args).await,
             Command::Completions(args) => commands::completions::run(args),
             Command::Schema => commands::schema::run(),
         }

@@ -8,8 +8,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::desired::{
-    DesiredFlowLog, DesiredFunction, DesiredLogGroup, DesiredNotification, DesiredPermission,
-    DesiredRole, DesiredStream,
+    DesiredEventInvoke, DesiredFlowLog, DesiredFunction, DesiredLogGroup, DesiredNotification,
+    DesiredPermission, DesiredRole, DesiredStream,
 };
 
 /// The kinds of resource. Their order here means nothing: the planner declares the order of work.
@@ -27,6 +27,7 @@ pub enum Kind {
     DeliveryStream,
     Notification,
     FlowLog,
+    EventInvokeConfig,
 }
 
 impl Kind {
@@ -43,6 +44,7 @@ impl Kind {
             Kind::DeliveryStream => "firehose stream",
             Kind::Notification => "s3 notification",
             Kind::FlowLog => "flow log",
+            Kind::EventInvokeConfig => "lambda async config",
         }
     }
 }
@@ -230,6 +232,13 @@ pub enum Op {
     },
     DeleteFunctionLogGroup {
         log_group: String,
+    },
+    /// Sets the function's retries, event age and S3 on-failure destination (PutFunctionEventInvokeConfig).
+    PutEventInvokeConfig {
+        event_invoke: DesiredEventInvoke,
+    },
+    DeleteEventInvokeConfig {
+        function: String,
     },
 }
 

@@ -100,6 +100,23 @@ impl Spinner {
     }
 }
 
+/// A bar over `total` items for a long run (replay, backfill): on a terminal it shows the count,
+/// the rate, the ETA and a message; elsewhere it is hidden and the caller prints plain lines.
+pub fn bar(total: u64, unit: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{bar:30}} {{pos}}/{{len}} {unit} ({{per_sec}}, ETA {{eta}}) {{msg}}"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
 /// Whether we may ask the user something: stdin and stderr both a terminal.
 pub fn can_prompt() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()

@@ -1,5 +1,5 @@
 //! `templates/policies/deployer-policy.json` allows every AWS call the deployer makes: a full
-//! lifecycle (setup with verify, plan, status, verify, teardown with data) in lambda mode and in
+//! lifecycle (setup with verify, plan, status, verify, replay, backfill, teardown with data) in lambda mode and in
 //! firehose mode runs on the local stack while moto records every request; each request the
 //! `flowlogs` binary signed is mapped to the IAM action AWS authorises it with, and the test fails
 //! naming any action the policy does not allow. The policy also passes parliament.
@@ -248,6 +248,13 @@ async fn the_deployer_policy_allows_every_call_of_a_full_lifecycle_in_both_modes
     run_as_deployer(&stack, &lambda, &["plan", "--detailed-exitcode"], 0);
     run_as_deployer(&stack, &lambda, &["status"], 0);
     run_as_deployer(&stack, &lambda, &["verify"], 0);
+    run_as_deployer(&stack, &lambda, &["replay"], 0);
+    run_as_deployer(
+        &stack,
+        &lambda,
+        &["backfill", "--since", "2026-01-01", "--yes"],
+        0,
+    );
     run_as_deployer(&stack, &lambda, &["teardown", "--yes", "--delete-data"], 0);
 
     let firehose = write(
@@ -274,6 +281,8 @@ async fn the_deployer_policy_allows_every_call_of_a_full_lifecycle_in_both_modes
         "ec2:CreateFlowLogs",
         "iam:CreateRole",
         "lambda:CreateFunction",
+        "lambda:PutFunctionEventInvokeConfig",
+        "lambda:DeleteFunctionEventInvokeConfig",
         "firehose:CreateDeliveryStream",
         "s3:DeleteBucket",
     ] {

@@ -51,6 +51,8 @@ typed!(NotFound::not_found {
     aws_sdk_lambda::operation::get_policy::GetPolicyError => is_resource_not_found_exception,
     aws_sdk_lambda::operation::delete_function::DeleteFunctionError => is_resource_not_found_exception,
     aws_sdk_lambda::operation::remove_permission::RemovePermissionError => is_resource_not_found_exception,
+    aws_sdk_lambda::operation::get_function_event_invoke_config::GetFunctionEventInvokeConfigError => is_resource_not_found_exception,
+    aws_sdk_lambda::operation::delete_function_event_invoke_config::DeleteFunctionEventInvokeConfigError => is_resource_not_found_exception,
     aws_sdk_firehose::operation::describe_delivery_stream::DescribeDeliveryStreamError => is_resource_not_found_exception,
     aws_sdk_firehose::operation::delete_delivery_stream::DeleteDeliveryStreamError => is_resource_not_found_exception,
     aws_sdk_cloudwatchlogs::operation::delete_log_group::DeleteLogGroupError => is_resource_not_found_exception,
@@ -173,6 +175,17 @@ pub fn is_statement_id_taken<R>(
     err.as_service_error()
         .is_some_and(|e| e.is_resource_conflict_exception())
         && !is_update_in_progress(err)
+}
+
+/// PutFunctionEventInvokeConfig checks that the function's role may write to the destination; just
+/// after PutRolePolicy that check can fail for a while (IAM propagation): InvalidParameterValue-
+/// Exception, "The function execution role does not have permissions to call ... on ...".
+pub fn is_destination_permission_not_yet_granted<E: ProvideErrorMetadata, R>(
+    err: &SdkError<E, R>,
+) -> bool {
+    let (code, message) = code_and_message(err);
+    code == "InvalidParameterValueException"
+        && message.contains("does not have permissions to call")
 }
 
 /// PutBucketNotificationConfiguration test-sends to every destination of the configuration; just

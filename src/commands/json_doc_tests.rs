@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use super::applied::{AppliedStep, StepResult};
+use super::backfill::{BackfillFailure, BackfillOutcome};
 use super::plan::{Documents, PlanReport};
+use super::replay::{ReplayItem, ReplayOutcome};
 use super::setup::SetupOutcome;
 use super::status::{ResourceStatus, StatusReport};
 use super::teardown::TeardownOutcome;
@@ -197,6 +199,7 @@ fn status_json_has_the_documented_fields() {
             matches: false,
             detail: "differs (retention_days): setup will update it".into(),
         }],
+        failures_waiting: Some(2),
     });
 }
 
@@ -216,8 +219,63 @@ fn teardown_json_has_the_documented_fields() {
     });
 }
 
+fn replay_outcome(still_failing: usize) -> ReplayOutcome {
+    ReplayOutcome {
+        stack: "main".into(),
+        dry_run: false,
+        location: "s3://b/aws/lambda/async/flowlogs-main-forwarder/".into(),
+        waiting: 1,
+        replayed: 1 - still_failing,
+        still_failing,
+        records: 7,
+        items: vec![ReplayItem {
+            key: "aws/lambda/async/flowlogs-main-forwarder/2026/11/29/2026-11-29T12.00.00-u".into(),
+            objects: vec!["s3://b/AWSLogs/x.log.gz".into()],
+            reason: "RetriesExhausted after 3 attempts: ExportFailed: 503".into(),
+            result: "failed".into(),
+            records: 0,
+            error: Some("the forwarder failed: Unhandled".into()),
+        }],
+    }
+}
+
+fn backfill_outcome(failed: u64) -> BackfillOutcome {
+    BackfillOutcome {
+        stack: "main".into(),
+        since: "2026-11-20T00:00:00Z".into(),
+        until: "2026-11-21T00:00:00Z".into(),
+        dry_run: false,
+        cancelled: false,
+        folders: 1,
+        objects: 2,
+        bytes: 2048,
+        estimate: crate::redrive::estimate(2, 2048, 512, false),
+        sent: 2 - failed,
+        failed,
+        records: 14,
+        forwarded: 14,
+        seconds: 1.5,
+        failures: vec![BackfillFailure {
+            key: "AWSLogs/x.log.gz".into(),
+            error: "the forwarder failed: Unhandled".into(),
+        }],
+    }
+}
+
+#[test]
+fn replay_json_has_the_documented_fields() {
+    assert_documented(&replay_outcome(1));
+}
+
+#[test]
+fn backfill_json_has_the_documented_fields() {
+    assert_documented(&backfill_outcome(1));
+}
+
 #[test]
 fn ok_follows_each_commands_rule() {
+    assert!(replay_outcome(0).ok() && !replay_outcome(1).ok());
+    assert!(backfill_outcome(0).ok() && !backfill_outcome(1).ok());
     let setup = |applied: Vec<AppliedStep>, verify: Option<VerifyReport>| SetupOutcome {
         stack: "main".into(),
         account: String::new(),

@@ -3,9 +3,11 @@
 //! each command's own fields in `docs/json-output.md` (a contract for CI users).
 
 pub mod applied;
+pub mod backfill;
 pub mod completions;
 pub mod init;
 pub mod plan;
+pub mod replay;
 pub mod schema;
 pub mod setup;
 pub mod status;

@@ -17,6 +17,9 @@ pub struct StatusReport {
     pub region: String,
     pub in_sync: bool,
     pub resources: Vec<ResourceStatus>,
+    /// Failed deliveries Lambda kept in the bucket for `flowlogs replay`; `null` when failure
+    /// capture is off (or the bucket cannot be listed).
+    pub failures_waiting: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -106,6 +109,17 @@ impl fmt::Display for StatusReport {
                 writeln!(f, "  {:<40}{}", "", r.detail)?;
             }
         }
+        if let Some(n) = self.failures_waiting {
+            writeln!(
+                f,
+                "Failed deliveries waiting: {n}{}",
+                if n > 0 {
+                    " (`flowlogs replay` sends them)"
+                } else {
+                    ""
+                }
+            )?;
+        }
         write!(
             f,
             "{}",
@@ -129,6 +143,16 @@ impl super::Outcome for StatusReport {
     }
 }
 
+/// How many invocation records wait under the function's failure prefix.
+async fn failures_waiting(ctx: &Context, desired: &crate::desired::Desired) -> Option<u64> {
+    desired.forwarder.as_ref()?.event_invoke.as_ref()?;
+    let prefix = ctx.names.failure_prefix();
+    crate::redrive::edge::list(&ctx.clients, &ctx.names.bucket, &prefix, None)
+        .await
+        .ok()
+        .map(|listed| listed.len() as u64)
+}
+
 pub async fn run(global: &Global, args: &StatusArgs) -> Result<u8> {
     let ctx = Context::load(global).await?;
     let code = code_source(&CodeArgs::default());
@@ -141,6 +165,7 @@ pub async fn run(global: &Global, args: &StatusArgs) -> Result<u8> {
         region: ctx.region.clone(),
         in_sync: !plan.has_changes() && plan.conflicts.is_empty(),
         resources: statuses(&plan),
+        failures_waiting: failures_waiting(&ctx, &desired).await,
     };
     super::print(&report, args.output)?;
     Ok(0)

@@ -97,6 +97,15 @@ pub struct LambdaSettings {
     pub memory_mb: u32,
     pub timeout_s: u32,
     pub architecture: Architecture,
+    /// `None`: failed events are dropped after Lambda's default retries (`on_failure.enabled: false`).
+    pub on_failure: Option<OnFailure>,
+}
+
+/// The function's asynchronous-invocation settings, checked against Lambda's limits.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct OnFailure {
+    pub max_retry_attempts: u32,
+    pub max_event_age_s: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -444,6 +453,14 @@ impl Checker<'_> {
                     "delivery.lambda.timeout_s",
                     rules::lambda_timeout_s(l.timeout_s),
                 )?;
+                self.rule(
+                    "delivery.lambda.on_failure.max_retry_attempts",
+                    rules::lambda_retry_attempts(l.on_failure.max_retry_attempts),
+                )?;
+                self.rule(
+                    "delivery.lambda.on_failure.max_event_age_s",
+                    rules::lambda_event_age_s(l.on_failure.max_event_age_s),
+                )?;
                 Ok(Delivery::Lambda {
                     otlp: Otlp {
                         endpoint: otlp.endpoint.trim_end_matches('/').to_string(),
@@ -455,6 +472,10 @@ impl Checker<'_> {
                         memory_mb: l.memory_mb,
                         timeout_s: l.timeout_s,
                         architecture: l.architecture,
+                        on_failure: l.on_failure.enabled.then_some(OnFailure {
+                            max_retry_attempts: l.on_failure.max_retry_attempts,
+                            max_event_age_s: l.on_failure.max_event_age_s,
+                        }),
                     },
                 })
             }

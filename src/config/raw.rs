@@ -209,6 +209,9 @@ pub struct RawLambda {
     pub timeout_s: u32,
     #[serde(default)]
     pub architecture: Architecture,
+    /// What Lambda does with an S3 event the function still fails on after its retries.
+    #[serde(default)]
+    pub on_failure: RawOnFailure,
 }
 
 impl Default for RawLambda {
@@ -217,8 +220,49 @@ impl Default for RawLambda {
             memory_mb: default_memory(),
             timeout_s: default_timeout(),
             architecture: Architecture::default(),
+            on_failure: RawOnFailure::default(),
         }
     }
+}
+
+/// `delivery.lambda.on_failure`: the function's asynchronous-invocation settings. Enabled, a failed
+/// event is kept (with the reason) under `aws/lambda/async/<function>/` in the stack's bucket,
+/// where `flowlogs replay` finds it.
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RawOnFailure {
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Retries after the first attempt (Lambda `MaximumRetryAttempts`).
+    #[serde(default = "default_retry_attempts")]
+    #[schemars(range(min = *rules::LAMBDA_RETRY_ATTEMPTS.start(), max = *rules::LAMBDA_RETRY_ATTEMPTS.end()))]
+    pub max_retry_attempts: u32,
+    /// How long Lambda keeps trying an event (Lambda `MaximumEventAgeInSeconds`).
+    #[serde(default = "default_event_age")]
+    #[schemars(range(min = *rules::LAMBDA_EVENT_AGE_S.start(), max = *rules::LAMBDA_EVENT_AGE_S.end()))]
+    pub max_event_age_s: u32,
+}
+
+impl Default for RawOnFailure {
+    fn default() -> Self {
+        RawOnFailure {
+            enabled: true,
+            max_retry_attempts: default_retry_attempts(),
+            max_event_age_s: default_event_age(),
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_retry_attempts() -> u32 {
+    2
+}
+
+fn default_event_age() -> u32 {
+    21600
 }
 
 fn default_memory() -> u32 {

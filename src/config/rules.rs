@@ -44,6 +44,10 @@ pub const PREFIX_MAX_LEN: usize = 512;
 pub const LAMBDA_MEMORY_MB: RangeInclusive<u32> = 128..=10240;
 /// Lambda CreateFunction `Timeout`: 1 to 900 seconds.
 pub const LAMBDA_TIMEOUT_S: RangeInclusive<u32> = 1..=900;
+/// Lambda PutFunctionEventInvokeConfig `MaximumRetryAttempts`: 0 to 2.
+pub const LAMBDA_RETRY_ATTEMPTS: RangeInclusive<u32> = 0..=2;
+/// Lambda PutFunctionEventInvokeConfig `MaximumEventAgeInSeconds`: 60 to 21600.
+pub const LAMBDA_EVENT_AGE_S: RangeInclusive<u32> = 60..=21600;
 /// Firehose `HttpEndpointConfiguration.Url`: 1 to 1000 characters, pattern `https://.*`.
 pub const FIREHOSE_URL_MAX_LEN: usize = 1000;
 /// Firehose `HttpEndpointBufferingHints.SizeInMBs`: 1 to 64.
@@ -359,6 +363,24 @@ pub fn lambda_timeout_s(s: u32) -> Result<(), Problem> {
     in_range(s, &LAMBDA_TIMEOUT_S, "seconds", "Lambda (Timeout)")
 }
 
+pub fn lambda_retry_attempts(n: u32) -> Result<(), Problem> {
+    in_range(
+        n,
+        &LAMBDA_RETRY_ATTEMPTS,
+        "retries",
+        "Lambda (MaximumRetryAttempts)",
+    )
+}
+
+pub fn lambda_event_age_s(s: u32) -> Result<(), Problem> {
+    in_range(
+        s,
+        &LAMBDA_EVENT_AGE_S,
+        "seconds",
+        "Lambda (MaximumEventAgeInSeconds)",
+    )
+}
+
 pub fn firehose_buffer_mb(mb: u32) -> Result<(), Problem> {
     in_range(
         mb,
@@ -494,6 +516,10 @@ mod tests {
         assert!(lambda_memory_mb(128).is_ok() && lambda_memory_mb(127).is_err());
         assert!(lambda_memory_mb(10240).is_ok() && lambda_memory_mb(10241).is_err());
         assert!(lambda_timeout_s(900).is_ok() && lambda_timeout_s(0).is_err());
+        assert!(lambda_retry_attempts(0).is_ok() && lambda_retry_attempts(2).is_ok());
+        assert!(lambda_retry_attempts(3).is_err());
+        assert!(lambda_event_age_s(60).is_ok() && lambda_event_age_s(21600).is_ok());
+        assert!(lambda_event_age_s(59).is_err() && lambda_event_age_s(21601).is_err());
         assert!(retention_days(1).is_ok() && retention_days(0).is_err());
         assert!(retention_days(u32::MAX).is_err());
     }

@@ -139,6 +139,16 @@ delivery:
             ex(LAMBDA, "memory_mb: 512", "memory_mb: 10240"),
             ex(LAMBDA, "memory_mb: 512", "memory_mb: 128"),
             ex(LAMBDA, "timeout_s: 300", "timeout_s: 900"),
+            ex(
+                LAMBDA,
+                "timeout_s: 300 }",
+                "timeout_s: 300, on_failure: { enabled: false, max_retry_attempts: 0, max_event_age_s: 60 } }",
+            ),
+            ex(
+                LAMBDA,
+                "timeout_s: 300 }",
+                "timeout_s: 300, on_failure: { max_retry_attempts: 2, max_event_age_s: 21600 } }",
+            ),
             ex(LAMBDA, "retention_days: 90", "retention_days: 1"),
             ex(
                 LAMBDA,
@@ -227,6 +237,26 @@ delivery:
             ex(LAMBDA, "memory_mb: 512", "memory_mb: 10241"),
             ex(LAMBDA, "timeout_s: 300", "timeout_s: 0"),
             ex(LAMBDA, "timeout_s: 300", "timeout_s: 901"),
+            ex(
+                LAMBDA,
+                "timeout_s: 300 }",
+                "timeout_s: 300, on_failure: { max_retry_attempts: 3 } }",
+            ),
+            ex(
+                LAMBDA,
+                "timeout_s: 300 }",
+                "timeout_s: 300, on_failure: { max_event_age_s: 59 } }",
+            ),
+            ex(
+                LAMBDA,
+                "timeout_s: 300 }",
+                "timeout_s: 300, on_failure: { max_event_age_s: 21601 } }",
+            ),
+            ex(
+                LAMBDA,
+                "timeout_s: 300 }",
+                "timeout_s: 300, on_failure: { retries: 1 } }",
+            ),
             ex(LAMBDA, "memory_mb: 512", "memory_mb: -1"),
             ex(
                 FIREHOSE,

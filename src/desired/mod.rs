@@ -134,6 +134,12 @@ impl Names {
         )
     }
 
+    /// Where Lambda keeps the events the function failed on (its S3 on-failure destination writes
+    /// `aws/lambda/async/<function>/YYYY/MM/DD/<time>-<uuid>`; the prefix is Lambda's, not ours).
+    pub fn failure_prefix(&self) -> String {
+        format!("aws/lambda/async/{}/", self.function)
+    }
+
     pub fn stream_arn(&self) -> String {
         format!(
             "arn:{}:firehose:{}:{}:deliverystream/{}",
@@ -234,6 +240,19 @@ pub struct DesiredForwarder {
     pub function: DesiredFunction,
     pub permission: DesiredPermission,
     pub notification: DesiredNotification,
+    /// `None` when `delivery.lambda.on_failure.enabled` is false.
+    pub event_invoke: Option<DesiredEventInvoke>,
+}
+
+/// The function's asynchronous-invocation settings: bounded retries and event age, failed events
+/// kept in the stack's bucket (S3 on-failure destination) for `flowlogs replay`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DesiredEventInvoke {
+    pub function: String,
+    pub max_retry_attempts: u32,
+    pub max_event_age_s: u32,
+    /// The bucket's ARN: Lambda writes under `aws/lambda/async/<function>/` in it.
+    pub on_failure_destination: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -487,21 +506,40 @@ fn forwarder(
     lambda: &config::LambdaSettings,
     code_hash: &str,
 ) -> Result<DesiredForwarder> {
+    let mut role_policy = policy::render(
+        policy::FORWARDER_POLICY,
+        &[
+            ("partition", &names.partition),
+            ("bucket", &names.bucket),
+            ("log_key_prefix", &names.log_key_prefix),
+            ("failure_prefix", &names.failure_prefix()),
+            ("region", &names.region),
+            ("account", &names.account),
+            ("log_group", &names.log_group),
+        ],
+    );
+    let event_invoke = lambda.on_failure.map(|f| DesiredEventInvoke {
+        function: names.function.clone(),
+        max_retry_attempts: f.max_retry_attempts,
+        max_event_age_s: f.max_event_age_s,
+        on_failure_destination: names.bucket_arn(),
+    });
+    if event_invoke.is_none() {
+        // No destination: the role needs no write into the bucket.
+        if let Some(Value::Array(statements)) = role_policy.get_mut("Statement") {
+            statements.retain(|s| {
+                !matches!(
+                    s["Sid"].as_str(),
+                    Some("KeepFailedEvents" | "CheckFailedEventsBucket")
+                )
+            });
+        }
+    }
     let role = DesiredRole {
         name: names.role.clone(),
         trust: policy::render(policy::FORWARDER_TRUST, &[("account", &names.account)]),
         policy_name: names.role_policy.clone(),
-        policy: policy::render(
-            policy::FORWARDER_POLICY,
-            &[
-                ("partition", &names.partition),
-                ("bucket", &names.bucket),
-                ("log_key_prefix", &names.log_key_prefix),
-                ("region", &names.region),
-                ("account", &names.account),
-                ("log_group", &names.log_group),
-            ],
-        ),
+        policy: role_policy,
         tags: names.tags(),
     };
     let mut environment = BTreeMap::new();
@@ -574,6 +612,7 @@ fn forwarder(
         function,
         permission,
         notification,
+        event_invoke,
     })
 }
 

@@ -154,8 +154,15 @@ fn forwarder_role_reads_only_the_flow_log_prefix() {
         statements[0]["Resource"],
         "arn:aws:s3:::prod-vpc-flowlogs-123456789012-eu-west-1/AWSLogs/123456789012/vpcflowlogs/eu-west-1/*"
     );
+    // Lambda writes the events the function failed on under its own prefix, with the function's role.
     assert_eq!(
         statements[1]["Resource"],
+        "arn:aws:s3:::prod-vpc-flowlogs-123456789012-eu-west-1/aws/lambda/async/flowlogs-prod-vpc-forwarder/*"
+    );
+    assert_eq!(statements[1]["Action"], "s3:PutObject");
+    assert_eq!(statements[2]["Action"], "s3:ListBucket");
+    assert_eq!(
+        statements[3]["Resource"],
         "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/flowlogs-prod-vpc-forwarder:*"
     );
     let text = role.policy.to_string();
@@ -163,6 +170,33 @@ fn forwarder_role_reads_only_the_flow_log_prefix() {
     assert_eq!(
         role.trust["Statement"][0]["Principal"]["Service"],
         "lambda.amazonaws.com"
+    );
+}
+
+#[test]
+fn failure_capture_is_on_by_default_and_off_leaves_the_role_without_bucket_writes() {
+    let on = desired("", "  retention_days: 9\n");
+    let e = on
+        .forwarder
+        .as_ref()
+        .unwrap()
+        .event_invoke
+        .as_ref()
+        .unwrap();
+    assert_eq!((e.max_retry_attempts, e.max_event_age_s), (2, 21600));
+    assert_eq!(
+        e.on_failure_destination,
+        "arn:aws:s3:::prod-vpc-flowlogs-123456789012-eu-west-1"
+    );
+    let text = "version: 1\nstack: prod-vpc\nflow_log:\n  resources: { vpc_ids: [vpc-0abc] }\ndelivery:\n  lambda: { on_failure: { enabled: false } }\n  otlp: { endpoint: http://127.0.0.1:4318 }\n";
+    let c = config::parse(text, Path::new("t.yaml"), &|_| None).unwrap();
+    let off = build(&c, "123456789012", "eu-west-1", "h").unwrap();
+    let forwarder = off.forwarder.as_ref().unwrap();
+    assert!(forwarder.event_invoke.is_none());
+    let text = forwarder.role.policy.to_string();
+    assert!(
+        !text.contains("s3:PutObject") && !text.contains("aws/lambda/async"),
+        "{text}"
     );
 }
 

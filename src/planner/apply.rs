@@ -12,6 +12,7 @@ use super::{chain, Chain, REPLACE_CREATES_FIRST};
 use crate::plan::{Action, Kind, Op, Plan, Step};
 use crate::resources::bucket::Bucket;
 use crate::resources::bucket_policy::BucketPolicy;
+use crate::resources::event_invoke_config::EventInvokeConfig;
 use crate::resources::flow_log::FlowLog;
 use crate::resources::function::Function;
 use crate::resources::function_log_group::FunctionLogGroup;
@@ -47,6 +48,7 @@ impl Executor for Live<'_> {
             Kind::DeliveryStream => Stream::apply(cx, op).await,
             Kind::Notification => Notification::apply(cx, op).await,
             Kind::FlowLog => FlowLog::apply(cx, op).await,
+            Kind::EventInvokeConfig => EventInvokeConfig::apply(cx, op).await,
         }
     }
 }

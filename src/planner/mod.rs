@@ -14,6 +14,7 @@ use crate::desired::{Desired, Names};
 use crate::plan::{Kind, Plan};
 use crate::resources::bucket::{self, Bucket, ObservedBucket};
 use crate::resources::bucket_policy::BucketPolicy;
+use crate::resources::event_invoke_config::{EventInvokeConfig, ObservedEventInvoke};
 use crate::resources::flow_log::{FlowLog, ObservedFlowLog};
 use crate::resources::function::{Function, ObservedFunction};
 use crate::resources::function_log_group::{FunctionLogGroup, ObservedFunctionLogGroup};
@@ -29,7 +30,11 @@ use crate::resources::{Observe, Resource, Teardown};
 /// before the function (Lambda writes to the group from the first invocation on), the function
 /// before its permission, the permission before the notification (S3 validates the target); the
 /// stream's role and log group before the stream, the stream before the flow log delivering to it.
-pub const CREATE_ORDER: [Kind; 11] = [
+///
+/// The function's asynchronous-invocation settings come with the wiring, before the notification:
+/// Lambda checks that the bucket (storage chain) and the role's permission (compute chain) are
+/// there, and failed events are kept from the first event on.
+pub const CREATE_ORDER: [Kind; 12] = [
     Kind::Bucket,
     Kind::BucketPolicy,
     Kind::Role,
@@ -39,6 +44,7 @@ pub const CREATE_ORDER: [Kind; 11] = [
     Kind::FirehoseRole,
     Kind::StreamLogGroup,
     Kind::DeliveryStream,
+    Kind::EventInvokeConfig,
     Kind::Notification,
     Kind::FlowLog,
 ];
@@ -73,7 +79,7 @@ pub fn chain(kind: Kind) -> Chain {
         | Kind::FirehoseRole
         | Kind::StreamLogGroup
         | Kind::DeliveryStream => Chain::Compute,
-        Kind::Notification | Kind::FlowLog => Chain::Wiring,
+        Kind::Notification | Kind::FlowLog | Kind::EventInvokeConfig => Chain::Wiring,
     }
 }
 
@@ -91,6 +97,7 @@ pub struct Observed {
     pub firehose_role: Option<ObservedRole>,
     pub stream: Option<ObservedStream>,
     pub stream_log_group: Option<ObservedLogGroup>,
+    pub event_invoke: Option<ObservedEventInvoke>,
 }
 
 /// Reads the stack: independent resources concurrently; the bucket's policy and notifications only
@@ -125,6 +132,7 @@ pub async fn observe(
         firehose_role,
         stream,
         stream_log_group,
+        event_invoke,
     ) = tokio::try_join!(
         bucket_parts,
         FlowLog::observe(&cx),
@@ -135,6 +143,7 @@ pub async fn observe(
         FirehoseRole::observe(&cx),
         Stream::observe(&cx),
         StreamLogGroup::observe(&cx),
+        EventInvokeConfig::observe(&cx),
     )?;
     Ok(Observed {
         bucket,
@@ -148,6 +157,7 @@ pub async fn observe(
         firehose_role,
         stream,
         stream_log_group,
+        event_invoke,
     })
 }
 
@@ -195,6 +205,12 @@ pub fn plan_setup(desired: &Desired, observed: &Observed) -> Plan {
     if function_usable {
         plan.extend(converge::<Permission>(desired, &observed.function_policy));
     }
+    if function_usable {
+        plan.extend(converge::<EventInvokeConfig>(
+            desired,
+            &observed.event_invoke,
+        ));
+    }
     plan.extend(converge::<Notification>(desired, &observed.notifications));
     plan.extend(converge::<FirehoseRole>(desired, &observed.firehose_role));
     plan.extend(converge::<Stream>(desired, &observed.stream));
@@ -213,6 +229,7 @@ pub fn plan_teardown(names: &Names, observed: &Observed, delete_data: bool) -> P
     plan.extend(FlowLog::plan_teardown(cx, &observed.flow_logs));
     plan.extend(Notification::plan_teardown(cx, &observed.notifications));
     plan.extend(Permission::plan_teardown(cx, &observed.function_policy));
+    plan.extend(EventInvokeConfig::plan_teardown(cx, &observed.event_invoke));
     plan.extend(Function::plan_teardown(cx, &observed.function));
     plan.extend(FunctionLogGroup::plan_teardown(
         cx,

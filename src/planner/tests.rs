@@ -109,6 +109,7 @@ async fn a_fresh_stack_is_created_dependencies_first() {
             "function-log-group create_function_log_group",
             "function create_function",
             "permission add_permission",
+            "event-invoke-config put_event_invoke_config",
             "notification put_notification",
             "flow-log create_flow_log",
         ]
@@ -183,6 +184,17 @@ fn existing_stack(d: &Desired) -> Observed {
             "Principal": {"Service": "s3.amazonaws.com"}, "Action": "lambda:InvokeFunction",
             "Condition": {"StringEquals": {"AWS:SourceAccount": forwarder.permission.source_account},
                           "ArnLike": {"AWS:SourceArn": forwarder.permission.source_arn}}}]})),
+        event_invoke: forwarder.event_invoke.as_ref().map(|e| {
+            crate::resources::event_invoke_config::ObservedEventInvoke {
+                function: e.function.clone(),
+                function_ours: true,
+                current: Some(crate::resources::event_invoke_config::CurrentEventInvoke {
+                    max_retry_attempts: Some(e.max_retry_attempts as i32),
+                    max_event_age_s: Some(e.max_event_age_s as i32),
+                    on_failure_destination: Some(e.on_failure_destination.clone()),
+                }),
+            }
+        }),
         ..Observed::default()
     }
 }
@@ -202,6 +214,7 @@ fn a_stack_as_the_config_wants_it_plans_nothing() {
             Kind::FunctionLogGroup,
             Kind::Function,
             Kind::Permission,
+            Kind::EventInvokeConfig,
             Kind::Notification,
             Kind::FlowLog
         ]
@@ -218,6 +231,7 @@ async fn teardown_removes_dependents_first_and_keeps_the_bucket() {
         [
             "flow-log delete_flow_log",
             "notification remove_notification",
+            "event-invoke-config delete_event_invoke_config",
             "function delete_function",
             "function-log-group delete_function_log_group",
             "role delete_role",

@@ -5,6 +5,7 @@
 
 pub mod bucket;
 pub mod bucket_policy;
+pub mod event_invoke_config;
 pub mod flow_log;
 pub mod function;
 pub mod function_log_group;

@@ -216,6 +216,7 @@ impl Draft {
                         Some(x) if x.eq_ignore_ascii_case("arm64") => Architecture::Arm64,
                         _ => Architecture::X86_64,
                     },
+                    ..RawLambda::default()
                 },
                 firehose: None,
             },

@@ -1,0 +1,75 @@
+"""Lambda's asynchronous invocation, as the router runs it (behaviour `lambda-async-failures`).
+
+What AWS does (Lambda developer guide, "Asynchronous invocation" and "Capturing records of Lambda
+asynchronous invocations"): an event that fails is retried `MaximumRetryAttempts` times (0 to 2,
+default 2) while it is younger than `MaximumEventAgeInSeconds` (60 to 21600, default 21600), both
+from the function's event invoke config. When it still fails, and the config names an S3 bucket as
+the `OnFailure` destination, Lambda writes an invocation record as a JSON object to
+`aws/lambda/async/<function-name>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<random UUID>` in that bucket:
+
+    {"version": "1.0", "timestamp": "...Z",
+     "requestContext": {"requestId", "functionArn": "...:$LATEST",
+                        "condition": "RetriesExhausted" | "EventAgeExceeded",
+                        "approximateInvokeCount": n},
+     "requestPayload": <the event>,
+     "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
+                         "functionError": "Unhandled"},
+     "responsePayload": <the function's error payload>}
+
+The pure parts (settings, the key, the record) are here and tested by `selftest.py`; the router
+does the invoking and the writing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+DEFAULT_RETRIES = 2
+DEFAULT_MAX_AGE_S = 21600
+
+
+def settings(config: dict | None) -> tuple[int, int, str | None]:
+    """(retries, max event age, S3 bucket of the on-failure destination or None) from a
+    GetFunctionEventInvokeConfig answer (None: the function has none: Lambda's defaults)."""
+    config = config or {}
+    retries = config.get("MaximumRetryAttempts")
+    age = config.get("MaximumEventAgeInSeconds")
+    destination = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}) \
+        .get("Destination") or ""
+    bucket = None
+    if destination.startswith("arn:") and destination.split(":")[2:3] == ["s3"]:
+        bucket = destination.split(":::", 1)[-1].split("/", 1)[0] or None
+    return (DEFAULT_RETRIES if retries is None else int(retries),
+            DEFAULT_MAX_AGE_S if age is None else int(age), bucket)
+
+
+def record_key(function: str, now: float, record_id: str | None = None) -> str:
+    stamp = time.gmtime(now)
+    return (f"aws/lambda/async/{function}/{time.strftime('%Y/%m/%d', stamp)}/"
+            f"{time.strftime('%Y-%m-%dT%H.%M.%S', stamp)}-{record_id or uuid.uuid4()}")
+
+
+def record(function_arn: str, request_id: str, condition: str, invoke_count: int,
+           payload: bytes, response: bytes, function_error: str | None, now: float) -> dict:
+    def as_json(data: bytes):
+        try:
+            return json.loads(data or b"null")
+        except ValueError:
+            return data.decode(errors="replace")
+
+    arn = function_arn if function_arn.count(":") >= 7 else function_arn + ":$LATEST"
+    response_context = {"statusCode": 200, "executedVersion": "$LATEST"}
+    if function_error:
+        response_context["functionError"] = function_error
+    return {
+        "version": "1.0",
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
+        + f".{int(now * 1000) % 1000:03d}Z",
+        "requestContext": {"requestId": request_id, "functionArn": arn,
+                           "condition": condition, "approximateInvokeCount": invoke_count},
+        "requestPayload": as_json(payload),
+        "responseContext": response_context,
+        "responsePayload": as_json(response),
+    }

@@ -1,0 +1,322 @@
+//! `flowlogs backfill --since TIME [--until TIME] [--dry-run] [--yes] [--concurrency N]`: the
+//! flow-log objects already in the bucket for a past window, found by listing only the window's
+//! day (or hour) folders of the stack's key layout, sent through the forwarder with a synthesized S3
+//! event each, a bounded number at once (an object that fails is tried once more after the
+//! others). Before it starts it shows the objects, the bytes and a
+//! rough Lambda cost, and asks (unless `--yes`). Safe to run twice: every record carries
+//! `log.record.uid` (bucket, key, line), so a backend that deduplicates keeps one copy.
+
+use std::fmt;
+use std::time::Instant;
+
+use anyhow::Result;
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::Say;
+use crate::cli::{BackfillArgs, Global};
+use crate::config::{Architecture, Delivery, FileFormat};
+use crate::context::Context;
+use crate::redrive::window::{self, Layout};
+use crate::redrive::{self, edge, human_bytes, judge, Answer, Estimate};
+
+#[derive(Debug, Serialize)]
+pub struct BackfillOutcome {
+    pub stack: String,
+    pub since: String,
+    pub until: String,
+    pub dry_run: bool,
+    /// The user declined the confirmation: nothing sent.
+    pub cancelled: bool,
+    /// Day (or hour) folders listed.
+    pub folders: usize,
+    /// Objects in the window.
+    pub objects: u64,
+    pub bytes: u64,
+    pub estimate: Estimate,
+    /// Objects sent and fully accepted.
+    pub sent: u64,
+    /// Objects that failed (listed in `failures`).
+    pub failed: u64,
+    /// Flow-log records read from the objects.
+    pub records: u64,
+    /// Records the endpoint accepted.
+    pub forwarded: u64,
+    pub seconds: f64,
+    pub failures: Vec<BackfillFailure>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BackfillFailure {
+    pub key: String,
+    pub error: String,
+}
+
+impl fmt::Display for BackfillOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.objects == 0 {
+            return write!(
+                f,
+                "No flow-log objects from {} to {} ({} folders listed).",
+                self.since, self.until, self.folders
+            );
+        }
+        if self.dry_run || self.cancelled {
+            return write!(
+                f,
+                "{}: nothing sent.",
+                if self.dry_run { "Dry run" } else { "Cancelled" }
+            );
+        }
+        for failure in &self.failures {
+            writeln!(f, "  failed: {}: {}", failure.key, failure.error)?;
+        }
+        write!(
+            f,
+            "Sent {} of {} objects in {:.1}s: {} records read, {} accepted by the endpoint; {} objects failed{}",
+            self.sent,
+            self.objects,
+            self.seconds,
+            self.records,
+            self.forwarded,
+            self.failed,
+            if self.failed == 0 {
+                "."
+            } else {
+                ": run the same backfill again once the cause is fixed (records carry log.record.uid, so a deduplicating backend keeps one copy)."
+            }
+        )
+    }
+}
+
+impl super::Outcome for BackfillOutcome {
+    const COMMAND: &'static str = "backfill";
+    fn stack(&self) -> &str {
+        &self.stack
+    }
+    /// Not cancelled, and every object sent was fully accepted (a dry run is ok).
+    fn ok(&self) -> bool {
+        !self.cancelled && self.failed == 0
+    }
+}
+
+/// The S3 event Lambda would get for an object (key URL-encoded as S3 writes it).
+pub fn object_event(bucket: &str, key: &str, size: u64, region: &str) -> Value {
+    json!({
+        "Records": [{
+            "eventVersion": "2.1",
+            "eventSource": "aws:s3",
+            "awsRegion": region,
+            "eventName": "ObjectCreated:Put",
+            "userIdentity": { "principalId": "flowlogs-backfill" },
+            "s3": {
+                "s3SchemaVersion": "1.0",
+                "configurationId": "flowlogs-backfill",
+                "bucket": { "name": bucket, "arn": format!("arn:aws:s3:::{bucket}") },
+                "object": { "key": crate::aws::keys::encode(key), "size": size }
+            }
+        }]
+    })
+}
+
+/// The pause before failed objects are tried once more.
+const RETRY_PAUSE: std::time::Duration = std::time::Duration::from_secs(5);
+
+pub async fn run(global: &Global, args: &BackfillArgs) -> Result<u8> {
+    // The window is checked before any AWS call.
+    let window = window::window(
+        &args.since,
+        args.until.as_deref(),
+        time::OffsetDateTime::now_utc(),
+    )
+    .map_err(anyhow::Error::msg)?;
+    let ctx = Context::load(global).await?;
+    let Delivery::Lambda { lambda, .. } = &ctx.config.delivery else {
+        anyhow::bail!(
+            "backfill sends objects through the forwarder Lambda; in `mode: firehose` flow logs go to the stream and are not in the bucket"
+        );
+    };
+    let say = Say(args.output);
+    let f = &ctx.config.flow_log;
+    let layout = Layout {
+        log_key_prefix: ctx.names.log_key_prefix.clone(),
+        hive: f.hive_compatible_partitions,
+        per_hour: f.per_hour_partition,
+        suffix: match f.file_format {
+            FileFormat::PlainText => ".log.gz",
+            FileFormat::Parquet => ".log.parquet",
+        },
+    };
+    let bucket = ctx.names.bucket.clone();
+    let folders = window::prefixes(&layout, &window);
+    let mut objects = Vec::new();
+    for folder in &folders {
+        objects.extend(
+            edge::list(&ctx.clients, &bucket, folder, None)
+                .await?
+                .into_iter()
+                .filter(|o| window::in_window(&layout, &window, &o.key)),
+        );
+    }
+    let bytes: u64 = objects.iter().map(|o| o.size).sum();
+    let estimate = redrive::estimate(
+        objects.len() as u64,
+        bytes,
+        lambda.memory_mb,
+        lambda.architecture == Architecture::Arm64,
+    );
+    let mut outcome = BackfillOutcome {
+        stack: ctx.names.stack.clone(),
+        since: window::shown(window.since),
+        until: window::shown(window.until),
+        dry_run: args.dry_run,
+        cancelled: false,
+        folders: folders.len(),
+        objects: objects.len() as u64,
+        bytes,
+        estimate,
+        sent: 0,
+        failed: 0,
+        records: 0,
+        forwarded: 0,
+        seconds: 0.0,
+        failures: Vec::new(),
+    };
+    if !objects.is_empty() {
+        say.line(format!(
+            "{} flow-log objects ({}) from {} to {} in {} folders of s3://{bucket}/{}",
+            outcome.objects,
+            human_bytes(bytes),
+            outcome.since,
+            outcome.until,
+            folders.len(),
+            layout.log_key_prefix
+        ));
+        say.line(format!(
+            "Roughly {:.0}s of function time at {} MB: {:.0} GB-s, about ${:.4} (Lambda list price; a guess, not a quote)",
+            estimate.seconds, lambda.memory_mb, estimate.gb_seconds, estimate.usd
+        ));
+        say.line(
+            "Records carry log.record.uid: a backend that deduplicates keeps one copy of anything sent twice.",
+        );
+    }
+    if objects.is_empty() || args.dry_run {
+        super::print(&outcome, args.output)?;
+        return Ok(0);
+    }
+    let question = format!(
+        "Send {} objects through {}?",
+        outcome.objects, ctx.names.function
+    );
+    if !super::confirm_or_refuse(args.yes, &question, "pass --yes to send without asking")? {
+        outcome.cancelled = true;
+        super::print(&outcome, args.output)?;
+        return Ok(1);
+    }
+    let started = Instant::now();
+    let bar = crate::ui::bar(outcome.objects, "objects");
+    let clients = &ctx.clients;
+    let function = &ctx.names.function;
+    let region = &ctx.region;
+    let total = outcome.objects;
+    let mut done = 0u64;
+    // Objects that fail are tried once more after the others: just after setup, the function's
+    // new read permission may not apply yet (IAM propagation) and reads fail for seconds.
+    let mut pending: Vec<&edge::Listed> = objects.iter().collect();
+    for last in [false, true] {
+        if pending.is_empty() {
+            break;
+        }
+        if last {
+            let line = format!(
+                "Trying the {} failed objects once more in {}s",
+                pending.len(),
+                RETRY_PAUSE.as_secs()
+            );
+            if bar.is_hidden() {
+                eprintln!("{line}");
+            } else {
+                bar.println(line);
+            }
+            tokio::time::sleep(RETRY_PAUSE).await;
+        }
+        let mut answers = stream::iter(pending.iter().copied())
+            .map(|o| {
+                let event = object_event(&bucket, &o.key, o.size, region);
+                async move { (o, edge::invoke(clients, function, &event).await) }
+            })
+            .buffer_unordered(usize::from(args.concurrency));
+        let mut again = Vec::new();
+        while let Some((object, answer)) = answers.next().await {
+            if let Answer::Report(r) = &answer {
+                outcome.records += r.records;
+                outcome.forwarded += r.forwarded;
+            }
+            match judge(&answer) {
+                Ok(_) => outcome.sent += 1,
+                Err(_) if !last => {
+                    again.push(object);
+                    continue;
+                }
+                Err(error) => {
+                    outcome.failed += 1;
+                    let line = format!("failed: {}: {error}", object.key);
+                    if bar.is_hidden() {
+                        eprintln!("{line}");
+                    } else {
+                        bar.println(line);
+                    }
+                    outcome.failures.push(BackfillFailure {
+                        key: object.key.clone(),
+                        error,
+                    });
+                }
+            }
+            done += 1;
+            let elapsed = started.elapsed().as_secs_f64().max(0.001);
+            bar.set_message(format!(
+                "{} records ({:.0}/s), {} failures",
+                outcome.forwarded,
+                outcome.forwarded as f64 / elapsed,
+                outcome.failed
+            ));
+            bar.inc(1);
+            if bar.is_hidden() && (done.is_multiple_of(50) || done == total) {
+                eprintln!(
+                    "{done}/{total} objects, {} records ({:.1} objects/s), {} failures",
+                    outcome.forwarded,
+                    done as f64 / elapsed,
+                    outcome.failed
+                );
+            }
+        }
+        drop(answers);
+        pending = again;
+    }
+    bar.finish_and_clear();
+    outcome.seconds = started.elapsed().as_secs_f64();
+    super::print(&outcome, args.output)?;
+    Ok(if super::Outcome::ok(&outcome) { 0 } else { 1 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_synthesized_event_names_the_object_as_s3_would() {
+        let e = object_event("b", "AWSLogs/aws-account-id=1/x y.log.gz", 42, "us-east-1");
+        let record = &e["Records"][0];
+        assert_eq!(record["eventName"], "ObjectCreated:Put");
+        assert_eq!(
+            record["s3"]["object"]["key"],
+            "AWSLogs/aws-account-id%3D1/x+y.log.gz"
+        );
+        assert_eq!(record["s3"]["object"]["size"], 42);
+        assert_eq!(
+            redrive::event_objects(&e),
+            ["s3://b/AWSLogs/aws-account-id%3D1/x+y.log.gz"]
+        );
+    }
+}

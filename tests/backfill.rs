@@ -1,0 +1,198 @@
+//! Nothing missed: flow-log objects that were in the bucket before the pipeline existed are sent by
+//! `flowlogs backfill`, exactly those of the window (hive layout with hourly folders), none of the
+//! objects outside it or the bucket's other keys; `--dry-run` sends nothing; a bad window is refused
+//! before any AWS call.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::{printed, write, Service, Stack, ACCOUNT_ID, REGION};
+
+const BUCKET: &str = "older-flow-logs";
+const RECORDS_PER_OBJECT: usize = 2;
+
+fn flow_log(n: usize) -> Vec<u8> {
+    let text = format!(
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n\
+         2 {ACCOUNT_ID} eni-0a1b2c3d4e5f60718 10.9.1.{n} 10.9.0.200 49152 22 6 10 840 1764410400 1764410460 ACCEPT OK\n\
+         2 {ACCOUNT_ID} eni-0a1b2c3d4e5f60718 203.0.113.{n} 10.9.0.200 51234 3389 6 3 180 1764410400 1764410460 REJECT OK\n"
+    );
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text.as_bytes()).unwrap();
+    gz.finish().unwrap()
+}
+
+/// A flow-log object's key in the hive layout with hourly folders, for `yyyymmddThh` and minute.
+fn key(day: &str, hour: &str, minute: &str) -> String {
+    let (y, m, d) = (&day[0..4], &day[4..6], &day[6..8]);
+    format!(
+        "AWSLogs/aws-account-id={ACCOUNT_ID}/aws-service=vpcflowlogs/aws-region={REGION}/year={y}/month={m}/day={d}/hour={hour}/{ACCOUNT_ID}_vpcflowlogs_{REGION}_fl-0abc_{day}T{hour}{minute}Z_a1b2c3d4.log.gz"
+    )
+}
+
+fn json_of(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not one JSON document ({e}):\n{}", printed(out)))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn backfill_sends_exactly_the_windows_objects_that_were_there_before_setup() {
+    let stack = Stack::start(&[Service::Moto, Service::Rotel, Service::Lambda]);
+    let sdk = stack.sdk_config().await;
+    let (s3, ec2) = (
+        aws_sdk_s3::Client::new(&sdk),
+        aws_sdk_ec2::Client::new(&sdk),
+    );
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.9.0.0/16")
+        .send()
+        .await
+        .unwrap()
+        .vpc()
+        .unwrap()
+        .vpc_id()
+        .unwrap()
+        .to_string();
+
+    // Weeks of flow logs in a bucket that exists before flowlogs does.
+    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    support::settle::bucket_usable(&s3, BUCKET).await;
+    let inside = [
+        key("20261120", "00", "00"),
+        key("20261120", "05", "05"),
+        key("20261120", "05", "55"),
+        key("20261120", "23", "50"),
+        key("20261121", "00", "05"),
+        key("20261121", "13", "30"),
+    ];
+    let outside = [
+        key("20261119", "23", "55"),
+        key("20261122", "00", "00"),
+        key("20261122", "01", "05"),
+    ];
+    let foreign = [
+        "notes/readme.txt".to_string(),
+        key("20261120", "05", "05").replace(".log.gz", ".txt"),
+        format!("AWSLogs/aws-account-id={ACCOUNT_ID}/aws-service=vpcflowlogs/aws-region={REGION}/year=2026/month=11/day=20/hour=05/summary.log.gz"),
+    ];
+    for (n, k) in inside.iter().chain(&outside).chain(&foreign).enumerate() {
+        s3.put_object()
+            .bucket(BUCKET)
+            .key(k)
+            .body(flow_log(n + 1).into())
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let cfg = write(
+        stack.dir(),
+        "flowlogs.yaml",
+        &format!(
+            "version: 1\nstack: bf\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  hive_compatible_partitions: true\n  per_hour_partition: true\nbucket: {{ name: {BUCKET}, create: false }}\ndelivery:\n  otlp: {{ endpoint: \"{}\" }}\n",
+            stack.otlp_endpoint
+        ),
+    );
+    let setup = stack.run(&cfg, &["setup", "--yes", "--no-verify"], &[]);
+    assert_eq!(setup.status.code(), Some(0), "{}", printed(&setup));
+
+    let window = ["--since", "2026-11-20", "--until", "2026-11-22T00:00:00Z"];
+    let dry = stack.run(
+        &cfg,
+        &[
+            &["backfill", "--dry-run", "--output", "json"][..],
+            &window[..],
+        ]
+        .concat(),
+        &[],
+    );
+    assert_eq!(dry.status.code(), Some(0), "{}", printed(&dry));
+    let dry_json = json_of(&dry);
+    assert_eq!(dry_json["objects"], inside.len(), "{dry_json}");
+    assert_eq!(dry_json["folders"], 48, "two days of hourly folders");
+    assert!(dry_json["estimate"]["usd"].as_f64().unwrap() > 0.0);
+    assert!(
+        printed(&dry).contains("log.record.uid"),
+        "says re-running is safe"
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(stack.captured().is_empty(), "a dry run sends nothing");
+
+    let run = stack.run(
+        &cfg,
+        &[
+            &[
+                "backfill",
+                "--yes",
+                "--concurrency",
+                "3",
+                "--output",
+                "json",
+            ][..],
+            &window[..],
+        ]
+        .concat(),
+        &[],
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", printed(&run));
+    let outcome = json_of(&run);
+    assert_eq!(outcome["ok"], true, "{outcome}");
+    assert_eq!(outcome["sent"], inside.len(), "{outcome}");
+    assert_eq!(outcome["failed"], 0, "{outcome}");
+    assert_eq!(
+        outcome["forwarded"],
+        inside.len() * RECORDS_PER_OBJECT,
+        "{outcome}"
+    );
+
+    let records =
+        stack.wait_for_exactly(inside.len() * RECORDS_PER_OBJECT, Duration::from_secs(30));
+    let keys: BTreeSet<&str> = records
+        .iter()
+        .map(|r| r["resource"]["aws.s3.key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        inside.iter().map(String::as_str).collect::<BTreeSet<_>>()
+    );
+    let uids: BTreeSet<&str> = records
+        .iter()
+        .map(|r| r["attributes"]["log.record.uid"].as_str().unwrap())
+        .collect();
+    assert_eq!(uids.len(), records.len(), "each record once");
+}
+
+#[test]
+fn a_bad_window_is_refused_before_anything_else() {
+    // No stack and no config file: the window is checked first.
+    let missing = std::path::Path::new("/nonexistent/flowlogs.yaml");
+    for (args, says) in [
+        (
+            vec!["--since", "2026-11-22", "--until", "2026-11-21"],
+            "is not before --until",
+        ),
+        (vec!["--since", "2999-01-01"], "is in the future"),
+        (vec!["--since", "last tuesday"], "is not a time"),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_flowlogs"))
+            .arg("backfill")
+            .args(&args)
+            .arg("-c")
+            .arg(missing)
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", printed(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(
+            !err.contains("nonexistent"),
+            "before reading the config: {err}"
+        );
+    }
+}
