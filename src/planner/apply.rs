@@ -15,6 +15,9 @@ use crate::resources::bucket_policy::BucketPolicy;
 use crate::resources::flow_log::FlowLog;
 use crate::resources::function::Function;
 use crate::resources::function_log_group::FunctionLogGroup;
+use crate::resources::glue_database::GlueDatabase;
+use crate::resources::glue_table::GlueTable;
+use crate::resources::named_queries::NamedQueries;
 use crate::resources::notification::Notification;
 use crate::resources::permission::Permission;
 use crate::resources::role::{FirehoseRole, ForwarderRole};
@@ -47,6 +50,9 @@ impl Executor for Live<'_> {
             Kind::DeliveryStream => Stream::apply(cx, op).await,
             Kind::Notification => Notification::apply(cx, op).await,
             Kind::FlowLog => FlowLog::apply(cx, op).await,
+            Kind::GlueDatabase => GlueDatabase::apply(cx, op).await,
+            Kind::GlueTable => GlueTable::apply(cx, op).await,
+            Kind::NamedQuery => NamedQueries::apply(cx, op).await,
         }
     }
 }

@@ -17,6 +17,9 @@ use crate::resources::bucket_policy::BucketPolicy;
 use crate::resources::flow_log::{FlowLog, ObservedFlowLog};
 use crate::resources::function::{Function, ObservedFunction};
 use crate::resources::function_log_group::{FunctionLogGroup, ObservedFunctionLogGroup};
+use crate::resources::glue_database::{GlueDatabase, ObservedGlueDatabase};
+use crate::resources::glue_table::{GlueTable, ObservedGlueTable};
+use crate::resources::named_queries::{NamedQueries, ObservedNamedQuery};
 use crate::resources::notification::{Notification, NotificationEntry};
 use crate::resources::permission::Permission;
 use crate::resources::role::{FirehoseRole, ForwarderRole, ObservedRole};
@@ -29,7 +32,8 @@ use crate::resources::{Observe, Resource, Teardown};
 /// before the function (Lambda writes to the group from the first invocation on), the function
 /// before its permission, the permission before the notification (S3 validates the target); the
 /// stream's role and log group before the stream, the stream before the flow log delivering to it.
-pub const CREATE_ORDER: [Kind; 11] = [
+/// The Athena database before its table; the named queries last.
+pub const CREATE_ORDER: [Kind; 14] = [
     Kind::Bucket,
     Kind::BucketPolicy,
     Kind::Role,
@@ -41,6 +45,9 @@ pub const CREATE_ORDER: [Kind; 11] = [
     Kind::DeliveryStream,
     Kind::Notification,
     Kind::FlowLog,
+    Kind::GlueDatabase,
+    Kind::GlueTable,
+    Kind::NamedQuery,
 ];
 
 /// Kinds whose replace makes the new resource before retiring the old one. A flow log: so no window
@@ -66,6 +73,8 @@ pub enum Chain {
 pub fn chain(kind: Kind) -> Chain {
     match kind {
         Kind::Bucket | Kind::BucketPolicy => Chain::Storage,
+        // Athena reads the bucket: after it, in its chain.
+        Kind::GlueDatabase | Kind::GlueTable | Kind::NamedQuery => Chain::Storage,
         Kind::Role
         | Kind::FunctionLogGroup
         | Kind::Function
@@ -91,6 +100,9 @@ pub struct Observed {
     pub firehose_role: Option<ObservedRole>,
     pub stream: Option<ObservedStream>,
     pub stream_log_group: Option<ObservedLogGroup>,
+    pub glue_database: Option<ObservedGlueDatabase>,
+    pub glue_table: ObservedGlueTable,
+    pub named_queries: Vec<ObservedNamedQuery>,
 }
 
 /// Reads the stack: independent resources concurrently; the bucket's policy and notifications only
@@ -125,6 +137,7 @@ pub async fn observe(
         firehose_role,
         stream,
         stream_log_group,
+        (glue_database, glue_table, named_queries),
     ) = tokio::try_join!(
         bucket_parts,
         FlowLog::observe(&cx),
@@ -135,6 +148,13 @@ pub async fn observe(
         FirehoseRole::observe(&cx),
         Stream::observe(&cx),
         StreamLogGroup::observe(&cx),
+        async {
+            tokio::try_join!(
+                GlueDatabase::observe(&cx),
+                GlueTable::observe(&cx),
+                NamedQueries::observe(&cx)
+            )
+        },
     )?;
     Ok(Observed {
         bucket,
@@ -148,6 +168,9 @@ pub async fn observe(
         firehose_role,
         stream,
         stream_log_group,
+        glue_database,
+        glue_table,
+        named_queries,
     })
 }
 
@@ -167,8 +190,16 @@ fn converge<R: Resource>(desired: &Desired, observed: &R::Observed) -> Plan {
 }
 
 /// The desired stack as far as it depends on what exists: the grants the bucket's KMS key needs.
+/// And the first day of the Athena table's projection.
 pub fn desired_for(desired: &Desired, observed: &Observed) -> Desired {
-    crate::desired::kms::with_bucket_key(desired, &observed.bucket.key(&desired.names))
+    let mut d = crate::desired::kms::with_bucket_key(desired, &observed.bucket.key(&desired.names));
+    let existing = observed.glue_table.table.as_ref().and_then(|t| t.since());
+    let stack_since = observed
+        .glue_table
+        .stack_since
+        .unwrap_or_else(crate::desired::athena::Day::today);
+    d.athena = crate::desired::athena::with_since(&d.athena, existing, stack_since);
+    d
 }
 
 /// What setup would do to turn `observed` into `desired`, in `CREATE_ORDER`.
@@ -202,6 +233,9 @@ pub fn plan_setup(desired: &Desired, observed: &Observed) -> Plan {
         desired,
         &observed.stream_log_group,
     ));
+    plan.extend(converge::<GlueDatabase>(desired, &observed.glue_database));
+    plan.extend(converge::<GlueTable>(desired, &observed.glue_table));
+    plan.extend(converge::<NamedQueries>(desired, &observed.named_queries));
     order_for_setup(&mut plan);
     plan
 }
@@ -210,6 +244,9 @@ pub fn plan_setup(desired: &Desired, observed: &Observed) -> Plan {
 pub fn plan_teardown(names: &Names, observed: &Observed, delete_data: bool) -> Plan {
     let cx = Teardown { names, delete_data };
     let mut plan = Plan::default();
+    plan.extend(NamedQueries::plan_teardown(cx, &observed.named_queries));
+    plan.extend(GlueTable::plan_teardown(cx, &observed.glue_table));
+    plan.extend(GlueDatabase::plan_teardown(cx, &observed.glue_database));
     plan.extend(FlowLog::plan_teardown(cx, &observed.flow_logs));
     plan.extend(Notification::plan_teardown(cx, &observed.notifications));
     plan.extend(Permission::plan_teardown(cx, &observed.function_policy));

@@ -219,6 +219,7 @@ impl Draft {
                 },
                 firehose: None,
             },
+            athena: None,
         };
         let flagged = [
             (ResourceType::Vpc, &a.vpc_id),
