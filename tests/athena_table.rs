@@ -249,3 +249,111 @@ async fn setup_makes_the_table_and_queries_a_format_change_replaces_them_and_tea
     let data = s3.head_object().bucket(BUCKET).key(&data_key).send().await;
     assert!(data.is_ok(), "teardown touched the data: {data:?}");
 }
+
+/// verify with the forwarder running: the projection placed against an object AWS would have
+/// written, and `--athena`'s query judged honestly (moto runs no SQL: it reads nothing).
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_places_a_delivered_object_in_its_partition_and_does_not_trust_a_query_that_read_nothing(
+) {
+    let stack = Stack::start(&[Service::Moto, Service::Rotel, Service::Lambda]);
+    let sdk = stack.sdk_config().await;
+    let (s3, ec2) = (
+        aws_sdk_s3::Client::new(&sdk),
+        aws_sdk_ec2::Client::new(&sdk),
+    );
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.0.0.0/16")
+        .send()
+        .await
+        .unwrap()
+        .vpc()
+        .unwrap()
+        .vpc_id()
+        .unwrap()
+        .to_string();
+    let cfg = write(
+        stack.dir(),
+        "flowlogs.yaml",
+        &format!(
+            "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  hive_compatible_partitions: true\ndelivery:\n  otlp: {{ endpoint: \"{}\" }}\nathena: {{}}\n",
+            stack.otlp_endpoint
+        ),
+    );
+    assert_exit(&run(&stack, &cfg, &["setup", "--yes"]), 0);
+    // Nothing delivered yet: the check says where the table will read.
+    let verify = run(&stack, &cfg, &["verify", "--output", "json"]);
+    assert_exit(&verify, 0);
+    let doc: Value = serde_json::from_slice(&verify.stdout).unwrap();
+    let check = |doc: &Value, name: &str| -> Value {
+        doc["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no check {name}: {doc}"))
+    };
+    let none = check(&doc, "athena table projection");
+    assert!(
+        none["ok"] == true
+            && none["detail"]
+                .as_str()
+                .unwrap()
+                .contains("no flow-log object delivered yet"),
+        "{none}"
+    );
+
+    // An object where AWS writes today's logs in the hive layout (the canary is not one: its
+    // folder is no partition). Today, so it is inside the projection's range.
+    let today = verify_today();
+    let key = format!(
+        "AWSLogs/aws-account-id={ACCOUNT_ID}/aws-service=vpcflowlogs/aws-region={REGION}/year={}/month={}/day={}/{ACCOUNT_ID}_vpcflowlogs_{REGION}_fl-0a1b_{}{}{}T0000Z_ab12.log.gz",
+        today.0, today.1, today.2, today.0, today.1, today.2
+    );
+    s3.put_object()
+        .bucket(BUCKET)
+        .key(&key)
+        .body(b"version srcaddr\n".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let verify = run(&stack, &cfg, &["verify", "--athena", "--output", "json"]);
+    assert_exit(&verify, 1);
+    let doc: Value = serde_json::from_slice(&verify.stdout).unwrap();
+    let placed = check(&doc, "athena table projection");
+    let wanted = format!(
+        "falls in partition day = 'year={}/month={}/day={}'",
+        today.0, today.1, today.2
+    );
+    assert!(
+        placed["ok"] == true && placed["detail"].as_str().unwrap().contains(&wanted),
+        "{placed}"
+    );
+    let query = check(&doc, "athena query");
+    assert_eq!(query["ok"], false, "{query}");
+    assert!(
+        query["detail"].as_str().unwrap().contains("read no data"),
+        "{query}"
+    );
+    // Every other check passed: the failure is the query's alone.
+    let failed: Vec<&Value> = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .collect();
+    assert_eq!(failed.len(), 1, "{doc}");
+    assert_exit(&run(&stack, &cfg, &["teardown", "--yes"]), 0);
+}
+
+/// Today in UTC as ("yyyy", "MM", "dd"), from the system clock (`date -u`).
+fn verify_today() -> (String, String, String) {
+    let out = std::process::Command::new("date")
+        .args(["-u", "+%Y %m %d"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    (parts[0].into(), parts[1].into(), parts[2].into())
+}

@@ -206,6 +206,15 @@ async fn run_query(ctx: &Context, athena: &DesiredAthena, day_value: &str) -> Re
     }
 }
 
+/// `--athena` without an `athena:` section: nothing to query.
+pub fn not_configured() -> Check {
+    Check::fail(
+        QUERY_NAME,
+        "the config has no `athena:` section, so there is no table to query",
+        "add `athena: {}` to the config and run `flowlogs setup`",
+    )
+}
+
 /// The Athena checks of verify: the projection against a real key; with `query`, one query.
 pub async fn checks(ctx: &Context, athena: &DesiredAthena, query: bool) -> Vec<Check> {
     let table = &athena.table;

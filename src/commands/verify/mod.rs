@@ -271,8 +271,10 @@ async fn verify(
     if let Some(fh) = &desired.firehose {
         checks.push(firehose::test_delivery(ctx, desired, fh, &observed, progress, wait).await);
     }
-    if let Some(a) = &planner::desired_for(desired, &observed).athena {
-        checks.extend(athena::checks(ctx, a, athena_query).await);
+    match &planner::desired_for(desired, &observed).athena {
+        Some(a) => checks.extend(athena::checks(ctx, a, athena_query).await),
+        None if athena_query => checks.push(athena::not_configured()),
+        None => {}
     }
     Ok(VerifyReport {
         stack: ctx.names.stack.clone(),
