@@ -37,7 +37,7 @@ impl Resource for GlueDatabase {
     }
 
     async fn observe(cx: &Observe<'_>) -> Result<Option<ObservedGlueDatabase>> {
-        observe(cx.clients, cx.names).await
+        cx.names.athena.read(observe(cx.clients, cx.names).await)
     }
 
     fn plan(

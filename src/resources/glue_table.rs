@@ -60,13 +60,14 @@ impl Resource for GlueTable {
     }
 
     async fn observe(cx: &Observe<'_>) -> Result<ObservedGlueTable> {
-        let (table, stack_since) = tokio::try_join!(
+        let (table, since) = tokio::join!(
             observe(cx.clients, cx.names),
             stack_since(cx.clients, cx.names)
-        )?;
+        );
+        let athena = &cx.names.athena;
         Ok(ObservedGlueTable {
-            table,
-            stack_since: Some(stack_since),
+            table: athena.read(table)?,
+            stack_since: athena.read(since.map(Some))?,
         })
     }
 

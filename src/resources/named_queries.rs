@@ -33,7 +33,7 @@ impl Resource for NamedQueries {
     }
 
     async fn observe(cx: &Observe<'_>) -> Result<Vec<ObservedNamedQuery>> {
-        observe(cx.clients, cx.names).await
+        cx.names.athena.read(observe(cx.clients, cx.names).await)
     }
 
     fn plan(

@@ -32,6 +32,22 @@ pub struct AthenaNames {
     pub workgroup: String,
     /// Our named queries' names start with this (named queries cannot be tagged).
     pub query_prefix: String,
+    /// The config has an `athena:` section (else these are the defaults, looked up only to clean
+    /// up after an earlier config).
+    pub configured: bool,
+}
+
+impl AthenaNames {
+    /// A read of the Athena resources: without `athena:` in the config it only looks for what an
+    /// earlier config made, so a failed read (credentials without Glue or Athena actions) means
+    /// nothing to clean up rather than a failed plan.
+    pub fn read<T: Default>(&self, read: anyhow::Result<T>) -> anyhow::Result<T> {
+        if self.configured {
+            read
+        } else {
+            Ok(read.unwrap_or_default())
+        }
+    }
 }
 
 impl AthenaNames {
@@ -49,6 +65,7 @@ impl AthenaNames {
             table,
             workgroup,
             query_prefix: queries::name_prefix(&config.stack),
+            configured: config.athena.is_some(),
         }
     }
 }

@@ -31,6 +31,11 @@ fn no_athena_section_means_no_athena_resources_but_default_names() {
     assert_eq!(d.names.athena.database, "flowlogs");
     assert_eq!(d.names.athena.table, "prod_vpc_flow_logs");
     assert_eq!(d.names.athena.workgroup, "primary");
+    // Without the section, a failed read means nothing to clean up; with it, a failed plan.
+    let denied = || anyhow::Result::<Vec<u8>>::Err(anyhow::anyhow!("AccessDeniedException"));
+    assert_eq!(d.names.athena.read(denied()).unwrap(), Vec::<u8>::new());
+    let configured = desired("", "athena: {}\n");
+    assert!(configured.names.athena.read(denied()).is_err());
 }
 
 #[test]
