@@ -38,6 +38,10 @@ names are lower-cased before moto reads them.
 8. Lambda PutFunctionEventInvokeConfig replaces the function's config, as AWS does; moto appends
 it to a list and answers the first one ever put from then on, so a changed retry count or
 destination would never show.
+7. Athena BatchGetNamedQuery and DeleteNamedQuery, which moto 5.2.5 does not implement ("action has
+not been implemented"): answered from moto's own named queries as the Athena API reference
+describes (an unknown id is listed in `UnprocessedNamedQueryIds`, or refused with
+InvalidRequestException).
 
 Usage: moto_server.py -H HOST -p PORT (moto's own options)
 """
@@ -54,6 +58,7 @@ import behaviours  # noqa: E402
 from moto.core import utils as moto_utils  # noqa: E402
 from moto.iam import access_control  # noqa: E402
 from moto.moto_api import recorder  # noqa: E402
+from moto.athena import responses as athena_responses  # noqa: E402
 from moto.s3 import notifications, responses  # noqa: E402
 
 BEHAVIOURS = behaviours.from_env()
@@ -182,6 +187,34 @@ def _put_function_event_invoke_config(self, function_name, config):
 
 
 LambdaBackend.put_function_event_invoke_config = _put_function_event_invoke_config
+
+
+def _named_query_json(nq):
+    return {"Name": nq.name, "Description": nq.description, "Database": nq.database,
+            "QueryString": nq.query_string, "NamedQueryId": nq.id, "WorkGroup": nq.workgroup.name}
+
+
+def _batch_get_named_query(self):
+    found, missing = [], []
+    for query_id in self._get_param("NamedQueryIds") or []:
+        nq = self.athena_backend.named_queries.get(query_id)
+        if nq is None:
+            missing.append({"NamedQueryId": query_id, "ErrorCode": "INVALID_INPUT",
+                            "ErrorMessage": "named query not found"})
+        else:
+            found.append(_named_query_json(nq))
+    return json.dumps({"NamedQueries": found, "UnprocessedNamedQueryIds": missing})
+
+
+def _delete_named_query(self):
+    query_id = self._get_param("NamedQueryId")
+    if self.athena_backend.named_queries.pop(query_id, None) is None:
+        return self.error(f"named query {query_id} not found", 400)
+    return json.dumps({})
+
+
+athena_responses.AthenaResponse.batch_get_named_query = _batch_get_named_query
+athena_responses.AthenaResponse.delete_named_query = _delete_named_query
 
 if __name__ == "__main__":
     from moto.server import main

@@ -109,6 +109,10 @@ pub struct VerifyArgs {
     /// Also wait this long (e.g. 15m) for the first object AWS itself delivers, and show it forwarded.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub wait: Option<std::time::Duration>,
+    /// With `athena:` in the config, also run one small Athena query on the table (it reads one
+    /// day of flow logs; Athena bills the bytes it scans) and show its row count and bytes scanned.
+    #[arg(long)]
+    pub athena: bool,
     #[arg(long, value_enum, default_value_t)]
     pub output: Output,
 }

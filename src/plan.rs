@@ -7,6 +7,7 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::desired::athena::{DesiredGlueDatabase, DesiredGlueTable, DesiredNamedQuery};
 use crate::desired::{
     DesiredEventInvoke, DesiredFlowLog, DesiredFunction, DesiredLogGroup, DesiredNotification,
     DesiredPermission, DesiredRole, DesiredStream,
@@ -28,6 +29,9 @@ pub enum Kind {
     Notification,
     FlowLog,
     EventInvokeConfig,
+    GlueDatabase,
+    GlueTable,
+    NamedQuery,
 }
 
 impl Kind {
@@ -45,6 +49,9 @@ impl Kind {
             Kind::Notification => "s3 notification",
             Kind::FlowLog => "flow log",
             Kind::EventInvokeConfig => "lambda async config",
+            Kind::GlueDatabase => "glue database",
+            Kind::GlueTable => "glue table",
+            Kind::NamedQuery => "athena named query",
         }
     }
 }
@@ -239,6 +246,38 @@ pub enum Op {
     },
     DeleteEventInvokeConfig {
         function: String,
+    /// Creates the Glue database with our tags (an existing one of ours is tagged instead).
+    CreateGlueDatabase {
+        database: DesiredGlueDatabase,
+    },
+    /// Adds or overwrites these tags on the database; never removes one.
+    TagGlueDatabase {
+        arn: String,
+        tags: std::collections::BTreeMap<String, String>,
+    },
+    DeleteGlueDatabase {
+        database: String,
+    },
+    /// Creates the table; `ddl` is the same table as Athena SQL, for use elsewhere.
+    CreateGlueTable {
+        table: DesiredGlueTable,
+        ddl: String,
+    },
+    /// Rewrites the table's definition (UpdateTable); the data is not touched.
+    UpdateGlueTable {
+        table: DesiredGlueTable,
+    },
+    /// Drops the table's definition only; the objects it reads stay in the bucket.
+    DeleteGlueTable {
+        database: String,
+        table: String,
+    },
+    CreateNamedQuery {
+        query: DesiredNamedQuery,
+    },
+    DeleteNamedQuery {
+        id: String,
+        name: String,
     },
 }
 

@@ -240,7 +240,7 @@ async fn the_deployer_policy_allows_every_call_of_a_full_lifecycle_in_both_modes
         stack.dir(),
         "lambda.yaml",
         &format!(
-            "version: 1\nstack: perm\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  hive_compatible_partitions: true\n  per_hour_partition: true\ndelivery:\n  otlp: {{ endpoint: \"{}\" }}\n",
+            "version: 1\nstack: perm\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  hive_compatible_partitions: true\n  per_hour_partition: true\ndelivery:\n  otlp: {{ endpoint: \"{}\" }}\nathena: {{}}\n",
             stack.otlp_endpoint
         ),
     );
@@ -255,6 +255,8 @@ async fn the_deployer_policy_allows_every_call_of_a_full_lifecycle_in_both_modes
         &["backfill", "--since", "2026-01-01", "--yes"],
         0,
     );
+    // moto runs no SQL: the query reads nothing, and verify says so (exit 1); the calls are made.
+    run_as_deployer(&stack, &lambda, &["verify", "--athena"], 1);
     run_as_deployer(&stack, &lambda, &["teardown", "--yes", "--delete-data"], 0);
 
     let firehose = write(
@@ -285,6 +287,10 @@ async fn the_deployer_policy_allows_every_call_of_a_full_lifecycle_in_both_modes
         "lambda:DeleteFunctionEventInvokeConfig",
         "firehose:CreateDeliveryStream",
         "s3:DeleteBucket",
+        "glue:CreateTable",
+        "athena:CreateNamedQuery",
+        "athena:StartQueryExecution",
+        "athena:DeleteNamedQuery",
     ] {
         assert!(
             recorded.contains(expected),

@@ -56,6 +56,10 @@ typed!(NotFound::not_found {
     aws_sdk_firehose::operation::describe_delivery_stream::DescribeDeliveryStreamError => is_resource_not_found_exception,
     aws_sdk_firehose::operation::delete_delivery_stream::DeleteDeliveryStreamError => is_resource_not_found_exception,
     aws_sdk_cloudwatchlogs::operation::delete_log_group::DeleteLogGroupError => is_resource_not_found_exception,
+    aws_sdk_glue::operation::get_database::GetDatabaseError => is_entity_not_found_exception,
+    aws_sdk_glue::operation::get_table::GetTableError => is_entity_not_found_exception,
+    aws_sdk_glue::operation::delete_table::DeleteTableError => is_entity_not_found_exception,
+    aws_sdk_glue::operation::delete_database::DeleteDatabaseError => is_entity_not_found_exception,
 });
 
 typed!(AlreadyThere::already_there {
@@ -65,6 +69,7 @@ typed!(AlreadyThere::already_there {
     aws_sdk_firehose::operation::create_delivery_stream::CreateDeliveryStreamError => is_resource_in_use_exception,
     aws_sdk_cloudwatchlogs::operation::create_log_group::CreateLogGroupError => is_resource_already_exists_exception,
     aws_sdk_cloudwatchlogs::operation::create_log_stream::CreateLogStreamError => is_resource_already_exists_exception,
+    aws_sdk_glue::operation::create_database::CreateDatabaseError => is_already_exists_exception,
 });
 
 /// The resource the call named does not exist (a typed answer of the service).

@@ -24,6 +24,8 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     pub firehose: aws_sdk_firehose::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub glue: aws_sdk_glue::Client,
+    pub athena: aws_sdk_athena::Client,
     pub region: String,
 }
 
@@ -55,6 +57,8 @@ impl Clients {
             sts: aws_sdk_sts::Client::new(config),
             firehose: aws_sdk_firehose::Client::new(config),
             logs: aws_sdk_cloudwatchlogs::Client::new(config),
+            glue: aws_sdk_glue::Client::new(config),
+            athena: aws_sdk_athena::Client::new(config),
             region: config.region().map(|r| r.to_string()).unwrap_or_default(),
         }
     }

@@ -33,12 +33,15 @@ pub struct Documents {
     pub trust_policies: BTreeMap<String, Value>,
     /// Our statements of the bucket policy, merged by Sid into what the bucket has.
     pub bucket_policy_statements: Vec<Value>,
+    /// The Athena table as `CREATE EXTERNAL TABLE` SQL, to make it elsewhere; null without `athena:`.
+    pub athena_table_ddl: Option<String>,
 }
 
 impl Documents {
     pub fn of(desired: &Desired) -> Documents {
         let mut docs = Documents {
             bucket_policy_statements: desired.bucket.policy_statements.clone(),
+            athena_table_ddl: desired.athena.as_ref().map(|a| a.table.ddl()),
             ..Documents::default()
         };
         let roles = desired

@@ -27,6 +27,25 @@ pub struct Config {
     pub flow_log: FlowLogConfig,
     pub bucket: BucketConfig,
     pub delivery: Delivery,
+    /// `None`: no Athena resources.
+    pub athena: Option<AthenaConfig>,
+}
+
+/// `athena:`: where the flow logs' Glue table and the saved queries go.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AthenaConfig {
+    pub database: String,
+    pub table: String,
+    pub workgroup: String,
+    /// `s3://bucket/folder/` for `verify --athena`'s query result; `None`: the stack's bucket.
+    pub result_location: Option<String>,
+}
+
+impl AthenaConfig {
+    /// The default table name: the stack's, `-` written `_` (Athena allows only `[a-z0-9_]`).
+    pub fn default_table(stack: &str) -> String {
+        format!("{}_flow_logs", stack.replace('-', "_"))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -306,12 +325,52 @@ impl Checker<'_> {
         if let Some(region) = &raw.region {
             self.rule("region", rules::region(region))?;
         }
+        let athena = match &raw.athena {
+            Some(a) => Some(self.athena(a, &raw.stack, &delivery)?),
+            None => None,
+        };
         Ok(Config {
             stack: raw.stack,
             region: raw.region,
             flow_log,
             bucket,
             delivery,
+            athena,
+        })
+    }
+
+    fn athena(
+        &self,
+        raw: &raw::RawAthena,
+        stack: &str,
+        delivery: &Delivery,
+    ) -> Result<AthenaConfig, ConfigError> {
+        if matches!(delivery, Delivery::Firehose { .. }) {
+            return Err(self.error(
+                "athena",
+                "Athena queries the flow logs in the bucket, and in Firehose mode they go to the stream instead",
+                "remove the `athena:` section, or use `delivery.mode: lambda`",
+            ));
+        }
+        self.rule(
+            "athena.database",
+            rules::glue_name(&raw.database, "database"),
+        )?;
+        let table = raw
+            .table
+            .clone()
+            .unwrap_or_else(|| AthenaConfig::default_table(stack));
+        self.rule("athena.table", rules::glue_name(&table, "table"))?;
+        self.rule("athena.workgroup", rules::workgroup(&raw.workgroup))?;
+        let result_location = match &raw.result_location {
+            Some(uri) => Some(self.rule("athena.result_location", rules::s3_uri(uri))?),
+            None => None,
+        };
+        Ok(AthenaConfig {
+            database: raw.database.clone(),
+            table,
+            workgroup: raw.workgroup.clone(),
+            result_location,
         })
     }
 

@@ -23,6 +23,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub bucket: RawBucket,
     pub delivery: RawDelivery,
+    #[serde(default)]
+    pub athena: Option<RawAthena>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema, Clone)]
@@ -357,4 +359,33 @@ fn default_buffer_size() -> u32 {
 
 fn default_buffer_interval() -> u32 {
     300
+}
+
+/// `athena:`: a Glue table over the flow logs with partition projection, and saved queries.
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawAthena {
+    #[serde(default = "default_athena_database")]
+    #[schemars(length(min = 1, max = rules::GLUE_NAME_MAX_LEN), pattern(rules::GLUE_NAME_PATTERN))]
+    pub database: String,
+    /// Default: the stack's name with `-` as `_`, then `_flow_logs`.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = rules::GLUE_NAME_MAX_LEN), pattern(rules::GLUE_NAME_PATTERN))]
+    pub table: Option<String>,
+    #[serde(default = "default_athena_workgroup")]
+    #[schemars(length(min = 1, max = rules::WORKGROUP_MAX_LEN), pattern(rules::WORKGROUP_PATTERN))]
+    pub workgroup: String,
+    /// Where `verify --athena` has Athena write its query result. Default: the bucket's
+    /// `<prefix>athena-results/` folder.
+    #[serde(default)]
+    #[schemars(pattern(rules::S3_URI_PATTERN))]
+    pub result_location: Option<String>,
+}
+
+fn default_athena_database() -> String {
+    "flowlogs".into()
+}
+
+fn default_athena_workgroup() -> String {
+    "primary".into()
 }

@@ -453,9 +453,93 @@ pub fn env_name(name: &str) -> Result<(), String> {
     ))
 }
 
+/// Glue `DatabaseInput.Name` / `TableInput.Name`: 1 to 255 characters; Athena reads only names of
+/// lower-case letters, digits and `_` ("Name databases, tables, and columns", Athena user guide).
+pub const GLUE_NAME_MAX_LEN: usize = 255;
+pub const GLUE_NAME_PATTERN: &str = "^[a-z0-9_]+$";
+/// Athena `WorkGroup`: 1 to 128 characters of `[a-zA-Z0-9._-]` (CreateWorkGroup `Name`).
+pub const WORKGROUP_MAX_LEN: usize = 128;
+pub const WORKGROUP_PATTERN: &str = "^[a-zA-Z0-9._-]+$";
+/// An `s3://bucket/folder/` URI (Athena `ResultConfiguration.OutputLocation`).
+pub const S3_URI_PATTERN: &str = "^s3://[a-z0-9][a-z0-9.-]*[a-z0-9](/.*)?$";
+
+/// A Glue database or table name Athena can query: `what` is `database` or `table`.
+pub fn glue_name(name: &str, what: &str) -> Result<(), Problem> {
+    let fix = format!(
+        "use 1 to {GLUE_NAME_MAX_LEN} lower-case letters, digits and `_` (Athena reads no other {what} names), such as `vpc_flow_logs`"
+    );
+    if name.is_empty() || name.len() > GLUE_NAME_MAX_LEN {
+        return Err(problem(
+            format!("the {what} name is {} characters long", name.len()),
+            fix,
+        ));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_'))
+    {
+        return Err(problem(
+            format!("`{name}` contains `{bad}`, which Athena does not allow in a {what} name"),
+            fix,
+        ));
+    }
+    Ok(())
+}
+
+pub fn workgroup(name: &str) -> Result<(), Problem> {
+    let ok = (1..=WORKGROUP_MAX_LEN).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    if ok {
+        return Ok(());
+    }
+    Err(problem(
+        format!("`{name}` is not an Athena workgroup name"),
+        format!(
+            "use 1 to {WORKGROUP_MAX_LEN} letters, digits, `.`, `_` and `-`, such as `primary`"
+        ),
+    ))
+}
+
+/// Where Athena writes query results: `s3://bucket/folder/`, returned ending in `/`.
+pub fn s3_uri(uri: &str) -> Result<String, Problem> {
+    let fix = "write an S3 folder such as `s3://my-bucket/athena-results/`";
+    let Some(rest) = uri.strip_prefix("s3://") else {
+        return Err(problem(format!("`{uri}` is not an s3:// URI"), fix));
+    };
+    let bucket = rest.split('/').next().unwrap_or_default();
+    bucket_name(bucket).map_err(|p| problem(format!("`{uri}`: {}", p.problem), fix))?;
+    Ok(if uri.ends_with('/') {
+        uri.to_string()
+    } else {
+        format!("{uri}/")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn athena_names_follow_glue_and_athena_rules() {
+        assert!(glue_name("prod_vpc_flow_logs", "table").is_ok());
+        assert!(glue_name("flowlogs", "database").is_ok());
+        let e = glue_name("prod-vpc", "table").unwrap_err();
+        assert!(e.problem.contains("`-`"), "{e:?}");
+        assert!(e.fix.contains("lower-case"), "{e:?}");
+        assert!(glue_name("Flow", "table").is_err());
+        assert!(glue_name("", "database").is_err());
+        assert!(glue_name(&"a".repeat(256), "table").is_err());
+        assert!(glue_name(&"a".repeat(255), "table").is_ok());
+        assert!(workgroup("primary").is_ok() && workgroup("team.A-1_x").is_ok());
+        assert!(workgroup("a b").is_err() && workgroup("").is_err());
+        assert!(workgroup(&"w".repeat(129)).is_err());
+        assert_eq!(s3_uri("s3://logs-1/athena").unwrap(), "s3://logs-1/athena/");
+        assert_eq!(s3_uri("s3://logs-1/").unwrap(), "s3://logs-1/");
+        assert!(s3_uri("https://logs-1/x").is_err());
+        assert!(s3_uri("s3://Bad_Bucket/x").is_err());
+    }
 
     #[test]
     fn firehose_url_is_https_except_on_loopback() {

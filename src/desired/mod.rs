@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::config::{self, Architecture, Config, Delivery, FileFormat, ResourceType, TrafficType};
 use crate::policy;
 
+pub mod athena;
 pub mod kms;
 
 pub const TAG_STACK: &str = "flowlogs:stack";
@@ -44,6 +45,8 @@ pub struct Names {
     pub firehose_role: String,
     pub firehose_log_group: String,
     pub sids: BucketSids,
+    /// The Glue database and table and the Athena workgroup (the defaults without `athena:`).
+    pub athena: athena::AthenaNames,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -113,6 +116,7 @@ impl Names {
                 acl: format!("FlowlogsDeliveryAclCheck{sid_suffix}"),
                 tls: format!("FlowlogsDenyInsecureTransport{sid_suffix}"),
             },
+            athena: athena::AthenaNames::of(config),
         })
     }
 
@@ -185,6 +189,8 @@ pub struct Desired {
     pub flow_logs: Vec<DesiredFlowLog>,
     pub forwarder: Option<DesiredForwarder>,
     pub firehose: Option<DesiredFirehose>,
+    /// `athena:` in the config: the Glue database and table and the named queries.
+    pub athena: Option<athena::DesiredAthena>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -399,12 +405,14 @@ pub fn build(config: &Config, account: &str, region: &str, code_hash: &str) -> R
         .iter()
         .map(|id| flow_log(&names, config, id))
         .collect();
+    let athena = athena::build(config, &names);
     Ok(Desired {
         names,
         bucket,
         flow_logs,
         forwarder,
         firehose,
+        athena,
     })
 }
 

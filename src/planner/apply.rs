@@ -16,6 +16,9 @@ use crate::resources::event_invoke_config::EventInvokeConfig;
 use crate::resources::flow_log::FlowLog;
 use crate::resources::function::Function;
 use crate::resources::function_log_group::FunctionLogGroup;
+use crate::resources::glue_database::GlueDatabase;
+use crate::resources::glue_table::GlueTable;
+use crate::resources::named_queries::NamedQueries;
 use crate::resources::notification::Notification;
 use crate::resources::permission::Permission;
 use crate::resources::role::{FirehoseRole, ForwarderRole};
@@ -49,6 +52,9 @@ impl Executor for Live<'_> {
             Kind::Notification => Notification::apply(cx, op).await,
             Kind::FlowLog => FlowLog::apply(cx, op).await,
             Kind::EventInvokeConfig => EventInvokeConfig::apply(cx, op).await,
+            Kind::GlueDatabase => GlueDatabase::apply(cx, op).await,
+            Kind::GlueTable => GlueTable::apply(cx, op).await,
+            Kind::NamedQuery => NamedQueries::apply(cx, op).await,
         }
     }
 }

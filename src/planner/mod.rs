@@ -18,6 +18,9 @@ use crate::resources::event_invoke_config::{EventInvokeConfig, ObservedEventInvo
 use crate::resources::flow_log::{FlowLog, ObservedFlowLog};
 use crate::resources::function::{Function, ObservedFunction};
 use crate::resources::function_log_group::{FunctionLogGroup, ObservedFunctionLogGroup};
+use crate::resources::glue_database::{GlueDatabase, ObservedGlueDatabase};
+use crate::resources::glue_table::{GlueTable, ObservedGlueTable};
+use crate::resources::named_queries::{NamedQueries, ObservedNamedQuery};
 use crate::resources::notification::{Notification, NotificationEntry};
 use crate::resources::permission::Permission;
 use crate::resources::role::{FirehoseRole, ForwarderRole, ObservedRole};
@@ -34,7 +37,8 @@ use crate::resources::{Observe, Resource, Teardown};
 /// The function's asynchronous-invocation settings come with the wiring, before the notification:
 /// Lambda checks that the bucket (storage chain) and the role's permission (compute chain) are
 /// there, and failed events are kept from the first event on.
-pub const CREATE_ORDER: [Kind; 12] = [
+/// The Athena database before its table; the named queries last.
+pub const CREATE_ORDER: [Kind; 15] = [
     Kind::Bucket,
     Kind::BucketPolicy,
     Kind::Role,
@@ -47,6 +51,9 @@ pub const CREATE_ORDER: [Kind; 12] = [
     Kind::EventInvokeConfig,
     Kind::Notification,
     Kind::FlowLog,
+    Kind::GlueDatabase,
+    Kind::GlueTable,
+    Kind::NamedQuery,
 ];
 
 /// Kinds whose replace makes the new resource before retiring the old one. A flow log: so no window
@@ -72,6 +79,8 @@ pub enum Chain {
 pub fn chain(kind: Kind) -> Chain {
     match kind {
         Kind::Bucket | Kind::BucketPolicy => Chain::Storage,
+        // Athena reads the bucket: after it, in its chain.
+        Kind::GlueDatabase | Kind::GlueTable | Kind::NamedQuery => Chain::Storage,
         Kind::Role
         | Kind::FunctionLogGroup
         | Kind::Function
@@ -98,6 +107,9 @@ pub struct Observed {
     pub stream: Option<ObservedStream>,
     pub stream_log_group: Option<ObservedLogGroup>,
     pub event_invoke: Option<ObservedEventInvoke>,
+    pub glue_database: Option<ObservedGlueDatabase>,
+    pub glue_table: ObservedGlueTable,
+    pub named_queries: Vec<ObservedNamedQuery>,
 }
 
 /// Reads the stack: independent resources concurrently; the bucket's policy and notifications only
@@ -133,6 +145,7 @@ pub async fn observe(
         stream,
         stream_log_group,
         event_invoke,
+        (glue_database, glue_table, named_queries),
     ) = tokio::try_join!(
         bucket_parts,
         FlowLog::observe(&cx),
@@ -144,6 +157,13 @@ pub async fn observe(
         Stream::observe(&cx),
         StreamLogGroup::observe(&cx),
         EventInvokeConfig::observe(&cx),
+        async {
+            tokio::try_join!(
+                GlueDatabase::observe(&cx),
+                GlueTable::observe(&cx),
+                NamedQueries::observe(&cx)
+            )
+        },
     )?;
     Ok(Observed {
         bucket,
@@ -158,6 +178,9 @@ pub async fn observe(
         stream,
         stream_log_group,
         event_invoke,
+        glue_database,
+        glue_table,
+        named_queries,
     })
 }
 
@@ -177,8 +200,16 @@ fn converge<R: Resource>(desired: &Desired, observed: &R::Observed) -> Plan {
 }
 
 /// The desired stack as far as it depends on what exists: the grants the bucket's KMS key needs.
+/// And the first day of the Athena table's projection.
 pub fn desired_for(desired: &Desired, observed: &Observed) -> Desired {
-    crate::desired::kms::with_bucket_key(desired, &observed.bucket.key(&desired.names))
+    let mut d = crate::desired::kms::with_bucket_key(desired, &observed.bucket.key(&desired.names));
+    let existing = observed.glue_table.table.as_ref().and_then(|t| t.since());
+    let stack_since = observed
+        .glue_table
+        .stack_since
+        .unwrap_or_else(crate::desired::athena::Day::today);
+    d.athena = crate::desired::athena::with_since(&d.athena, existing, stack_since);
+    d
 }
 
 /// What setup would do to turn `observed` into `desired`, in `CREATE_ORDER`.
@@ -218,6 +249,9 @@ pub fn plan_setup(desired: &Desired, observed: &Observed) -> Plan {
         desired,
         &observed.stream_log_group,
     ));
+    plan.extend(converge::<GlueDatabase>(desired, &observed.glue_database));
+    plan.extend(converge::<GlueTable>(desired, &observed.glue_table));
+    plan.extend(converge::<NamedQueries>(desired, &observed.named_queries));
     order_for_setup(&mut plan);
     plan
 }
@@ -226,6 +260,9 @@ pub fn plan_setup(desired: &Desired, observed: &Observed) -> Plan {
 pub fn plan_teardown(names: &Names, observed: &Observed, delete_data: bool) -> Plan {
     let cx = Teardown { names, delete_data };
     let mut plan = Plan::default();
+    plan.extend(NamedQueries::plan_teardown(cx, &observed.named_queries));
+    plan.extend(GlueTable::plan_teardown(cx, &observed.glue_table));
+    plan.extend(GlueDatabase::plan_teardown(cx, &observed.glue_database));
     plan.extend(FlowLog::plan_teardown(cx, &observed.flow_logs));
     plan.extend(Notification::plan_teardown(cx, &observed.notifications));
     plan.extend(Permission::plan_teardown(cx, &observed.function_policy));

@@ -220,6 +220,7 @@ impl Draft {
                 },
                 firehose: None,
             },
+            athena: None,
         };
         let flagged = [
             (ResourceType::Vpc, &a.vpc_id),

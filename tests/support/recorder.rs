@@ -71,7 +71,7 @@ pub fn classify(entry: &Value) -> Option<String> {
         _ => entry["body"].as_str().unwrap_or_default().to_string(),
     };
     let is_read = |action: &str| {
-        ["Describe", "Get", "List", "Head"]
+        ["Describe", "Get", "List", "Head", "BatchGet"]
             .iter()
             .any(|p| action.starts_with(p))
     };

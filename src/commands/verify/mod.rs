@@ -5,6 +5,7 @@
 //! S3 triggers the function for, proved by the forwarder's own report in its log group (`delivery`,
 //! `canary`); in firehose mode a canary record put into the stream (`firehose`). Each check is a line with ✓ or ✗ and, for ✗, what to do.
 
+mod athena;
 mod canary;
 mod delivery;
 mod firehose;
@@ -243,6 +244,7 @@ async fn verify(
     desired: &Desired,
     progress: &Progress,
     wait: Option<std::time::Duration>,
+    athena_query: bool,
 ) -> Result<VerifyReport> {
     let observed = ctx.observe().await?;
     let plan = planner::plan_setup(desired, &observed);
@@ -269,6 +271,11 @@ async fn verify(
     if let Some(fh) = &desired.firehose {
         checks.push(firehose::test_delivery(ctx, desired, fh, &observed, progress, wait).await);
     }
+    match &planner::desired_for(desired, &observed).athena {
+        Some(a) => checks.extend(athena::checks(ctx, a, athena_query).await),
+        None if athena_query => checks.push(athena::not_configured()),
+        None => {}
+    }
     Ok(VerifyReport {
         stack: ctx.names.stack.clone(),
         ok: checks.iter().all(|c| c.ok),
@@ -281,7 +288,7 @@ pub async fn run(global: &Global, args: &VerifyArgs) -> Result<u8> {
     let ctx = Context::load(global).await?;
     let desired = ctx.desired(&code_source(&CodeArgs::default()))?;
     let progress = Progress::stderr();
-    let report = verify(&ctx, &desired, &progress, args.wait).await?;
+    let report = verify(&ctx, &desired, &progress, args.wait, args.athena).await?;
     crate::commands::print(&report, args.output)?;
     Ok(if report.ok { 0 } else { 1 })
 }
@@ -293,7 +300,7 @@ pub async fn after_setup(
     progress: &Progress,
 ) -> Result<VerifyReport> {
     progress.line("Verifying the pipeline:");
-    verify(ctx, desired, progress, None).await
+    verify(ctx, desired, progress, None, false).await
 }
 
 #[cfg(test)]

@@ -1,0 +1,356 @@
+//! Verify's Athena checks (with `athena:` in the config). The projection against a real key: an
+//! object AWS delivered under the flow log's prefix (the canary's folder is not a partition, by
+//! design: canaries stay out of queries), read back into the partition it falls in. With
+//! `--athena`, one small query on the service (StartQueryExecution, polled with a bound): the
+//! records of one day's partition, with the bytes Athena scanned. A query that read no data is
+//! not a pass: it proves nothing about the table.
+
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use aws_sdk_athena::types::{QueryExecutionState, ResultConfiguration};
+
+use super::canary::CANARY_FOLDER;
+use super::Check;
+use crate::context::Context;
+use crate::desired::athena::{day, DesiredAthena, DesiredGlueTable, Partition};
+
+const NAME: &str = "athena table projection";
+const QUERY_NAME: &str = "athena query";
+/// How long `--athena` waits for its query.
+const QUERY_WAIT: Duration = Duration::from_secs(120);
+
+/// Pure: where `key` falls in the table's projection, as a check. `None`: nothing delivered yet.
+pub fn partition_check(table: &DesiredGlueTable, key: Option<&str>) -> (Check, Option<Partition>) {
+    let title = format!("{}.{}", table.database, table.name);
+    let Some(key) = key else {
+        return (
+            Check::pass(
+                NAME,
+                format!(
+                    "no flow-log object delivered yet under s3://{}/ (the first arrives within about 10 minutes); the table {title} reads {}",
+                    table.location.trim_start_matches("s3://").split('/').next().unwrap_or_default(),
+                    table.layout.template(&table.location)
+                ),
+            ),
+            None,
+        );
+    };
+    match table.layout.partition_of(&table.key_prefix, key) {
+        Ok(p) if table.since.is_some_and(|since| p.date < since) => (
+            Check::fail(
+                NAME,
+                format!(
+                    "{key} falls in partition {p}, before the projection's first day {}",
+                    table.since.map(|d| day::format(table.layout.day_pattern(), d)).unwrap_or_default()
+                ),
+                "run `flowlogs setup`: it moves the projection's first day back to the stack's first flow log",
+            ),
+            Some(p),
+        ),
+        Ok(p) => (
+            Check::pass(NAME, format!("{key} falls in partition {p} of {title}")),
+            Some(p),
+        ),
+        Err(why) => (
+            Check::fail(
+                NAME,
+                format!("{key} falls in no partition of {title}: {why}"),
+                "run `flowlogs setup` so the table follows the flow log's layout (hive_compatible_partitions, per_hour_partition, bucket.prefix)",
+            ),
+            None,
+        ),
+    }
+}
+
+/// A real flow-log object under the prefix (the last of the first page listed: keys sort by day),
+/// not a canary and not empty.
+async fn a_delivered_key(ctx: &Context, bucket: &str, prefix: &str) -> Result<Option<String>> {
+    let out = ctx
+        .clients
+        .s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .send()
+        .await
+        .with_context(|| format!("listing s3://{bucket}/{prefix}"))?;
+    Ok(out
+        .contents()
+        .iter()
+        .filter(|o| o.size().unwrap_or(0) > 0)
+        .filter_map(|o| o.key())
+        .rfind(|k| !k[prefix.len().min(k.len())..].starts_with(CANARY_FOLDER))
+        .map(str::to_string))
+}
+
+/// The SQL of `--athena`'s query: the records of one day.
+pub fn count_query(table: &DesiredGlueTable, day_value: &str) -> String {
+    format!(
+        "SELECT COUNT(*) AS records FROM \"{}\".\"{}\" WHERE \"day\" = '{}'",
+        table.database,
+        table.name,
+        day_value.replace('\'', "''")
+    )
+}
+
+/// Pure: what the finished query shows.
+pub fn judge_query(
+    state: Option<&QueryExecutionState>,
+    reason: Option<&str>,
+    records: Option<u64>,
+    scanned: Option<i64>,
+    day_value: &str,
+) -> Check {
+    let fix = "check the workgroup's settings and the table in the Athena console; `flowlogs plan` shows the table's DDL";
+    match state {
+        Some(QueryExecutionState::Succeeded) => match (records, scanned) {
+            (Some(n), Some(bytes)) if bytes > 0 => Check::pass(
+                QUERY_NAME,
+                format!("{n} records in day '{day_value}', {bytes} bytes scanned"),
+            ),
+            (records, scanned) => Check::fail(
+                QUERY_NAME,
+                format!(
+                    "the query succeeded but read no data ({} records, {} bytes scanned): it proves nothing about the table",
+                    records.map_or("no count of".into(), |n| n.to_string()),
+                    scanned.unwrap_or(0)
+                ),
+                "run it again once AWS has delivered a flow-log object for that day (`flowlogs verify --wait 15m`)",
+            ),
+        },
+        other => Check::fail(
+            QUERY_NAME,
+            format!(
+                "the query ended {}: {}",
+                other.map_or("in no known state", |s| s.as_str()),
+                reason.unwrap_or("no reason given")
+            ),
+            fix,
+        ),
+    }
+}
+
+async fn run_query(ctx: &Context, athena: &DesiredAthena, day_value: &str) -> Result<Check> {
+    let client = &ctx.clients.athena;
+    let sql = count_query(&athena.table, day_value);
+    let started = client
+        .start_query_execution()
+        .query_string(&sql)
+        .work_group(&athena.workgroup)
+        .result_configuration(
+            ResultConfiguration::builder()
+                .output_location(&athena.result_location)
+                .build(),
+        )
+        .send()
+        .await
+        .with_context(|| format!("starting an Athena query in workgroup {}", athena.workgroup))?;
+    let id = started
+        .query_execution_id()
+        .context("Athena started a query without an id")?
+        .to_string();
+    let deadline = tokio::time::Instant::now() + QUERY_WAIT;
+    loop {
+        let out = client
+            .get_query_execution()
+            .query_execution_id(&id)
+            .send()
+            .await
+            .with_context(|| format!("reading Athena query {id}"))?;
+        let execution = out.query_execution();
+        let status = execution.and_then(|e| e.status());
+        let state = status.and_then(|s| s.state());
+        let running = matches!(
+            state,
+            Some(QueryExecutionState::Queued | QueryExecutionState::Running) | None
+        );
+        if running && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
+        if running {
+            return Ok(Check::fail(
+                QUERY_NAME,
+                format!("query {id} still runs after {}s", QUERY_WAIT.as_secs()),
+                "look at it in the Athena console",
+            ));
+        }
+        let scanned = execution
+            .and_then(|e| e.statistics())
+            .and_then(|s| s.data_scanned_in_bytes());
+        let records = if state == Some(&QueryExecutionState::Succeeded) {
+            let results = client
+                .get_query_results()
+                .query_execution_id(&id)
+                .send()
+                .await
+                .with_context(|| format!("reading the result of Athena query {id}"))?;
+            // The first row is the header.
+            results
+                .result_set()
+                .and_then(|r| r.rows().get(1))
+                .and_then(|row| row.data().first())
+                .and_then(|d| d.var_char_value())
+                .and_then(|v| v.parse().ok())
+        } else {
+            None
+        };
+        return Ok(judge_query(
+            state,
+            status.and_then(|s| s.state_change_reason()),
+            records,
+            scanned,
+            day_value,
+        ));
+    }
+}
+
+/// `--athena` without an `athena:` section: nothing to query.
+pub fn not_configured() -> Check {
+    Check::fail(
+        QUERY_NAME,
+        "the config has no `athena:` section, so there is no table to query",
+        "add `athena: {}` to the config and run `flowlogs setup`",
+    )
+}
+
+/// The Athena checks of verify: the projection against a real key; with `query`, one query.
+pub async fn checks(ctx: &Context, athena: &DesiredAthena, query: bool) -> Vec<Check> {
+    let table = &athena.table;
+    let bucket = table
+        .location
+        .trim_start_matches("s3://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let key = match a_delivered_key(ctx, &bucket, &table.key_prefix).await {
+        Ok(key) => key,
+        Err(e) => {
+            return vec![Check::fail(
+                NAME,
+                format!("{e:#}"),
+                "check that the credentials may list the bucket",
+            )]
+        }
+    };
+    let (check, partition) = partition_check(table, key.as_deref());
+    let mut checks = vec![check];
+    if query {
+        let day_value = match &partition {
+            Some(p) => p.day.clone(),
+            None => day::format(table.layout.day_pattern(), day::Day::today()),
+        };
+        checks.push(match run_query(ctx, athena, &day_value).await {
+            Ok(check) => check,
+            Err(e) => Check::fail(
+                QUERY_NAME,
+                format!("{e:#}"),
+                "check the workgroup (`athena.workgroup`), its result location (`athena.result_location`) and the credentials' Athena, Glue and S3 permissions",
+            ),
+        });
+    }
+    checks
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::desired::athena::{with_since, Day};
+
+    fn table(flow_log: &str) -> DesiredGlueTable {
+        let text = format!(
+            "version: 1\nstack: s\nflow_log:\n  resources: {{ vpc_ids: [vpc-1] }}\n{flow_log}delivery:\n  otlp: {{ endpoint: http://127.0.0.1:4318 }}\nathena: {{}}\n"
+        );
+        let c = crate::config::parse(&text, Path::new("t.yaml"), &|_| None).unwrap();
+        let d = crate::desired::build(&c, "123456789012", "eu-west-1", "abc").unwrap();
+        with_since(
+            &d.athena,
+            None,
+            Day {
+                year: 2026,
+                month: 11,
+                day: 1,
+            },
+        )
+        .unwrap()
+        .table
+    }
+
+    #[test]
+    fn a_delivered_key_is_placed_in_its_partition() {
+        let t = table("  per_hour_partition: true\n");
+        let key = "AWSLogs/123456789012/vpcflowlogs/eu-west-1/2026/11/29/13/123456789012_vpcflowlogs_eu-west-1_fl-1_20261129T1305Z_ab.log.gz";
+        let (check, p) = partition_check(&t, Some(key));
+        assert!(check.ok, "{check:?}");
+        assert!(
+            check.detail.contains("day = '2026/11/29' AND hour = 13"),
+            "{}",
+            check.detail
+        );
+        assert_eq!(p.unwrap().day, "2026/11/29");
+    }
+
+    #[test]
+    fn a_key_of_another_layout_or_before_the_first_day_fails() {
+        let t = table("  hive_compatible_partitions: true\n");
+        let plain = "AWSLogs/123456789012/vpcflowlogs/eu-west-1/2026/11/29/x.log.gz";
+        let (check, _) = partition_check(&t, Some(plain));
+        assert!(
+            !check.ok && check.detail.contains("no partition"),
+            "{check:?}"
+        );
+        let early = "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2026/month=10/day=31/x.log.gz";
+        let (check, _) = partition_check(&t, Some(early));
+        assert!(
+            !check.ok
+                && check
+                    .detail
+                    .contains("before the projection's first day year=2026/month=11/day=01"),
+            "{check:?}"
+        );
+        let (none, _) = partition_check(&t, None);
+        assert!(none.ok && none.detail.contains("${day}/"), "{none:?}");
+    }
+
+    #[test]
+    fn a_query_passes_only_when_it_read_data() {
+        let ok = judge_query(
+            Some(&QueryExecutionState::Succeeded),
+            None,
+            Some(42),
+            Some(1234),
+            "2026/11/29",
+        );
+        assert!(ok.ok && ok.detail.contains("42 records") && ok.detail.contains("1234 bytes"));
+        let empty = judge_query(
+            Some(&QueryExecutionState::Succeeded),
+            None,
+            None,
+            Some(0),
+            "2026/11/29",
+        );
+        assert!(
+            !empty.ok && empty.detail.contains("read no data"),
+            "{empty:?}"
+        );
+        let failed = judge_query(
+            Some(&QueryExecutionState::Failed),
+            Some("TABLE_NOT_FOUND"),
+            None,
+            None,
+            "d",
+        );
+        assert!(
+            !failed.ok && failed.detail.contains("FAILED: TABLE_NOT_FOUND"),
+            "{failed:?}"
+        );
+        assert_eq!(
+            count_query(&table(""), "2026/11/29"),
+            "SELECT COUNT(*) AS records FROM \"flowlogs\".\"s_flow_logs\" WHERE \"day\" = '2026/11/29'"
+        );
+    }
+}

@@ -1,0 +1,456 @@
+//! The Glue table over the flow logs (see `crate::desired::athena`). Glue cannot tag a table, so a
+//! table flowlogs made carries the stack in its parameters (`flowlogs:stack`, `managed-by`); a
+//! same-named table without it is a conflict, never changed or dropped. What decides how files are
+//! read (columns, partition keys, SerDe) changes with the flow log's format: then the table is
+//! replaced (dropped, made again). The rest (location, projection) is updated in place. Dropping a
+//! table removes its definition only: the objects in the bucket are never touched.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use super::{not_mine, Apply, Observe, Resource, Teardown};
+use crate::aws::errors::is_not_found;
+use crate::aws::Clients;
+use crate::desired::athena::{day, Column, Day, DesiredGlueTable, Storage, PARAM_STACK};
+use crate::desired::{Desired, Names};
+use crate::plan::{Action, Change, Kind, Op, Plan};
+
+pub struct GlueTable;
+
+/// The table as Glue holds it, and the stack's first day (for the projection's range).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ObservedGlueTable {
+    pub table: Option<ObservedTable>,
+    /// The day the stack's earliest flow log was made (today when it has none yet).
+    pub stack_since: Option<Day>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedTable {
+    pub database: String,
+    pub name: String,
+    pub columns: Vec<Column>,
+    pub partition_keys: Vec<Column>,
+    pub location: String,
+    pub storage: Storage,
+    pub parameters: BTreeMap<String, String>,
+}
+
+impl ObservedTable {
+    /// The first day its projection reads, when it has one.
+    pub fn since(&self) -> Option<Day> {
+        let pattern = self.parameters.get("projection.day.format")?;
+        let range = self.parameters.get("projection.day.range")?;
+        let first = range.split(',').next()?;
+        day::parse(pattern, first)
+            .filter(|(_, rest)| rest.is_empty())
+            .map(|(d, _)| d)
+    }
+}
+
+impl Resource for GlueTable {
+    const KIND: Kind = Kind::GlueTable;
+    type Desired = DesiredGlueTable;
+    type Observed = ObservedGlueTable;
+
+    fn desired(stack: &Desired) -> Option<&DesiredGlueTable> {
+        stack.athena.as_ref().map(|a| &a.table)
+    }
+
+    async fn observe(cx: &Observe<'_>) -> Result<ObservedGlueTable> {
+        let (table, since) = tokio::join!(
+            observe(cx.clients, cx.names),
+            stack_since(cx.clients, cx.names)
+        );
+        let athena = &cx.names.athena;
+        Ok(ObservedGlueTable {
+            table: athena.read(table)?,
+            stack_since: athena.read(since.map(Some))?,
+        })
+    }
+
+    fn plan(names: &Names, desired: &DesiredGlueTable, observed: &ObservedGlueTable) -> Plan {
+        plan(names, desired, observed.table.as_ref())
+    }
+
+    fn plan_teardown(cx: Teardown<'_>, observed: &ObservedGlueTable) -> Plan {
+        plan_teardown(cx.names, observed.table.as_ref())
+    }
+
+    async fn apply(cx: &Apply<'_>, op: &Op) -> Result<()> {
+        match op {
+            Op::CreateGlueTable { table, .. } => create(cx.clients, table).await,
+            Op::UpdateGlueTable { table } => update(cx.clients, table).await,
+            Op::DeleteGlueTable { database, table } => delete(cx.clients, database, table).await,
+            other => Err(not_mine(Self::KIND, other)),
+        }
+    }
+}
+
+fn column(c: &aws_sdk_glue::types::Column) -> Column {
+    Column::new(c.name(), c.r#type().unwrap_or_default())
+}
+
+pub async fn observe(clients: &Clients, names: &Names) -> Result<Option<ObservedTable>> {
+    let (database, name) = (&names.athena.database, &names.athena.table);
+    let out = match clients
+        .glue
+        .get_table()
+        .database_name(database)
+        .name(name)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading Glue table {database}.{name}")),
+    };
+    let Some(t) = out.table() else {
+        return Ok(None);
+    };
+    let sd = t.storage_descriptor();
+    let serde = sd.and_then(|s| s.serde_info());
+    Ok(Some(ObservedTable {
+        database: database.clone(),
+        name: name.clone(),
+        columns: sd
+            .map(|s| s.columns().iter().map(column).collect())
+            .unwrap_or_default(),
+        partition_keys: t.partition_keys().iter().map(column).collect(),
+        location: sd
+            .and_then(|s| s.location())
+            .unwrap_or_default()
+            .to_string(),
+        storage: Storage {
+            serde: serde
+                .and_then(|s| s.serialization_library())
+                .unwrap_or_default()
+                .to_string(),
+            serde_parameters: serde
+                .and_then(|s| s.parameters())
+                .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+            input_format: sd
+                .and_then(|s| s.input_format())
+                .unwrap_or_default()
+                .to_string(),
+            output_format: sd
+                .and_then(|s| s.output_format())
+                .unwrap_or_default()
+                .to_string(),
+        },
+        parameters: t
+            .parameters()
+            .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
+    }))
+}
+
+/// The day the stack's earliest flow log (by our tag) was made; today when there is none.
+pub async fn stack_since(clients: &Clients, names: &Names) -> Result<Day> {
+    let filter = aws_sdk_ec2::types::Filter::builder()
+        .name(format!("tag:{}", crate::desired::TAG_STACK))
+        .values(&names.stack)
+        .build();
+    let out = clients
+        .ec2
+        .describe_flow_logs()
+        .filter(filter)
+        .send()
+        .await
+        .context(
+            "looking for the stack's flow logs (their first day starts the table's projection)",
+        )?;
+    let earliest = out
+        .flow_logs()
+        .iter()
+        .filter_map(|f| f.creation_time())
+        .map(|t| t.secs())
+        .min();
+    Ok(earliest.map(Day::from_unix).unwrap_or_else(Day::today))
+}
+
+fn shape(columns: &[Column]) -> String {
+    columns
+        .iter()
+        .map(|c| format!("{} {}", c.name, c.kind))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Missing: created. Ours: replaced when the format (how files are read) differs, updated when only
+/// where and which partitions differ. Not ours: a conflict.
+pub fn plan(names: &Names, d: &DesiredGlueTable, observed: Option<&ObservedTable>) -> Plan {
+    let mut plan = Plan::default();
+    let kind = Kind::GlueTable;
+    let title = format!("{}.{}", d.database, d.name);
+    let create = Op::CreateGlueTable {
+        table: d.clone(),
+        ddl: d.ddl(),
+    };
+    let Some(o) = observed else {
+        plan.step(
+            kind,
+            &title,
+            Action::Create,
+            vec![
+                Change::new("columns", "", d.columns.len()),
+                Change::new("location", "", &d.location),
+            ],
+            vec![create],
+        );
+        return plan;
+    };
+    if o.parameters.get(PARAM_STACK) != Some(&names.stack) {
+        plan.conflict(
+            kind,
+            &title,
+            "a table of that name exists and flowlogs did not make it (it has no `flowlogs:stack` table property)",
+            format!(
+                "choose another `athena.table`, or drop it (`DROP TABLE `{}`.`{}`` in Athena: the data stays) and run `flowlogs setup`",
+                d.database, d.name
+            ),
+        );
+        return plan;
+    }
+    let mut format_changes = Vec::new();
+    if o.columns != d.columns {
+        format_changes.push(Change::new("columns", shape(&o.columns), shape(&d.columns)));
+    }
+    if o.partition_keys != d.partition_keys {
+        format_changes.push(Change::new(
+            "partition keys",
+            shape(&o.partition_keys),
+            shape(&d.partition_keys),
+        ));
+    }
+    if o.storage.serde != d.storage.serde
+        || o.storage.input_format != d.storage.input_format
+        || o.storage.serde_parameters != d.storage.serde_parameters
+    {
+        format_changes.push(Change::new("serde", &o.storage.serde, &d.storage.serde));
+    }
+    let wanted = d.parameters();
+    let mut changes = Vec::new();
+    if o.location != d.location {
+        changes.push(Change::new("location", &o.location, &d.location));
+    }
+    for (k, v) in &wanted {
+        let now = o.parameters.get(k).map(String::as_str).unwrap_or_default();
+        if now != v {
+            changes.push(Change::new(k, now, v));
+        }
+    }
+    if !format_changes.is_empty() {
+        format_changes.extend(changes);
+        plan.replace(
+            kind,
+            &title,
+            format_changes,
+            vec![Op::DeleteGlueTable {
+                database: d.database.clone(),
+                table: d.name.clone(),
+            }],
+            vec![create],
+        );
+    } else if !changes.is_empty() {
+        plan.step(
+            kind,
+            &title,
+            Action::Update,
+            changes,
+            vec![Op::UpdateGlueTable { table: d.clone() }],
+        );
+    } else {
+        plan.in_sync(kind, &title);
+    }
+    plan
+}
+
+/// Ours goes (its definition only; the objects stay).
+pub fn plan_teardown(names: &Names, observed: Option<&ObservedTable>) -> Plan {
+    let mut plan = Plan::default();
+    if let Some(t) = observed.filter(|t| t.parameters.get(PARAM_STACK) == Some(&names.stack)) {
+        plan.step(
+            Kind::GlueTable,
+            &format!("{}.{}", t.database, t.name),
+            Action::Delete,
+            vec![Change::new("data", "", "kept in the bucket")],
+            vec![Op::DeleteGlueTable {
+                database: t.database.clone(),
+                table: t.name.clone(),
+            }],
+        );
+    }
+    plan
+}
+
+fn glue_columns(columns: &[Column]) -> Result<Vec<aws_sdk_glue::types::Column>> {
+    columns
+        .iter()
+        .map(|c| {
+            aws_sdk_glue::types::Column::builder()
+                .name(&c.name)
+                .r#type(&c.kind)
+                .build()
+                .context("building a Glue column")
+        })
+        .collect()
+}
+
+fn table_input(d: &DesiredGlueTable) -> Result<aws_sdk_glue::types::TableInput> {
+    let serde = aws_sdk_glue::types::SerDeInfo::builder()
+        .serialization_library(&d.storage.serde)
+        .set_parameters(Some(
+            d.storage.serde_parameters.clone().into_iter().collect(),
+        ))
+        .build();
+    let storage = aws_sdk_glue::types::StorageDescriptor::builder()
+        .set_columns(Some(glue_columns(&d.columns)?))
+        .location(&d.location)
+        .input_format(&d.storage.input_format)
+        .output_format(&d.storage.output_format)
+        .serde_info(serde)
+        .build();
+    aws_sdk_glue::types::TableInput::builder()
+        .name(&d.name)
+        .description(
+            "VPC flow logs, made by flowlogs (partition projection: no partitions to load)",
+        )
+        .table_type("EXTERNAL_TABLE")
+        .set_partition_keys(Some(glue_columns(&d.partition_keys)?))
+        .storage_descriptor(storage)
+        .set_parameters(Some(d.parameters().into_iter().collect()))
+        .build()
+        .context("building the Glue table input")
+}
+
+async fn create(clients: &Clients, d: &DesiredGlueTable) -> Result<()> {
+    clients
+        .glue
+        .create_table()
+        .database_name(&d.database)
+        .table_input(table_input(d)?)
+        .send()
+        .await
+        .map(|_| ())
+        .with_context(|| format!("creating Glue table {}.{}", d.database, d.name))
+}
+
+async fn update(clients: &Clients, d: &DesiredGlueTable) -> Result<()> {
+    clients
+        .glue
+        .update_table()
+        .database_name(&d.database)
+        .table_input(table_input(d)?)
+        .send()
+        .await
+        .map(|_| ())
+        .with_context(|| format!("updating Glue table {}.{}", d.database, d.name))
+}
+
+async fn delete(clients: &Clients, database: &str, table: &str) -> Result<()> {
+    match clients
+        .glue
+        .delete_table()
+        .database_name(database)
+        .name(table)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("deleting Glue table {database}.{table}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn desired(format: &str) -> (Names, DesiredGlueTable) {
+        let text = format!(
+            "version: 1\nstack: s\nflow_log:\n  resources: {{ vpc_ids: [vpc-1] }}\n  format: {format}\ndelivery:\n  otlp: {{ endpoint: http://127.0.0.1:4318 }}\nathena: {{}}\n"
+        );
+        let c = crate::config::parse(&text, Path::new("t.yaml"), &|_| None).unwrap();
+        let d = crate::desired::build(&c, "123456789012", "eu-west-1", "abc").unwrap();
+        let a = crate::desired::athena::with_since(
+            &d.athena,
+            None,
+            Day {
+                year: 2026,
+                month: 11,
+                day: 29,
+            },
+        );
+        (d.names, a.unwrap().table)
+    }
+
+    fn as_observed(d: &DesiredGlueTable) -> ObservedTable {
+        ObservedTable {
+            database: d.database.clone(),
+            name: d.name.clone(),
+            columns: d.columns.clone(),
+            partition_keys: d.partition_keys.clone(),
+            location: d.location.clone(),
+            storage: d.storage.clone(),
+            parameters: d.parameters(),
+        }
+    }
+
+    #[test]
+    fn a_missing_table_is_created_with_its_ddl_and_ours_as_wanted_is_in_sync() {
+        let (names, d) = desired("default");
+        let p = plan(&names, &d, None);
+        let Op::CreateGlueTable { ddl, .. } = &p.steps[0].ops[0] else {
+            panic!("{:?}", p.steps[0].ops)
+        };
+        assert!(ddl.starts_with("CREATE EXTERNAL TABLE"));
+        let same = plan(&names, &d, Some(&as_observed(&d)));
+        assert!(same.steps.is_empty() && same.in_sync.len() == 1, "{same:?}");
+        assert_eq!(as_observed(&d).since(), d.since);
+    }
+
+    #[test]
+    fn a_format_change_replaces_the_table_dropping_the_old_one_first() {
+        let (names, old) = desired("default");
+        let (_, new) = desired("all");
+        let p = plan(&names, &new, Some(&as_observed(&old)));
+        let step = &p.steps[0];
+        assert_eq!(step.action, Action::Replace);
+        assert_eq!(step.changes[0].field, "columns");
+        assert!(matches!(step.retire[..], [Op::DeleteGlueTable { .. }]));
+        assert!(matches!(step.ops[..], [Op::CreateGlueTable { .. }]));
+    }
+
+    #[test]
+    fn a_projection_change_alone_updates_the_table_in_place() {
+        let (names, d) = desired("default");
+        let mut o = as_observed(&d);
+        o.parameters
+            .insert("projection.day.range".into(), "2027/01/01,NOW".into());
+        let p = plan(&names, &d, Some(&o));
+        assert_eq!(p.steps[0].action, Action::Update);
+        assert_eq!(p.steps[0].changes[0].field, "projection.day.range");
+    }
+
+    #[test]
+    fn a_table_without_our_property_is_a_conflict_never_dropped() {
+        let (names, d) = desired("default");
+        let mut o = as_observed(&d);
+        o.parameters.remove(PARAM_STACK);
+        let p = plan(&names, &d, Some(&o));
+        assert!(p.steps.is_empty());
+        assert!(p.conflicts[0].fix.contains("athena.table"));
+        assert!(plan_teardown(&names, Some(&o)).steps.is_empty());
+        let ours = plan_teardown(&names, Some(&as_observed(&d)));
+        assert!(matches!(
+            ours.steps[0].ops[..],
+            [Op::DeleteGlueTable { .. }]
+        ));
+    }
+}
