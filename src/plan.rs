@@ -7,6 +7,7 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::desired::secret::DesiredSecret;
 use crate::desired::{
     DesiredFlowLog, DesiredFunction, DesiredLogGroup, DesiredNotification, DesiredPermission,
     DesiredRole, DesiredStream,
@@ -27,6 +28,7 @@ pub enum Kind {
     DeliveryStream,
     Notification,
     FlowLog,
+    Secret,
 }
 
 impl Kind {
@@ -43,6 +45,7 @@ impl Kind {
             Kind::DeliveryStream => "firehose stream",
             Kind::Notification => "s3 notification",
             Kind::FlowLog => "flow log",
+            Kind::Secret => "secret",
         }
     }
 }
@@ -230,6 +233,33 @@ pub enum Op {
     },
     DeleteFunctionLogGroup {
         log_group: String,
+    },
+    /// Creates the stack's secret with its value (as version `version`) and tags.
+    CreateSecret {
+        secret: DesiredSecret,
+        version: String,
+    },
+    /// Writes a new value as version `version` (the current one after the call).
+    PutSecretValue {
+        secret: DesiredSecret,
+        version: String,
+    },
+    /// Cancels a scheduled deletion.
+    RestoreSecret {
+        name: String,
+    },
+    TagSecret {
+        name: String,
+        tags: std::collections::BTreeMap<String, String>,
+    },
+    /// Deletes without a recovery window (see `resources::secret`).
+    DeleteSecret {
+        name: String,
+    },
+    /// Removes tags flowlogs no longer sets (the old access-key hash).
+    UntagStream {
+        name: String,
+        keys: Vec<String>,
     },
 }
 

@@ -23,6 +23,7 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     pub firehose: aws_sdk_firehose::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
     pub region: String,
 }
 
@@ -54,6 +55,7 @@ impl Clients {
             sts: aws_sdk_sts::Client::new(config),
             firehose: aws_sdk_firehose::Client::new(config),
             logs: aws_sdk_cloudwatchlogs::Client::new(config),
+            secrets: aws_sdk_secretsmanager::Client::new(config),
             region: config.region().map(|r| r.to_string()).unwrap_or_default(),
         }
     }

@@ -18,6 +18,7 @@ use crate::resources::function_log_group::FunctionLogGroup;
 use crate::resources::notification::Notification;
 use crate::resources::permission::Permission;
 use crate::resources::role::{FirehoseRole, ForwarderRole};
+use crate::resources::secret::Secret;
 use crate::resources::stream::Stream;
 use crate::resources::stream_log_group::StreamLogGroup;
 use crate::resources::{Apply, Resource};
@@ -47,6 +48,7 @@ impl Executor for Live<'_> {
             Kind::DeliveryStream => Stream::apply(cx, op).await,
             Kind::Notification => Notification::apply(cx, op).await,
             Kind::FlowLog => FlowLog::apply(cx, op).await,
+            Kind::Secret => Secret::apply(cx, op).await,
         }
     }
 }

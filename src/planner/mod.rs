@@ -20,6 +20,7 @@ use crate::resources::function_log_group::{FunctionLogGroup, ObservedFunctionLog
 use crate::resources::notification::{Notification, NotificationEntry};
 use crate::resources::permission::Permission;
 use crate::resources::role::{FirehoseRole, ForwarderRole, ObservedRole};
+use crate::resources::secret::{self, ObservedSecret, Secret};
 use crate::resources::stream::{ObservedStream, Stream};
 use crate::resources::stream_log_group::{ObservedLogGroup, StreamLogGroup};
 use crate::resources::{Observe, Resource, Teardown};
@@ -29,9 +30,11 @@ use crate::resources::{Observe, Resource, Teardown};
 /// before the function (Lambda writes to the group from the first invocation on), the function
 /// before its permission, the permission before the notification (S3 validates the target); the
 /// stream's role and log group before the stream, the stream before the flow log delivering to it.
-pub const CREATE_ORDER: [Kind; 11] = [
+/// The secret first of the compute chain: the function and the stream name it.
+pub const CREATE_ORDER: [Kind; 12] = [
     Kind::Bucket,
     Kind::BucketPolicy,
+    Kind::Secret,
     Kind::Role,
     Kind::FunctionLogGroup,
     Kind::Function,
@@ -66,7 +69,8 @@ pub enum Chain {
 pub fn chain(kind: Kind) -> Chain {
     match kind {
         Kind::Bucket | Kind::BucketPolicy => Chain::Storage,
-        Kind::Role
+        Kind::Secret
+        | Kind::Role
         | Kind::FunctionLogGroup
         | Kind::Function
         | Kind::Permission
@@ -91,6 +95,7 @@ pub struct Observed {
     pub firehose_role: Option<ObservedRole>,
     pub stream: Option<ObservedStream>,
     pub stream_log_group: Option<ObservedLogGroup>,
+    pub secret: Option<ObservedSecret>,
 }
 
 /// Reads the stack: independent resources concurrently; the bucket's policy and notifications only
@@ -125,6 +130,7 @@ pub async fn observe(
         firehose_role,
         stream,
         stream_log_group,
+        secret,
     ) = tokio::try_join!(
         bucket_parts,
         FlowLog::observe(&cx),
@@ -135,6 +141,7 @@ pub async fn observe(
         FirehoseRole::observe(&cx),
         Stream::observe(&cx),
         StreamLogGroup::observe(&cx),
+        Secret::observe(&cx),
     )?;
     Ok(Observed {
         bucket,
@@ -148,6 +155,7 @@ pub async fn observe(
         firehose_role,
         stream,
         stream_log_group,
+        secret,
     })
 }
 
@@ -166,9 +174,16 @@ fn converge<R: Resource>(desired: &Desired, observed: &R::Observed) -> Plan {
     }
 }
 
-/// The desired stack as far as it depends on what exists: the grants the bucket's KMS key needs.
+/// The desired stack as far as it depends on what exists: the grants the bucket's KMS key needs,
+/// and the secret's ARN and version in the function's environment and the stream.
 pub fn desired_for(desired: &Desired, observed: &Observed) -> Desired {
-    crate::desired::kms::with_bucket_key(desired, &observed.bucket.key(&desired.names))
+    let desired =
+        crate::desired::kms::with_bucket_key(desired, &observed.bucket.key(&desired.names));
+    let secret_state = desired
+        .secret
+        .as_ref()
+        .map(|d| secret::state(d, observed.secret.as_ref()));
+    crate::desired::secret::with_state(&desired, secret_state.as_ref())
 }
 
 /// What setup would do to turn `observed` into `desired`, in `CREATE_ORDER`.
@@ -183,6 +198,7 @@ pub fn plan_setup(desired: &Desired, observed: &Observed) -> Plan {
         plan.extend(converge::<BucketPolicy>(desired, &observed.bucket_policy));
     }
     plan.extend(converge::<FlowLog>(desired, &observed.flow_logs));
+    plan.extend(converge::<Secret>(desired, &observed.secret));
     plan.extend(converge::<ForwarderRole>(desired, &observed.role));
     plan.extend(converge::<FunctionLogGroup>(
         desired,
@@ -225,6 +241,7 @@ pub fn plan_teardown(names: &Names, observed: &Observed, delete_data: bool) -> P
         &observed.stream_log_group,
     ));
     plan.extend(FirehoseRole::plan_teardown(cx, &observed.firehose_role));
+    plan.extend(Secret::plan_teardown(cx, &observed.secret));
     // Our statements leave a bucket that stays (adopted); ours goes whole or is kept whole.
     if !bucket::is_ours_to_delete(names, &observed.bucket) {
         plan.extend(BucketPolicy::plan_teardown(cx, &observed.bucket_policy));

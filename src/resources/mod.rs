@@ -11,6 +11,7 @@ pub mod function_log_group;
 pub mod notification;
 pub mod permission;
 pub mod role;
+pub mod secret;
 pub mod stream;
 pub mod stream_log_group;
 
