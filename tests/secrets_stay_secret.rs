@@ -319,7 +319,6 @@ async fn secret_values_reach_the_endpoint_and_nothing_else_in_both_modes() {
             .all(|h| h["signoz-ingestion-key"] == HEADER_1 && h["x-team"] == "net"),
         "{exports:?}"
     );
-    let exports_before_rotation = exports.len();
 
     // the function names the secret and holds no value
     let lambda = aws_sdk_lambda::Client::new(&stack.sdk_config().await);
@@ -344,6 +343,13 @@ async fn secret_values_reach_the_endpoint_and_nothing_else_in_both_modes() {
         evidence.output(&format!("{args:?} (lambda)"), &out);
     }
     evidence.take_requests(&stack);
+    // what reached the endpoint before the rotation (verify's canary too) carried the first value
+    let exports_before_rotation = otlp_requests(&stack)
+        .iter()
+        .filter(|(path, h)| {
+            path == "/v1/logs" && h.get("x-team").is_some() && h["signoz-ingestion-key"] == HEADER_1
+        })
+        .count();
 
     // rotate: the plan says the value changed, never what it is; setup writes the secret and the
     // function's version variable only
