@@ -1,6 +1,7 @@
 """The local stack for flowlogs' tests and demo: moto, rotel and the forwarder under cargo lambda.
 
-    python devstack/stack.py up   --state DIR [--services moto,rotel,lambda] [--bootstrap PATH]
+    python devstack/stack.py up   --state DIR [--services moto,rotel,lambda[,otlp-headers]]
+                                  [--bootstrap PATH]
                                   [--aws-behaviours default|all|none|name,name]
     python devstack/stack.py down --state DIR
 
@@ -13,6 +14,9 @@ then writes DIR/state.json and prints the same JSON:
      "otlp_endpoint": "http://127.0.0.1:R",  # rotel's OTLP/HTTP receiver (base URL)
      "capture_file": "DIR/otlp-logs.jsonl",  # one JSON object per received log record
      "pids": {"moto": 1, "rotel": 2, "router": 3}, "logs_dir": "DIR/logs", ...}
+
+`otlp-headers` (implies rotel) puts devstack/otlp_front.py before rotel: `otlp_endpoint` is then
+the front, which writes the headers of every request to `otlp_requests_file` and passes it on.
 
 `down` stops every process group named in state.json and waits until none is left; it is
 idempotent. Every service runs in its own session, so a process group is a whole service
@@ -42,7 +46,10 @@ import time
 import behaviours
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ALL_SERVICES = ("moto", "rotel", "lambda")
+ALL_SERVICES = ("moto", "rotel", "lambda", "otlp-headers")
+# Started only when asked for (not part of the default set): a front before rotel that records
+# every request's headers (devstack/otlp_front.py).
+DEFAULT_SERVICES = ("moto", "rotel", "lambda")
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 STS_AUTH = (
@@ -270,6 +277,8 @@ def start_services(args) -> dict:
         raise StackError(f"unknown service(s) {unknown}; known: {', '.join(ALL_SERVICES)}")
     if "lambda" in services and "moto" not in services:
         services.insert(0, "moto")
+    if "otlp-headers" in services and "rotel" not in services:
+        services.insert(services.index("otlp-headers"), "rotel")
     venv = venv_dir()
     if not os.path.isdir(venv):
         raise StackError(f"no venv at {venv} (FLOWLOGS_VENV): run .ci/install first")
@@ -341,6 +350,19 @@ def start_services(args) -> dict:
             record(Service("rotel", proc, url, os.path.join(logs_dir, "rotel.log"), rotel_ready))
             state["otlp_endpoint"] = url
             state["otlp_grpc_endpoint"] = f"http://127.0.0.1:{grpc}"
+        if "otlp-headers" in services:
+            port = free_port()
+            url = f"http://127.0.0.1:{port}"
+            requests = os.path.join(state_dir, "otlp-requests.jsonl")
+            proc = spawn("otlp-headers", [
+                sys.executable, os.path.join(HERE, "otlp_front.py"), "--port", str(port),
+                "--upstream", state["otlp_endpoint"], "--record", requests,
+            ], logs_dir, env=base_env)
+            record(Service("otlp-headers", proc, url, os.path.join(logs_dir, "otlp-headers.log"),
+                           rotel_ready))
+            state["otlp_rotel_endpoint"] = state["otlp_endpoint"]
+            state["otlp_endpoint"] = url
+            state["otlp_requests_file"] = requests
         if router_needed:
             watch_dir = os.path.join(state_dir, "lambda-watch")
             os.makedirs(os.path.join(watch_dir, "src"), exist_ok=True)
@@ -397,8 +419,9 @@ def main(argv=None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     pu = sub.add_parser("up", help="start the stack and print its state as JSON")
     pu.add_argument("--state", required=True, help="directory for state.json, logs, capture")
-    pu.add_argument("--services", default=",".join(ALL_SERVICES),
-                    help="comma-separated subset of moto,rotel,lambda (default: all)")
+    pu.add_argument("--services", default=",".join(DEFAULT_SERVICES),
+                    help="comma-separated subset of " + ",".join(ALL_SERVICES)
+                         + " (default: " + ",".join(DEFAULT_SERVICES) + ")")
     pu.add_argument("--bootstrap", help="forwarder bootstrap binary (lambda service)")
     pu.add_argument("--aws-behaviours",
                     default=os.environ.get(behaviours.ENV) or "default",

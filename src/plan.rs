@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::desired::athena::{DesiredGlueDatabase, DesiredGlueTable, DesiredNamedQuery};
+use crate::desired::secret::DesiredSecret;
 use crate::desired::{
     DesiredEventInvoke, DesiredFlowLog, DesiredFunction, DesiredLogGroup, DesiredNotification,
     DesiredPermission, DesiredRole, DesiredStream,
@@ -32,6 +33,7 @@ pub enum Kind {
     GlueDatabase,
     GlueTable,
     NamedQuery,
+    Secret,
 }
 
 impl Kind {
@@ -52,6 +54,7 @@ impl Kind {
             Kind::GlueDatabase => "glue database",
             Kind::GlueTable => "glue table",
             Kind::NamedQuery => "athena named query",
+            Kind::Secret => "secret",
         }
     }
 }
@@ -278,6 +281,33 @@ pub enum Op {
     DeleteNamedQuery {
         id: String,
         name: String,
+    },
+    /// Creates the stack's secret with its value (as version `version`) and tags.
+    CreateSecret {
+        secret: DesiredSecret,
+        version: String,
+    },
+    /// Writes a new value as version `version` (the current one after the call).
+    PutSecretValue {
+        secret: DesiredSecret,
+        version: String,
+    },
+    /// Cancels a scheduled deletion.
+    RestoreSecret {
+        name: String,
+    },
+    TagSecret {
+        name: String,
+        tags: std::collections::BTreeMap<String, String>,
+    },
+    /// Deletes without a recovery window (see `resources::secret`).
+    DeleteSecret {
+        name: String,
+    },
+    /// Removes tags flowlogs no longer sets (the old access-key hash).
+    UntagStream {
+        name: String,
+        keys: Vec<String>,
     },
 }
 

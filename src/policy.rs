@@ -8,6 +8,9 @@ pub const FORWARDER_TRUST: &str = include_str!("../templates/policies/forwarder-
 pub const FORWARDER_POLICY: &str = include_str!("../templates/policies/forwarder-policy.json");
 pub const FIREHOSE_TRUST: &str = include_str!("../templates/policies/firehose-trust.json");
 pub const FIREHOSE_POLICY: &str = include_str!("../templates/policies/firehose-policy.json");
+/// Added to the forwarder's or the Firehose role's policy when the stack has a secret.
+pub const SECRET_READ_STATEMENT: &str =
+    include_str!("../templates/policies/secret-read-statement.json");
 
 /// Fills `{{name}}` placeholders and parses the result; a placeholder left unfilled is a bug in the caller.
 pub fn render(template: &str, vars: &[(&str, &str)]) -> Value {

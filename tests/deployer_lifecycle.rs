@@ -269,7 +269,13 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
     assert_eq!(env["OTEL_EXPORTER_OTLP_ENDPOINT"], "http://127.0.0.1:4318");
     assert_eq!(env["OTEL_EXPORTER_OTLP_PROTOCOL"], "http/json");
     assert_eq!(env["OTEL_SERVICE_NAME"], "life-flows");
-    assert_eq!(env["OTEL_EXPORTER_OTLP_HEADERS"], "x-api-key=s3cret-key");
+    // the `${env:...}` header is in the stack's secret, which the environment names
+    assert!(!env.contains_key("OTEL_EXPORTER_OTLP_HEADERS"), "{env:?}");
+    assert!(
+        env["FLOWLOGS_HEADERS_SECRET_ARN"].contains(":secret:flowlogs/life/endpoint-credentials-"),
+        "{env:?}"
+    );
+    assert!(!format!("{env:?}").contains("s3cret-key"));
     assert_eq!(function.tags().unwrap()["flowlogs:stack"], STACK);
     let permission = lambda
         .get_policy()

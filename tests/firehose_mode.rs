@@ -175,7 +175,10 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
         shown.contains("+ firehose iam role flowlogs-fh-firehose"),
         "{shown}"
     );
-    assert!(shown.contains("access_key: <redacted>"), "{shown}");
+    assert!(
+        shown.contains("access_key: secret flowlogs/fh/endpoint-credentials"),
+        "{shown}"
+    );
     assert!(!shown.contains(KEY), "the access key is never printed");
 
     // setup, with verify: the canary goes through the stream to the receiver
@@ -264,12 +267,20 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
         "{tags:?}"
     );
     assert!(tags.contains(&("managed-by".into(), "flowlogs".into())));
-    let key_hash = tags
-        .iter()
-        .find(|(k, _)| k == "flowlogs:access-key-hash")
-        .map(|(_, v)| v.clone())
-        .expect("the access key's hash tag");
-    assert!(!key_hash.contains(KEY));
+    // the key is read by Firehose from the stack's secret, in no tag
+    assert!(
+        !tags.iter().any(|(k, _)| k == "flowlogs:access-key-hash"),
+        "{tags:?}"
+    );
+    let secrets = h.secrets_manager_configuration().unwrap();
+    assert!(secrets.enabled());
+    assert!(
+        secrets
+            .secret_arn()
+            .unwrap()
+            .contains(":secret:flowlogs/fh/endpoint-credentials-"),
+        "{secrets:?}"
+    );
 
     // its error log group
     let groups = logs
@@ -402,7 +413,7 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     let settled = run(&stack, &changed, &["plan", "--detailed-exitcode"]);
     assert_exit(&settled, 0);
 
-    // a new access key is seen through its hash
+    // a new access key is a new value of the secret; the stream is not touched
     let rotated = stack
         .flowlogs()
         .args(["plan", "--detailed-exitcode", "-c"])
@@ -412,7 +423,10 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
         .unwrap();
     assert_eq!(rotated.status.code(), Some(2), "{}", printed(&rotated));
     assert!(
-        printed(&rotated).contains("access_key: another key -> <redacted>"),
+        printed(&rotated).contains("~ secret flowlogs/fh/endpoint-credentials")
+            && printed(&rotated).contains("value: changed")
+            && !printed(&rotated).contains("firehose stream")
+            && !printed(&rotated).contains("another-key"),
         "{}",
         printed(&rotated)
     );

@@ -9,7 +9,7 @@ use std::process::Command;
 use serde_json::Value;
 use support::{Service, Stack};
 
-const LAMBDA: &str = "version: 1\nstack: lint\nflow_log:\n  resources: { vpc_ids: [VPC] }\n  hive_compatible_partitions: true\nbucket:\n  prefix: team-a\ndelivery:\n  otlp: { endpoint: \"https://collector.example.com:4318\" }\n";
+const LAMBDA: &str = "version: 1\nstack: lint\nflow_log:\n  resources: { vpc_ids: [VPC] }\n  hive_compatible_partitions: true\nbucket:\n  prefix: team-a\ndelivery:\n  otlp: { endpoint: \"https://collector.example.com:4318\", headers: { x-key: \"${env:LINT_KEY}\" } }\n";
 const FIREHOSE: &str = "version: 1\nstack: lint\nflow_log:\n  resources: { vpc_ids: [VPC] }\ndelivery:\n  mode: firehose\n  firehose: { url: \"https://o2.example.com/aws/default/vpcflowlog/_kinesis_firehose\", access_key: plain }\n";
 
 fn identity_policies(stack: &Stack, config: &str, vpc: &str) -> Vec<(String, Value)> {
@@ -19,6 +19,7 @@ fn identity_policies(stack: &Stack, config: &str, vpc: &str) -> Vec<(String, Val
     std::fs::write(&zip, b"not used by plan").unwrap();
     let out = stack
         .flowlogs()
+        .env("LINT_KEY", "not-a-real-key")
         .args(["plan", "--output", "json", "--forwarder-zip"])
         .arg(&zip)
         .arg("-c")
@@ -82,6 +83,11 @@ async fn every_identity_policy_passes_parliament() {
             assert!(
                 !policy.to_string().contains("\"Resource\":\"*\""),
                 "{name}: no * resource"
+            );
+            // the read of the stack's secret (an `${env:...}` header, an access key) is linted too
+            assert!(
+                policy.to_string().contains("secretsmanager:GetSecretValue"),
+                "{name}: the secret read is part of the policy: {policy}"
             );
             parliament(stack.dir(), &name, &policy);
             linted.push(name);

@@ -256,6 +256,41 @@ pub async fn handle<S: ObjectSource>(
     handle_logged(source, exporter, event, deadline, margins, &mut stdout).await
 }
 
+/// Fails an invocation before anything is read (the exporter could not be made, e.g. its
+/// header values could not be read): every object the event names is reported `not_read`, then
+/// the invocation line with `kind`, on stdout.
+pub fn refuse(event: &serde_json::Value, kind: ErrorKind, message: String) -> HandlerError {
+    refuse_logged(event, kind, message, &mut |line| println!("{line}"))
+}
+
+/// [`refuse`], with the report lines given to `log`.
+pub fn refuse_logged(
+    event: &serde_json::Value,
+    kind: ErrorKind,
+    message: String,
+    log: &mut (dyn FnMut(&str) + Send),
+) -> HandlerError {
+    for obj in read_event(event).map(|e| e.objects).unwrap_or_default() {
+        let line = ObjectReport::new(
+            &obj.bucket,
+            &obj.key,
+            Outcome::NotRead,
+            &Report::default(),
+            None,
+        );
+        log(&ReportLine::Object(line).to_line());
+    }
+    let error = HandlerError::new(kind, message, Report::default());
+    let line = InvocationReport {
+        ok: false,
+        report: Report::default(),
+        error_type: Some(kind),
+        error: Some(error.to_string()),
+    };
+    log(&ReportLine::Invocation(line).to_line());
+    error
+}
+
 /// [`handle`], with the report lines given to `log` instead of written to stdout.
 pub async fn handle_logged<S: ObjectSource>(
     source: &S,
@@ -616,6 +651,39 @@ mod tests {
         assert_eq!(objects(&removed).unwrap(), []);
     }
 
+    #[test]
+    fn a_refused_invocation_reports_every_object_not_read_and_its_kind() {
+        let event = json!({"Records": [record("ObjectCreated:Put", "a.log.gz", Some(10)), record("ObjectCreated:Put", "b.log.gz", Some(10))]});
+        let mut lines = Vec::new();
+        let err = refuse_logged(
+            &event,
+            ErrorKind::SecretUnreadable,
+            "reading the OTLP header values from secret arn:x failed: AccessDeniedException".into(),
+            &mut |l| lines.push(l.to_string()),
+        );
+        assert_eq!(err.kind, ErrorKind::SecretUnreadable);
+        let parsed: Vec<_> = lines
+            .iter()
+            .map(|l| crate::report::parse_report_line(l).unwrap())
+            .collect();
+        assert_eq!(parsed.len(), 3);
+        match &parsed[2] {
+            ReportLine::Invocation(i) => {
+                assert!(!i.ok);
+                assert_eq!(i.error_type, Some(ErrorKind::SecretUnreadable));
+                assert!(i
+                    .error
+                    .as_deref()
+                    .unwrap()
+                    .contains("AccessDeniedException"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(&parsed[0], ReportLine::Object(o) if o.outcome == Outcome::NotRead));
+        let d = lambda_runtime::Diagnostic::from(err);
+        assert_eq!(d.error_type, "SecretUnreadable");
+    }
+
     /// Regression: a failed invocation's `errorType` was the Rust type path
     /// `&alloc::boxed::Box<dyn core::error::Error + ...>`.
     #[test]
@@ -629,6 +697,7 @@ mod tests {
             (ErrorKind::ReadFailed, "ReadFailed"),
             (ErrorKind::ExportFailed, "ExportFailed"),
             (ErrorKind::DeadlineReached, "DeadlineReached"),
+            (ErrorKind::SecretUnreadable, "SecretUnreadable"),
         ];
         for (kind, name) in names {
             let e = HandlerError::new(kind, "m".into(), Report::default());

@@ -22,3 +22,5 @@ pub mod parse;
 #[cfg(feature = "runtime")]
 pub mod pipeline;
 pub mod report;
+#[cfg(feature = "runtime")]
+pub mod secret;

@@ -76,6 +76,9 @@ pub enum ErrorKind {
     ExportFailed,
     /// Reading stopped to finish before the invocation's deadline.
     DeadlineReached,
+    /// The OTLP header values could not be read from the stack's secret (Secrets Manager):
+    /// nothing was read or sent, so no export went out without them.
+    SecretUnreadable,
 }
 
 impl ErrorKind {
@@ -86,6 +89,7 @@ impl ErrorKind {
             ErrorKind::ReadFailed => "ReadFailed",
             ErrorKind::ExportFailed => "ExportFailed",
             ErrorKind::DeadlineReached => "DeadlineReached",
+            ErrorKind::SecretUnreadable => "SecretUnreadable",
         }
     }
 }
@@ -265,6 +269,7 @@ mod tests {
             ErrorKind::ReadFailed,
             ErrorKind::ExportFailed,
             ErrorKind::DeadlineReached,
+            ErrorKind::SecretUnreadable,
         ] {
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.name());
         }

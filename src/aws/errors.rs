@@ -60,6 +60,8 @@ typed!(NotFound::not_found {
     aws_sdk_glue::operation::get_table::GetTableError => is_entity_not_found_exception,
     aws_sdk_glue::operation::delete_table::DeleteTableError => is_entity_not_found_exception,
     aws_sdk_glue::operation::delete_database::DeleteDatabaseError => is_entity_not_found_exception,
+    aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretError => is_resource_not_found_exception,
+    aws_sdk_secretsmanager::operation::delete_secret::DeleteSecretError => is_resource_not_found_exception,
 });
 
 typed!(AlreadyThere::already_there {
@@ -71,6 +73,14 @@ typed!(AlreadyThere::already_there {
     aws_sdk_cloudwatchlogs::operation::create_log_stream::CreateLogStreamError => is_resource_already_exists_exception,
     aws_sdk_glue::operation::create_database::CreateDatabaseError => is_already_exists_exception,
 });
+
+/// CreateSecret on a name whose secret is still being deleted: "You can't create this secret
+/// because a secret with this name is already scheduled for deletion." (AWS deletes
+/// asynchronously, even with ForceDeleteWithoutRecovery.)
+pub fn is_secret_name_being_deleted<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    let (code, message) = code_and_message(err);
+    code == "InvalidRequestException" && message.contains("scheduled for deletion")
+}
 
 /// The resource the call named does not exist (a typed answer of the service).
 pub fn is_not_found<E: NotFound, R>(err: &SdkError<E, R>) -> bool {

@@ -26,6 +26,7 @@ pub struct Clients {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub glue: aws_sdk_glue::Client,
     pub athena: aws_sdk_athena::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
     pub region: String,
 }
 
@@ -59,6 +60,7 @@ impl Clients {
             logs: aws_sdk_cloudwatchlogs::Client::new(config),
             glue: aws_sdk_glue::Client::new(config),
             athena: aws_sdk_athena::Client::new(config),
+            secrets: aws_sdk_secretsmanager::Client::new(config),
             region: config.region().map(|r| r.to_string()).unwrap_or_default(),
         }
     }

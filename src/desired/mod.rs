@@ -13,6 +13,9 @@ use crate::policy;
 
 pub mod athena;
 pub mod kms;
+pub mod secret;
+
+use secret::{DesiredSecret, SecretRef, SecretValue};
 
 pub const TAG_STACK: &str = "flowlogs:stack";
 pub const TAG_MANAGED_BY: &str = "managed-by";
@@ -44,6 +47,8 @@ pub struct Names {
     pub stream: String,
     pub firehose_role: String,
     pub firehose_log_group: String,
+    /// The stack's secret in Secrets Manager (`secret`).
+    pub secret: String,
     pub sids: BucketSids,
     /// The Glue database and table and the Athena workgroup (the defaults without `athena:`).
     pub athena: athena::AthenaNames,
@@ -111,6 +116,7 @@ impl Names {
             stream: format!("flowlogs-{stack}"),
             firehose_role: format!("flowlogs-{stack}-firehose"),
             firehose_log_group: format!("/aws/kinesisfirehose/flowlogs-{stack}"),
+            secret: format!("flowlogs/{stack}/endpoint-credentials"),
             sids: BucketSids {
                 write: format!("FlowlogsDeliveryWrite{sid_suffix}"),
                 acl: format!("FlowlogsDeliveryAclCheck{sid_suffix}"),
@@ -158,6 +164,14 @@ impl Names {
         )
     }
 
+    /// The secret's ARN with `??????` for the six characters AWS appends to its name.
+    pub fn secret_arn_pattern(&self) -> String {
+        format!(
+            "arn:{}:secretsmanager:{}:{}:secret:{}-??????",
+            self.partition, self.region, self.account, self.secret
+        )
+    }
+
     /// The tags every resource we create carries.
     pub fn tags(&self) -> BTreeMap<String, String> {
         BTreeMap::from([
@@ -191,6 +205,8 @@ pub struct Desired {
     pub firehose: Option<DesiredFirehose>,
     /// `athena:` in the config: the Glue database and table and the named queries.
     pub athena: Option<athena::DesiredAthena>,
+    /// The stack's secret, when the config has a value to keep in it.
+    pub secret: Option<DesiredSecret>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -308,6 +324,8 @@ pub struct DesiredFunction {
     pub environment: BTreeMap<String, EnvVar>,
     pub code_hash: String,
     pub tags: BTreeMap<String, String>,
+    /// The secret the header values are read from (its ARN and version go in the environment).
+    pub secret: Option<SecretRef>,
 }
 
 /// An environment variable of the function; secret ones are shown as `<redacted>`.
@@ -363,7 +381,8 @@ pub struct DesiredStream {
     pub name: String,
     pub role_arn: String,
     pub url: String,
-    pub access_key: Option<EnvVar>,
+    /// The secret holding the access key (`{"api_key": ...}`), read by Firehose itself.
+    pub secret: Option<SecretRef>,
     pub content_encoding: String,
     pub buffering_size_mb: u32,
     pub buffering_interval_s: u32,
@@ -392,12 +411,15 @@ pub fn build(config: &Config, account: &str, region: &str, code_hash: &str) -> R
         tags: tags.clone(),
         receives_flow_logs: matches!(config.delivery, Delivery::Lambda { .. }),
     };
-    let (forwarder, firehose) = match &config.delivery {
-        Delivery::Lambda { otlp, lambda } => (
-            Some(forwarder(&names, config, otlp, lambda, code_hash)?),
-            None,
-        ),
-        Delivery::Firehose { firehose: settings } => (None, Some(firehose(&names, settings)?)),
+    let (forwarder, firehose, secret) = match &config.delivery {
+        Delivery::Lambda { otlp, lambda } => {
+            let (forwarder, secret) = forwarder(&names, config, otlp, lambda, code_hash)?;
+            (Some(forwarder), None, secret)
+        }
+        Delivery::Firehose { firehose: settings } => {
+            let (firehose, secret) = firehose(&names, settings)?;
+            (None, Some(firehose), secret)
+        }
     };
     let flow_logs = config
         .flow_log
@@ -413,6 +435,7 @@ pub fn build(config: &Config, account: &str, region: &str, code_hash: &str) -> R
         forwarder,
         firehose,
         athena,
+        secret,
     })
 }
 
@@ -514,6 +537,28 @@ fn forwarder(
     lambda: &config::LambdaSettings,
     code_hash: &str,
 ) -> Result<DesiredForwarder> {
+) -> Result<(DesiredForwarder, Option<DesiredSecret>)> {
+    // Header values written with `${env:...}` go to the stack's secret; the others stay in the
+    // function's environment.
+    let mut secret_headers = BTreeMap::new();
+    let mut plain_headers = Vec::new();
+    for (name, value) in &otlp.headers {
+        let resolved = value.resolve(&format!("delivery.otlp.headers.{name}"))?;
+        if value.is_secret() {
+            secret_headers.insert(name.clone(), resolved);
+        } else {
+            let encoded =
+                percent_encoding::utf8_percent_encode(&resolved, HEADER_VALUE).to_string();
+            plain_headers.push(format!("{name}={encoded}"));
+        }
+    }
+    let secret = (!secret_headers.is_empty()).then(|| {
+        secret::secret(
+            names,
+            "OTLP header values of the flowlogs forwarder",
+            SecretValue::new(secret_headers),
+        )
+    });
     let mut role_policy = policy::render(
         policy::FORWARDER_POLICY,
         &[
@@ -542,6 +587,8 @@ fn forwarder(
                 )
             });
         }
+    if secret.is_some() {
+        role_policy = secret::with_statement(role_policy, secret::read_statement(names));
     }
     let role = DesiredRole {
         name: names.role.clone(),
@@ -561,20 +608,10 @@ fn forwarder(
         plain(otlp.protocol.as_env()),
     );
     environment.insert("OTEL_SERVICE_NAME".into(), plain(&otlp.service_name));
-    if !otlp.headers.is_empty() {
-        let mut pairs = Vec::new();
-        for (name, value) in &otlp.headers {
-            let resolved = value.resolve(&format!("delivery.otlp.headers.{name}"))?;
-            let encoded =
-                percent_encoding::utf8_percent_encode(&resolved, HEADER_VALUE).to_string();
-            pairs.push(format!("{name}={encoded}"));
-        }
+    if !plain_headers.is_empty() {
         environment.insert(
             "OTEL_EXPORTER_OTLP_HEADERS".into(),
-            EnvVar {
-                value: pairs.join(","),
-                secret: otlp.headers.values().any(|v| v.is_secret()),
-            },
+            plain(&plain_headers.join(",")),
         );
     }
     let function = DesiredFunction {
@@ -588,6 +625,11 @@ fn forwarder(
         environment,
         code_hash: format!("{code_hash}-{}", lambda.architecture.as_aws()),
         tags: names.tags(),
+        secret: secret.as_ref().map(|s| SecretRef {
+            name: s.name.clone(),
+            arn: None,
+            version: None,
+        }),
     };
     let permission = DesiredPermission {
         function: names.function.clone(),
@@ -622,6 +664,16 @@ fn forwarder(
         notification,
         event_invoke,
     })
+    Ok((
+        DesiredForwarder {
+            log_group,
+            role,
+            function,
+            permission,
+            notification,
+        },
+        secret,
+    ))
 }
 
 /// OTEL_EXPORTER_OTLP_HEADERS values are URL-encoded (W3C baggage style): escape what would break `k=v,k=v`.
@@ -633,24 +685,46 @@ const HEADER_VALUE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
     .add(b';')
     .add(b'"');
 
-fn firehose(names: &Names, settings: &config::FirehoseSettings) -> Result<DesiredFirehose> {
+fn firehose(
+    names: &Names,
+    settings: &config::FirehoseSettings,
+) -> Result<(DesiredFirehose, Option<DesiredSecret>)> {
     let log_stream = FIREHOSE_LOG_STREAM;
+    // An access key is a secret even when written in the config as plain text: it goes to the
+    // stack's secret, which Firehose reads itself (SecretsManagerConfiguration).
+    let secret = match &settings.access_key {
+        Some(v) => Some(secret::secret(
+            names,
+            "access key of the flowlogs Firehose stream's HTTP endpoint",
+            SecretValue::new(BTreeMap::from([(
+                secret::FIREHOSE_API_KEY.to_string(),
+                v.resolve("delivery.firehose.access_key")?,
+            )])),
+        )),
+        None => None,
+    };
     let role = DesiredRole {
         name: names.firehose_role.clone(),
         trust: policy::render(policy::FIREHOSE_TRUST, &[("account", &names.account)]),
         policy_name: "flowlogs-firehose".into(),
-        policy: policy::render(
-            policy::FIREHOSE_POLICY,
-            &[
-                ("partition", &names.partition),
-                ("bucket", &names.bucket),
-                ("backup_prefix", FIREHOSE_BACKUP_PREFIX),
-                ("region", &names.region),
-                ("account", &names.account),
-                ("log_group", &names.firehose_log_group),
-                ("log_stream", log_stream),
-            ],
-        ),
+        policy: {
+            let policy = policy::render(
+                policy::FIREHOSE_POLICY,
+                &[
+                    ("partition", &names.partition),
+                    ("bucket", &names.bucket),
+                    ("backup_prefix", FIREHOSE_BACKUP_PREFIX),
+                    ("region", &names.region),
+                    ("account", &names.account),
+                    ("log_group", &names.firehose_log_group),
+                    ("log_stream", log_stream),
+                ],
+            );
+            match &secret {
+                Some(_) => secret::with_statement(policy, secret::read_statement(names)),
+                None => policy,
+            }
+        },
         tags: names.tags(),
     };
     let secret_var = |key: &str, v: &config::ConfigValue| -> Result<EnvVar> {
@@ -658,14 +732,6 @@ fn firehose(names: &Names, settings: &config::FirehoseSettings) -> Result<Desire
             value: v.resolve(key)?,
             secret: v.is_secret(),
         })
-    };
-    let access_key = match &settings.access_key {
-        // An access key is a secret even when written in the config as plain text.
-        Some(v) => Some(EnvVar {
-            secret: true,
-            ..secret_var("delivery.firehose.access_key", v)?
-        }),
-        None => None,
     };
     let mut common_attributes = BTreeMap::new();
     for (name, value) in &settings.common_attributes {
@@ -676,7 +742,11 @@ fn firehose(names: &Names, settings: &config::FirehoseSettings) -> Result<Desire
         name: names.stream.clone(),
         role_arn: names.firehose_role_arn(),
         url: settings.url.clone(),
-        access_key,
+        secret: secret.as_ref().map(|s| SecretRef {
+            name: s.name.clone(),
+            arn: None,
+            version: None,
+        }),
         content_encoding: settings.content_encoding.as_aws().into(),
         buffering_size_mb: settings.buffering_size_mb,
         buffering_interval_s: settings.buffering_interval_s,
@@ -688,7 +758,7 @@ fn firehose(names: &Names, settings: &config::FirehoseSettings) -> Result<Desire
         log_stream: log_stream.into(),
         tags: names.tags(),
     };
-    Ok(DesiredFirehose { role, stream })
+    Ok((DesiredFirehose { role, stream }, secret))
 }
 
 pub fn short_hash(bytes: &[u8]) -> String {

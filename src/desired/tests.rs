@@ -213,12 +213,29 @@ fn function_environment_is_standard_otel_with_secret_headers_encoded() {
         "http/protobuf"
     );
     assert_eq!(f.environment["OTEL_SERVICE_NAME"].value, "vpc-flow-logs");
+    // plain headers stay in the environment; `${env:...}` ones go to the stack's secret
     let headers = &f.environment["OTEL_EXPORTER_OTLP_HEADERS"];
-    assert_eq!(headers.value, "team=net,x-key=a%2Cb%3Dc");
-    assert!(headers.secret);
+    assert_eq!(headers.value, "team=net");
+    assert!(!headers.secret);
+    let secret = d.secret.as_ref().unwrap();
+    assert_eq!(secret.name, "flowlogs/prod-vpc/endpoint-credentials");
+    assert_eq!(secret.value.expose_json(), r#"{"x-key":"a,b=c"}"#);
     assert_eq!(
-        serde_json::to_value(headers).unwrap(),
+        serde_json::to_value(&secret.value).unwrap(),
         json!(config::REDACTED)
+    );
+    assert_eq!(
+        f.secret.as_ref().map(|r| r.name.as_str()),
+        Some("flowlogs/prod-vpc/endpoint-credentials")
+    );
+    let role = &d.forwarder.as_ref().unwrap().role;
+    let read = policy::statements(&role.policy)
+        .into_iter()
+        .find(|s| s["Action"] == "secretsmanager:GetSecretValue")
+        .unwrap();
+    assert_eq!(
+        read["Resource"],
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:flowlogs/prod-vpc/endpoint-credentials-??????"
     );
     assert_eq!(f.runtime, "provided.al2023");
     assert_eq!(f.code_hash, "abc-x86_64");

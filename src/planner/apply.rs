@@ -22,6 +22,7 @@ use crate::resources::named_queries::NamedQueries;
 use crate::resources::notification::Notification;
 use crate::resources::permission::Permission;
 use crate::resources::role::{FirehoseRole, ForwarderRole};
+use crate::resources::secret::Secret;
 use crate::resources::stream::Stream;
 use crate::resources::stream_log_group::StreamLogGroup;
 use crate::resources::{Apply, Resource};
@@ -55,6 +56,7 @@ impl Executor for Live<'_> {
             Kind::GlueDatabase => GlueDatabase::apply(cx, op).await,
             Kind::GlueTable => GlueTable::apply(cx, op).await,
             Kind::NamedQuery => NamedQueries::apply(cx, op).await,
+            Kind::Secret => Secret::apply(cx, op).await,
         }
     }
 }

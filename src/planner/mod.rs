@@ -24,6 +24,7 @@ use crate::resources::named_queries::{NamedQueries, ObservedNamedQuery};
 use crate::resources::notification::{Notification, NotificationEntry};
 use crate::resources::permission::Permission;
 use crate::resources::role::{FirehoseRole, ForwarderRole, ObservedRole};
+use crate::resources::secret::{self, ObservedSecret, Secret};
 use crate::resources::stream::{ObservedStream, Stream};
 use crate::resources::stream_log_group::{ObservedLogGroup, StreamLogGroup};
 use crate::resources::{Observe, Resource, Teardown};
@@ -38,9 +39,11 @@ use crate::resources::{Observe, Resource, Teardown};
 /// Lambda checks that the bucket (storage chain) and the role's permission (compute chain) are
 /// there, and failed events are kept from the first event on.
 /// The Athena database before its table; the named queries last.
-pub const CREATE_ORDER: [Kind; 15] = [
+/// The secret first of the compute chain: the function and the stream name it.
+pub const CREATE_ORDER: [Kind; 16] = [
     Kind::Bucket,
     Kind::BucketPolicy,
+    Kind::Secret,
     Kind::Role,
     Kind::FunctionLogGroup,
     Kind::Function,
@@ -81,7 +84,8 @@ pub fn chain(kind: Kind) -> Chain {
         Kind::Bucket | Kind::BucketPolicy => Chain::Storage,
         // Athena reads the bucket: after it, in its chain.
         Kind::GlueDatabase | Kind::GlueTable | Kind::NamedQuery => Chain::Storage,
-        Kind::Role
+        Kind::Secret
+        | Kind::Role
         | Kind::FunctionLogGroup
         | Kind::Function
         | Kind::Permission
@@ -110,6 +114,7 @@ pub struct Observed {
     pub glue_database: Option<ObservedGlueDatabase>,
     pub glue_table: ObservedGlueTable,
     pub named_queries: Vec<ObservedNamedQuery>,
+    pub secret: Option<ObservedSecret>,
 }
 
 /// Reads the stack: independent resources concurrently; the bucket's policy and notifications only
@@ -146,6 +151,7 @@ pub async fn observe(
         stream_log_group,
         event_invoke,
         (glue_database, glue_table, named_queries),
+        secret,
     ) = tokio::try_join!(
         bucket_parts,
         FlowLog::observe(&cx),
@@ -164,6 +170,7 @@ pub async fn observe(
                 NamedQueries::observe(&cx)
             )
         },
+        Secret::observe(&cx),
     )?;
     Ok(Observed {
         bucket,
@@ -181,6 +188,7 @@ pub async fn observe(
         glue_database,
         glue_table,
         named_queries,
+        secret,
     })
 }
 
@@ -210,6 +218,16 @@ pub fn desired_for(desired: &Desired, observed: &Observed) -> Desired {
         .unwrap_or_else(crate::desired::athena::Day::today);
     d.athena = crate::desired::athena::with_since(&d.athena, existing, stack_since);
     d
+/// The desired stack as far as it depends on what exists: the grants the bucket's KMS key needs,
+/// and the secret's ARN and version in the function's environment and the stream.
+pub fn desired_for(desired: &Desired, observed: &Observed) -> Desired {
+    let desired =
+        crate::desired::kms::with_bucket_key(desired, &observed.bucket.key(&desired.names));
+    let secret_state = desired
+        .secret
+        .as_ref()
+        .map(|d| secret::state(d, observed.secret.as_ref()));
+    crate::desired::secret::with_state(&desired, secret_state.as_ref())
 }
 
 /// What setup would do to turn `observed` into `desired`, in `CREATE_ORDER`.
@@ -224,6 +242,7 @@ pub fn plan_setup(desired: &Desired, observed: &Observed) -> Plan {
         plan.extend(converge::<BucketPolicy>(desired, &observed.bucket_policy));
     }
     plan.extend(converge::<FlowLog>(desired, &observed.flow_logs));
+    plan.extend(converge::<Secret>(desired, &observed.secret));
     plan.extend(converge::<ForwarderRole>(desired, &observed.role));
     plan.extend(converge::<FunctionLogGroup>(
         desired,
@@ -279,6 +298,7 @@ pub fn plan_teardown(names: &Names, observed: &Observed, delete_data: bool) -> P
         &observed.stream_log_group,
     ));
     plan.extend(FirehoseRole::plan_teardown(cx, &observed.firehose_role));
+    plan.extend(Secret::plan_teardown(cx, &observed.secret));
     // Our statements leave a bucket that stays (adopted); ours goes whole or is kept whole.
     if !bucket::is_ours_to_delete(names, &observed.bucket) {
         plan.extend(BucketPolicy::plan_teardown(cx, &observed.bucket_policy));

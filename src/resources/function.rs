@@ -16,7 +16,7 @@ use crate::aws::states;
 use crate::aws::wait::{self, Patience};
 use crate::aws::{tags, Clients};
 use crate::config::Architecture;
-use crate::desired::{Desired, DesiredFunction, Names, TAG_CODE};
+use crate::desired::{secret, Desired, DesiredFunction, EnvVar, Names, TAG_CODE};
 use crate::package::CodeSource;
 use crate::plan::{Action, Change, Kind, Op, Plan};
 use crate::ui::Progress;
@@ -133,13 +133,16 @@ pub fn config_differences(d: &DesiredFunction, o: &ObservedFunction) -> Vec<Chan
     if o.timeout_s != d.timeout_s as i32 {
         changes.push(Change::new("timeout_s", o.timeout_s, d.timeout_s));
     }
+    let environment = wanted_environment(d);
     let keys: std::collections::BTreeSet<&String> =
-        o.environment.keys().chain(d.environment.keys()).collect();
+        o.environment.keys().chain(environment.keys()).collect();
     for key in keys {
-        let wanted = d.environment.get(key);
+        let wanted = environment.get(key);
         let current = o.environment.get(key);
         if wanted.map(|w| &w.value) != current {
-            let secret = wanted.is_some_and(|w| w.secret);
+            // A variable we no longer set, or the headers as an older flowlogs wrote them (with
+            // secret values), may hold a secret: never shown.
+            let secret = wanted.is_none_or(|w| w.secret) || key == "OTEL_EXPORTER_OTLP_HEADERS";
             let shown = |v: Option<&String>| match v {
                 None => "(unset)".to_string(),
                 Some(_) if secret => crate::config::REDACTED.to_string(),
@@ -258,13 +261,41 @@ fn architecture(a: Architecture) -> LambdaArchitecture {
     }
 }
 
-fn environment(d: &DesiredFunction) -> Environment {
-    let vars: HashMap<String, String> = d
-        .environment
-        .iter()
-        .map(|(k, v)| (k.clone(), v.value.clone()))
+/// The environment the function should have: the config's variables, and the secret it reads
+/// its header values from with the version setup leaves current. A secret that this setup makes
+/// has no ARN yet: `NEW_SECRET_ARN` stands in for it until apply looks it up.
+pub fn wanted_environment(d: &DesiredFunction) -> BTreeMap<String, EnvVar> {
+    let mut env = d.environment.clone();
+    if let Some(r) = &d.secret {
+        let plain = |v: &str| EnvVar {
+            value: v.to_string(),
+            secret: false,
+        };
+        env.insert(
+            secret::ENV_SECRET_ARN.into(),
+            plain(r.arn.as_deref().unwrap_or(NEW_SECRET_ARN)),
+        );
+        if let Some(version) = &r.version {
+            env.insert(secret::ENV_SECRET_VERSION.into(), plain(version));
+        }
+    }
+    env
+}
+
+/// Shown in a plan for the ARN of a secret this setup makes.
+pub const NEW_SECRET_ARN: &str = "(ARN of the secret made by this setup)";
+
+/// The environment as Lambda takes it, the secret's ARN looked up when the plan did not know it.
+async fn environment(clients: &Clients, d: &DesiredFunction) -> Result<Environment> {
+    let mut vars: HashMap<String, String> = wanted_environment(d)
+        .into_iter()
+        .map(|(k, v)| (k, v.value))
         .collect();
-    Environment::builder().set_variables(Some(vars)).build()
+    if let Some(r) = d.secret.as_ref().filter(|r| r.arn.is_none()) {
+        let arn = super::secret::arn_of(clients, &r.name).await?;
+        vars.insert(secret::ENV_SECRET_ARN.into(), arn);
+    }
+    Ok(Environment::builder().set_variables(Some(vars)).build())
 }
 
 pub async fn create(
@@ -274,6 +305,7 @@ pub async fn create(
     progress: &Progress,
 ) -> Result<()> {
     let zip = code.zip(d.architecture, progress).await?;
+    let env = environment(clients, d).await?;
     let mut wanted = d.tags.clone();
     wanted.insert(TAG_CODE.into(), d.code_hash.clone());
     let wanted = tags::to_map(&wanted);
@@ -295,7 +327,7 @@ pub async fn create(
                 .memory_size(d.memory_mb as i32)
                 .timeout(d.timeout_s as i32)
                 .architectures(architecture(d.architecture))
-                .environment(environment(d))
+                .environment(env.clone())
                 .code(
                     FunctionCode::builder()
                         .zip_file(Blob::new(zip.clone()))
@@ -341,6 +373,7 @@ pub async fn update_configuration(
     progress: &Progress,
 ) -> Result<()> {
     wait_until_ready(clients, &d.name, progress).await?;
+    let env = environment(clients, d).await?;
     wait::retry(
         progress,
         Patience::iam(&format!(
@@ -357,7 +390,7 @@ pub async fn update_configuration(
                 .handler(&d.handler)
                 .memory_size(d.memory_mb as i32)
                 .timeout(d.timeout_s as i32)
-                .environment(environment(d))
+                .environment(env.clone())
                 .send()
         },
         errors::is_role_not_yet_assumable_by_lambda,
@@ -444,7 +477,13 @@ mod tests {
         let text = "version: 1\nstack: s\nflow_log: { resources: { vpc_ids: [vpc-1] } }\ndelivery: { otlp: { endpoint: http://x, headers: { k: \"${env:K}\" } } }\n";
         let c =
             crate::config::parse(text, Path::new("t.yaml"), &|_| Some("secret".into())).unwrap();
-        desired::build(&c, "123456789012", "us-east-1", "h").unwrap()
+        let d = desired::build(&c, "123456789012", "us-east-1", "h").unwrap();
+        let state = secret::SecretState {
+            arn: Some("arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf".into()),
+            version: "flowlogs-version-0000000000000002".into(),
+            writes: false,
+        };
+        secret::with_state(&d, Some(&state))
     }
 
     fn observed_from(d: &DesiredFunction) -> ObservedFunction {
@@ -458,10 +497,9 @@ mod tests {
             memory_mb: d.memory_mb as i32,
             timeout_s: d.timeout_s as i32,
             architecture: d.architecture.as_aws().into(),
-            environment: d
-                .environment
-                .iter()
-                .map(|(k, v)| (k.clone(), v.value.clone()))
+            environment: wanted_environment(d)
+                .into_iter()
+                .map(|(k, v)| (k, v.value))
                 .collect(),
             state: Some(State::Active),
             last_update_status: Some(LastUpdateStatus::Successful),
@@ -470,10 +508,11 @@ mod tests {
     }
 
     #[test]
-    fn a_changed_secret_is_named_but_not_shown() {
+    fn a_secret_header_left_in_the_environment_is_removed_without_being_shown() {
         let d = desired();
         let f = &d.forwarder.as_ref().unwrap().function;
         let mut o = observed_from(f);
+        // as an older flowlogs wrote it
         o.environment
             .insert("OTEL_EXPORTER_OTLP_HEADERS".into(), "k=old-secret".into());
         let changes = config_differences(f, &o);
@@ -481,7 +520,35 @@ mod tests {
         assert_eq!(changes[0].field, "environment OTEL_EXPORTER_OTLP_HEADERS");
         assert_eq!(
             (changes[0].from.as_str(), changes[0].to.as_str()),
-            ("<redacted>", "<redacted>")
+            ("<redacted>", "(unset)")
+        );
+        assert!(!wanted_environment(f)
+            .values()
+            .any(|v| v.value.contains("secret") && !v.value.starts_with("arn:")));
+    }
+
+    #[test]
+    fn a_new_secret_version_changes_only_the_version_variable() {
+        let d = desired();
+        let f = &d.forwarder.as_ref().unwrap().function;
+        let mut o = observed_from(f);
+        o.environment.insert(
+            secret::ENV_SECRET_VERSION.into(),
+            "flowlogs-version-0000000000000001".into(),
+        );
+        let changes = config_differences(f, &o);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(
+            (
+                changes[0].field.as_str(),
+                changes[0].from.as_str(),
+                changes[0].to.as_str()
+            ),
+            (
+                "environment FLOWLOGS_HEADERS_SECRET_VERSION",
+                "flowlogs-version-0000000000000001",
+                "flowlogs-version-0000000000000002"
+            )
         );
     }
 

@@ -15,6 +15,7 @@ pub mod named_queries;
 pub mod notification;
 pub mod permission;
 pub mod role;
+pub mod secret;
 pub mod stream;
 pub mod stream_log_group;
 

@@ -2,9 +2,13 @@
 //! backed up to the flowlogs bucket). The log group it writes delivery errors to is
 //! `stream_log_group`.
 //!
-//! AWS never returns the access key of an HTTP endpoint, so a salted hash of it is kept in a tag: a
-//! changed key is then seen by the plan. AWS adds `LogDeliveryEnabled=true` to the stream when a flow
-//! log is pointed at it; tag updates here only add or overwrite our keys, so that tag stays.
+//! The HTTP endpoint's access key is never in the stream's configuration: the stream reads it from
+//! the stack's secret (`SecretsManagerConfiguration`, the secret holding `{"api_key": ...}`), so a
+//! changed key is a change of the secret (`resources::secret`), which Firehose picks up within ten
+//! minutes (it caches a secret that long). A stream made before that carries a salted hash of its
+//! key in a tag (`flowlogs:access-key-hash`): the plan moves its key to the secret and removes the
+//! tag. AWS adds `LogDeliveryEnabled=true` to the stream when a flow log is pointed at it; tag
+//! updates here only add or overwrite our keys, so that tag stays.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -16,6 +20,7 @@ use aws_sdk_firehose::types::{
     HttpEndpointCommonAttribute, HttpEndpointConfiguration, HttpEndpointDestinationConfiguration,
     HttpEndpointDestinationUpdate, HttpEndpointRequestConfiguration, HttpEndpointRetryOptions,
     HttpEndpointS3BackupMode, S3DestinationConfiguration, S3DestinationUpdate,
+    SecretsManagerConfiguration,
 };
 use serde::Serialize;
 
@@ -23,7 +28,7 @@ use super::{not_mine, Apply, Observe, Resource, Teardown};
 use crate::aws::errors::{self, is_already_there, is_not_found, is_stream_busy};
 use crate::aws::wait::{self, Patience};
 use crate::aws::{tags, Clients};
-use crate::desired::{short_hash, Desired, DesiredStream, Names};
+use crate::desired::{Desired, DesiredStream, Names};
 use crate::plan::{Action, Change, Kind, Op, Plan};
 use crate::ui::Progress;
 
@@ -60,13 +65,15 @@ impl Resource for Stream {
                 destination_id,
             } => update(c, stream, version_id, destination_id, p).await,
             Op::TagStream { name, tags } => tag(c, name, tags).await,
+            Op::UntagStream { name, keys } => untag(c, name, keys).await,
             Op::DeleteStream { name } => delete(c, name, p).await,
             other => Err(not_mine(Self::KIND, other)),
         }
     }
 }
 
-/// On the stream: a salted hash of the access key it was given (AWS does not return the key).
+/// On a stream made before the key moved to the secret: a salted hash of the access key it was
+/// given. Removed by the plan; never written.
 pub const TAG_ACCESS_KEY: &str = "flowlogs:access-key-hash";
 /// Set by AWS on a stream that a flow log delivers to; never removed by flowlogs.
 pub const TAG_LOG_DELIVERY: &str = "LogDeliveryEnabled";
@@ -89,6 +96,8 @@ pub struct ObservedHttpDestination {
     pub backup_role_arn: String,
     /// `(log group, log stream)` when error logging is enabled.
     pub error_logging: Option<(String, String)>,
+    /// `(secret ARN, role ARN)` when the access key is read from Secrets Manager.
+    pub secret: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -170,6 +179,15 @@ pub async fn observe(clients: &Clients, name: &str) -> Result<Option<ObservedStr
                 backup_bucket_arn: s3.map(|s| s.bucket_arn().to_string()).unwrap_or_default(),
                 backup_prefix: s3.and_then(|s| s.prefix()).unwrap_or_default().to_string(),
                 backup_role_arn: s3.map(|s| s.role_arn().to_string()).unwrap_or_default(),
+                secret: h
+                    .secrets_manager_configuration()
+                    .filter(|c| c.enabled())
+                    .map(|c| {
+                        (
+                            c.secret_arn().unwrap_or_default().to_string(),
+                            c.role_arn().unwrap_or_default().to_string(),
+                        )
+                    }),
                 error_logging: h
                     .cloud_watch_logging_options()
                     .filter(|c| c.enabled() == Some(true))
@@ -219,21 +237,26 @@ pub async fn observe(clients: &Clients, name: &str) -> Result<Option<ObservedStr
     }))
 }
 
-/// The access key's tag value: a hash salted with the stream's name, never the key itself.
-pub fn access_key_tag(d: &DesiredStream) -> String {
-    match &d.access_key {
-        Some(key) => {
-            short_hash(format!("flowlogs-access-key\0{}\0{}", d.name, key.value).as_bytes())
-        }
-        None => "none".into(),
+/// The tags the stream should carry.
+pub fn wanted_tags(d: &DesiredStream) -> BTreeMap<String, String> {
+    d.tags.clone()
+}
+
+/// How the access key reaches the endpoint, as the plan shows it (never the key).
+fn key_source(secret: Option<&(String, String)>, legacy_tag: Option<&str>) -> String {
+    match (secret, legacy_tag) {
+        (Some((arn, _)), _) => format!("secret {arn}"),
+        (None, Some(tag)) if tag != "none" => "in the stream's configuration".into(),
+        (None, _) => "(none)".into(),
     }
 }
 
-/// The tags the stream should carry: ours plus the access key's hash.
-pub fn wanted_tags(d: &DesiredStream) -> BTreeMap<String, String> {
-    let mut tags = d.tags.clone();
-    tags.insert(TAG_ACCESS_KEY.into(), access_key_tag(d));
-    tags
+/// The access key's source as the config wants it.
+fn wanted_key_source(d: &DesiredStream) -> String {
+    match &d.secret {
+        Some(r) => format!("secret {}", r.arn.as_deref().unwrap_or(&r.name)),
+        None => "(none)".into(),
+    }
 }
 
 /// Differences that UpdateDestination cannot make: the stream has to be replaced.
@@ -286,24 +309,17 @@ pub fn differences(d: &DesiredStream, o: &ObservedStream) -> Vec<Change> {
     if h.url != d.url {
         changes.push(Change::new("url", &h.url, &d.url));
     }
-    let key_tag = o.tags.get(TAG_ACCESS_KEY).map(String::as_str);
-    if key_tag != Some(access_key_tag(d).as_str()) {
-        let shown = |set: bool| {
-            if set {
-                crate::config::REDACTED
-            } else {
-                "(none)"
-            }
-        };
-        let from = match key_tag {
-            None => "unknown",
-            Some("none") => "(none)",
-            Some(_) => "another key",
-        };
+    let legacy_tag = o.tags.get(TAG_ACCESS_KEY).map(String::as_str);
+    let wanted_secret = d
+        .secret
+        .as_ref()
+        .map(|r| (r.arn.clone().unwrap_or_default(), d.role_arn.clone()));
+    let key_in_configuration = h.secret.is_none() && legacy_tag.is_some_and(|t| t != "none");
+    if h.secret != wanted_secret || key_in_configuration {
         changes.push(Change::new(
             "access_key",
-            from,
-            shown(d.access_key.is_some()),
+            key_source(h.secret.as_ref(), legacy_tag),
+            wanted_key_source(d),
         ));
     }
     if h.content_encoding != d.content_encoding {
@@ -384,15 +400,7 @@ pub fn differences(d: &DesiredStream, o: &ObservedStream) -> Vec<Change> {
 fn creation_changes(d: &DesiredStream) -> Vec<Change> {
     let mut changes = vec![
         Change::new("url", "", &d.url),
-        Change::new(
-            "access_key",
-            "",
-            if d.access_key.is_some() {
-                crate::config::REDACTED
-            } else {
-                "(none)"
-            },
-        ),
+        Change::new("access_key", "", wanted_key_source(d)),
         Change::new("content_encoding", "", &d.content_encoding),
         Change::new(
             "buffering",
@@ -492,12 +500,21 @@ pub fn plan(names: &Names, d: &DesiredStream, observed: Option<&ObservedStream>)
     }
     let tags = wanted_tags(d);
     if tags.iter().any(|(k, v)| o.tags.get(k) != Some(v)) {
-        if !changes.iter().any(|c| c.field == "access_key") {
-            changes.push(Change::new("tags", "incomplete", "flowlogs tags"));
-        }
+        changes.push(Change::new("tags", "incomplete", "flowlogs tags"));
         ops.push(Op::TagStream {
             name: d.name.clone(),
             tags,
+        });
+    }
+    if o.tags.contains_key(TAG_ACCESS_KEY) {
+        changes.push(Change::new(
+            &format!("tag {TAG_ACCESS_KEY}"),
+            "set",
+            "(removed)",
+        ));
+        ops.push(Op::UntagStream {
+            name: d.name.clone(),
+            keys: vec![TAG_ACCESS_KEY.to_string()],
         });
     }
     if ops.is_empty() {
@@ -525,10 +542,15 @@ pub fn plan_teardown(names: &Names, observed: Option<&ObservedStream>) -> Plan {
     plan
 }
 
-/// The destination configuration CreateDeliveryStream takes.
-pub fn destination(d: &DesiredStream) -> Result<HttpEndpointDestinationConfiguration> {
+/// The destination configuration CreateDeliveryStream takes; `secret_arn`: the stack's secret
+/// holding the access key, when there is one.
+pub fn destination(
+    d: &DesiredStream,
+    secret_arn: Option<&str>,
+) -> Result<HttpEndpointDestinationConfiguration> {
     Ok(HttpEndpointDestinationConfiguration::builder()
         .endpoint_configuration(endpoint(d)?)
+        .set_secrets_manager_configuration(secrets_manager(d, secret_arn)?)
         .buffering_hints(buffering(d))
         .cloud_watch_logging_options(logging(d))
         .request_configuration(request(d)?)
@@ -553,10 +575,20 @@ pub fn destination(d: &DesiredStream) -> Result<HttpEndpointDestinationConfigura
         .build())
 }
 
-/// The same, as UpdateDestination takes it.
-pub fn destination_update(d: &DesiredStream) -> Result<HttpEndpointDestinationUpdate> {
+/// The same, as UpdateDestination takes it. Without a secret, Secrets Manager is turned off.
+pub fn destination_update(
+    d: &DesiredStream,
+    secret_arn: Option<&str>,
+) -> Result<HttpEndpointDestinationUpdate> {
+    let secrets = match secrets_manager(d, secret_arn)? {
+        Some(c) => c,
+        None => SecretsManagerConfiguration::builder()
+            .enabled(false)
+            .build()?,
+    };
     Ok(HttpEndpointDestinationUpdate::builder()
         .endpoint_configuration(endpoint(d)?)
+        .secrets_manager_configuration(secrets)
         .buffering_hints(buffering(d))
         .cloud_watch_logging_options(logging(d))
         .request_configuration(request(d)?)
@@ -579,8 +611,35 @@ fn endpoint(d: &DesiredStream) -> Result<HttpEndpointConfiguration> {
     Ok(HttpEndpointConfiguration::builder()
         .url(&d.url)
         .name(&d.name)
-        .set_access_key(d.access_key.as_ref().map(|k| k.value.clone()))
         .build()?)
+}
+
+/// Firehose reads the access key from the secret itself, with the stream's role.
+fn secrets_manager(
+    d: &DesiredStream,
+    secret_arn: Option<&str>,
+) -> Result<Option<SecretsManagerConfiguration>> {
+    let Some(arn) = secret_arn else {
+        return Ok(None);
+    };
+    Ok(Some(
+        SecretsManagerConfiguration::builder()
+            .enabled(true)
+            .secret_arn(arn)
+            .role_arn(&d.role_arn)
+            .build()?,
+    ))
+}
+
+/// The secret's ARN: planned, or looked up now when the secret was made by this setup.
+async fn secret_arn(clients: &Clients, d: &DesiredStream) -> Result<Option<String>> {
+    match &d.secret {
+        None => Ok(None),
+        Some(r) => match &r.arn {
+            Some(arn) => Ok(Some(arn.clone())),
+            None => super::secret::arn_of(clients, &r.name).await.map(Some),
+        },
+    }
 }
 
 fn buffering(d: &DesiredStream) -> HttpEndpointBufferingHints {
@@ -627,7 +686,8 @@ pub async fn create(
     tags: &BTreeMap<String, String>,
     progress: &Progress,
 ) -> Result<()> {
-    let destination = destination(d)?;
+    let secret_arn = secret_arn(clients, d).await?;
+    let destination = destination(d, secret_arn.as_deref())?;
     let tags = tags::to_firehose(tags)?;
     let created = wait::retry(
         progress,
@@ -663,7 +723,8 @@ pub async fn update(
     destination_id: &str,
     progress: &Progress,
 ) -> Result<()> {
-    let update = destination_update(d)?;
+    let secret_arn = secret_arn(clients, d).await?;
+    let update = destination_update(d, secret_arn.as_deref())?;
     wait_until_active(clients, &d.name, progress).await?;
     wait::retry(
         progress,
@@ -697,6 +758,19 @@ pub async fn tag(clients: &Clients, name: &str, tags: &BTreeMap<String, String>)
         .send()
         .await
         .with_context(|| format!("tagging Firehose stream {name}"))?;
+    Ok(())
+}
+
+/// Removes tags flowlogs no longer sets (only those it names).
+pub async fn untag(clients: &Clients, name: &str, keys: &[String]) -> Result<()> {
+    clients
+        .firehose
+        .untag_delivery_stream()
+        .delivery_stream_name(name)
+        .set_tag_keys(Some(keys.to_vec()))
+        .send()
+        .await
+        .with_context(|| format!("removing tags {keys:?} from Firehose stream {name}"))?;
     Ok(())
 }
 

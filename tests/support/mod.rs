@@ -38,6 +38,10 @@ pub enum Service {
     /// The forwarder under `cargo lambda watch`, behind a router that sends Lambda Invoke to
     /// it and every other call to moto (implies `Moto`; builds the forwarder once per run).
     Lambda,
+    /// A front before rotel that records every request's headers (`devstack/otlp_front.py`):
+    /// `otlp_endpoint` is then the front, `state()["otlp_requests_file"]` what it recorded
+    /// (implies `Rotel`).
+    OtlpHeaders,
 }
 
 impl Service {
@@ -46,6 +50,7 @@ impl Service {
             Service::Moto => "moto",
             Service::Rotel => "rotel",
             Service::Lambda => "lambda",
+            Service::OtlpHeaders => "otlp-headers",
         }
     }
 }

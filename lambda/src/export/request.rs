@@ -96,7 +96,9 @@ pub fn headers(config: &ExportConfig) -> Result<HeaderMap, HeaderError> {
     for (k, v) in &config.headers {
         let name =
             HeaderName::from_bytes(k.as_bytes()).map_err(|_| HeaderError { name: k.clone() })?;
-        let value = HeaderValue::from_str(v).map_err(|_| HeaderError { name: k.clone() })?;
+        let mut value = HeaderValue::from_str(v).map_err(|_| HeaderError { name: k.clone() })?;
+        // Header values may be secrets (from the stack's secret): never in a debug log.
+        value.set_sensitive(true);
         h.insert(name, value);
     }
     Ok(h)

@@ -27,8 +27,18 @@ pub fn desired_with(settings: &str) -> Desired {
     desired::build(&firehose_config(settings), ACCOUNT, "eu-west-1", "abc").unwrap()
 }
 
+pub const SECRET_ARN: &str =
+    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:flowlogs/prod-vpc/endpoint-credentials-AbCdEf";
+
+/// The desired stack as the plan sees it once the secret exists.
 pub fn desired() -> Desired {
-    desired_with(SETTINGS)
+    let d = desired_with(SETTINGS);
+    let state = desired::secret::SecretState {
+        arn: Some(SECRET_ARN.into()),
+        version: "flowlogs-version-0000000000000001".into(),
+        writes: false,
+    };
+    desired::secret::with_state(&d, Some(&state))
 }
 
 pub fn stream(d: &Desired) -> &DesiredStream {
@@ -65,6 +75,10 @@ pub fn observed_like(d: &DesiredStream) -> ObservedStream {
             backup_prefix: d.backup_prefix.clone(),
             backup_role_arn: d.role_arn.clone(),
             error_logging: Some((d.log_group.clone(), d.log_stream.clone())),
+            secret: d
+                .secret
+                .as_ref()
+                .map(|r| (r.arn.clone().unwrap_or_default(), d.role_arn.clone())),
         }),
         tags: {
             let mut tags = wanted_tags(d);
@@ -119,7 +133,9 @@ fn role_policy_has_no_star_resource_and_only_the_backup_prefix() {
         assert!(
             r == bucket
                 || r == &format!("{bucket}/firehose-failed/*")
-                || r.starts_with("arn:aws:logs:eu-west-1:123456789012:log-group:/aws/kinesisfirehose/flowlogs-prod-vpc:log-stream:"),
+                || r.starts_with("arn:aws:logs:eu-west-1:123456789012:log-group:/aws/kinesisfirehose/flowlogs-prod-vpc:log-stream:")
+                // the stack's secret only, by name (AWS appends six characters)
+                || r == "arn:aws:secretsmanager:eu-west-1:123456789012:secret:flowlogs/prod-vpc/endpoint-credentials-??????",
             "unexpected resource {r}"
         );
     }
@@ -156,13 +172,18 @@ fn role_trust_is_firehose_with_the_account_as_external_id() {
 fn stream_configuration_follows_the_config() {
     let d = desired();
     let s = stream(&d);
-    let c = destination(s).unwrap();
+    let c = destination(s, Some(SECRET_ARN)).unwrap();
     let endpoint = c.endpoint_configuration().unwrap();
     assert_eq!(
         endpoint.url(),
         "https://o2.example.com/aws/default/vpcflowlog/_kinesis_firehose"
     );
-    assert_eq!(endpoint.access_key(), Some("s3cr3t-key"));
+    // the key is read by Firehose from the stack's secret, never put in the configuration
+    assert_eq!(endpoint.access_key(), None);
+    let secrets = c.secrets_manager_configuration().unwrap();
+    assert!(secrets.enabled());
+    assert_eq!(secrets.secret_arn(), Some(SECRET_ARN));
+    assert_eq!(secrets.role_arn(), Some(s.role_arn.as_str()));
     let request = c.request_configuration().unwrap();
     assert_eq!(request.content_encoding(), Some(&ContentEncoding::Gzip));
     assert_eq!(request.common_attributes()[0].attribute_name(), "env");
@@ -195,29 +216,38 @@ fn stream_configuration_follows_the_config() {
 }
 
 #[test]
-fn the_access_key_is_never_shown_or_tagged_in_clear() {
+fn the_access_key_is_never_shown_tagged_or_in_the_stream() {
     let d = desired();
-    let s = stream(&d);
-    let tag = access_key_tag(s);
-    assert_eq!(tag.len(), 16);
-    assert!(!tag.contains("s3cr3t"));
     let plan = plan_for(&d, None);
     let text = format!("{plan}\n{}", serde_json::to_string(&plan).unwrap());
     assert!(!text.contains("s3cr3t-key"), "{text}");
-    assert!(text.contains("access_key: <redacted>"), "{text}");
+    assert!(
+        text.contains(&format!("access_key: secret {SECRET_ARN}")),
+        "{text}"
+    );
+    assert_eq!(
+        d.secret.as_ref().unwrap().value.names(),
+        [desired::secret::FIREHOSE_API_KEY]
+    );
     // written in the config as plain text, it is still a secret
     let plain = desired_with(&SETTINGS.replace("\"${env:O2_KEY}\"", "plain-literal-key"));
-    assert_eq!(
-        stream(&plain).access_key.as_ref().unwrap().value,
-        "plain-literal-key"
-    );
+    assert!(plain
+        .secret
+        .as_ref()
+        .unwrap()
+        .value
+        .expose_json()
+        .contains("plain-literal-key"));
     let plan = plan_for(&plain, None);
-    let json = serde_json::to_string(&plan).unwrap();
+    let json = format!(
+        "{plan}\n{}\n{plain:?}",
+        serde_json::to_string(&plan).unwrap()
+    );
     assert!(!json.contains("plain-literal-key"), "{json}");
 }
 
 #[test]
-fn a_missing_stream_is_created_with_our_tags_and_the_key_hash() {
+fn a_missing_stream_is_created_with_our_tags_and_no_key_hash() {
     let d = desired();
     let plan = plan_for(&d, None);
     assert_eq!(plan.steps.len(), 1);
@@ -225,7 +255,7 @@ fn a_missing_stream_is_created_with_our_tags_and_the_key_hash() {
     match &plan.steps[0].ops[..] {
         [Op::CreateStream { tags, .. }] => {
             assert_eq!(tags[TAG_STACK], "prod-vpc");
-            assert_eq!(tags[TAG_ACCESS_KEY], access_key_tag(stream(&d)));
+            assert!(!tags.contains_key(TAG_ACCESS_KEY));
         }
         other => panic!("{other:?}"),
     }
@@ -313,29 +343,36 @@ fn each_destination_field_is_named() {
 }
 
 #[test]
-fn a_changed_access_key_updates_the_destination_and_the_hash_tag_only() {
+fn a_key_in_the_stream_configuration_moves_to_the_secret_and_the_hash_tag_goes() {
     let d = desired();
+    // a stream made before: the key in its configuration, a salted hash of it in a tag
     let mut o = observed_like(stream(&d));
+    o.http.as_mut().unwrap().secret = None;
     o.tags
         .insert(TAG_ACCESS_KEY.into(), "0000000000000000".into());
     let plan = plan_for(&d, Some(&o));
     let step = &plan.steps[0];
-    assert_eq!(fields(&plan), ["access_key"]);
-    assert_eq!(step.changes[0].from, "another key");
-    assert_eq!(step.changes[0].to, "<redacted>");
+    assert_eq!(
+        fields(&plan),
+        ["access_key", "tag flowlogs:access-key-hash"]
+    );
+    assert_eq!(step.changes[0].from, "in the stream's configuration");
+    assert_eq!(step.changes[0].to, format!("secret {SECRET_ARN}"));
     match &step.ops[..] {
-        [Op::UpdateStream { .. }, Op::TagStream { tags, .. }] => {
-            assert_eq!(tags[TAG_ACCESS_KEY], access_key_tag(stream(&d)));
-            assert!(!tags.contains_key(TAG_LOG_DELIVERY));
+        [Op::UpdateStream { .. }, Op::UntagStream { keys, .. }] => {
+            assert_eq!(keys, &[TAG_ACCESS_KEY.to_string()]);
         }
         other => panic!("{other:?}"),
     }
-    // no key in the config, one on the stream
+    // no key in the config, one on the stream: Secrets Manager is turned off
     let without = desired_with(
         "    url: https://o2.example.com/aws/default/vpcflowlog/_kinesis_firehose\n    buffering: { size_mb: 1, interval_s: 60 }\n    retry_duration_s: 120\n    common_attributes: { env: prod }\n",
     );
+    assert!(without.secret.is_none());
     let plan = plan_for(&without, Some(&observed_like(stream(&d))));
     assert_eq!(plan.steps[0].changes[0].to, "(none)");
+    let update = destination_update(stream(&without), None).unwrap();
+    assert!(!update.secrets_manager_configuration().unwrap().enabled());
 }
 
 #[test]
