@@ -249,6 +249,7 @@ pub enum Op {
     },
     DeleteEventInvokeConfig {
         function: String,
+    },
     /// Creates the Glue database with our tags (an existing one of ours is tagged instead).
     CreateGlueDatabase {
         database: DesiredGlueDatabase,

@@ -240,8 +240,7 @@ async fn the_deployer_policy_allows_every_call_of_a_full_lifecycle_in_both_modes
         stack.dir(),
         "lambda.yaml",
         &format!(
-            "version: 1\nstack: perm\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  hive_compatible_partitions: true\n  per_hour_partition: true\ndelivery:\n  otlp: {{ endpoint: \"{}\" }}\nathena: {{}}\n",
-            "version: 1\nstack: perm\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  hive_compatible_partitions: true\n  per_hour_partition: true\ndelivery:\n  otlp: {{ endpoint: \"{}\", headers: {{ x-key: \"${{env:FH_KEY}}\" }} }}\n",
+            "version: 1\nstack: perm\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  hive_compatible_partitions: true\n  per_hour_partition: true\ndelivery:\n  otlp: {{ endpoint: \"{}\", headers: {{ x-key: \"${{env:FH_KEY}}\" }} }}\nathena: {{}}\n",
             stack.otlp_endpoint
         ),
     );

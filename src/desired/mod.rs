@@ -536,7 +536,6 @@ fn forwarder(
     otlp: &config::Otlp,
     lambda: &config::LambdaSettings,
     code_hash: &str,
-) -> Result<DesiredForwarder> {
 ) -> Result<(DesiredForwarder, Option<DesiredSecret>)> {
     // Header values written with `${env:...}` go to the stack's secret; the others stay in the
     // function's environment.
@@ -587,6 +586,7 @@ fn forwarder(
                 )
             });
         }
+    }
     if secret.is_some() {
         role_policy = secret::with_statement(role_policy, secret::read_statement(names));
     }
@@ -656,14 +656,6 @@ fn forwarder(
         retention_days: log_retention(config.bucket.retention_days),
         tags: names.tags(),
     };
-    Ok(DesiredForwarder {
-        log_group,
-        role,
-        function,
-        permission,
-        notification,
-        event_invoke,
-    })
     Ok((
         DesiredForwarder {
             log_group,
@@ -671,6 +663,7 @@ fn forwarder(
             function,
             permission,
             notification,
+            event_invoke,
         },
         secret,
     ))

@@ -207,19 +207,9 @@ fn converge<R: Resource>(desired: &Desired, observed: &R::Observed) -> Plan {
     }
 }
 
-/// The desired stack as far as it depends on what exists: the grants the bucket's KMS key needs.
-/// And the first day of the Athena table's projection.
-pub fn desired_for(desired: &Desired, observed: &Observed) -> Desired {
-    let mut d = crate::desired::kms::with_bucket_key(desired, &observed.bucket.key(&desired.names));
-    let existing = observed.glue_table.table.as_ref().and_then(|t| t.since());
-    let stack_since = observed
-        .glue_table
-        .stack_since
-        .unwrap_or_else(crate::desired::athena::Day::today);
-    d.athena = crate::desired::athena::with_since(&d.athena, existing, stack_since);
-    d
 /// The desired stack as far as it depends on what exists: the grants the bucket's KMS key needs,
-/// and the secret's ARN and version in the function's environment and the stream.
+/// the secret's ARN and version in the function's environment and the stream, and the first day
+/// of the Athena table's projection.
 pub fn desired_for(desired: &Desired, observed: &Observed) -> Desired {
     let desired =
         crate::desired::kms::with_bucket_key(desired, &observed.bucket.key(&desired.names));
@@ -227,7 +217,14 @@ pub fn desired_for(desired: &Desired, observed: &Observed) -> Desired {
         .secret
         .as_ref()
         .map(|d| secret::state(d, observed.secret.as_ref()));
-    crate::desired::secret::with_state(&desired, secret_state.as_ref())
+    let mut d = crate::desired::secret::with_state(&desired, secret_state.as_ref());
+    let existing = observed.glue_table.table.as_ref().and_then(|t| t.since());
+    let stack_since = observed
+        .glue_table
+        .stack_since
+        .unwrap_or_else(crate::desired::athena::Day::today);
+    d.athena = crate::desired::athena::with_since(&d.athena, existing, stack_since);
+    d
 }
 
 /// What setup would do to turn `observed` into `desired`, in `CREATE_ORDER`.
