@@ -150,14 +150,22 @@ async fn an_sse_kms_bucket_gets_its_key_granted_and_the_key_policy_statement_sho
         .iter()
         .filter(|s| s.to_string().contains("kms:"))
         .collect();
-    assert_eq!(grants.len(), 1, "{policy:#}");
-    assert_eq!(grants[0]["Action"], "kms:Decrypt");
-    assert_eq!(grants[0]["Resource"], key_arn.as_str());
+    // Reading flow-log objects needs kms:Decrypt; Lambda writing a failed event's record into
+    // the bucket (the on-failure destination, on by default) needs kms:GenerateDataKey.
+    let actions: Vec<&str> = grants.iter().filter_map(|g| g["Action"].as_str()).collect();
     assert_eq!(
-        grants[0]["Condition"]["StringEquals"]["kms:ViaService"],
-        format!("s3.{REGION}.amazonaws.com")
+        actions,
+        ["kms:Decrypt", "kms:GenerateDataKey"],
+        "{policy:#}"
     );
-    // Converged: the grant reads back in sync.
+    for grant in &grants {
+        assert_eq!(grant["Resource"], key_arn.as_str(), "{policy:#}");
+        assert_eq!(
+            grant["Condition"]["StringEquals"]["kms:ViaService"],
+            format!("s3.{REGION}.amazonaws.com")
+        );
+    }
+    // Converged: the grants read back in sync.
     assert_exit(
         &flowlogs(&stack, &cfg, &["plan", "--detailed-exitcode"], &zip),
         0,
