@@ -100,7 +100,7 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
     );
     assert_exit(&plan, 2);
     assert!(
-        printed(&plan).contains("Plan: 8 to create"),
+        printed(&plan).contains("Plan: 10 to create"),
         "{}",
         printed(&plan)
     );
