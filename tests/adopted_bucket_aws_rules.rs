@@ -43,17 +43,6 @@ fn flowlogs(stack: &Stack, config: &Path, args: &[&str], zip: &Path) -> Output {
     stack.run(config, &args, &[])
 }
 
-async fn create_vpc(stack: &Stack) -> String {
-    let ec2 = aws_sdk_ec2::Client::new(&stack.sdk_config().await);
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.0.0.0/16")
-        .send()
-        .await
-        .unwrap();
-    vpc.vpc().unwrap().vpc_id().unwrap().to_string()
-}
-
 fn parliament(dir: &Path, name: &str, policy: &Value) {
     let file = dir.join(format!("{name}.json"));
     std::fs::write(&file, serde_json::to_string_pretty(policy).unwrap()).unwrap();
@@ -77,7 +66,7 @@ async fn an_sse_kms_bucket_gets_its_key_granted_and_the_key_policy_statement_sho
     let stack = Stack::start(&[Service::Moto]);
     let sdk = stack.sdk_config().await;
     let s3 = aws_sdk_s3::Client::new(&sdk);
-    let vpc = create_vpc(&stack).await;
+    let vpc = stack.create_vpc("10.0.0.0/16").await;
     s3.create_bucket().bucket("kms-logs").send().await.unwrap();
     support::settle::bucket_usable(&s3, "kms-logs").await;
     // The key named by its id, as a console user often leaves it: flowlogs builds the ARN.
@@ -184,7 +173,7 @@ fn urlencoding_decode(text: &str) -> String {
 async fn a_bucket_in_another_region_is_a_conflict_naming_both_regions() {
     let stack = Stack::start(&[Service::Moto]);
     let s3 = aws_sdk_s3::Client::new(&stack.sdk_config().await);
-    let vpc = create_vpc(&stack).await;
+    let vpc = stack.create_vpc("10.0.0.0/16").await;
     s3.create_bucket()
         .bucket("far-logs")
         .create_bucket_configuration(
@@ -226,7 +215,7 @@ async fn a_bucket_in_another_region_is_a_conflict_naming_both_regions() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_flow_log_into_a_folder_is_sent_with_the_trailing_slash_and_reads_back_in_sync() {
     let stack = Stack::start_with(&[Service::Moto], Behaviours::only(&["flow-log-folder"]));
-    let vpc = create_vpc(&stack).await;
+    let vpc = stack.create_vpc("10.0.0.0/16").await;
     let cfg = write(
         stack.dir(),
         "flowlogs.yaml",
@@ -262,7 +251,7 @@ async fn add_permission_while_the_function_is_still_being_created_is_waited_for(
         &[Service::Moto],
         Behaviours::only(&["consistency-function-update"]).window(3.0),
     );
-    let vpc = create_vpc(&stack).await;
+    let vpc = stack.create_vpc("10.0.0.0/16").await;
     let cfg = write(
         stack.dir(),
         "flowlogs.yaml",
@@ -297,7 +286,7 @@ async fn create_function_while_the_new_role_propagates_is_waited_for() {
         &[Service::Moto],
         Behaviours::only(&["consistency-role-lambda"]).window(6.0),
     );
-    let vpc = create_vpc(&stack).await;
+    let vpc = stack.create_vpc("10.0.0.0/16").await;
     let cfg = write(
         stack.dir(),
         "flowlogs.yaml",
@@ -328,7 +317,7 @@ async fn create_function_while_the_new_role_propagates_is_waited_for() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_zip_above_the_direct_upload_limit_is_refused_before_upload() {
     let stack = Stack::start(&[Service::Moto]);
-    let vpc = create_vpc(&stack).await;
+    let vpc = stack.create_vpc("10.0.0.0/16").await;
     let cfg = write(
         stack.dir(),
         "flowlogs.yaml",
@@ -371,7 +360,7 @@ async fn the_stack_accepts_a_folder_destination_only_with_flow_log_folder() {
             .send()
             .await
             .unwrap();
-        let vpc = create_vpc(&stack).await;
+        let vpc = stack.create_vpc("10.0.0.0/16").await;
         let ec2 = aws_sdk_ec2::Client::new(&sdk);
         let created = ec2
             .create_flow_logs()

@@ -27,20 +27,6 @@ fn config(vpc: &str, endpoint: &str) -> String {
     )
 }
 
-async fn create_vpc(stack: &Stack, cidr: &str) -> String {
-    let ec2 = aws_sdk_ec2::Client::new(&stack.sdk_config().await);
-    ec2.create_vpc()
-        .cidr_block(cidr)
-        .send()
-        .await
-        .unwrap()
-        .vpc()
-        .unwrap()
-        .vpc_id()
-        .unwrap()
-        .to_string()
-}
-
 /// A flow-log file in the default format, gzipped as AWS writes it, one record per source address.
 fn flow_log_file(sources: &[String]) -> Vec<u8> {
     let mut text = String::from(
@@ -75,7 +61,7 @@ async fn a_full_lifecycle_passes_with_every_aws_behaviour_on() {
         aws_sdk_ec2::Client::new(&sdk),
         aws_sdk_lambda::Client::new(&sdk),
     );
-    let vpc = create_vpc(&stack, "10.7.0.0/16").await;
+    let vpc = stack.create_vpc("10.7.0.0/16").await;
     let cfg = write(
         stack.dir(),
         "flowlogs.yaml",
@@ -191,7 +177,7 @@ async fn teardown_deletes_a_bucket_holding_more_than_one_listing_page() {
     let stack = Stack::start_with(&[Service::Moto], Behaviours::only(&["flow-log-folder"]));
     let sdk = stack.sdk_config().await;
     let s3 = aws_sdk_s3::Client::new(&sdk);
-    let vpc = create_vpc(&stack, "10.8.0.0/16").await;
+    let vpc = stack.create_vpc("10.8.0.0/16").await;
     let cfg = write(
         stack.dir(),
         "flowlogs.yaml",

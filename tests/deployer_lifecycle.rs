@@ -42,17 +42,6 @@ fn run(stack: &Stack, config: &Path, args: &[&str]) -> Output {
     stack.run(config, args, &[("LIFE_KEY", "s3cret-key")])
 }
 
-async fn create_vpc(stack: &Stack) -> String {
-    let ec2 = aws_sdk_ec2::Client::new(&stack.sdk_config().await);
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.0.0.0/16")
-        .send()
-        .await
-        .unwrap();
-    vpc.vpc().unwrap().vpc_id().unwrap().to_string()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
     let stack = Stack::start_with(&[Service::Moto], Behaviours::all());
@@ -63,7 +52,7 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
         aws_sdk_iam::Client::new(&sdk),
         aws_sdk_lambda::Client::new(&sdk),
     );
-    let vpc = create_vpc(&stack).await;
+    let vpc = stack.create_vpc("10.0.0.0/16").await;
     let zip = fake_zip(stack.dir());
     let zip_arg = zip.to_str().unwrap();
     let cfg = write(stack.dir(), "flowlogs.yaml", &config(&vpc, "ALL"));
@@ -521,7 +510,7 @@ async fn a_bucket_that_is_not_ours_is_a_conflict_and_nothing_changes() {
     let stack = Stack::start(&[Service::Moto]);
     let sdk = stack.sdk_config().await;
     let s3 = aws_sdk_s3::Client::new(&sdk);
-    let vpc = create_vpc(&stack).await;
+    let vpc = stack.create_vpc("10.0.0.0/16").await;
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
     bucket_usable(&s3, BUCKET).await;
     let cfg = write(stack.dir(), "flowlogs.yaml", &config(&vpc, "ALL"));
@@ -579,7 +568,7 @@ async fn an_adopted_bucket_gets_our_statements_and_entry_merged_and_taken_back()
     let stack = Stack::start(&[Service::Moto]);
     let sdk = stack.sdk_config().await;
     let s3 = aws_sdk_s3::Client::new(&sdk);
-    let vpc = create_vpc(&stack).await;
+    let vpc = stack.create_vpc("10.0.0.0/16").await;
     s3.create_bucket()
         .bucket("shared-audit-logs")
         .send()
@@ -703,7 +692,7 @@ fn a_bad_config_fails_before_any_aws_call_naming_line_key_and_fix() {
 #[tokio::test(flavor = "multi_thread")]
 async fn setup_without_a_terminal_or_yes_refuses_and_changes_nothing() {
     let stack = Stack::start(&[Service::Moto]);
-    let vpc = create_vpc(&stack).await;
+    let vpc = stack.create_vpc("10.0.0.0/16").await;
     let cfg = write(stack.dir(), "flowlogs.yaml", &config(&vpc, "ALL"));
     let zip = fake_zip(stack.dir());
     let out = run(

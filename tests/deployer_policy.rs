@@ -211,17 +211,6 @@ fn run_as_deployer(stack: &Stack, config: &Path, args: &[&str], code: i32) {
     assert_exit(&out, code);
 }
 
-async fn create_vpc(stack: &Stack) -> String {
-    let ec2 = aws_sdk_ec2::Client::new(&stack.sdk_config().await);
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.0.0.0/16")
-        .send()
-        .await
-        .unwrap();
-    vpc.vpc().unwrap().vpc_id().unwrap().to_string()
-}
-
 /// Every action the deployer's requests needed during the commands, sorted.
 fn recorded_actions(stack: &Stack) -> BTreeSet<String> {
     recorder::entries(&stack.moto_endpoint)
@@ -233,7 +222,7 @@ fn recorded_actions(stack: &Stack) -> BTreeSet<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_deployer_policy_allows_every_call_of_a_full_lifecycle_in_both_modes() {
     let stack = Stack::start(&[Service::Moto, Service::Rotel, Service::Lambda]);
-    let vpc = create_vpc(&stack).await;
+    let vpc = stack.create_vpc("10.0.0.0/16").await;
     recorder::start(&stack.moto_endpoint);
 
     let lambda = write(

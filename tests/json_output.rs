@@ -68,16 +68,10 @@ fn names<'a>(items: &'a Value, kind: &str) -> Vec<&'a str> {
         .collect()
 }
 
-async fn create_vpc(stack: &Stack, cidr: &str) -> String {
-    let ec2 = aws_sdk_ec2::Client::new(&stack.sdk_config().await);
-    let vpc = ec2.create_vpc().cidr_block(cidr).send().await.unwrap();
-    vpc.vpc().unwrap().vpc_id().unwrap().to_string()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn every_command_prints_one_documented_json_document_through_a_lifecycle() {
     let stack = Stack::start(&[Service::Moto, Service::Rotel, Service::Lambda]);
-    let vpc = create_vpc(&stack, "10.7.0.0/16").await;
+    let vpc = stack.create_vpc("10.7.0.0/16").await;
     let cfg = write(
         stack.dir(),
         "flowlogs.yaml",
@@ -200,7 +194,7 @@ async fn every_command_prints_one_documented_json_document_through_a_lifecycle()
 #[tokio::test(flavor = "multi_thread")]
 async fn the_firehose_access_key_never_reaches_the_json_plan() {
     let stack = Stack::start(&[Service::Moto]);
-    let vpc = create_vpc(&stack, "10.8.0.0/16").await;
+    let vpc = stack.create_vpc("10.8.0.0/16").await;
     let cfg = write(stack.dir(), "flowlogs.yaml", &firehose_config(&vpc));
     let plan = run(&stack, &cfg, &["plan", "--output", "json"]);
     assert_exit(&plan, 0);

@@ -160,20 +160,6 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     files
 }
 
-async fn create_vpc(stack: &Stack) -> String {
-    let ec2 = aws_sdk_ec2::Client::new(&stack.sdk_config().await);
-    ec2.create_vpc()
-        .cidr_block("10.7.0.0/16")
-        .send()
-        .await
-        .unwrap()
-        .vpc()
-        .unwrap()
-        .vpc_id()
-        .unwrap()
-        .to_string()
-}
-
 /// What every resource of the stack says about itself: tags, descriptions, environment, the
 /// stream's destination, the forwarder's log group.
 async fn resource_descriptions(stack: &Stack) -> Vec<(String, String)> {
@@ -279,7 +265,7 @@ fn firehose_config(vpc: &str, url: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn secret_values_reach_the_endpoint_and_nothing_else_in_both_modes() {
     let stack = Stack::start(&[Service::Moto, Service::Lambda, Service::OtlpHeaders]);
-    let vpc = create_vpc(&stack).await;
+    let vpc = stack.create_vpc("10.7.0.0/16").await;
     let mut evidence = Evidence::default();
     recorder::start(&stack.moto_endpoint);
 

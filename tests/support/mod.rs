@@ -403,6 +403,21 @@ impl Stack {
 
     /// The `flowlogs` binary with the stack's endpoint and dummy credentials; the venv's
     /// `bin` is first on `PATH` (cargo-lambda) and no AWS profile or config file is read.
+    /// A new VPC in the stack's EC2 (flow logs need one), its id.
+    pub async fn create_vpc(&self, cidr: &str) -> String {
+        aws_sdk_ec2::Client::new(&self.sdk_config().await)
+            .create_vpc()
+            .cidr_block(cidr)
+            .send()
+            .await
+            .unwrap()
+            .vpc()
+            .unwrap()
+            .vpc_id()
+            .unwrap()
+            .to_string()
+    }
+
     pub fn flowlogs(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_flowlogs"));
         for var in [
