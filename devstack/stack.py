@@ -1,6 +1,6 @@
 """The local stack for flowlogs' tests and demo: moto, rotel and the forwarder under cargo lambda.
 
-    python devstack/stack.py up   --state DIR [--services moto,rotel,lambda[,otlp-headers]]
+    python devstack/stack.py up   --state DIR [--services moto,rotel,lambda[,otlp-headers][,aws-tls]]
                                   [--bootstrap PATH]
                                   [--aws-behaviours default|all|none|name,name]
     python devstack/stack.py down --state DIR
@@ -17,6 +17,10 @@ then writes DIR/state.json and prints the same JSON:
 
 `otlp-headers` (implies rotel) puts devstack/otlp_front.py before rotel: `otlp_endpoint` is then
 the front, which writes the headers of every request to `otlp_requests_file` and passes it on.
+
+`aws-tls` (implies moto) puts devstack/tls_front.py before the AWS endpoint: `aws_tls_endpoint`
+is `https://127.0.0.1:T`, whose certificate is signed by the authority in `aws_tls_ca_file`
+(made at start; trust it with SSL_CERT_FILE). `aws_endpoint` stays plain HTTP.
 
 `down` stops every process group named in state.json and waits until none is left; it is
 idempotent. Every service runs in its own session, so a process group is a whole service
@@ -39,6 +43,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -46,9 +51,10 @@ import time
 import behaviours
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ALL_SERVICES = ("moto", "rotel", "lambda", "otlp-headers")
+ALL_SERVICES = ("moto", "rotel", "lambda", "otlp-headers", "aws-tls")
 # Started only when asked for (not part of the default set): a front before rotel that records
-# every request's headers (devstack/otlp_front.py).
+# every request's headers (devstack/otlp_front.py), an HTTPS front before the AWS endpoint
+# (devstack/tls_front.py).
 DEFAULT_SERVICES = ("moto", "rotel", "lambda")
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
@@ -207,6 +213,25 @@ def rotel_ready(url: str) -> bool:
                        {"Content-Type": "application/json"}) == 200
 
 
+def tls_front_ready(ca_file: str):
+    def ready(url: str) -> bool:
+        if not os.path.isfile(ca_file):
+            return False
+        host, port = url.split("//", 1)[1].split(":")
+        context = ssl.create_default_context(cafile=ca_file)
+        try:
+            conn = http.client.HTTPSConnection(host, int(port), timeout=2, context=context)
+            conn.request("POST", "/", b"Action=GetCallerIdentity&Version=2011-06-15",
+                         {"Content-Type": "application/x-www-form-urlencoded",
+                          "Authorization": STS_AUTH})
+            status = conn.getresponse().status
+            conn.close()
+            return status == 200
+        except (OSError, http.client.HTTPException):
+            return False
+    return ready
+
+
 def router_ready(url: str) -> bool:
     return http_status(url, "GET", "/_devstack/health") == 200
 
@@ -275,7 +300,7 @@ def start_services(args) -> dict:
     unknown = [s for s in services if s not in ALL_SERVICES]
     if unknown:
         raise StackError(f"unknown service(s) {unknown}; known: {', '.join(ALL_SERVICES)}")
-    if "lambda" in services and "moto" not in services:
+    if ("lambda" in services or "aws-tls" in services) and "moto" not in services:
         services.insert(0, "moto")
     if "otlp-headers" in services and "rotel" not in services:
         services.insert(services.index("otlp-headers"), "rotel")
@@ -387,6 +412,20 @@ def start_services(args) -> dict:
             state["aws_endpoint"] = url
             if bootstrap:
                 state["bootstrap"] = bootstrap
+        if "aws-tls" in services:
+            port = free_port()
+            url = f"https://127.0.0.1:{port}"
+            cert_dir = os.path.join(state_dir, "aws-tls")
+            os.makedirs(cert_dir, exist_ok=True)
+            ca_file = os.path.join(cert_dir, "ca.pem")
+            proc = spawn("aws-tls", [
+                os.path.join(venv, "bin", "python"), os.path.join(HERE, "tls_front.py"),
+                "--port", str(port), "--upstream", state["aws_endpoint"], "--cert-dir", cert_dir,
+            ], logs_dir, env=base_env)
+            record(Service("aws-tls", proc, url, os.path.join(logs_dir, "aws-tls.log"),
+                           tls_front_ready(ca_file)))
+            state["aws_tls_endpoint"] = url
+            state["aws_tls_ca_file"] = ca_file
         for svc in started:
             wait_ready(svc, args.timeout)
     except BaseException:

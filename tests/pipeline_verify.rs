@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::{printed, write, Service, Stack, ACCOUNT_ID, REGION};
+use support::{printed, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION};
 
 const BUCKET: &str = "e2e-flowlogs-123456789012-us-east-1";
 const FUNCTION: &str = "flowlogs-e2e-forwarder";
@@ -360,4 +360,54 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
         .unwrap()
         .flow_logs()
         .is_empty());
+}
+
+/// On AWS, a role's new policy reaches S3 after a while: the forwarder's first read of the canary,
+/// seconds after setup wrote that policy, can be denied, and Lambda retries the event a minute
+/// later. setup's verify waits for the retry and judges by it, instead of failing on the first
+/// report. The stack denies the forwarder's reads for 30 s after PutRolePolicy and retries a failed
+/// event after 40 s. A first setup builds and deploys everything (its build may take longer than
+/// the window); the role's policy is then removed out of band, so the second setup rewrites it and
+/// verifies straight after.
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_waits_for_lambdas_retry_when_the_roles_new_policy_has_not_reached_s3() {
+    let stack = Stack::start_with(
+        &[Service::Moto, Service::Rotel, Service::Lambda],
+        Behaviours::only(&["s3-events", "lambda-logs", "consistency-policy"])
+            .window(30.0)
+            .retry_delays(&[40.0, 40.0]),
+    );
+    let sdk = stack.sdk_config().await;
+    let vpc = stack.create_vpc("10.9.0.0/16").await;
+    let cfg = write_config(&stack, &config(&vpc, &stack.otlp_endpoint));
+    let first = stack.run(&cfg, &["setup", "--yes", "--no-verify"], &[]);
+    assert_eq!(first.status.code(), Some(0), "{}", printed(&first));
+    aws_sdk_iam::Client::new(&sdk)
+        .delete_role_policy()
+        .role_name(FUNCTION)
+        .policy_name("flowlogs-forwarder")
+        .send()
+        .await
+        .unwrap();
+
+    let setup = stack.run(&cfg, &["setup", "--yes"], &[]);
+    let text = printed(&setup);
+    assert_eq!(setup.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("inline policy flowlogs-forwarder: missing -> ours"),
+        "the second setup rewrites the policy: {text}"
+    );
+    assert!(
+        text.contains("the forwarder could not read s3://e2e-flowlogs-123456789012-us-east-1/")
+            && text.contains("AccessDenied"),
+        "the denied first read is said, with AWS's code: {text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "✓ test delivery: S3 triggered {FUNCTION} for the canary"
+        )) && text.contains("3 canary records parsed and accepted"),
+        "judged by the retry that succeeded: {text}"
+    );
+    // The denied attempt sent nothing; the retry sent the canary once.
+    stack.wait_for_exactly(3, Duration::from_secs(30));
 }

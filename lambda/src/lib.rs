@@ -4,7 +4,11 @@
 //! The deployer uses [`format`] to validate custom log formats, reads [`report::Report`]
 //! from the verify invocation, and finds the forwarder's report lines in its log group with
 //! [`report::parse_report_line`]; it builds this crate without the `runtime` feature (the
-//! function itself), which leaves out every other module and their dependencies.
+//! function itself), which leaves out every other module and their dependencies. With the
+//! `aws-http` feature it also gives both the HTTPS client of their AWS SDK calls ([`aws_http`]).
+
+#[cfg(feature = "aws-http")]
+pub mod aws_http;
 
 #[cfg(feature = "runtime")]
 pub mod convert;

@@ -25,7 +25,10 @@ async fn main() -> Result<(), Error> {
 
     let config = ExportConfig::from_env()?;
     tracing::info!(endpoint = %config.endpoint, protocol = ?config.protocol, "forwarder starting");
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(flowlogs_forwarder::aws_http::client())
+        .load()
+        .await;
     let source = S3Source(aws_sdk_s3::Client::new(&aws));
     // Header values kept in the stack's secret are read once per cold start, at the first
     // invocation; an invocation that cannot read them fails (SecretUnreadable) and the next one

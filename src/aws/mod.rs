@@ -1,6 +1,7 @@
 //! The AWS toolkit: the one place that builds clients (credentials and region from the standard
-//! chain, `--profile` and `--region` on top, `AWS_ENDPOINT_URL` honoured by the SDK itself), the named
-//! error predicates, the one bounded wait, tag conversion and typed states.
+//! chain, `--profile` and `--region` on top, `AWS_ENDPOINT_URL` honoured by the SDK itself, the
+//! HTTPS client of `flowlogs_forwarder::aws_http`), the named error predicates, the one bounded wait, tag conversion and
+//! typed states.
 
 pub mod errors;
 pub mod keys;
@@ -32,7 +33,8 @@ pub struct Clients {
 
 /// Loads the SDK config. `region` is the `--region` flag, else the config file's, else the chain's.
 pub async fn sdk_config(profile: Option<&str>, region: Option<&str>) -> Result<SdkConfig> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(flowlogs_forwarder::aws_http::client());
     if let Some(profile) = profile {
         loader = loader.profile_name(profile);
     }

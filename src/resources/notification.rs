@@ -414,6 +414,7 @@ mod tests {
                 "test", "test", None, None, "test",
             )))
             .behavior_version(aws_config::BehaviorVersion::latest())
+            .http_client(flowlogs_forwarder::aws_http::client())
             .build();
         Clients::new(&sdk)
     }

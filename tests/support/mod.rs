@@ -42,6 +42,9 @@ pub enum Service {
     /// `otlp_endpoint` is then the front, `state()["otlp_requests_file"]` what it recorded
     /// (implies `Rotel`).
     OtlpHeaders,
+    /// An HTTPS front before the AWS endpoint (`devstack/tls_front.py`): `state()["aws_tls_endpoint"]`,
+    /// with a certificate signed by the authority in `state()["aws_tls_ca_file"]` (implies `Moto`).
+    AwsTls,
 }
 
 impl Service {
@@ -51,6 +54,7 @@ impl Service {
             Service::Rotel => "rotel",
             Service::Lambda => "lambda",
             Service::OtlpHeaders => "otlp-headers",
+            Service::AwsTls => "aws-tls",
         }
     }
 }
@@ -469,6 +473,7 @@ impl Stack {
     /// SDK configuration for reading back what `flowlogs` did (same endpoint and credentials).
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(flowlogs_forwarder::aws_http::client())
             .endpoint_url(&self.aws_endpoint)
             .region(aws_config::Region::new(REGION))
             .credentials_provider(aws_sdk_s3::config::Credentials::new(
