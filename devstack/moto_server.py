@@ -38,10 +38,17 @@ names are lower-cased before moto reads them.
 8. Lambda PutFunctionEventInvokeConfig replaces the function's config, as AWS does; moto appends
 it to a list and answers the first one ever put from then on, so a changed retry count or
 destination would never show.
-7. Athena BatchGetNamedQuery and DeleteNamedQuery, which moto 5.2.5 does not implement ("action has
+9. Athena BatchGetNamedQuery and DeleteNamedQuery, which moto 5.2.5 does not implement ("action has
 not been implemented"): answered from moto's own named queries as the Athena API reference
 describes (an unknown id is listed in `UnprocessedNamedQueryIds`, or refused with
 InvalidRequestException).
+
+10. Response bodies are sent as moto's handlers wrote them, except XML ones. moto puts its request
+id into every body with `re.sub(r"(?<=<RequestId>).*(?=</RequestId>)", ...)`, JSON bodies too, and
+the match is greedy: a CloudWatch Logs answer whose log events carry an S3 error document (the
+forwarder's report of an AccessDenied read) had everything between the first event's
+`<RequestId>` and the last one's `</RequestId>` replaced, so two events came back as one spliced
+message and verify could not read the first. AWS returns log events as they were written.
 
 Usage: moto_server.py -H HOST -p PORT (moto's own options)
 """
@@ -56,6 +63,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import behaviours  # noqa: E402
 from moto.core import utils as moto_utils  # noqa: E402
+from moto.core.responses import BaseResponse  # noqa: E402
 from moto.iam import access_control  # noqa: E402
 from moto.moto_api import recorder  # noqa: E402
 from moto.athena import responses as athena_responses  # noqa: E402
@@ -213,6 +221,17 @@ def _delete_named_query(self):
     return json.dumps({})
 
 
+_original_enrich = BaseResponse._enrich_response
+
+
+def _enrich_xml_only(headers, body):
+    if isinstance(body, str) and body.lstrip().startswith("<"):
+        return _original_enrich(headers, body)
+    headers, _ = _original_enrich(headers, "")  # the request id header, the body untouched
+    return headers, body
+
+
+BaseResponse._enrich_response = staticmethod(_enrich_xml_only)
 athena_responses.AthenaResponse.batch_get_named_query = _batch_get_named_query
 athena_responses.AthenaResponse.delete_named_query = _delete_named_query
 

@@ -79,23 +79,12 @@ async fn setup_makes_the_table_and_queries_a_format_change_replaces_them_and_tea
 ) {
     let stack = Stack::start_with(&[Service::Moto], Behaviours::none());
     let sdk = stack.sdk_config().await;
-    let (s3, ec2, glue, athena) = (
+    let (s3, glue, athena) = (
         aws_sdk_s3::Client::new(&sdk),
-        aws_sdk_ec2::Client::new(&sdk),
         aws_sdk_glue::Client::new(&sdk),
         aws_sdk_athena::Client::new(&sdk),
     );
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.0.0.0/16")
-        .send()
-        .await
-        .unwrap()
-        .vpc()
-        .unwrap()
-        .vpc_id()
-        .unwrap()
-        .to_string();
+    let vpc = stack.create_vpc("10.0.0.0/16").await;
     // Someone else's saved query in the same workgroup: never touched.
     athena
         .create_named_query()
@@ -257,21 +246,8 @@ async fn verify_places_a_delivered_object_in_its_partition_and_does_not_trust_a_
 ) {
     let stack = Stack::start(&[Service::Moto, Service::Rotel, Service::Lambda]);
     let sdk = stack.sdk_config().await;
-    let (s3, ec2) = (
-        aws_sdk_s3::Client::new(&sdk),
-        aws_sdk_ec2::Client::new(&sdk),
-    );
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.0.0.0/16")
-        .send()
-        .await
-        .unwrap()
-        .vpc()
-        .unwrap()
-        .vpc_id()
-        .unwrap()
-        .to_string();
+    let s3 = aws_sdk_s3::Client::new(&sdk);
+    let vpc = stack.create_vpc("10.0.0.0/16").await;
     let cfg = write(
         stack.dir(),
         "flowlogs.yaml",

@@ -43,21 +43,8 @@ fn json_of(out: &std::process::Output) -> Value {
 async fn backfill_sends_exactly_the_windows_objects_that_were_there_before_setup() {
     let stack = Stack::start(&[Service::Moto, Service::Rotel, Service::Lambda]);
     let sdk = stack.sdk_config().await;
-    let (s3, ec2) = (
-        aws_sdk_s3::Client::new(&sdk),
-        aws_sdk_ec2::Client::new(&sdk),
-    );
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.9.0.0/16")
-        .send()
-        .await
-        .unwrap()
-        .vpc()
-        .unwrap()
-        .vpc_id()
-        .unwrap()
-        .to_string();
+    let s3 = aws_sdk_s3::Client::new(&sdk);
+    let vpc = stack.create_vpc("10.9.0.0/16").await;
 
     // Weeks of flow logs in a bucket that exists before flowlogs does.
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();

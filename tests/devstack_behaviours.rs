@@ -720,3 +720,55 @@ async fn s3_invokes_the_function_asynchronously_and_lambda_writes_its_output_to_
 fn router_log(stack: &Stack) -> String {
     std::fs::read_to_string(stack.dir().join("logs/router.log")).unwrap_or_default()
 }
+
+/// CloudWatch Logs returns each event as it was written. moto rewrote every `<RequestId>` span of
+/// any response body, greedily, so two events that each carry an S3 error document (as the
+/// forwarder's report of a denied read does) came back spliced into one message, and verify
+/// could not read the first (moto wrapper fix 10).
+#[tokio::test]
+async fn log_events_holding_xml_request_ids_come_back_as_written() {
+    let stack = Stack::start_with(&[Service::Moto], Behaviours::none());
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&stack.sdk_config().await);
+    logs.create_log_group()
+        .log_group_name("g")
+        .send()
+        .await
+        .unwrap();
+    logs.create_log_stream()
+        .log_group_name("g")
+        .log_stream_name("s")
+        .send()
+        .await
+        .unwrap();
+    let written = [
+        r#"{"flowlogs":"object","error":"AccessDenied: <Error><RequestId>A1</RequestId></Error>"}"#,
+        r#"{"level":"ERROR","message":"<Error><RequestId>B2</RequestId></Error>"}"#,
+    ];
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let mut put = logs
+        .put_log_events()
+        .log_group_name("g")
+        .log_stream_name("s");
+    for (i, message) in written.iter().enumerate() {
+        put = put.log_events(
+            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                .timestamp(now + i as i64)
+                .message(*message)
+                .build()
+                .unwrap(),
+        );
+    }
+    put.send().await.unwrap();
+    let found = logs
+        .filter_log_events()
+        .log_group_name("g")
+        .filter_pattern("\"RequestId\"")
+        .send()
+        .await
+        .unwrap();
+    let messages: Vec<&str> = found.events().iter().filter_map(|e| e.message()).collect();
+    assert_eq!(messages, written);
+}

@@ -106,21 +106,8 @@ async fn failed_deliveries_are_kept_with_their_reason_and_replay_sends_each_reco
         stack.aws_behaviours()
     );
     let sdk = stack.sdk_config().await;
-    let (s3, ec2) = (
-        aws_sdk_s3::Client::new(&sdk),
-        aws_sdk_ec2::Client::new(&sdk),
-    );
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.9.0.0/16")
-        .send()
-        .await
-        .unwrap()
-        .vpc()
-        .unwrap()
-        .vpc_id()
-        .unwrap()
-        .to_string();
+    let s3 = aws_sdk_s3::Client::new(&sdk);
+    let vpc = stack.create_vpc("10.9.0.0/16").await;
 
     // The collector refuses everything.
     let cfg = write(

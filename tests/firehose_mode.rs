@@ -150,17 +150,7 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
         aws_sdk_cloudwatchlogs::Client::new(&sdk),
         aws_sdk_s3::Client::new(&sdk),
     );
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.2.0.0/16")
-        .send()
-        .await
-        .unwrap()
-        .vpc()
-        .unwrap()
-        .vpc_id()
-        .unwrap()
-        .to_string();
+    let vpc = stack.create_vpc("10.2.0.0/16").await;
     let cfg = write(
         stack.dir(),
         "flowlogs.yaml",
@@ -509,18 +499,7 @@ fn percent_decode(text: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn verify_fails_when_firehose_cannot_take_the_canary() {
     let stack = Stack::start(&[Service::Moto]);
-    let ec2 = aws_sdk_ec2::Client::new(&stack.sdk_config().await);
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.3.0.0/16")
-        .send()
-        .await
-        .unwrap()
-        .vpc()
-        .unwrap()
-        .vpc_id()
-        .unwrap()
-        .to_string();
+    let vpc = stack.create_vpc("10.3.0.0/16").await;
     // nothing listens there: moto's Firehose fails the PutRecord
     let closed = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/firehose", closed.local_addr().unwrap());

@@ -40,7 +40,7 @@ async fn the_deployer_speaks_https_and_trusts_only_the_platforms_roots() {
 
     let trusted = stack.run(
         &cfg,
-        &["plan"],
+        &["plan", "--detailed-exitcode"],
         &[
             ("AWS_ENDPOINT_URL", endpoint.as_str()),
             ("SSL_CERT_FILE", ca_file.to_str().unwrap()),
@@ -62,7 +62,9 @@ async fn the_deployer_speaks_https_and_trusts_only_the_platforms_roots() {
     let text = printed(&untrusted);
     assert_eq!(untrusted.status.code(), Some(1), "{text}");
     assert!(
-        text.to_lowercase().contains("certificate"),
-        "the refusal names the certificate: {text}"
+        text.contains("invalid peer certificate: UnknownIssuer")
+            && text.contains("does not trust the endpoint's certificate authority")
+            && !text.contains("check your credentials"),
+        "the refusal names the certificate and the fix, not the credentials: {text}"
     );
 }

@@ -76,17 +76,7 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
         aws_sdk_ec2::Client::new(&sdk),
         aws_sdk_lambda::Client::new(&sdk),
     );
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.9.0.0/16")
-        .send()
-        .await
-        .unwrap()
-        .vpc()
-        .unwrap()
-        .vpc_id()
-        .unwrap()
-        .to_string();
+    let vpc = stack.create_vpc("10.9.0.0/16").await;
     let cfg = write_config(&stack, &config(&vpc, &stack.otlp_endpoint));
 
     // setup builds the forwarder with cargo-lambda, deploys it, and verifies with a canary.

@@ -65,18 +65,7 @@ fn parliament(dir: &Path, name: &str, policy: &Value) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_identity_policy_passes_parliament() {
     let stack = Stack::start(&[Service::Moto]);
-    let ec2 = aws_sdk_ec2::Client::new(&stack.sdk_config().await);
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.1.0.0/16")
-        .send()
-        .await
-        .unwrap()
-        .vpc()
-        .unwrap()
-        .vpc_id()
-        .unwrap()
-        .to_string();
+    let vpc = stack.create_vpc("10.1.0.0/16").await;
     let mut linted = Vec::new();
     for config in [LAMBDA, FIREHOSE] {
         for (name, policy) in identity_policies(&stack, config, &vpc) {

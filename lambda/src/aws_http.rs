@@ -4,10 +4,10 @@
 //! minutes of a first build; ring is the other crypto provider the SDK supports
 //! (`aws-smithy-http-client`'s `rustls-ring`), and the one the exporter's reqwest uses.
 
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 use aws_smithy_http_client::{Builder, ConnectorBuilder};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
 /// A new client; each SDK config takes one (connections are pooled per client).
 pub fn client() -> SharedHttpClient {

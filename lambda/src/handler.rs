@@ -32,8 +32,6 @@ pub struct S3Source(pub aws_sdk_s3::Client);
 
 impl ObjectSource for S3Source {
     async fn get(&self, bucket: &str, key: &str) -> anyhow::Result<ObjectBody> {
-        // With the error's context: its code (`AccessDenied`, `NoSuchKey`) is what the report
-        // reader and a user act on; the SDK's own Display says only "service error".
         let out = self
             .0
             .get_object()
@@ -41,13 +39,27 @@ impl ObjectSource for S3Source {
             .key(key)
             .send()
             .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "getting s3://{bucket}/{key}: {}",
-                    aws_sdk_s3::error::DisplayErrorContext(&e)
-                )
-            })?;
+            .map_err(|e| anyhow::anyhow!("getting s3://{bucket}/{key}: {}", read_error(&e)))?;
         Ok(Box::pin(out.body.into_async_read()))
+    }
+}
+
+/// Why a read failed, in one short line: AWS's code and message (`AccessDenied: User: ... is not
+/// authorized ...`), which the report reader and a user act on; the SDK's own Display says only
+/// "service error", and its full context holds the raw response. Without an answer from S3
+/// (connection, timeout), the full context.
+fn read_error<E, R>(err: &aws_sdk_s3::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match err
+        .as_service_error()
+        .and_then(|e| e.code().map(|code| (code, e.message())))
+    {
+        Some((code, Some(message))) => format!("{code}: {message}"),
+        Some((code, None)) => code.to_string(),
+        None => aws_sdk_s3::error::DisplayErrorContext(err).to_string(),
     }
 }
 
@@ -485,6 +497,32 @@ async fn forward_object<S: ObjectSource>(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_failed_read_says_aws_code_and_message_in_one_line() {
+        use aws_sdk_s3::error::{ErrorMetadata, SdkError};
+        use aws_sdk_s3::operation::get_object::GetObjectError;
+        use aws_smithy_runtime_api::client::result::ConnectorError;
+        let meta = ErrorMetadata::builder()
+            .code("AccessDenied")
+            .message(
+                "User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: s3:GetObject",
+            )
+            .build();
+        let denied: SdkError<GetObjectError, ()> =
+            SdkError::service_error(GetObjectError::generic(meta), ());
+        assert_eq!(
+            read_error(&denied),
+            "AccessDenied: User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: s3:GetObject"
+        );
+        let unreachable: SdkError<GetObjectError, ()> =
+            SdkError::dispatch_failure(ConnectorError::io("connection refused".into()));
+        let text = read_error(&unreachable);
+        assert!(
+            text.contains("dispatch failure") && text.contains("connection refused"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn keys_are_url_decoded() {

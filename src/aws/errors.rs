@@ -22,6 +22,15 @@ fn code_and_message<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> (&str, 
     )
 }
 
+/// The request never got an answer: no connection (refused, DNS, proxy, a TLS handshake the
+/// client refused) or no response in time. Nothing the credentials or the call could change.
+pub fn is_unreachable<E, R>(err: &SdkError<E, R>) -> bool {
+    matches!(
+        err,
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
+    )
+}
+
 /// An operation error that can say "the resource is not there" through the SDK's typed accessor.
 pub trait NotFound {
     fn not_found(&self) -> bool;
@@ -214,8 +223,24 @@ pub fn is_destination_not_yet_valid<E: ProvideErrorMetadata, R>(err: &SdkError<E
 #[cfg(test)]
 mod tests {
     use aws_sdk_s3::error::ErrorMetadata;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
 
     use super::*;
+
+    #[test]
+    fn a_connection_or_tls_failure_is_unreachable_and_an_aws_answer_is_not() {
+        let refused: SdkError<(), ()> =
+            SdkError::dispatch_failure(ConnectorError::io("invalid peer certificate".into()));
+        assert!(is_unreachable(&refused));
+        let slow: SdkError<(), ()> = SdkError::timeout_error("no answer in 3.1 s");
+        assert!(is_unreachable(&slow));
+        let denied = generic(
+            aws_sdk_lambda::operation::get_function::GetFunctionError::generic,
+            "AccessDenied",
+            "not authorized",
+        );
+        assert!(!is_unreachable(&denied));
+    }
 
     /// An SDK error as the SDK builds it from a response with this code and message.
     fn generic<E>(make: fn(ErrorMetadata) -> E, code: &str, message: &str) -> SdkError<E, ()> {

@@ -69,12 +69,16 @@ impl Clients {
 
     /// The account the credentials belong to.
     pub async fn account_id(&self) -> Result<String> {
-        let me = self
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .context("asking AWS who these credentials belong to (sts:GetCallerIdentity); check your credentials or profile")?;
+        let me = self.sts.get_caller_identity().send().await.map_err(|e| {
+            let hint = if errors::is_unreachable(&e) {
+                "AWS did not answer: check the network, a proxy (HTTPS_PROXY, NO_PROXY) or AWS_ENDPOINT_URL; a certificate error means this machine does not trust the endpoint's certificate authority (add it with SSL_CERT_FILE)"
+            } else {
+                "check your credentials or profile"
+            };
+            anyhow::Error::new(e).context(format!(
+                "asking AWS who these credentials belong to (sts:GetCallerIdentity); {hint}"
+            ))
+        })?;
         me.account()
             .map(str::to_string)
             .context("sts:GetCallerIdentity returned no account")

@@ -267,7 +267,7 @@ mod tests {
             key,
             Outcome::Failed,
             &Report::default(),
-            Some(format!("getting s3://b/{key}: service error: unhandled error (AccessDenied): Error {{ code: \"AccessDenied\", message: \"Access Denied\" }}")),
+            Some(format!("getting s3://b/{key}: AccessDenied: Access Denied")),
         );
         let forwarded = ObjectReport::new(
             "b",
