@@ -6,7 +6,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use aws_sdk_s3::types::{
@@ -14,7 +14,9 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
 };
 use serde_json::Value;
-use support::{assert_exit, printed, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION};
+use support::{
+    assert_exit, fake_zip, printed, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
+};
 
 const STACK: &str = "rules";
 const FUNCTION: &str = "flowlogs-rules-forwarder";
@@ -24,17 +26,6 @@ fn config(vpc: &str, bucket: &str) -> String {
     format!(
         "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\nbucket:\n{bucket}delivery:\n  otlp: {{ endpoint: \"https://collector.example.com:4318\" }}\n"
     )
-}
-
-/// A fake deployment package: moto stores code without running it.
-fn fake_zip(dir: &Path) -> PathBuf {
-    let path = dir.join("forwarder.zip");
-    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
-    zip.start_file("bootstrap", zip::write::SimpleFileOptions::default())
-        .unwrap();
-    std::io::Write::write_all(&mut zip, b"#!/bin/sh\n").unwrap();
-    zip.finish().unwrap();
-    path
 }
 
 fn flowlogs(stack: &Stack, config: &Path, args: &[&str], zip: &Path) -> Output {

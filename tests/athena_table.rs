@@ -5,12 +5,12 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use serde_json::Value;
 use support::{
-    assert_exit, printed, recorder, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
+    assert_exit, fake_zip, printed, recorder, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
 };
 
 const STACK: &str = "athena-it";
@@ -22,17 +22,6 @@ fn config(vpc: &str, format: &str) -> String {
     format!(
         "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  format: {format}\n  per_hour_partition: true\ndelivery:\n  otlp: {{ endpoint: http://127.0.0.1:4318 }}\nathena: {{}}\n"
     )
-}
-
-/// A stand-in deployment package: these tests do not invoke the function.
-fn fake_zip(dir: &Path) -> PathBuf {
-    let path = dir.join("forwarder.zip");
-    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
-    zip.start_file("bootstrap", zip::write::SimpleFileOptions::default())
-        .unwrap();
-    std::io::Write::write_all(&mut zip, b"#!/bin/sh\n").unwrap();
-    zip.finish().unwrap();
-    path
 }
 
 fn run(stack: &Stack, config: &Path, args: &[&str]) -> Output {

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::settle::settled;
-use support::{printed, recorder, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION};
+use support::{gzip, printed, recorder, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION};
 
 const STACK: &str = "hive";
 const BUCKET: &str = "hive-flowlogs-123456789012-us-east-1";
@@ -38,9 +38,7 @@ fn flow_log_file(sources: &[String]) -> Vec<u8> {
             40000 + n
         ));
     }
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(text.as_bytes()).unwrap();
-    gz.finish().unwrap()
+    gzip(text.as_bytes())
 }
 
 fn source_address(record: &Value) -> &str {

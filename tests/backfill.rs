@@ -6,11 +6,10 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::{printed, write, Service, Stack, ACCOUNT_ID, REGION};
+use support::{gzip, printed, write, Service, Stack, ACCOUNT_ID, REGION};
 
 const BUCKET: &str = "older-flow-logs";
 const RECORDS_PER_OBJECT: usize = 2;
@@ -21,9 +20,7 @@ fn flow_log(n: usize) -> Vec<u8> {
          2 {ACCOUNT_ID} eni-0a1b2c3d4e5f60718 10.9.1.{n} 10.9.0.200 49152 22 6 10 840 1764410400 1764410460 ACCEPT OK\n\
          2 {ACCOUNT_ID} eni-0a1b2c3d4e5f60718 203.0.113.{n} 10.9.0.200 51234 3389 6 3 180 1764410400 1764410460 REJECT OK\n"
     );
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(text.as_bytes()).unwrap();
-    gz.finish().unwrap()
+    gzip(text.as_bytes())
 }
 
 /// A flow-log object's key in the hive layout with hourly folders, for `yyyymmddThh` and minute.

@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use aws_sdk_s3::types::{
@@ -14,7 +14,7 @@ use aws_sdk_s3::types::{
 use serde_json::Value;
 use support::settle::{bucket_usable, settled};
 use support::{
-    assert_exit, printed, recorder, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
+    assert_exit, fake_zip, printed, recorder, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
 };
 
 const STACK: &str = "life";
@@ -25,17 +25,6 @@ fn config(vpc: &str, traffic_type: &str) -> String {
     format!(
         "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  traffic_type: {traffic_type}\n  format: \"${{version}} ${{srcaddr}} ${{dstaddr}} ${{action}} ${{flow-direction}} ${{end}}\"\n  max_aggregation_interval: 60\nbucket:\n  retention_days: 30\ndelivery:\n  otlp:\n    endpoint: http://127.0.0.1:4318\n    protocol: http/json\n    headers: {{ x-api-key: \"${{env:LIFE_KEY}}\" }}\n    service_name: life-flows\n  lambda: {{ memory_mb: 256, timeout_s: 60 }}\n"
     )
-}
-
-/// A fake deployment package: moto stores code without running it, and these tests do not invoke.
-fn fake_zip(dir: &Path) -> PathBuf {
-    let path = dir.join("forwarder.zip");
-    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
-    zip.start_file("bootstrap", zip::write::SimpleFileOptions::default())
-        .unwrap();
-    std::io::Write::write_all(&mut zip, b"#!/bin/sh\n").unwrap();
-    zip.finish().unwrap();
-    path
 }
 
 fn run(stack: &Stack, config: &Path, args: &[&str]) -> Output {

@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::error::ProvideErrorMetadata;
@@ -14,7 +13,7 @@ use aws_sdk_s3::types::{
     NotificationConfigurationFilter, S3KeyFilter,
 };
 use serde_json::json;
-use support::{Behaviours, Service, Stack, ACCOUNT_ID};
+use support::{fake_zip_bytes, Behaviours, Service, Stack, ACCOUNT_ID};
 
 const BUCKET: &str = "flows-under-test";
 /// How long the eventual-consistency errors last in these tests.
@@ -62,16 +61,6 @@ where
     }
 }
 
-fn fake_zip() -> Vec<u8> {
-    let mut zip_bytes = Vec::new();
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(&mut zip_bytes));
-    zip.start_file("bootstrap", zip::write::SimpleFileOptions::default())
-        .unwrap();
-    zip.write_all(b"the router runs the local build").unwrap();
-    zip.finish().unwrap();
-    zip_bytes
-}
-
 async fn create_role(stack: &Stack, name: &str) -> String {
     let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Principal": {"Service": ["lambda.amazonaws.com", "firehose.amazonaws.com"]},
@@ -108,7 +97,7 @@ fn create_function_request(
         .role(role_arn)
         .code(
             aws_sdk_lambda::types::FunctionCode::builder()
-                .zip_file(fake_zip().into())
+                .zip_file(fake_zip_bytes(b"the router runs the local build").into())
                 .build(),
         )
         .environment(vars.build())

@@ -8,13 +8,13 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{printed, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION};
+use support::{
+    gzip, printed, refusing_endpoint, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
+};
 
 const STACK: &str = "fr";
 const BUCKET: &str = "fr-flowlogs-123456789012-us-east-1";
@@ -28,26 +28,6 @@ fn config(vpc: &str, endpoint: &str) -> String {
     )
 }
 
-/// An OTLP endpoint that refuses everything with 400 (never retried by the forwarder).
-fn refusing_endpoint() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten().take(200) {
-            stream.set_read_timeout(Some(Duration::from_secs(5))).ok();
-            let mut buffer = [0u8; 65536];
-            let _ = stream.read(&mut buffer);
-            let body = "{\"message\":\"refused by test\"}";
-            let _ = write!(
-                stream,
-                "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    format!("http://{address}")
-}
-
 /// Two records in the default format, distinct per object.
 fn flow_log(n: usize) -> Vec<u8> {
     let text = format!(
@@ -55,9 +35,7 @@ fn flow_log(n: usize) -> Vec<u8> {
          2 {ACCOUNT_ID} eni-0a1b2c3d4e5f60718 10.9.0.{n} 10.9.0.200 49152 22 6 10 840 1764410400 1764410460 ACCEPT OK\n\
          2 {ACCOUNT_ID} eni-0a1b2c3d4e5f60718 203.0.113.{n} 10.9.0.200 51234 3389 6 3 180 1764410400 1764410460 REJECT OK\n"
     );
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(text.as_bytes()).unwrap();
-    gz.finish().unwrap()
+    gzip(text.as_bytes())
 }
 
 fn object_key(n: usize) -> String {

@@ -12,7 +12,7 @@ use flowlogs_forwarder::export::{ExportConfig, Exporter};
 use flowlogs_forwarder::handler::{self, Margins, S3Source};
 use serde_json::{json, Value};
 use support::settle::{bucket_usable, settled};
-use support::{Service, Stack};
+use support::{gzip, Service, Stack};
 
 const BUCKET: &str = "flow-logs";
 const PREFIX: &str = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/06/19/";
@@ -24,12 +24,6 @@ fn fixture(name: &str) -> Vec<u8> {
             .join(name),
     )
     .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(data).unwrap();
-    gz.finish().unwrap()
 }
 
 /// One gzip member per line: the shape of a concatenated upload.

@@ -6,13 +6,13 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::{printed, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION};
+use support::{
+    gzip, printed, refusing_endpoint, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
+};
 
 const BUCKET: &str = "e2e-flowlogs-123456789012-us-east-1";
 const FUNCTION: &str = "flowlogs-e2e-forwarder";
@@ -36,35 +36,8 @@ fn sample_flow_log() -> String {
     )
 }
 
-fn gzip(text: &str) -> Vec<u8> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(text.as_bytes()).unwrap();
-    gz.finish().unwrap()
-}
-
 fn attribute<'a>(record: &'a Value, key: &str) -> &'a Value {
     &record["attributes"][key]
-}
-
-/// An OTLP endpoint that refuses everything with 400 (a bad request is never retried).
-fn refusing_endpoint() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten().take(50) {
-            let mut stream = stream;
-            stream.set_read_timeout(Some(Duration::from_secs(5))).ok();
-            let mut buffer = [0u8; 65536];
-            let _ = stream.read(&mut buffer);
-            let body = "{\"message\":\"refused by test\"}";
-            let _ = write!(
-                stream,
-                "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    format!("http://{address}")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -178,7 +151,7 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
     s3.put_object()
         .bucket(BUCKET)
         .key(&delivered)
-        .body(gzip(&sample_flow_log()).into())
+        .body(gzip(sample_flow_log().as_bytes()).into())
         .send()
         .await
         .unwrap();

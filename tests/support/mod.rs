@@ -566,6 +566,58 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// `data` gzip-compressed, as flow logs are delivered.
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(data).unwrap();
+    gz.finish().unwrap()
+}
+
+/// A stand-in deployment package holding a `bootstrap` with `contents`: moto stores code
+/// without running it.
+pub fn fake_zip_bytes(contents: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut bytes = Vec::new();
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(&mut bytes));
+    zip.start_file("bootstrap", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    zip.write_all(contents).unwrap();
+    zip.finish().unwrap();
+    bytes
+}
+
+/// [`fake_zip_bytes`] written to `dir/forwarder.zip`, for `--forwarder-zip`.
+pub fn fake_zip(dir: &Path) -> PathBuf {
+    let path = dir.join("forwarder.zip");
+    std::fs::write(&path, fake_zip_bytes(b"#!/bin/sh\n")).unwrap();
+    path
+}
+
+/// An OTLP endpoint on loopback that refuses every request with 400 (a bad request is never
+/// retried by the forwarder); serves up to 200 connections.
+pub fn refusing_endpoint() -> String {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten().take(200) {
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .ok();
+            let mut buffer = [0u8; 65536];
+            let _ = stream.read(&mut buffer);
+            let body = "{\"message\":\"refused by test\"}";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{address}")
+}
+
 /// What a command printed: stdout, then stderr.
 pub fn printed(out: &Output) -> String {
     format!(
