@@ -78,16 +78,8 @@ pub struct CurrentEventInvoke {
 
 pub async fn observe(clients: &Clients, names: &Names) -> Result<Option<ObservedEventInvoke>> {
     let name = &names.function;
-    let function = match clients
-        .lambda
-        .get_function()
-        .function_name(name)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) if is_not_found(&e) => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("reading Lambda function {name}")),
+    let Some(function) = super::function::get(clients, name).await? else {
+        return Ok(None);
     };
     let function_ours = names.is_ours(&function.tags().map(tags::from_pairs).unwrap_or_default());
     let current = match clients

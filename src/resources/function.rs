@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{
     Architecture as LambdaArchitecture, Environment, FunctionCode, LastUpdateStatus, Runtime, State,
@@ -74,17 +75,25 @@ pub struct ObservedFunction {
     pub tags: BTreeMap<String, String>,
 }
 
-pub async fn observe(clients: &Clients, name: &str) -> Result<Option<ObservedFunction>> {
-    let out = match clients
+/// The function as `lambda:GetFunction` answers (configuration, code location, tags); `None` when
+/// there is none of that name.
+pub async fn get(clients: &Clients, name: &str) -> Result<Option<GetFunctionOutput>> {
+    match clients
         .lambda
         .get_function()
         .function_name(name)
         .send()
         .await
     {
-        Ok(out) => out,
-        Err(e) if is_not_found(&e) => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("reading Lambda function {name}")),
+        Ok(out) => Ok(Some(out)),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading Lambda function {name}")),
+    }
+}
+
+pub async fn observe(clients: &Clients, name: &str) -> Result<Option<ObservedFunction>> {
+    let Some(out) = get(clients, name).await? else {
+        return Ok(None);
     };
     let c = out
         .configuration()
