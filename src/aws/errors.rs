@@ -485,4 +485,59 @@ mod tests {
         );
         assert!(!is_destination_not_yet_valid(&e));
     }
+
+    #[test]
+    fn a_secret_name_still_being_deleted_is_told_by_its_message() {
+        use aws_sdk_secretsmanager::operation::create_secret::CreateSecretError as E;
+        let e: SdkError<E, ()> = generic(
+            E::generic,
+            "InvalidRequestException",
+            "You can't create this secret because a secret with this name is already scheduled for deletion.",
+        );
+        assert!(is_secret_name_being_deleted(&e));
+        let e: SdkError<E, ()> = generic(
+            E::generic,
+            "InvalidRequestException",
+            "You can't perform this operation on the secret because it was marked for deletion.",
+        );
+        assert!(!is_secret_name_being_deleted(&e));
+        let e: SdkError<E, ()> = generic(
+            E::generic,
+            "LimitExceededException",
+            "scheduled for deletion",
+        );
+        assert!(!is_secret_name_being_deleted(&e));
+    }
+
+    #[test]
+    fn a_stream_still_being_created_is_busy_by_the_typed_variant() {
+        use aws_sdk_firehose::operation::delete_delivery_stream::DeleteDeliveryStreamError as E;
+        use aws_sdk_firehose::types::error::ResourceInUseException;
+        let busy: SdkError<E, ()> = SdkError::service_error(
+            E::ResourceInUseException(ResourceInUseException::builder().build()),
+            (),
+        );
+        assert!(is_stream_busy(&busy));
+        let denied: SdkError<E, ()> = generic(E::generic, "AccessDeniedException", "not allowed");
+        assert!(!is_stream_busy(&denied));
+        let timeout: SdkError<E, ()> = SdkError::timeout_error("slow");
+        assert!(!is_stream_busy(&timeout));
+    }
+
+    #[test]
+    fn a_destination_permission_not_yet_granted_is_told_by_its_message() {
+        use aws_sdk_lambda::operation::put_function_event_invoke_config::PutFunctionEventInvokeConfigError as E;
+        let e: SdkError<E, ()> = generic(
+            E::generic,
+            "InvalidParameterValueException",
+            "The function execution role does not have permissions to call PutObject on arn:aws:s3:::b",
+        );
+        assert!(is_destination_permission_not_yet_granted(&e));
+        let e: SdkError<E, ()> = generic(
+            E::generic,
+            "InvalidParameterValueException",
+            "The destination ARN arn:aws:s3:::b is invalid.",
+        );
+        assert!(!is_destination_permission_not_yet_granted(&e));
+    }
 }

@@ -84,7 +84,9 @@ mod tests {
         assert_eq!(waits, [1, 2, 4, 8, 8, 8].map(|s: u64| s.min(10)));
     }
 
-    #[tokio::test(start_paused = true)]
+    // Real time, not tokio's paused clock: its `test-util` feature in the test build alone would
+    // give the tests another tokio than `cargo build`'s, and so another build of every crate on it.
+    #[tokio::test]
     async fn retries_only_propagation_errors() {
         let calls = AtomicU32::new(0);
         let progress = Progress::quiet();
@@ -117,16 +119,28 @@ mod tests {
         assert_eq!(result, Err("denied"));
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn gives_up_after_the_limit() {
         let progress = Progress::quiet();
+        let calls = AtomicU32::new(0);
+        let started = std::time::Instant::now();
+        let patience = Patience {
+            what: "role",
+            limit: Duration::from_millis(1500),
+        };
         let result: Result<(), &str> = retry(
             &progress,
-            Patience::iam("role"),
-            || async { Err("not yet") },
+            patience,
+            || {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async { Err("not yet") }
+            },
             |_| true,
         )
         .await;
         assert_eq!(result, Err("not yet"));
+        // Tried at 0 s, 1 s and 3 s (backoff 1 s, then 2 s); the third failure is past the limit.
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert!(started.elapsed() >= patience.limit);
     }
 }
