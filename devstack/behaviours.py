@@ -54,6 +54,9 @@ CATALOGUE: dict[str, str] = {
                           "policy changed: AccessDenied (router)",
     "flow-log-folder": "CreateFlowLogs accepts an S3 destination with a folder "
                        "(arn:aws:s3:::bucket/folder/) and DescribeFlowLogs echoes it (moto wrapper)",
+    "flow-log-kms-key-id": "CreateFlowLogs to an S3 bucket whose SSE-KMS default encryption names "
+                           "its key by id, not ARN: Unsuccessful, LogDestination: <bucket> is "
+                           "undeliverable (moto wrapper)",
 }
 ALL = tuple(CATALOGUE)
 
@@ -62,7 +65,7 @@ ALL = tuple(CATALOGUE)
 DEFAULT: tuple[str, ...] = ALL
 
 # Behaviours that need the router in front of moto (all but the moto wrapper's own).
-MOTO_WRAPPER_ONLY = {"filter-rule-case", "flow-log-folder"}
+MOTO_WRAPPER_ONLY = {"filter-rule-case", "flow-log-folder", "flow-log-kms-key-id"}
 
 
 class BehaviourError(ValueError):

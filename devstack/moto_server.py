@@ -50,6 +50,11 @@ forwarder's report of an AccessDenied read) had everything between the first eve
 `<RequestId>` and the last one's `</RequestId>` replaced, so two events came back as one spliced
 message and verify could not read the first. AWS returns log events as they were written.
 
+11. Behaviour `flow-log-kms-key-id` (switchable): CreateFlowLogs to an S3 bucket whose default
+encryption is SSE-KMS with its `KMSMasterKeyID` written as a key id (not an ARN) answers an
+Unsuccessful item per resource, code 400, "LogDestination: <bucket> is undeliverable" (VPC user
+guide, flow-log troubleshooting; AWS-FACTS.md "Keys and encryption"); moto accepts it.
+
 Usage: moto_server.py -H HOST -p PORT (moto's own options)
 """
 import base64
@@ -183,6 +188,48 @@ def _create_flow_logs_with_folder(self, resource_type, resource_ids, traffic_typ
 
 
 FlowLogsBackend.create_flow_logs = _create_flow_logs_with_folder
+
+
+def default_kms_key_id(encryption) -> str | None:
+    """The `KMSMasterKeyID` of a bucket's SSE-KMS default encryption as moto keeps it (the parsed
+    ServerSideEncryptionConfiguration: one rule or a list), or None."""
+    rules = (encryption or {}).get("Rule") or []
+    for rule in rules if isinstance(rules, list) else [rules]:
+        default = (rule or {}).get("ApplyServerSideEncryptionByDefault") or {}
+        if str(default.get("SSEAlgorithm", "")).startswith("aws:kms"):
+            return default.get("KMSMasterKeyID")
+    return None
+
+
+def undeliverable_key(key_id: str | None) -> bool:
+    """A key named by its id (or a bare alias name), not by an ARN: log delivery cannot use it."""
+    return bool(key_id) and not key_id.startswith("arn:")
+
+
+def _create_flow_logs_kms_key_id(self, resource_type, resource_ids, traffic_type,
+                                 deliver_logs_permission_arn, log_destination_type,
+                                 log_destination, *args, **kwargs):
+    if "flow-log-kms-key-id" in BEHAVIOURS and log_destination_type == "s3":
+        from moto.s3.exceptions import MissingBucket
+        from moto.s3.models import s3_backends
+
+        bucket_arn, _ = s3_destination_bucket(log_destination or "")
+        name = bucket_arn.split(":", 5)[-1]
+        try:
+            bucket = s3_backends[self.account_id][self.partition].get_bucket(name)
+        except MissingBucket:
+            bucket = None
+        if bucket is not None and undeliverable_key(default_kms_key_id(bucket.encryption)):
+            # VPC user guide, flow-log troubleshooting: the bucket's default encryption must
+            # name a customer managed key by its ARN.
+            return [], [(rid, "400", f"LogDestination: {name} is undeliverable")
+                        for rid in resource_ids]
+    return _create_flow_logs_with_folder(self, resource_type, resource_ids, traffic_type,
+                                         deliver_logs_permission_arn, log_destination_type,
+                                         log_destination, *args, **kwargs)
+
+
+FlowLogsBackend.create_flow_logs = _create_flow_logs_kms_key_id
 
 from moto.awslambda.models import EventInvokeConfig, LambdaBackend  # noqa: E402
 

@@ -1,6 +1,6 @@
 //! What AWS requires of an adopted bucket and of the deployment, on the local stack (issue 12,
-//! items 5 and 7): an SSE-KMS bucket gets its key granted to the forwarder's role and the key
-//! policy statement shown; a bucket in another region is a conflict; a flow log with a folder
+//! items 5 and 7; issue 22 item 4): an SSE-KMS bucket gets its key granted to the forwarder's role
+//! and the key policy statement shown, and one whose key is named by id is a conflict; a bucket in another region is a conflict; a flow log with a folder
 //! is written and read back in AWS's `bucket/folder/` form; AddPermission while the function is
 //! still being created is waited for; a zip above Lambda's direct-upload limit is refused.
 
@@ -58,31 +58,9 @@ async fn an_sse_kms_bucket_gets_its_key_granted_and_the_key_policy_statement_sho
     let sdk = stack.sdk_config().await;
     let s3 = aws_sdk_s3::Client::new(&sdk);
     let vpc = stack.create_vpc("10.0.0.0/16").await;
-    s3.create_bucket().bucket("kms-logs").send().await.unwrap();
-    support::settle::bucket_usable(&s3, "kms-logs").await;
-    // The key named by its id, as a console user often leaves it: flowlogs builds the ARN.
-    s3.put_bucket_encryption()
-        .bucket("kms-logs")
-        .server_side_encryption_configuration(
-            ServerSideEncryptionConfiguration::builder()
-                .rules(
-                    ServerSideEncryptionRule::builder()
-                        .apply_server_side_encryption_by_default(
-                            ServerSideEncryptionByDefault::builder()
-                                .sse_algorithm(ServerSideEncryption::AwsKms)
-                                .kms_master_key_id(KEY_ID)
-                                .build()
-                                .unwrap(),
-                        )
-                        .build(),
-                )
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
     let key_arn = format!("arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/{KEY_ID}");
+    // The key named by its ARN, as log delivery requires.
+    kms_bucket(&s3, "kms-logs", &key_arn).await;
     let cfg = write(
         stack.dir(),
         "flowlogs.yaml",
@@ -150,6 +128,71 @@ async fn an_sse_kms_bucket_gets_its_key_granted_and_the_key_policy_statement_sho
         &flowlogs(&stack, &cfg, &["plan", "--detailed-exitcode"], &zip),
         0,
     );
+}
+
+/// A bucket whose default encryption is SSE-KMS with `key` (a key id or a key ARN).
+async fn kms_bucket(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) {
+    s3.create_bucket().bucket(bucket).send().await.unwrap();
+    support::settle::bucket_usable(s3, bucket).await;
+    s3.put_bucket_encryption()
+        .bucket(bucket)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(ServerSideEncryption::AwsKms)
+                                .kms_master_key_id(key)
+                                .build()
+                                .unwrap(),
+                        )
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Issue 22 item 4: log delivery refuses a bucket whose default encryption names its KMS key by
+/// id ("LogDestination <bucket> is undeliverable", behaviour `flow-log-kms-key-id`). The plan
+/// shows the conflict with the key id and the fix, and setup writes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bucket_whose_kms_key_is_named_by_id_is_a_conflict_found_before_any_write() {
+    let stack = Stack::start(&[Service::Moto]);
+    let s3 = aws_sdk_s3::Client::new(&stack.sdk_config().await);
+    let vpc = stack.create_vpc("10.0.0.0/16").await;
+    kms_bucket(&s3, "kms-id-logs", KEY_ID).await;
+    let key_arn = format!("arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/{KEY_ID}");
+    let cfg = write(
+        stack.dir(),
+        "flowlogs.yaml",
+        &config(&vpc, "  name: kms-id-logs\n  create: false\n"),
+    );
+    let zip = fake_zip(stack.dir());
+
+    let plan = flowlogs(&stack, &cfg, &["plan"], &zip);
+    assert_exit(&plan, 1);
+    let text = printed(&plan);
+    let line = text
+        .lines()
+        .find(|l| l.contains(KEY_ID) && l.contains("key ID"))
+        .unwrap_or_else(|| panic!("no line names the key id:\n{text}"));
+    assert!(line.contains("kms-id-logs"), "{text}");
+    assert!(
+        text.contains(&format!("\"KMSMasterKeyID\":\"{key_arn}\"")),
+        "the fix sets the key's ARN as the bucket's default:\n{text}"
+    );
+
+    support::recorder::start(&stack.moto_endpoint);
+    let setup = flowlogs(&stack, &cfg, &["setup", "--yes", "--no-verify"], &zip);
+    assert_ne!(setup.status.code(), Some(0), "{}", printed(&setup));
+    assert!(printed(&setup).contains(KEY_ID), "{}", printed(&setup));
+    let writes = support::recorder::writes(&stack.moto_endpoint);
+    assert!(writes.is_empty(), "setup wrote {writes:?}");
 }
 
 /// IAM returns policy documents URL-encoded.

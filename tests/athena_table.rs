@@ -1,7 +1,8 @@
 //! The Athena part of the stack against the local stack (moto, without the Lambda runtime): setup
 //! makes the Glue database and table (columns, SerDe, partition projection) and the named queries;
 //! a second setup writes nothing; a format change replaces the table and its queries; teardown
-//! removes them, leaves someone else's named query and every object of the bucket.
+//! removes them, leaves someone else's named query and every object of the bucket. A hive table of
+//! the former form (a quoted-literal date projection) is replaced by AWS's hive partition columns.
 
 mod support;
 
@@ -246,6 +247,53 @@ async fn verify_places_a_delivered_object_in_its_partition_and_does_not_trust_a_
         ),
     );
     assert_exit(&run(&stack, &cfg, &["setup", "--yes"]), 0);
+
+    // A table of the former hive form, as an earlier flowlogs made it: one `day` partition
+    // projected as a date written with quoted literals (`'year='yyyy...`), which no AWS example
+    // shows. The next setup replaces it with AWS's hive partition columns.
+    let glue = aws_sdk_glue::Client::new(&sdk);
+    former_hive_table(&glue).await;
+    let plan = run(&stack, &cfg, &["plan"]);
+    assert!(
+        printed(&plan).contains(&format!("-/+ glue table {DATABASE}.{TABLE}")),
+        "{}",
+        printed(&plan)
+    );
+    assert_exit(&run(&stack, &cfg, &["setup", "--yes", "--no-verify"]), 0);
+    let t = table(&glue).await.expect("the replaced table");
+    let keys: Vec<&str> = t.partition_keys().iter().map(|c| c.name()).collect();
+    assert_eq!(keys, ["year", "month", "day"]);
+    let params = t.parameters().unwrap();
+    assert_eq!(params["projection.year.type"], "date");
+    assert_eq!(params["projection.year.format"], "yyyy");
+    assert_eq!(params["projection.month.digits"], "2");
+    assert!(
+        params.values().all(|v| !v.contains("'year='")),
+        "{params:?}"
+    );
+    // The saved queries read the new columns.
+    let athena = aws_sdk_athena::Client::new(&sdk);
+    let ids = athena
+        .list_named_queries()
+        .work_group("primary")
+        .send()
+        .await
+        .unwrap()
+        .named_query_ids()
+        .to_vec();
+    assert!(!ids.is_empty());
+    for id in ids {
+        let q = athena
+            .get_named_query()
+            .named_query_id(id)
+            .send()
+            .await
+            .unwrap();
+        let sql = q.named_query().unwrap().query_string();
+        assert!(sql.contains("\"year\" >= date_format("), "{sql}");
+    }
+    assert_exit(&run(&stack, &cfg, &["plan", "--detailed-exitcode"]), 0);
+
     // Nothing delivered yet: the check says where the table will read.
     let verify = run(&stack, &cfg, &["verify", "--output", "json"]);
     assert_exit(&verify, 0);
@@ -288,7 +336,7 @@ async fn verify_places_a_delivered_object_in_its_partition_and_does_not_trust_a_
     let doc: Value = serde_json::from_slice(&verify.stdout).unwrap();
     let placed = check(&doc, "athena table projection");
     let wanted = format!(
-        "falls in partition day = 'year={}/month={}/day={}'",
+        "falls in partition year = '{}' AND month = '{}' AND day = '{}'",
         today.0, today.1, today.2
     );
     assert!(
@@ -310,6 +358,67 @@ async fn verify_places_a_delivered_object_in_its_partition_and_does_not_trust_a_
         .collect();
     assert_eq!(failed.len(), 1, "{doc}");
     assert_exit(&run(&stack, &cfg, &["teardown", "--yes"]), 0);
+}
+
+/// Rewrites the stack's table in the former hive form: partition `day` (string), a date projection
+/// written `'year='yyyy'/month='MM'/day='dd`, the table's other properties (ours) kept.
+async fn former_hive_table(glue: &aws_sdk_glue::Client) {
+    use aws_sdk_glue::types::{Column, TableInput};
+    let t = table(glue).await.expect("the table setup made");
+    let location = t
+        .storage_descriptor()
+        .unwrap()
+        .location()
+        .unwrap()
+        .to_string();
+    let mut params = t.parameters().unwrap().clone();
+    params.retain(|k, _| !k.starts_with("projection.") && k != "storage.location.template");
+    for (k, v) in [
+        ("projection.enabled", "true".to_string()),
+        ("projection.day.type", "date".to_string()),
+        (
+            "projection.day.format",
+            "'year='yyyy'/month='MM'/day='dd".to_string(),
+        ),
+        (
+            "projection.day.range",
+            "year=2026/month=01/day=01,NOW".to_string(),
+        ),
+        ("projection.day.interval", "1".to_string()),
+        ("projection.day.interval.unit", "DAYS".to_string()),
+        ("storage.location.template", format!("{location}${{day}}/")),
+    ] {
+        params.insert(k.to_string(), v);
+    }
+    glue.update_table()
+        .database_name(DATABASE)
+        .table_input(
+            TableInput::builder()
+                .name(TABLE)
+                .table_type("EXTERNAL_TABLE")
+                .set_storage_descriptor(t.storage_descriptor().cloned())
+                .partition_keys(
+                    Column::builder()
+                        .name("day")
+                        .r#type("string")
+                        .build()
+                        .unwrap(),
+                )
+                .set_parameters(Some(params))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<String> = table(glue)
+        .await
+        .unwrap()
+        .partition_keys()
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    assert_eq!(keys, ["day"], "the former form is in place");
 }
 
 /// Today in UTC as ("yyyy", "MM", "dd"), from the system clock (`date -u`).

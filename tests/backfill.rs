@@ -1,5 +1,6 @@
 //! Nothing missed: flow-log objects that were in the bucket before the pipeline existed are sent by
-//! `flowlogs backfill`, exactly those of the window (hive layout with hourly folders), none of the
+//! `flowlogs backfill`, exactly those of the window (hive layout with hourly folders), chosen by the
+//! time in their names (a file delivered after midnight sits in the next folder), none of the
 //! objects outside it or the bucket's other keys; `--dry-run` sends nothing; a bad window is refused
 //! before any AWS call.
 
@@ -25,9 +26,20 @@ fn flow_log(n: usize) -> Vec<u8> {
 
 /// A flow-log object's key in the hive layout with hourly folders, for `yyyymmddThh` and minute.
 fn key(day: &str, hour: &str, minute: &str) -> String {
-    let (y, m, d) = (&day[0..4], &day[4..6], &day[6..8]);
+    delivered_in(day, hour, day, hour, minute)
+}
+
+/// A flow-log object named for `yyyymmddThhmm`, filed by AWS in the folder of its delivery.
+fn delivered_in(
+    folder_day: &str,
+    folder_hour: &str,
+    day: &str,
+    hour: &str,
+    minute: &str,
+) -> String {
+    let (y, m, d) = (&folder_day[0..4], &folder_day[4..6], &folder_day[6..8]);
     format!(
-        "AWSLogs/aws-account-id={ACCOUNT_ID}/aws-service=vpcflowlogs/aws-region={REGION}/year={y}/month={m}/day={d}/hour={hour}/{ACCOUNT_ID}_vpcflowlogs_{REGION}_fl-0abc_{day}T{hour}{minute}Z_a1b2c3d4.log.gz"
+        "AWSLogs/aws-account-id={ACCOUNT_ID}/aws-service=vpcflowlogs/aws-region={REGION}/year={y}/month={m}/day={d}/hour={folder_hour}/{ACCOUNT_ID}_vpcflowlogs_{REGION}_fl-0abc_{day}T{hour}{minute}Z_a1b2c3d4.log.gz"
     )
 }
 
@@ -53,11 +65,15 @@ async fn backfill_sends_exactly_the_windows_objects_that_were_there_before_setup
         key("20261120", "23", "50"),
         key("20261121", "00", "05"),
         key("20261121", "13", "30"),
+        // Named before the window's end, delivered after midnight: in the next day's folder.
+        delivered_in("20261122", "00", "20261121", "23", "55"),
     ];
     let outside = [
         key("20261119", "23", "55"),
         key("20261122", "00", "00"),
         key("20261122", "01", "05"),
+        // Named before the window, delivered after its start: in its first folder.
+        delivered_in("20261120", "00", "20261119", "23", "55"),
     ];
     let foreign = [
         "notes/readme.txt".to_string(),
@@ -98,7 +114,10 @@ async fn backfill_sends_exactly_the_windows_objects_that_were_there_before_setup
     assert_eq!(dry.status.code(), Some(0), "{}", printed(&dry));
     let dry_json = json_of(&dry);
     assert_eq!(dry_json["objects"], inside.len(), "{dry_json}");
-    assert_eq!(dry_json["folders"], 48, "two days of hourly folders");
+    assert_eq!(
+        dry_json["folders"], 49,
+        "two days of hourly folders and the hour after them"
+    );
     assert!(dry_json["estimate"]["usd"].as_f64().unwrap() > 0.0);
     assert!(
         printed(&dry).contains("log.record.uid"),

@@ -2,7 +2,13 @@
 //! lifecycle (setup with verify, plan, status, verify, replay, backfill, teardown with data) in lambda mode and in
 //! firehose mode runs on the local stack while moto records every request; each request the
 //! `flowlogs` binary signed is mapped to the IAM action AWS authorises it with, and the test fails
-//! naming any action the policy does not allow. The policy also passes parliament.
+//! naming any action the policy does not allow. The lambda-mode run uses an adopted SSE-KMS bucket
+//! (issue 22 item 6), so the actions AWS authorises inside those requests count too: the KMS key
+//! for every object read and write (S3 user guide, "Using server-side encryption with AWS KMS
+//! keys": `kms:GenerateDataKey` to upload, `kms:Decrypt` to download and for multipart uploads),
+//! and Athena's writes of the query results, made with the caller's permissions (Athena user
+//! guide, "AWS managed policies for Amazon Athena": the results location's multipart actions).
+//! The policy also passes parliament.
 
 mod support;
 
@@ -211,25 +217,106 @@ fn run_as_deployer(stack: &Stack, config: &Path, args: &[&str], code: i32) {
     assert_exit(&out, code);
 }
 
-/// Every action the deployer's requests needed during the commands, sorted.
-fn recorded_actions(stack: &Stack) -> BTreeSet<String> {
-    recorder::entries(&stack.moto_endpoint)
-        .iter()
-        .filter_map(action)
-        .collect()
+/// Athena writes a query's results to its output location, and reads them back for
+/// GetQueryResults, with the caller's permissions: these are the actions it needs there.
+const ATHENA_RESULT_WRITES: [&str; 5] = [
+    "s3:GetBucketLocation",
+    "s3:PutObject",
+    "s3:ListBucketMultipartUploads",
+    "s3:ListMultipartUploadParts",
+    "s3:AbortMultipartUpload",
+];
+
+/// The actions AWS authorises inside a request of the deployer's, besides the request's own:
+/// the bucket's KMS key for objects of `kms_bucket` (SSE-KMS by default), and Athena's reads and
+/// writes of the query results (in `kms_bucket` too, by the output location).
+fn implied(entry: &Value, kms_bucket: &str) -> Vec<String> {
+    let Some(own) = action(entry) else {
+        return Vec::new();
+    };
+    let url = entry["url"].as_str().unwrap_or_default();
+    let path = url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or("/");
+    let path = path.split('?').next().unwrap_or_default();
+    let in_kms_bucket = path.trim_start_matches('/').split('/').next() == Some(kms_bucket);
+    let is_object = path.trim_matches('/').contains('/');
+    let mut out: Vec<String> = Vec::new();
+    match own.as_str() {
+        "s3:GetObject" if in_kms_bucket && is_object => out.push("kms:Decrypt".into()),
+        "s3:PutObject" if in_kms_bucket && is_object => out.push("kms:GenerateDataKey".into()),
+        "athena:StartQueryExecution" if body(entry).contains(&format!("s3://{kms_bucket}/")) => {
+            out.extend(ATHENA_RESULT_WRITES.iter().map(|a| a.to_string()));
+            // A multipart upload under SSE-KMS needs both.
+            out.extend(["kms:GenerateDataKey".into(), "kms:Decrypt".into()]);
+        }
+        "athena:GetQueryResults" => {
+            out.extend(["s3:GetObject".into(), "kms:Decrypt".into()]);
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Every action the deployer's requests needed during the commands, sorted: their own, and those
+/// AWS authorises inside them (`implied`).
+fn recorded_actions(stack: &Stack, kms_bucket: &str) -> BTreeSet<String> {
+    let entries = recorder::entries(&stack.moto_endpoint);
+    let own = entries.iter().filter_map(action);
+    let inside = entries.iter().flat_map(|e| implied(e, kms_bucket));
+    own.chain(inside).collect()
+}
+
+/// The bucket the lambda-mode run adopts, and its key.
+const KMS_BUCKET: &str = "perm-kms-logs";
+const KMS_KEY_ARN: &str =
+    "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+async fn sse_kms_bucket(stack: &Stack) {
+    use aws_sdk_s3::types::{
+        ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+        ServerSideEncryptionRule,
+    };
+    let s3 = aws_sdk_s3::Client::new(&stack.sdk_config().await);
+    s3.create_bucket().bucket(KMS_BUCKET).send().await.unwrap();
+    support::settle::bucket_usable(&s3, KMS_BUCKET).await;
+    s3.put_bucket_encryption()
+        .bucket(KMS_BUCKET)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(ServerSideEncryption::AwsKms)
+                                .kms_master_key_id(KMS_KEY_ARN)
+                                .build()
+                                .unwrap(),
+                        )
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_deployer_policy_allows_every_call_of_a_full_lifecycle_in_both_modes() {
     let stack = Stack::start(&[Service::Moto, Service::Rotel, Service::Lambda]);
     let vpc = stack.create_vpc("10.0.0.0/16").await;
+    sse_kms_bucket(&stack).await;
     recorder::start(&stack.moto_endpoint);
 
     let lambda = write(
         stack.dir(),
         "lambda.yaml",
         &format!(
-            "version: 1\nstack: perm\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  hive_compatible_partitions: true\n  per_hour_partition: true\ndelivery:\n  otlp: {{ endpoint: \"{}\", headers: {{ x-key: \"${{env:FH_KEY}}\" }} }}\nathena: {{}}\n",
+            "version: 1\nstack: perm\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  hive_compatible_partitions: true\n  per_hour_partition: true\nbucket: {{ name: {KMS_BUCKET}, create: false }}\ndelivery:\n  otlp: {{ endpoint: \"{}\", headers: {{ x-key: \"${{env:FH_KEY}}\" }} }}\nathena: {{}}\n",
             stack.otlp_endpoint
         ),
     );
@@ -264,7 +351,7 @@ async fn the_deployer_policy_allows_every_call_of_a_full_lifecycle_in_both_modes
         0,
     );
 
-    let recorded = recorded_actions(&stack);
+    let recorded = recorded_actions(&stack, KMS_BUCKET);
     // The lifecycle really ran through the services the policy is about.
     for expected in [
         "s3:CreateBucket",
@@ -283,6 +370,10 @@ async fn the_deployer_policy_allows_every_call_of_a_full_lifecycle_in_both_modes
         "secretsmanager:CreateSecret",
         "secretsmanager:GetSecretValue",
         "secretsmanager:DeleteSecret",
+        // The SSE-KMS bucket's key, and Athena's result writes there.
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+        "s3:AbortMultipartUpload",
     ] {
         assert!(
             recorded.contains(expected),
@@ -297,6 +388,27 @@ async fn the_deployer_policy_allows_every_call_of_a_full_lifecycle_in_both_modes
     assert!(
         missing.is_empty(),
         "templates/policies/deployer-policy.json does not allow {missing:?} (all recorded: {recorded:?})"
+    );
+    kms_statement_covers(&policy(), KMS_KEY_ARN, "s3.us-east-1.amazonaws.com");
+}
+
+/// The KMS statement grants on the bucket's key, for requests S3 makes on the deployer's behalf.
+fn kms_statement_covers(policy: &Value, key_arn: &str, via: &str) {
+    let statements = policy["Statement"].as_array().unwrap();
+    let kms = statements
+        .iter()
+        .find(|s| s.to_string().contains("kms:Decrypt"))
+        .expect("a statement granting kms:Decrypt");
+    assert!(
+        glob(kms["Resource"].as_str().unwrap(), key_arn),
+        "{kms:#} does not cover {key_arn}"
+    );
+    let vias = kms["Condition"]["StringLike"]["kms:ViaService"]
+        .as_array()
+        .expect("kms:ViaService list");
+    assert!(
+        vias.iter().any(|v| glob(v.as_str().unwrap(), via)),
+        "{kms:#} does not admit {via}"
     );
 }
 

@@ -761,3 +761,80 @@ async fn log_events_holding_xml_request_ids_come_back_as_written() {
     let messages: Vec<&str> = found.events().iter().filter_map(|e| e.message()).collect();
     assert_eq!(messages, written);
 }
+
+/// Puts SSE-KMS default encryption on `bucket` with `key` as `KMSMasterKeyID`.
+async fn encrypt_with(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) {
+    use aws_sdk_s3::types::{
+        ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+        ServerSideEncryptionRule,
+    };
+    s3.put_bucket_encryption()
+        .bucket(bucket)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(ServerSideEncryption::AwsKms)
+                                .kms_master_key_id(key)
+                                .build()
+                                .unwrap(),
+                        )
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// `flow-log-kms-key-id`: a bucket whose default encryption names its KMS key by id cannot
+/// receive flow logs (VPC user guide, flow-log troubleshooting); by ARN it can. moto takes both.
+#[tokio::test]
+async fn a_flow_log_to_a_bucket_whose_kms_key_is_named_by_id_is_undeliverable() {
+    const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
+    let key_arn = format!("arn:aws:kms:us-east-1:{ACCOUNT_ID}:key/{KEY_ID}");
+    for (behaviours, on) in [
+        (Behaviours::only(&["flow-log-kms-key-id"]), true),
+        (Behaviours::none(), false),
+    ] {
+        let stack = Stack::start_with(&[Service::Moto], behaviours);
+        let sdk = stack.sdk_config().await;
+        let s3 = aws_sdk_s3::Client::new(&sdk);
+        let ec2 = aws_sdk_ec2::Client::new(&sdk);
+        for (bucket, key) in [("by-key-id", KEY_ID), ("by-key-arn", key_arn.as_str())] {
+            s3.create_bucket().bucket(bucket).send().await.unwrap();
+            encrypt_with(&s3, bucket, key).await;
+        }
+        let vpc = stack.create_vpc("10.0.0.0/16").await;
+        let create = |bucket: &str| {
+            ec2.create_flow_logs()
+                .resource_type(aws_sdk_ec2::types::FlowLogsResourceType::Vpc)
+                .resource_ids(&vpc)
+                .traffic_type(aws_sdk_ec2::types::TrafficType::All)
+                .log_destination_type(aws_sdk_ec2::types::LogDestinationType::S3)
+                .log_destination(format!("arn:aws:s3:::{bucket}"))
+                .send()
+        };
+        let by_id = create("by-key-id").await.unwrap();
+        if on {
+            assert!(by_id.flow_log_ids().is_empty(), "{by_id:?}");
+            let failed = &by_id.unsuccessful()[0];
+            assert_eq!(failed.resource_id(), Some(vpc.as_str()));
+            let error = failed.error().unwrap();
+            assert_eq!(error.code(), Some("400"));
+            assert_eq!(
+                error.message(),
+                Some("LogDestination: by-key-id is undeliverable")
+            );
+        } else {
+            assert!(by_id.unsuccessful().is_empty(), "{by_id:?}");
+        }
+        let by_arn = create("by-key-arn").await.unwrap();
+        assert!(by_arn.unsuccessful().is_empty(), "{by_arn:?}");
+        assert_eq!(by_arn.flow_log_ids().len(), 1);
+    }
+}

@@ -1,6 +1,7 @@
 //! `flowlogs backfill --since TIME [--until TIME] [--dry-run] [--yes] [--concurrency N]`: the
 //! flow-log objects already in the bucket for a past window, found by listing only the window's
-//! day (or hour) folders of the stack's key layout, sent through the forwarder with a synthesized S3
+//! day (or hour) folders of the stack's key layout and the one after them (a file delivered just
+//! after midnight or the hour sits there), chosen by the time in their names, sent through the forwarder with a synthesized S3
 //! event each, a bounded number at once (an object that fails is tried once more after the
 //! others). Before it starts it shows the objects, the bytes and a
 //! rough Lambda cost, and asks (unless `--yes`). Safe to run twice: every record carries
@@ -29,7 +30,7 @@ pub struct BackfillOutcome {
     pub dry_run: bool,
     /// The user declined the confirmation: nothing sent.
     pub cancelled: bool,
-    /// Day (or hour) folders listed.
+    /// Day (or hour) folders listed: the window's and the one after it.
     pub folders: usize,
     /// Objects in the window.
     pub objects: u64,

@@ -11,8 +11,12 @@ use super::{Desired, Names};
 pub enum BucketKey {
     /// No KMS: SSE-S3 or no default encryption. Nothing to grant.
     NotKms,
-    /// A customer key, by ARN (given so, or built from a key id and the stack's account and region).
+    /// A customer key, named by its ARN.
     Key { arn: String },
+    /// A customer key named by its key id: IAM can grant on the ARN built from it and the stack's
+    /// account and region, but VPC flow log delivery refuses such a bucket ("LogDestination
+    /// <bucket> is undeliverable": the default encryption must name the key ARN).
+    KeyId { id: String, arn: String },
     /// The AWS managed key `aws/s3` (SSE-KMS without a key id, or named by that alias): log
     /// delivery cannot use it.
     AwsManaged,
@@ -46,11 +50,22 @@ pub fn bucket_key(names: &Names, algorithm: Option<&str>, key_id: Option<&str>) 
             arn: given.to_string(),
         };
     }
-    BucketKey::Key {
+    BucketKey::KeyId {
+        id: given.to_string(),
         arn: format!(
             "arn:{}:kms:{}:{}:key/{}",
             names.partition, names.region, names.account, given
         ),
+    }
+}
+
+impl BucketKey {
+    /// The key ARN IAM grants on, when there is one.
+    pub fn arn(&self) -> Option<&str> {
+        match self {
+            BucketKey::Key { arn } | BucketKey::KeyId { arn, .. } => Some(arn),
+            _ => None,
+        }
     }
 }
 
@@ -98,10 +113,11 @@ pub fn log_delivery_key_statement(names: &Names) -> Value {
 }
 
 /// The desired stack with the grants the bucket's key needs added to our roles' policies. Only a
-/// key known by ARN is granted on; the other cases are conflicts of the bucket's plan.
+/// customer key (by ARN, or by id in the stack's account and region) is granted on; the other
+/// cases are conflicts of the bucket's plan.
 pub fn with_bucket_key(desired: &Desired, key: &BucketKey) -> Desired {
     let mut desired = desired.clone();
-    let BucketKey::Key { arn } = key else {
+    let Some(arn) = key.arn() else {
         return desired;
     };
     let names = desired.names.clone();
@@ -178,7 +194,8 @@ mod tests {
                 Some("aws:kms:dsse"),
                 Some("1234abcd-12ab-34cd-56ef-1234567890ab")
             ),
-            BucketKey::Key {
+            BucketKey::KeyId {
+                id: "1234abcd-12ab-34cd-56ef-1234567890ab".into(),
                 arn: KEY_ARN.into()
             },
             "a key id is in the stack's account and region"
@@ -223,6 +240,18 @@ mod tests {
         assert_eq!(
             grants[0]["Condition"]["StringEquals"]["kms:ViaService"],
             "s3.eu-west-1.amazonaws.com"
+        );
+        // A key named by its id is granted on by the ARN built from it.
+        let by_id = with_bucket_key(
+            &d,
+            &BucketKey::KeyId {
+                id: "1234abcd-12ab-34cd-56ef-1234567890ab".into(),
+                arn: KEY_ARN.into(),
+            },
+        );
+        assert_eq!(
+            by_id.forwarder.as_ref().unwrap().role.policy,
+            with.forwarder.as_ref().unwrap().role.policy
         );
         // Without a key, or with one IAM cannot grant on, the policy is the config's alone.
         for key in [

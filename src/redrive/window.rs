@@ -1,7 +1,8 @@
 //! Backfill's time window over the stack's key layout, pure: reading `--since`/`--until`, the
 //! folders of the layout that hold the window's objects (one per day, or per hour with
 //! `per_hour_partition`; plain `yyyy/mm/dd/[hh/]` or hive `year=yyyy/month=mm/day=dd/[hour=hh/]`,
-//! each after the stack's `<prefix>AWSLogs/...` part), and whether an object listed there is one of
+//! each after the stack's `<prefix>AWSLogs/...` part; and the folder after them, where a file
+//! delivered just after midnight or the hour sits), and whether an object listed there is one of
 //! the window's: its name ends as the stack's files do and the time in its name
 //! (`..._<yyyymmddThhmmZ>_<hash>.log.gz`) is in the window.
 
@@ -109,7 +110,10 @@ fn folder(layout: &Layout, t: OffsetDateTime) -> String {
     out
 }
 
-/// The folders to list: every day (or hour) that overlaps the window, in order.
+/// The folders to list: every day (or hour) that overlaps the window, in order, and the one after
+/// it. AWS files an object by when it delivered it, which is later than the time in its name: a
+/// file named 23:55 is often delivered after midnight and sits in the next day's (or hour's)
+/// folder. Which objects are the window's is decided by the time in their name (`in_window`).
 pub fn prefixes(layout: &Layout, window: &Window) -> Vec<String> {
     let step = if layout.per_hour {
         Duration::HOUR
@@ -131,6 +135,7 @@ pub fn prefixes(layout: &Layout, window: &Window) -> Vec<String> {
         out.push(folder(layout, t));
         t += step;
     }
+    out.push(folder(layout, t));
     out
 }
 
@@ -230,7 +235,8 @@ mod tests {
             prefixes(&layout(false, false), &w),
             [
                 "p/AWSLogs/1/vpcflowlogs/r/2026/11/20/",
-                "p/AWSLogs/1/vpcflowlogs/r/2026/11/21/"
+                "p/AWSLogs/1/vpcflowlogs/r/2026/11/21/",
+                "p/AWSLogs/1/vpcflowlogs/r/2026/11/22/"
             ]
         );
         assert_eq!(
@@ -252,7 +258,8 @@ mod tests {
             [
                 "p/AWSLogs/1/vpcflowlogs/r/2026/11/20/22/",
                 "p/AWSLogs/1/vpcflowlogs/r/2026/11/20/23/",
-                "p/AWSLogs/1/vpcflowlogs/r/2026/11/21/00/"
+                "p/AWSLogs/1/vpcflowlogs/r/2026/11/21/00/",
+                "p/AWSLogs/1/vpcflowlogs/r/2026/11/21/01/"
             ]
         );
         assert_eq!(
@@ -292,5 +299,104 @@ mod tests {
             object_time(&key("20261120T0705Z", ".log.gz")),
             Some(t("2026-11-20T07:05:00Z"))
         );
+    }
+
+    /// What backfill sends of the objects listed in its folders.
+    fn select<'a>(layout: &Layout, window: &Window, keys: &'a [String]) -> Vec<&'a str> {
+        keys.iter()
+            .map(String::as_str)
+            .filter(|key| in_window(layout, window, key))
+            .collect()
+    }
+
+    /// Files as AWS leaves them around a boundary: named for the end of their capture, filed in
+    /// the folder of their delivery, a few minutes later.
+    fn delivered(layout: &Layout, named: &str, filed: &str) -> String {
+        let filed = t(filed);
+        let named = t(named);
+        format!(
+            "{}1_vpcflowlogs_r_fl-0abc_{:04}{:02}{:02}T{:02}{:02}Z_0f1e2d3c.log.gz",
+            folder(layout, filed),
+            named.year(),
+            u8::from(named.month()),
+            named.day(),
+            named.hour(),
+            named.minute()
+        )
+    }
+
+    #[test]
+    fn files_delivered_after_midnight_are_found_in_the_next_days_folder_by_their_name() {
+        let l = layout(false, false);
+        let now = t("2026-11-29");
+        let w = window("2026-11-20", Some("2026-11-21"), now).unwrap();
+        let folders = prefixes(&l, &w);
+        assert_eq!(
+            folders,
+            [
+                "p/AWSLogs/1/vpcflowlogs/r/2026/11/20/",
+                "p/AWSLogs/1/vpcflowlogs/r/2026/11/21/"
+            ],
+            "the window's day and the next"
+        );
+        let listed = vec![
+            // Named just before the window, delivered in its first folder: not the window's.
+            delivered(&l, "2026-11-19T23:55:00Z", "2026-11-20T00:04:00Z"),
+            delivered(&l, "2026-11-20T00:00:00Z", "2026-11-20T00:06:00Z"),
+            delivered(&l, "2026-11-20T12:00:00Z", "2026-11-20T12:05:00Z"),
+            // Named in the window, delivered after midnight into the next day's folder.
+            delivered(&l, "2026-11-20T23:55:00Z", "2026-11-21T00:03:00Z"),
+            // The next day's own files stay out.
+            delivered(&l, "2026-11-21T00:00:00Z", "2026-11-21T00:07:00Z"),
+            delivered(&l, "2026-11-21T00:05:00Z", "2026-11-21T00:09:00Z"),
+        ];
+        for key in &listed {
+            assert!(
+                folders.iter().any(|f| key.starts_with(f.as_str())),
+                "{key} is in a listed folder"
+            );
+        }
+        assert_eq!(
+            select(&l, &w, &listed),
+            [listed[1].as_str(), listed[2].as_str(), listed[3].as_str()]
+        );
+    }
+
+    #[test]
+    fn files_delivered_after_the_hour_are_found_in_the_next_hours_folder_by_their_name() {
+        for hive in [false, true] {
+            let l = layout(hive, true);
+            let w = window(
+                "2026-11-20T22:00:00Z",
+                Some("2026-11-21T00:00:00Z"),
+                t("2026-11-29"),
+            )
+            .unwrap();
+            let folders = prefixes(&l, &w);
+            assert_eq!(folders.len(), 3, "{folders:?}");
+            assert!(folders[2].ends_with(if hive {
+                "year=2026/month=11/day=21/hour=00/"
+            } else {
+                "2026/11/21/00/"
+            }));
+            let listed = vec![
+                delivered(&l, "2026-11-20T21:55:00Z", "2026-11-20T22:02:00Z"),
+                delivered(&l, "2026-11-20T22:55:00Z", "2026-11-20T23:01:00Z"),
+                delivered(&l, "2026-11-20T23:00:00Z", "2026-11-20T23:05:00Z"),
+                delivered(&l, "2026-11-20T23:55:00Z", "2026-11-21T00:04:00Z"),
+                delivered(&l, "2026-11-21T00:00:00Z", "2026-11-21T00:05:00Z"),
+            ];
+            for key in &listed {
+                assert!(
+                    folders.iter().any(|f| key.starts_with(f.as_str())),
+                    "{key} is in a listed folder"
+                );
+            }
+            assert_eq!(
+                select(&l, &w, &listed),
+                [listed[1].as_str(), listed[2].as_str(), listed[3].as_str()],
+                "hive {hive}"
+            );
+        }
     }
 }

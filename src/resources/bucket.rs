@@ -380,8 +380,9 @@ pub fn plan(names: &Names, d: &DesiredBucket, observed: &ObservedBucket) -> Plan
     plan
 }
 
-/// The bucket's SSE-KMS key: the AWS managed `aws/s3` key and a key named by alias are conflicts
-/// (log delivery cannot use the first; IAM cannot grant on the second); a customer key is a note
+/// The bucket's SSE-KMS key: the AWS managed `aws/s3` key, a key named by its id (for a bucket
+/// that receives flow logs) and a key named by alias are conflicts (log delivery cannot use the
+/// first two; IAM cannot grant on the third); a customer key is a note
 /// saying what our roles are granted and what its key policy must allow.
 fn plan_key(plan: &mut Plan, names: &Names, d: &DesiredBucket, observed: &ObservedBucket) {
     let name = &d.name;
@@ -400,7 +401,13 @@ fn plan_key(plan: &mut Plan, names: &Names, d: &DesiredBucket, observed: &Observ
             format!("the bucket's default encryption names its KMS key by the alias {given}; IAM grants need the key's ARN, and flowlogs does not resolve aliases (that would need kms:DescribeKey)"),
             format!("set the bucket's default encryption to the key ARN (`aws kms describe-key --key-id {given} --query KeyMetadata.Arn`, then `aws s3api put-bucket-encryption`)"),
         ),
-        BucketKey::Key { arn } => {
+        BucketKey::KeyId { id, arn } if d.receives_flow_logs => plan.conflict(
+            Kind::Bucket,
+            name,
+            format!("the bucket's default encryption names its KMS key by the key ID {id}, not its ARN: VPC flow log delivery refuses such a bucket (CreateFlowLogs answers \"LogDestination: {name} is undeliverable\")"),
+            format!("set the key's ARN as the bucket's default encryption key: `aws s3api put-bucket-encryption --bucket {name} --server-side-encryption-configuration '{{\"Rules\":[{{\"ApplyServerSideEncryptionByDefault\":{{\"SSEAlgorithm\":\"aws:kms\",\"KMSMasterKeyID\":\"{arn}\"}}}}]}}'` (the ARN of key {id} when it is in this account and region: `aws kms describe-key --key-id {id} --query KeyMetadata.Arn`)"),
+        ),
+        BucketKey::Key { arn } | BucketKey::KeyId { arn, .. } => {
             let grant = if d.receives_flow_logs {
                 "the forwarder's role is granted kms:Decrypt on it"
             } else {
@@ -1048,6 +1055,38 @@ pub mod tests {
                 .contains("describe-key --key-id alias/flow-logs"),
             "{plan}"
         );
+    }
+
+    #[test]
+    fn a_key_named_by_its_id_is_a_conflict_naming_the_id_and_the_arn_to_set() {
+        let id = "1234abcd-12ab-34cd-56ef-1234567890ab";
+        let (_, plan) = adopted_with_key(LAMBDA, "aws:kms", Some(id));
+        assert!(plan.steps.is_empty(), "{plan}");
+        let conflict = &plan.conflicts[0];
+        assert!(
+            conflict.problem.contains(id)
+                && conflict.problem.contains("key ID")
+                && conflict
+                    .problem
+                    .contains("LogDestination: shared-logs is undeliverable"),
+            "{plan}"
+        );
+        assert!(
+            conflict
+                .fix
+                .contains(&format!("\"KMSMasterKeyID\":\"{KEY}\""))
+                && conflict
+                    .fix
+                    .contains("put-bucket-encryption --bucket shared-logs"),
+            "{plan}"
+        );
+        // The same key by ARN is what log delivery takes.
+        let (_, plan) = adopted_with_key(LAMBDA, "aws:kms", Some(KEY));
+        assert!(plan.conflicts.is_empty(), "{plan}");
+        // Firehose mode writes only failed records there, which a key id serves.
+        let (_, plan) = adopted_with_key(FIREHOSE, "aws:kms", Some(id));
+        assert!(plan.conflicts.is_empty(), "{plan}");
+        assert!(plan.notes[0].note.contains(KEY), "{plan}");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::{not_mine, Apply, Observe, Resource, Teardown};
 use crate::aws::errors::is_not_found;
 use crate::aws::Clients;
-use crate::desired::athena::{day, Column, Day, DesiredGlueTable, Storage, PARAM_STACK};
+use crate::desired::athena::{layout, Column, Day, DesiredGlueTable, Storage, PARAM_STACK};
 use crate::desired::{Desired, Names};
 use crate::plan::{Action, Change, Kind, Op, Plan};
 
@@ -41,12 +41,7 @@ pub struct ObservedTable {
 impl ObservedTable {
     /// The first day its projection reads, when it has one.
     pub fn since(&self) -> Option<Day> {
-        let pattern = self.parameters.get("projection.day.format")?;
-        let range = self.parameters.get("projection.day.range")?;
-        let first = range.split(',').next()?;
-        day::parse(pattern, first)
-            .filter(|(_, rest)| rest.is_empty())
-            .map(|(d, _)| d)
+        layout::since_of(&self.parameters)
     }
 }
 
@@ -425,6 +420,48 @@ mod tests {
         assert_eq!(step.changes[0].field, "columns");
         assert!(matches!(step.retire[..], [Op::DeleteGlueTable { .. }]));
         assert!(matches!(step.ops[..], [Op::CreateGlueTable { .. }]));
+    }
+
+    #[test]
+    fn a_hive_table_of_the_former_quoted_literal_form_is_replaced() {
+        let (names, d) = desired("default\n  hive_compatible_partitions: true");
+        let mut former = as_observed(&d);
+        former.partition_keys = vec![Column::new("day", "string")];
+        former
+            .parameters
+            .retain(|k, _| !k.starts_with("projection."));
+        former.parameters.extend([
+            ("projection.enabled".to_string(), "true".to_string()),
+            ("projection.day.type".to_string(), "date".to_string()),
+            (
+                "projection.day.format".to_string(),
+                "'year='yyyy'/month='MM'/day='dd".to_string(),
+            ),
+            (
+                "projection.day.range".to_string(),
+                "year=2026/month=11/day=29,NOW".to_string(),
+            ),
+        ]);
+        former.parameters.insert(
+            "storage.location.template".into(),
+            format!("{}${{day}}/", d.location),
+        );
+        assert_eq!(
+            former.since(),
+            Some(Day {
+                year: 2026,
+                month: 11,
+                day: 29
+            })
+        );
+        let p = plan(&names, &d, Some(&former));
+        let step = &p.steps[0];
+        assert_eq!(step.action, Action::Replace, "{p:?}");
+        assert_eq!(step.changes[0].field, "partition keys");
+        assert!(matches!(step.retire[..], [Op::DeleteGlueTable { .. }]));
+        // Once replaced, it reads back in sync.
+        let again = plan(&names, &d, Some(&as_observed(&d)));
+        assert!(again.steps.is_empty(), "{again:?}");
     }
 
     #[test]

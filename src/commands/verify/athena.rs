@@ -37,12 +37,13 @@ pub fn partition_check(table: &DesiredGlueTable, key: Option<&str>) -> (Check, O
         );
     };
     match table.layout.partition_of(&table.key_prefix, key) {
-        Ok(p) if table.since.is_some_and(|since| p.date < since) => (
+        Ok(p) if table.since.is_some_and(|since| p.date < table.layout.first_day(since)) => (
             Check::fail(
                 NAME,
                 format!(
-                    "{key} falls in partition {p}, before the projection's first day {}",
-                    table.since.map(|d| day::format(table.layout.day_pattern(), d)).unwrap_or_default()
+                    "{key} falls in partition {p}, before the projection's first {} {}",
+                    if table.layout.hive { "year" } else { "day" },
+                    table.since.map(|d| table.layout.first_value(d)).unwrap_or_default()
                 ),
                 "run `flowlogs setup`: it moves the projection's first day back to the stack's first flow log",
             ),
@@ -84,13 +85,13 @@ async fn a_delivered_key(ctx: &Context, bucket: &str, prefix: &str) -> Result<Op
         .map(str::to_string))
 }
 
-/// The SQL of `--athena`'s query: the records of one day.
-pub fn count_query(table: &DesiredGlueTable, day_value: &str) -> String {
+/// The SQL of `--athena`'s query: the records of one day (the partition's, without its hour).
+pub fn count_query(table: &DesiredGlueTable, day: &Partition) -> String {
     format!(
-        "SELECT COUNT(*) AS records FROM \"{}\".\"{}\" WHERE \"day\" = '{}'",
+        "SELECT COUNT(*) AS records FROM \"{}\".\"{}\" WHERE {}",
         table.database,
         table.name,
-        day_value.replace('\'', "''")
+        day.day_predicate()
     )
 }
 
@@ -107,7 +108,7 @@ pub fn judge_query(
         Some(QueryExecutionState::Succeeded) => match (records, scanned) {
             (Some(n), Some(bytes)) if bytes > 0 => Check::pass(
                 QUERY_NAME,
-                format!("{n} records in day '{day_value}', {bytes} bytes scanned"),
+                format!("{n} records where {day_value}, {bytes} bytes scanned"),
             ),
             (records, scanned) => Check::fail(
                 QUERY_NAME,
@@ -131,9 +132,10 @@ pub fn judge_query(
     }
 }
 
-async fn run_query(ctx: &Context, athena: &DesiredAthena, day_value: &str) -> Result<Check> {
+async fn run_query(ctx: &Context, athena: &DesiredAthena, day: &Partition) -> Result<Check> {
     let client = &ctx.clients.athena;
-    let sql = count_query(&athena.table, day_value);
+    let sql = count_query(&athena.table, day);
+    let day_value = day.day_shown();
     let started = client
         .start_query_execution()
         .query_string(&sql)
@@ -201,7 +203,7 @@ async fn run_query(ctx: &Context, athena: &DesiredAthena, day_value: &str) -> Re
             status.and_then(|s| s.state_change_reason()),
             records,
             scanned,
-            day_value,
+            &day_value,
         ));
     }
 }
@@ -238,11 +240,12 @@ pub async fn checks(ctx: &Context, athena: &DesiredAthena, query: bool) -> Vec<C
     let (check, partition) = partition_check(table, key.as_deref());
     let mut checks = vec![check];
     if query {
-        let day_value = match &partition {
-            Some(p) => p.day.clone(),
-            None => day::format(table.layout.day_pattern(), day::Day::today()),
+        let date = match &partition {
+            Some(p) => p.date,
+            None => day::Day::today(),
         };
-        checks.push(match run_query(ctx, athena, &day_value).await {
+        let day = table.layout.day_partition(date);
+        checks.push(match run_query(ctx, athena, &day).await {
             Ok(check) => check,
             Err(e) => Check::fail(
                 QUERY_NAME,
@@ -291,7 +294,14 @@ mod tests {
             "{}",
             check.detail
         );
-        assert_eq!(p.unwrap().day, "2026/11/29");
+        assert_eq!(
+            p.unwrap().date,
+            Day {
+                year: 2026,
+                month: 11,
+                day: 29
+            }
+        );
     }
 
     #[test]
@@ -303,17 +313,37 @@ mod tests {
             !check.ok && check.detail.contains("no partition"),
             "{check:?}"
         );
-        let early = "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2026/month=10/day=31/x.log.gz";
+        // The hive projection starts on the first year: a key of that year is in it.
+        let same_year = "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2026/month=10/day=31/x.log.gz";
+        let (check, _) = partition_check(&t, Some(same_year));
+        assert!(check.ok, "{check:?}");
+        let early = "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2025/month=12/day=31/x.log.gz";
         let (check, _) = partition_check(&t, Some(early));
+        assert!(
+            !check.ok
+                && check.detail.contains(
+                    "falls in partition year = '2025' AND month = '12' AND day = '31', before the projection's first year 2026"
+                ),
+            "{check:?}"
+        );
+        let plain = table("");
+        let early = "AWSLogs/123456789012/vpcflowlogs/eu-west-1/2026/10/31/x.log.gz";
+        let (check, _) = partition_check(&plain, Some(early));
         assert!(
             !check.ok
                 && check
                     .detail
-                    .contains("before the projection's first day year=2026/month=11/day=01"),
+                    .contains("before the projection's first day 2026/11/01"),
             "{check:?}"
         );
         let (none, _) = partition_check(&t, None);
-        assert!(none.ok && none.detail.contains("${day}/"), "{none:?}");
+        assert!(
+            none.ok
+                && none
+                    .detail
+                    .contains("year=${year}/month=${month}/day=${day}/"),
+            "{none:?}"
+        );
     }
 
     #[test]
@@ -348,9 +378,20 @@ mod tests {
             !failed.ok && failed.detail.contains("FAILED: TABLE_NOT_FOUND"),
             "{failed:?}"
         );
+        let day = Day {
+            year: 2026,
+            month: 11,
+            day: 29,
+        };
+        let plain = table("");
         assert_eq!(
-            count_query(&table(""), "2026/11/29"),
+            count_query(&plain, &plain.layout.day_partition(day)),
             "SELECT COUNT(*) AS records FROM \"flowlogs\".\"s_flow_logs\" WHERE \"day\" = '2026/11/29'"
+        );
+        let hive = table("  hive_compatible_partitions: true\n");
+        assert_eq!(
+            count_query(&hive, &hive.layout.day_partition(day)),
+            "SELECT COUNT(*) AS records FROM \"flowlogs\".\"s_flow_logs\" WHERE \"year\" = '2026' AND \"month\" = '11' AND \"day\" = '29'"
         );
     }
 }

@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use super::columns::column_of;
-use super::layout::{Layout, DAY_KEY};
+use super::layout::Layout;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DesiredNamedQuery {
@@ -46,10 +46,10 @@ impl Target<'_> {
 
     fn recent_rows(&self) -> String {
         format!(
-            "FROM \"{}\".\"{}\"\nWHERE \"{DAY_KEY}\" >= date_format(current_date - interval '7' day, '{}')",
+            "FROM \"{}\".\"{}\"\nWHERE {}",
             self.database,
             self.table,
-            self.layout.day_sql_pattern()
+            self.layout.recent_days_predicate()
         )
     }
 
@@ -197,7 +197,7 @@ mod tests {
         for (i, part) in body.split('"').enumerate() {
             if i % 2 == 1 {
                 assert!(
-                    columns.iter().any(|c| c == part) || part == "day",
+                    columns.iter().any(|c| c == part) || ["day", "year", "month"].contains(&part),
                     "{}: `{part}` is not a column of the format",
                     q.name
                 );
@@ -254,7 +254,15 @@ mod tests {
             .contains("\"pkt_src_aws_service\", \"pkt_dst_aws_service\""));
         for q in &qs {
             assert_only_known_columns(q, &fields);
-            assert!(q.query.contains("'year=%Y/month=%m/day=%d'"), "{}", q.query);
+            // The hive partition columns (AWS's DDL), the year first so that the projection
+            // prunes the years before.
+            assert!(
+                q.query.contains(
+                    "WHERE \"year\" >= date_format(current_date - interval '7' day, '%Y')\n  AND concat(\"year\", '/', \"month\", '/', \"day\") >= date_format(current_date - interval '7' day, '%Y/%m/%d')"
+                ),
+                "{}",
+                q.query
+            );
         }
     }
 

@@ -84,13 +84,27 @@ fn a_parquet_hive_hourly_table_uses_the_parquet_serde_and_hour_partitions() {
     assert!(t.storage.serde.ends_with("ParquetHiveSerDe"));
     let p = t.parameters();
     assert!(!p.contains_key("skip.header.line.count"));
-    assert_eq!(p["projection.day.range"], "year=2026/month=11/day=29,NOW");
+    assert_eq!(p["projection.year.range"], "2026,NOW");
+    assert_eq!(p["projection.month.digits"], "2");
+    assert!(!p.contains_key("projection.day.format"));
     assert!(t.location.ends_with(
         "/AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/"
     ));
     assert_eq!(
         t.partition_keys,
-        [Column::new("day", "string"), Column::new("hour", "int")]
+        [
+            Column::new("year", "string"),
+            Column::new("month", "string"),
+            Column::new("day", "string"),
+            Column::new("hour", "string")
+        ]
+    );
+    let ddl = t.ddl();
+    assert!(ddl.contains("'projection.year.format' = 'yyyy'"), "{ddl}");
+    assert!(ddl.contains("'projection.hour.digits' = '2'"), "{ddl}");
+    assert!(
+        !ddl.contains("'year='"),
+        "no quoted literal in a date format: {ddl}"
     );
     assert_eq!(t.columns.len(), 40);
     assert_eq!(a.queries.len(), 4);
