@@ -54,7 +54,9 @@ fn line<'a>(estimate: &'a Value, item: &str) -> &'a Value {
 }
 
 fn close(got: &Value, want: f64) {
-    let got = got.as_f64().unwrap_or_else(|| panic!("not a number: {got}"));
+    let got = got
+        .as_f64()
+        .unwrap_or_else(|| panic!("not a number: {got}"));
     assert!(
         (got - want).abs() <= want.abs() * 1e-9,
         "got {got}, want {want}"
@@ -73,8 +75,7 @@ async fn plan_estimates_the_month_from_the_objects_already_in_the_bucket() {
         stack.dir(),
         "flowlogs.yaml",
         &format!(
-            "version: 1\nstack: cost\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\nbucket: {{ name: {BUCKET}, create: false }}\ndelivery:\n  otlp: {{ endpoint: \"{}\" }}\n  lambda: {{ memory_mb: 512, architecture: arm64 }}\n",
-            stack.otlp_endpoint
+            "version: 1\nstack: cost\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\nbucket: {{ name: {BUCKET}, create: false }}\ndelivery:\n  otlp: {{ endpoint: \"https://collector.example.com:4318\" }}\n  lambda: {{ memory_mb: 512, architecture: arm64 }}\n"
         ),
     );
 
@@ -83,7 +84,10 @@ async fn plan_estimates_the_month_from_the_objects_already_in_the_bucket() {
     assert_eq!(empty.status.code(), Some(0), "{}", printed(&empty));
     let text = String::from_utf8_lossy(&empty.stdout);
     assert!(text.contains("--records-per-day"), "{text}");
-    assert!(!text.contains("Total"), "no table without a volume:\n{text}");
+    assert!(
+        !text.contains("Total"),
+        "no table without a volume:\n{text}"
+    );
     let empty_json = json_of(&stack.run(&cfg, &["plan", "--output", "json"], &[]));
     assert_eq!(empty_json["estimate"]["volume"], Value::Null);
     assert_eq!(empty_json["estimate"]["usd_per_month"], Value::Null);
@@ -99,9 +103,15 @@ async fn plan_estimates_the_month_from_the_objects_already_in_the_bucket() {
         &[],
     ));
     let estimate = &flagged["estimate"];
-    assert_eq!(estimate["volume"]["source"], "records_per_day", "{estimate:#}");
+    assert_eq!(
+        estimate["volume"]["source"], "records_per_day",
+        "{estimate:#}"
+    );
     close(&estimate["volume"]["records_per_day"], 1_000_000.0);
-    close(&line(estimate, "Lambda requests")["quantity"], 288.0 * DAYS_PER_MONTH);
+    close(
+        &line(estimate, "Lambda requests")["quantity"],
+        288.0 * DAYS_PER_MONTH,
+    );
 
     // Three objects delivered in the last hour, one from 8 days ago (outside the 7 days), and a
     // file in the same folder that is not a flow log.
@@ -152,13 +162,22 @@ async fn plan_estimates_the_month_from_the_objects_already_in_the_bucket() {
     );
     // Derived figures: 3 objects a day = 91.25 invocations, PUTs and GETs a month; the objects
     // kept 90 days; arm64's price per GB-second.
-    close(&line(estimate, "Lambda requests")["quantity"], 3.0 * DAYS_PER_MONTH);
-    close(&line(estimate, "S3 GET (forwarder)")["quantity"], 3.0 * DAYS_PER_MONTH);
+    close(
+        &line(estimate, "Lambda requests")["quantity"],
+        3.0 * DAYS_PER_MONTH,
+    );
+    close(
+        &line(estimate, "S3 GET (forwarder)")["quantity"],
+        3.0 * DAYS_PER_MONTH,
+    );
     close(
         &line(estimate, "S3 storage until retention expires")["quantity"],
         3.0 * body.len() as f64 * 90.0 / 1_073_741_824.0,
     );
-    close(&line(estimate, "Lambda duration")["usd_per_unit"], 0.000_013_333_4);
+    close(
+        &line(estimate, "Lambda duration")["usd_per_unit"],
+        0.000_013_333_4,
+    );
     let sum: f64 = estimate["lines"]
         .as_array()
         .unwrap()
@@ -187,5 +206,8 @@ async fn plan_estimates_the_month_from_the_objects_already_in_the_bucket() {
     // status carries the same estimate.
     let status = json_of(&stack.run(&cfg, &["status", "--output", "json"], &[]));
     assert_eq!(status["estimate"]["volume"]["objects"], 3, "{status:#}");
-    assert_eq!(status["estimate"]["usd_per_month"], estimate["usd_per_month"]);
+    assert_eq!(
+        status["estimate"]["usd_per_month"],
+        estimate["usd_per_month"]
+    );
 }

@@ -136,7 +136,10 @@ pub async fn cost_estimate(
             }
         }
         _ => {
-            notes.push(format!("the bucket {} does not exist yet", ctx.names.bucket));
+            notes.push(format!(
+                "the bucket {} does not exist yet",
+                ctx.names.bucket
+            ));
             None
         }
     };
@@ -144,7 +147,9 @@ pub async fn cost_estimate(
         .as_ref()
         .and_then(|l| volume::from_listing(l, parquet));
     if listing.is_some() && from_bucket.is_none() {
-        notes.push(format!("no flow-log objects of the last 7 days under {place}"));
+        notes.push(format!(
+            "no flow-log objects of the last 7 days under {place}"
+        ));
     }
     let volume = match (from_bucket, records_per_day) {
         (Some(v), Some(_)) => {

@@ -82,21 +82,27 @@ fn ten_million_records_a_day_through_a_512_mb_x86_function() {
     close(e.usd_per_month.unwrap(), total);
     assert_eq!(e.lines.len(), 9);
     assert!(e.hint.is_none());
-    assert_eq!((e.prices_region, e.prices_dated), ("us-east-1", prices::DATED));
+    assert_eq!(
+        (e.prices_region, e.prices_dated),
+        ("us-east-1", prices::DATED)
+    );
 }
 
 #[test]
 fn arm64_costs_a_fifth_less_per_gb_second_and_memory_above_one_vcpu_only_adds() {
     let x86 = estimate(&lambda(512, false), Some(ten_million()), vec![]);
     let arm = estimate(&lambda(512, true), Some(ten_million()), vec![]);
-    let (dx, da) = (
-        line(&x86, "Lambda duration"),
-        line(&arm, "Lambda duration"),
-    );
+    let (dx, da) = (line(&x86, "Lambda duration"), line(&arm, "Lambda duration"));
     close(dx.quantity, da.quantity);
     close(da.usd, 1_550.793_119 * 0.000_013_333_4);
     // Below 1,769 MB the CPU part of GB-s does not depend on memory; above it, it grows.
-    let at = |mb| line(&estimate(&lambda(mb, false), Some(ten_million()), vec![]), "Lambda duration").quantity;
+    let at = |mb| {
+        line(
+            &estimate(&lambda(mb, false), Some(ten_million()), vec![]),
+            "Lambda duration",
+        )
+        .quantity
+    };
     close(at(1024) - 876.0 * 1024.0 / 1024.0, at(512) - 876.0 * 0.5);
     assert!(at(3538) > at(1769));
 }
@@ -112,7 +118,10 @@ fn firehose_mode_bills_ingestion_and_what_goes_out_and_no_lambda() {
     assert!(e.lines.iter().all(|l| !l.item.starts_with("Lambda")));
     // (121 + 14) bytes a record, 304,166,667 records: 38.24 GB at $0.13.
     let ingest = line(&e, "Firehose ingestion");
-    close(ingest.quantity, 304_166_666.666_67 * 135.0 / 1_073_741_824.0);
+    close(
+        ingest.quantity,
+        304_166_666.666_67 * 135.0 / 1_073_741_824.0,
+    );
     close(ingest.usd, ingest.quantity * 0.13);
     // Out without gzip: base64 makes it 4/3 of the ingested bytes.
     close(
@@ -142,7 +151,10 @@ fn another_region_uses_us_east_1_prices_and_says_so() {
     settings.region = "eu-west-1".into();
     let e = estimate(&settings, Some(ten_million()), vec![]);
     assert_eq!(e.prices_region, "us-east-1");
-    assert!(e.assumptions.iter().any(|a| a.contains("no row for eu-west-1")));
+    assert!(e
+        .assumptions
+        .iter()
+        .any(|a| a.contains("no row for eu-west-1")));
     settings.region = "ap-northeast-1".into();
     let tokyo = estimate(&settings, Some(ten_million()), vec![]);
     assert_eq!(tokyo.prices_region, "ap-northeast-1");
@@ -161,7 +173,10 @@ fn the_text_is_a_table_with_a_total_and_the_volume_source() {
         text.contains("10,000,000 records a day from 3 objects (1.5 MiB) of the last 7 days"),
         "{text}"
     );
-    assert!(text.contains("Lambda duration") && text.contains("1,551"), "{text}");
+    assert!(
+        text.contains("Lambda duration") && text.contains("1,551"),
+        "{text}"
+    );
     assert!(text.contains("Total"), "{text}");
     assert!(text.contains("a guess, not a quote"), "{text}");
     let flag = estimate(&lambda(512, false), Some(ten_million()), vec![]).to_string();

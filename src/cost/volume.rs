@@ -7,12 +7,13 @@ use serde::Serialize;
 /// Flow-log objects are published every 5 minutes per flow log (VPC user guide, "Flow log files"):
 /// 288 a day at least, more when a file reaches its size limit.
 pub const OBJECTS_PER_DAY_PER_FLOW_LOG: f64 = 288.0;
-/// A default-format record as text: 121 bytes a line (issue 27's 1M-record file from
-/// `gen_flowlogs`), used when no sample says otherwise.
+/// A default-format record as text: 121 bytes a line (`gen_flowlogs --seed 1`: 24,278,142 bytes
+/// for 200,000 records and the header), used when no sample says otherwise.
 pub const LINE_BYTES_PER_RECORD: f64 = 121.0;
-/// Stored bytes per record of a gzip text object, used when no sample says otherwise: measured
-/// on 1M default-format records from `gen_flowlogs` (see README "What it costs").
-pub const GZIP_BYTES_PER_RECORD: f64 = 30.0;
+/// Stored bytes per record of a gzip text object, used when no sample says otherwise: 6,537,822
+/// bytes for 200,000 default-format records from `gen_flowlogs --seed 1` (README "What it
+/// costs"). Its random addresses and ports compress worse than real traffic's repeats.
+pub const GZIP_BYTES_PER_RECORD: f64 = 32.7;
 /// Parquet objects: AWS says Parquet flow logs take about 20% less storage than gzip text (VPC
 /// user guide, "Flow log files"); not measured here (no Parquet sample is read).
 pub const PARQUET_BYTES_PER_RECORD: f64 = GZIP_BYTES_PER_RECORD * 0.8;
