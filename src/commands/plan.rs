@@ -135,9 +135,16 @@ pub async fn cost_estimate(
                 }
             }
         }
-        _ => {
+        ObservedBucket::Missing => {
             notes.push(format!(
                 "the bucket {} does not exist yet",
+                ctx.names.bucket
+            ));
+            None
+        }
+        ObservedBucket::NotAccessible | ObservedBucket::OtherRegion(_) => {
+            notes.push(format!(
+                "the bucket {} is not readable here (another owner or region): not listed",
                 ctx.names.bucket
             ));
             None

@@ -44,8 +44,14 @@ pub async fn listing(
         since: now - Duration::days(volume::LOOKBACK_DAYS as i64),
         until: now,
     };
+    // Day folders even with hourly partitions: each holds its hours' folders, and 8 listings
+    // cost less than 169.
+    let days = Layout {
+        per_hour: false,
+        ..layout.clone()
+    };
     let mut objects = Vec::new();
-    for folder in window::prefixes(layout, &window) {
+    for folder in window::prefixes(&days, &window) {
         objects.extend(
             edge::list(clients, bucket, &folder, None)
                 .await?
