@@ -85,6 +85,10 @@ pub struct PlanArgs {
     pub detailed_exitcode: bool,
     #[arg(long, value_enum, default_value_t)]
     pub output: Output,
+    /// For the cost estimate when the bucket has no flow-log objects of the last 7 days: this
+    /// many records a day.
+    #[arg(long, value_name = "N")]
+    pub records_per_day: Option<u64>,
     #[command(flatten)]
     pub code: CodeArgs,
 }
@@ -121,6 +125,10 @@ pub struct VerifyArgs {
 pub struct StatusArgs {
     #[arg(long, value_enum, default_value_t)]
     pub output: Output,
+    /// For the cost estimate when the bucket has no flow-log objects of the last 7 days: this
+    /// many records a day.
+    #[arg(long, value_name = "N")]
+    pub records_per_day: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -260,7 +268,7 @@ pub struct InitAnswers {
     /// Lambda timeout in seconds (default: 300).
     #[arg(long, value_name = "SECONDS")]
     pub timeout_s: Option<u32>,
-    /// Lambda architecture (default: x86_64).
+    /// Lambda architecture (default: arm64, 20% less per GB-second).
     #[arg(long, value_name = "ARCH", value_parser = ["x86_64", "arm64"])]
     pub architecture: Option<String>,
     /// Firehose mode: the HTTP endpoint Firehose posts to.

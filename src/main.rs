@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod config;
 mod context;
+mod cost;
 mod desired;
 mod package;
 mod plan;

@@ -260,7 +260,7 @@ async fn keys_typed_as_a_user_would_write_the_expected_file_that_plan_accepts() 
     w.answer("Service name", "vpc-flows\r");
     w.answer("Lambda memory (MB)", "1024\r");
     w.answer("Lambda timeout (seconds)", ENTER);
-    w.answer("Lambda architecture", &format!("{DOWN}{ENTER}")); // arm64
+    w.answer("Lambda architecture", ENTER); // arm64, the default for new configs
     w.wait_for("Summary:");
     w.answer("already exists. Overwrite it?", "y");
     w.wait_for("export X_API_KEY=...");
@@ -398,6 +398,10 @@ async fn enter_everywhere_gives_what_the_flags_and_defaults_give() {
     );
     let written = std::fs::read_to_string(&path).unwrap();
     assert_eq!(std::fs::read_to_string(&scripted).unwrap(), written);
+    assert!(
+        written.contains("architecture: arm64"),
+        "new configs default to arm64:\n{written}"
+    );
     assert!(written.contains("  name: null\n") && written.contains("stack: main\n"));
 }
 

@@ -102,6 +102,14 @@ async fn every_command_prints_one_documented_json_document_through_a_lifecycle()
         doc.to_string().contains("<redacted>"),
         "the header is planned, redacted: {doc:#}"
     );
+    // No bucket yet, so no objects to measure: the estimate says how to get one, no figures.
+    assert_eq!(doc["estimate"]["usd_per_month"], Value::Null, "{doc:#}");
+    assert!(
+        doc["estimate"]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("--records-per-day")),
+        "{doc:#}"
+    );
 
     // setup: every step applied, then verify passed; progress went to stderr.
     let setup = run(&stack, &cfg, &["setup", "--yes", "--output", "json"]);

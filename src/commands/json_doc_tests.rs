@@ -138,6 +138,28 @@ fn applied() -> Vec<AppliedStep> {
     ]
 }
 
+/// An estimate with a volume from the bucket and every line of lambda mode.
+fn estimate() -> crate::cost::Estimate {
+    let listing = crate::cost::volume::Listing {
+        objects: 3,
+        bytes: 6_000,
+        age_days: 1.0,
+        sample: None,
+    };
+    crate::cost::estimate(
+        &crate::cost::Settings {
+            region: "eu-west-1".into(),
+            mode: crate::cost::Mode::Lambda {
+                memory_mb: 512,
+                arm64: true,
+            },
+            retention_days: 90,
+        },
+        crate::cost::volume::from_listing(&listing, false),
+        vec![],
+    )
+}
+
 fn verify_report() -> VerifyReport {
     VerifyReport {
         stack: "main".into(),
@@ -161,6 +183,7 @@ fn plan_json_has_the_documented_fields() {
         changes: true,
         plan: full_plan(),
         documents: Documents::default(),
+        estimate: Some(estimate()),
     });
 }
 
@@ -200,6 +223,7 @@ fn status_json_has_the_documented_fields() {
             detail: "differs (retention_days): setup will update it".into(),
         }],
         failures_waiting: Some(2),
+        estimate: estimate(),
     });
 }
 
@@ -296,6 +320,7 @@ fn ok_follows_each_commands_rule() {
         changes: plan.has_changes(),
         plan,
         documents: Documents::default(),
+        estimate: None,
     };
     assert!(!plan(full_plan()).ok(), "a conflict");
     assert!(plan(Plan::default()).ok());

@@ -8,10 +8,13 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::{Global, PlanArgs};
+use crate::config::{Architecture, ContentEncoding, Delivery, FileFormat};
 use crate::context::{code_source, Context};
+use crate::cost::{self, volume, Estimate};
 use crate::desired::Desired;
 use crate::plan::Plan;
-use crate::planner::plan_setup;
+use crate::planner::{plan_setup, Observed};
+use crate::resources::bucket::ObservedBucket;
 
 #[derive(Debug, Serialize)]
 pub struct PlanReport {
@@ -23,6 +26,10 @@ pub struct PlanReport {
     pub plan: Plan,
     /// Every policy document flowlogs would write, rendered in full.
     pub documents: Documents,
+    /// What the stack costs a month, from the bucket's objects of the last 7 days or
+    /// `--records-per-day` (`flowlogs plan` always gives it; setup's plan leaves it out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<Estimate>,
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -66,7 +73,11 @@ impl fmt::Display for PlanReport {
             "Stack {} in account {}, {}:",
             self.stack, self.account, self.region
         )?;
-        write!(f, "{}", self.plan)
+        write!(f, "{}", self.plan)?;
+        if let Some(estimate) = &self.estimate {
+            write!(f, "\n{}", estimate.to_string().trim_end())?;
+        }
+        Ok(())
     }
 }
 
@@ -83,15 +94,100 @@ impl super::Outcome for PlanReport {
 
 pub async fn report(ctx: &Context, desired: &Desired) -> Result<PlanReport> {
     let observed = ctx.observe().await?;
-    let plan = plan_setup(desired, &observed);
-    Ok(PlanReport {
+    Ok(report_from(ctx, desired, &observed))
+}
+
+/// The plan against what was observed, without the cost estimate.
+fn report_from(ctx: &Context, desired: &Desired, observed: &Observed) -> PlanReport {
+    let plan = plan_setup(desired, observed);
+    PlanReport {
         stack: ctx.names.stack.clone(),
         account: ctx.account.clone(),
         region: ctx.region.clone(),
         changes: plan.has_changes(),
         plan,
-        documents: Documents::of(&crate::planner::desired_for(desired, &observed)),
-    })
+        documents: Documents::of(&crate::planner::desired_for(desired, observed)),
+        estimate: None,
+    }
+}
+
+/// The cost estimate of the stack: the volume from the bucket's flow-log objects of the last 7
+/// days when there are any (the bucket is listed only when it exists), else from
+/// `--records-per-day`; without either, the estimate says how to get one.
+pub async fn cost_estimate(
+    ctx: &Context,
+    observed: &Observed,
+    records_per_day: Option<u64>,
+) -> Estimate {
+    let config = &ctx.config;
+    let parquet = config.flow_log.file_format == FileFormat::Parquet;
+    let layout = cost::observe::layout(config, &ctx.names);
+    let place = format!("s3://{}/{}", ctx.names.bucket, layout.log_key_prefix);
+    let mut notes = Vec::new();
+    let listing = match &observed.bucket {
+        ObservedBucket::Present(_) => {
+            let now = time::OffsetDateTime::now_utc();
+            match cost::observe::listing(&ctx.clients, &ctx.names.bucket, &layout, now).await {
+                Ok(listing) => Some(listing),
+                Err(e) => {
+                    notes.push(format!("could not list {place}: {e:#}"));
+                    None
+                }
+            }
+        }
+        ObservedBucket::Missing => {
+            notes.push(format!(
+                "the bucket {} does not exist yet",
+                ctx.names.bucket
+            ));
+            None
+        }
+        ObservedBucket::NotAccessible | ObservedBucket::OtherRegion(_) => {
+            notes.push(format!(
+                "the bucket {} is not readable here (another owner or region): not listed",
+                ctx.names.bucket
+            ));
+            None
+        }
+    };
+    let from_bucket = listing
+        .as_ref()
+        .and_then(|l| volume::from_listing(l, parquet));
+    if listing.is_some() && from_bucket.is_none() {
+        notes.push(format!(
+            "no flow-log objects of the last 7 days under {place}"
+        ));
+    }
+    let volume = match (from_bucket, records_per_day) {
+        (Some(v), Some(_)) => {
+            notes.push(
+                "--records-per-day not used: the bucket has objects of the last 7 days".into(),
+            );
+            Some(v)
+        }
+        (Some(v), None) => Some(v),
+        (None, Some(n)) => Some(volume::from_flag(
+            n,
+            config.flow_log.resource_ids.len(),
+            parquet,
+        )),
+        (None, None) => None,
+    };
+    let mode = match &config.delivery {
+        Delivery::Lambda { lambda, .. } => cost::Mode::Lambda {
+            memory_mb: lambda.memory_mb,
+            arm64: lambda.architecture == Architecture::Arm64,
+        },
+        Delivery::Firehose { firehose } => cost::Mode::Firehose {
+            gzip: firehose.content_encoding == ContentEncoding::Gzip,
+        },
+    };
+    let settings = cost::Settings {
+        region: ctx.region.clone(),
+        mode,
+        retention_days: config.bucket.retention_days,
+    };
+    cost::estimate(&settings, volume, notes)
 }
 
 /// Exit code: 0 no change (or changes without --detailed-exitcode), 2 changes with it, 1 conflicts.
@@ -99,7 +195,9 @@ pub async fn run(global: &Global, args: &PlanArgs) -> Result<u8> {
     let ctx = Context::load(global).await?;
     let code = code_source(&args.code);
     let desired = ctx.desired(&code)?;
-    let report = report(&ctx, &desired).await?;
+    let observed = ctx.observe().await?;
+    let mut report = report_from(&ctx, &desired, &observed);
+    report.estimate = Some(cost_estimate(&ctx, &observed, args.records_per_day).await);
     super::print(&report, args.output)?;
     if !report.plan.conflicts.is_empty() {
         return Ok(1);

@@ -20,6 +20,8 @@ pub struct StatusReport {
     /// Failed deliveries Lambda kept in the bucket for `flowlogs replay`; `null` when failure
     /// capture is off (or the bucket cannot be listed).
     pub failures_waiting: Option<u64>,
+    /// What the stack costs a month (as in `plan`).
+    pub estimate: crate::cost::Estimate,
 }
 
 #[derive(Debug, Serialize)]
@@ -120,6 +122,7 @@ impl fmt::Display for StatusReport {
                 }
             )?;
         }
+        write!(f, "{}", self.estimate)?;
         write!(
             f,
             "{}",
@@ -166,6 +169,7 @@ pub async fn run(global: &Global, args: &StatusArgs) -> Result<u8> {
         in_sync: !plan.has_changes() && plan.conflicts.is_empty(),
         resources: statuses(&plan),
         failures_waiting: failures_waiting(&ctx, &desired).await,
+        estimate: super::plan::cost_estimate(&ctx, &observed, args.records_per_day).await,
     };
     super::print(&report, args.output)?;
     Ok(0)

@@ -110,10 +110,6 @@ pub fn read_answer(function_error: Option<&str>, payload: &[u8]) -> Answer {
     }
 }
 
-/// Lambda list prices (us-east-1; other regions differ a little): per GB-second and per request.
-const USD_PER_GB_S_X86: f64 = 0.000_016_666_7;
-const USD_PER_GB_S_ARM: f64 = 0.000_013_333_4;
-const USD_PER_REQUEST: f64 = 0.000_000_2;
 /// The forwarder's rough pace: a fixed start plus this many compressed bytes a second.
 const SECONDS_PER_OBJECT: f64 = 0.2;
 const BYTES_PER_SECOND: f64 = 10.0 * 1024.0 * 1024.0;
@@ -132,17 +128,19 @@ pub struct Estimate {
 pub fn estimate(objects: u64, bytes: u64, memory_mb: u32, arm64: bool) -> Estimate {
     let seconds = objects as f64 * SECONDS_PER_OBJECT + bytes as f64 / BYTES_PER_SECOND;
     let gb_seconds = seconds * f64::from(memory_mb) / 1024.0;
+    // Lambda list prices of us-east-1 (other regions differ a little), from the one price table.
+    let (p, _) = crate::cost::prices::for_region("us-east-1");
     let rate = if arm64 {
-        USD_PER_GB_S_ARM
+        p.lambda_gb_second_arm.usd
     } else {
-        USD_PER_GB_S_X86
+        p.lambda_gb_second_x86.usd
     };
     Estimate {
         objects,
         bytes,
         seconds,
         gb_seconds,
-        usd: gb_seconds * rate + objects as f64 * USD_PER_REQUEST,
+        usd: gb_seconds * rate + objects as f64 * p.lambda_request.usd,
     }
 }
 

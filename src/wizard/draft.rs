@@ -212,9 +212,11 @@ impl Draft {
                 lambda: RawLambda {
                     memory_mb: a.memory_mb.unwrap_or(RawLambda::default().memory_mb),
                     timeout_s: a.timeout_s.unwrap_or(RawLambda::default().timeout_s),
+                    // New configs get arm64 (20% less per GB-second, README "What it costs");
+                    // a file without `architecture:` still means x86_64.
                     architecture: match a.architecture.as_deref() {
-                        Some(x) if x.eq_ignore_ascii_case("arm64") => Architecture::Arm64,
-                        _ => Architecture::X86_64,
+                        Some(x) if x.eq_ignore_ascii_case("x86_64") => Architecture::X86_64,
+                        _ => Architecture::Arm64,
                     },
                     ..RawLambda::default()
                 },
