@@ -97,7 +97,7 @@ pub async fn report(ctx: &Context, desired: &Desired) -> Result<PlanReport> {
 /// Exit code: 0 no change (or changes without --detailed-exitcode), 2 changes with it, 1 conflicts.
 pub async fn run(global: &Global, args: &PlanArgs) -> Result<u8> {
     let ctx = Context::load(global).await?;
-    let code = code_source(&args.code);
+    let code = code_source(&args.code)?;
     let desired = ctx.desired(&code)?;
     let report = report(&ctx, &desired).await?;
     super::print(&report, args.output)?;
