@@ -82,6 +82,7 @@ fn release_archive(dist: &Path) -> PathBuf {
         .args(["--package", target, env!("CARGO_BIN_EXE_flowlogs")])
         .arg(support::forwarder_bootstrap())
         .env("FLOWLOGS_DIST", dist)
+        .env("FLOWLOGS_RELEASE_GZIP_LEVEL", "1")
         .stdin(std::process::Stdio::null())
         .output()
         .expect("run .ci/release --package");
