@@ -345,3 +345,22 @@ async fn after_setup_with_a_forwarder_zip_status_is_in_sync_until_the_code_chang
         printed(&plan)
     );
 }
+
+/// Two builds of the forwarder from the same sources, in two fresh target directories, give the
+/// same zip bytes (`.ci/release --reproducible`). Two release builds of the forwarder, minutes
+/// each: on demand, `cargo test --test forwarder_code -- --ignored`.
+#[test]
+#[ignore = "two release builds of the forwarder: run on demand"]
+fn two_builds_of_the_forwarder_give_the_same_zip() {
+    let out = Command::new(workspace_root().join(".ci/release"))
+        .arg("--reproducible")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run .ci/release --reproducible");
+    assert_exit(&out, 0);
+    assert!(
+        printed(&out).contains("give the same zip"),
+        "{}",
+        printed(&out)
+    );
+}
