@@ -97,31 +97,6 @@ pub fn parse_payload(payload: Vec<u8>) -> Result<Forwarders> {
     Ok(Forwarders { zips })
 }
 
-/// What `flowlogs --version` prints: the deployer's version, then the forwarder each architecture
-/// would get, by the `CodeSha256` Lambda will report for it.
-pub fn version_text() -> String {
-    let mut text = env!("CARGO_PKG_VERSION").to_string();
-    match this_binary() {
-        Ok(f) if f.is_empty() => text.push_str(
-            "\nforwarder: none embedded (a build from source: setup takes --forwarder-zip or --forwarder-from-source)",
-        ),
-        Ok(f) => {
-            for architecture in [Architecture::X86_64, Architecture::Arm64] {
-                let identity = f
-                    .get(architecture)
-                    .map(|zip| format!("CodeSha256 {}", crate::package::code_sha256(zip)))
-                    .unwrap_or_else(|| "none embedded".into());
-                text.push_str(&format!(
-                    "\nforwarder {:<6} {identity}",
-                    architecture.as_aws()
-                ));
-            }
-        }
-        Err(e) => text.push_str(&format!("\nforwarder: {e}")),
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use std::io::Write;

@@ -71,7 +71,7 @@ fn parse() -> Cli {
         .skip(1)
         .any(|a| a == "--version" || a == "-V")
     {
-        command = command.version(&*Box::leak(embedded::version_text().into_boxed_str()));
+        command = command.version(&*Box::leak(package::version_text().into_boxed_str()));
     }
     let matches = command.get_matches();
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())

@@ -40,6 +40,31 @@ pub fn code_sha256(zip: &[u8]) -> String {
     aws_smithy_types::base64::encode(Sha256::digest(zip))
 }
 
+/// What `flowlogs --version` prints: the deployer's version, then the forwarder each architecture
+/// would get, by the `CodeSha256` Lambda will report for it.
+pub fn version_text() -> String {
+    let mut text = env!("CARGO_PKG_VERSION").to_string();
+    match crate::embedded::this_binary() {
+        Ok(f) if f.is_empty() => text.push_str(
+            "\nforwarder: none embedded (a build from source: setup takes --forwarder-zip or --forwarder-from-source)",
+        ),
+        Ok(f) => {
+            for architecture in [Architecture::X86_64, Architecture::Arm64] {
+                let identity = f
+                    .get(architecture)
+                    .map(|zip| format!("CodeSha256 {}", code_sha256(zip)))
+                    .unwrap_or_else(|| "none embedded".into());
+                text.push_str(&format!(
+                    "\nforwarder {:<6} {identity}",
+                    architecture.as_aws()
+                ));
+            }
+        }
+        Err(e) => text.push_str(&format!("\nforwarder: {e}")),
+    }
+    text
+}
+
 impl CodeSource {
     /// The source `--forwarder-zip` / `--forwarder-from-source` name, else the zips this binary
     /// carries, else none (status, verify and teardown take no flag: they get the binary's own).
