@@ -1,5 +1,6 @@
-//! Hashes the forwarder's sources (lambda/) so the deployer can tag the function with the code it runs
-//! and upload new code only when that hash changes.
+//! Hashes the forwarder's sources (lambda/) so `--forwarder-from-source` can tag the function with
+//! the sources it was built from and build and upload only when that hash changes. (A release
+//! binary's forwarder is appended after the build: src/embedded.rs.)
 
 use std::path::{Path, PathBuf};
 

@@ -68,12 +68,19 @@ pub enum Output {
     Json,
 }
 
+/// Where the function's code comes from. Without a flag: the forwarder this flowlogs carries
+/// (a release binary); a build from source carries none and then asks for one of these.
 #[derive(Debug, Args, Clone, Default)]
 pub struct CodeArgs {
-    /// Use this prebuilt forwarder zip instead of building lambda/ with cargo-lambda.
+    /// Upload this forwarder zip instead of the one this flowlogs carries (wins over
+    /// --forwarder-from-source).
     #[arg(long, value_name = "PATH")]
     pub forwarder_zip: Option<PathBuf>,
-    /// Build the forwarder from this directory (default: the lambda/ that flowlogs was built from).
+    /// Build the forwarder from lambda/ with cargo-lambda (development; needs cargo-lambda and zig).
+    #[arg(long, env = "FLOWLOGS_FORWARDER_FROM_SOURCE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub forwarder_from_source: bool,
+    /// Build the forwarder from this directory (implies --forwarder-from-source; default: the
+    /// lambda/ that flowlogs was built from).
     #[arg(long, value_name = "DIR", hide = true)]
     pub forwarder_dir: Option<PathBuf>,
 }

@@ -37,7 +37,9 @@ impl Context {
     }
 
     pub fn desired(&self, code: &CodeSource) -> Result<Desired> {
-        desired::build(&self.config, &self.account, &self.region, &code.hash()?)
+        desired::build_for(&self.config, &self.account, &self.region, &|a| {
+            code.wanted(a)
+        })
     }
 
     pub async fn observe(&self) -> Result<Observed> {
@@ -51,6 +53,12 @@ impl Context {
     }
 }
 
-pub fn code_source(args: &CodeArgs) -> CodeSource {
-    CodeSource::new(args.forwarder_zip.clone(), args.forwarder_dir.clone())
+/// The code `args` choose; with none (status, verify, teardown take none), the forwarder this
+/// flowlogs carries, if any.
+pub fn code_source(args: &CodeArgs) -> Result<CodeSource> {
+    CodeSource::new(
+        args.forwarder_zip.clone(),
+        args.forwarder_from_source,
+        args.forwarder_dir.clone(),
+    )
 }

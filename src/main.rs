@@ -8,6 +8,7 @@ mod config;
 mod context;
 mod cost;
 mod desired;
+mod embedded;
 mod package;
 mod plan;
 mod planner;
@@ -19,12 +20,12 @@ mod wizard;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("FLOWLOGS_LOG"))
         .with_writer(std::io::stderr)
@@ -61,6 +62,20 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The command line; `--version` also names the forwarder each architecture gets, which means
+/// reading the zips this binary carries: done only when asked.
+fn parse() -> Cli {
+    let mut command = Cli::command();
+    if std::env::args_os()
+        .skip(1)
+        .any(|a| a == "--version" || a == "-V")
+    {
+        command = command.version(&*Box::leak(package::version_text().into_boxed_str()));
+    }
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 /// The error and every cause, one per line, with AWS's own code and message where the SDK has them.

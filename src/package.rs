@@ -1,6 +1,7 @@
-//! The forwarder's deployment package: built from `lambda/` with cargo-lambda for the function's
-//! architecture (or taken from `--forwarder-zip`), and zipped with fixed timestamps and mode so the
-//! same binary always gives the same `CodeSha256`.
+//! The forwarder's deployment package: the zip this release binary carries for the function's
+//! architecture (`crate::embedded`), or a `--forwarder-zip`, or built from `lambda/` with
+//! cargo-lambda (`--forwarder-from-source`) and zipped with fixed timestamps and mode so the same
+//! binary always gives the same `CodeSha256`. A build that carries none compiles nothing unasked.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,39 +11,156 @@ use anyhow::{bail, Context, Result};
 use tokio::sync::Mutex;
 
 use crate::config::Architecture;
+use crate::desired::WantedCode;
+use crate::embedded::Forwarders;
 use crate::ui::Progress;
 
-/// Where the function's code comes from; built at most once per run and architecture, only when needed.
+/// Where the function's code comes from, chosen once per run (see `cli::CodeArgs`).
+enum Origin {
+    /// The zips this release binary carries (`crate::embedded`).
+    Embedded(&'static Forwarders),
+    /// `--forwarder-zip`: one zip, whatever the architecture.
+    Zip { path: PathBuf, bytes: Vec<u8> },
+    /// `--forwarder-from-source`: built from `lambda/` with cargo-lambda.
+    Source(PathBuf),
+    /// A build without embedded zips and no flag: only what is deployed can be compared.
+    Unavailable,
+}
+
+/// The function's code for this run: its identity for the plan, and its bytes for apply (built at
+/// most once per run and architecture, only when needed).
 pub struct CodeSource {
-    prebuilt: Option<PathBuf>,
-    forwarder_dir: PathBuf,
+    origin: Origin,
     built: Mutex<Vec<(Architecture, Vec<u8>)>>,
 }
 
+/// Lambda's identity of a deployment package: `CodeSha256`, the base64 SHA-256 of the zip.
+pub fn code_sha256(zip: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    aws_smithy_types::base64::encode(Sha256::digest(zip))
+}
+
+/// What `flowlogs --version` prints: the deployer's version, then the forwarder each architecture
+/// would get, by the `CodeSha256` Lambda will report for it.
+pub fn version_text() -> String {
+    let mut text = env!("CARGO_PKG_VERSION").to_string();
+    match crate::embedded::this_binary() {
+        Ok(f) if f.is_empty() => text.push_str(
+            "\nforwarder: none embedded (a build from source: setup takes --forwarder-zip or --forwarder-from-source)",
+        ),
+        Ok(f) => {
+            for architecture in [Architecture::X86_64, Architecture::Arm64] {
+                let identity = f
+                    .get(architecture)
+                    .map(|zip| format!("CodeSha256 {}", code_sha256(zip)))
+                    .unwrap_or_else(|| "none embedded".into());
+                text.push_str(&format!(
+                    "\nforwarder {:<6} {identity}",
+                    architecture.as_aws()
+                ));
+            }
+        }
+        Err(e) => text.push_str(&format!("\nforwarder: {e}")),
+    }
+    text
+}
+
 impl CodeSource {
-    pub fn new(prebuilt: Option<PathBuf>, forwarder_dir: Option<PathBuf>) -> CodeSource {
+    /// The source `--forwarder-zip` / `--forwarder-from-source` name, else the zips this binary
+    /// carries, else none (status, verify and teardown take no flag: they get the binary's own).
+    pub fn new(
+        zip: Option<PathBuf>,
+        from_source: bool,
+        forwarder_dir: Option<PathBuf>,
+    ) -> Result<CodeSource> {
+        let origin = if let Some(path) = zip {
+            let bytes = std::fs::read(&path)
+                .with_context(|| format!("reading the forwarder zip {}", path.display()))?;
+            Origin::Zip { path, bytes }
+        } else if from_source || forwarder_dir.is_some() {
+            Origin::Source(
+                forwarder_dir.unwrap_or_else(|| PathBuf::from(env!("FLOWLOGS_FORWARDER_DIR"))),
+            )
+        } else {
+            let embedded = crate::embedded::this_binary()?;
+            if embedded.is_empty() {
+                Origin::Unavailable
+            } else {
+                Origin::Embedded(embedded)
+            }
+        };
+        Ok(CodeSource {
+            origin,
+            built: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// No code at all: for teardown, which uploads none.
+    pub fn none() -> CodeSource {
         CodeSource {
-            prebuilt,
-            forwarder_dir: forwarder_dir
-                .unwrap_or_else(|| PathBuf::from(env!("FLOWLOGS_FORWARDER_DIR"))),
+            origin: Origin::Unavailable,
             built: Mutex::new(Vec::new()),
         }
     }
 
-    /// The hash tagged on the function: of the prebuilt zip, or of the forwarder sources flowlogs was built with.
-    pub fn hash(&self) -> Result<String> {
-        match &self.prebuilt {
-            Some(path) => crate::desired::zip_hash(path),
-            None => Ok(crate::desired::forwarder_source_hash().to_string()),
+    /// The code the function should run on `architecture`, as the plan compares it.
+    pub fn wanted(&self, architecture: Architecture) -> WantedCode {
+        match &self.origin {
+            Origin::Embedded(f) => match f.get(architecture) {
+                Some(zip) => WantedCode::Zip {
+                    sha256: code_sha256(zip),
+                },
+                None => WantedCode::Deployed,
+            },
+            Origin::Zip { bytes, .. } => WantedCode::Zip {
+                sha256: code_sha256(bytes),
+            },
+            Origin::Source(_) => WantedCode::Source {
+                source_hash: format!(
+                    "{}-{}",
+                    crate::desired::forwarder_source_hash(),
+                    architecture.as_aws()
+                ),
+            },
+            Origin::Unavailable => WantedCode::Deployed,
+        }
+    }
+
+    /// Fails, before anything is written, when setup must upload code for `architecture` and
+    /// this run has none to upload; says how to get it.
+    pub fn require(&self, architecture: Architecture) -> Result<()> {
+        let arch = architecture.as_aws();
+        let version = env!("CARGO_PKG_VERSION");
+        match &self.origin {
+            Origin::Embedded(f) if f.get(architecture).is_none() => bail!(
+                "the Lambda function needs new code for {arch}, and this flowlogs carries a \
+                 forwarder for other architectures only: pass --forwarder-zip with \
+                 flowlogs-forwarder-{version}-{arch}.zip from the release, or change \
+                 `delivery.lambda.architecture` in the config"
+            ),
+            Origin::Unavailable => bail!(
+                "the Lambda function needs new code for {arch}, and this flowlogs carries no \
+                 forwarder (a build from source: `cargo build` and `cargo install` embed none). \
+                 Pass --forwarder-zip with flowlogs-forwarder-{version}-{arch}.zip from the \
+                 release, or --forwarder-from-source to build lambda/ here (needs cargo-lambda \
+                 and zig: pip install cargo-lambda), or use a release binary (`flowlogs \
+                 --version` lists the forwarders a binary carries)"
+            ),
+            _ => Ok(()),
         }
     }
 
     /// The zip to upload, checked against Lambda's direct-upload limit.
     pub async fn zip(&self, architecture: Architecture, progress: &Progress) -> Result<Vec<u8>> {
+        self.require(architecture)?;
         let zip = self.zip_unchecked(architecture, progress).await?;
-        let origin = match &self.prebuilt {
-            Some(path) => format!("the forwarder zip {}", path.display()),
-            None => format!("the forwarder built for {}", architecture.as_aws()),
+        let origin = match &self.origin {
+            Origin::Zip { path, .. } => format!("the forwarder zip {}", path.display()),
+            Origin::Embedded(_) => format!(
+                "the forwarder this flowlogs carries for {}",
+                architecture.as_aws()
+            ),
+            _ => format!("the forwarder built for {}", architecture.as_aws()),
         };
         check_direct_upload_size(zip.len(), &origin)?;
         Ok(zip)
@@ -53,10 +171,17 @@ impl CodeSource {
         architecture: Architecture,
         progress: &Progress,
     ) -> Result<Vec<u8>> {
-        if let Some(path) = &self.prebuilt {
-            return std::fs::read(path)
-                .with_context(|| format!("reading the forwarder zip {}", path.display()));
-        }
+        let dir = match &self.origin {
+            Origin::Zip { bytes, .. } => return Ok(bytes.clone()),
+            Origin::Embedded(f) => {
+                return f
+                    .get(architecture)
+                    .map(<[u8]>::to_vec)
+                    .context("no embedded forwarder for this architecture")
+            }
+            Origin::Unavailable => bail!("no forwarder to upload"),
+            Origin::Source(dir) => dir.clone(),
+        };
         let mut built = self.built.lock().await;
         if let Some((_, zip)) = built.iter().find(|(a, _)| *a == architecture) {
             return Ok(zip.clone());
@@ -65,7 +190,6 @@ impl CodeSource {
             "building the forwarder for {} with cargo-lambda (the first build takes a few minutes)",
             architecture.as_aws()
         ));
-        let dir = self.forwarder_dir.clone();
         let result = tokio::task::spawn_blocking(move || build(&dir, architecture)).await?;
         match result {
             Ok(binary) => {
@@ -90,7 +214,7 @@ fn build(forwarder_dir: &Path, architecture: Architecture) -> Result<PathBuf> {
     let manifest = forwarder_dir.join("Cargo.toml");
     if !manifest.exists() {
         bail!(
-            "the forwarder sources are not at {}: pass --forwarder-zip with a prebuilt zip, or --forwarder-dir",
+            "the forwarder sources are not at {}: pass --forwarder-zip with a prebuilt zip",
             forwarder_dir.display()
         );
     }
@@ -214,7 +338,7 @@ mod tests {
         let file = std::fs::File::create(&path).unwrap();
         file.set_len(DIRECT_UPLOAD_LIMIT_BYTES as u64 + 4096)
             .unwrap();
-        let code = CodeSource::new(Some(path), None);
+        let code = CodeSource::new(Some(path), false, None).unwrap();
         let err = code
             .zip(Architecture::Arm64, &Progress::quiet())
             .await

@@ -193,7 +193,7 @@ pub async fn cost_estimate(
 /// Exit code: 0 no change (or changes without --detailed-exitcode), 2 changes with it, 1 conflicts.
 pub async fn run(global: &Global, args: &PlanArgs) -> Result<u8> {
     let ctx = Context::load(global).await?;
-    let code = code_source(&args.code);
+    let code = code_source(&args.code)?;
     let desired = ctx.desired(&code)?;
     let observed = ctx.observe().await?;
     let mut report = report_from(&ctx, &desired, &observed);

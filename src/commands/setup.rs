@@ -13,7 +13,7 @@ use super::verify::VerifyReport;
 use super::Say;
 use crate::cli::{Global, Output, SetupArgs};
 use crate::context::{code_source, Context};
-use crate::plan::{Conflict, Plan};
+use crate::plan::{Conflict, Op, Plan};
 use crate::planner::apply::{Applier, Live};
 use crate::resources::Apply;
 use crate::ui::Progress;
@@ -90,7 +90,7 @@ fn finish(outcome: &SetupOutcome, output: Output) -> Result<()> {
 pub async fn run(global: &Global, args: &SetupArgs) -> Result<u8> {
     let say = Say(args.output);
     let ctx = Context::load(global).await?;
-    let code = code_source(&args.code);
+    let code = code_source(&args.code)?;
     let desired = ctx.desired(&code)?;
     let report = super::plan::report(&ctx, &desired).await?;
     say.line(&report);
@@ -107,6 +107,11 @@ pub async fn run(global: &Global, args: &SetupArgs) -> Result<u8> {
     if !outcome.conflicts.is_empty() {
         finish(&outcome, args.output)?;
         bail!("nothing was changed: resolve the conflicts above first");
+    }
+    for op in report.plan.steps.iter().flat_map(|s| &s.ops) {
+        if let Op::CreateFunction { function } | Op::UpdateFunctionCode { function } = op {
+            code.require(function.architecture)?;
+        }
     }
     let progress = Progress::stderr();
     if report.changes {

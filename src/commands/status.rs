@@ -92,15 +92,23 @@ impl fmt::Display for StatusReport {
             self.stack, self.account, self.region
         )?;
         let yes = |b: bool| if b { "yes" } else { "no" };
+        // As wide as the longest kind shown ("lambda async config" is 19).
+        let width = self
+            .resources
+            .iter()
+            .map(|r| r.kind.label().len())
+            .chain(["RESOURCE".len()])
+            .max()
+            .unwrap_or_default();
         writeln!(
             f,
-            "  {:<18} {:<6} {:<5} {:<7} NAME / DETAIL",
+            "  {:<width$} {:<6} {:<5} {:<7} NAME / DETAIL",
             "RESOURCE", "EXISTS", "OURS", "MATCHES"
         )?;
         for r in &self.resources {
             writeln!(
                 f,
-                "  {:<18} {:<6} {:<5} {:<7} {}",
+                "  {:<width$} {:<6} {:<5} {:<7} {}",
                 r.kind.label(),
                 yes(r.exists),
                 yes(r.ours),
@@ -108,7 +116,7 @@ impl fmt::Display for StatusReport {
                 r.name
             )?;
             if !r.matches {
-                writeln!(f, "  {:<40}{}", "", r.detail)?;
+                writeln!(f, "  {:<w$}{}", "", r.detail, w = width + 22)?;
             }
         }
         if let Some(n) = self.failures_waiting {
@@ -158,7 +166,7 @@ async fn failures_waiting(ctx: &Context, desired: &crate::desired::Desired) -> O
 
 pub async fn run(global: &Global, args: &StatusArgs) -> Result<u8> {
     let ctx = Context::load(global).await?;
-    let code = code_source(&CodeArgs::default());
+    let code = code_source(&CodeArgs::default())?;
     let desired = ctx.desired(&code)?;
     let observed = ctx.observe().await?;
     let plan = plan_setup(&desired, &observed);
@@ -173,4 +181,50 @@ pub async fn run(global: &Global, args: &StatusArgs) -> Result<u8> {
     };
     super::print(&report, args.output)?;
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(kind: Kind, name: &str, matches: bool) -> ResourceStatus {
+        ResourceStatus {
+            kind,
+            name: name.into(),
+            exists: true,
+            ours: true,
+            matches,
+            detail: "differs (code): setup will update it".into(),
+        }
+    }
+
+    #[test]
+    fn the_table_stays_aligned_when_a_kind_is_longer_than_the_heading() {
+        let report = StatusReport {
+            stack: "s".into(),
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            in_sync: false,
+            resources: vec![
+                row(Kind::Bucket, "the-bucket", true),
+                row(Kind::EventInvokeConfig, "flowlogs-s-forwarder", true),
+                row(Kind::Function, "flowlogs-s-forwarder", false),
+            ],
+            failures_waiting: None,
+        };
+        let text = report.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        let column = |line: &str, word: &str| line.find(word).unwrap();
+        let header = lines[1];
+        let names = column(header, "NAME / DETAIL");
+        for line in &lines[2..5] {
+            assert_eq!(column(line, "yes"), column(header, "EXISTS"), "{text}");
+            assert!(
+                line[names..].starts_with("the-bucket")
+                    || line[names..].starts_with("flowlogs-s-forwarder"),
+                "{text}"
+            );
+        }
+        assert_eq!(column(lines[5], "differs"), names, "{text}");
+    }
 }

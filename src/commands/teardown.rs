@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use super::applied::{applied_steps, AppliedStep, StepResult};
 use super::Say;
-use crate::cli::{CodeArgs, Global, Output, TeardownArgs};
-use crate::context::{code_source, Context};
+use crate::cli::{Global, Output, TeardownArgs};
+use crate::context::Context;
 use crate::plan::{Plan, Resource};
 use crate::planner::apply::{Applier, Live};
 use crate::planner::plan_teardown;
@@ -118,7 +118,7 @@ pub async fn run(global: &Global, args: &TeardownArgs) -> Result<u8> {
         return Ok(1);
     }
     let progress = Progress::stderr();
-    let code = code_source(&CodeArgs::default());
+    let code = crate::package::CodeSource::none();
     let applier = Applier {
         executor: Live(Apply {
             clients: &ctx.clients,

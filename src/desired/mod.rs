@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -24,8 +24,12 @@ pub const MANAGED_BY: &str = "flowlogs";
 pub const TAG_SPEC: &str = "flowlogs:spec";
 /// On flow logs: the destination options, which DescribeFlowLogs does not always echo back.
 pub const TAG_OPTIONS: &str = "flowlogs:destination-options";
-/// On the function: the hash of the forwarder code it runs.
+/// On the function built from source (`--forwarder-from-source`): the hash of the sources and the
+/// architecture it was built from, so an unchanged source tree needs no build to compare.
 pub const TAG_CODE: &str = "flowlogs:code-hash";
+/// On the function: the `CodeSha256` of the zip setup uploaded last, what status and verify
+/// compare the function's code with when this flowlogs carries no forwarder of its own.
+pub const TAG_CODE_SHA256: &str = "flowlogs:code-sha256";
 
 /// The names of everything a stack owns. Needs no secret, so teardown and status can use it alone.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -322,10 +326,34 @@ pub struct DesiredFunction {
     pub timeout_s: u32,
     pub architecture: Architecture,
     pub environment: BTreeMap<String, EnvVar>,
-    pub code_hash: String,
+    pub code: WantedCode,
     pub tags: BTreeMap<String, String>,
     /// The secret the header values are read from (its ARN and version go in the environment).
     pub secret: Option<SecretRef>,
+}
+
+/// The code the function should run, by the identity Lambda reports for a function's code
+/// (`CodeSha256`, the base64 SHA-256 of the zip) wherever the zip is known before any write.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum WantedCode {
+    /// A zip at hand: the one this flowlogs carries, or `--forwarder-zip`.
+    Zip { sha256: String },
+    /// Built from `lambda/` (`--forwarder-from-source`): known by its sources' hash until built.
+    Source { source_hash: String },
+    /// No forwarder available to this run: the code setup uploaded last (`flowlogs:code-sha256`).
+    Deployed,
+}
+
+impl WantedCode {
+    /// As a plan shows it.
+    pub fn describe(&self) -> String {
+        match self {
+            WantedCode::Zip { sha256 } => sha256.clone(),
+            WantedCode::Source { source_hash } => format!("built from lambda/ ({source_hash})"),
+            WantedCode::Deployed => "a forwarder (this flowlogs carries none)".into(),
+        }
+    }
 }
 
 /// An environment variable of the function; secret ones are shown as `<redacted>`.
@@ -398,9 +426,23 @@ pub struct DesiredStream {
 pub const FIREHOSE_BACKUP_PREFIX: &str = "firehose-failed/";
 pub const FIREHOSE_LOG_STREAM: &str = "HttpEndpointDelivery";
 
-/// Builds the desired stack. `code_hash` identifies the forwarder code that would be deployed.
-/// Fails when a `${env:...}` value the stack needs is not set.
-pub fn build(config: &Config, account: &str, region: &str, code_hash: &str) -> Result<Desired> {
+/// [`build_for`] with one zip for every architecture, its `CodeSha256` given (the tests' form).
+#[cfg(test)]
+pub fn build(config: &Config, account: &str, region: &str, code_sha256: &str) -> Result<Desired> {
+    let code = |_: Architecture| WantedCode::Zip {
+        sha256: code_sha256.to_string(),
+    };
+    build_for(config, account, region, &code)
+}
+
+/// Builds the desired stack. `code` says which forwarder code the function of an architecture
+/// should run. Fails when a `${env:...}` value the stack needs is not set.
+pub fn build_for(
+    config: &Config,
+    account: &str,
+    region: &str,
+    code: &dyn Fn(Architecture) -> WantedCode,
+) -> Result<Desired> {
     let names = Names::new(config, account, region)?;
     let tags = names.tags();
     let bucket = DesiredBucket {
@@ -413,7 +455,8 @@ pub fn build(config: &Config, account: &str, region: &str, code_hash: &str) -> R
     };
     let (forwarder, firehose, secret) = match &config.delivery {
         Delivery::Lambda { otlp, lambda } => {
-            let (forwarder, secret) = forwarder(&names, config, otlp, lambda, code_hash)?;
+            let code = code(lambda.architecture);
+            let (forwarder, secret) = forwarder(&names, config, otlp, lambda, code)?;
             (Some(forwarder), None, secret)
         }
         Delivery::Firehose { firehose: settings } => {
@@ -535,7 +578,7 @@ fn forwarder(
     config: &Config,
     otlp: &config::Otlp,
     lambda: &config::LambdaSettings,
-    code_hash: &str,
+    code: WantedCode,
 ) -> Result<(DesiredForwarder, Option<DesiredSecret>)> {
     // Header values written with `${env:...}` go to the stack's secret; the others stay in the
     // function's environment.
@@ -623,7 +666,7 @@ fn forwarder(
         timeout_s: lambda.timeout_s,
         architecture: lambda.architecture,
         environment,
-        code_hash: format!("{code_hash}-{}", lambda.architecture.as_aws()),
+        code,
         tags: names.tags(),
         secret: secret.as_ref().map(|s| SecretRef {
             name: s.name.clone(),
@@ -761,13 +804,6 @@ pub fn short_hash(bytes: &[u8]) -> String {
 /// The hash of the forwarder's sources, computed when flowlogs was built (see build.rs).
 pub fn forwarder_source_hash() -> &'static str {
     env!("FLOWLOGS_FORWARDER_SOURCE_HASH")
-}
-
-/// The code hash for a prebuilt zip given with `--forwarder-zip`.
-pub fn zip_hash(path: &std::path::Path) -> Result<String> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("reading the forwarder zip {}", path.display()))?;
-    Ok(format!("zip-{}", short_hash(&bytes)))
 }
 
 #[cfg(test)]

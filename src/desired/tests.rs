@@ -238,7 +238,12 @@ fn function_environment_is_standard_otel_with_secret_headers_encoded() {
         "arn:aws:secretsmanager:eu-west-1:123456789012:secret:flowlogs/prod-vpc/endpoint-credentials-??????"
     );
     assert_eq!(f.runtime, "provided.al2023");
-    assert_eq!(f.code_hash, "abc-x86_64");
+    assert_eq!(
+        f.code,
+        WantedCode::Zip {
+            sha256: "abc".into()
+        }
+    );
 }
 
 #[test]

@@ -133,8 +133,11 @@ async fn firehose_mode_makes_the_role_and_log_group_before_the_stream_and_the_st
 fn existing_stack(d: &Desired) -> Observed {
     let forwarder = d.forwarder.as_ref().unwrap();
     let f = &forwarder.function;
-    let mut function_tags = f.tags.clone();
-    function_tags.insert(crate::desired::TAG_CODE.into(), f.code_hash.clone());
+    let function_tags = crate::resources::function::wanted_tags(f);
+    let code_sha256 = match &f.code {
+        crate::desired::WantedCode::Zip { sha256 } => sha256.clone(),
+        other => panic!("the tests build a zip's identity, not {other:?}"),
+    };
     Observed {
         bucket: ObservedBucket::Present(hardened(d)),
         bucket_policy: crate::policy::merge_statements(None, &d.bucket.policy_statements, &[]),
@@ -165,6 +168,7 @@ fn existing_stack(d: &Desired) -> Observed {
             memory_mb: f.memory_mb as i32,
             timeout_s: f.timeout_s as i32,
             architecture: f.architecture.as_aws().into(),
+            code_sha256,
             environment: f
                 .environment
                 .iter()
@@ -346,6 +350,7 @@ fn switching_from_lambda_to_firehose_deletes_the_forwarder() {
             memory_mb: 512,
             timeout_s: 300,
             architecture: "x86_64".into(),
+            code_sha256: "h".into(),
             environment: Default::default(),
             state: Some(aws_sdk_lambda::types::State::Active),
             last_update_status: Some(aws_sdk_lambda::types::LastUpdateStatus::Successful),

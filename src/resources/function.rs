@@ -1,5 +1,5 @@
-//! The forwarder Lambda function: code (uploaded only when its hash changes), configuration, tags.
-//! The permission that lets S3 invoke it is `permission`.
+//! The forwarder Lambda function: code (uploaded only when it differs, by Lambda's own
+//! `CodeSha256`), configuration, tags. The permission that lets S3 invoke it is `permission`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -17,8 +17,10 @@ use crate::aws::states;
 use crate::aws::wait::{self, Patience};
 use crate::aws::{tags, Clients};
 use crate::config::Architecture;
-use crate::desired::{secret, Desired, DesiredFunction, EnvVar, Names, TAG_CODE};
-use crate::package::CodeSource;
+use crate::desired::{
+    secret, Desired, DesiredFunction, EnvVar, Names, WantedCode, TAG_CODE, TAG_CODE_SHA256,
+};
+use crate::package::{code_sha256, CodeSource};
 use crate::plan::{Action, Change, Kind, Op, Plan};
 use crate::ui::Progress;
 
@@ -69,6 +71,8 @@ pub struct ObservedFunction {
     pub memory_mb: i32,
     pub timeout_s: i32,
     pub architecture: String,
+    /// Lambda's identity of the code it runs: base64 SHA-256 of the zip.
+    pub code_sha256: String,
     pub environment: BTreeMap<String, String>,
     pub state: Option<State>,
     pub last_update_status: Option<LastUpdateStatus>,
@@ -113,6 +117,7 @@ pub async fn observe(clients: &Clients, name: &str) -> Result<Option<ObservedFun
             .first()
             .map(|a| a.as_str().to_string())
             .unwrap_or_else(|| "x86_64".into()),
+        code_sha256: c.code_sha256().unwrap_or_default().to_string(),
         environment: c
             .environment()
             .and_then(|e| e.variables())
@@ -177,7 +182,7 @@ pub fn plan(names: &Names, d: &DesiredFunction, observed: Option<&ObservedFuncti
             &d.name,
             Action::Create,
             vec![
-                Change::new("code", "", &d.code_hash),
+                Change::new("code", "", d.code.describe()),
                 Change::new("architecture", "", d.architecture.as_aws()),
                 Change::new("memory_mb", "", d.memory_mb),
                 Change::new("timeout_s", "", d.timeout_s),
@@ -203,13 +208,8 @@ pub fn plan(names: &Names, d: &DesiredFunction, observed: Option<&ObservedFuncti
     }
     let mut changes = Vec::new();
     let mut ops = Vec::new();
-    let code_tag = o
-        .tags
-        .get(TAG_CODE)
-        .map(String::as_str)
-        .unwrap_or("unknown");
-    if code_tag != d.code_hash || o.architecture != d.architecture.as_aws() {
-        changes.push(Change::new("code", code_tag, &d.code_hash));
+    if let Some(change) = code_difference(d, o) {
+        changes.push(change);
         ops.push(Op::UpdateFunctionCode {
             function: d.clone(),
         });
@@ -221,8 +221,7 @@ pub fn plan(names: &Names, d: &DesiredFunction, observed: Option<&ObservedFuncti
             function: d.clone(),
         });
     }
-    let mut tags = d.tags.clone();
-    tags.insert(TAG_CODE.into(), d.code_hash.clone());
+    let tags = wanted_tags(d);
     if tags.iter().any(|(k, v)| o.tags.get(k) != Some(v))
         && !ops
             .iter()
@@ -242,6 +241,54 @@ pub fn plan(names: &Names, d: &DesiredFunction, observed: Option<&ObservedFuncti
         plan.step(Kind::Function, &d.name, Action::Update, changes, ops);
     }
     plan
+}
+
+/// The code change, when the function does not run the code wanted: compared by Lambda's
+/// `CodeSha256` with a known zip; by the sources' hash (and the code still being what setup
+/// uploaded) when built from source; with no forwarder at hand, only with what setup uploaded.
+pub fn code_difference(d: &DesiredFunction, o: &ObservedFunction) -> Option<Change> {
+    let uploaded = o.tags.get(TAG_CODE_SHA256);
+    let changed_since_upload = uploaded.is_some_and(|sha| *sha != o.code_sha256);
+    let arch_changed = o.architecture != d.architecture.as_aws();
+    let differs = arch_changed
+        || match &d.code {
+            WantedCode::Zip { sha256 } => o.code_sha256 != *sha256,
+            WantedCode::Source { source_hash } => {
+                o.tags.get(TAG_CODE) != Some(source_hash) || changed_since_upload
+            }
+            WantedCode::Deployed => changed_since_upload,
+        };
+    if !differs {
+        return None;
+    }
+    let to = match (&d.code, uploaded) {
+        (WantedCode::Deployed, Some(sha)) if !arch_changed => {
+            format!("{sha} (what setup uploaded last)")
+        }
+        (code, _) => code.describe(),
+    };
+    let from = if arch_changed {
+        format!("{} for {}", o.code_sha256, o.architecture)
+    } else {
+        o.code_sha256.clone()
+    };
+    Some(Change::new("code", from, to))
+}
+
+/// The tags the function should carry: the stack's, and the identity of wanted code known before
+/// the upload (the `CodeSha256` of what is uploaded is tagged by the upload itself).
+pub fn wanted_tags(d: &DesiredFunction) -> BTreeMap<String, String> {
+    let mut tags = d.tags.clone();
+    match &d.code {
+        WantedCode::Zip { sha256 } => {
+            tags.insert(TAG_CODE_SHA256.into(), sha256.clone());
+        }
+        WantedCode::Source { source_hash } => {
+            tags.insert(TAG_CODE.into(), source_hash.clone());
+        }
+        WantedCode::Deployed => {}
+    }
+    tags
 }
 
 /// The function goes when it carries our tag; its resource policy (our permission) goes with it.
@@ -315,8 +362,8 @@ pub async fn create(
 ) -> Result<()> {
     let zip = code.zip(d.architecture, progress).await?;
     let env = environment(clients, d).await?;
-    let mut wanted = d.tags.clone();
-    wanted.insert(TAG_CODE.into(), d.code_hash.clone());
+    let mut wanted = wanted_tags(d);
+    wanted.insert(TAG_CODE_SHA256.into(), code_sha256(&zip));
     let wanted = tags::to_map(&wanted);
     let created = wait::retry(
         progress,
@@ -363,8 +410,10 @@ pub async fn update_code(
     progress: &Progress,
 ) -> Result<()> {
     let zip = code.zip(d.architecture, progress).await?;
+    let mut uploaded = wanted_tags(d);
+    uploaded.insert(TAG_CODE_SHA256.into(), code_sha256(&zip));
     wait_until_ready(clients, &d.name, progress).await?;
-    clients
+    let out = clients
         .lambda
         .update_function_code()
         .function_name(&d.name)
@@ -373,6 +422,11 @@ pub async fn update_code(
         .send()
         .await
         .with_context(|| format!("uploading new code to Lambda function {}", d.name))?;
+    // The CodeSha256 of what was uploaded: what status compares with when it has no forwarder.
+    let arn = out
+        .function_arn()
+        .context("lambda:UpdateFunctionCode returned no FunctionArn")?;
+    tag(clients, arn, &uploaded).await?;
     wait_until_ready(clients, &d.name, progress).await
 }
 
@@ -496,9 +550,14 @@ mod tests {
     }
 
     fn observed_from(d: &DesiredFunction) -> ObservedFunction {
-        let mut tags = d.tags.clone();
-        tags.insert(TAG_CODE.into(), d.code_hash.clone());
+        let mut tags = wanted_tags(d);
+        let code_sha256 = match &d.code {
+            WantedCode::Zip { sha256 } => sha256.clone(),
+            _ => "deployed-sha".into(),
+        };
+        tags.insert(TAG_CODE_SHA256.into(), code_sha256.clone());
         ObservedFunction {
+            code_sha256,
             arn: "arn:aws:lambda:us-east-1:123456789012:function:flowlogs-s-forwarder".into(),
             role: d.role_arn.clone(),
             runtime: d.runtime.clone(),
@@ -566,7 +625,7 @@ mod tests {
         let d = desired();
         let f = &d.forwarder.as_ref().unwrap().function;
         let mut o = observed_from(f);
-        o.tags.insert(TAG_CODE.into(), "old-x86_64".into());
+        o.code_sha256 = "old".into();
         o.memory_mb = 128;
         let plan = super::plan(&d.names, f, Some(&o));
         let step = plan

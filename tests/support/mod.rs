@@ -405,8 +405,6 @@ impl Stack {
         records
     }
 
-    /// The `flowlogs` binary with the stack's endpoint and dummy credentials; the venv's
-    /// `bin` is first on `PATH` (cargo-lambda) and no AWS profile or config file is read.
     /// A new VPC in the stack's EC2 (flow logs need one), its id.
     pub async fn create_vpc(&self, cidr: &str) -> String {
         aws_sdk_ec2::Client::new(&self.sdk_config().await)
@@ -422,8 +420,23 @@ impl Stack {
             .to_string()
     }
 
+    /// The `flowlogs` binary with the stack's endpoint and dummy credentials; the venv's
+    /// `bin` is first on `PATH` (cargo-lambda) and no AWS profile or config file is read.
+    /// The test build carries no forwarder (a release binary does: `.ci/release`), so `setup`
+    /// builds it from `lambda/` as `--forwarder-from-source` asks (`FLOWLOGS_FORWARDER_FROM_SOURCE`;
+    /// cargo-lambda finds the tests' own release build of it, a no-op); a `--forwarder-zip` wins.
     pub fn flowlogs(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_flowlogs"));
+        let mut cmd = self.command(Path::new(env!("CARGO_BIN_EXE_flowlogs")));
+        cmd.env("FLOWLOGS_FORWARDER_FROM_SOURCE", "true")
+            .env("CARGO_TARGET_DIR", target_dir())
+            .env("PATH", path_with_venv());
+        cmd
+    }
+
+    /// `program` with the stack's endpoint and dummy credentials, no AWS profile or config file,
+    /// and nothing else of the test's environment that would choose the forwarder's code.
+    pub fn command(&self, program: &Path) -> Command {
+        let mut cmd = Command::new(program);
         for var in [
             "AWS_PROFILE",
             "AWS_DEFAULT_PROFILE",
@@ -446,8 +459,7 @@ impl Stack {
                 self.state_dir.join("no-aws-credentials"),
             )
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("CARGO_TARGET_DIR", target_dir())
-            .env("PATH", path_with_venv())
+            .env_remove("FLOWLOGS_FORWARDER_FROM_SOURCE")
             .stdin(std::process::Stdio::null());
         cmd
     }

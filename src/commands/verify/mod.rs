@@ -286,7 +286,7 @@ async fn verify(
 
 pub async fn run(global: &Global, args: &VerifyArgs) -> Result<u8> {
     let ctx = Context::load(global).await?;
-    let desired = ctx.desired(&code_source(&CodeArgs::default()))?;
+    let desired = ctx.desired(&code_source(&CodeArgs::default())?)?;
     let progress = Progress::stderr();
     let report = verify(&ctx, &desired, &progress, args.wait, args.athena).await?;
     crate::commands::print(&report, args.output)?;
