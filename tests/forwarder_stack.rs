@@ -589,7 +589,9 @@ async fn the_filter_drops_what_it_says_and_the_report_counts_every_record() {
         let status = a("aws.vpc.flow.status");
         assert!(status == "OK", "a {status} record was sent: {r}");
         let private = |v: Value| match v.as_str().unwrap().parse::<std::net::Ipv4Addr>() {
-            Ok(ip) => ip.octets()[0] == 10 || (ip.octets()[0] == 172 && ip.octets()[1] & 0xf0 == 16),
+            Ok(ip) => {
+                ip.octets()[0] == 10 || (ip.octets()[0] == 172 && ip.octets()[1] & 0xf0 == 16)
+            }
             Err(_) => false,
         };
         if a("aws.vpc.flow.action") == "ACCEPT" {
@@ -694,11 +696,13 @@ async fn a_415_to_zstd_falls_back_to_gzip_with_nothing_lost() {
     assert!(refused.iter().all(|r| encoding(r) == "zstd"));
     // Only the requests already on their way when the first 415 came back were zstd; every
     // other one, and each of those again, went as gzip and was accepted.
-    assert!(requests
-        .iter()
-        .all(|r| (encoding(r) == "zstd" && r["status"] == 415)
-            || (encoding(r) == "gzip" && r["status"] == 200)),
-        "{requests:?}");
+    assert!(
+        requests
+            .iter()
+            .all(|r| (encoding(r) == "zstd" && r["status"] == 415)
+                || (encoding(r) == "gzip" && r["status"] == 200)),
+        "{requests:?}"
+    );
     assert_eq!(
         requests.iter().filter(|r| r["status"] == 200).count() as u64,
         report.batches
