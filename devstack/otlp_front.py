@@ -2,6 +2,7 @@
 passes the request on to rotel unchanged and answers with rotel's answer.
 
     python devstack/otlp_front.py --port P --upstream http://127.0.0.1:R --record FILE
+                                  [--refuse-encoding zstd]
 
 rotel's logs processor sees the log records, not the HTTP request, so a test cannot see there
 which headers an exporter sent (`signoz-ingestion-key`, `Authorization`). With the stack's
@@ -12,7 +13,9 @@ file it writes: one JSON object per request,
      "status": 200, "bytes": 1234}
 
 (header names lower-cased). It records header values as they came: it is for tests with test
-values only. Started by devstack/stack.py; stdlib only.
+values only. With `--refuse-encoding E` it answers 415 (Unsupported Media Type) to every request
+whose Content-Encoding is E, without passing it on, as an endpoint that does not take E does (the
+stack's `otlp-no-zstd` service). Started by devstack/stack.py; stdlib only.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", 
 _LOCK = threading.Lock()
 
 
-def make_handler(upstream: str, record: str):
+def make_handler(upstream: str, record: str, refuse_encoding: str | None = None):
     host, port = upstream.split("//", 1)[1].split(":")
 
     class Handler(BaseHTTPRequestHandler):
@@ -41,14 +44,13 @@ def make_handler(upstream: str, record: str):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-            try:
-                conn = http.client.HTTPConnection(host, int(port), timeout=30)
-                conn.request(self.command, self.path, body=body, headers=headers)
-                resp = conn.getresponse()
-                status, reply, reply_headers = resp.status, resp.read(), resp.getheaders()
-                conn.close()
-            except OSError as e:
-                status, reply, reply_headers = 502, f"otlp front: {e}".encode(), []
+            encoding = (self.headers.get("Content-Encoding") or "").strip().lower()
+            if refuse_encoding and encoding == refuse_encoding:
+                status, reply, reply_headers = (
+                    415, f"unsupported Content-Encoding {encoding}".encode(),
+                    [("Content-Type", "text/plain")])
+            else:
+                status, reply, reply_headers = self._upstream(body, headers)
             entry = {
                 "method": self.command,
                 "path": self.path,
@@ -66,6 +68,17 @@ def make_handler(upstream: str, record: str):
             self.end_headers()
             self.wfile.write(reply)
 
+        def _upstream(self, body: bytes, headers: dict):
+            try:
+                conn = http.client.HTTPConnection(host, int(port), timeout=30)
+                conn.request(self.command, self.path, body=body, headers=headers)
+                resp = conn.getresponse()
+                status, reply, reply_headers = resp.status, resp.read(), resp.getheaders()
+                conn.close()
+            except OSError as e:
+                status, reply, reply_headers = 502, f"otlp front: {e}".encode(), []
+            return status, reply, reply_headers
+
         do_POST = _forward
         do_GET = _forward
         do_PUT = _forward
@@ -78,9 +91,11 @@ def main(argv=None) -> int:
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--upstream", required=True, help="rotel's OTLP/HTTP base URL")
     p.add_argument("--record", required=True, help="JSON-lines file of the requests' headers")
+    p.add_argument("--refuse-encoding", help="answer 415 to requests with this Content-Encoding")
     args = p.parse_args(argv)
     open(args.record, "a").close()
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(args.upstream, args.record))
+    server = ThreadingHTTPServer(("127.0.0.1", args.port),
+                                 make_handler(args.upstream, args.record, args.refuse_encoding))
     server.serve_forever()
     return 0
 

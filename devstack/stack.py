@@ -1,6 +1,6 @@
 """The local stack for flowlogs' tests and demo: moto, rotel and the forwarder under cargo lambda.
 
-    python devstack/stack.py up   --state DIR [--services moto,rotel,lambda[,otlp-headers][,aws-tls]]
+    python devstack/stack.py up   --state DIR [--services moto,rotel,lambda[,otlp-headers][,aws-tls][,otlp-tls][,otlp-no-zstd]]
                                   [--bootstrap PATH]
                                   [--aws-behaviours default|all|none|name,name]
     python devstack/stack.py down --state DIR
@@ -21,6 +21,14 @@ the front, which writes the headers of every request to `otlp_requests_file` and
 `aws-tls` (implies moto) puts devstack/tls_front.py before the AWS endpoint: `aws_tls_endpoint`
 is `https://127.0.0.1:T`, whose certificate is signed by the authority in `aws_tls_ca_file`
 (made at start; trust it with SSL_CERT_FILE). `aws_endpoint` stays plain HTTP.
+
+`otlp-no-zstd` (implies rotel) puts devstack/otlp_front.py before rotel with
+`--refuse-encoding zstd`: `otlp_no_zstd_endpoint` answers 415 to a zstd request and passes every
+other one to rotel, recording each in `otlp_no_zstd_requests_file`.
+
+`otlp-tls` (implies rotel) puts the same front before the OTLP endpoint: `otlp_tls_endpoint` is
+`https://127.0.0.1:U`, signed by the authority in `otlp_tls_ca_file`. `otlp_endpoint` stays plain
+HTTP.
 
 `down` stops every process group named in state.json and waits until none is left; it is
 idempotent. Every service runs in its own session, so a process group is a whole service
@@ -51,10 +59,10 @@ import time
 import behaviours
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ALL_SERVICES = ("moto", "rotel", "lambda", "otlp-headers", "aws-tls")
+ALL_SERVICES = ("moto", "rotel", "lambda", "otlp-headers", "aws-tls", "otlp-tls", "otlp-no-zstd")
 # Started only when asked for (not part of the default set): a front before rotel that records
 # every request's headers (devstack/otlp_front.py), an HTTPS front before the AWS endpoint
-# (devstack/tls_front.py).
+# (devstack/tls_front.py), and one before the OTLP endpoint.
 DEFAULT_SERVICES = ("moto", "rotel", "lambda")
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
@@ -232,6 +240,24 @@ def tls_front_ready(ca_file: str):
     return ready
 
 
+def otlp_tls_ready(ca_file: str):
+    def ready(url: str) -> bool:
+        if not os.path.isfile(ca_file):
+            return False
+        host, port = url.split("//", 1)[1].split(":")
+        context = ssl.create_default_context(cafile=ca_file)
+        try:
+            conn = http.client.HTTPSConnection(host, int(port), timeout=2, context=context)
+            conn.request("POST", "/v1/logs", b'{"resourceLogs":[]}',
+                         {"Content-Type": "application/json"})
+            status = conn.getresponse().status
+            conn.close()
+            return status == 200
+        except (OSError, http.client.HTTPException):
+            return False
+    return ready
+
+
 def router_ready(url: str) -> bool:
     return http_status(url, "GET", "/_devstack/health") == 200
 
@@ -302,8 +328,9 @@ def start_services(args) -> dict:
         raise StackError(f"unknown service(s) {unknown}; known: {', '.join(ALL_SERVICES)}")
     if ("lambda" in services or "aws-tls" in services) and "moto" not in services:
         services.insert(0, "moto")
-    if "otlp-headers" in services and "rotel" not in services:
-        services.insert(services.index("otlp-headers"), "rotel")
+    for front in ("otlp-headers", "otlp-tls", "otlp-no-zstd"):
+        if front in services and "rotel" not in services:
+            services.insert(services.index(front), "rotel")
     venv = venv_dir()
     if not os.path.isdir(venv):
         raise StackError(f"no venv at {venv} (FLOWLOGS_VENV): run .ci/install first")
@@ -426,6 +453,33 @@ def start_services(args) -> dict:
                            tls_front_ready(ca_file)))
             state["aws_tls_endpoint"] = url
             state["aws_tls_ca_file"] = ca_file
+        if "otlp-tls" in services:
+            port = free_port()
+            url = f"https://127.0.0.1:{port}"
+            cert_dir = os.path.join(state_dir, "otlp-tls")
+            os.makedirs(cert_dir, exist_ok=True)
+            ca_file = os.path.join(cert_dir, "ca.pem")
+            proc = spawn("otlp-tls", [
+                os.path.join(venv, "bin", "python"), os.path.join(HERE, "tls_front.py"),
+                "--port", str(port), "--upstream", state["otlp_endpoint"], "--cert-dir", cert_dir,
+            ], logs_dir, env=base_env)
+            record(Service("otlp-tls", proc, url, os.path.join(logs_dir, "otlp-tls.log"),
+                           otlp_tls_ready(ca_file)))
+            state["otlp_tls_endpoint"] = url
+            state["otlp_tls_ca_file"] = ca_file
+        if "otlp-no-zstd" in services:
+            port = free_port()
+            url = f"http://127.0.0.1:{port}"
+            requests = os.path.join(state_dir, "otlp-no-zstd-requests.jsonl")
+            proc = spawn("otlp-no-zstd", [
+                sys.executable, os.path.join(HERE, "otlp_front.py"), "--port", str(port),
+                "--upstream", state["otlp_endpoint"], "--record", requests,
+                "--refuse-encoding", "zstd",
+            ], logs_dir, env=base_env)
+            record(Service("otlp-no-zstd", proc, url, os.path.join(logs_dir, "otlp-no-zstd.log"),
+                           rotel_ready))
+            state["otlp_no_zstd_endpoint"] = url
+            state["otlp_no_zstd_requests_file"] = requests
         for svc in started:
             wait_ready(svc, args.timeout)
     except BaseException:

@@ -225,10 +225,11 @@ async fn every_record_arrives_exactly_once(protocol: &str) {
         ("aws.vpc.flow.start", json!(1718806751)),
         ("aws.vpc.flow.action", json!("REJECT")),
         ("aws.vpc.flow.status", json!("OK")),
-        ("aws.vpc.flow.log.version", json!(2)),
     ] {
         assert_eq!(attr(first, k), &v, "{k}");
     }
+    // The same for the whole object: on the resource.
+    assert_eq!(first["resource"]["aws.vpc.flow.log.version"], json!(2));
 
     // NODATA / SKIPDATA are kept with their status and no traffic attributes.
     let nodata: Vec<&Value> = captured
@@ -278,7 +279,7 @@ async fn every_record_arrives_exactly_once(protocol: &str) {
         .collect();
     assert!(custom
         .iter()
-        .all(|r| attr(r, "aws.vpc.flow.log.version") == 5));
+        .all(|r| r["resource"]["aws.vpc.flow.log.version"] == 5));
     assert!(custom
         .iter()
         .any(|r| attr(r, "aws.vpc.flow.destination.service") == "DYNAMODB"));
@@ -408,4 +409,302 @@ async fn bootstrap_returns_the_report_and_fails_when_delivery_fails() {
     assert!(error.is_some(), "expected a function error, got {payload}");
     let message = payload["errorMessage"].as_str().unwrap_or_default();
     assert!(message.contains("forwarded 0 of"), "{payload}");
+}
+
+/// A collector behind a company's own certificate authority (issue 22, item 7): the function
+/// trusts the platform's certificate store, so the authority named by `SSL_CERT_FILE` makes
+/// delivery work, and without it the function fails at once, naming the certificate and the fix,
+/// rather than retrying a handshake that cannot succeed.
+#[tokio::test]
+async fn the_function_trusts_the_platforms_certificate_store_for_the_endpoint() {
+    let stack = Stack::start(&[Service::Lambda, Service::Rotel, Service::OtlpTls]);
+    let endpoint = stack.state()["otlp_tls_endpoint"]
+        .as_str()
+        .expect("otlp_tls_endpoint")
+        .to_string();
+    let ca_file = stack.state()["otlp_tls_ca_file"]
+        .as_str()
+        .expect("otlp_tls_ca_file")
+        .to_string();
+    assert!(endpoint.starts_with("https://127.0.0.1:"), "{endpoint}");
+    let key = format!("{PREFIX}123456789012_vpcflowlogs_us-east-1_fl-1_20240619T1405Z_tls.log.gz");
+    let data = fixture("default-1k.log.gz");
+    let s3 = aws_sdk_s3::Client::new(&stack.sdk_config().await);
+    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    bucket_usable(&s3, BUCKET).await;
+    s3.put_object()
+        .bucket(BUCKET)
+        .key(&key)
+        .body(data.clone().into())
+        .send()
+        .await
+        .unwrap();
+    let event = s3_event(&[(key.as_str(), data.len())]);
+
+    create_function(
+        &stack,
+        "untrusting",
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)],
+    )
+    .await;
+    let started = Instant::now();
+    let (error, payload) = invoke(&stack, "untrusting", &event).await;
+    assert!(error.is_some(), "expected a function error, got {payload}");
+    let message = payload["errorMessage"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("UnknownIssuer")
+            && message.contains("does not trust")
+            && message.contains("SSL_CERT_FILE"),
+        "the error names the certificate and the fix: {payload}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "an untrusted certificate is not retried for a minute: {:?}",
+        started.elapsed()
+    );
+
+    create_function(
+        &stack,
+        "trusting",
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("SSL_CERT_FILE", &ca_file),
+        ],
+    )
+    .await;
+    let (error, payload) = invoke(&stack, "trusting", &event).await;
+    assert_eq!(error, None, "{payload}\n{}", stack.log_tails());
+    assert_eq!(payload["records"], 1000);
+    assert_eq!(payload["forwarded"], 1000);
+    stack.wait_for_exactly(1000, Duration::from_secs(60));
+}
+
+/// What the test's filter should drop, decided here independently of the forwarder's filter:
+/// NODATA and SKIPDATA, ACCEPTs between two private ranges, REJECTs to port 123.
+fn dropped_by_test_filter(line: &str) -> bool {
+    let f: Vec<&str> = line.split_whitespace().collect();
+    let (src, dst, dport, action, status) = (f[3], f[4], f[6], f[12], f[13]);
+    let private = |a: &str| match a.parse::<std::net::Ipv4Addr>() {
+        Ok(ip) => ip.octets()[0] == 10 || (ip.octets()[0] == 172 && ip.octets()[1] & 0xf0 == 16),
+        Err(_) => false,
+    };
+    status == "NODATA"
+        || status == "SKIPDATA"
+        || (action == "ACCEPT" && private(src) && private(dst))
+        || (action == "REJECT" && dport == "123")
+}
+
+const TEST_FILTER: &str = r#"[{"log_status":["NODATA","SKIPDATA"]},
+    {"action":["ACCEPT"],"source":["10.0.0.0/8","172.16.0.0/12"],"destination":["10.0.0.0/8","172.16.0.0/12"]},
+    {"action":["REJECT"],"destination_port":[123]}]"#;
+
+/// `delivery.filter` (issue 27): the filtered records never reach the collector, every other one
+/// does exactly once, and the report accounts for each record read: records = forwarded +
+/// filtered (+ rejected, none here).
+#[tokio::test]
+async fn the_filter_drops_what_it_says_and_the_report_counts_every_record() {
+    let stack = Stack::start(&[Service::Moto, Service::Rotel]);
+    let plain = fixture("default-v2.log");
+    let gz = fixture("default-1k.log.gz");
+    let cases = vec![
+        Case {
+            key: format!("{PREFIX}filter-plain.log"),
+            data: plain.clone(),
+            records: 7,
+            skipped: 0,
+        },
+        Case {
+            key: format!("{PREFIX}filter-1k.log.gz"),
+            data: gz.clone(),
+            records: 1000,
+            skipped: 0,
+        },
+    ];
+    put_all(&stack, &cases).await;
+    let mut text = String::from_utf8(plain).unwrap();
+    let mut unzipped = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut unzipped)
+        .unwrap();
+    text.push_str(&unzipped);
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("version") && !l.trim().is_empty())
+        .collect();
+    assert_eq!(lines.len(), 1007);
+    let expected_filtered = lines.iter().filter(|l| dropped_by_test_filter(l)).count() as u64;
+    assert!(
+        expected_filtered > 200 && expected_filtered < 1007,
+        "{expected_filtered}"
+    );
+
+    let env = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", stack.otlp_endpoint.clone()),
+        ("FLOWLOGS_FILTER", TEST_FILTER.to_string()),
+    ];
+    let mut config =
+        ExportConfig::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+            .unwrap();
+    config.max_batch_bytes = 64 * 1024;
+    let exporter = Exporter::new(config, None).unwrap();
+    let source = S3Source(aws_sdk_s3::Client::new(&stack.sdk_config().await));
+    let event = s3_event(
+        &cases
+            .iter()
+            .map(|c| (c.key.as_str(), c.data.len()))
+            .collect::<Vec<_>>(),
+    );
+    let mut lines_logged = Vec::new();
+    let report = handler::handle_logged(
+        &source,
+        &exporter,
+        event,
+        Some(Instant::now() + Duration::from_secs(60)),
+        Margins::default(),
+        &mut |l| lines_logged.push(l.to_string()),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}\n{}", stack.log_tails()));
+
+    assert_eq!(report.records, 1007);
+    assert_eq!(report.filtered, expected_filtered);
+    assert_eq!(report.rejected, 0);
+    assert_eq!(
+        report.records,
+        report.forwarded + report.filtered + report.rejected
+    );
+    // Each object's line says the same, and calls the object delivered.
+    let objects: Vec<_> = lines_logged
+        .iter()
+        .filter_map(|l| flowlogs_forwarder::report::parse_object_line(l))
+        .collect();
+    assert_eq!(objects.len(), 2);
+    assert!(objects
+        .iter()
+        .all(|o| o.ok && o.records == o.forwarded + o.filtered && o.filtered > 0));
+
+    let captured =
+        stack.wait_for_exactly((1007 - expected_filtered) as usize, Duration::from_secs(60));
+    for r in &captured {
+        let a = |k: &str| attr(r, k).clone();
+        let status = a("aws.vpc.flow.status");
+        assert!(status == "OK", "a {status} record was sent: {r}");
+        let private = |v: Value| match v.as_str().unwrap().parse::<std::net::Ipv4Addr>() {
+            Ok(ip) => {
+                ip.octets()[0] == 10 || (ip.octets()[0] == 172 && ip.octets()[1] & 0xf0 == 16)
+            }
+            Err(_) => false,
+        };
+        if a("aws.vpc.flow.action") == "ACCEPT" {
+            assert!(
+                !(private(a("source.address")) && private(a("destination.address"))),
+                "an internal ACCEPT was sent: {r}"
+            );
+        } else {
+            assert_ne!(a("destination.port"), json!(123), "{r}");
+        }
+    }
+}
+
+/// `compression: zstd` against an endpoint that answers 415 to it (issue 27): the forwarder
+/// sends the same records with gzip, once it knows for the rest of the invocation, loses none,
+/// and its report says so.
+#[tokio::test]
+async fn a_415_to_zstd_falls_back_to_gzip_with_nothing_lost() {
+    let stack = Stack::start(&[Service::Moto, Service::Rotel, Service::OtlpNoZstd]);
+    let endpoint = stack.state()["otlp_no_zstd_endpoint"]
+        .as_str()
+        .expect("otlp_no_zstd_endpoint")
+        .to_string();
+    let requests_file = stack.state()["otlp_no_zstd_requests_file"]
+        .as_str()
+        .expect("otlp_no_zstd_requests_file")
+        .to_string();
+    let cases = vec![
+        Case {
+            key: format!("{PREFIX}zstd-a.log.gz"),
+            data: fixture("default-1k.log.gz"),
+            records: 1000,
+            skipped: 0,
+        },
+        Case {
+            key: format!("{PREFIX}zstd-b.log"),
+            data: fixture("default-v2.log"),
+            records: 7,
+            skipped: 0,
+        },
+    ];
+    put_all(&stack, &cases).await;
+    let env = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
+        ("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd".to_string()),
+    ];
+    let mut config =
+        ExportConfig::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+            .unwrap();
+    config.max_batch_bytes = 32 * 1024; // many batches, several in flight at the first 415
+    let concurrency = config.concurrency;
+    let exporter = Exporter::new(config, None).unwrap();
+    let source = S3Source(aws_sdk_s3::Client::new(&stack.sdk_config().await));
+    let event = s3_event(
+        &cases
+            .iter()
+            .map(|c| (c.key.as_str(), c.data.len()))
+            .collect::<Vec<_>>(),
+    );
+    let mut lines_logged = Vec::new();
+    let report = handler::handle_logged(
+        &source,
+        &exporter,
+        event,
+        Some(Instant::now() + Duration::from_secs(60)),
+        Margins::default(),
+        &mut |l| lines_logged.push(l.to_string()),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}\n{}", stack.log_tails()));
+    assert_eq!(
+        (report.records, report.forwarded, report.rejected),
+        (1007, 1007, 0)
+    );
+    assert!(report.gzip_fallback, "the report says so: {report:?}");
+    assert_eq!(report.retries, 0, "a fallback is not a retry");
+    let invocation = lines_logged.last().unwrap();
+    assert!(
+        invocation.contains(r#""gzip_fallback":true"#),
+        "{invocation}"
+    );
+    stack.wait_for_exactly(1007, Duration::from_secs(60));
+
+    // The exporter's requests (the stack's readiness probe sends one without an encoding).
+    let requests: Vec<Value> = std::fs::read_to_string(&requests_file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["headers"]["content-encoding"].is_string())
+        .collect();
+    let encoding = |r: &Value| {
+        r["headers"]["content-encoding"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let refused: Vec<&Value> = requests.iter().filter(|r| r["status"] == 415).collect();
+    assert!(
+        !refused.is_empty() && refused.len() <= concurrency,
+        "the first zstd requests (at most those in flight at once) are refused: {requests:?}"
+    );
+    assert!(refused.iter().all(|r| encoding(r) == "zstd"));
+    // Only the requests already on their way when the first 415 came back were zstd; every
+    // other one, and each of those again, went as gzip and was accepted.
+    assert!(
+        requests
+            .iter()
+            .all(|r| (encoding(r) == "zstd" && r["status"] == 415)
+                || (encoding(r) == "gzip" && r["status"] == 200)),
+        "{requests:?}"
+    );
+    assert_eq!(
+        requests.iter().filter(|r| r["status"] == 200).count() as u64,
+        report.batches
+    );
 }

@@ -1,7 +1,7 @@
 //! Throughput of the forwarder's stages on files written by the `gen_flowlogs` example's
 //! generator (1M default-format records, 200k all-fields records, seed 1), beside gunzip
 //! alone over the same bytes: parse; parse + encode (protobuf, uncompressed); end to end
-//! (gunzip, parse, encode, gzip). Run with `cargo bench -p flowlogs-forwarder --bench pipeline`.
+//! (gunzip, parse, encode, gzip), and end to end with zstd instead of gzip. Run with `cargo bench -p flowlogs-forwarder --bench pipeline`.
 //!
 //! The generated files are cached in `$FLOWLOGS_BENCH_DIR` (default: the system temp dir,
 //! `flowlogs-bench/`), named after the generator's options and version;
@@ -101,6 +101,9 @@ fn bench_file(c: &mut Criterion, name: &str, format: &str, records: u64) {
     });
     g.bench_function("end-to-end", |b| {
         b.iter(|| assert_eq!(forward(&gz, Compression::Gzip), records))
+    });
+    g.bench_function("end-to-end-zstd", |b| {
+        b.iter(|| assert_eq!(forward(&gz, Compression::Zstd), records))
     });
     g.finish();
 }

@@ -208,8 +208,8 @@ fn bad_event(message: String) -> HandlerError {
 /// The invocation did not deliver everything; Lambda should retry it.
 #[derive(thiserror::Error, Debug, Clone)]
 #[error(
-    "{message}: forwarded {} of {} records read from {} objects ({} rejected, {} batches, {} retries)",
-    report.forwarded, report.records, report.objects, report.rejected, report.batches, report.retries
+    "{message}: forwarded {} of {} records read from {} objects ({} rejected, {} filtered, {} batches, {} retries)",
+    report.forwarded, report.records, report.objects, report.rejected, report.filtered, report.batches, report.retries
 )]
 pub struct HandlerError {
     pub kind: ErrorKind,
@@ -397,7 +397,8 @@ async fn forward_object<S: ObjectSource>(
     let observed = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
-    let config = exporter.config().clone();
+    let mut config = exporter.config().clone();
+    config.compression = exporter.compression();
     let concurrency = config.concurrency.max(1);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Body>(concurrency);
 
@@ -477,7 +478,9 @@ async fn forward_object<S: ObjectSource>(
         Err(e) => return Err(read_failed(format!("reading {url}: {e}"))),
     };
     report.records += stats.records;
+    report.filtered += stats.filtered;
     report.skipped_lines += stats.skipped_lines;
+    report.gzip_fallback |= exporter.fell_back_to_gzip();
     if let Some(e) = failure {
         return Err((
             ErrorKind::ExportFailed,

@@ -12,8 +12,10 @@ pub mod aws_http;
 
 #[cfg(feature = "runtime")]
 pub mod convert;
+pub mod env;
 #[cfg(feature = "runtime")]
 pub mod export;
+pub mod filter;
 pub mod format;
 #[cfg(feature = "runtime")]
 pub mod handler;

@@ -10,8 +10,9 @@
 
 use crate::export::request::{Body, BodyWriter};
 use crate::export::{Batch, Batcher, ExportConfig};
+use crate::filter::Flow;
 use crate::otlp::{Mapper, ObjectInfo};
-use crate::parse::{Header, LineParser, Reader, Source};
+use crate::parse::{Header, LineParser, Reader, Record, Source, Value};
 use flate2::bufread::MultiGzDecoder;
 use std::io::{self, BufRead, BufReader, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,6 +25,8 @@ const READ_BUFFER: usize = 64 * 1024;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ObjectStats {
     pub records: u64,
+    /// Records the filter dropped (counted in `records` too).
+    pub filtered: u64,
     pub skipped_lines: u64,
     /// Reading stopped early: `emit` refused a body or `stop` said so.
     pub stopped: bool,
@@ -147,6 +150,46 @@ impl Lines<'_> {
     }
 }
 
+/// The columns the filter looks at, found once per file.
+#[derive(Debug, Clone, Copy)]
+struct FilterColumns {
+    log_status: Option<usize>,
+    action: Option<usize>,
+    source: [Option<usize>; 2],
+    destination: [Option<usize>; 2],
+    source_port: Option<usize>,
+    destination_port: Option<usize>,
+}
+
+impl FilterColumns {
+    fn new(header: &Header) -> FilterColumns {
+        let col = |name: &str| header.column_of(name);
+        FilterColumns {
+            log_status: col("log-status"),
+            action: col("action"),
+            // The packet-level address first, as `source.address` has it.
+            source: [col("pkt-srcaddr"), col("srcaddr")],
+            destination: [col("pkt-dstaddr"), col("dstaddr")],
+            source_port: col("srcport"),
+            destination_port: col("dstport"),
+        }
+    }
+
+    fn flow<'r>(&self, rec: &Record<'r>) -> Flow<'r> {
+        let get = |c: Option<usize>| c.and_then(|c| rec.get(c));
+        let text = |c| get(c).and_then(Value::as_str);
+        let int = |c| get(c).and_then(Value::as_int);
+        Flow {
+            log_status: text(self.log_status),
+            action: text(self.action),
+            source: text(self.source[0]).or_else(|| text(self.source[1])),
+            destination: text(self.destination[0]).or_else(|| text(self.destination[1])),
+            source_port: int(self.source_port),
+            destination_port: int(self.destination_port),
+        }
+    }
+}
+
 /// What every worker shares.
 struct Work<'w, 'a> {
     config: &'w ExportConfig,
@@ -180,9 +223,12 @@ impl Work<'_, '_> {
     /// refilled. Once a body was refused (on any thread) it stops.
     fn run(&self, spent: Sender<Chunk>) -> io::Result<ObjectStats> {
         let mut parser = Some(LineParser::new(self.header.clone()));
-        let mut mapper = Mapper::new(self.header, self.object, self.observed_nanos);
+        let mut mapper =
+            Mapper::new(self.header, self.object, self.observed_nanos).with_body(self.config.body);
         let mut batcher = Batcher::new(self.config.max_batch_bytes);
         let mut writer = BodyWriter::new(self.config);
+        let filter = &self.config.filter;
+        let filter_columns = FilterColumns::new(self.header);
         let mut buf = Vec::with_capacity(1024);
         let mut stats = ObjectStats::default();
         loop {
@@ -203,9 +249,13 @@ impl Work<'_, '_> {
                 self.source,
             );
             while let Some(rec) = reader.next_record()? {
+                stats.records += 1;
+                if !filter.is_empty() && filter.drops(&filter_columns.flow(&rec)) {
+                    stats.filtered += 1;
+                    continue;
+                }
                 buf.clear();
                 let key = mapper.encode(&rec, &mut buf);
-                stats.records += 1;
                 if let Some(full) = batcher.push(self.object, key, &buf) {
                     if !self.emit(&mut writer, &full)? {
                         // The record just pushed was not sent: it is counted as read only.
@@ -296,6 +346,7 @@ impl Sink<'_> {
                 {
                     Ok(stats) => {
                         total.records += stats.records;
+                        total.filtered += stats.filtered;
                         total.skipped_lines += stats.skipped_lines;
                         total.stopped |= stats.stopped;
                     }
@@ -509,6 +560,7 @@ mod tests {
             stats,
             ObjectStats {
                 records: 1000,
+                filtered: 0,
                 skipped_lines: 0,
                 stopped: false
             }

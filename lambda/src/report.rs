@@ -10,8 +10,8 @@
 //! a top-level `flowlogs` field.
 //!
 //! ```json
-//! {"flowlogs":"object","bucket":"b","key":"AWSLogs/1/vpcflowlogs/r/x.log.gz","outcome":"forwarded","ok":true,"records":7,"forwarded":7,"rejected":0,"skipped_lines":0,"batches":1,"retries":0,"millis":12}
-//! {"flowlogs":"invocation","ok":true,"objects":1,"records":7,"forwarded":7,"rejected":0,"skipped_lines":0,"batches":1,"retries":0,"millis":12,"unusable_event_records":0}
+//! {"flowlogs":"object","bucket":"b","key":"AWSLogs/1/vpcflowlogs/r/x.log.gz","outcome":"forwarded","ok":true,"records":7,"forwarded":7,"rejected":0,"filtered":0,"skipped_lines":0,"batches":1,"retries":0,"millis":12}
+//! {"flowlogs":"invocation","ok":true,"objects":1,"records":7,"forwarded":7,"rejected":0,"filtered":0,"skipped_lines":0,"batches":1,"retries":0,"millis":12,"unusable_event_records":0}
 //! ```
 //!
 //! - `key` is URL-decoded (the object's real key, not the event's encoded form).
@@ -19,7 +19,7 @@
 //!   `error` says why), `skipped` (a zero-byte object) or `not_read` (an earlier object failed
 //!   and the invocation stopped before this one).
 //! - `ok` is true when the object was read to the end and the endpoint accepted every record
-//!   read from it (`forwarded == records`, nothing rejected).
+//!   read from it that the filter kept (`forwarded + filtered == records`, nothing rejected).
 //! - The `invocation` line has the counts of [`Report`], `ok` (the invocation succeeded), and
 //!   on failure `error_type` (one of [`ErrorKind`]'s names, also the Lambda `errorType`) and
 //!   `error`.
@@ -38,6 +38,10 @@ pub struct Report {
     pub forwarded: u64,
     /// Records the endpoint refused in a partial-success response.
     pub rejected: u64,
+    /// Records `delivery.filter` dropped: `records = forwarded + filtered + rejected` when
+    /// everything read was delivered.
+    #[serde(default)]
+    pub filtered: u64,
     /// Malformed lines that were counted and skipped.
     pub skipped_lines: u64,
     /// Export requests that succeeded.
@@ -48,6 +52,10 @@ pub struct Report {
     /// Event records skipped because they name no bucket or no key.
     #[serde(default)]
     pub unusable_event_records: u64,
+    /// The endpoint refused zstd (HTTP 415): what followed was sent with gzip. Written only
+    /// when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gzip_fallback: bool,
 }
 
 impl Report {
@@ -57,10 +65,12 @@ impl Report {
         self.records += other.records;
         self.forwarded += other.forwarded;
         self.rejected += other.rejected;
+        self.filtered += other.filtered;
         self.skipped_lines += other.skipped_lines;
         self.batches += other.batches;
         self.retries += other.retries;
         self.unusable_event_records += other.unusable_event_records;
+        self.gzip_fallback |= other.gzip_fallback;
     }
 }
 
@@ -120,6 +130,8 @@ pub struct ObjectReport {
     pub records: u64,
     pub forwarded: u64,
     pub rejected: u64,
+    #[serde(default)]
+    pub filtered: u64,
     pub skipped_lines: u64,
     pub batches: u64,
     pub retries: u64,
@@ -144,10 +156,11 @@ impl ObjectReport {
             outcome,
             ok: outcome == Outcome::Forwarded
                 && counts.rejected == 0
-                && counts.forwarded == counts.records,
+                && counts.forwarded + counts.filtered == counts.records,
             records: counts.records,
             forwarded: counts.forwarded,
             rejected: counts.rejected,
+            filtered: counts.filtered,
             skipped_lines: counts.skipped_lines,
             batches: counts.batches,
             retries: counts.retries,
@@ -209,8 +222,8 @@ mod tests {
     use super::*;
 
     /// The lines exactly as the module's documentation shows them.
-    const OBJECT_LINE: &str = r#"{"flowlogs":"object","bucket":"b","key":"AWSLogs/1/vpcflowlogs/r/x.log.gz","outcome":"forwarded","ok":true,"records":7,"forwarded":7,"rejected":0,"skipped_lines":0,"batches":1,"retries":0,"millis":12}"#;
-    const INVOCATION_LINE: &str = r#"{"flowlogs":"invocation","ok":true,"objects":1,"records":7,"forwarded":7,"rejected":0,"skipped_lines":0,"batches":1,"retries":0,"millis":12,"unusable_event_records":0}"#;
+    const OBJECT_LINE: &str = r#"{"flowlogs":"object","bucket":"b","key":"AWSLogs/1/vpcflowlogs/r/x.log.gz","outcome":"forwarded","ok":true,"records":7,"forwarded":7,"rejected":0,"filtered":0,"skipped_lines":0,"batches":1,"retries":0,"millis":12}"#;
+    const INVOCATION_LINE: &str = r#"{"flowlogs":"invocation","ok":true,"objects":1,"records":7,"forwarded":7,"rejected":0,"filtered":0,"skipped_lines":0,"batches":1,"retries":0,"millis":12,"unusable_event_records":0}"#;
 
     fn counts(records: u64, forwarded: u64, rejected: u64) -> Report {
         Report {

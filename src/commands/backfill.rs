@@ -44,6 +44,8 @@ pub struct BackfillOutcome {
     pub records: u64,
     /// Records the endpoint accepted.
     pub forwarded: u64,
+    /// Records `delivery.filter` dropped.
+    pub filtered: u64,
     pub seconds: f64,
     pub failures: Vec<BackfillFailure>,
 }
@@ -75,12 +77,13 @@ impl fmt::Display for BackfillOutcome {
         }
         write!(
             f,
-            "Sent {} of {} objects in {:.1}s: {} records read, {} accepted by the endpoint; {} objects failed{}",
+            "Sent {} of {} objects in {:.1}s: {} records read, {} accepted by the endpoint, {} dropped by the filter; {} objects failed{}",
             self.sent,
             self.objects,
             self.seconds,
             self.records,
             self.forwarded,
+            self.filtered,
             self.failed,
             if self.failed == 0 {
                 "."
@@ -181,6 +184,7 @@ pub async fn run(global: &Global, args: &BackfillArgs) -> Result<u8> {
         failed: 0,
         records: 0,
         forwarded: 0,
+        filtered: 0,
         seconds: 0.0,
         failures: Vec::new(),
     };
@@ -253,6 +257,7 @@ pub async fn run(global: &Global, args: &BackfillArgs) -> Result<u8> {
             if let Answer::Report(r) = &answer {
                 outcome.records += r.records;
                 outcome.forwarded += r.forwarded;
+                outcome.filtered += r.filtered;
             }
             match judge(&answer) {
                 Ok(_) => outcome.sent += 1,

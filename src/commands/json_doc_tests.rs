@@ -278,6 +278,7 @@ fn backfill_outcome(failed: u64) -> BackfillOutcome {
         failed,
         records: 14,
         forwarded: 14,
+        filtered: 0,
         seconds: 1.5,
         failures: vec![BackfillFailure {
             key: "AWSLogs/x.log.gz".into(),

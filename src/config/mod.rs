@@ -15,7 +15,8 @@ use flowlogs_forwarder::format::{self, FormatError};
 use serde::Serialize;
 
 pub use raw::{
-    Architecture, ContentEncoding, DeliveryMode, FileFormat, OtlpProtocol, RawConfig, TrafficType,
+    Architecture, ContentEncoding, DeliveryMode, FileFormat, OtlpBody, OtlpCompression,
+    OtlpProtocol, RawConfig, TrafficType,
 };
 pub use value::{ConfigValue, REDACTED};
 
@@ -109,6 +110,10 @@ pub struct Otlp {
     pub protocol: OtlpProtocol,
     pub headers: BTreeMap<String, ConfigValue>,
     pub service_name: String,
+    pub body: OtlpBody,
+    pub compression: OtlpCompression,
+    /// `delivery.filter.drop`, checked and normalised; empty: nothing is dropped.
+    pub filter: Vec<flowlogs_forwarder::filter::RawRule>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -480,6 +485,13 @@ impl Checker<'_> {
     }
 
     fn delivery(&self, raw: &raw::RawDelivery) -> Result<Delivery, ConfigError> {
+        if raw.mode == DeliveryMode::Firehose && raw.filter.is_some() {
+            return Err(self.error(
+                "delivery.filter",
+                "the filter is the forwarder's, and `mode: firehose` has no forwarder",
+                "remove `delivery.filter`, or use `delivery.mode: lambda`",
+            ));
+        }
         match raw.mode {
             DeliveryMode::Lambda => {
                 let Some(otlp) = &raw.otlp else {
@@ -520,12 +532,24 @@ impl Checker<'_> {
                     "delivery.lambda.on_failure.max_event_age_s",
                     rules::lambda_event_age_s(l.on_failure.max_event_age_s),
                 )?;
+                let rules: Vec<_> = raw
+                    .filter
+                    .iter()
+                    .flat_map(|f| &f.drop)
+                    .map(raw::RawFilterRule::to_forwarder)
+                    .collect();
+                let filter = rules::filter(&rules).map_err(|(field, p)| {
+                    self.error(&format!("delivery.filter.{field}"), p.problem, p.fix)
+                })?;
                 Ok(Delivery::Lambda {
                     otlp: Otlp {
                         endpoint: otlp.endpoint.trim_end_matches('/').to_string(),
                         protocol: otlp.protocol,
                         headers,
                         service_name: otlp.service_name.clone(),
+                        body: otlp.body,
+                        compression: otlp.compression,
+                        filter: filter.to_raw(),
                     },
                     lambda: LambdaSettings {
                         memory_mb: l.memory_mb,

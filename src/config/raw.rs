@@ -153,6 +153,106 @@ pub struct RawDelivery {
     pub lambda: RawLambda,
     #[serde(default)]
     pub firehose: Option<RawFirehose>,
+    /// Records the forwarder drops instead of sending (lambda mode), counted as `filtered`.
+    #[serde(default)]
+    pub filter: Option<RawFilter>,
+}
+
+/// `delivery.filter`: a record is dropped when any rule of `drop` matches it; a rule matches
+/// when each condition it has holds (the record's value is one of the list's).
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawFilter {
+    #[serde(default)]
+    pub drop: Vec<RawFilterRule>,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawFilterRule {
+    /// `OK`, `NODATA`, `SKIPDATA`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_status: Vec<FilterLogStatus>,
+    /// `ACCEPT`, `REJECT`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub action: Vec<FilterAction>,
+    /// CIDR blocks (`10.0.0.0/8`, `2001:db8::/32`) the source address is in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source: Vec<String>,
+    /// CIDR blocks the destination address is in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub destination: Vec<String>,
+    /// Ports (`53`) or ranges (`"1024-65535"`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_port: Vec<RawPort>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub destination_port: Vec<RawPort>,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq)]
+pub enum FilterLogStatus {
+    #[serde(rename = "OK")]
+    Ok,
+    #[serde(rename = "NODATA")]
+    NoData,
+    #[serde(rename = "SKIPDATA")]
+    SkipData,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq)]
+pub enum FilterAction {
+    #[serde(rename = "ACCEPT")]
+    Accept,
+    #[serde(rename = "REJECT")]
+    Reject,
+}
+
+/// A port as a number, or a range as text.
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum RawPort {
+    Number(i64),
+    Range(String),
+}
+
+impl RawFilterRule {
+    /// The rule as the forwarder reads it (values still unchecked).
+    pub fn to_forwarder(&self) -> flowlogs_forwarder::filter::RawRule {
+        let words = |v: Vec<&str>| v.into_iter().map(str::to_string).collect();
+        let ports = |v: &[RawPort]| {
+            v.iter()
+                .map(|p| match p {
+                    RawPort::Number(n) => n.to_string(),
+                    RawPort::Range(r) => r.clone(),
+                })
+                .collect()
+        };
+        flowlogs_forwarder::filter::RawRule {
+            log_status: words(
+                self.log_status
+                    .iter()
+                    .map(|s| match s {
+                        FilterLogStatus::Ok => "OK",
+                        FilterLogStatus::NoData => "NODATA",
+                        FilterLogStatus::SkipData => "SKIPDATA",
+                    })
+                    .collect(),
+            ),
+            action: words(
+                self.action
+                    .iter()
+                    .map(|a| match a {
+                        FilterAction::Accept => "ACCEPT",
+                        FilterAction::Reject => "REJECT",
+                    })
+                    .collect(),
+            ),
+            source: self.source.clone(),
+            destination: self.destination.clone(),
+            source_port: ports(&self.source_port),
+            destination_port: ports(&self.destination_port),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq, Default)]
@@ -176,6 +276,51 @@ pub struct RawOtlp {
     #[serde(default = "default_service_name")]
     #[schemars(pattern(rules::NOT_BLANK_PATTERN))]
     pub service_name: String,
+    /// What each log record's body holds: the flow-log `line` as AWS wrote it, a readable
+    /// `summary` (`ACCEPT tcp 10.0.1.5:443 -> 10.0.2.9:51000 10 packets 8400 bytes`), or `none`
+    /// (the attributes hold every field either way).
+    #[serde(default)]
+    pub body: OtlpBody,
+    /// How export requests are compressed: `gzip`, or `zstd` for endpoints that take it (one that
+    /// answers 415 gets gzip for the rest of the invocation).
+    #[serde(default)]
+    pub compression: OtlpCompression,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OtlpBody {
+    Line,
+    #[default]
+    Summary,
+    None,
+}
+
+impl OtlpBody {
+    pub fn as_env(self) -> &'static str {
+        match self {
+            OtlpBody::Line => "line",
+            OtlpBody::Summary => "summary",
+            OtlpBody::None => "none",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OtlpCompression {
+    #[default]
+    Gzip,
+    Zstd,
+}
+
+impl OtlpCompression {
+    pub fn as_env(self) -> &'static str {
+        match self {
+            OtlpCompression::Gzip => "gzip",
+            OtlpCompression::Zstd => "zstd",
+        }
+    }
 }
 
 fn default_service_name() -> String {

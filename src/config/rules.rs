@@ -517,6 +517,23 @@ pub fn s3_uri(uri: &str) -> Result<String, Problem> {
     })
 }
 
+/// `delivery.filter.drop`: every CIDR block and port of every rule, and no rule without a
+/// condition. The error names the value's path under `delivery.filter` (`drop[1].source[0]`).
+pub fn filter(
+    rules: &[flowlogs_forwarder::filter::RawRule],
+) -> Result<flowlogs_forwarder::filter::Filter, (String, Problem)> {
+    flowlogs_forwarder::filter::Filter::from_rules(rules).map_err(|e| {
+        let fix = if e.field.ends_with(']') && e.field.contains("port") {
+            "write a port (0 to 65535) or a range such as \"1024-65535\""
+        } else if e.field.contains("source") || e.field.contains("destination") {
+            "write a CIDR block such as 10.0.0.0/8 or 2001:db8::/32"
+        } else {
+            "give the rule at least one of log_status, action, source, destination, source_port, destination_port"
+        };
+        (e.field.clone(), problem(format!("{:?} {}", e.value, e.reason), fix))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

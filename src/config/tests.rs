@@ -226,3 +226,63 @@ fn bucket_name_rules() {
         assert!(check_bucket_name(bad).is_err(), "{bad}");
     }
 }
+
+const FILTERED: &str = r#"
+    body: none
+    compression: zstd
+  filter:
+    drop:
+      - log_status: [NODATA, SKIPDATA]
+      - action: [ACCEPT]
+        source: [10.0.0.0/8, "2001:db8::/32"]
+        destination: [10.0.0.0/8]
+        destination_port: [53, "1024-65535"]
+"#;
+
+fn with_filter(filter: &str) -> String {
+    GOOD.replace(
+        "    headers: { x-key: \"${env:KEY}\" }\n",
+        &format!("    headers: {{ x-key: \"${{env:KEY}}\" }}{filter}"),
+    )
+}
+
+#[test]
+fn body_compression_and_filter_are_read_and_normalised() {
+    let c = check(&with_filter(FILTERED)).unwrap();
+    let Delivery::Lambda { otlp, .. } = &c.delivery else {
+        panic!("lambda mode")
+    };
+    assert_eq!(otlp.body, OtlpBody::None);
+    assert_eq!(otlp.compression, OtlpCompression::Zstd);
+    assert_eq!(otlp.filter.len(), 2);
+    assert_eq!(otlp.filter[0].log_status, ["NODATA", "SKIPDATA"]);
+    assert_eq!(otlp.filter[1].destination_port, ["53", "1024-65535"]);
+    // The defaults.
+    let Delivery::Lambda { otlp, .. } = check(GOOD).unwrap().delivery else {
+        panic!("lambda mode")
+    };
+    assert_eq!(
+        (otlp.body, otlp.compression, otlp.filter.len()),
+        (OtlpBody::Summary, OtlpCompression::Gzip, 0)
+    );
+}
+
+#[test]
+fn a_bad_cidr_or_port_in_the_filter_names_the_field() {
+    let e = error(&with_filter(
+        &FILTERED.replace("10.0.0.0/8]\n        dest", "10.0.0.0/33]\n        dest"),
+    ));
+    assert_eq!(e.key, "delivery.filter.drop[1].destination[0]", "{e}");
+    assert!(e.problem.contains("10.0.0.0/33"), "{e}");
+    assert!(e.fix.contains("CIDR"), "{e}");
+    let e = error(&with_filter(
+        &FILTERED.replace("\"1024-65535\"", "\"65535-1024\""),
+    ));
+    assert_eq!(e.key, "delivery.filter.drop[1].destination_port[1]", "{e}");
+    assert!(e.fix.contains("port"), "{e}");
+    let e = error(&with_filter(
+        &FILTERED.replace("- log_status: [NODATA, SKIPDATA]", "- {}"),
+    ));
+    assert_eq!(e.key, "delivery.filter.drop[0]", "{e}");
+    assert!(e.problem.contains("every record"), "{e}");
+}

@@ -651,6 +651,20 @@ fn forwarder(
         plain(otlp.protocol.as_env()),
     );
     environment.insert("OTEL_SERVICE_NAME".into(), plain(&otlp.service_name));
+    environment.insert(
+        "OTEL_EXPORTER_OTLP_COMPRESSION".into(),
+        plain(otlp.compression.as_env()),
+    );
+    environment.insert(
+        flowlogs_forwarder::env::BODY.into(),
+        plain(otlp.body.as_env()),
+    );
+    if !otlp.filter.is_empty() {
+        environment.insert(
+            flowlogs_forwarder::env::FILTER.into(),
+            plain(&serde_json::to_string(&otlp.filter).expect("filter rules serialize")),
+        );
+    }
     if !plain_headers.is_empty() {
         environment.insert(
             "OTEL_EXPORTER_OTLP_HEADERS".into(),

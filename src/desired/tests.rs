@@ -213,6 +213,15 @@ fn function_environment_is_standard_otel_with_secret_headers_encoded() {
         "http/protobuf"
     );
     assert_eq!(f.environment["OTEL_SERVICE_NAME"].value, "vpc-flow-logs");
+    assert_eq!(
+        f.environment["OTEL_EXPORTER_OTLP_COMPRESSION"].value,
+        "gzip"
+    );
+    assert_eq!(f.environment["FLOWLOGS_OTLP_BODY"].value, "summary");
+    assert!(
+        !f.environment.contains_key("FLOWLOGS_FILTER"),
+        "no filter, no variable"
+    );
     // plain headers stay in the environment; `${env:...}` ones go to the stack's secret
     let headers = &f.environment["OTEL_EXPORTER_OTLP_HEADERS"];
     assert_eq!(headers.value, "team=net");

@@ -268,8 +268,35 @@ pub fn plan_setup(desired: &Desired, observed: &Observed) -> Plan {
     plan.extend(converge::<GlueDatabase>(desired, &observed.glue_database));
     plan.extend(converge::<GlueTable>(desired, &observed.glue_table));
     plan.extend(converge::<NamedQueries>(desired, &observed.named_queries));
+    note_filter(desired, &mut plan);
     order_for_setup(&mut plan);
     plan
+}
+
+/// What `delivery.filter` drops, one note per rule, read back from the function's environment
+/// (what the forwarder itself will read).
+fn note_filter(desired: &Desired, plan: &mut Plan) {
+    use flowlogs_forwarder::filter::Filter;
+    let Some(function) = desired.forwarder.as_ref().map(|f| &f.function) else {
+        return;
+    };
+    let json = function
+        .environment
+        .get(flowlogs_forwarder::env::FILTER)
+        .map(|v| v.value.as_str());
+    let Ok(filter) = Filter::from_json(json) else {
+        return; // the config check has refused it already
+    };
+    for rule in &filter.rules {
+        plan.note(
+            Kind::Function,
+            &function.name,
+            format!(
+                "delivery.filter drops the records with {}; they are counted as filtered, not sent",
+                rule.describe()
+            ),
+        );
+    }
 }
 
 /// What teardown would remove: everything that carries our stack tag, in reverse `CREATE_ORDER`.

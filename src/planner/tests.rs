@@ -412,3 +412,42 @@ fn switching_from_firehose_to_lambda_deletes_the_stream_and_its_role() {
         ]
     );
 }
+
+#[test]
+fn the_plan_says_what_the_filter_drops_and_the_function_gets_it() {
+    let c = config::parse(
+        "version: 1\nstack: s\nflow_log: { resources: { vpc_ids: [vpc-1] } }\ndelivery:\n  otlp: { endpoint: http://x, body: line }\n  filter:\n    drop:\n      - log_status: [NODATA, SKIPDATA]\n      - { action: [ACCEPT], source: [10.0.0.0/8], destination: [10.0.0.0/8] }\n",
+        Path::new("t.yaml"),
+        &|_| None,
+    )
+    .unwrap();
+    let d = desired::build(&c, ACCOUNT, "us-east-1", "h").unwrap();
+    let env = &d.forwarder.as_ref().unwrap().function.environment;
+    assert_eq!(
+        env["FLOWLOGS_FILTER"].value,
+        r#"[{"log_status":["NODATA","SKIPDATA"]},{"action":["ACCEPT"],"source":["10.0.0.0/8"],"destination":["10.0.0.0/8"]}]"#
+    );
+    assert_eq!(env["FLOWLOGS_OTLP_BODY"].value, "line");
+    let plan = plan_setup(&d, &Observed::default());
+    let notes: Vec<&str> = plan
+        .notes
+        .iter()
+        .filter(|n| n.kind == Kind::Function)
+        .map(|n| n.note.as_str())
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "delivery.filter drops the records with log_status NODATA|SKIPDATA; they are counted as filtered, not sent",
+            "delivery.filter drops the records with action ACCEPT, source 10.0.0.0/8, destination 10.0.0.0/8; they are counted as filtered, not sent",
+        ]
+    );
+    assert!(lambda_desired_has_no_filter_note());
+}
+
+fn lambda_desired_has_no_filter_note() -> bool {
+    plan_setup(&lambda_desired(), &Observed::default())
+        .notes
+        .iter()
+        .all(|n| !n.note.contains("delivery.filter"))
+}

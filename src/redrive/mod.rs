@@ -82,10 +82,10 @@ pub enum Answer {
 }
 
 /// Whether the forwarder accepted everything the event named: its report, every record read
-/// accepted by the endpoint, none rejected. `Err` says why not.
+/// accepted by the endpoint or dropped by `delivery.filter`, none rejected. `Err` says why not.
 pub fn judge(answer: &Answer) -> Result<&Report, String> {
     match answer {
-        Answer::Report(r) if r.rejected == 0 && r.forwarded == r.records => Ok(r),
+        Answer::Report(r) if r.rejected == 0 && r.forwarded + r.filtered == r.records => Ok(r),
         Answer::Report(r) => Err(format!(
             "the endpoint accepted {} of {} records and rejected {}",
             r.forwarded, r.records, r.rejected

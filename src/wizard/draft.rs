@@ -93,6 +93,8 @@ pub fn otlp(raw: &mut RawConfig) -> &mut RawOtlp {
         protocol: OtlpProtocol::default(),
         headers: Default::default(),
         service_name: DEFAULT_SERVICE_NAME.into(),
+        body: Default::default(),
+        compression: Default::default(),
     })
 }
 
@@ -209,6 +211,7 @@ impl Draft {
                     None => DeliveryMode::Lambda,
                 },
                 otlp: None,
+                filter: None,
                 lambda: RawLambda {
                     memory_mb: a.memory_mb.unwrap_or(RawLambda::default().memory_mb),
                     timeout_s: a.timeout_s.unwrap_or(RawLambda::default().timeout_s),

@@ -45,6 +45,13 @@ pub enum Service {
     /// An HTTPS front before the AWS endpoint (`devstack/tls_front.py`): `state()["aws_tls_endpoint"]`,
     /// with a certificate signed by the authority in `state()["aws_tls_ca_file"]` (implies `Moto`).
     AwsTls,
+    /// An HTTPS front before rotel (`devstack/tls_front.py`): `state()["otlp_tls_endpoint"]`, with
+    /// a certificate signed by the authority in `state()["otlp_tls_ca_file"]` (implies `Rotel`).
+    OtlpTls,
+    /// A front before rotel that answers 415 to zstd requests (`devstack/otlp_front.py
+    /// --refuse-encoding zstd`): `state()["otlp_no_zstd_endpoint"]`, each request recorded in
+    /// `state()["otlp_no_zstd_requests_file"]` (implies `Rotel`).
+    OtlpNoZstd,
 }
 
 impl Service {
@@ -55,6 +62,8 @@ impl Service {
             Service::Lambda => "lambda",
             Service::OtlpHeaders => "otlp-headers",
             Service::AwsTls => "aws-tls",
+            Service::OtlpTls => "otlp-tls",
+            Service::OtlpNoZstd => "otlp-no-zstd",
         }
     }
 }

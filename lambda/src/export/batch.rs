@@ -14,6 +14,8 @@ pub struct Group {
     pub object: Arc<ObjectInfo>,
     pub account: Option<String>,
     pub region: Option<String>,
+    /// `aws.vpc.flow.log.version` of its records.
+    pub version: Option<i64>,
     /// Size of its records, framed as field 2 (`log_records`) of a `ScopeLogs`.
     pub len: usize,
     pub count: u64,
@@ -102,6 +104,7 @@ impl Batcher {
                 Arc::ptr_eq(&g.object, object)
                     && g.account.as_deref() == account
                     && g.region.as_deref() == region
+                    && g.version == key.version
             })
         };
         let mut pos = find(&self.current);
@@ -120,6 +123,7 @@ impl Batcher {
                 object: Arc::clone(object),
                 account: account.map(str::to_string),
                 region: region.map(str::to_string),
+                version: key.version,
                 len: 0,
                 count: 0,
             });
@@ -161,6 +165,7 @@ mod tests {
         let k = |account| ResourceKey {
             account,
             region: None,
+            version: None,
         };
         assert!(batcher.push(&a, k(Some("1")), b"x").is_none());
         assert!(batcher.push(&a, k(Some("2")), b"x").is_none());
@@ -200,6 +205,7 @@ mod tests {
                 ResourceKey {
                     account: None,
                     region: None,
+                    version: None,
                 },
                 &rec,
             ));
@@ -223,6 +229,7 @@ mod tests {
         let k = ResourceKey {
             account: None,
             region: None,
+            version: None,
         };
         assert!(batcher.push(&o, k, &[0; 50]).is_none());
         let first = batcher.push(&o, k, &[0; 50]).unwrap();
@@ -236,6 +243,7 @@ mod tests {
         let k = |account| ResourceKey {
             account,
             region: None,
+            version: None,
         };
         let mut batcher = Batcher::new(1 << 20);
         for (account, rec) in [
@@ -261,6 +269,7 @@ mod tests {
         let k = ResourceKey {
             account: None,
             region: None,
+            version: None,
         };
         let mut batcher = Batcher::new(4000);
         batcher.push(&a, k, &[7; 3000]);

@@ -1,5 +1,7 @@
 //! Exporter settings from the standard OpenTelemetry environment variables.
 
+use crate::filter::{Filter, FilterError};
+use crate::otlp::BodyMode;
 use percent_encoding::percent_decode_str;
 use std::time::Duration;
 
@@ -24,7 +26,21 @@ impl Protocol {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
     Gzip,
+    /// For endpoints that take it (the OpenTelemetry Collector's OTLP/HTTP receiver does); one
+    /// that answers 415 gets gzip for the rest of the invocation.
+    Zstd,
     None,
+}
+
+impl Compression {
+    /// The `Content-Encoding` of a body so compressed.
+    pub fn content_encoding(self) -> Option<&'static str> {
+        match self {
+            Compression::Gzip => Some("gzip"),
+            Compression::Zstd => Some("zstd"),
+            Compression::None => None,
+        }
+    }
 }
 
 /// Everything the exporter needs, validated.
@@ -43,6 +59,10 @@ pub struct ExportConfig {
     pub resource_attributes: Vec<(String, String)>,
     /// Cap on the encoded (uncompressed) size of one export request.
     pub max_batch_bytes: usize,
+    /// What each record's body holds (`FLOWLOGS_OTLP_BODY`: `line`, `summary` or `none`).
+    pub body: BodyMode,
+    /// The records dropped before sending (`FLOWLOGS_FILTER`, see [`crate::filter`]).
+    pub filter: Filter,
     /// Export requests in flight at once.
     pub concurrency: usize,
     /// First backoff step, doubled on each retry, with full jitter.
@@ -59,10 +79,14 @@ pub enum ConfigError {
         "{var}={value:?}: the forwarder speaks OTLP over HTTP only: use http/protobuf or http/json"
     )]
     Protocol { var: &'static str, value: String },
-    #[error("{var}={value:?}: expected gzip or none")]
+    #[error("{var}={value:?}: expected gzip, zstd or none")]
     Compression { var: &'static str, value: String },
     #[error("{var}: `{entry}` is not key=value")]
     KeyValue { var: &'static str, entry: String },
+    #[error("{var}={value:?}: expected line, summary or none")]
+    Body { var: &'static str, value: String },
+    #[error("FLOWLOGS_FILTER: {0}")]
+    Filter(FilterError),
     #[error("{var}={value:?}: expected milliseconds")]
     Timeout { var: &'static str, value: String },
     #[error("{var}={value:?}: not an http:// or https:// URL")]
@@ -72,6 +96,8 @@ pub enum ConfigError {
 pub const DEFAULT_ENDPOINT: &str = "http://localhost:4318";
 pub const DEFAULT_SERVICE_NAME: &str = "vpc-flow-logs";
 pub const DEFAULT_MAX_BATCH_BYTES: usize = 1 << 20;
+/// The forwarder's own setting (no OpenTelemetry variable says what a body holds).
+pub const BODY_VAR: &str = crate::env::BODY;
 
 /// Parses `k=v,k2=v2` with URL-encoded values, as the OTel spec defines for headers and
 /// resource attributes.
@@ -156,6 +182,7 @@ impl ExportConfig {
             None => Compression::Gzip,
             Some((var, v)) => match v.trim() {
                 "gzip" => Compression::Gzip,
+                "zstd" => Compression::Zstd,
                 "none" => Compression::None,
                 _ => return Err(ConfigError::Compression { var, value: v }),
             },
@@ -172,6 +199,15 @@ impl ExportConfig {
                 })?)
             }
         };
+        let body = match get(BODY_VAR) {
+            None => BodyMode::default(),
+            Some(v) => BodyMode::parse(v.trim()).ok_or(ConfigError::Body {
+                var: BODY_VAR,
+                value: v.clone(),
+            })?,
+        };
+        let filter =
+            Filter::from_json(get(crate::filter::ENV).as_deref()).map_err(ConfigError::Filter)?;
         let mut headers = match get("OTEL_EXPORTER_OTLP_HEADERS") {
             Some(h) => key_values("OTEL_EXPORTER_OTLP_HEADERS", &h)?,
             None => Vec::new(),
@@ -205,6 +241,8 @@ impl ExportConfig {
             service_name,
             resource_attributes,
             max_batch_bytes: DEFAULT_MAX_BATCH_BYTES,
+            body,
+            filter,
             concurrency: 4,
             backoff_base: Duration::from_millis(200),
             backoff_cap: Duration::from_secs(5),
@@ -309,11 +347,37 @@ mod tests {
             Compression::None
         );
         assert_eq!(
+            cfg(&[("OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "zstd")])
+                .unwrap()
+                .compression,
+            Compression::Zstd
+        );
+        assert!(matches!(
+            cfg(&[("OTEL_EXPORTER_OTLP_COMPRESSION", "br")]),
+            Err(ConfigError::Compression { .. })
+        ));
+        assert_eq!(
             cfg(&[("OTEL_EXPORTER_OTLP_TIMEOUT", "2500")])
                 .unwrap()
                 .timeout,
             Duration::from_millis(2500)
         );
+    }
+
+    #[test]
+    fn body_mode() {
+        assert_eq!(cfg(&[]).unwrap().body, BodyMode::Summary);
+        for mode in BodyMode::NAMES {
+            assert_eq!(
+                cfg(&[(BODY_VAR, mode)]).unwrap().body.name(),
+                mode,
+                "{mode}"
+            );
+        }
+        assert!(matches!(
+            cfg(&[(BODY_VAR, "full")]),
+            Err(ConfigError::Body { .. })
+        ));
     }
 
     #[test]

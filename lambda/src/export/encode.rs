@@ -35,6 +35,15 @@ pub fn resource(group: &Group, config: &ExportConfig) -> Resource {
     if let Some(r) = &group.region {
         attributes.push(kv("cloud.region", r));
     }
+    if let Some(v) = group.version {
+        attributes.push(KeyValue {
+            key: "aws.vpc.flow.log.version".to_string(),
+            value: Some(AnyValue {
+                value: Some(any_value::Value::IntValue(v)),
+            }),
+            ..Default::default()
+        });
+    }
     attributes.push(kv("aws.s3.bucket", &group.object.bucket));
     attributes.push(kv("aws.s3.key", &group.object.key));
     for (k, v) in &config.resource_attributes {
@@ -98,7 +107,7 @@ pub fn write_json(batch: &Batch, config: &ExportConfig, out: &mut impl Write) ->
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::export::Batcher;
     use crate::otlp::{Mapper, ObjectInfo};

@@ -2,8 +2,9 @@
 //!
 //! Pure functions, table-tested. Per the OTLP/HTTP specification: 429, 502, 503 and 504 and
 //! failures to reach the endpoint are retried, honouring `Retry-After`; every other status is
-//! final. Waits grow exponentially with full jitter, up to a cap.
+//! final, and so is a certificate the client does not trust. Waits grow exponentially with full jitter, up to a cap.
 
+use super::config::Compression;
 use std::time::{Duration, SystemTime};
 
 /// How an attempt ended.
@@ -13,6 +14,8 @@ pub enum Attempt {
     Status(u16),
     /// No answer: connection refused or reset, DNS, TLS or the attempt's timeout.
     Transport,
+    /// The endpoint's TLS certificate is not one the client trusts: the same on every attempt.
+    Untrusted,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,8 +32,15 @@ pub fn classify(attempt: Attempt) -> RetryAction {
     match attempt {
         Attempt::Status(200..=299) => RetryAction::Done,
         Attempt::Status(429 | 502 | 503 | 504) | Attempt::Transport => RetryAction::Retry,
-        Attempt::Status(_) => RetryAction::Fail,
+        Attempt::Status(_) | Attempt::Untrusted => RetryAction::Fail,
     }
+}
+
+/// The compression to send again with after a refusal, if another may succeed: an endpoint
+/// that answers 415 (Unsupported Media Type) to zstd gets gzip, which every OTLP/HTTP receiver
+/// must take. Every other answer, and a 415 to anything else, is for [`classify`].
+pub fn fallback(sent: Compression, status: u16) -> Option<Compression> {
+    (sent == Compression::Zstd && status == 415).then_some(Compression::Gzip)
 }
 
 /// Reads a `Retry-After` value: delay seconds or an HTTP date.
@@ -87,9 +97,25 @@ mod tests {
             (Attempt::Status(504), Retry),
             (Attempt::Status(301), Fail),
             (Attempt::Transport, Retry),
+            (Attempt::Untrusted, Fail),
         ];
         for &(attempt, want) in table {
             assert_eq!(classify(attempt), want, "{attempt:?}");
+        }
+    }
+
+    #[test]
+    fn only_a_415_to_zstd_falls_back_to_gzip() {
+        use Compression::*;
+        assert_eq!(fallback(Zstd, 415), Some(Gzip));
+        for (sent, status) in [
+            (Gzip, 415),
+            (None, 415),
+            (Zstd, 400),
+            (Zstd, 503),
+            (Zstd, 200),
+        ] {
+            assert_eq!(fallback(sent, status), Option::None, "{sent:?} {status}");
         }
     }
 

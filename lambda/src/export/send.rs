@@ -1,11 +1,14 @@
 //! Sends export requests, retrying as [`super::retry`] decides, within the invocation's time.
 
-use super::config::{ExportConfig, Protocol};
+use super::config::{Compression, ExportConfig, Protocol};
 use super::request::{self, Body};
 use super::retry::{self, Attempt, RetryAction};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
 use prost::Message;
-use reqwest::header::{HeaderMap, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 /// How one export request ended.
@@ -33,6 +36,8 @@ pub struct Exporter {
     headers: HeaderMap,
     /// Give up rather than start a wait or an attempt that would end after this.
     deadline: Option<Instant>,
+    /// The endpoint answered 415 to zstd: gzip for the rest of the invocation.
+    zstd_refused: Arc<AtomicBool>,
 }
 
 impl Exporter {
@@ -47,6 +52,7 @@ impl Exporter {
             config,
             headers,
             deadline,
+            zstd_refused: Arc::default(),
         })
     }
 
@@ -54,12 +60,38 @@ impl Exporter {
         &self.config
     }
 
-    /// The same exporter with another deadline (each invocation has its own).
+    /// The same exporter with another deadline, for a new invocation (which tries zstd again,
+    /// if configured, even if the last one fell back to gzip).
     pub fn with_deadline(&self, deadline: Option<Instant>) -> Exporter {
         Exporter {
             deadline,
+            zstd_refused: Arc::default(),
             ..self.clone()
         }
+    }
+
+    /// The compression of the next bodies: the configured one, or gzip after a 415 to zstd.
+    pub fn compression(&self) -> Compression {
+        match self.config.compression {
+            Compression::Zstd if self.fell_back_to_gzip() => Compression::Gzip,
+            c => c,
+        }
+    }
+
+    /// The endpoint refused zstd (415) during this invocation, and got gzip since.
+    pub fn fell_back_to_gzip(&self) -> bool {
+        self.zstd_refused.load(Ordering::Relaxed)
+    }
+
+    /// `body` as the endpoint takes it: made before a fallback, a zstd body becomes gzip.
+    fn as_accepted<'b>(&self, body: Cow<'b, Body>) -> Result<Cow<'b, Body>, String> {
+        if body.compression == Compression::Zstd && self.fell_back_to_gzip() {
+            let gzip = body
+                .gzip_instead()
+                .map_err(|e| format!("compressing a batch with gzip instead of zstd: {e}"))?;
+            return Ok(Cow::Owned(gzip));
+        }
+        Ok(body)
     }
 
     fn remaining(&self, give_up: Instant) -> Duration {
@@ -71,7 +103,11 @@ impl Exporter {
     pub async fn send(&self, body: &Body) -> Result<Sent, SendError> {
         let mut retries = 0u64;
         let give_up = Instant::now() + self.config.max_retry_time;
+        let mut body = Cow::Borrowed(body);
         loop {
+            body = self
+                .as_accepted(body)
+                .map_err(|reason| SendError { reason, retries })?;
             let left = self.remaining(give_up);
             if left < Duration::from_millis(100) {
                 return Err(SendError {
@@ -80,10 +116,14 @@ impl Exporter {
                 });
             }
             let timeout = left.min(self.config.timeout);
+            let mut headers = self.headers.clone();
+            if let Some(encoding) = body.compression.content_encoding() {
+                headers.insert(CONTENT_ENCODING, HeaderValue::from_static(encoding));
+            }
             let result = self
                 .client
                 .post(&self.config.endpoint)
-                .headers(self.headers.clone())
+                .headers(headers)
                 .timeout(timeout)
                 .body(body.bytes.clone())
                 .send()
@@ -121,16 +161,45 @@ impl Exporter {
                     }
                     let snippet: String =
                         String::from_utf8_lossy(&text).chars().take(300).collect();
+                    if retry::fallback(body.compression, status.as_u16()).is_some() {
+                        if !self.zstd_refused.swap(true, Ordering::Relaxed) {
+                            tracing::warn!(
+                                endpoint = %self.config.endpoint,
+                                answer = %snippet,
+                                "the endpoint refused zstd (HTTP 415): sending gzip for the rest of the invocation"
+                            );
+                        }
+                        continue;
+                    }
                     (
                         Attempt::Status(status.as_u16()),
                         retry_after,
                         format!("HTTP {status}: {snippet}"),
                     )
                 }
-                Err(e) => (Attempt::Transport, None, error_chain(&e)),
+                Err(e) => {
+                    let chain = error_chain(&e);
+                    if untrusted_certificate(&chain) {
+                        let what = format!(
+                            "{} answered with a TLS certificate this function does not trust: {chain}; \
+                             the function trusts the platform's certificate store: add the endpoint's \
+                             certificate authority to it with SSL_CERT_FILE (a PEM file)",
+                            self.config.endpoint
+                        );
+                        (Attempt::Untrusted, None, what)
+                    } else {
+                        (Attempt::Transport, None, chain)
+                    }
+                }
             };
             match retry::classify(attempt) {
                 RetryAction::Done => unreachable!("success returns above"),
+                RetryAction::Fail if attempt == Attempt::Untrusted => {
+                    return Err(SendError {
+                        reason: what,
+                        retries,
+                    })
+                }
                 RetryAction::Fail => {
                     return Err(SendError {
                         reason: format!("{} refused the batch: {what}", self.config.endpoint),
@@ -160,6 +229,12 @@ impl Exporter {
             }
         }
     }
+}
+
+/// Whether a transport error is rustls refusing the server's certificate (`invalid peer
+/// certificate: UnknownIssuer`, `...: Expired`, `...: NotValidForName`): retrying cannot help.
+fn untrusted_certificate(chain: &str) -> bool {
+    chain.contains("invalid peer certificate")
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

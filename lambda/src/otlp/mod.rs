@@ -17,7 +17,7 @@ pub(crate) mod wire;
 
 pub use attributes::protocol_name;
 pub use object::ObjectInfo;
-pub use record::{Mapper, ResourceKey};
+pub use record::{BodyMode, Mapper, ResourceKey};
 
 /// The scope name on every exported record.
 pub const SCOPE_NAME: &str = "flowlogs-forwarder";

@@ -1,5 +1,7 @@
 //! Record encoding: one flow log record written straight to an encoded `LogRecord`, with its
-//! readable body, its attributes and its `log.record.uid`.
+//! body (as [`BodyMode`] says), its attributes and its `log.record.uid`. What is the same for
+//! a whole object (account, region, the format's version) goes to the resource instead, through
+//! the record's [`ResourceKey`].
 
 use super::attributes::{action_for, protocol_name, Action, DerivedKeys};
 use super::object::ObjectInfo;
@@ -26,13 +28,51 @@ struct Special {
     interface_id: Option<usize>,
     account_id: Option<usize>,
     region: Option<usize>,
+    version: Option<usize>,
 }
 
-/// The account and region a record belongs to; `None` means "the object's".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the body of a record holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BodyMode {
+    /// The flow log line as AWS wrote it.
+    Line,
+    /// A readable line that says what happened
+    /// (`REJECT tcp 203.0.113.9:51234 -> 10.0.1.5:22 3 packets 180 bytes`).
+    #[default]
+    Summary,
+    /// No body: the attributes hold everything.
+    None,
+}
+
+impl BodyMode {
+    pub const NAMES: [&'static str; 3] = ["line", "summary", "none"];
+
+    pub fn parse(name: &str) -> Option<BodyMode> {
+        Some(match name {
+            "line" => BodyMode::Line,
+            "summary" => BodyMode::Summary,
+            "none" => BodyMode::None,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BodyMode::Line => "line",
+            BodyMode::Summary => "summary",
+            BodyMode::None => "none",
+        }
+    }
+}
+
+/// What a record shares with the others of its resource: the account and region it belongs to
+/// (`None` means "the object's"), and the version of its format (the same for a whole object
+/// in practice; a record of another version goes to a resource of its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ResourceKey<'a> {
     pub account: Option<&'a str>,
     pub region: Option<&'a str>,
+    pub version: Option<i64>,
 }
 
 /// Turns the records of one object into encoded `LogRecord`s.
@@ -42,6 +82,7 @@ pub struct Mapper {
     keys: DerivedKeys,
     uid_prefix: String,
     observed_nanos: u64,
+    body_mode: BodyMode,
     body: String,
     uid: String,
 }
@@ -69,6 +110,7 @@ impl Mapper {
                 "interface-id" => Some(&mut special.interface_id),
                 "account-id" => Some(&mut special.account_id),
                 "region" => Some(&mut special.region),
+                "version" => Some(&mut special.version),
                 _ => None,
             };
             let duplicate = match slot {
@@ -80,7 +122,8 @@ impl Mapper {
                 None => header.columns()[..i].iter().any(|p| p.name == c.name),
             };
             // Attribute keys must be unique: a repeated column keeps its first value only.
-            actions.push(if duplicate {
+            // The version goes to the resource.
+            actions.push(if duplicate || name == "version" {
                 Action::Skip
             } else {
                 action_for(name)
@@ -93,9 +136,16 @@ impl Mapper {
             keys: DerivedKeys::new(),
             uid_prefix: format!("{}-", hex::encode(&digest[..16])),
             observed_nanos,
+            body_mode: BodyMode::default(),
             body: String::with_capacity(128),
             uid: String::with_capacity(48),
         }
+    }
+
+    /// The same mapper, writing bodies as `mode` says.
+    pub fn with_body(mut self, mode: BodyMode) -> Mapper {
+        self.body_mode = mode;
+        self
     }
 
     /// The `log.record.uid` of the record on a line: the same object and line always give the
@@ -117,8 +167,14 @@ impl Mapper {
         }
         wire::fixed64(out, 11, self.observed_nanos);
 
-        self.write_body(rec);
-        wire::any_string_field(out, 5, &self.body);
+        match self.body_mode {
+            BodyMode::Summary => {
+                self.write_body(rec);
+                wire::any_string_field(out, 5, &self.body);
+            }
+            BodyMode::Line => wire::any_string_field(out, 5, rec.line()),
+            BodyMode::None => {}
+        }
 
         let keys = &self.keys;
 
@@ -188,6 +244,7 @@ impl Mapper {
         ResourceKey {
             account: str_of(sp.account_id).filter(|a| *a != "unknown"),
             region: str_of(sp.region),
+            version: int_of(sp.version),
         }
     }
 
@@ -315,6 +372,15 @@ mod tests {
     }
 
     fn map_file(name: &str) -> Vec<(LogRecord, Option<String>, Option<String>)> {
+        map_file_with(name, BodyMode::Summary)
+            .into_iter()
+            .map(|(lr, key)| (lr, key.0, key.1))
+            .collect()
+    }
+
+    type Key = (Option<String>, Option<String>, Option<i64>);
+
+    fn map_file_with(name: &str, body: BodyMode) -> Vec<(LogRecord, Key)> {
         let data = std::fs::read(format!("{FIXTURES}/{name}")).unwrap();
         let object = ObjectInfo::new("b", "k", Some("eu-west-1"));
         let mut r = Reader::new(&data[..], name);
@@ -322,14 +388,18 @@ mod tests {
         let mut out = Vec::new();
         let mut buf = Vec::new();
         while let Some(rec) = r.next_record().unwrap() {
-            let m = mapper.get_or_insert_with(|| Mapper::new(rec.header(), &object, 7));
+            let m =
+                mapper.get_or_insert_with(|| Mapper::new(rec.header(), &object, 7).with_body(body));
             buf.clear();
             let key = m.encode(&rec, &mut buf);
             let lr = LogRecord::decode(&buf[..]).expect("valid LogRecord");
             out.push((
                 lr,
-                key.account.map(str::to_string),
-                key.region.map(str::to_string),
+                (
+                    key.account.map(str::to_string),
+                    key.region.map(str::to_string),
+                    key.version,
+                ),
             ));
         }
         out
@@ -352,7 +422,6 @@ mod tests {
         );
         let a = attrs(&lr.attributes);
         let want = [
-            ("aws.vpc.flow.log.version", V::I(2)),
             (
                 "network.interface.name",
                 V::S("eni-00257d510cfc77a72".into()),
@@ -377,7 +446,9 @@ mod tests {
             _ => panic!(),
         };
         assert!(uid.ends_with("-2") && uid.len() == 34, "{uid}");
+        // The format's version goes to the resource, through the record's key.
         assert_eq!(a.len(), want.len() + 1);
+        assert!(!a.contains_key("aws.vpc.flow.log.version"));
         assert_eq!(account.as_deref(), Some("901660615925"));
         assert_eq!(region, &None);
 
@@ -391,6 +462,34 @@ mod tests {
                 "NODATA eni-1235b8ca123456789 1431280876-1431280934".into()
             ))
         );
+    }
+
+    #[test]
+    fn body_modes_hold_the_line_a_summary_or_nothing() {
+        let data = std::fs::read_to_string(format!("{FIXTURES}/default-v2.log")).unwrap();
+        let first_line = data.lines().nth(1).unwrap();
+        let body_of = |mode| {
+            let (lr, key) = map_file_with("default-v2.log", mode).swap_remove(0);
+            assert_eq!(key.2, Some(2), "the version, for the resource");
+            let body = lr.body.clone().map(|b| match b.value {
+                Some(any_value::Value::StringValue(s)) => s,
+                other => panic!("{other:?}"),
+            });
+            (body, attrs(&lr.attributes), lr.encoded_len())
+        };
+        let (line, line_attrs, line_len) = body_of(BodyMode::Line);
+        let (summary, summary_attrs, summary_len) = body_of(BodyMode::Summary);
+        let (none, none_attrs, none_len) = body_of(BodyMode::None);
+        assert_eq!(line.as_deref(), Some(first_line));
+        assert_eq!(
+            summary.as_deref(),
+            Some("REJECT udp 74.82.47.48:34888 -> 10.0.12.216:123 1 packets 40 bytes")
+        );
+        assert_eq!(none, None);
+        // The body changes nothing else.
+        assert_eq!(line_attrs, summary_attrs);
+        assert_eq!(none_attrs, summary_attrs);
+        assert!(none_len < summary_len && summary_len < line_len);
     }
 
     #[test]

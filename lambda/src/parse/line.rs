@@ -207,6 +207,12 @@ impl<'a> Record<'a> {
         self.header
     }
 
+    /// The whole line, without its line ending.
+    #[inline]
+    pub fn line(&self) -> &'a str {
+        self.line
+    }
+
     /// The text of a column as the line writes it (`-` included).
     #[inline]
     pub fn text(&self, col: usize) -> &'a str {

@@ -114,11 +114,12 @@ pub fn as_report(o: &ObjectReport) -> Report {
         records: o.records,
         forwarded: o.forwarded,
         rejected: o.rejected,
+        filtered: o.filtered,
         skipped_lines: o.skipped_lines,
         batches: o.batches,
         retries: o.retries,
         millis: o.millis,
-        unusable_event_records: 0,
+        ..Report::default()
     }
 }
 
@@ -175,10 +176,17 @@ pub fn judge(report: &Report) -> Result<(), String> {
             report.records, report.skipped_lines
         ));
     }
-    if report.rejected > 0 || report.forwarded != CANARY_RECORDS {
+    if report.rejected > 0 || report.forwarded + report.filtered != CANARY_RECORDS {
         return Err(format!(
             "the endpoint accepted {} of {CANARY_RECORDS} records and rejected {}",
             report.forwarded, report.rejected
+        ));
+    }
+    if report.forwarded == 0 {
+        return Err(format!(
+            "delivery.filter dropped all {CANARY_RECORDS} canary records (ACCEPT, \
+             {CANARY_SOURCE} -> {CANARY_DESTINATION}:443), so none reached the endpoint: \
+             narrow the filter, or skip the test delivery with --no-verify"
         ));
     }
     Ok(())
@@ -391,5 +399,21 @@ mod tests {
             ..Report::default()
         };
         assert!(judge(&unparsed).unwrap_err().contains("parsed 1"));
+        // delivery.filter may drop canary records, but not all of them: then nothing was proved.
+        let some_filtered = Report {
+            records: 3,
+            forwarded: 1,
+            filtered: 2,
+            ..Report::default()
+        };
+        assert!(judge(&some_filtered).is_ok());
+        let all_filtered = Report {
+            records: 3,
+            filtered: 3,
+            ..Report::default()
+        };
+        assert!(judge(&all_filtered)
+            .unwrap_err()
+            .contains("delivery.filter dropped all 3"));
     }
 }
