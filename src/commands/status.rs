@@ -211,6 +211,15 @@ mod tests {
                 row(Kind::Function, "flowlogs-s-forwarder", false),
             ],
             failures_waiting: None,
+            estimate: crate::cost::Estimate {
+                volume: None,
+                prices_region: "us-east-1",
+                prices_dated: "2026-12-06",
+                lines: vec![],
+                usd_per_month: None,
+                assumptions: vec![],
+                hint: None,
+            },
         };
         let text = report.to_string();
         let lines: Vec<&str> = text.lines().collect();
