@@ -567,7 +567,10 @@ async fn firehose_mode_setup_teardown_then_setup_at_once_with_every_behaviour() 
         let records = post.records();
         let record: Value = serde_json::from_str(&records[0]).unwrap();
         assert!(
-            record["message"].as_str().unwrap().starts_with("5 192.0.2.10 198.51.100.20 ACCEPT "),
+            record["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("5 192.0.2.10 198.51.100.20 ACCEPT "),
             "{record}"
         );
         let described = sm
@@ -611,7 +614,10 @@ async fn firehose_mode_setup_teardown_then_setup_at_once_with_every_behaviour() 
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(current.secret_string(), Some(r#"{"api_key":"another-key"}"#));
+            assert_eq!(
+                current.secret_string(),
+                Some(r#"{"api_key":"another-key"}"#)
+            );
             assert_ne!(current.version_id(), Some(unlabelled));
             assert_exit(&run(&stack, &cfg, &["setup", "--yes", "--no-verify"]), 0);
         }

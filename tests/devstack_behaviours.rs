@@ -859,7 +859,10 @@ async fn wait_for_keys(s3: &aws_sdk_s3::Client, prefix: &str, timeout: Duration)
 #[tokio::test]
 async fn firehose_posts_what_aws_posts_and_backs_up_a_batch_the_endpoint_did_not_acknowledge() {
     use support::firehose_endpoint::{Answer, FirehoseEndpoint};
-    let stack = Stack::start_with(&[Service::Moto], Behaviours::only(&["firehose-http-delivery"]));
+    let stack = Stack::start_with(
+        &[Service::Moto],
+        Behaviours::only(&["firehose-http-delivery"]),
+    );
     let config = stack.sdk_config().await;
     let firehose = aws_sdk_firehose::Client::new(&config);
     let s3 = aws_sdk_s3::Client::new(&config);
@@ -878,7 +881,10 @@ async fn firehose_posts_what_aws_posts_and_backs_up_a_batch_the_endpoint_did_not
     assert_eq!(post.header("content-encoding"), Some("gzip"));
     assert!(post.raw_body.starts_with(&[0x1f, 0x8b]), "gzipped body");
     assert_eq!(post.header("x-amz-firehose-protocol-version"), Some("1.0"));
-    assert_eq!(post.header("x-amz-firehose-access-key"), Some("test-access-key"));
+    assert_eq!(
+        post.header("x-amz-firehose-access-key"),
+        Some("test-access-key")
+    );
     assert_eq!(
         post.header("x-amz-firehose-source-arn"),
         Some(format!("arn:aws:firehose:us-east-1:{ACCOUNT_ID}:deliverystream/good").as_str())
@@ -921,7 +927,10 @@ async fn firehose_posts_what_aws_posts_and_backs_up_a_batch_the_endpoint_did_not
         .into_bytes();
     let line: serde_json::Value =
         serde_json::from_slice(object.split(|b| *b == b'\n').next().unwrap()).unwrap();
-    assert_eq!(line["errorCode"], "HttpEndpoint.InvalidResponseFromDestination");
+    assert_eq!(
+        line["errorCode"],
+        "HttpEndpoint.InvalidResponseFromDestination"
+    );
     assert_eq!(line["rawData"], "dGhlIHJlY29yZA==");
     assert!(line["attemptsMade"].as_u64().unwrap() >= 2, "{line}");
     // the good stream backed nothing up
@@ -996,7 +1005,10 @@ async fn a_force_deleted_secret_lingers_with_deleted_date_and_refuses_create_and
 
 #[tokio::test]
 async fn describe_secret_lists_labelled_versions_only() {
-    let stack = Stack::start_with(&[Service::Moto], Behaviours::only(&["secrets-labelled-versions"]));
+    let stack = Stack::start_with(
+        &[Service::Moto],
+        Behaviours::only(&["secrets-labelled-versions"]),
+    );
     let sm = aws_sdk_secretsmanager::Client::new(&stack.sdk_config().await);
     let name = "flowlogs/t/endpoint-credentials";
     let v1 = "flowlogs-version-0000000000000001";
@@ -1024,11 +1036,7 @@ async fn describe_secret_lists_labelled_versions_only() {
         .await
         .unwrap();
     let described = sm.describe_secret().secret_id(name).send().await.unwrap();
-    let listed: Vec<&String> = described
-        .version_ids_to_stages()
-        .unwrap()
-        .keys()
-        .collect();
+    let listed: Vec<&String> = described.version_ids_to_stages().unwrap().keys().collect();
     assert_eq!(listed, [v1], "only the labelled version");
     let ids = |deprecated: bool| {
         let sm = sm.clone();

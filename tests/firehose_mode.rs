@@ -139,7 +139,9 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     let record = &records[0];
     assert!(!record.ends_with('\n'), "{record:?}");
     let record: Value = serde_json::from_str(record).expect("the record is JSON");
-    let line = record["message"].as_str().expect("its line is in `message`");
+    let line = record["message"]
+        .as_str()
+        .expect("its line is in `message`");
     assert_eq!(record.as_object().unwrap().len(), 1, "{record}");
     assert_eq!(line.lines().count(), 1, "{line:?}");
     let fields: Vec<&str> = line.split_whitespace().collect();
@@ -497,5 +499,9 @@ async fn verify_fails_when_the_endpoint_does_not_acknowledge_as_firehose_require
             && shown.contains("echoes the request's requestId"),
         "{shown}"
     );
-    assert_eq!(careless.received().len(), 1, "posted once, not retried (retry_duration_s: 0)");
+    assert_eq!(
+        careless.received().len(),
+        1,
+        "posted once, not retried (retry_duration_s: 0)"
+    );
 }

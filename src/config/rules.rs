@@ -577,11 +577,13 @@ mod tests {
     fn firehose_url_on_a_port_other_than_443_is_refused_with_the_rule_and_the_fix() {
         assert!(firehose_url("https://o2.example.com:443/x").is_ok());
         assert!(firehose_url("https://o2.example.com/x").is_ok());
-        let e = firehose_url("https://o2.example.com:5080/api/default/_kinesis_firehose").unwrap_err();
+        let e =
+            firehose_url("https://o2.example.com:5080/api/default/_kinesis_firehose").unwrap_err();
         assert!(e.problem.contains("port 5080"), "{e:?}");
         assert!(e.problem.contains("port 443 only"), "{e:?}");
         assert!(
-            e.fix.contains("`https://o2.example.com/api/default/_kinesis_firehose`"),
+            e.fix
+                .contains("`https://o2.example.com/api/default/_kinesis_firehose`"),
             "{e:?}"
         );
         assert!(firehose_url("https://10.0.0.1:8443/").is_err());
@@ -600,7 +602,11 @@ mod tests {
             ("https://[2001:db8::1]/x", true),
             ("https://[2001:db8::1]:8443/x", false),
         ] {
-            assert_eq!(jsonschema::is_valid(&schema, &serde_json::json!(url)), ok, "{url}");
+            assert_eq!(
+                jsonschema::is_valid(&schema, &serde_json::json!(url)),
+                ok,
+                "{url}"
+            );
         }
     }
 

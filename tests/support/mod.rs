@@ -130,7 +130,10 @@ impl Behaviours {
 
     fn apply(&self, cmd: &mut Command) {
         if let Some(window) = self.secret_deletion_window_secs {
-            cmd.env("FLOWLOGS_DEVSTACK_SECRET_DELETION_WINDOW", window.to_string());
+            cmd.env(
+                "FLOWLOGS_DEVSTACK_SECRET_DELETION_WINDOW",
+                window.to_string(),
+            );
         }
         if let Some(spec) = &self.spec {
             cmd.arg("--aws-behaviours").arg(spec);

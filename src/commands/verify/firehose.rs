@@ -192,9 +192,13 @@ fn fix_for(error: &str) -> &'static str {
         || lower.contains("accesskey")
     {
         "the endpoint refused the access key: check delivery.firehose.access_key, then run `flowlogs setup`"
-    } else if lower.contains("requestid") || lower.contains("timestamp") || lower.contains("not json") {
+    } else if lower.contains("requestid")
+        || lower.contains("timestamp")
+        || lower.contains("not json")
+    {
         "the endpoint answered, but not as Firehose requires: a 200 whose JSON body echoes the request's requestId and carries a timestamp; check that the URL is the endpoint's Firehose ingestion path"
-    } else if lower.contains("notreceived") || lower.contains("connectionfailed")
+    } else if lower.contains("notreceived")
+        || lower.contains("connectionfailed")
         || lower.contains("unreachable")
         || lower.contains("timeout")
         || lower.contains("dns")
@@ -354,10 +358,7 @@ mod tests {
     fn the_canary_is_one_line_in_the_configured_order_as_a_flow_log_puts_it_in_a_stream() {
         let fields: Vec<String> = ["srcaddr", "dstaddr", "action"].map(String::from).to_vec();
         let record = canary_record(&fields, "123456789012", "us-east-1", 1_700_000_000);
-        assert_eq!(
-            record,
-            r#"{"message":"192.0.2.10 198.51.100.20 ACCEPT"}"#
-        );
+        assert_eq!(record, r#"{"message":"192.0.2.10 198.51.100.20 ACCEPT"}"#);
     }
 
     #[test]
