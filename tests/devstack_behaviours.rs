@@ -810,8 +810,7 @@ async fn http_stream(firehose: &aws_sdk_firehose::Client, name: &str, url: &str,
                         .unwrap(),
                 )
                 .role_arn(&role)
-                .build()
-                .unwrap(),
+                .build(),
         )
         .send()
         .await
