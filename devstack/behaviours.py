@@ -16,6 +16,8 @@ Timing: `FLOWLOGS_DEVSTACK_CONSISTENCY_WINDOW` (seconds, default 2.5) is how lon
 eventual-consistency error is injected after the call that causes it;
 `FLOWLOGS_DEVSTACK_RETRY_DELAYS` (seconds, comma-separated, default `60,120` as Lambda) are the
 delays before the two retries of a failed asynchronous invocation.
+`FLOWLOGS_DEVSTACK_SECRET_DELETION_WINDOW` (seconds, default 10) is how long a force-deleted secret
+lingers (behaviour `secrets-deletion-window`).
 """
 
 from __future__ import annotations
@@ -57,6 +59,16 @@ CATALOGUE: dict[str, str] = {
     "flow-log-kms-key-id": "CreateFlowLogs to an S3 bucket whose SSE-KMS default encryption names "
                            "its key by id, not ARN: Unsuccessful, LogDestination: <bucket> is "
                            "undeliverable (moto wrapper)",
+    "firehose-http-delivery": "Firehose posts to an HTTP endpoint as AWS documents (headers, "
+                              "gzip, body), counts a batch delivered only on a 200 echoing "
+                              "requestId with a timestamp, retries, then backs the records up "
+                              "to S3 (moto wrapper)",
+    "secrets-deletion-window": "after ForceDeleteWithoutRecovery the secret lingers for a window "
+                               "with DeletedDate; CreateSecret and RestoreSecret of it are "
+                               "refused with AWS's messages (moto wrapper)",
+    "secrets-labelled-versions": "DescribeSecret lists labelled versions only; "
+                                 "ListSecretVersionIds lists unlabelled ones only with "
+                                 "IncludeDeprecated (moto wrapper)",
 }
 ALL = tuple(CATALOGUE)
 
@@ -65,7 +77,9 @@ ALL = tuple(CATALOGUE)
 DEFAULT: tuple[str, ...] = ALL
 
 # Behaviours that need the router in front of moto (all but the moto wrapper's own).
-MOTO_WRAPPER_ONLY = {"filter-rule-case", "flow-log-folder", "flow-log-kms-key-id"}
+MOTO_WRAPPER_ONLY = {"filter-rule-case", "flow-log-folder", "flow-log-kms-key-id",
+                     "firehose-http-delivery", "secrets-deletion-window",
+                     "secrets-labelled-versions"}
 
 
 class BehaviourError(ValueError):

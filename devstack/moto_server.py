@@ -54,6 +54,36 @@ message and verify could not read the first. AWS returns log events as they were
 encryption is SSE-KMS with its `KMSMasterKeyID` written as a key id (not an ARN) answers an
 Unsuccessful item per resource, code 400, "LogDestination: <bucket> is undeliverable" (VPC user
 guide, flow-log troubleshooting; AWS-FACTS.md "Keys and encryption"); moto accepts it.
+12. Behaviour `secrets-deletion-window` (switchable): a secret deleted with
+`ForceDeleteWithoutRecovery` is gone only after a window (`FLOWLOGS_DEVSTACK_SECRET_DELETION_WINDOW`
+seconds, default 10), as AWS finishes the deletion in the background. Meanwhile DescribeSecret
+returns it with `DeletedDate`, CreateSecret of its name answers `InvalidRequestException` with
+AWS's two messages in turn ("You can't create this secret because a secret with this name is
+already scheduled for deletion." first, then "You can’t perform this operation on the secret
+because it was deleted.", curly apostrophe), and RestoreSecret answers the second. moto removes
+the secret at once.
+
+13. Behaviour `secrets-labelled-versions` (switchable): DescribeSecret's `VersionIdsToStages` lists
+labelled versions only, and ListSecretVersionIds lists unlabelled (deprecated) ones only with
+`IncludeDeprecated`, as AWS does; moto lists every version with its (possibly empty) labels.
+
+14. Behaviour `firehose-http-delivery` (switchable): a record put into a stream with an HTTP
+endpoint destination is posted as Firehose posts it ("HTTP endpoint delivery request and response
+specifications", Firehose developer guide): POST, `Content-Type: application/json`,
+`Content-Encoding: gzip` (the body gzipped) when the stream's RequestConfiguration says GZIP, the
+headers `X-Amz-Firehose-Protocol-Version: 1.0`, `X-Amz-Firehose-Request-Id`,
+`X-Amz-Firehose-Source-Arn`, `X-Amz-Firehose-Access-Key` (the configured key, or `api_key` of the
+stream's secret when SecretsManagerConfiguration is enabled) and
+`X-Amz-Firehose-Common-Attributes` (`{"commonAttributes":{...}}`, when configured), body
+`{"requestId","timestamp","records":[{"data"}]}`. PutRecord answers at once; the post is made in
+the background. A batch is delivered only on a 200 whose JSON body echoes `requestId` and has
+`timestamp`; anything else is retried (same request id) until the stream's
+RetryOptions.DurationInSeconds has passed (0: no retry; 413 is never retried), then each record
+is written to the backup bucket as a failed-data JSON line (`attemptsMade`, `arrivalTimestamp`,
+`errorCode`, `errorMessage`, `attemptEndingTimestamp`, `rawData`) under
+`<ErrorOutputPrefix or Prefix>http-endpoint-failed/YYYY/MM/DD/HH/`. Not modelled: buffering (each
+put is posted at once), the error log group. moto posts synchronously, without those headers,
+without gzip, accepts any answer and writes no backup.
 
 Usage: moto_server.py -H HOST -p PORT (moto's own options)
 """
@@ -63,6 +93,7 @@ import os
 import re
 import sys
 import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -281,6 +312,215 @@ def _enrich_xml_only(headers, body):
 BaseResponse._enrich_response = staticmethod(_enrich_xml_only)
 athena_responses.AthenaResponse.batch_get_named_query = _batch_get_named_query
 athena_responses.AthenaResponse.delete_named_query = _delete_named_query
+
+from moto.secretsmanager import models as sm_models  # noqa: E402
+from moto.secretsmanager import responses as sm_responses  # noqa: E402
+from moto.secretsmanager.exceptions import InvalidRequestException  # noqa: E402
+
+SECRET_SCHEDULED = ("You can't create this secret because a secret with this name is already "
+                    "scheduled for deletion.")
+SECRET_DELETED = "You can\u2019t perform this operation on the secret because it was deleted."
+_secret_lock = threading.Lock()
+_force_deleted: dict[tuple[int, str], float] = {}  # (backend, name) -> when it is really gone
+_create_refusals: dict[tuple[int, str], int] = {}
+
+
+def secret_deletion_window() -> float:
+    return float(os.environ.get("FLOWLOGS_DEVSTACK_SECRET_DELETION_WINDOW") or 10)
+
+
+def _purge_deleted(backend) -> None:
+    now = time.time()
+    with _secret_lock:
+        for key, until in list(_force_deleted.items()):
+            if key[0] == id(backend) and until <= now:
+                del _force_deleted[key]
+                _create_refusals.pop(key, None)
+                backend.secrets.pop(key[1])
+
+
+def _force_deleted_name(backend, secret_id: str) -> str | None:
+    secret = backend.secrets.get(secret_id)
+    if secret is None:
+        return None
+    with _secret_lock:
+        return secret.name if (id(backend), secret.name) in _force_deleted else None
+
+
+_sm_delete = sm_models.SecretsManagerBackend.delete_secret
+
+
+def _delete_secret(self, secret_id, recovery_window_in_days, force_delete_without_recovery):
+    if "secrets-deletion-window" not in BEHAVIOURS or not force_delete_without_recovery:
+        return _sm_delete(self, secret_id, recovery_window_in_days, force_delete_without_recovery)
+    _purge_deleted(self)
+    secret = self.secrets.get(secret_id)
+    if secret is None:
+        return _sm_delete(self, secret_id, recovery_window_in_days, force_delete_without_recovery)
+    now = time.time()
+    if secret.deleted_date is None:
+        secret.delete(now)
+    with _secret_lock:
+        _force_deleted.setdefault((id(self), secret.name), now + secret_deletion_window())
+    return secret.arn, secret.name, now
+
+
+_sm_create = sm_models.SecretsManagerBackend.create_secret
+
+
+def _create_secret(self, name, *args, **kwargs):
+    if "secrets-deletion-window" in BEHAVIOURS:
+        _purge_deleted(self)
+        if _force_deleted_name(self, name):
+            with _secret_lock:
+                n = _create_refusals.get((id(self), name), 0)
+                _create_refusals[(id(self), name)] = n + 1
+            raise InvalidRequestException(SECRET_SCHEDULED if n % 2 == 0 else SECRET_DELETED)
+    return _sm_create(self, name, *args, **kwargs)
+
+
+_sm_restore = sm_models.SecretsManagerBackend.restore_secret
+
+
+def _restore_secret(self, secret_id):
+    if "secrets-deletion-window" in BEHAVIOURS:
+        _purge_deleted(self)
+        if _force_deleted_name(self, secret_id):
+            raise InvalidRequestException(SECRET_DELETED)
+    return _sm_restore(self, secret_id)
+
+
+def _purging(method):
+    def wrapper(self, *args, **kwargs):
+        if "secrets-deletion-window" in BEHAVIOURS:
+            _purge_deleted(self)
+        return method(self, *args, **kwargs)
+    return wrapper
+
+
+sm_models.SecretsManagerBackend.delete_secret = _delete_secret
+sm_models.SecretsManagerBackend.create_secret = _create_secret
+sm_models.SecretsManagerBackend.restore_secret = _restore_secret
+for _name in ("describe_secret", "get_secret_value", "put_secret_value", "list_secrets",
+              "list_secret_version_ids", "tag_resource"):
+    setattr(sm_models.SecretsManagerBackend, _name,
+            _purging(getattr(sm_models.SecretsManagerBackend, _name)))
+
+_form_version_ids_to_stages = sm_models.FakeSecret._form_version_ids_to_stages
+
+
+def _labelled_version_ids_to_stages(self):
+    stages = _form_version_ids_to_stages(self)
+    if "secrets-labelled-versions" not in BEHAVIOURS:
+        return stages
+    return {version: labels for version, labels in stages.items() if labels}
+
+
+sm_models.FakeSecret._form_version_ids_to_stages = _labelled_version_ids_to_stages
+
+_list_secret_version_ids = sm_responses.SecretsManagerResponse.list_secret_version_ids
+
+
+def _list_version_ids(self):
+    text = _list_secret_version_ids(self)
+    if "secrets-labelled-versions" not in BEHAVIOURS \
+            or self._get_param("IncludeDeprecated", if_none=False):
+        return text
+    listed = json.loads(text)
+    listed["Versions"] = [v for v in listed["Versions"] if v.get("VersionStages")]
+    return json.dumps(listed)
+
+
+sm_responses.SecretsManagerResponse.list_secret_version_ids = _list_version_ids
+
+import gzip  # noqa: E402
+import urllib.error  # noqa: E402
+import urllib.request  # noqa: E402
+import uuid  # noqa: E402
+
+from moto.firehose import models as firehose_models  # noqa: E402
+from moto.s3.models import s3_backends  # noqa: E402
+
+FIREHOSE_TIMEOUT = 180  # "HTTP endpoints have 3 minutes to respond to a request"
+from firehose_http import failed_data_key, firehose_delivered, firehose_request  # noqa: E402
+
+
+def _firehose_access_key(account_id: str, region: str, http: dict) -> str | None:
+    secrets = http.get("SecretsManagerConfiguration") or {}
+    if secrets.get("Enabled") and secrets.get("SecretARN"):
+        try:
+            value = sm_models.secretsmanager_backends[account_id][region].get_secret_value(
+                secrets["SecretARN"], None, "AWSCURRENT")
+            return json.loads(value.get("SecretString") or "{}").get("api_key")
+        except Exception:  # noqa: BLE001 - Firehose then fails the delivery; so do we
+            return None
+    return (http.get("EndpointConfiguration") or {}).get("AccessKey")
+
+
+def _deliver_http(backend, stream, http: dict, records: list[bytes]) -> None:
+    url = (http.get("EndpointConfiguration") or {}).get("Url", "")
+    retry_s = float((http.get("RetryOptions") or {}).get("DurationInSeconds", 300))
+    request_id = str(uuid.uuid4())
+    arrived = time.time()
+    attempts, delay, error_code, error = 0, 1.0, "", ""
+    while True:
+        attempts += 1
+        key = _firehose_access_key(backend.account_id, backend.region_name, http)
+        headers, body = firehose_request(stream.delivery_stream_arn, http, records, key,
+                                         request_id, int(time.time() * 1000))
+        status = 0
+        try:
+            req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+            with urllib.request.urlopen(req, timeout=FIREHOSE_TIMEOUT) as resp:
+                status, answer = resp.status, resp.read()
+        except urllib.error.HTTPError as e:
+            status, answer = e.code, e.read()
+        except Exception as e:  # noqa: BLE001
+            error_code, error = "HttpEndpoint.ConnectionFailed", f"{type(e).__name__}: {e}"
+        if status:
+            why = firehose_delivered(status, answer, request_id)
+            if why is None:
+                return
+            error_code, error = "HttpEndpoint.InvalidResponseFromDestination", why
+        if status == 413 or time.time() - arrived + delay > retry_s:
+            break
+        time.sleep(delay)
+        delay = min(delay * 2, 30.0)
+    s3 = http.get("S3DestinationDescription") or http.get("S3Configuration") or {}
+    bucket = (s3.get("BucketARN") or "").split(":")[-1]
+    if not bucket:
+        return
+    now = time.time()
+    lines = [json.dumps({"attemptsMade": attempts, "arrivalTimestamp": int(arrived * 1000),
+                         "errorCode": error_code, "errorMessage": error,
+                         "attemptEndingTimestamp": int(now * 1000),
+                         "rawData": base64.b64encode(r).decode()}) for r in records]
+    data = ("\n".join(lines) + "\n").encode()
+    if (s3.get("CompressionFormat") or "UNCOMPRESSED").upper() == "GZIP":
+        data = gzip.compress(data)
+    prefix = s3.get("ErrorOutputPrefix") or s3.get("Prefix") or ""
+    s3_backends[backend.account_id][backend.partition].put_object(
+        bucket, failed_data_key(prefix, stream.delivery_stream_name, now), data)
+
+
+_put_record_batch = firehose_models.FirehoseBackend.put_record_batch
+
+
+def _put_record_batch_as_firehose(self, delivery_stream_name, records):
+    stream = self.delivery_streams.get(delivery_stream_name)
+    http = None
+    if stream is not None and "firehose-http-delivery" in BEHAVIOURS:
+        http = next((d["HttpEndpoint"] for d in stream.destinations if "HttpEndpoint" in d), None)
+    if http is None:
+        return _put_record_batch(self, delivery_stream_name, records)
+    data = [r["Data"] if isinstance(r["Data"], bytes) else str(r["Data"]).encode()
+            for r in records]
+    threading.Thread(target=_deliver_http, args=(self, stream, http, data), daemon=True).start()
+    return {"FailedPutCount": 0, "Encrypted": False,
+            "RequestResponses": [{"RecordId": uuid.uuid4().hex * 2} for _ in records]}
+
+
+firehose_models.FirehoseBackend.put_record_batch = _put_record_batch_as_firehose
 
 if __name__ == "__main__":
     from moto.server import main

@@ -1,6 +1,7 @@
 """Unit tests of the AWS front's pure rules (run by tests/devstack_behaviours.rs, or directly:
 `python devstack/selftest.py`): S3's key encoding and filter matching, overlap and permission
-checks, the event and error shapes, the behaviour switches and Lambda's log stream names."""
+checks, the event and error shapes, the behaviour switches, Lambda's log stream names and what
+Firehose posts to an HTTP endpoint."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import async_invoke  # noqa: E402
 import aws_calls  # noqa: E402
 import aws_errors  # noqa: E402
 import behaviours  # noqa: E402
+import firehose_http  # noqa: E402
 import lambda_logs  # noqa: E402
 import s3_notifications as n  # noqa: E402
 from consistency import validation_error  # noqa: E402
@@ -207,6 +209,49 @@ class AsyncFailures(unittest.TestCase):
         self.assertEqual(record["responseContext"]["functionError"], "Unhandled")
         self.assertEqual(record["responsePayload"]["errorType"], "ExportFailed")
         self.assertEqual(record["timestamp"], "2025-11-29T07:06:40.250Z")
+
+
+class FirehoseHttp(unittest.TestCase):
+    HTTP = {"RequestConfiguration": {"ContentEncoding": "GZIP", "CommonAttributes": [
+        {"AttributeName": "env", "AttributeValue": "test"}]}}
+
+    def test_the_request_is_the_documented_one(self):
+        import gzip
+        headers, body = firehose_http.firehose_request(
+            "arn:aws:firehose:us-east-1:1:deliverystream/s", self.HTTP, [b'{"message":"x"}'],
+            "key", "rid", 1700000000000)
+        self.assertEqual(headers["Content-Type"], "application/json")
+        self.assertEqual(headers["Content-Encoding"], "gzip")
+        self.assertEqual(headers["X-Amz-Firehose-Protocol-Version"], "1.0")
+        self.assertEqual(headers["X-Amz-Firehose-Request-Id"], "rid")
+        self.assertEqual(headers["X-Amz-Firehose-Source-Arn"],
+                         "arn:aws:firehose:us-east-1:1:deliverystream/s")
+        self.assertEqual(headers["X-Amz-Firehose-Access-Key"], "key")
+        self.assertEqual(json.loads(headers["X-Amz-Firehose-Common-Attributes"]),
+                         {"commonAttributes": {"env": "test"}})
+        sent = json.loads(gzip.decompress(body))
+        self.assertEqual(sent["requestId"], "rid")
+        self.assertEqual(sent["timestamp"], 1700000000000)
+        self.assertEqual(sent["records"], [{"data": "eyJtZXNzYWdlIjoieCJ9"}])
+        plain, body = firehose_http.firehose_request("arn", {}, [b"x"], None, "r", 1)
+        self.assertNotIn("Content-Encoding", plain)
+        self.assertNotIn("X-Amz-Firehose-Access-Key", plain)
+        self.assertNotIn("X-Amz-Firehose-Common-Attributes", plain)
+        self.assertEqual(json.loads(body)["records"], [{"data": "eA=="}])
+
+    def test_only_a_200_echoing_the_request_id_with_a_timestamp_is_delivered(self):
+        ok = firehose_http.firehose_delivered
+        self.assertIsNone(ok(200, b'{"requestId":"a","timestamp":1}', "a"))
+        self.assertIsNotNone(ok(200, b'{"requestId":"b","timestamp":1}', "a"))
+        self.assertIsNotNone(ok(200, b'{"requestId":"a"}', "a"))
+        self.assertIsNotNone(ok(200, b"", "a"))
+        self.assertIsNotNone(ok(401, b'{"requestId":"a","timestamp":1}', "a"))
+
+    def test_failed_data_goes_under_http_endpoint_failed(self):
+        key = firehose_http.failed_data_key("firehose-failed/", "flowlogs-x", 0)
+        self.assertTrue(key.startswith(
+            "firehose-failed/http-endpoint-failed/1970/01/01/00/flowlogs-x-1-1970-01-01-00-00-00-"),
+            key)
 
 
 if __name__ == "__main__":

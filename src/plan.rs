@@ -293,10 +293,6 @@ pub enum Op {
         secret: DesiredSecret,
         version: String,
     },
-    /// Cancels a scheduled deletion.
-    RestoreSecret {
-        name: String,
-    },
     TagSecret {
         name: String,
         tags: std::collections::BTreeMap<String, String>,

@@ -6,6 +6,7 @@ mod support;
 
 use std::path::Path;
 use std::process::Output;
+use std::time::Duration;
 
 use aws_sdk_s3::types::{
     Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter,
@@ -470,7 +471,42 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
         "their flow log kept"
     );
 
-    // A second teardown has nothing to do; --delete-data removes the bucket with its objects.
+    // A setup right after the teardown: AWS is still deleting the secret (its name held, with
+    // `secrets-deletion-window` DescribeSecret shows it with DeletedDate and CreateSecret is
+    // refused with both of AWS's messages); setup waits for the name and creates it anew.
+    let secret_name = format!("flowlogs/{STACK}/endpoint-credentials");
+    let sm = aws_sdk_secretsmanager::Client::new(&sdk);
+    let again = run(
+        &stack,
+        &cfg,
+        &["setup", "--yes", "--no-verify", "--forwarder-zip", zip_arg],
+    );
+    assert_exit(&again, 0);
+    assert!(!printed(&again).contains("s3cret-key"));
+    let described = sm
+        .describe_secret()
+        .secret_id(&secret_name)
+        .send()
+        .await
+        .unwrap();
+    assert!(described.deleted_date().is_none(), "{described:?}");
+    let value = sm
+        .get_secret_value()
+        .secret_id(&secret_name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(value.secret_string(), Some(r#"{"x-api-key":"s3cret-key"}"#));
+    let settled = run(
+        &stack,
+        &cfg,
+        &["plan", "--detailed-exitcode", "--forwarder-zip", zip_arg],
+    );
+    assert_exit(&settled, 0);
+    assert_exit(&run(&stack, &cfg, &["teardown", "--yes"]), 0);
+
+    // A second teardown has nothing to do (the secret AWS is still deleting is gone to it);
+    // --delete-data removes the bucket with its objects.
     let again = run(&stack, &cfg, &["teardown", "--yes"]);
     assert_exit(&again, 0);
     assert!(
@@ -492,6 +528,111 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
         .send()
         .await
         .is_ok());
+}
+
+fn firehose_config(vpc: &str, url: &str) -> String {
+    format!(
+        "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  format: \"${{version}} ${{srcaddr}} ${{dstaddr}} ${{action}} ${{end}}\"\n  max_aggregation_interval: 60\ndelivery:\n  mode: firehose\n  firehose:\n    url: {url}\n    access_key: \"${{env:LIFE_KEY}}\"\n    content_encoding: gzip\n    buffering: {{ size_mb: 1, interval_s: 60 }}\n    retry_duration_s: 60\n"
+    )
+}
+
+/// Firehose mode with every behaviour of the stack on: setup (with verify's canary through the
+/// stream to an endpoint that answers as Firehose requires), teardown, and a setup at once
+/// while AWS is still deleting the secret that holds the access key.
+#[tokio::test(flavor = "multi_thread")]
+async fn firehose_mode_setup_teardown_then_setup_at_once_with_every_behaviour() {
+    use support::firehose_endpoint::{Answer, FirehoseEndpoint};
+    let stack = Stack::start_with(&[Service::Moto], Behaviours::all());
+    let sdk = stack.sdk_config().await;
+    let sm = aws_sdk_secretsmanager::Client::new(&sdk);
+    let endpoint = FirehoseEndpoint::start(Answer::Firehose);
+    let vpc = stack.create_vpc("10.5.0.0/16").await;
+    let cfg = write(
+        stack.dir(),
+        "flowlogs.yaml",
+        &firehose_config(&vpc, &endpoint.url),
+    );
+    let secret_name = format!("flowlogs/{STACK}/endpoint-credentials");
+
+    for round in 1..=2 {
+        let setup = run(&stack, &cfg, &["setup", "--yes"]);
+        assert_exit(&setup, 0);
+        let shown = printed(&setup);
+        assert!(shown.contains("✓ test delivery"), "round {round}: {shown}");
+        assert!(!shown.contains("s3cret-key"), "{shown}");
+        let posts = endpoint.wait_for(round, Duration::from_secs(20));
+        assert_eq!(posts.len(), round, "one canary per setup: {posts:?}");
+        let post = &posts[round - 1];
+        assert_eq!(post.header("x-amz-firehose-access-key"), Some("s3cret-key"));
+        let records = post.records();
+        let record: Value = serde_json::from_str(&records[0]).unwrap();
+        assert!(
+            record["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("5 192.0.2.10 198.51.100.20 ACCEPT "),
+            "{record}"
+        );
+        let described = sm
+            .describe_secret()
+            .secret_id(&secret_name)
+            .send()
+            .await
+            .unwrap();
+        assert!(described.deleted_date().is_none(), "{described:?}");
+        let in_sync = run(&stack, &cfg, &["plan", "--detailed-exitcode"]);
+        assert_exit(&in_sync, 0);
+
+        if round == 1 {
+            // A version that lost its labels keeps its id (DescribeSecret lists it no more, with
+            // `secrets-labelled-versions`): a new access key is written under another id.
+            let unlabelled = "flowlogs-version-0000000000000002";
+            sm.put_secret_value()
+                .secret_id(&secret_name)
+                .secret_string(r#"{"api_key":"staged-by-hand"}"#)
+                .client_request_token(unlabelled)
+                .version_stages("STAGED")
+                .send()
+                .await
+                .unwrap();
+            sm.update_secret_version_stage()
+                .secret_id(&secret_name)
+                .version_stage("STAGED")
+                .remove_from_version_id(unlabelled)
+                .send()
+                .await
+                .unwrap();
+            let rotated = stack.run(
+                &cfg,
+                &["setup", "--yes", "--no-verify"],
+                &[("LIFE_KEY", "another-key")],
+            );
+            assert_exit(&rotated, 0);
+            let current = sm
+                .get_secret_value()
+                .secret_id(&secret_name)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                current.secret_string(),
+                Some(r#"{"api_key":"another-key"}"#)
+            );
+            assert_ne!(current.version_id(), Some(unlabelled));
+            assert_exit(&run(&stack, &cfg, &["setup", "--yes", "--no-verify"]), 0);
+        }
+
+        let teardown = run(&stack, &cfg, &["teardown", "--yes"]);
+        assert_exit(&teardown, 0);
+    }
+    // the secret AWS is still deleting is gone to a second teardown
+    let again = run(&stack, &cfg, &["teardown", "--yes"]);
+    assert_exit(&again, 0);
+    assert!(
+        printed(&again).contains("Nothing to delete"),
+        "{}",
+        printed(&again)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

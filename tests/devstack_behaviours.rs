@@ -838,3 +838,311 @@ async fn a_flow_log_to_a_bucket_whose_kms_key_is_named_by_id_is_undeliverable() 
         assert_eq!(by_arn.flow_log_ids().len(), 1);
     }
 }
+
+/// A stream to `url` that gzips its posts, sends an access key and a common attribute, retries
+/// for `retry_s` seconds and backs failed data up to `BUCKET` under `failed/`.
+async fn http_stream(firehose: &aws_sdk_firehose::Client, name: &str, url: &str, retry_s: i32) {
+    use aws_sdk_firehose::types::{
+        ContentEncoding, HttpEndpointCommonAttribute, HttpEndpointConfiguration,
+        HttpEndpointDestinationConfiguration, HttpEndpointRequestConfiguration,
+        HttpEndpointRetryOptions, HttpEndpointS3BackupMode, S3DestinationConfiguration,
+    };
+    let role = format!("arn:aws:iam::{ACCOUNT_ID}:role/firehose");
+    firehose
+        .create_delivery_stream()
+        .delivery_stream_name(name)
+        .http_endpoint_destination_configuration(
+            HttpEndpointDestinationConfiguration::builder()
+                .endpoint_configuration(
+                    HttpEndpointConfiguration::builder()
+                        .url(url)
+                        .access_key("test-access-key")
+                        .build()
+                        .unwrap(),
+                )
+                .request_configuration(
+                    HttpEndpointRequestConfiguration::builder()
+                        .content_encoding(ContentEncoding::Gzip)
+                        .common_attributes(
+                            HttpEndpointCommonAttribute::builder()
+                                .attribute_name("env")
+                                .attribute_value("test")
+                                .build()
+                                .unwrap(),
+                        )
+                        .build(),
+                )
+                .retry_options(
+                    HttpEndpointRetryOptions::builder()
+                        .duration_in_seconds(retry_s)
+                        .build(),
+                )
+                .s3_backup_mode(HttpEndpointS3BackupMode::FailedDataOnly)
+                .s3_configuration(
+                    S3DestinationConfiguration::builder()
+                        .role_arn(&role)
+                        .bucket_arn(format!("arn:aws:s3:::{BUCKET}"))
+                        .prefix("failed/")
+                        .build()
+                        .unwrap(),
+                )
+                .role_arn(&role)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn put(firehose: &aws_sdk_firehose::Client, stream: &str, data: &str) {
+    firehose
+        .put_record()
+        .delivery_stream_name(stream)
+        .record(
+            aws_sdk_firehose::types::Record::builder()
+                .data(aws_sdk_firehose::primitives::Blob::new(data.as_bytes()))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The keys under `prefix`, waiting up to `timeout` for at least one.
+async fn wait_for_keys(s3: &aws_sdk_s3::Client, prefix: &str, timeout: Duration) -> Vec<String> {
+    let started = Instant::now();
+    loop {
+        let listed = s3
+            .list_objects_v2()
+            .bucket(BUCKET)
+            .prefix(prefix)
+            .send()
+            .await
+            .unwrap();
+        let keys: Vec<String> = listed
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_string))
+            .collect();
+        if !keys.is_empty() || started.elapsed() > timeout {
+            return keys;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn firehose_posts_what_aws_posts_and_backs_up_a_batch_the_endpoint_did_not_acknowledge() {
+    use support::firehose_endpoint::{Answer, FirehoseEndpoint};
+    let stack = Stack::start_with(
+        &[Service::Moto],
+        Behaviours::only(&["firehose-http-delivery"]),
+    );
+    let config = stack.sdk_config().await;
+    let firehose = aws_sdk_firehose::Client::new(&config);
+    let s3 = aws_sdk_s3::Client::new(&config);
+    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+
+    // An endpoint that answers as Firehose requires: the batch is delivered, nothing backed up.
+    let good = FirehoseEndpoint::start(Answer::Firehose);
+    http_stream(&firehose, "good", &good.url, 0).await;
+    put(&firehose, "good", r#"{"message":"2 1 eni-1 ACCEPT OK"}"#).await;
+    let got = good.wait_for(1, Duration::from_secs(20));
+    assert_eq!(got.len(), 1, "one post: {got:?}");
+    let post = &got[0];
+    assert_eq!(post.method, "POST");
+    assert_eq!(post.path, "/aws/default/vpcflowlog/_kinesis_firehose");
+    assert_eq!(post.header("content-type"), Some("application/json"));
+    assert_eq!(post.header("content-encoding"), Some("gzip"));
+    assert!(post.raw_body.starts_with(&[0x1f, 0x8b]), "gzipped body");
+    assert_eq!(post.header("x-amz-firehose-protocol-version"), Some("1.0"));
+    assert_eq!(
+        post.header("x-amz-firehose-access-key"),
+        Some("test-access-key")
+    );
+    assert_eq!(
+        post.header("x-amz-firehose-source-arn"),
+        Some(format!("arn:aws:firehose:us-east-1:{ACCOUNT_ID}:deliverystream/good").as_str())
+    );
+    let attributes: serde_json::Value =
+        serde_json::from_str(post.header("x-amz-firehose-common-attributes").unwrap()).unwrap();
+    assert_eq!(attributes, json!({"commonAttributes": {"env": "test"}}));
+    let body = post.json();
+    assert_eq!(
+        body["requestId"].as_str(),
+        post.header("x-amz-firehose-request-id")
+    );
+    assert!(body["timestamp"].is_u64(), "{body}");
+    assert_eq!(post.records(), [r#"{"message":"2 1 eni-1 ACCEPT OK"}"#]);
+
+    // A 200 that does not echo the request id is no delivery: retried, then backed up to S3.
+    let careless = FirehoseEndpoint::start(Answer::Fixed(200, r#"{"ok":true}"#.into()));
+    http_stream(&firehose, "careless", &careless.url, 2).await;
+    put(&firehose, "careless", "the record").await;
+    let keys = wait_for_keys(&s3, "failed/http-endpoint-failed/", Duration::from_secs(30)).await;
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let posts = careless.received();
+    assert!(posts.len() >= 2, "retried with the same request: {posts:?}");
+    let ids: std::collections::BTreeSet<_> = posts
+        .iter()
+        .map(|p| p.header("x-amz-firehose-request-id").unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 1, "one request id over the retries: {ids:?}");
+    let object = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key(&keys[0])
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    let line: serde_json::Value =
+        serde_json::from_slice(object.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(
+        line["errorCode"],
+        "HttpEndpoint.InvalidResponseFromDestination"
+    );
+    assert_eq!(line["rawData"], "dGhlIHJlY29yZA==");
+    assert!(line["attemptsMade"].as_u64().unwrap() >= 2, "{line}");
+    // the good stream backed nothing up
+    assert!(good.received().len() == 1);
+}
+
+fn code_and_message<E: ProvideErrorMetadata, R>(
+    e: &aws_sdk_s3::error::SdkError<E, R>,
+) -> (String, String) {
+    (
+        e.code().unwrap_or_default().to_string(),
+        e.message().unwrap_or_default().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn a_force_deleted_secret_lingers_with_deleted_date_and_refuses_create_and_restore() {
+    let stack = Stack::start_with(
+        &[Service::Moto],
+        Behaviours::only(&["secrets-deletion-window"]).secret_deletion_window(4.0),
+    );
+    let sm = aws_sdk_secretsmanager::Client::new(&stack.sdk_config().await);
+    let name = "flowlogs/t/endpoint-credentials";
+    let create = || {
+        sm.create_secret()
+            .name(name)
+            .secret_string(r#"{"k":"v"}"#)
+            .send()
+    };
+    create().await.unwrap();
+    sm.delete_secret()
+        .secret_id(name)
+        .force_delete_without_recovery(true)
+        .send()
+        .await
+        .unwrap();
+    let described = sm.describe_secret().secret_id(name).send().await.unwrap();
+    assert!(described.deleted_date().is_some(), "{described:?}");
+
+    let first = create().await.expect_err("the name is still held");
+    let second = create().await.expect_err("the name is still held");
+    assert_eq!(
+        code_and_message(&first),
+        (
+            "InvalidRequestException".to_string(),
+            "You can't create this secret because a secret with this name is already scheduled for deletion.".to_string()
+        )
+    );
+    assert_eq!(
+        code_and_message(&second),
+        (
+            "InvalidRequestException".to_string(),
+            "You can\u{2019}t perform this operation on the secret because it was deleted."
+                .to_string()
+        )
+    );
+    let restore = sm
+        .restore_secret()
+        .secret_id(name)
+        .send()
+        .await
+        .expect_err("a force-deleted secret cannot be restored");
+    assert_eq!(restore.code(), Some("InvalidRequestException"));
+    assert_eq!(
+        restore.message(),
+        Some("You can\u{2019}t perform this operation on the secret because it was deleted.")
+    );
+
+    // after the window the name is free
+    eventually("CreateSecret after the deletion window", create).await;
+}
+
+#[tokio::test]
+async fn describe_secret_lists_labelled_versions_only() {
+    let stack = Stack::start_with(
+        &[Service::Moto],
+        Behaviours::only(&["secrets-labelled-versions"]),
+    );
+    let sm = aws_sdk_secretsmanager::Client::new(&stack.sdk_config().await);
+    let name = "flowlogs/t/endpoint-credentials";
+    let v1 = "flowlogs-version-0000000000000001";
+    let v2 = "flowlogs-version-0000000000000002";
+    sm.create_secret()
+        .name(name)
+        .secret_string("one")
+        .client_request_token(v1)
+        .send()
+        .await
+        .unwrap();
+    sm.put_secret_value()
+        .secret_id(name)
+        .secret_string("two")
+        .client_request_token(v2)
+        .version_stages("STAGED")
+        .send()
+        .await
+        .unwrap();
+    sm.update_secret_version_stage()
+        .secret_id(name)
+        .version_stage("STAGED")
+        .remove_from_version_id(v2)
+        .send()
+        .await
+        .unwrap();
+    let described = sm.describe_secret().secret_id(name).send().await.unwrap();
+    let listed: Vec<&String> = described.version_ids_to_stages().unwrap().keys().collect();
+    assert_eq!(listed, [v1], "only the labelled version");
+    let ids = |deprecated: bool| {
+        let sm = sm.clone();
+        async move {
+            let out = sm
+                .list_secret_version_ids()
+                .secret_id(name)
+                .include_deprecated(deprecated)
+                .send()
+                .await
+                .unwrap();
+            let mut ids: Vec<String> = out
+                .versions()
+                .iter()
+                .filter_map(|v| v.version_id().map(str::to_string))
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    assert_eq!(ids(false).await, [v1]);
+    assert_eq!(ids(true).await, [v1, v2]);
+    // the unlabelled version is still there: its id cannot be reused for another value
+    let reused = sm
+        .put_secret_value()
+        .secret_id(name)
+        .secret_string("three")
+        .client_request_token(v2)
+        .send()
+        .await
+        .expect_err("a version id in use");
+    assert_eq!(reused.code(), Some("ResourceExistsException"));
+}

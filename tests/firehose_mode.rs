@@ -1,19 +1,19 @@
 //! Firehose mode against moto: setup makes the stream, its role and the flow log as configured and
-//! verify's canary reaches the HTTP endpoint (a receiver this test runs; moto's Firehose posts each
-//! record to it at once); a second setup makes no change, a changed field is an in-place update that
+//! verify's canary reaches the HTTP endpoint (a receiver this test runs, answering as Firehose
+//! requires; with the stack's `firehose-http-delivery` the stream posts what AWS posts) as a
+//! flow-log record in a stream, `{"message":"<line>"}`; a second setup makes no change, a changed field is an in-place update that
 //! keeps AWS's `LogDeliveryEnabled` tag, switching to lambda mode plans the stream's removal, and
 //! teardown removes what is ours and keeps the bucket.
 
 mod support;
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::Output;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
+use support::firehose_endpoint::{Answer, FirehoseEndpoint};
 use support::{assert_exit, printed, write, Service, Stack, ACCOUNT_ID, REGION};
 
 const STACK: &str = "fh";
@@ -24,89 +24,13 @@ const LOG_GROUP: &str = "/aws/kinesisfirehose/flowlogs-fh";
 const KEY: &str = "o2-secret-access-key";
 const FORMAT: &str = "${version} ${account-id} ${srcaddr} ${dstaddr} ${action} ${end}";
 
-/// One HTTP request the receiver got.
-#[derive(Debug, Clone)]
-struct Received {
-    path: String,
-    body: Vec<u8>,
-}
-
-/// A tiny HTTP endpoint on loopback that records every POST and answers 200 as Firehose expects.
-struct Receiver {
-    url: String,
-    received: Arc<Mutex<Vec<Received>>>,
-}
-
-impl Receiver {
-    fn start() -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let sink = received.clone();
-        std::thread::spawn(move || {
-            for conn in listener.incoming().flatten() {
-                if let Some(r) = handle(conn) {
-                    sink.lock().unwrap().push(r);
-                }
-            }
-        });
-        Receiver {
-            url: format!("http://127.0.0.1:{port}/aws/default/vpcflowlog/_kinesis_firehose"),
-            received,
-        }
-    }
-
-    fn received(&self) -> Vec<Received> {
-        self.received.lock().unwrap().clone()
-    }
-
-    fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Received> {
-        let started = Instant::now();
-        loop {
-            let got = self.received();
-            if got.len() >= n || started.elapsed() > timeout {
-                return got;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-fn handle(mut conn: TcpStream) -> Option<Received> {
-    conn.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    let mut reader = BufReader::new(conn.try_clone().ok()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line).ok()?;
-    let path = request_line.split_whitespace().nth(1)?.to_string();
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).ok()?;
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().unwrap_or(0);
-            }
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    let answer = r#"{"requestId":"r","timestamp":0}"#;
-    write!(
-        conn,
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
-        answer.len()
-    )
-    .ok()?;
-    Some(Received { path, body })
-}
-
 fn config(vpc: &str, url: &str, interval_s: u32) -> String {
+    config_retrying(vpc, url, interval_s, 60)
+}
+
+fn config_retrying(vpc: &str, url: &str, interval_s: u32, retry_s: u32) -> String {
     format!(
-        "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  format: \"{FORMAT}\"\n  max_aggregation_interval: 60\ndelivery:\n  mode: firehose\n  firehose:\n    url: {url}\n    access_key: \"${{env:FH_ACCESS_KEY}}\"\n    content_encoding: gzip\n    buffering: {{ size_mb: 1, interval_s: {interval_s} }}\n    retry_duration_s: 60\n    common_attributes: {{ env: test }}\n"
+        "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  format: \"{FORMAT}\"\n  max_aggregation_interval: 60\ndelivery:\n  mode: firehose\n  firehose:\n    url: {url}\n    access_key: \"${{env:FH_ACCESS_KEY}}\"\n    content_encoding: gzip\n    buffering: {{ size_mb: 1, interval_s: {interval_s} }}\n    retry_duration_s: {retry_s}\n    common_attributes: {{ env: test }}\n"
     )
 }
 
@@ -141,7 +65,7 @@ async fn stream_tags(fh: &aws_sdk_firehose::Client) -> Vec<(String, String)> {
 async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardown_keeps_the_bucket(
 ) {
     let stack = Stack::start(&[Service::Moto]);
-    let receiver = Receiver::start();
+    let receiver = FirehoseEndpoint::start(Answer::Firehose);
     let sdk = stack.sdk_config().await;
     let (ec2, fh, iam, logs, s3) = (
         aws_sdk_ec2::Client::new(&sdk),
@@ -196,15 +120,30 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     let got = receiver.wait_for(1, Duration::from_secs(10));
     assert_eq!(got.len(), 1, "one canary record posted: {got:?}");
     assert_eq!(got[0].path, "/aws/default/vpcflowlog/_kinesis_firehose");
-    let body: Value = serde_json::from_slice(&got[0].body).unwrap();
-    let records = body["records"].as_array().unwrap();
+    if stack
+        .aws_behaviours()
+        .iter()
+        .any(|b| b == "firehose-http-delivery")
+    {
+        // what AWS posts: gzip as configured, the key from the stack's secret, the attributes
+        assert_eq!(got[0].header("content-encoding"), Some("gzip"));
+        assert_eq!(got[0].header("x-amz-firehose-access-key"), Some(KEY));
+        assert_eq!(
+            got[0].header("x-amz-firehose-common-attributes"),
+            Some(r#"{"commonAttributes":{"env":"test"}}"#)
+        );
+    }
+    let records = got[0].records();
     assert_eq!(records.len(), 1);
-    let data = aws_smithy_types::base64::decode(records[0]["data"].as_str().unwrap()).unwrap();
-    let line = String::from_utf8(data).unwrap();
-    assert!(
-        line.ends_with('\n') && line.lines().count() == 1,
-        "{line:?}"
-    );
+    // a flow-log record as a flow log puts it into a stream: {"message":"<line>"}, no newline
+    let record = &records[0];
+    assert!(!record.ends_with('\n'), "{record:?}");
+    let record: Value = serde_json::from_str(record).expect("the record is JSON");
+    let line = record["message"]
+        .as_str()
+        .expect("its line is in `message`");
+    assert_eq!(record.as_object().unwrap().len(), 1, "{record}");
+    assert_eq!(line.lines().count(), 1, "{line:?}");
     let fields: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(
         fields[..5],
@@ -497,14 +436,19 @@ fn percent_decode(text: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn verify_fails_when_firehose_cannot_take_the_canary() {
+async fn verify_fails_when_firehose_cannot_deliver_the_canary() {
     let stack = Stack::start(&[Service::Moto]);
     let vpc = stack.create_vpc("10.3.0.0/16").await;
-    // nothing listens there: moto's Firehose fails the PutRecord
+    // Nothing listens there. With `firehose-http-delivery` (no retry configured) the stream backs
+    // the canary up to the bucket at once and verify finds it there; moto alone fails the PutRecord.
     let closed = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/firehose", closed.local_addr().unwrap());
     drop(closed);
-    let cfg = write(stack.dir(), "flowlogs.yaml", &config(&vpc, &url, 60));
+    let cfg = write(
+        stack.dir(),
+        "flowlogs.yaml",
+        &config_retrying(&vpc, &url, 60, 0),
+    );
     let setup = run(&stack, &cfg, &["setup", "--yes"]);
     assert_exit(&setup, 1);
     let shown = printed(&setup);
@@ -514,4 +458,50 @@ async fn verify_fails_when_firehose_cannot_take_the_canary() {
     );
     assert!(shown.contains("✗ test delivery"), "{shown}");
     assert!(shown.contains("verify failed"), "{shown}");
+    if stack
+        .aws_behaviours()
+        .iter()
+        .any(|b| b == "firehose-http-delivery")
+    {
+        assert!(
+            shown.contains("Firehose gave up on the canary")
+                && shown.contains("HttpEndpoint.ConnectionFailed")
+                && shown.contains("could not reach the endpoint"),
+            "{shown}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_fails_when_the_endpoint_does_not_acknowledge_as_firehose_requires() {
+    let stack = Stack::start(&[Service::Moto]);
+    if !stack
+        .aws_behaviours()
+        .iter()
+        .any(|b| b == "firehose-http-delivery")
+    {
+        return; // moto counts any answer as delivered
+    }
+    let vpc = stack.create_vpc("10.4.0.0/16").await;
+    // an endpoint that answers 200 without echoing the request id: Firehose does not count it
+    let careless = FirehoseEndpoint::start(Answer::Fixed(200, "{}".into()));
+    let cfg = write(
+        stack.dir(),
+        "flowlogs.yaml",
+        &config_retrying(&vpc, &careless.url, 60, 0),
+    );
+    let setup = run(&stack, &cfg, &["setup", "--yes"]);
+    assert_exit(&setup, 1);
+    let shown = printed(&setup);
+    assert!(shown.contains("✗ test delivery"), "{shown}");
+    assert!(
+        shown.contains("HttpEndpoint.InvalidResponseFromDestination")
+            && shown.contains("echoes the request's requestId"),
+        "{shown}"
+    );
+    assert_eq!(
+        careless.received().len(),
+        1,
+        "posted once, not retried (retry_duration_s: 0)"
+    );
 }

@@ -83,12 +83,16 @@ typed!(AlreadyThere::already_there {
     aws_sdk_glue::operation::create_database::CreateDatabaseError => is_already_exists_exception,
 });
 
-/// CreateSecret on a name whose secret is still being deleted: "You can't create this secret
-/// because a secret with this name is already scheduled for deletion." (AWS deletes
-/// asynchronously, even with ForceDeleteWithoutRecovery.)
+/// CreateSecret on a name whose secret is still being deleted (AWS deletes asynchronously, even
+/// with ForceDeleteWithoutRecovery). AWS answers `InvalidRequestException` with either "You can't
+/// create this secret because a secret with this name is already scheduled for deletion." or
+/// "You can’t perform this operation on the secret because it was deleted." (with a curly
+/// apostrophe; AWS-FACTS.md "Secrets Manager", terraform-provider-aws retries both).
 pub fn is_secret_name_being_deleted<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
     let (code, message) = code_and_message(err);
-    code == "InvalidRequestException" && message.contains("scheduled for deletion")
+    code == "InvalidRequestException"
+        && (message.contains("already scheduled for deletion")
+            || message.contains("because it was deleted"))
 }
 
 /// The resource the call named does not exist (a typed answer of the service).
@@ -493,6 +497,13 @@ mod tests {
             E::generic,
             "InvalidRequestException",
             "You can't create this secret because a secret with this name is already scheduled for deletion.",
+        );
+        assert!(is_secret_name_being_deleted(&e));
+        // the second message AWS gives, with its curly apostrophe
+        let e: SdkError<E, ()> = generic(
+            E::generic,
+            "InvalidRequestException",
+            "You can\u{2019}t perform this operation on the secret because it was deleted.",
         );
         assert!(is_secret_name_being_deleted(&e));
         let e: SdkError<E, ()> = generic(

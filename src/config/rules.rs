@@ -65,9 +65,11 @@ pub const COMMON_ATTRIBUTE_VALUE_MAX_LEN: usize = 1024;
 pub const HEADER_NAME_PATTERN: &str = "^[A-Za-z0-9_-]+$";
 /// An http(s) URL with a host (the OTLP endpoint).
 pub const HTTP_URL_PATTERN: &str = "^https?://[^/?#@]+";
-/// `https://`, or `http://` to a loopback host (see `firehose_url`).
-pub const FIREHOSE_URL_PATTERN: &str =
-    r"^(https://[^/?#@]+|http://(localhost|127\.[0-9]+\.[0-9]+\.[0-9]+|\[::1\])([:/?#]|$))";
+/// `https://` on port 443, or `http(s)://` to a loopback host on any port (see `firehose_url`).
+pub const FIREHOSE_URL_PATTERN: &str = r"^(https://([^/?#@:\[]+|\[[0-9A-Fa-f:.]+\])(:443)?([/?#]|$)|https?://(localhost|127\.[0-9]+\.[0-9]+\.[0-9]+|\[::1\])([:/?#]|$))";
+/// The only port Firehose delivers to ("HTTP endpoint delivery request and response
+/// specifications": "Currently, only port 443 is supported for HTTP endpoint data delivery").
+pub const FIREHOSE_PORT: u16 = 443;
 /// The schema's part of the S3 bucket naming rules (the checker adds the rest: no `..`, no IP
 /// address, reserved prefixes and suffixes).
 pub const BUCKET_NAME_PATTERN: &str = "^[a-z0-9][a-z0-9.-]*[a-z0-9]$";
@@ -300,7 +302,9 @@ fn http_url(raw: &str) -> Result<url::Url, String> {
 }
 
 /// Firehose posts only to `https://` (HttpEndpointConfiguration.Url, pattern `https://.*`, at most
-/// 1000 characters). `http://` is let through for loopback hosts only, where local stacks run.
+/// 1000 characters), and only on port 443 (AWS accepts another port in the URL and then fails
+/// every delivery). `http://` and other ports are let through for loopback hosts only, where local
+/// stacks run and no AWS Firehose can reach.
 pub fn firehose_url(raw: &str) -> Result<(), Problem> {
     let fix = "write the endpoint's https:// URL (Firehose delivers only over HTTPS; http:// is accepted for 127.0.0.1, localhost and [::1] only)";
     let url = http_url(raw).map_err(|p| problem(p, fix))?;
@@ -308,6 +312,15 @@ pub fn firehose_url(raw: &str) -> Result<(), Problem> {
         return Err(problem(
             format!("`{raw}` is not https://, and Firehose refuses any other scheme"),
             fix,
+        ));
+    }
+    if !is_loopback(&url) && url.port_or_known_default() != Some(FIREHOSE_PORT) {
+        let port = url.port().map_or_else(|| "?".into(), |p| p.to_string());
+        let mut fixed = url.clone();
+        let _ = fixed.set_port(None);
+        return Err(problem(
+            format!("`{raw}` names port {port}; Firehose delivers to HTTP endpoints on port {FIREHOSE_PORT} only"),
+            format!("serve the endpoint on port {FIREHOSE_PORT} and write its URL without a port, such as `{fixed}`"),
         ));
     }
     if raw.len() > FIREHOSE_URL_MAX_LEN {
@@ -575,6 +588,43 @@ mod tests {
         assert!(firehose_url("http://10.0.0.1/x").is_err());
         let long = format!("https://o2.example.com/{}", "a".repeat(1000));
         assert!(firehose_url(&long).unwrap_err().problem.contains("1000"));
+    }
+
+    #[test]
+    fn firehose_url_on_a_port_other_than_443_is_refused_with_the_rule_and_the_fix() {
+        assert!(firehose_url("https://o2.example.com:443/x").is_ok());
+        assert!(firehose_url("https://o2.example.com/x").is_ok());
+        let e =
+            firehose_url("https://o2.example.com:5080/api/default/_kinesis_firehose").unwrap_err();
+        assert!(e.problem.contains("port 5080"), "{e:?}");
+        assert!(e.problem.contains("port 443 only"), "{e:?}");
+        assert!(
+            e.fix
+                .contains("`https://o2.example.com/api/default/_kinesis_firehose`"),
+            "{e:?}"
+        );
+        assert!(firehose_url("https://10.0.0.1:8443/").is_err());
+        // a local stack's receiver on loopback is no AWS endpoint: any port
+        assert!(firehose_url("https://127.0.0.1:8443/x").is_ok());
+        // the schema's pattern says the same
+        let schema = serde_json::json!({ "type": "string", "pattern": FIREHOSE_URL_PATTERN });
+        for (url, ok) in [
+            ("https://o2.example.com/x", true),
+            ("https://o2.example.com:443/x", true),
+            ("https://o2.example.com", true),
+            ("https://o2.example.com:5080/x", false),
+            ("http://127.0.0.1:5080/x", true),
+            ("https://localhost:8443/x", true),
+            ("http://o2.example.com/x", false),
+            ("https://[2001:db8::1]/x", true),
+            ("https://[2001:db8::1]:8443/x", false),
+        ] {
+            assert_eq!(
+                jsonschema::is_valid(&schema, &serde_json::json!(url)),
+                ok,
+                "{url}"
+            );
+        }
     }
 
     #[test]

@@ -138,21 +138,21 @@ pub struct SecretState {
     pub arn: Option<String>,
     /// The version setup leaves current: the observed one, or the one it writes.
     pub version: String,
-    /// Setup writes a value (create, restore, or a changed value).
+    /// Setup writes a value (create, or a changed value).
     pub writes: bool,
 }
 
-/// What setup leaves: the value is written when the secret is missing, scheduled for deletion,
-/// unreadable or different (compared in memory, never stored or hashed), else left as it is.
+/// What setup leaves: the value is written when the secret is missing, unreadable or different
+/// (compared in memory, never stored or hashed), else left as it is. `known_versions`: every
+/// version id the secret holds, unlabelled ones included, so the next id is a new one.
 pub fn state_after_setup(
     desired: &DesiredSecret,
     observed_arn: Option<&str>,
     observed_value: Option<&SecretValue>,
     current_version: Option<&str>,
     known_versions: &[String],
-    scheduled_for_deletion: bool,
 ) -> SecretState {
-    let unchanged = !scheduled_for_deletion && observed_value == Some(&desired.value);
+    let unchanged = observed_value == Some(&desired.value);
     match (unchanged, current_version) {
         (true, Some(current)) => SecretState {
             arn: observed_arn.map(str::to_string),
@@ -244,7 +244,6 @@ mod tests {
             Some(&value(&[("k", "one")])),
             Some(&current),
             std::slice::from_ref(&current),
-            false,
         );
         assert_eq!(
             (same.writes, same.version.as_str()),
@@ -256,20 +255,18 @@ mod tests {
             Some(&value(&[("k", "two")])),
             Some(&current),
             std::slice::from_ref(&current),
-            false,
         );
         assert!(changed.writes);
         assert_eq!(changed.version, "flowlogs-version-0000000000000003");
-        let restored = state_after_setup(
+        let unreadable = state_after_setup(
             &d,
             Some("arn"),
             None,
             Some(&current),
             std::slice::from_ref(&current),
-            true,
         );
-        assert!(restored.writes);
-        let missing = state_after_setup(&d, None, None, None, &[], false);
+        assert!(unreadable.writes);
+        let missing = state_after_setup(&d, None, None, None, &[]);
         assert_eq!((missing.arn, missing.writes), (None, true));
     }
 }

@@ -5,12 +5,21 @@
 //!   of ours) and the plan compares it in memory with the config's; nothing stores the value or
 //!   a hash of it, and the plan says only `value: changed`. An unchanged value makes no write.
 //! - **Versions**: each write names its version (`ClientRequestToken`, a counter), so the plan
-//!   knows the version the forwarder must read before it is written.
+//!   knows the version the forwarder must read before it is written. The counter counts past
+//!   every version AWS still holds, unlabelled ones included (ListSecretVersionIds with
+//!   `IncludeDeprecated`; DescribeSecret lists labelled versions only): reusing the id of an
+//!   unlabelled version with another value is refused (`ResourceExistsException`).
 //! - **Teardown** deletes with `ForceDeleteWithoutRecovery`: the value is a copy of what the user
 //!   keeps in their environment (setup writes it again from there), nothing of the stack is left
 //!   to read it, and a recovery window would hold the name for 7 to 30 days, in which a setup
-//!   would have to restore the old secret. A secret of ours found scheduled for deletion (deleted
-//!   by hand, or a deletion that has not finished) is restored and its value written again.
+//!   would have to restore the old secret.
+//! - **After a delete**: AWS finishes a forced delete in the background; meanwhile DescribeSecret
+//!   still returns the secret with `DeletedDate`, CreateSecret of the name is refused with one of
+//!   two messages and RestoreSecret with the second (AWS-FACTS.md "Secrets Manager";
+//!   terraform-provider-aws does the same). A secret with `DeletedDate` is therefore gone to the
+//!   plan: it is created again, the create retried while the name is released, and never
+//!   restored. One deleted by hand with a recovery window holds the name longer than the retry:
+//!   the error then says how to restore it or delete it for good.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -58,7 +67,6 @@ impl Resource for Secret {
         match op {
             Op::CreateSecret { secret, version } => create(c, secret, version, cx.progress).await,
             Op::PutSecretValue { secret, version } => put_value(c, secret, version).await,
-            Op::RestoreSecret { name } => restore(c, name).await,
             Op::TagSecret { name, tags } => tag(c, name, tags).await,
             Op::DeleteSecret { name } => delete(c, name).await,
             other => Err(not_mine(Self::KIND, other)),
@@ -72,14 +80,12 @@ pub struct ObservedSecret {
     pub name: String,
     pub arn: String,
     pub tags: BTreeMap<String, String>,
-    /// Deleted with a recovery window that has not ended (DescribeSecret `DeletedDate`).
-    pub scheduled_for_deletion: bool,
     /// The version labelled `AWSCURRENT`.
     pub current_version: Option<String>,
-    /// Every version with a label.
+    /// Every version id AWS holds, labelled or not (of a secret of ours; else the labelled ones).
     pub versions: Vec<String>,
-    /// The current value, read only from a secret of ours that is not scheduled for deletion;
-    /// `None` when it is not a JSON object of strings.
+    /// The current value, read only from a secret of ours; `None` when it is not a JSON object
+    /// of strings.
     pub value: Option<SecretValue>,
 }
 
@@ -101,15 +107,23 @@ pub async fn observe(clients: &Clients, names: &Names) -> Result<Option<Observed
             ))
         })
         .collect();
+    if out.deleted_date().is_some() {
+        // Deleted (by our teardown, or by hand): gone, whatever AWS still shows of it.
+        return Ok(None);
+    }
     let stages = out.version_ids_to_stages().cloned().unwrap_or_default();
     let current_version = stages
         .iter()
         .find(|(_, labels)| labels.iter().any(|l| l == "AWSCURRENT"))
         .map(|(id, _)| id.clone());
-    let mut versions: Vec<String> = stages.into_keys().collect();
+    let ours = names.is_ours(&tags);
+    let mut versions: Vec<String> = if ours {
+        all_version_ids(clients, name).await?
+    } else {
+        stages.into_keys().collect()
+    };
     versions.sort();
-    let scheduled_for_deletion = out.deleted_date().is_some();
-    let value = if names.is_ours(&tags) && !scheduled_for_deletion {
+    let value = if ours {
         let read = sm
             .get_secret_value()
             .secret_id(name)
@@ -124,24 +138,43 @@ pub async fn observe(clients: &Clients, names: &Names) -> Result<Option<Observed
         name: name.clone(),
         arn: out.arn().unwrap_or_default().to_string(),
         tags,
-        scheduled_for_deletion,
         current_version,
         versions,
         value,
     }))
 }
 
+/// Every version id of the secret, unlabelled (deprecated) ones included.
+async fn all_version_ids(clients: &Clients, name: &str) -> Result<Vec<String>> {
+    let mut pages = clients
+        .secrets
+        .list_secret_version_ids()
+        .secret_id(name)
+        .include_deprecated(true)
+        .into_paginator()
+        .send();
+    let mut ids = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.with_context(|| format!("listing the versions of secret {name}"))?;
+        ids.extend(
+            page.versions()
+                .iter()
+                .filter_map(|v| v.version_id().map(str::to_string)),
+        );
+    }
+    Ok(ids)
+}
+
 /// The secret as setup leaves it: what the function's environment and the stream name.
 pub fn state(desired: &DesiredSecret, observed: Option<&ObservedSecret>) -> SecretState {
     match observed {
-        None => secret::state_after_setup(desired, None, None, None, &[], false),
+        None => secret::state_after_setup(desired, None, None, None, &[]),
         Some(o) => secret::state_after_setup(
             desired,
             Some(&o.arn),
             o.value.as_ref(),
             o.current_version.as_deref(),
             &o.versions,
-            o.scheduled_for_deletion,
         ),
     }
 }
@@ -150,8 +183,8 @@ fn entry_names(value: &SecretValue) -> String {
     value.names().join(", ")
 }
 
-/// Missing: created. Ours: restored when scheduled for deletion, its value written when it
-/// differs, its tags completed. Not ours: a conflict, never read or changed.
+/// Missing (or deleted): created. Ours: its value written when it differs, its tags completed.
+/// Not ours: a conflict, never read or changed.
 pub fn plan(names: &Names, d: &DesiredSecret, observed: Option<&ObservedSecret>) -> Plan {
     let mut plan = Plan::default();
     let kind = Kind::Secret;
@@ -190,12 +223,6 @@ pub fn plan(names: &Names, d: &DesiredSecret, observed: Option<&ObservedSecret>)
     }
     let mut changes = Vec::new();
     let mut ops = Vec::new();
-    if o.scheduled_for_deletion {
-        changes.push(Change::new("state", "scheduled for deletion", "restored"));
-        ops.push(Op::RestoreSecret {
-            name: d.name.clone(),
-        });
-    }
     if after.writes {
         let wanted = entry_names(&d.value);
         let had = o.value.as_ref().map(entry_names);
@@ -227,7 +254,7 @@ pub fn plan(names: &Names, d: &DesiredSecret, observed: Option<&ObservedSecret>)
     plan
 }
 
-/// The secret goes when it carries our tag and is not already on its way out.
+/// The secret goes when it carries our tag (one already deleted is not observed).
 pub fn plan_teardown(names: &Names, observed: Option<&ObservedSecret>) -> Plan {
     let mut plan = Plan::default();
     if let Some(s) = observed.filter(|s| names.is_ours(&s.tags)) {
@@ -280,6 +307,15 @@ async fn create(
         errors::is_secret_name_being_deleted,
     )
     .await;
+    if let Err(e) = &created {
+        if errors::is_secret_name_being_deleted(e) {
+            return Err(anyhow::anyhow!("{}", errors::message(e).unwrap_or_default())).with_context(|| format!(
+                "creating secret {name}: after {} s the name is still held by a deleted secret. If it was deleted with a recovery window, restore it (`aws secretsmanager restore-secret --secret-id {name}`) or delete it for good (`aws secretsmanager delete-secret --secret-id {name} --force-delete-without-recovery`), then run `flowlogs setup` again",
+                NAME_RELEASE.as_secs(),
+                name = d.name
+            ));
+        }
+    }
     match created {
         Ok(_) => Ok(()),
         // The name is taken: by a retried create of ours (same token, same value: fine), or by
@@ -305,17 +341,6 @@ async fn put_value(clients: &Clients, d: &DesiredSecret, version: &str) -> Resul
         .await
         .map(|_| ())
         .with_context(|| format!("writing the value of secret {} (version {version})", d.name))
-}
-
-async fn restore(clients: &Clients, name: &str) -> Result<()> {
-    clients
-        .secrets
-        .restore_secret()
-        .secret_id(name)
-        .send()
-        .await
-        .map(|_| ())
-        .with_context(|| format!("restoring secret {name}, which is scheduled for deletion"))
 }
 
 async fn tag(clients: &Clients, name: &str, tags: &BTreeMap<String, String>) -> Result<()> {
@@ -383,7 +408,6 @@ mod tests {
                 d.name
             ),
             tags: d.tags.clone(),
-            scheduled_for_deletion: false,
             current_version: Some("flowlogs-version-0000000000000001".into()),
             versions: vec!["flowlogs-version-0000000000000001".into()],
             value: Some(d.value.clone()),
@@ -428,15 +452,15 @@ mod tests {
     }
 
     #[test]
-    fn a_secret_of_ours_scheduled_for_deletion_is_restored_and_written() {
+    fn the_next_version_counts_past_an_unlabelled_one() {
         let d = desired("one");
         let mut o = observed(&d);
-        o.scheduled_for_deletion = true;
-        o.value = None;
-        let plan = plan(&names(), &d, Some(&o));
+        // version 2 lost its labels (AWS keeps it, DescribeSecret does not list it)
+        o.versions.push("flowlogs-version-0000000000000002".into());
+        let p = plan(&names(), &desired("two"), Some(&o));
         assert!(matches!(
-            &plan.steps[0].ops[..],
-            [Op::RestoreSecret { .. }, Op::PutSecretValue { .. }]
+            &p.steps[0].ops[..],
+            [Op::PutSecretValue { version, .. }] if version == "flowlogs-version-0000000000000003"
         ));
     }
 

@@ -934,6 +934,8 @@ mod tests {
             Pick(1), // existing bucket: typed
             Text("my-bucket"),
             Pick(1), // firehose
+            // a port Firehose does not deliver to: refused by the config's rule, asked again
+            Text("https://o2.example.com:5080/aws/default/vpcflowlog/_kinesis_firehose"),
             Text("https://o2.example.com/aws/default/vpcflowlog/_kinesis_firehose"),
             Text("O2_KEY"),
         ]);
@@ -944,6 +946,14 @@ mod tests {
             .said
             .iter()
             .any(|s| s.contains("not allowed to call ec2:DescribeVpcs") && s.contains("fix:")));
+        assert!(
+            script
+                .refused
+                .iter()
+                .any(|s| s.contains("port 443 only") && s.contains("https://o2.example.com/aws/")),
+            "{:?}",
+            script.refused
+        );
         assert_eq!(script.asked[2], "What should be logged?");
         assert_eq!(draft::resources(&a).0, ResourceType::Subnet);
         assert_eq!(a.bucket.name.as_deref(), Some("my-bucket"));

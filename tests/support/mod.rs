@@ -12,6 +12,7 @@
 //! stack's directory (state, logs, capture) after the test.
 #![allow(dead_code)]
 
+pub mod firehose_endpoint;
 pub mod recorder;
 pub mod settle;
 
@@ -81,6 +82,7 @@ pub struct Behaviours {
     spec: Option<String>,
     window_secs: Option<f64>,
     retry_delays_secs: Option<Vec<f64>>,
+    secret_deletion_window_secs: Option<f64>,
 }
 
 impl Behaviours {
@@ -129,7 +131,19 @@ impl Behaviours {
         self
     }
 
+    /// How long a force-deleted secret lingers (`secrets-deletion-window`; default 10 s).
+    pub fn secret_deletion_window(mut self, seconds: f64) -> Behaviours {
+        self.secret_deletion_window_secs = Some(seconds);
+        self
+    }
+
     fn apply(&self, cmd: &mut Command) {
+        if let Some(window) = self.secret_deletion_window_secs {
+            cmd.env(
+                "FLOWLOGS_DEVSTACK_SECRET_DELETION_WINDOW",
+                window.to_string(),
+            );
+        }
         if let Some(spec) = &self.spec {
             cmd.arg("--aws-behaviours").arg(spec);
         }

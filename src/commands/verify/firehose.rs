@@ -1,5 +1,6 @@
 //! `verify` in firehose mode, beyond the plan (which covers the role and the destination): the
-//! stream `ACTIVE`, and a test delivery: one canary flow-log line put with PutRecord, then a bounded
+//! stream `ACTIVE`, and a test delivery: one canary flow-log record, in the shape a flow log puts
+//! into a stream (`{"message":"<line>"}`), put with PutRecord, then a bounded
 //! watch of the backup prefix (a failed-data object holding the canary) and of the stream's error
 //! log. verify cannot see the endpoint itself: what it proves is that Firehose took the record and
 //! did not give up on it within the wait. (The stream's `DeliveryToHttpEndpoint.Success` metric is
@@ -58,22 +59,22 @@ pub fn stream_check(desired: &Desired, observed: &Observed) -> Option<Check> {
     })
 }
 
-/// The record the canary sends: one flow-log line in the configured format, plain text as the VPC
-/// user guide says flow logs publish to a stream ("Publish flow logs to Amazon Data Firehose").
+/// The record the canary sends: what a flow log puts into a stream for one flow-log line in the
+/// configured format, the JSON object `{"message":"<line>"}` with no trailing newline (AWS-FACTS.md
+/// "Records in Firehose": AWS's Firehose processor blueprint for VPC flow logs sent directly to
+/// Firehose, whose sample records decode to that shape; the VPC guide says only "plain text").
 pub fn canary_record(fields: &[String], account: &str, region: &str, now_unix: i64) -> String {
     let text = canary::render(fields, account, region, now_unix);
     let line = text.lines().nth(1).unwrap_or_default();
-    format!("{line}\n")
+    serde_json::json!({ "message": line }).to_string()
 }
 
 /// Whether a failed-data object holds the canary, and the error Firehose recorded for it.
 /// Failed records are JSON lines with the record's data base64-encoded in `rawData`.
 pub fn find_canary(object_text: &str, record: &str) -> Option<String> {
     let encoded = aws_smithy_types::base64::encode(record.as_bytes());
-    let trimmed = aws_smithy_types::base64::encode(record.trim_end().as_bytes());
     for line in object_text.lines() {
-        let holds =
-            line.contains(&encoded) || line.contains(&trimmed) || line.contains(record.trim_end());
+        let holds = line.contains(&encoded);
         if !holds {
             continue;
         }
@@ -140,7 +141,7 @@ pub async fn test_delivery(
         Ok(Outcome::Accepted { record_id }) => Check::pass(
             NAME,
             format!(
-                "proved: the stream took the canary record {} (PutRecord) and within {} s Firehose logged no delivery error and wrote no failed-data object for it. Not proved: that the endpoint acknowledged it (Firehose posts within {} s and retries for {} s{}; the stream's DeliveryToHttpEndpoint.Success metric counts acknowledged deliveries), nor that the flow log delivers to the stream",
+                "proved: the stream took the canary record {} (PutRecord; one flow-log line as a flow log writes it to a stream, {{\"message\": ...}}) and within {} s Firehose logged no delivery error and wrote no failed-data object for it. Not proved: that the endpoint acknowledged it (Firehose counts a post delivered only when the endpoint answers 200 with a JSON body echoing its requestId and a timestamp; it posts within {} s and retries for {} s{}; the stream's DeliveryToHttpEndpoint.Success metric counts acknowledged deliveries), nor that the flow log delivers to the stream",
                 short(&record_id),
                 watch.as_secs(),
                 d.buffering_interval_s,
@@ -191,7 +192,13 @@ fn fix_for(error: &str) -> &'static str {
         || lower.contains("accesskey")
     {
         "the endpoint refused the access key: check delivery.firehose.access_key, then run `flowlogs setup`"
+    } else if lower.contains("requestid")
+        || lower.contains("timestamp")
+        || lower.contains("not json")
+    {
+        "the endpoint answered, but not as Firehose requires: a 200 whose JSON body echoes the request's requestId and carries a timestamp; check that the URL is the endpoint's Firehose ingestion path"
     } else if lower.contains("notreceived")
+        || lower.contains("connectionfailed")
         || lower.contains("unreachable")
         || lower.contains("timeout")
         || lower.contains("dns")
@@ -348,15 +355,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_canary_is_one_line_in_the_configured_order() {
+    fn the_canary_is_one_line_in_the_configured_order_as_a_flow_log_puts_it_in_a_stream() {
         let fields: Vec<String> = ["srcaddr", "dstaddr", "action"].map(String::from).to_vec();
         let record = canary_record(&fields, "123456789012", "us-east-1", 1_700_000_000);
-        assert_eq!(record, "192.0.2.10 198.51.100.20 ACCEPT\n");
+        assert_eq!(record, r#"{"message":"192.0.2.10 198.51.100.20 ACCEPT"}"#);
     }
 
     #[test]
     fn a_failed_data_object_with_the_canary_is_found_with_its_error() {
-        let record = "192.0.2.10 198.51.100.20 ACCEPT\n";
+        let record = r#"{"message":"192.0.2.10 198.51.100.20 ACCEPT"}"#;
         let raw = aws_smithy_types::base64::encode(record.as_bytes());
         let object = format!(
             "{{\"attemptsMade\":3,\"errorCode\":\"HttpEndpoint.InvalidResponseFromDestination\",\"errorMessage\":\"401 Unauthorized\",\"rawData\":\"{raw}\"}}\n{{\"rawData\":\"b3RoZXI=\"}}\n"
@@ -367,6 +374,7 @@ mod tests {
             "HttpEndpoint.InvalidResponseFromDestination 401 Unauthorized"
         );
         assert!(fix_for(&error).contains("access key"));
+        assert!(fix_for("HttpEndpoint.InvalidResponseFromDestination The response does not echo the request's requestId").contains("echoes"));
         assert_eq!(find_canary("{\"rawData\":\"b3RoZXI=\"}", record), None);
     }
 
