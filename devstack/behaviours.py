@@ -54,6 +54,9 @@ CATALOGUE: dict[str, str] = {
                           "policy changed: AccessDenied (router)",
     "flow-log-folder": "CreateFlowLogs accepts an S3 destination with a folder "
                        "(arn:aws:s3:::bucket/folder/) and DescribeFlowLogs echoes it (moto wrapper)",
+    "lambda-destination-check": "PutFunctionEventInvokeConfig refuses an S3 on-failure "
+                                "destination unless the function's role may PutObject on every "
+                                "key of the bucket and ListBucket on it (router)",
 }
 ALL = tuple(CATALOGUE)
 
