@@ -12,6 +12,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 
 LAMBDA_FUNCTIONS = "/2015-03-31/functions"
+LAMBDA_EVENT_INVOKE = "/2019-09-25/functions/"
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/[^/]+/([^/]+)/aws4_request")
 # The access key the router gives the forwarder, so that its own calls can be told apart.
 FORWARDER_ACCESS_KEY = "devstack-forwarder"
@@ -66,6 +67,17 @@ def classify(method: str, raw_path: str, headers: dict, body: bytes) -> Call:
         form = urllib.parse.parse_qs(body.decode(errors="replace"))
         call.params = {k: v[0] for k, v in form.items()}
         call.op = call.params.get("Action", "")
+        return call
+    if path.startswith(LAMBDA_EVENT_INVOKE) and path.endswith("/event-invoke-config"):
+        call.service = "lambda"
+        call.function = function_name(path[len(LAMBDA_EVENT_INVOKE):].split("/", 1)[0])
+        if method in ("PUT", "POST"):
+            call.op = ("PutFunctionEventInvokeConfig" if method == "PUT"
+                       else "UpdateFunctionEventInvokeConfig")
+            try:
+                call.params = json.loads(body or b"{}")
+            except ValueError:
+                call.params = {}
         return call
     if path.startswith(LAMBDA_FUNCTIONS):
         call.service = "lambda"

@@ -69,6 +69,9 @@ CATALOGUE: dict[str, str] = {
     "secrets-labelled-versions": "DescribeSecret lists labelled versions only; "
                                  "ListSecretVersionIds lists unlabelled ones only with "
                                  "IncludeDeprecated (moto wrapper)",
+    "lambda-destination-check": "PutFunctionEventInvokeConfig refuses an S3 on-failure "
+                                "destination unless the function's role may PutObject on every "
+                                "key of the bucket and ListBucket on it (router)",
 }
 ALL = tuple(CATALOGUE)
 

@@ -46,6 +46,7 @@ from consistency import Consistency, validation_error  # noqa: E402
 from lambda_logs import LambdaLogs  # noqa: E402
 from moto_client import Moto  # noqa: E402
 import async_invoke  # noqa: E402
+import destination_check  # noqa: E402
 import aws_errors  # noqa: E402
 
 HOP_BY_HOP = {
@@ -223,6 +224,9 @@ class Router:
         if call.op == "PutBucketNotificationConfiguration" \
                 and "notification-validation" in self.behaviours:
             error = self.validate_notification(call, body)
+        if call.op in ("PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig") \
+                and "lambda-destination-check" in self.behaviours:
+            error = self.check_destination(call)
         if error is None:
             error = self.consistency.injected(call, method, body, self.current_role)
         if error is not None:
@@ -261,6 +265,23 @@ class Router:
                     self.moto.function_policy(name), call.bucket):
                 failing.append(dest.arn)
         return validation_error(failing) if failing else None
+
+    def check_destination(self, call: Call):
+        """Lambda refuses an S3 on-failure destination the function's role may not write to
+        (`destination_check.py`)."""
+        destination = ((call.params.get("DestinationConfig") or {}).get("OnFailure") or {}) \
+            .get("Destination") or ""
+        if destination_check.s3_bucket(destination) is None:
+            return None
+        cfg = self.moto.function(call.function)
+        if cfg is None:
+            return None  # moto answers ResourceNotFoundException itself
+        documents = self.moto.role_policy_documents(role_name(cfg.get("Role") or ""))
+        missing = destination_check.missing_permission(documents, destination)
+        if missing is None:
+            return None
+        return aws_errors.lambda_(400, "InvalidParameterValueException",
+                                  destination_check.message(missing, destination))
 
     # ---- S3 events: the function invoked asynchronously, as S3 does ----
     def dispatch_s3_event(self, call: Call) -> None:

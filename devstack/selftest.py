@@ -19,6 +19,7 @@ import aws_calls  # noqa: E402
 import aws_errors  # noqa: E402
 import behaviours  # noqa: E402
 import firehose_http  # noqa: E402
+import destination_check  # noqa: E402
 import lambda_logs  # noqa: E402
 import s3_notifications as n  # noqa: E402
 from consistency import validation_error  # noqa: E402
@@ -165,6 +166,16 @@ class Requests(unittest.TestCase):
                          "CompleteMultipartUpload")
         self.assertEqual(self.classify("GET", "/flows/k").op, "GetObject")
 
+    def test_event_invoke_config_writes(self):
+        put = self.classify("PUT", "/2019-09-25/functions/fwd/event-invoke-config", body=b"{}")
+        self.assertEqual((put.service, put.op, put.function),
+                         ("lambda", "PutFunctionEventInvokeConfig", "fwd"))
+        post = self.classify("POST", "/2019-09-25/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A1"
+                                     "%3Afunction%3Afwd/event-invoke-config", body=b"{}")
+        self.assertEqual((post.op, post.function), ("UpdateFunctionEventInvokeConfig", "fwd"))
+        self.assertEqual(self.classify("GET", "/2019-09-25/functions/fwd/event-invoke-config").op,
+                         "")
+
 
 class Switches(unittest.TestCase):
     def test_parse(self):
@@ -252,6 +263,45 @@ class FirehoseHttp(unittest.TestCase):
         self.assertTrue(key.startswith(
             "firehose-failed/http-endpoint-failed/1970/01/01/00/flowlogs-x-1-1970-01-01-00-00-00-"),
             key)
+
+
+class DestinationCheck(unittest.TestCase):
+    DEST = "arn:aws:s3:::failures"
+
+    @staticmethod
+    def policy(*statements):
+        return [json.dumps({"Version": "2012-10-17", "Statement": list(statements)})]
+
+    @staticmethod
+    def allow(action, resource):
+        return {"Effect": "Allow", "Action": action, "Resource": resource}
+
+    def test_put_object_on_every_key_and_list_bucket_are_needed(self):
+        whole = self.allow("s3:PutObject", "arn:aws:s3:::failures/*")
+        listing = self.allow("s3:ListBucket", "arn:aws:s3:::failures")
+        check = destination_check.missing_permission
+        self.assertIsNone(check(self.policy(whole, listing), self.DEST))
+        prefixed = self.allow("s3:PutObject", "arn:aws:s3:::failures/aws/lambda/async/fwd/*")
+        self.assertEqual(check(self.policy(prefixed, listing), self.DEST), "PutObject")
+        self.assertEqual(check(self.policy(whole), self.DEST), "ListBucket")
+        # wider wildcards, action wildcards and lists count; a Deny or another bucket does not
+        self.assertIsNone(check(self.policy(self.allow(["s3:Put*", "s3:List*"], [
+            "arn:aws:s3:::*/*", "arn:aws:s3:::failures"])), self.DEST))
+        self.assertIsNone(check(self.policy(self.allow("s3:*", "*")), self.DEST))
+        self.assertEqual(check(self.policy(
+            {**whole, "Effect": "Deny"}, listing), self.DEST), "PutObject")
+        self.assertEqual(check(self.policy(self.allow("s3:PutObject", "arn:aws:s3:::logs/*"),
+                                           listing), self.DEST), "PutObject")
+        self.assertEqual(check(self.policy(self.allow("s3:PutObject", "arn:aws:s3:::failures/?"),
+                                           listing), self.DEST), "PutObject")
+        # not an S3 destination: nothing to check here
+        self.assertIsNone(check([], "arn:aws:sqs:us-east-1:123456789012:q"))
+
+    def test_the_message_is_lambdas(self):
+        self.assertEqual(
+            destination_check.message("PutObject", "arn:aws:s3:::failures"),
+            "The function execution role does not have permissions to call PutObject on "
+            "arn:aws:s3:::failures")
 
 
 if __name__ == "__main__":

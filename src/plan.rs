@@ -20,6 +20,8 @@ use crate::desired::{
 pub enum Kind {
     Bucket,
     BucketPolicy,
+    /// The bucket Lambda keeps the forwarder's failed events in (its S3 on-failure destination).
+    FailureBucket,
     Role,
     FunctionLogGroup,
     Function,
@@ -41,6 +43,7 @@ impl Kind {
         match self {
             Kind::Bucket => "s3 bucket",
             Kind::BucketPolicy => "bucket policy",
+            Kind::FailureBucket => "s3 failure bucket",
             Kind::Role => "iam role",
             Kind::FunctionLogGroup => "lambda log group",
             Kind::Function => "lambda function",

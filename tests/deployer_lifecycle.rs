@@ -20,6 +20,7 @@ use support::{
 
 const STACK: &str = "life";
 const BUCKET: &str = "life-flowlogs-123456789012-us-east-1";
+const FAILURE_BUCKET: &str = "life-failures-123456789012-us-east-1";
 const FUNCTION: &str = "flowlogs-life-forwarder";
 
 fn config(vpc: &str, traffic_type: &str) -> String {
@@ -79,7 +80,7 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
     );
     assert_exit(&plan, 2);
     assert!(
-        printed(&plan).contains("Plan: 10 to create"),
+        printed(&plan).contains("Plan: 11 to create"),
         "{}",
         printed(&plan)
     );
@@ -179,6 +180,22 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
     assert!(statements
         .iter()
         .any(|s| s["Sid"] == "FlowlogsDenyInsecureTransportLife" && s["Effect"] == "Deny"));
+
+    // The failure bucket: the stack's own, hardened as the log bucket; failed events go there.
+    failure_bucket_is_hardened(&s3).await;
+    let invoke_config = lambda
+        .get_function_event_invoke_config()
+        .function_name(FUNCTION)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        invoke_config
+            .destination_config()
+            .and_then(|d| d.on_failure())
+            .and_then(|f| f.destination()),
+        Some(format!("arn:aws:s3:::{FAILURE_BUCKET}").as_str())
+    );
 
     // The flow log: as configured, tagged, delivering to the bucket.
     let ours_filter = aws_sdk_ec2::types::Filter::builder()
@@ -457,6 +474,14 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
         Some(1),
         "logs kept"
     );
+    assert!(
+        s3.head_bucket()
+            .bucket(FAILURE_BUCKET)
+            .send()
+            .await
+            .is_err(),
+        "the failure bucket, flowlogs' own, deleted with its records"
+    );
     assert!(iam
         .get_role()
         .role_name("someone-elses-role")
@@ -632,6 +657,76 @@ async fn firehose_mode_setup_teardown_then_setup_at_once_with_every_behaviour() 
         printed(&again).contains("Nothing to delete"),
         "{}",
         printed(&again)
+    );
+}
+
+/// Tagged, public access blocked, SSE-S3, expiring as the log bucket, TLS only.
+async fn failure_bucket_is_hardened(s3: &aws_sdk_s3::Client) {
+    let tags = s3
+        .get_bucket_tagging()
+        .bucket(FAILURE_BUCKET)
+        .send()
+        .await
+        .unwrap();
+    assert!(tags
+        .tag_set()
+        .iter()
+        .any(|t| t.key() == "flowlogs:stack" && t.value() == STACK));
+    let pab = s3
+        .get_public_access_block()
+        .bucket(FAILURE_BUCKET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        pab.public_access_block_configuration()
+            .unwrap()
+            .restrict_public_buckets(),
+        Some(true)
+    );
+    let enc = s3
+        .get_bucket_encryption()
+        .bucket(FAILURE_BUCKET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        enc.server_side_encryption_configuration().unwrap().rules()[0]
+            .apply_server_side_encryption_by_default()
+            .unwrap()
+            .sse_algorithm()
+            .as_str(),
+        "AES256"
+    );
+    let lifecycle = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(FAILURE_BUCKET)
+        .send()
+        .await
+        .unwrap();
+    let expiry = lifecycle
+        .rules()
+        .iter()
+        .find(|r| r.id() == Some("flowlogs-retention"))
+        .and_then(|r| r.expiration())
+        .and_then(|e| e.days());
+    assert_eq!(expiry, Some(30));
+    let policy: Value = serde_json::from_str(
+        s3.get_bucket_policy()
+            .bucket(FAILURE_BUCKET)
+            .send()
+            .await
+            .unwrap()
+            .policy()
+            .unwrap(),
+    )
+    .unwrap();
+    let statements = policy["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 1, "{policy}");
+    assert_eq!(statements[0]["Effect"], "Deny");
+    assert_eq!(
+        statements[0]["Condition"]["Bool"]["aws:SecureTransport"],
+        "false"
     );
 }
 

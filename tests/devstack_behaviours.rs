@@ -1146,3 +1146,95 @@ async fn describe_secret_lists_labelled_versions_only() {
         .expect_err("a version id in use");
     assert_eq!(reused.code(), Some("ResourceExistsException"));
 }
+
+#[tokio::test]
+async fn an_s3_failure_destination_needs_put_object_on_every_key_and_list_bucket() {
+    use aws_sdk_lambda::types::{DestinationConfig, OnFailure};
+    let stack = Stack::start_with(
+        &[Service::Moto],
+        Behaviours::only(&["lambda-destination-check"]),
+    );
+    let config = stack.sdk_config().await;
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    let iam = aws_sdk_iam::Client::new(&config);
+    aws_sdk_s3::Client::new(&config)
+        .create_bucket()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap();
+    let role = create_role(&stack, "fwd-role").await;
+    create_function(&stack, "fwd", &role, &[]).await;
+    let destination = format!("arn:aws:s3:::{BUCKET}");
+    let grant = |put_on: String| {
+        let document = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:PutObject", "Resource": put_on},
+            {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": format!("arn:aws:s3:::{BUCKET}")},
+        ]});
+        iam.put_role_policy()
+            .role_name("fwd-role")
+            .policy_name("failures")
+            .policy_document(document.to_string())
+            .send()
+    };
+    let put_config = || {
+        lambda
+            .put_function_event_invoke_config()
+            .function_name("fwd")
+            .maximum_retry_attempts(0)
+            .destination_config(
+                DestinationConfig::builder()
+                    .on_failure(OnFailure::builder().destination(&destination).build())
+                    .build(),
+            )
+            .send()
+    };
+
+    // PutObject scoped to the prefix Lambda writes under: refused, as two public projects saw.
+    grant(format!("arn:aws:s3:::{BUCKET}/aws/lambda/async/fwd/*"))
+        .await
+        .expect("PutRolePolicy");
+    let error = put_config()
+        .await
+        .expect_err("a destination the role may write only a prefix of");
+    let service_error = error.as_service_error().expect("a service error");
+    assert!(
+        service_error.is_invalid_parameter_value_exception(),
+        "{service_error:?}"
+    );
+    assert_eq!(
+        service_error.meta().message(),
+        Some(
+            format!(
+                "The function execution role does not have permissions to call PutObject on arn:aws:s3:::{BUCKET}"
+            )
+            .as_str()
+        )
+    );
+    assert!(lambda
+        .get_function_event_invoke_config()
+        .function_name("fwd")
+        .send()
+        .await
+        .is_err());
+
+    // Every key of the bucket: accepted.
+    grant(format!("arn:aws:s3:::{BUCKET}/*"))
+        .await
+        .expect("PutRolePolicy");
+    put_config()
+        .await
+        .expect("a destination the role may write every key of and list");
+    let kept = lambda
+        .get_function_event_invoke_config()
+        .function_name("fwd")
+        .send()
+        .await
+        .expect("GetFunctionEventInvokeConfig");
+    assert_eq!(
+        kept.destination_config()
+            .and_then(|d| d.on_failure())
+            .and_then(|f| f.destination()),
+        Some(destination.as_str())
+    );
+}

@@ -1,7 +1,9 @@
 //! Nothing lost: on the local stack (behaviour `lambda-async-failures`: retries and the S3
-//! on-failure destination as Lambda has them), a collector that refuses everything makes each
-//! flow-log object's event fail its configured attempts and land, with the reason, in the
-//! stack's bucket under `aws/lambda/async/<function>/`; `status` counts them; once the endpoint
+//! on-failure destination as Lambda has them; `lambda-destination-check`: Lambda refuses a
+//! destination the role may not write every key of), a collector that refuses everything makes
+//! each flow-log object's event fail its configured attempts and land, with the reason, in the
+//! stack's failure bucket under `aws/lambda/async/<function>/`, never in the log bucket; `status`
+//! counts them; once the endpoint
 //! works, `replay` sends them, every record arrives once (counted by `log.record.uid`), and the
 //! destination is empty again.
 
@@ -18,6 +20,7 @@ use support::{
 
 const STACK: &str = "fr";
 const BUCKET: &str = "fr-flowlogs-123456789012-us-east-1";
+const FAILURE_BUCKET: &str = "fr-failures-123456789012-us-east-1";
 const FUNCTION: &str = "flowlogs-fr-forwarder";
 const OBJECTS: usize = 3;
 const RECORDS_PER_OBJECT: usize = 2;
@@ -45,9 +48,13 @@ fn object_key(n: usize) -> String {
 }
 
 async fn failure_records(s3: &aws_sdk_s3::Client) -> Vec<String> {
+    records_in(s3, FAILURE_BUCKET).await
+}
+
+async fn records_in(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
     let out = s3
         .list_objects_v2()
-        .bucket(BUCKET)
+        .bucket(bucket)
         .prefix(format!("aws/lambda/async/{FUNCTION}/"))
         .send()
         .await
@@ -75,14 +82,13 @@ async fn failed_deliveries_are_kept_with_their_reason_and_replay_sends_each_reco
         &[Service::Moto, Service::Rotel, Service::Lambda],
         Behaviours::from_env().retry_delays(&[0.2, 0.2]),
     );
-    assert!(
-        stack
-            .aws_behaviours()
-            .iter()
-            .any(|b| b == "lambda-async-failures"),
-        "this test needs the behaviour lambda-async-failures: {:?}",
-        stack.aws_behaviours()
-    );
+    for needed in ["lambda-async-failures", "lambda-destination-check"] {
+        assert!(
+            stack.aws_behaviours().iter().any(|b| b == needed),
+            "this test needs the behaviour {needed}: {:?}",
+            stack.aws_behaviours()
+        );
+    }
     let sdk = stack.sdk_config().await;
     let s3 = aws_sdk_s3::Client::new(&sdk);
     let vpc = stack.create_vpc("10.9.0.0/16").await;
@@ -96,8 +102,9 @@ async fn failed_deliveries_are_kept_with_their_reason_and_replay_sends_each_reco
     let setup = stack.run(&cfg, &["setup", "--yes", "--no-verify"], &[]);
     assert_eq!(setup.status.code(), Some(0), "{}", printed(&setup));
     assert!(
-        printed(&setup).contains("lambda async config"),
-        "the plan shows the new resource: {}",
+        printed(&setup).contains("lambda async config")
+            && printed(&setup).contains(&format!("s3 failure bucket {FAILURE_BUCKET}")),
+        "the plan shows the new resources: {}",
         printed(&setup)
     );
     let before = status(&stack, &cfg);
@@ -138,7 +145,7 @@ async fn failed_deliveries_are_kept_with_their_reason_and_replay_sends_each_reco
         );
         let body = s3
             .get_object()
-            .bucket(BUCKET)
+            .bucket(FAILURE_BUCKET)
             .key(key)
             .send()
             .await
@@ -165,6 +172,10 @@ async fn failed_deliveries_are_kept_with_their_reason_and_replay_sends_each_reco
     named.sort();
     assert_eq!(named, (1..=OBJECTS).map(object_key).collect::<Vec<_>>());
     assert!(stack.captured().is_empty(), "nothing reached the collector");
+    assert!(
+        records_in(&s3, BUCKET).await.is_empty(),
+        "nothing written into the log bucket"
+    );
 
     let waiting = status(&stack, &cfg);
     assert_eq!(waiting["failures_waiting"], OBJECTS, "{waiting}");

@@ -1,5 +1,5 @@
 //! `flowlogs replay [--dry-run] [--max N]`: the S3 events the forwarder still failed on after
-//! Lambda's retries wait in the stack's bucket, one invocation record each, under
+//! Lambda's retries wait in the stack's failure bucket, one invocation record each, under
 //! `aws/lambda/async/<function>/` (the function's S3 on-failure destination). Replay sends each
 //! record's original event through the function again, synchronously, and removes the record only
 //! when the forwarder reports every record of it accepted. What still fails stays, with the reason.
@@ -19,7 +19,7 @@ use crate::redrive::{self, edge, judge, Answer};
 pub struct ReplayOutcome {
     pub stack: String,
     pub dry_run: bool,
-    /// `s3://bucket/aws/lambda/async/<function>/`.
+    /// `s3://<failure bucket>/aws/lambda/async/<function>/`.
     pub location: String,
     /// Failure records found (up to `--max`).
     pub waiting: usize,
@@ -109,7 +109,7 @@ pub async fn run(global: &Global, args: &ReplayArgs) -> Result<u8> {
         );
     }
     let say = Say(args.output);
-    let (bucket, prefix) = (&ctx.names.bucket, ctx.names.failure_prefix());
+    let (bucket, prefix) = (&ctx.names.failure_bucket, ctx.names.failure_prefix());
     let listed = edge::list(&ctx.clients, bucket, &prefix, args.max).await?;
     let mut outcome = ReplayOutcome {
         stack: ctx.names.stack.clone(),

@@ -373,8 +373,8 @@ impl Default for RawLambda {
 }
 
 /// `delivery.lambda.on_failure`: the function's asynchronous-invocation settings. Enabled, a failed
-/// event is kept (with the reason) under `aws/lambda/async/<function>/` in the stack's bucket,
-/// where `flowlogs replay` finds it.
+/// event is kept (with the reason) under `aws/lambda/async/<function>/` in the stack's own failure
+/// bucket `<stack>-failures-<account>-<region>`, where `flowlogs replay` finds it.
 #[derive(Debug, Deserialize, Serialize, JsonSchema, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RawOnFailure {

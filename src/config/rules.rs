@@ -20,9 +20,9 @@ fn problem(problem: impl Into<String>, fix: impl Into<String>) -> Problem {
     }
 }
 
-/// `stack` becomes part of every name; the longest derived ones are the bucket
-/// `<stack>-flowlogs-<12-digit account>-<region>` (S3: at most 63, so 24 leaves room for a region
-/// name of 16 characters), the roles `flowlogs-<stack>-forwarder` / `-firehose` (IAM RoleName: at
+/// `stack` becomes part of every name; the longest derived ones are the buckets
+/// `<stack>-flowlogs-<12-digit account>-<region>` and `<stack>-failures-<account>-<region>` (S3: at
+/// most 63, so 24 leaves room for a region name of 16 characters), the roles `flowlogs-<stack>-forwarder` / `-firehose` (IAM RoleName: at
 /// most 64), the function `flowlogs-<stack>-forwarder` (Lambda FunctionName: at most 64) and the
 /// stream `flowlogs-<stack>` (Firehose DeliveryStreamName: at most 64).
 pub const STACK_LEN: RangeInclusive<usize> = 1..=24;

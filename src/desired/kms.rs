@@ -122,13 +122,8 @@ pub fn with_bucket_key(desired: &Desired, key: &BucketKey) -> Desired {
     };
     let names = desired.names.clone();
     if let Some(forwarder) = desired.forwarder.as_mut() {
+        // Failed events go to the failure bucket (SSE-S3, ours): the role only reads with the key.
         push_statement(&mut forwarder.role.policy, forwarder_grant(&names, arn));
-        // Lambda writes failed events into the bucket with the function's role.
-        if forwarder.event_invoke.is_some() {
-            let mut grant = firehose_grant(&names, arn);
-            grant["Sid"] = "EncryptFailedEvents".into();
-            push_statement(&mut forwarder.role.policy, grant);
-        }
     }
     if let Some(firehose) = desired.firehose.as_mut() {
         push_statement(&mut firehose.role.policy, firehose_grant(&names, arn));
@@ -231,11 +226,9 @@ mod tests {
         };
         let with = with_bucket_key(&d, &key);
         let grants = statements_with_kms(&with.forwarder.as_ref().unwrap().role.policy);
-        assert_eq!(grants.len(), 2);
+        // Reading only: failed events go to the failure bucket, never written with this key.
+        assert_eq!(grants.len(), 1);
         assert_eq!(grants[0]["Action"], "kms:Decrypt");
-        // Lambda writes failed events into the bucket with the function's role.
-        assert_eq!(grants[1]["Action"], "kms:GenerateDataKey");
-        assert_eq!(grants[1]["Resource"], KEY_ARN);
         assert_eq!(grants[0]["Resource"], KEY_ARN);
         assert_eq!(
             grants[0]["Condition"]["StringEquals"]["kms:ViaService"],

@@ -40,6 +40,9 @@ pub struct Names {
     pub partition: String,
     pub bucket: String,
     pub bucket_created_by_us: bool,
+    /// The stack's own bucket for the forwarder's failed events (Lambda's S3 on-failure
+    /// destination), `<stack>-failures-<account>-<region>`: always ours, apart from the flow logs.
+    pub failure_bucket: String,
     /// Where flow logs land: `<prefix>AWSLogs/<account>/vpcflowlogs/<region>/` (or its hive form).
     pub log_key_prefix: String,
     pub function: String,
@@ -86,6 +89,7 @@ impl Names {
                 name
             }
         };
+        let failure_bucket = failure_bucket_name(stack, account, region)?;
         let prefix = &config.bucket.prefix;
         let log_key_prefix = if config.flow_log.hive_compatible_partitions {
             format!("{prefix}AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/")
@@ -110,6 +114,7 @@ impl Names {
             partition: partition_of(region).to_string(),
             bucket,
             bucket_created_by_us: config.bucket.create,
+            failure_bucket,
             log_key_prefix,
             log_group: format!("/aws/lambda/{function}"),
             role: function.clone(),
@@ -132,6 +137,10 @@ impl Names {
 
     pub fn bucket_arn(&self) -> String {
         format!("arn:{}:s3:::{}", self.partition, self.bucket)
+    }
+
+    pub fn failure_bucket_arn(&self) -> String {
+        format!("arn:{}:s3:::{}", self.partition, self.failure_bucket)
     }
 
     pub fn role_arn(&self) -> String {
@@ -189,6 +198,19 @@ impl Names {
     }
 }
 
+/// `<stack>-failures-<account>-<region>`: at most 63 characters for every stack name the config
+/// accepts (24) and a region name of up to 16, and never the log bucket of any stack (those end in
+/// `-flowlogs-<account>-<region>`).
+fn failure_bucket_name(stack: &str, account: &str, region: &str) -> Result<String> {
+    let name = format!("{stack}-failures-{account}-{region}");
+    config::check_bucket_name(&name).map_err(|p| {
+        anyhow::anyhow!(
+            "the failure bucket's name `{name}`, derived from the stack, account and region, does not work: {p}; choose a shorter `stack`"
+        )
+    })?;
+    Ok(name)
+}
+
 fn partition_of(region: &str) -> &'static str {
     if region.starts_with("cn-") {
         "aws-cn"
@@ -204,6 +226,8 @@ fn partition_of(region: &str) -> &'static str {
 pub struct Desired {
     pub names: Names,
     pub bucket: DesiredBucket,
+    /// The bucket of the forwarder's failed events, when failure capture is on (Lambda mode).
+    pub failure_bucket: Option<DesiredFailureBucket>,
     pub flow_logs: Vec<DesiredFlowLog>,
     pub forwarder: Option<DesiredForwarder>,
     pub firehose: Option<DesiredFirehose>,
@@ -222,6 +246,18 @@ pub struct DesiredBucket {
     pub tags: BTreeMap<String, String>,
     /// Flow logs are delivered into it (Lambda mode); in Firehose mode it only takes failed records.
     pub receives_flow_logs: bool,
+}
+
+/// The failure bucket: made and hardened as the log bucket is (public access blocked, SSE-S3,
+/// the same expiry, TLS only), always ours, removed with its records by teardown.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DesiredFailureBucket {
+    pub name: String,
+    /// The log bucket's retention: a record is of no use once the objects it names have expired.
+    pub retention_days: u32,
+    /// Its whole policy: the TLS-only deny.
+    pub policy_statements: Vec<Value>,
+    pub tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -271,13 +307,13 @@ pub struct DesiredForwarder {
 }
 
 /// The function's asynchronous-invocation settings: bounded retries and event age, failed events
-/// kept in the stack's bucket (S3 on-failure destination) for `flowlogs replay`.
+/// kept in the stack's failure bucket (S3 on-failure destination) for `flowlogs replay`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct DesiredEventInvoke {
     pub function: String,
     pub max_retry_attempts: u32,
     pub max_event_age_s: u32,
-    /// The bucket's ARN: Lambda writes under `aws/lambda/async/<function>/` in it.
+    /// The failure bucket's ARN: Lambda writes under `aws/lambda/async/<function>/` in it.
     pub on_failure_destination: String,
 }
 
@@ -471,9 +507,14 @@ pub fn build_for(
         .map(|id| flow_log(&names, config, id))
         .collect();
     let athena = athena::build(config, &names);
+    let failure_bucket = forwarder
+        .as_ref()
+        .and_then(|f| f.event_invoke.as_ref())
+        .map(|_| failure_bucket(&names, config));
     Ok(Desired {
         names,
         bucket,
+        failure_bucket,
         flow_logs,
         forwarder,
         firehose,
@@ -511,6 +552,32 @@ fn bucket_statements(names: &Names, config: &Config) -> Vec<Value> {
         statements.retain(|s| s["Sid"] == names.sids.tls.as_str());
     }
     statements
+}
+
+fn failure_bucket(names: &Names, config: &Config) -> DesiredFailureBucket {
+    let rendered = policy::render(
+        policy::BUCKET_STATEMENTS,
+        &[
+            ("sid_write", &names.sids.write),
+            ("sid_acl", &names.sids.acl),
+            ("sid_tls", &names.sids.tls),
+            ("partition", &names.partition),
+            ("bucket", &names.failure_bucket),
+            ("delivery_key_prefix", ""),
+            ("account", &names.account),
+            ("region", &names.region),
+        ],
+    );
+    let Value::Array(mut statements) = rendered else {
+        unreachable!("bucket statements template is an array")
+    };
+    statements.retain(|s| s["Sid"] == names.sids.tls.as_str());
+    DesiredFailureBucket {
+        name: names.failure_bucket.clone(),
+        retention_days: config.bucket.retention_days,
+        policy_statements: statements,
+        tags: names.tags(),
+    }
 }
 
 fn flow_log(names: &Names, config: &Config, resource_id: &str) -> DesiredFlowLog {
@@ -607,7 +674,7 @@ fn forwarder(
             ("partition", &names.partition),
             ("bucket", &names.bucket),
             ("log_key_prefix", &names.log_key_prefix),
-            ("failure_prefix", &names.failure_prefix()),
+            ("failure_bucket", &names.failure_bucket),
             ("region", &names.region),
             ("account", &names.account),
             ("log_group", &names.log_group),
@@ -617,10 +684,10 @@ fn forwarder(
         function: names.function.clone(),
         max_retry_attempts: f.max_retry_attempts,
         max_event_age_s: f.max_event_age_s,
-        on_failure_destination: names.bucket_arn(),
+        on_failure_destination: names.failure_bucket_arn(),
     });
     if event_invoke.is_none() {
-        // No destination: the role needs no write into the bucket.
+        // No destination: the role needs no write anywhere.
         if let Some(Value::Array(statements)) = role_policy.get_mut("Statement") {
             statements.retain(|s| {
                 !matches!(

@@ -154,13 +154,24 @@ fn forwarder_role_reads_only_the_flow_log_prefix() {
         statements[0]["Resource"],
         "arn:aws:s3:::prod-vpc-flowlogs-123456789012-eu-west-1/AWSLogs/123456789012/vpcflowlogs/eu-west-1/*"
     );
-    // Lambda writes the events the function failed on under its own prefix, with the function's role.
+    // Lambda writes the events the function failed on with the function's role: any key of the
+    // stack's failure bucket (whatever Lambda checks), and nothing in the log bucket.
     assert_eq!(
         statements[1]["Resource"],
-        "arn:aws:s3:::prod-vpc-flowlogs-123456789012-eu-west-1/aws/lambda/async/flowlogs-prod-vpc-forwarder/*"
+        "arn:aws:s3:::prod-vpc-failures-123456789012-eu-west-1/*"
     );
     assert_eq!(statements[1]["Action"], "s3:PutObject");
     assert_eq!(statements[2]["Action"], "s3:ListBucket");
+    assert_eq!(
+        statements[2]["Resource"],
+        "arn:aws:s3:::prod-vpc-failures-123456789012-eu-west-1"
+    );
+    let writes_on_log_bucket: Vec<&serde_json::Value> = statements
+        .iter()
+        .filter(|s| s["Action"] != "s3:GetObject")
+        .filter(|s| s.to_string().contains("prod-vpc-flowlogs-"))
+        .collect();
+    assert!(writes_on_log_bucket.is_empty(), "{writes_on_log_bucket:?}");
     assert_eq!(
         statements[3]["Resource"],
         "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/flowlogs-prod-vpc-forwarder:*"
@@ -174,7 +185,8 @@ fn forwarder_role_reads_only_the_flow_log_prefix() {
 }
 
 #[test]
-fn failure_capture_is_on_by_default_and_off_leaves_the_role_without_bucket_writes() {
+fn failure_capture_is_on_by_default_in_a_bucket_of_its_own_and_off_leaves_the_role_without_bucket_writes(
+) {
     let on = desired("", "  retention_days: 9\n");
     let e = on
         .forwarder
@@ -186,13 +198,18 @@ fn failure_capture_is_on_by_default_and_off_leaves_the_role_without_bucket_write
     assert_eq!((e.max_retry_attempts, e.max_event_age_s), (2, 21600));
     assert_eq!(
         e.on_failure_destination,
-        "arn:aws:s3:::prod-vpc-flowlogs-123456789012-eu-west-1"
+        "arn:aws:s3:::prod-vpc-failures-123456789012-eu-west-1"
     );
+    let bucket = on.failure_bucket.as_ref().expect("a failure bucket");
+    assert_eq!(bucket.name, "prod-vpc-failures-123456789012-eu-west-1");
+    assert_eq!(bucket.retention_days, 9);
+    assert_eq!(bucket.tags, on.names.tags());
     let text = "version: 1\nstack: prod-vpc\nflow_log:\n  resources: { vpc_ids: [vpc-0abc] }\ndelivery:\n  lambda: { on_failure: { enabled: false } }\n  otlp: { endpoint: http://127.0.0.1:4318 }\n";
     let c = config::parse(text, Path::new("t.yaml"), &|_| None).unwrap();
     let off = build(&c, "123456789012", "eu-west-1", "h").unwrap();
     let forwarder = off.forwarder.as_ref().unwrap();
     assert!(forwarder.event_invoke.is_none());
+    assert!(off.failure_bucket.is_none());
     let text = forwarder.role.policy.to_string();
     assert!(
         !text.contains("s3:PutObject") && !text.contains("aws/lambda/async"),
@@ -347,4 +364,14 @@ fn a_folder_destination_made_before_the_trailing_slash_is_the_same_destination()
         "arn:aws:s3:::b/team",
         "arn:aws:s3:::b/other/"
     ));
+}
+
+#[test]
+fn the_failure_bucket_name_fits_s3_for_the_longest_stack_and_region() {
+    let stack = "a".repeat(24);
+    let text = format!("version: 1\nstack: {stack}\nflow_log:\n  resources: {{ vpc_ids: [vpc-0abc] }}\ndelivery:\n  otlp: {{ endpoint: http://127.0.0.1:4318 }}\n");
+    let c = config::parse(&text, Path::new("t.yaml"), &|_| None).unwrap();
+    let d = build(&c, "123456789012", "ap-southeast-100", "h").unwrap();
+    assert_eq!(d.names.failure_bucket.len(), 63);
+    assert!(config::check_bucket_name(&d.names.failure_bucket).is_ok());
 }

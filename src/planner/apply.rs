@@ -13,6 +13,7 @@ use crate::plan::{Action, Kind, Op, Plan, Step};
 use crate::resources::bucket::Bucket;
 use crate::resources::bucket_policy::BucketPolicy;
 use crate::resources::event_invoke_config::EventInvokeConfig;
+use crate::resources::failure_bucket::FailureBucket;
 use crate::resources::flow_log::FlowLog;
 use crate::resources::function::Function;
 use crate::resources::function_log_group::FunctionLogGroup;
@@ -43,6 +44,7 @@ impl Executor for Live<'_> {
         match kind {
             Kind::Bucket => Bucket::apply(cx, op).await,
             Kind::BucketPolicy => BucketPolicy::apply(cx, op).await,
+            Kind::FailureBucket => FailureBucket::apply(cx, op).await,
             Kind::Role => ForwarderRole::apply(cx, op).await,
             Kind::FunctionLogGroup => FunctionLogGroup::apply(cx, op).await,
             Kind::Function => Function::apply(cx, op).await,

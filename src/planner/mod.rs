@@ -15,6 +15,7 @@ use crate::plan::{Kind, Plan};
 use crate::resources::bucket::{self, Bucket, ObservedBucket};
 use crate::resources::bucket_policy::BucketPolicy;
 use crate::resources::event_invoke_config::{EventInvokeConfig, ObservedEventInvoke};
+use crate::resources::failure_bucket::{FailureBucket, ObservedFailureBucket};
 use crate::resources::flow_log::{FlowLog, ObservedFlowLog};
 use crate::resources::function::{Function, ObservedFunction};
 use crate::resources::function_log_group::{FunctionLogGroup, ObservedFunctionLogGroup};
@@ -36,13 +37,14 @@ use crate::resources::{Observe, Resource, Teardown};
 /// stream's role and log group before the stream, the stream before the flow log delivering to it.
 ///
 /// The function's asynchronous-invocation settings come with the wiring, before the notification:
-/// Lambda checks that the bucket (storage chain) and the role's permission (compute chain) are
-/// there, and failed events are kept from the first event on.
+/// Lambda checks that the failure bucket (storage chain) and the role's permission on it (compute
+/// chain) are there, and failed events are kept from the first event on.
 /// The Athena database before its table; the named queries last.
 /// The secret first of the compute chain: the function and the stream name it.
-pub const CREATE_ORDER: [Kind; 16] = [
+pub const CREATE_ORDER: [Kind; 17] = [
     Kind::Bucket,
     Kind::BucketPolicy,
+    Kind::FailureBucket,
     Kind::Secret,
     Kind::Role,
     Kind::FunctionLogGroup,
@@ -81,7 +83,7 @@ pub enum Chain {
 
 pub fn chain(kind: Kind) -> Chain {
     match kind {
-        Kind::Bucket | Kind::BucketPolicy => Chain::Storage,
+        Kind::Bucket | Kind::BucketPolicy | Kind::FailureBucket => Chain::Storage,
         // Athena reads the bucket: after it, in its chain.
         Kind::GlueDatabase | Kind::GlueTable | Kind::NamedQuery => Chain::Storage,
         Kind::Secret
@@ -101,6 +103,7 @@ pub fn chain(kind: Kind) -> Chain {
 pub struct Observed {
     pub bucket: ObservedBucket,
     pub bucket_policy: Option<serde_json::Value>,
+    pub failure_bucket: ObservedFailureBucket,
     pub notifications: Vec<NotificationEntry>,
     pub flow_logs: Vec<ObservedFlowLog>,
     pub role: Option<ObservedRole>,
@@ -141,6 +144,7 @@ pub async fn observe(
     };
     let (
         (bucket, bucket_policy, notifications),
+        failure_bucket,
         flow_logs,
         role,
         function_log_group,
@@ -154,6 +158,7 @@ pub async fn observe(
         secret,
     ) = tokio::try_join!(
         bucket_parts,
+        FailureBucket::observe(&cx),
         FlowLog::observe(&cx),
         ForwarderRole::observe(&cx),
         FunctionLogGroup::observe(&cx),
@@ -175,6 +180,7 @@ pub async fn observe(
     Ok(Observed {
         bucket,
         bucket_policy,
+        failure_bucket,
         notifications,
         flow_logs,
         role,
@@ -238,6 +244,7 @@ pub fn plan_setup(desired: &Desired, observed: &Observed) -> Plan {
     if bucket_usable {
         plan.extend(converge::<BucketPolicy>(desired, &observed.bucket_policy));
     }
+    plan.extend(converge::<FailureBucket>(desired, &observed.failure_bucket));
     plan.extend(converge::<FlowLog>(desired, &observed.flow_logs));
     plan.extend(converge::<Secret>(desired, &observed.secret));
     plan.extend(converge::<ForwarderRole>(desired, &observed.role));
@@ -323,6 +330,7 @@ pub fn plan_teardown(names: &Names, observed: &Observed, delete_data: bool) -> P
     ));
     plan.extend(FirehoseRole::plan_teardown(cx, &observed.firehose_role));
     plan.extend(Secret::plan_teardown(cx, &observed.secret));
+    plan.extend(FailureBucket::plan_teardown(cx, &observed.failure_bucket));
     // Our statements leave a bucket that stays (adopted); ours goes whole or is kept whole.
     if !bucket::is_ours_to_delete(names, &observed.bucket) {
         plan.extend(BucketPolicy::plan_teardown(cx, &observed.bucket_policy));

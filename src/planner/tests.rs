@@ -105,6 +105,12 @@ async fn a_fresh_stack_is_created_dependencies_first() {
             "bucket encrypt_bucket",
             "bucket set_lifecycle",
             "bucket-policy merge_bucket_policy",
+            "failure-bucket create_bucket",
+            "failure-bucket tag_bucket",
+            "failure-bucket block_public_access",
+            "failure-bucket encrypt_bucket",
+            "failure-bucket set_lifecycle",
+            "failure-bucket merge_bucket_policy",
             "role create_role",
             "function-log-group create_function_log_group",
             "function create_function",
@@ -141,6 +147,14 @@ fn existing_stack(d: &Desired) -> Observed {
     Observed {
         bucket: ObservedBucket::Present(hardened(d)),
         bucket_policy: crate::policy::merge_statements(None, &d.bucket.policy_statements, &[]),
+        failure_bucket: crate::resources::failure_bucket::ObservedFailureBucket {
+            bucket: ObservedBucket::Present(hardened(d)),
+            policy: crate::policy::merge_statements(
+                None,
+                &d.failure_bucket.as_ref().unwrap().policy_statements,
+                &[],
+            ),
+        },
         notifications: vec![NotificationEntry {
             id: forwarder.notification.id.clone(),
             kind: "lambda",
@@ -214,6 +228,7 @@ fn a_stack_as_the_config_wants_it_plans_nothing() {
         [
             Kind::Bucket,
             Kind::BucketPolicy,
+            Kind::FailureBucket,
             Kind::Role,
             Kind::FunctionLogGroup,
             Kind::Function,
@@ -239,11 +254,18 @@ async fn teardown_removes_dependents_first_and_keeps_the_bucket() {
             "function delete_function",
             "function-log-group delete_function_log_group",
             "role delete_role",
+            // Failed-event records are flowlogs' own: they go with their bucket.
+            "failure-bucket delete_bucket",
         ]
     );
     let with_data = plan_teardown(&d.names, &existing_stack(&d), true);
     let ran = teardown_order(&with_data).await;
     assert_eq!(ran.last().map(String::as_str), Some("bucket delete_bucket"));
+    assert!(
+        position_of(&ran, "event-invoke-config delete_event_invoke_config")
+            < position_of(&ran, "failure-bucket delete_bucket"),
+        "{ran:?}"
+    );
     assert!(
         !ran.iter().any(|r| r.starts_with("bucket-policy")),
         "{ran:?}"

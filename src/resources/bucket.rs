@@ -237,40 +237,8 @@ pub fn plan(names: &Names, d: &DesiredBucket, observed: &ObservedBucket) -> Plan
     let name = &d.name;
     let state = match (observed, d.create) {
         (ObservedBucket::Missing, true) => {
-            plan.step(
-                Kind::Bucket,
-                name,
-                Action::Create,
-                vec![
-                    Change::new("public access", "", "blocked"),
-                    Change::new("encryption", "", "AES256"),
-                    Change::new(
-                        "expire objects after",
-                        "",
-                        format!("{} days", d.retention_days),
-                    ),
-                ],
-                vec![
-                    Op::CreateBucket {
-                        bucket: name.clone(),
-                        region: names.region.clone(),
-                    },
-                    Op::TagBucket {
-                        bucket: name.clone(),
-                        tags: d.tags.clone(),
-                    },
-                    Op::BlockPublicAccess {
-                        bucket: name.clone(),
-                    },
-                    Op::EncryptBucket {
-                        bucket: name.clone(),
-                    },
-                    Op::SetLifecycle {
-                        bucket: name.clone(),
-                        expire_days: d.retention_days,
-                    },
-                ],
-            );
+            let (changes, ops) = create_hardened(name, &names.region, &d.tags, d.retention_days);
+            plan.step(Kind::Bucket, name, Action::Create, changes, ops);
             return plan;
         }
         (ObservedBucket::Missing, false) => {
@@ -323,45 +291,7 @@ pub fn plan(names: &Names, d: &DesiredBucket, observed: &ObservedBucket) -> Plan
             );
             return plan;
         }
-        let mut changes = Vec::new();
-        let mut ops = Vec::new();
-        if d.tags.iter().any(|(k, v)| state.tags.get(k) != Some(v)) {
-            changes.push(Change::new("tags", "incomplete", "flowlogs tags"));
-            let mut tags = state.tags.clone();
-            tags.extend(d.tags.clone());
-            ops.push(Op::TagBucket {
-                bucket: name.clone(),
-                tags,
-            });
-        }
-        if !state.public_access_blocked {
-            changes.push(Change::new("public access", "not fully blocked", "blocked"));
-            ops.push(Op::BlockPublicAccess {
-                bucket: name.clone(),
-            });
-        }
-        if state.encryption.is_none() {
-            changes.push(Change::new("encryption", "none", "AES256"));
-            ops.push(Op::EncryptBucket {
-                bucket: name.clone(),
-            });
-        }
-        let wanted = (d.retention_days as i32, ABORT_UPLOADS_AFTER_DAYS);
-        if state.retention != Some(wanted) {
-            let from = match state.retention {
-                Some((days, _)) => format!("{days} days"),
-                None => "never".into(),
-            };
-            changes.push(Change::new(
-                "expire objects after",
-                from,
-                format!("{} days", d.retention_days),
-            ));
-            ops.push(Op::SetLifecycle {
-                bucket: name.clone(),
-                expire_days: d.retention_days,
-            });
-        }
+        let (changes, ops) = restore_hardening(name, &d.tags, d.retention_days, state);
         if ops.is_empty() {
             plan.in_sync(Kind::Bucket, name);
         } else {
@@ -378,6 +308,90 @@ pub fn plan(names: &Names, d: &DesiredBucket, observed: &ObservedBucket) -> Plan
         }
     }
     plan
+}
+
+/// A new bucket of ours: created, tagged, public access blocked, SSE-S3, objects expiring. The log
+/// bucket's and the failure bucket's create step (their policies are their own).
+pub fn create_hardened(
+    name: &str,
+    region: &str,
+    tags: &BTreeMap<String, String>,
+    retention_days: u32,
+) -> (Vec<Change>, Vec<Op>) {
+    let bucket = || name.to_string();
+    (
+        vec![
+            Change::new("public access", "", "blocked"),
+            Change::new("encryption", "", "AES256"),
+            Change::new("expire objects after", "", format!("{retention_days} days")),
+        ],
+        vec![
+            Op::CreateBucket {
+                bucket: bucket(),
+                region: region.to_string(),
+            },
+            Op::TagBucket {
+                bucket: bucket(),
+                tags: tags.clone(),
+            },
+            Op::BlockPublicAccess { bucket: bucket() },
+            Op::EncryptBucket { bucket: bucket() },
+            Op::SetLifecycle {
+                bucket: bucket(),
+                expire_days: retention_days,
+            },
+        ],
+    )
+}
+
+/// What brings a bucket of ours back to that hardening: a change and an op per setting that
+/// drifted (our tags added to its others, our lifecycle rule beside its others); none when in sync.
+pub fn restore_hardening(
+    name: &str,
+    wanted_tags: &BTreeMap<String, String>,
+    retention_days: u32,
+    state: &BucketState,
+) -> (Vec<Change>, Vec<Op>) {
+    let bucket = || name.to_string();
+    let mut changes = Vec::new();
+    let mut ops = Vec::new();
+    if wanted_tags
+        .iter()
+        .any(|(k, v)| state.tags.get(k) != Some(v))
+    {
+        changes.push(Change::new("tags", "incomplete", "flowlogs tags"));
+        let mut tags = state.tags.clone();
+        tags.extend(wanted_tags.clone());
+        ops.push(Op::TagBucket {
+            bucket: bucket(),
+            tags,
+        });
+    }
+    if !state.public_access_blocked {
+        changes.push(Change::new("public access", "not fully blocked", "blocked"));
+        ops.push(Op::BlockPublicAccess { bucket: bucket() });
+    }
+    if state.encryption.is_none() {
+        changes.push(Change::new("encryption", "none", "AES256"));
+        ops.push(Op::EncryptBucket { bucket: bucket() });
+    }
+    let wanted = (retention_days as i32, ABORT_UPLOADS_AFTER_DAYS);
+    if state.retention != Some(wanted) {
+        let from = match state.retention {
+            Some((days, _)) => format!("{days} days"),
+            None => "never".into(),
+        };
+        changes.push(Change::new(
+            "expire objects after",
+            from,
+            format!("{retention_days} days"),
+        ));
+        ops.push(Op::SetLifecycle {
+            bucket: bucket(),
+            expire_days: retention_days,
+        });
+    }
+    (changes, ops)
 }
 
 /// The bucket's SSE-KMS key: the AWS managed `aws/s3` key, a key named by its id (for a bucket

@@ -1,6 +1,6 @@
 //! The forwarder's asynchronous-invocation settings (Lambda's "event invoke config"): how often
 //! Lambda retries an S3 event the function failed on, how old an event may grow, and where the
-//! event goes when it still fails: the stack's own bucket (an S3 on-failure destination), where
+//! event goes when it still fails: the stack's failure bucket (an S3 on-failure destination), where
 //! Lambda writes an invocation record under `aws/lambda/async/<function>/` and `flowlogs replay`
 //! finds it. It belongs to the function: it is ours when the function is, and goes with it.
 
@@ -260,7 +260,7 @@ mod tests {
             function: names.function.clone(),
             max_retry_attempts: 2,
             max_event_age_s: 21600,
-            on_failure_destination: names.bucket_arn(),
+            on_failure_destination: names.failure_bucket_arn(),
         }
     }
 

@@ -6,6 +6,7 @@
 pub mod bucket;
 pub mod bucket_policy;
 pub mod event_invoke_config;
+pub mod failure_bucket;
 pub mod flow_log;
 pub mod function;
 pub mod function_log_group;
