@@ -9,10 +9,7 @@ mod support;
 use std::path::Path;
 use std::process::Output;
 
-use aws_sdk_s3::types::{
-    BucketLocationConstraint, CreateBucketConfiguration, ServerSideEncryption,
-    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-};
+use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use serde_json::Value;
 use support::{
     assert_exit, fake_zip, printed, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
@@ -130,27 +127,7 @@ async fn an_sse_kms_bucket_gets_its_key_granted_and_the_key_policy_statement_sho
 async fn kms_bucket(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) {
     s3.create_bucket().bucket(bucket).send().await.unwrap();
     support::settle::bucket_usable(s3, bucket).await;
-    s3.put_bucket_encryption()
-        .bucket(bucket)
-        .server_side_encryption_configuration(
-            ServerSideEncryptionConfiguration::builder()
-                .rules(
-                    ServerSideEncryptionRule::builder()
-                        .apply_server_side_encryption_by_default(
-                            ServerSideEncryptionByDefault::builder()
-                                .sse_algorithm(ServerSideEncryption::AwsKms)
-                                .kms_master_key_id(key)
-                                .build()
-                                .unwrap(),
-                        )
-                        .build(),
-                )
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    support::encrypt_with_kms(s3, bucket, key).await;
 }
 
 /// Issue 22 item 4: log delivery refuses a bucket whose default encryption names its KMS key by

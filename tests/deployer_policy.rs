@@ -275,34 +275,10 @@ const KMS_KEY_ARN: &str =
     "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
 async fn sse_kms_bucket(stack: &Stack) {
-    use aws_sdk_s3::types::{
-        ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
-        ServerSideEncryptionRule,
-    };
     let s3 = aws_sdk_s3::Client::new(&stack.sdk_config().await);
     s3.create_bucket().bucket(KMS_BUCKET).send().await.unwrap();
     support::settle::bucket_usable(&s3, KMS_BUCKET).await;
-    s3.put_bucket_encryption()
-        .bucket(KMS_BUCKET)
-        .server_side_encryption_configuration(
-            ServerSideEncryptionConfiguration::builder()
-                .rules(
-                    ServerSideEncryptionRule::builder()
-                        .apply_server_side_encryption_by_default(
-                            ServerSideEncryptionByDefault::builder()
-                                .sse_algorithm(ServerSideEncryption::AwsKms)
-                                .kms_master_key_id(KMS_KEY_ARN)
-                                .build()
-                                .unwrap(),
-                        )
-                        .build(),
-                )
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    support::encrypt_with_kms(&s3, KMS_BUCKET, KMS_KEY_ARN).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -762,35 +762,6 @@ async fn log_events_holding_xml_request_ids_come_back_as_written() {
     assert_eq!(messages, written);
 }
 
-/// Puts SSE-KMS default encryption on `bucket` with `key` as `KMSMasterKeyID`.
-async fn encrypt_with(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) {
-    use aws_sdk_s3::types::{
-        ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
-        ServerSideEncryptionRule,
-    };
-    s3.put_bucket_encryption()
-        .bucket(bucket)
-        .server_side_encryption_configuration(
-            ServerSideEncryptionConfiguration::builder()
-                .rules(
-                    ServerSideEncryptionRule::builder()
-                        .apply_server_side_encryption_by_default(
-                            ServerSideEncryptionByDefault::builder()
-                                .sse_algorithm(ServerSideEncryption::AwsKms)
-                                .kms_master_key_id(key)
-                                .build()
-                                .unwrap(),
-                        )
-                        .build(),
-                )
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-}
-
 /// `flow-log-kms-key-id`: a bucket whose default encryption names its KMS key by id cannot
 /// receive flow logs (VPC user guide, flow-log troubleshooting); by ARN it can. moto takes both.
 #[tokio::test]
@@ -807,7 +778,7 @@ async fn a_flow_log_to_a_bucket_whose_kms_key_is_named_by_id_is_undeliverable() 
         let ec2 = aws_sdk_ec2::Client::new(&sdk);
         for (bucket, key) in [("by-key-id", KEY_ID), ("by-key-arn", key_arn.as_str())] {
             s3.create_bucket().bucket(bucket).send().await.unwrap();
-            encrypt_with(&s3, bucket, key).await;
+            support::encrypt_with_kms(&s3, bucket, key).await;
         }
         let vpc = stack.create_vpc("10.0.0.0/16").await;
         let create = |bucket: &str| {
