@@ -1,4 +1,4 @@
-"""Unit tests of the AWS front's pure rules (run by tests/devstack_behaviours.rs, or directly:
+"""Unit tests of the AWS front's pure rules (run by tests/integration/devstack_behaviours.rs, or directly:
 `python devstack/selftest.py`): S3's key encoding and filter matching, overlap and permission
 checks, the event and error shapes, the behaviour switches, Lambda's log stream names and what
 Firehose posts to an HTTP endpoint."""

@@ -3,11 +3,9 @@
 //! made at start) before it, so that the HTTPS client every AWS call goes through (rustls on ring,
 //! the platform's root certificates: `flowlogs_forwarder::aws_http`) is exercised end to end.
 
-mod support;
-
 use std::path::PathBuf;
 
-use support::{printed, write, Behaviours, Service, Stack, REGION};
+use crate::support::{printed, write, Behaviours, Service, Stack, REGION};
 
 fn tls_endpoint(stack: &Stack) -> (String, PathBuf) {
     let state = stack.state();

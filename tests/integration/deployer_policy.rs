@@ -10,21 +10,19 @@
 //! guide, "AWS managed policies for Amazon Athena": the results location's multipart actions).
 //! The policy also passes parliament.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
+use crate::support::{assert_exit, recorder, write, Service, Stack, REGION};
 use serde_json::Value;
-use support::{assert_exit, recorder, write, Service, Stack, REGION};
 
 /// The deployer signs with this key id, so its requests stand apart from the stack's own
 /// (the router reading the function's configuration, the forwarder reading objects).
 const DEPLOYER_KEY_ID: &str = "AKIDFLOWLOGSDEPLOYER";
 
 fn policy() -> Value {
-    let path = support::workspace_root().join("templates/policies/deployer-policy.json");
+    let path = crate::support::workspace_root().join("templates/policies/deployer-policy.json");
     let text = std::fs::read_to_string(&path).unwrap();
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -212,7 +210,7 @@ fn run_as_deployer(stack: &Stack, config: &Path, args: &[&str], code: i32) {
         "$ flowlogs {} -> {:?}\n{}",
         args.join(" "),
         out.status.code(),
-        support::printed(&out)
+        crate::support::printed(&out)
     );
     assert_exit(&out, code);
 }
@@ -277,8 +275,8 @@ const KMS_KEY_ARN: &str =
 async fn sse_kms_bucket(stack: &Stack) {
     let s3 = aws_sdk_s3::Client::new(&stack.sdk_config().await);
     s3.create_bucket().bucket(KMS_BUCKET).send().await.unwrap();
-    support::settle::bucket_usable(&s3, KMS_BUCKET).await;
-    support::encrypt_with_kms(&s3, KMS_BUCKET, KMS_KEY_ARN).await;
+    crate::support::settle::bucket_usable(&s3, KMS_BUCKET).await;
+    crate::support::encrypt_with_kms(&s3, KMS_BUCKET, KMS_KEY_ARN).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -417,8 +415,8 @@ fn the_deployer_policy_names_the_permissions_aws_checks_without_a_request_of_the
 
 #[test]
 fn the_deployer_policy_passes_parliament() {
-    let path = support::workspace_root().join("templates/policies/deployer-policy.json");
-    let out = Command::new(support::venv().join("bin/parliament"))
+    let path = crate::support::workspace_root().join("templates/policies/deployer-policy.json");
+    let out = Command::new(crate::support::venv().join("bin/parliament"))
         .stdin(std::fs::File::open(&path).unwrap())
         .output()
         .expect("parliament from the venv (.ci/install)");

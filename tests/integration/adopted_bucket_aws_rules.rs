@@ -4,16 +4,14 @@
 //! is written and read back in AWS's `bucket/folder/` form; AddPermission while the function is
 //! still being created is waited for; a zip above Lambda's direct-upload limit is refused.
 
-mod support;
-
 use std::path::Path;
 use std::process::Output;
 
-use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
-use serde_json::Value;
-use support::{
+use crate::support::{
     assert_exit, fake_zip, printed, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
 };
+use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+use serde_json::Value;
 
 const STACK: &str = "rules";
 const FUNCTION: &str = "flowlogs-rules-forwarder";
@@ -34,7 +32,7 @@ fn flowlogs(stack: &Stack, config: &Path, args: &[&str], zip: &Path) -> Output {
 fn parliament(dir: &Path, name: &str, policy: &Value) {
     let file = dir.join(format!("{name}.json"));
     std::fs::write(&file, serde_json::to_string_pretty(policy).unwrap()).unwrap();
-    let out = std::process::Command::new(support::venv().join("bin/parliament"))
+    let out = std::process::Command::new(crate::support::venv().join("bin/parliament"))
         .stdin(std::fs::File::open(&file).unwrap())
         .output()
         .expect("parliament from the venv (.ci/install)");
@@ -126,8 +124,8 @@ async fn an_sse_kms_bucket_gets_its_key_granted_and_the_key_policy_statement_sho
 /// A bucket whose default encryption is SSE-KMS with `key` (a key id or a key ARN).
 async fn kms_bucket(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) {
     s3.create_bucket().bucket(bucket).send().await.unwrap();
-    support::settle::bucket_usable(s3, bucket).await;
-    support::encrypt_with_kms(s3, bucket, key).await;
+    crate::support::settle::bucket_usable(s3, bucket).await;
+    crate::support::encrypt_with_kms(s3, bucket, key).await;
 }
 
 /// Issue 22 item 4: log delivery refuses a bucket whose default encryption names its KMS key by
@@ -160,11 +158,11 @@ async fn a_bucket_whose_kms_key_is_named_by_id_is_a_conflict_found_before_any_wr
         "the fix sets the key's ARN as the bucket's default:\n{text}"
     );
 
-    support::recorder::start(&stack.moto_endpoint);
+    crate::support::recorder::start(&stack.moto_endpoint);
     let setup = flowlogs(&stack, &cfg, &["setup", "--yes", "--no-verify"], &zip);
     assert_ne!(setup.status.code(), Some(0), "{}", printed(&setup));
     assert!(printed(&setup).contains(KEY_ID), "{}", printed(&setup));
-    let writes = support::recorder::writes(&stack.moto_endpoint);
+    let writes = crate::support::recorder::writes(&stack.moto_endpoint);
     assert!(writes.is_empty(), "setup wrote {writes:?}");
 }
 
@@ -191,7 +189,7 @@ async fn a_bucket_in_another_region_is_a_conflict_naming_both_regions() {
         .send()
         .await
         .unwrap();
-    support::settle::bucket_usable(&s3, "far-logs").await;
+    crate::support::settle::bucket_usable(&s3, "far-logs").await;
     let cfg = write(
         stack.dir(),
         "flowlogs.yaml",

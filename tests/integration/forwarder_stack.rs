@@ -2,24 +2,22 @@
 //! a real rotel collector. The handler runs in process for every input shape and both
 //! protocols; the release `bootstrap` runs behind a Lambda Invoke for the deployer's path.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
+use crate::support::settle::{bucket_usable, settled};
+use crate::support::{gzip, Service, Stack};
 use flowlogs_forwarder::export::{ExportConfig, Exporter};
 use flowlogs_forwarder::handler::{self, Margins, S3Source};
 use serde_json::{json, Value};
-use support::settle::{bucket_usable, settled};
-use support::{gzip, Service, Stack};
 
 const BUCKET: &str = "flow-logs";
 const PREFIX: &str = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/06/19/";
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(
-        support::workspace_root()
+        crate::support::workspace_root()
             .join("lambda/tests/fixtures")
             .join(name),
     )

@@ -3,12 +3,10 @@
 //! object sampled for its records), in text and in JSON alike; with none it says how to get an
 //! estimate (`--records-per-day`) instead of printing zeros; `status` carries the same estimate.
 
-mod support;
-
 use std::process::Output;
 
+use crate::support::{gzip, printed, write, Service, Stack, ACCOUNT_ID, REGION};
 use serde_json::Value;
-use support::{gzip, printed, write, Service, Stack, ACCOUNT_ID, REGION};
 use time::{Duration, OffsetDateTime};
 
 const BUCKET: &str = "cost-flow-logs";
@@ -70,7 +68,7 @@ async fn plan_estimates_the_month_from_the_objects_already_in_the_bucket() {
     let s3 = aws_sdk_s3::Client::new(&sdk);
     let vpc = stack.create_vpc("10.9.0.0/16").await;
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
-    support::settle::bucket_usable(&s3, BUCKET).await;
+    crate::support::settle::bucket_usable(&s3, BUCKET).await;
     let cfg = write(
         stack.dir(),
         "flowlogs.yaml",

@@ -4,15 +4,13 @@
 //! `verify` fail with the matching ✗ line and its fix, and `verify --wait` proves an object
 //! delivered as AWS would from the forwarder's report, without invoking the function again.
 
-mod support;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde_json::Value;
-use support::{
+use crate::support::{
     gzip, printed, refusing_endpoint, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
 };
+use serde_json::Value;
 
 const BUCKET: &str = "e2e-flowlogs-123456789012-us-east-1";
 const FUNCTION: &str = "flowlogs-e2e-forwarder";

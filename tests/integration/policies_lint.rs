@@ -1,13 +1,11 @@
 //! Every identity policy flowlogs writes, as `plan --output json` renders it, passes parliament
 //! (the IAM policy linter) with no finding. Trust policies are left out: parliament misreads them.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
+use crate::support::{Service, Stack};
 use serde_json::Value;
-use support::{Service, Stack};
 
 const LAMBDA: &str = "version: 1\nstack: lint\nflow_log:\n  resources: { vpc_ids: [VPC] }\n  hive_compatible_partitions: true\nbucket:\n  prefix: team-a\ndelivery:\n  otlp: { endpoint: \"https://collector.example.com:4318\", headers: { x-key: \"${env:LINT_KEY}\" } }\n";
 const FIREHOSE: &str = "version: 1\nstack: lint\nflow_log:\n  resources: { vpc_ids: [VPC] }\ndelivery:\n  mode: firehose\n  firehose: { url: \"https://o2.example.com/aws/default/vpcflowlog/_kinesis_firehose\", access_key: plain }\n";
@@ -46,7 +44,7 @@ fn parliament(dir: &Path, name: &str, policy: &Value) -> String {
     let file = dir.join(format!("{name}.json"));
     std::fs::write(&file, serde_json::to_string_pretty(policy).unwrap()).unwrap();
     // parliament reads the policy on stdin when stdin is not a terminal.
-    let out = Command::new(support::venv().join("bin/parliament"))
+    let out = Command::new(crate::support::venv().join("bin/parliament"))
         .stdin(std::fs::File::open(&file).unwrap())
         .output()
         .expect("parliament from the venv (.ci/install)");

@@ -3,17 +3,15 @@
 //! asserts AWS's answer through the AWS SDK; against moto's permissive answer (the behaviour
 //! off) each assertion fails.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::{fake_zip_bytes, Behaviours, Service, Stack, ACCOUNT_ID};
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{
     Event, FilterRule, FilterRuleName, LambdaFunctionConfiguration, NotificationConfiguration,
     NotificationConfigurationFilter, S3KeyFilter,
 };
 use serde_json::json;
-use support::{fake_zip_bytes, Behaviours, Service, Stack, ACCOUNT_ID};
 
 const BUCKET: &str = "flows-under-test";
 /// How long the eventual-consistency errors last in these tests.
@@ -183,12 +181,12 @@ async fn put_notification(
 
 #[test]
 fn the_fronts_pure_rules_follow_s3_and_lambda() {
-    let out = std::process::Command::new(support::python())
-        .arg(support::workspace_root().join("devstack/selftest.py"))
+    let out = std::process::Command::new(crate::support::python())
+        .arg(crate::support::workspace_root().join("devstack/selftest.py"))
         .stdin(std::process::Stdio::null())
         .output()
         .expect("run devstack/selftest.py");
-    assert!(out.status.success(), "{}", support::printed(&out));
+    assert!(out.status.success(), "{}", crate::support::printed(&out));
 }
 
 #[tokio::test]
@@ -323,7 +321,7 @@ async fn a_new_bucket_answers_no_such_bucket_for_a_short_time_and_the_failures_a
         Behaviours::only(&["consistency-bucket"]).window(WINDOW),
     );
     let s3 = aws_sdk_s3::Client::new(&stack.sdk_config().await);
-    support::recorder::start(&stack.moto_endpoint);
+    crate::support::recorder::start(&stack.moto_endpoint);
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
 
     let (code, status, body) = failure(
@@ -354,7 +352,7 @@ async fn a_new_bucket_answers_no_such_bucket_for_a_short_time_and_the_failures_a
     .await;
 
     // Every call is recorded, the refused ones included (a deployer-policy test needs them).
-    let writes = support::recorder::writes(&stack.moto_endpoint);
+    let writes = crate::support::recorder::writes(&stack.moto_endpoint);
     let puts = writes
         .iter()
         .filter(|w| w.starts_with("PUT ") && w.contains(&format!("/{BUCKET}/canary")))
@@ -532,9 +530,10 @@ async fn s3_invokes_the_function_asynchronously_and_lambda_writes_its_output_to_
     let iam = aws_sdk_iam::Client::new(&config);
     let lambda = aws_sdk_lambda::Client::new(&config);
     let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
-    let flows =
-        std::fs::read(support::workspace_root().join("lambda/tests/fixtures/default-v2.log"))
-            .expect("fixture default-v2.log");
+    let flows = std::fs::read(
+        crate::support::workspace_root().join("lambda/tests/fixtures/default-v2.log"),
+    )
+    .expect("fixture default-v2.log");
     const RECORDS: usize = 7;
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
     let role = create_role(&stack, "fwd-role").await;
@@ -778,7 +777,7 @@ async fn a_flow_log_to_a_bucket_whose_kms_key_is_named_by_id_is_undeliverable() 
         let ec2 = aws_sdk_ec2::Client::new(&sdk);
         for (bucket, key) in [("by-key-id", KEY_ID), ("by-key-arn", key_arn.as_str())] {
             s3.create_bucket().bucket(bucket).send().await.unwrap();
-            support::encrypt_with_kms(&s3, bucket, key).await;
+            crate::support::encrypt_with_kms(&s3, bucket, key).await;
         }
         let vpc = stack.create_vpc("10.0.0.0/16").await;
         let create = |bucket: &str| {
@@ -905,7 +904,7 @@ async fn wait_for_keys(s3: &aws_sdk_s3::Client, prefix: &str, timeout: Duration)
 
 #[tokio::test]
 async fn firehose_posts_what_aws_posts_and_backs_up_a_batch_the_endpoint_did_not_acknowledge() {
-    use support::firehose_endpoint::{Answer, FirehoseEndpoint};
+    use crate::support::firehose_endpoint::{Answer, FirehoseEndpoint};
     let stack = Stack::start_with(
         &[Service::Moto],
         Behaviours::only(&["firehose-http-delivery"]),

@@ -7,14 +7,14 @@
 //!
 //! Also: teardown `--delete-data` of a bucket holding more than one listing page of objects.
 
-mod support;
-
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
+use crate::support::settle::settled;
+use crate::support::{
+    gzip, printed, recorder, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
+};
 use serde_json::Value;
-use support::settle::settled;
-use support::{gzip, printed, recorder, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION};
 
 const STACK: &str = "hive";
 const BUCKET: &str = "hive-flowlogs-123456789012-us-east-1";

@@ -4,15 +4,13 @@
 //! removes them, leaves someone else's named query and every object of the bucket. A hive table of
 //! the former form (a quoted-literal date projection) is replaced by AWS's hive partition columns.
 
-mod support;
-
 use std::path::Path;
 use std::process::Output;
 
-use serde_json::Value;
-use support::{
+use crate::support::{
     assert_exit, fake_zip, printed, recorder, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
 };
+use serde_json::Value;
 
 const STACK: &str = "athena-it";
 const BUCKET: &str = "athena-it-flowlogs-123456789012-us-east-1";

@@ -2,15 +2,13 @@
 //! arrives over OTLP/HTTP (JSON and gzip protobuf), and a Lambda Invoke through the router
 //! reaches the forwarder binary.
 
-mod support;
-
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use crate::support::settle::settled;
+use crate::support::{Behaviours, Service, Stack};
 use serde_json::{json, Value};
-use support::settle::settled;
-use support::{Behaviours, Service, Stack};
 
 /// POST `body` to `url` (http://host:port/path) with std only; returns the status code.
 fn post(url: &str, content_type: &str, body: &[u8]) -> u16 {
@@ -78,8 +76,8 @@ async fn moto_answers_the_sdk_and_rotel_captures_otlp_logs() {
     assert_eq!(status, 200);
 
     // OTLP/HTTP protobuf, gzip
-    let out = std::process::Command::new(support::python())
-        .arg(support::workspace_root().join("devstack/otlp_send.py"))
+    let out = std::process::Command::new(crate::support::python())
+        .arg(crate::support::workspace_root().join("devstack/otlp_send.py"))
         .args([
             "--endpoint",
             &stack.otlp_endpoint,

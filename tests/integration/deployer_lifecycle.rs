@@ -2,21 +2,19 @@
 //! a second setup makes no write call, a changed field is a replace, and teardown removes exactly
 //! what carries our tag while what others made stays untouched.
 
-mod support;
-
 use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
+use crate::support::settle::{bucket_usable, settled};
+use crate::support::{
+    assert_exit, fake_zip, printed, recorder, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
+};
 use aws_sdk_s3::types::{
     Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter,
     QueueConfiguration, S3KeyFilter,
 };
 use serde_json::Value;
-use support::settle::{bucket_usable, settled};
-use support::{
-    assert_exit, fake_zip, printed, recorder, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
-};
 
 const STACK: &str = "life";
 const BUCKET: &str = "life-flowlogs-123456789012-us-east-1";
@@ -566,7 +564,7 @@ fn firehose_config(vpc: &str, url: &str) -> String {
 /// while AWS is still deleting the secret that holds the access key.
 #[tokio::test(flavor = "multi_thread")]
 async fn firehose_mode_setup_teardown_then_setup_at_once_with_every_behaviour() {
-    use support::firehose_endpoint::{Answer, FirehoseEndpoint};
+    use crate::support::firehose_endpoint::{Answer, FirehoseEndpoint};
     let stack = Stack::start_with(&[Service::Moto], Behaviours::all());
     let sdk = stack.sdk_config().await;
     let sm = aws_sdk_secretsmanager::Client::new(&sdk);

@@ -4,13 +4,11 @@
 //! objects outside it or the bucket's other keys; `--dry-run` sends nothing; a bad window is refused
 //! before any AWS call.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::support::{gzip, printed, write, Service, Stack, ACCOUNT_ID, REGION};
 use serde_json::Value;
-use support::{gzip, printed, write, Service, Stack, ACCOUNT_ID, REGION};
 
 const BUCKET: &str = "older-flow-logs";
 const RECORDS_PER_OBJECT: usize = 2;
@@ -57,7 +55,7 @@ async fn backfill_sends_exactly_the_windows_objects_that_were_there_before_setup
 
     // Weeks of flow logs in a bucket that exists before flowlogs does.
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
-    support::settle::bucket_usable(&s3, BUCKET).await;
+    crate::support::settle::bucket_usable(&s3, BUCKET).await;
     let inside = [
         key("20261120", "00", "00"),
         key("20261120", "05", "05"),

@@ -2,13 +2,11 @@
 //! status → verify → teardown, each printing exactly one JSON document on stdout with the fields
 //! `docs/json-output.md` promises, filled with what really happened. No secret in any of them.
 
-mod support;
-
 use std::path::Path;
 use std::process::Output;
 
+use crate::support::{assert_exit, printed, write, Service, Stack, ACCOUNT_ID, REGION};
 use serde_json::Value;
-use support::{assert_exit, printed, write, Service, Stack, ACCOUNT_ID, REGION};
 
 const STACK: &str = "jout";
 const BUCKET: &str = "jout-flowlogs-123456789012-us-east-1";

@@ -11,13 +11,11 @@
 //! makes Lambda start new instances) and the next delivery carries the new value; a third setup
 //! writes nothing.
 
-mod support;
-
 use std::path::Path;
 use std::process::Output;
 
+use crate::support::{assert_exit, printed, recorder, write, Service, Stack, REGION};
 use serde_json::Value;
-use support::{assert_exit, printed, recorder, write, Service, Stack, REGION};
 
 const STACK: &str = "hush";
 const SECRET_NAME: &str = "flowlogs/hush/endpoint-credentials";

@@ -5,16 +5,14 @@
 //! keeps AWS's `LogDeliveryEnabled` tag, switching to lambda mode plans the stream's removal, and
 //! teardown removes what is ours and keeps the bucket.
 
-mod support;
-
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
+use crate::support::firehose_endpoint::{Answer, FirehoseEndpoint};
+use crate::support::{assert_exit, printed, write, Service, Stack, ACCOUNT_ID, REGION};
 use serde_json::Value;
-use support::firehose_endpoint::{Answer, FirehoseEndpoint};
-use support::{assert_exit, printed, write, Service, Stack, ACCOUNT_ID, REGION};
 
 const STACK: &str = "fh";
 const BUCKET: &str = "fh-flowlogs-123456789012-us-east-1";
@@ -289,12 +287,12 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
         "{}",
         printed(&again)
     );
-    support::recorder::start(&stack.moto_endpoint);
+    crate::support::recorder::start(&stack.moto_endpoint);
     let again = run(&stack, &cfg, &["setup", "--yes", "--no-verify"]);
     assert_exit(&again, 0);
     assert!(!printed(&again).contains("Applied"), "{}", printed(&again));
     assert_eq!(
-        support::recorder::writes(&stack.moto_endpoint),
+        crate::support::recorder::writes(&stack.moto_endpoint),
         Vec::<String>::new(),
         "second setup must not write"
     );

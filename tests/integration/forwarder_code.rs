@@ -9,16 +9,14 @@
 //! - After `setup --forwarder-zip` (the demo's path), status is in sync; code changed behind
 //!   flowlogs' back shows as a difference.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sha2::{Digest, Sha256};
-use support::{
+use crate::support::{
     assert_exit, fake_zip, fake_zip_bytes, printed, recorder, workspace_root, write, Service,
     Stack, REGION,
 };
+use sha2::{Digest, Sha256};
 
 fn config(stack: &str, vpc: &str, endpoint: &str) -> String {
     format!(
@@ -80,7 +78,7 @@ fn release_archive(dist: &Path) -> PathBuf {
     let target = "x86_64-unknown-linux-gnu";
     let out = Command::new(workspace_root().join(".ci/release"))
         .args(["--package", target, env!("CARGO_BIN_EXE_flowlogs")])
-        .arg(support::forwarder_bootstrap())
+        .arg(crate::support::forwarder_bootstrap())
         .env("FLOWLOGS_DIST", dist)
         .env("FLOWLOGS_RELEASE_GZIP_LEVEL", "1")
         .stdin(std::process::Stdio::null())
@@ -348,7 +346,7 @@ async fn after_setup_with_a_forwarder_zip_status_is_in_sync_until_the_code_chang
 
 /// Two builds of the forwarder from the same sources, in two fresh target directories, give the
 /// same zip bytes (`.ci/release --reproducible`). Two release builds of the forwarder, minutes
-/// each: on demand, `cargo test --test forwarder_code -- --ignored`.
+/// each: on demand, `cargo test --test integration forwarder_code -- --ignored`.
 #[test]
 #[ignore = "two release builds of the forwarder: run on demand"]
 fn two_builds_of_the_forwarder_give_the_same_zip() {

@@ -2,16 +2,14 @@
 //! a moto server holding two VPCs and a bucket. Keys are sent only once their prompt is on the
 //! screen; every wait has a timeout.
 
-mod support;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::support::{Service, Stack};
 use expectrl::process::unix::WaitStatus;
 use expectrl::session::OsSession;
 use expectrl::{Eof, Expect, Session};
-use support::{Service, Stack};
 
 const ENTER: &str = "\r";
 const DOWN: &str = "\x1b[B";
@@ -106,7 +104,7 @@ async fn account(stack: &Stack) -> (String, String) {
         .send()
         .await
         .expect("CreateBucket on moto");
-    support::settle::bucket_usable(&s3, "existing-logs").await;
+    crate::support::settle::bucket_usable(&s3, "existing-logs").await;
     (ids[0].clone(), ids[1].clone())
 }
 

@@ -7,16 +7,14 @@
 //! works, `replay` sends them, every record arrives once (counted by `log.record.uid`), and the
 //! destination is empty again.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-use support::{
+use crate::support::{
     gzip, printed, refusing_endpoint, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
 };
+use serde_json::Value;
 
 const STACK: &str = "fr";
 const BUCKET: &str = "fr-flowlogs-123456789012-us-east-1";
@@ -112,7 +110,7 @@ async fn failed_deliveries_are_kept_with_their_reason_and_replay_sends_each_reco
     assert_eq!(before["failures_waiting"], 0, "{before}");
 
     for n in 1..=OBJECTS {
-        support::settle::settled("putting a flow-log object", || {
+        crate::support::settle::settled("putting a flow-log object", || {
             s3.put_object()
                 .bucket(BUCKET)
                 .key(object_key(n))
