@@ -117,6 +117,24 @@ pub fn bar(total: u64, unit: &str) -> ProgressBar {
     bar
 }
 
+/// Writes to stdout. A closed stdout (`flowlogs status | head -3`) is not an error and not a panic
+/// (what `print!` does): the rest of the output is dropped, the work goes on, and the exit code
+/// still says how it went.
+pub fn out(text: impl std::fmt::Display) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = write!(stdout, "{text}").and_then(|()| stdout.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("warning: cannot write to stdout: {e}");
+        }
+    }
+}
+
+/// `out` with a line end.
+pub fn outln(text: impl std::fmt::Display) {
+    out(format_args!("{text}\n"));
+}
+
 /// Whether we may ask the user something: stdin and stderr both a terminal.
 pub fn can_prompt() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()

@@ -8,6 +8,8 @@ use crate::cli::{Cli, CompletionsArgs};
 
 pub fn run(args: &CompletionsArgs) -> Result<u8> {
     let mut command = Cli::command();
-    clap_complete::generate(args.shell, &mut command, "flowlogs", &mut std::io::stdout());
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "flowlogs", &mut script);
+    crate::ui::out(String::from_utf8_lossy(&script));
     Ok(0)
 }

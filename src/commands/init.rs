@@ -148,10 +148,10 @@ fn print_next_steps(path: &Path, answers: &RawConfig) {
         "create it, then prove it works",
     ));
     let width = steps.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
-    println!("Wrote {}.", path.display());
-    println!("Next:");
+    crate::ui::outln(format_args!("Wrote {}.", path.display()));
+    crate::ui::outln("Next:");
     for (command, why) in steps {
-        println!("  {command:<width$}   # {why}");
+        crate::ui::outln(format_args!("  {command:<width$}   # {why}"));
     }
 }
 

@@ -58,8 +58,8 @@ pub fn to_json<T: Outcome>(outcome: &T) -> anyhow::Result<Value> {
 /// Prints an outcome in the chosen form: its `Display` for people, its JSON for machines.
 pub fn print<T: Outcome>(outcome: &T, output: Output) -> anyhow::Result<()> {
     match output {
-        Output::Text => println!("{outcome}"),
-        Output::Json => println!("{}", serde_json::to_string_pretty(&to_json(outcome)?)?),
+        Output::Text => crate::ui::outln(outcome),
+        Output::Json => crate::ui::outln(serde_json::to_string_pretty(&to_json(outcome)?)?),
     }
     Ok(())
 }
@@ -72,7 +72,7 @@ pub struct Say(pub Output);
 impl Say {
     pub fn line(self, text: impl std::fmt::Display) {
         match self.0 {
-            Output::Text => println!("{text}"),
+            Output::Text => crate::ui::outln(text),
             Output::Json => eprintln!("{text}"),
         }
     }

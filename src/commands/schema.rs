@@ -3,6 +3,6 @@
 use anyhow::Result;
 
 pub fn run() -> Result<u8> {
-    print!("{}", crate::config::schema::pretty());
+    crate::ui::out(crate::config::schema::pretty());
     Ok(0)
 }

@@ -7,6 +7,7 @@ mod adopted_bucket_aws_rules;
 mod athena_table;
 mod aws_behaviours_lifecycle;
 mod backfill;
+mod cli_output;
 mod config_schema;
 mod cost_estimate;
 mod deployer_lifecycle;
