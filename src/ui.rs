@@ -100,21 +100,66 @@ impl Spinner {
     }
 }
 
-/// A bar over `total` items for a long run (replay, backfill): on a terminal it shows the count,
-/// the rate, the ETA and a message; elsewhere it is hidden and the caller prints plain lines.
-pub fn bar(total: u64, unit: &str) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
+/// A count over `total` items for a long run (replay, backfill): on a terminal a bar with the
+/// count, the rate, the ETA and a message; elsewhere plain lines on stderr, one per `PLAIN_EVERY`
+/// items and one at the end, so a CI log shows progress without a line per item.
+pub struct Bar {
+    bar: ProgressBar,
+    total: u64,
+    unit: String,
+}
+
+/// Items between two plain progress lines when there is no terminal.
+const PLAIN_EVERY: u64 = 50;
+
+impl Bar {
+    pub fn new(total: u64, unit: &str) -> Bar {
+        let bar = if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new(total);
+            bar.set_style(
+                ProgressStyle::with_template(&format!(
+                    "{{bar:30}} {{pos}}/{{len}} {unit} ({{per_sec}}, ETA {{eta}}) {{msg}}"
+                ))
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        Bar {
+            bar,
+            total,
+            unit: unit.to_string(),
+        }
     }
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template(&format!(
-            "{{bar:30}} {{pos}}/{{len}} {unit} ({{per_sec}}, ETA {{eta}}) {{msg}}"
-        ))
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
+
+    /// A line above the bar (or a plain line).
+    pub fn println(&self, line: impl Into<String>) {
+        let line = line.into();
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.println(line);
+        }
+    }
+
+    /// One more item done; `message` says where the run stands.
+    pub fn inc(&self, message: String) {
+        self.bar.inc(1);
+        let done = self.bar.position();
+        if self.bar.is_hidden() {
+            if done.is_multiple_of(PLAIN_EVERY) || done == self.total {
+                eprintln!("{done}/{} {}: {message}", self.total, self.unit);
+            }
+        } else {
+            self.bar.set_message(message);
+        }
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
 }
 
 /// Writes to stdout. A closed stdout (`flowlogs status | head -3`) is not an error and not a panic

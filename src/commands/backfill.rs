@@ -220,12 +220,10 @@ pub async fn run(global: &Global, args: &BackfillArgs) -> Result<u8> {
         return Ok(1);
     }
     let started = Instant::now();
-    let bar = crate::ui::bar(outcome.objects, "objects");
+    let bar = crate::ui::Bar::new(outcome.objects, "objects");
     let clients = &ctx.clients;
     let function = &ctx.names.function;
     let region = &ctx.region;
-    let total = outcome.objects;
-    let mut done = 0u64;
     // Objects that fail are tried once more after the others: just after setup, the function's
     // new read permission may not apply yet (IAM propagation) and reads fail for seconds.
     let mut pending: Vec<&edge::Listed> = objects.iter().collect();
@@ -239,11 +237,7 @@ pub async fn run(global: &Global, args: &BackfillArgs) -> Result<u8> {
                 pending.len(),
                 RETRY_PAUSE.as_secs()
             );
-            if bar.is_hidden() {
-                eprintln!("{line}");
-            } else {
-                bar.println(line);
-            }
+            bar.println(line);
             tokio::time::sleep(RETRY_PAUSE).await;
         }
         let mut answers = stream::iter(pending.iter().copied())
@@ -267,40 +261,25 @@ pub async fn run(global: &Global, args: &BackfillArgs) -> Result<u8> {
                 }
                 Err(error) => {
                     outcome.failed += 1;
-                    let line = format!("failed: {}: {error}", object.key);
-                    if bar.is_hidden() {
-                        eprintln!("{line}");
-                    } else {
-                        bar.println(line);
-                    }
+                    bar.println(format!("failed: {}: {error}", object.key));
                     outcome.failures.push(BackfillFailure {
                         key: object.key.clone(),
                         error,
                     });
                 }
             }
-            done += 1;
             let elapsed = started.elapsed().as_secs_f64().max(0.001);
-            bar.set_message(format!(
+            bar.inc(format!(
                 "{} records ({:.0}/s), {} failures",
                 outcome.forwarded,
                 outcome.forwarded as f64 / elapsed,
                 outcome.failed
             ));
-            bar.inc(1);
-            if bar.is_hidden() && (done.is_multiple_of(50) || done == total) {
-                eprintln!(
-                    "{done}/{total} objects, {} records ({:.1} objects/s), {} failures",
-                    outcome.forwarded,
-                    done as f64 / elapsed,
-                    outcome.failed
-                );
-            }
         }
         drop(answers);
         pending = again;
     }
-    bar.finish_and_clear();
+    bar.finish();
     outcome.seconds = started.elapsed().as_secs_f64();
     super::print(&outcome, args.output)?;
     Ok(if super::Outcome::ok(&outcome) { 0 } else { 1 })

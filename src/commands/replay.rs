@@ -121,7 +121,7 @@ pub async fn run(global: &Global, args: &ReplayArgs) -> Result<u8> {
         records: 0,
         items: Vec::new(),
     };
-    let bar = crate::ui::bar(listed.len() as u64, "failed deliveries");
+    let bar = crate::ui::Bar::new(listed.len() as u64, "failed deliveries");
     for object in &listed {
         let record = match edge::get(&ctx.clients, bucket, &object.key)
             .await
@@ -131,6 +131,7 @@ pub async fn run(global: &Global, args: &ReplayArgs) -> Result<u8> {
             Ok(r) => r,
             Err(why) => {
                 outcome.still_failing += 1;
+                bar.println(format!("unreadable: {}: {why}", object.key));
                 outcome.items.push(ReplayItem {
                     key: object.key.clone(),
                     objects: Vec::new(),
@@ -139,7 +140,10 @@ pub async fn run(global: &Global, args: &ReplayArgs) -> Result<u8> {
                     records: 0,
                     error: Some(why),
                 });
-                bar.inc(1);
+                bar.inc(format!(
+                    "{} records, {} failures",
+                    outcome.records, outcome.still_failing
+                ));
                 continue;
             }
         };
@@ -197,20 +201,15 @@ pub async fn run(global: &Global, args: &ReplayArgs) -> Result<u8> {
                     .map(|e| format!(": {e}"))
                     .unwrap_or_default()
             );
-            if bar.is_hidden() {
-                eprintln!("{line}");
-            } else {
-                bar.println(line);
-            }
+            bar.println(line);
         }
-        bar.set_message(format!(
+        bar.inc(format!(
             "{} records, {} failures",
             outcome.records, outcome.still_failing
         ));
-        bar.inc(1);
         outcome.items.push(item);
     }
-    bar.finish_and_clear();
+    bar.finish();
     if !args.dry_run && outcome.waiting > 0 {
         say.line(
             "Records carry log.record.uid: a backend that deduplicates keeps one copy of anything sent twice.",
