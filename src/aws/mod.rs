@@ -6,6 +6,7 @@
 pub mod errors;
 pub mod keys;
 pub mod log_groups;
+pub mod objects;
 pub mod states;
 pub mod tags;
 pub mod wait;

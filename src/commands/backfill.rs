@@ -157,7 +157,7 @@ pub async fn run(global: &Global, args: &BackfillArgs) -> Result<u8> {
     let mut objects = Vec::new();
     for folder in &folders {
         objects.extend(
-            edge::list(&ctx.clients, &bucket, folder, None)
+            crate::aws::objects::list(&ctx.clients.s3, &bucket, folder, None)
                 .await?
                 .into_iter()
                 .filter(|o| window::in_window(&layout, &window, &o.key)),
@@ -226,7 +226,7 @@ pub async fn run(global: &Global, args: &BackfillArgs) -> Result<u8> {
     let region = &ctx.region;
     // Objects that fail are tried once more after the others: just after setup, the function's
     // new read permission may not apply yet (IAM propagation) and reads fail for seconds.
-    let mut pending: Vec<&edge::Listed> = objects.iter().collect();
+    let mut pending: Vec<&crate::aws::objects::Listed> = objects.iter().collect();
     for last in [false, true] {
         if pending.is_empty() {
             break;

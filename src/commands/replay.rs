@@ -110,7 +110,7 @@ pub async fn run(global: &Global, args: &ReplayArgs) -> Result<u8> {
     }
     let say = Say(args.output);
     let (bucket, prefix) = (&ctx.names.failure_bucket, ctx.names.failure_prefix());
-    let listed = edge::list(&ctx.clients, bucket, &prefix, args.max).await?;
+    let listed = crate::aws::objects::list(&ctx.clients.s3, bucket, &prefix, args.max).await?;
     let mut outcome = ReplayOutcome {
         stack: ctx.names.stack.clone(),
         dry_run: args.dry_run,

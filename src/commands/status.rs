@@ -158,7 +158,7 @@ impl super::Outcome for StatusReport {
 async fn failures_waiting(ctx: &Context, desired: &crate::desired::Desired) -> Option<u64> {
     desired.forwarder.as_ref()?.event_invoke.as_ref()?;
     let prefix = ctx.names.failure_prefix();
-    crate::redrive::edge::list(&ctx.clients, &ctx.names.failure_bucket, &prefix, None)
+    crate::aws::objects::list(&ctx.clients.s3, &ctx.names.failure_bucket, &prefix, None)
         .await
         .ok()
         .map(|listed| listed.len() as u64)

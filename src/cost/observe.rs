@@ -53,7 +53,7 @@ pub async fn listing(
     let mut objects = Vec::new();
     for folder in window::prefixes(&days, &window) {
         objects.extend(
-            edge::list(clients, bucket, &folder, None)
+            crate::aws::objects::list(&clients.s3, bucket, &folder, None)
                 .await?
                 .into_iter()
                 .filter(|o| window::in_window(layout, &window, &o.key)),
@@ -66,7 +66,7 @@ pub async fn listing(
     let age_days = oldest.map_or(0.0, |t| (now - t).as_seconds_f64() / 86_400.0);
     let mut sample = None;
     if layout.suffix == ".log.gz" {
-        let mut candidates: Vec<&edge::Listed> = objects
+        let mut candidates: Vec<&crate::aws::objects::Listed> = objects
             .iter()
             .filter(|o| o.size > 0 && o.size <= SAMPLE_MAX_BYTES)
             .collect();

@@ -9,45 +9,6 @@ use serde_json::Value;
 use super::{read_answer, Answer};
 use crate::aws::Clients;
 
-/// An object listed under a prefix.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listed {
-    pub key: String,
-    pub size: u64,
-}
-
-/// Every object under `prefix` (all pages), in S3's key order; `limit` stops early.
-pub async fn list(
-    clients: &Clients,
-    bucket: &str,
-    prefix: &str,
-    limit: Option<usize>,
-) -> Result<Vec<Listed>> {
-    let mut out = Vec::new();
-    let mut pages = clients
-        .s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.with_context(|| format!("listing s3://{bucket}/{prefix}"))?;
-        for o in page.contents() {
-            if let Some(key) = o.key() {
-                out.push(Listed {
-                    key: key.to_string(),
-                    size: o.size().unwrap_or(0).max(0) as u64,
-                });
-                if limit.is_some_and(|n| out.len() >= n) {
-                    return Ok(out);
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
 pub async fn get(clients: &Clients, bucket: &str, key: &str) -> Result<Vec<u8>> {
     let out = clients
         .s3

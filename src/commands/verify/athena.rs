@@ -67,22 +67,13 @@ pub fn partition_check(table: &DesiredGlueTable, key: Option<&str>) -> (Check, O
 /// A real flow-log object under the prefix (the last of the first page listed: keys sort by day),
 /// not a canary and not empty.
 async fn a_delivered_key(ctx: &Context, bucket: &str, prefix: &str) -> Result<Option<String>> {
-    let out = ctx
-        .clients
-        .s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .send()
-        .await
-        .with_context(|| format!("listing s3://{bucket}/{prefix}"))?;
-    Ok(out
-        .contents()
-        .iter()
-        .filter(|o| o.size().unwrap_or(0) > 0)
-        .filter_map(|o| o.key())
-        .rfind(|k| !k[prefix.len().min(k.len())..].starts_with(CANARY_FOLDER))
-        .map(str::to_string))
+    // S3 answers a page of up to 1,000 keys: the first page is enough to find one.
+    let listed = crate::aws::objects::list(&ctx.clients.s3, bucket, prefix, Some(1000)).await?;
+    Ok(listed
+        .into_iter()
+        .filter(|o| o.size > 0)
+        .map(|o| o.key)
+        .rfind(|k| !k[prefix.len().min(k.len())..].starts_with(CANARY_FOLDER)))
 }
 
 /// The SQL of `--athena`'s query: the records of one day (the partition's, without its hour).

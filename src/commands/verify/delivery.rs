@@ -440,28 +440,14 @@ async fn find_report(
 
 /// Every key under the flow-log prefix now (canaries left aside): what `--wait` does not wait for.
 pub async fn list_keys(ctx: &Context, bucket: &str, prefix: &str) -> Result<BTreeSet<String>> {
-    let mut pages = ctx
-        .clients
-        .s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .into_paginator()
-        .send();
-    let mut keys = BTreeSet::new();
-    while let Some(page) = pages.next().await {
-        let page = page.with_context(|| format!("listing s3://{bucket}/{prefix}"))?;
-        for o in page.contents() {
-            if let Some(k) = o.key() {
-                if o.size().unwrap_or(0) > 0
-                    && !k[prefix.len().min(k.len())..].starts_with(canary::CANARY_FOLDER)
-                {
-                    keys.insert(k.to_string());
-                }
-            }
-        }
-    }
-    Ok(keys)
+    let listed = crate::aws::objects::list(&ctx.clients.s3, bucket, prefix, None).await?;
+    Ok(listed
+        .into_iter()
+        .filter(|o| {
+            o.size > 0 && !o.key[prefix.len().min(o.key.len())..].starts_with(canary::CANARY_FOLDER)
+        })
+        .map(|o| o.key)
+        .collect())
 }
 
 /// `--wait`: watches for the first object AWS delivers after verify started (a key not in `before`,

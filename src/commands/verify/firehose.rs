@@ -272,28 +272,13 @@ async fn failed_canary(
     seen: &mut std::collections::BTreeSet<String>,
 ) -> Result<Option<(String, String)>> {
     let s3 = &ctx.clients.s3;
-    let mut pages = s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .into_paginator()
-        .send();
-    let mut recent = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.with_context(|| format!("listing s3://{bucket}/{prefix}"))?;
-        for o in page.contents() {
-            let modified_ms = o
-                .last_modified()
-                .and_then(|t| t.to_millis().ok())
-                .unwrap_or(i64::MAX);
-            // a minute of slack for clock skew between this machine and S3
-            if modified_ms + 60_000 >= sent_ms {
-                if let Some(key) = o.key() {
-                    recent.push((modified_ms, key.to_string()));
-                }
-            }
-        }
-    }
+    let mut recent: Vec<(i64, String)> = crate::aws::objects::list(s3, bucket, prefix, None)
+        .await?
+        .into_iter()
+        .map(|o| (o.modified_ms.unwrap_or(i64::MAX), o.key))
+        // a minute of slack for clock skew between this machine and S3
+        .filter(|(modified_ms, _)| modified_ms.saturating_add(60_000) >= sent_ms)
+        .collect();
     recent.sort();
     for (_, key) in recent.into_iter().rev().take(MAX_OBJECTS) {
         if !seen.insert(key.clone()) {
