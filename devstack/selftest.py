@@ -1,7 +1,8 @@
 """Unit tests of the AWS front's pure rules (run by tests/integration/devstack_behaviours.rs, or directly:
 `python devstack/selftest.py`): S3's key encoding and filter matching, overlap and permission
 checks, the event and error shapes, the behaviour switches, Lambda's log stream names and what
-Firehose posts to an HTTP endpoint."""
+Firehose posts to an HTTP endpoint; and, collected from `fixes/selftest.py`, a test per fix of the
+moto wrapper (those need moto: run with the stack's venv python, as the Rust test does)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import destination_check  # noqa: E402
 import lambda_logs  # noqa: E402
 import s3_notifications as n  # noqa: E402
 from consistency import validation_error  # noqa: E402
+from fixes.selftest import *  # noqa: E402,F401,F403 - a test per moto fix, collected here
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:fwd"
 
