@@ -150,6 +150,13 @@ class Registry(unittest.TestCase):
                   if isinstance(c, type) and issubclass(c, FixTest)}
         self.assertEqual({f.name for f in registry.REGISTRY} - tested, set())
 
+    def test_every_fix_is_in_the_readme(self):
+        with open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                               "README.md")) as f:
+            readme = f.read()
+        for f in registry.REGISTRY:
+            self.assertIn(f"| `{f.name}` |", readme, f.name)
+
     def test_pure_parts(self):
         self.assertEqual(ec2.s3_destination_bucket("arn:aws:s3:::b/f/"), ("arn:aws:s3:::b", "f/"))
         self.assertTrue(ec2.undeliverable_key("1234abcd-12ab"))
