@@ -306,5 +306,24 @@ class DestinationCheck(unittest.TestCase):
             "arn:aws:s3:::failures")
 
 
+OTLP_SIDE = ("capture.py", "otlp_front.py", "otlp_send.py", "tls_front.py")
+
+
+class Layout(unittest.TestCase):
+    def test_the_otlp_side_imports_nothing_of_the_aws_side(self):
+        import ast
+
+        here = os.path.dirname(os.path.abspath(__file__))
+        local = {f[:-3] for f in os.listdir(here) if f.endswith(".py")} | {"fixes"}
+        for name in OTLP_SIDE:
+            with open(os.path.join(here, name)) as f:
+                tree = ast.parse(f.read())
+            imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import)
+                        for a in n.names}
+            imported |= {(n.module or "").split(".")[0] for n in ast.walk(tree)
+                         if isinstance(n, ast.ImportFrom)}
+            self.assertEqual(imported & local, set(), name)
+
+
 if __name__ == "__main__":
     unittest.main()
