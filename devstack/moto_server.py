@@ -6,7 +6,8 @@ secretsmanager, firehose, and core for moto's server itself), registered with th
 was checked on and what real AWS does (`fixes/registry.py`). On start every fix is applied; a
 fix not verified for the installed moto is named on stderr (moto.log), or stops the server with
 `FLOWLOGS_DEVSTACK_UNVERIFIED_FIXES=refuse`; a fix that cannot be applied always stops it. Fixes
-that implement a switchable behaviour (devstack/behaviours.py) follow `FLOWLOGS_DEVSTACK_BEHAVIOURS`.
+that implement a switchable behaviour (devstack/behaviours.py) follow
+`FLOWLOGS_DEVSTACK_BEHAVIOURS`.
 
 Usage: moto_server.py -H HOST -p PORT (moto's own options)
        moto_server.py --fixes (the registry: name, service, moto version, switch, what AWS does)
