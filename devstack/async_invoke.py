@@ -16,15 +16,18 @@ the `OnFailure` destination, Lambda writes an invocation record as a JSON object
                          "functionError": "Unhandled"},
      "responsePayload": <the function's error payload>}
 
-The pure parts (settings, the key, the record) are here and tested by `selftest.py`; the router
-does the invoking and the writing.
+The pure parts (settings, the key, the record) are tested by `selftest.py`; `AsyncInvoker` is the
+engine the router runs them with: it queues the event, invokes the function through the Lambda
+manager (`lambda_runtime.py`), retries, and writes the record to the destination.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
+from typing import Callable
 
 DEFAULT_RETRIES = 2
 DEFAULT_MAX_AGE_S = 21600
@@ -73,3 +76,58 @@ def record(function_arn: str, request_id: str, condition: str, invoke_count: int
         "responseContext": response_context,
         "responsePayload": as_json(response),
     }
+
+
+class AsyncInvoker:
+    """InvocationType Event: queued, run in the background, a failure retried. With
+    `lambda-async-failures`, the retries and the event's age follow the function's event invoke
+    config, and an event that still fails goes to its S3 on-failure destination; without it, two
+    retries and the event is dropped. `moto` reads the function and its config and writes the
+    record (`moto_client.Moto`); `invoke_sync(cfg, payload, want_log)` runs one attempt."""
+
+    def __init__(self, moto, invoke_sync: Callable, behaviours: set[str],
+                 retry_delays: list[float], log: Callable[[str], None]):
+        self.moto = moto
+        self.invoke_sync = invoke_sync
+        self.behaviours = behaviours
+        self.retry_delays = retry_delays
+        self.log = log
+
+    def invoke(self, function: str, payload: bytes) -> None:
+        threading.Thread(target=self.run, args=(function, payload), daemon=True).start()
+
+    def run(self, function: str, payload: bytes) -> None:
+        queued = time.time()
+        retries, max_age, bucket = 2, None, None
+        if "lambda-async-failures" in self.behaviours:
+            retries, max_age, bucket = settings(self.moto.event_invoke_config(function))
+        delays = self.retry_delays or [0.0]
+        status, headers, body, attempts, condition = 0, [], b"", 0, "RetriesExhausted"
+        cfg = None
+        for attempt in range(retries + 1):
+            if attempt:
+                time.sleep(delays[min(attempt - 1, len(delays) - 1)])
+                if max_age is not None and time.time() - queued > max_age:
+                    condition = "EventAgeExceeded"
+                    break
+            cfg = self.moto.function(function)
+            if cfg is None:
+                self.log(f"async invoke: function {function} is gone: event dropped")
+                return
+            status, headers, body = self.invoke_sync(cfg, payload, False)
+            attempts += 1
+            if status == 200 and not dict(headers).get("X-Amz-Function-Error"):
+                return
+            self.log(f"async invoke of {function} failed (attempt {attempts}): "
+                     + ("retrying" if attempt < retries else "giving up"))
+        if bucket is None or cfg is None:
+            return
+        now = time.time()
+        key = record_key(function, now)
+        document = record(
+            cfg.get("FunctionArn", ""), dict(headers).get("x-amzn-RequestId", ""),
+            condition, attempts, payload, body,
+            dict(headers).get("X-Amz-Function-Error"), now)
+        written = self.moto.put_object(bucket, key, json.dumps(document).encode())
+        self.log(f"async invoke of {function}: record s3://{bucket}/{key} "
+                 f"({condition}, {attempts} attempts) -> {written}")

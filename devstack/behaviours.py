@@ -1,9 +1,10 @@
 """The AWS behaviours the local stack can switch on, and how a stack is told which ones.
 
 moto is permissive where AWS is not. Each behaviour below makes the stack's AWS front (the router,
-`devstack/router.py`, and the moto wrapper, `devstack/moto_server.py`) do what AWS does in one
-respect; each can be switched on or off on its own, so that a test can prove the product copes
-with it and the product can be fixed one behaviour at a time. The facts and their sources are in
+`devstack/router.py` and its modules, and the moto wrapper, `devstack/moto_server.py` with its
+fixes in `devstack/fixes/`) do what AWS does in one respect; each can be switched on or off on
+its own, so that a test can prove the product copes with it and the product can be fixed one
+behaviour at a time. The facts and their sources are in
 `AWS-FACTS.md` (shared notes) and `devstack/README.md`.
 
 Selection: `stack.py up --aws-behaviours SPEC` or the environment variable

@@ -1,6 +1,6 @@
 """What Firehose sends to an HTTP endpoint and what it takes for an answer (behaviour
-`firehose-http-delivery`, run by `moto_server.py`): pure functions, tested in `selftest.py`.
-Source: Firehose developer guide, "HTTP endpoint delivery request and response specifications"."""
+`firehose-http-delivery`, run by the moto wrapper's fix in `fixes/firehose.py`): pure functions,
+tested in `selftest.py`. Source: Firehose developer guide, "HTTP endpoint delivery request and response specifications"."""
 
 from __future__ import annotations
 

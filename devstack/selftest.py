@@ -1,7 +1,8 @@
 """Unit tests of the AWS front's pure rules (run by tests/integration/devstack_behaviours.rs, or directly:
 `python devstack/selftest.py`): S3's key encoding and filter matching, overlap and permission
 checks, the event and error shapes, the behaviour switches, Lambda's log stream names and what
-Firehose posts to an HTTP endpoint."""
+Firehose posts to an HTTP endpoint; and, collected from `fixes/selftest.py`, a test per fix of the
+moto wrapper (those need moto: run with the stack's venv python, as the Rust test does)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import destination_check  # noqa: E402
 import lambda_logs  # noqa: E402
 import s3_notifications as n  # noqa: E402
 from consistency import validation_error  # noqa: E402
+from fixes.selftest import *  # noqa: E402,F401,F403 - a test per moto fix, collected here
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:fwd"
 
@@ -302,6 +304,25 @@ class DestinationCheck(unittest.TestCase):
             destination_check.message("PutObject", "arn:aws:s3:::failures"),
             "The function execution role does not have permissions to call PutObject on "
             "arn:aws:s3:::failures")
+
+
+OTLP_SIDE = ("capture.py", "otlp_front.py", "otlp_send.py", "tls_front.py")
+
+
+class Layout(unittest.TestCase):
+    def test_the_otlp_side_imports_nothing_of_the_aws_side(self):
+        import ast
+
+        here = os.path.dirname(os.path.abspath(__file__))
+        local = {f[:-3] for f in os.listdir(here) if f.endswith(".py")} | {"fixes"}
+        for name in OTLP_SIDE:
+            with open(os.path.join(here, name)) as f:
+                tree = ast.parse(f.read())
+            imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import)
+                        for a in n.names}
+            imported |= {(n.module or "").split(".")[0] for n in ast.walk(tree)
+                         if isinstance(n, ast.ImportFrom)}
+            self.assertEqual(imported & local, set(), name)
 
 
 if __name__ == "__main__":

@@ -374,6 +374,7 @@ def start_services(args) -> dict:
             port = free_port()
             url = f"http://127.0.0.1:{port}"
             # devstack/moto_server.py is moto_server with fixes where moto differs from AWS
+            # (devstack/fixes/, each checked against a moto version: see devstack/README.md)
             wrapper = os.path.join(HERE, "moto_server.py")
             cmd = ([os.path.join(venv, "bin", "python"), wrapper] if os.path.isfile(wrapper)
                    else [os.path.join(venv, "bin", "moto_server")])
