@@ -12,6 +12,7 @@
 //! stack's directory (state, logs, capture) after the test.
 #![allow(dead_code)]
 
+pub mod config;
 pub mod firehose_endpoint;
 pub mod recorder;
 pub mod settle;
@@ -495,11 +496,13 @@ impl Stack {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        let started = Instant::now();
         let out = cmd.output().expect("flowlogs runs");
         eprintln!(
-            "$ flowlogs {} -> {:?}\n{}",
+            "$ flowlogs {} -> {:?} in {:.1?}\n{}",
             args.join(" "),
             out.status.code(),
+            started.elapsed(),
             printed(&out)
         );
         out
