@@ -201,6 +201,12 @@ impl AsRef<Path> for ConfigFile {
     }
 }
 
+impl AsRef<std::ffi::OsStr> for ConfigFile {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.path.as_os_str()
+    }
+}
+
 impl ConfigFile {
     /// `flowlogs ARGS -c CONFIG` against `stack`, with the config's environment.
     pub fn run(&self, stack: &Stack, args: &[&str]) -> Output {
