@@ -158,6 +158,15 @@ impl Behaviours {
     }
 }
 
+/// The function's invocations as the router saw them (see [`Stack::invocations`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Invocations {
+    /// S3 events sent to the function asynchronously.
+    pub dispatched: usize,
+    /// Invocations that ended (succeeded, or failed without another attempt).
+    pub finished: usize,
+}
+
 /// A running local stack; stopped (every process) when dropped.
 pub struct Stack {
     /// What the product talks to (`AWS_ENDPOINT_URL`): the router when Lambda is on, else moto.
@@ -410,15 +419,17 @@ impl Stack {
         }
     }
 
-    /// Waits for `n` records, then for a quiet second, and checks that no more arrived.
+    /// Waits for `n` records, then until the forwarder has finished every invocation S3 events
+    /// started (`wait_until_idle`), and checks that no more than `n` arrived.
     pub fn wait_for_exactly(&self, n: usize, timeout: Duration) -> Vec<Value> {
+        let started = Instant::now();
         self.wait_for_captured(n, timeout);
-        std::thread::sleep(Duration::from_millis(1000));
+        self.wait_until_idle(timeout.saturating_sub(started.elapsed()));
         let records = self.captured();
         assert_eq!(
             records.len(),
             n,
-            "expected exactly {n} log records in the collector, got {}:\n{}",
+            "expected exactly {n} log records in the collector once the forwarder finished, got {}:\n{}",
             records.len(),
             records
                 .iter()
@@ -427,6 +438,51 @@ impl Stack {
                 .join("\n")
         );
         records
+    }
+
+    /// What the router's log says of the function's invocations so far: S3 events dispatched
+    /// (`s3-events: ... -> arn`) and the invocations finished (`invoke F -> status`, less the
+    /// attempts retried, plus the events dropped because the function was gone). Synchronous
+    /// invokes (verify's, replay's) are finished lines without a dispatch: they end inside the
+    /// `flowlogs` command that made them.
+    pub fn invocations(&self) -> Invocations {
+        let text = std::fs::read_to_string(self.logs_dir.join("router.log")).unwrap_or_default();
+        let mut seen = Invocations::default();
+        for line in text.lines() {
+            // "HH:MM:SS message"
+            let message = line.split_once(' ').map_or(line, |(_, m)| m);
+            if message.starts_with("s3-events: ") && message.contains(" -> ") {
+                seen.dispatched += 1;
+            } else if message.starts_with("invoke ") && message.contains(" -> ") {
+                seen.finished += 1;
+            } else if message.starts_with("async invoke of ") && message.ends_with("retrying") {
+                seen.finished = seen.finished.saturating_sub(1);
+            } else if message.starts_with("async invoke: ") && message.ends_with("event dropped") {
+                seen.finished += 1;
+            }
+        }
+        seen
+    }
+
+    /// Waits until no S3 event is left unfinished (see [`Stack::invocations`]); panics, with the
+    /// counts and the logs, after `timeout`. A stack without the Lambda service is always idle.
+    pub fn wait_until_idle(&self, timeout: Duration) -> Invocations {
+        let started = Instant::now();
+        loop {
+            let seen = self.invocations();
+            if seen.finished >= seen.dispatched {
+                return seen;
+            }
+            if started.elapsed() > timeout {
+                panic!(
+                    "the forwarder did not finish the invocations S3 events started within {timeout:?}: {} dispatched, {} finished\n{}",
+                    seen.dispatched,
+                    seen.finished,
+                    self.log_tails()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// A new VPC in the stack's EC2 (flow logs need one), its id.
