@@ -149,6 +149,7 @@ async fn a_full_lifecycle_passes_with_every_aws_behaviour_on() {
     }
     // Once, never twice: the invocation (and any retry of it) has finished.
     stack.wait_until_idle(Duration::from_secs(60));
+    stack.wait_for_collector(Duration::from_secs(30));
     assert_eq!(ours(stack.captured()), sources, "every record, once");
 
     // Teardown with the data.

@@ -378,8 +378,16 @@ impl Stack {
         &self.state
     }
 
-    /// The log records rotel received so far (complete lines of the capture file).
+    /// The log records rotel received so far (complete lines of the capture file), without the
+    /// harness's own markers (see [`Stack::wait_for_collector`]).
     pub fn captured(&self) -> Vec<Value> {
+        self.captured_with_markers()
+            .into_iter()
+            .filter(|r| r["scope"] != MARKER_SCOPE)
+            .collect()
+    }
+
+    fn captured_with_markers(&self) -> Vec<Value> {
         let text = std::fs::read_to_string(&self.capture_file).unwrap_or_default();
         let complete = match text.rfind('\n') {
             Some(end) => &text[..end],
@@ -425,6 +433,7 @@ impl Stack {
         let started = Instant::now();
         self.wait_for_captured(n, timeout);
         self.wait_until_idle(timeout.saturating_sub(started.elapsed()));
+        self.wait_for_collector(timeout.saturating_sub(started.elapsed()));
         let records = self.captured();
         assert_eq!(
             records.len(),
@@ -482,6 +491,43 @@ impl Stack {
                 );
             }
             std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Sends the collector a marker record and waits until it is in the capture file: rotel
+    /// writes what it received in order, so every record sent before now is there too. The
+    /// marker (scope [`MARKER_SCOPE`]) is left out of [`Stack::captured`].
+    pub fn wait_for_collector(&self, timeout: Duration) {
+        if self.otlp_endpoint.is_empty() {
+            return;
+        }
+        static MARKERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let id = format!(
+            "marker-{}-{}",
+            std::process::id(),
+            MARKERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let body = serde_json::json!({"resourceLogs": [{"resource": {"attributes": []},
+            "scopeLogs": [{"scope": {"name": MARKER_SCOPE},
+                "logRecords": [{"body": {"stringValue": id}}]}]}]})
+        .to_string();
+        let status = post_json(&format!("{}/v1/logs", self.otlp_endpoint), &body);
+        assert!(
+            status.starts_with("HTTP/1.1 200"),
+            "the collector refused the harness's marker: {status}"
+        );
+        let started = Instant::now();
+        while !self
+            .captured_with_markers()
+            .iter()
+            .any(|r| r["scope"] == MARKER_SCOPE && r["body"] == id.as_str())
+        {
+            assert!(
+                started.elapsed() < timeout,
+                "the collector did not write the harness's marker within {timeout:?}\n{}",
+                self.log_tails()
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -653,7 +699,28 @@ impl Drop for Stack {
     }
 }
 
-/// Writes `text` to `dir/name` and returns the path.
+/// The scope of the harness's marker records (see [`Stack::wait_for_collector`]).
+pub const MARKER_SCOPE: &str = "flowlogs-tests-marker";
+
+/// POSTs a JSON body to an `http://` URL on loopback; the response's status line.
+fn post_json(url: &str, body: &str) -> String {
+    use std::io::Read as _;
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut stream = std::net::TcpStream::connect(host)
+        .unwrap_or_else(|e| panic!("cannot connect to {host}: {e}"));
+    stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    write!(
+        stream,
+        "POST /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response.lines().next().unwrap_or_default().to_string()
+}
+
 /// Puts SSE-KMS default encryption on `bucket` with `key` (a key id or a key ARN) as its
 /// `KMSMasterKeyID`.
 pub async fn encrypt_with_kms(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) {
