@@ -200,18 +200,13 @@ fn action(entry: &Value) -> Option<String> {
 }
 
 fn run_as_deployer(stack: &Stack, config: &Path, args: &[&str], code: i32) {
-    let mut cmd = stack.flowlogs();
-    cmd.args(args)
-        .arg("-c")
-        .arg(config)
-        .env("AWS_ACCESS_KEY_ID", DEPLOYER_KEY_ID)
-        .env("FH_KEY", "not-a-real-key");
-    let out = cmd.output().expect("flowlogs runs");
-    eprintln!(
-        "$ flowlogs {} -> {:?}\n{}",
-        args.join(" "),
-        out.status.code(),
-        crate::support::printed(&out)
+    let out = stack.run(
+        config,
+        args,
+        &[
+            ("AWS_ACCESS_KEY_ID", DEPLOYER_KEY_ID),
+            ("FH_KEY", "not-a-real-key"),
+        ],
     );
     assert_exit(&out, code);
 }
