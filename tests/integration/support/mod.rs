@@ -1,5 +1,6 @@
 //! Shared harness of the integration tests: the local stack (`devstack/stack.py`) and the
-//! `flowlogs` binary pointed at it. Each test file does `mod support;`.
+//! `flowlogs` binary pointed at it (`crate::support` of the one integration binary); `config`
+//! builds a test's `flowlogs.yaml` and runs `flowlogs` with it.
 //!
 //! ```ignore
 //! let stack = Stack::start(&[Service::Moto, Service::Rotel, Service::Lambda]);
@@ -749,6 +750,7 @@ pub async fn encrypt_with_kms(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) 
         .unwrap();
 }
 
+/// Writes `text` to `dir/name` and returns the path.
 pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
