@@ -7,8 +7,9 @@
 use std::path::Path;
 use std::process::Output;
 
+use crate::support::config::StackConfig;
 use crate::support::{
-    assert_exit, fake_zip, printed, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
+    assert_exit, fake_zip, printed, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
 };
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use serde_json::Value;
@@ -17,10 +18,8 @@ const STACK: &str = "rules";
 const FUNCTION: &str = "flowlogs-rules-forwarder";
 const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
 
-fn config(vpc: &str, bucket: &str) -> String {
-    format!(
-        "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\nbucket:\n{bucket}delivery:\n  otlp: {{ endpoint: \"https://collector.example.com:4318\" }}\n"
-    )
+fn config(vpc: &str) -> StackConfig {
+    StackConfig::lambda(STACK, vpc, "https://collector.example.com:4318")
 }
 
 fn flowlogs(stack: &Stack, config: &Path, args: &[&str], zip: &Path) -> Output {
@@ -56,11 +55,7 @@ async fn an_sse_kms_bucket_gets_its_key_granted_and_the_key_policy_statement_sho
     let key_arn = format!("arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/{KEY_ID}");
     // The key named by its ARN, as log delivery requires.
     kms_bucket(&s3, "kms-logs", &key_arn).await;
-    let cfg = write(
-        stack.dir(),
-        "flowlogs.yaml",
-        &config(&vpc, "  name: kms-logs\n  create: false\n"),
-    );
+    let cfg = config(&vpc).existing_bucket("kms-logs").write(stack.dir());
     let zip = fake_zip(stack.dir());
 
     let plan = flowlogs(&stack, &cfg, &["plan"], &zip);
@@ -138,11 +133,9 @@ async fn a_bucket_whose_kms_key_is_named_by_id_is_a_conflict_found_before_any_wr
     let vpc = stack.create_vpc("10.0.0.0/16").await;
     kms_bucket(&s3, "kms-id-logs", KEY_ID).await;
     let key_arn = format!("arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/{KEY_ID}");
-    let cfg = write(
-        stack.dir(),
-        "flowlogs.yaml",
-        &config(&vpc, "  name: kms-id-logs\n  create: false\n"),
-    );
+    let cfg = config(&vpc)
+        .existing_bucket("kms-id-logs")
+        .write(stack.dir());
     let zip = fake_zip(stack.dir());
 
     let plan = flowlogs(&stack, &cfg, &["plan"], &zip);
@@ -190,11 +183,7 @@ async fn a_bucket_in_another_region_is_a_conflict_naming_both_regions() {
         .await
         .unwrap();
     crate::support::settle::bucket_usable(&s3, "far-logs").await;
-    let cfg = write(
-        stack.dir(),
-        "flowlogs.yaml",
-        &config(&vpc, "  name: far-logs\n  create: false\n"),
-    );
+    let cfg = config(&vpc).existing_bucket("far-logs").write(stack.dir());
     let zip = fake_zip(stack.dir());
     let plan = flowlogs(&stack, &cfg, &["plan"], &zip);
     assert_exit(&plan, 1);
@@ -221,11 +210,9 @@ async fn a_bucket_in_another_region_is_a_conflict_naming_both_regions() {
 async fn a_flow_log_into_a_folder_is_sent_with_the_trailing_slash_and_reads_back_in_sync() {
     let stack = Stack::start_with(&[Service::Moto], Behaviours::only(&["flow-log-folder"]));
     let vpc = stack.create_vpc("10.0.0.0/16").await;
-    let cfg = write(
-        stack.dir(),
-        "flowlogs.yaml",
-        &config(&vpc, "  prefix: team-a/vpc\n"),
-    );
+    let cfg = config(&vpc)
+        .bucket("prefix", "team-a/vpc")
+        .write(stack.dir());
     let zip = fake_zip(stack.dir());
     assert_exit(
         &flowlogs(&stack, &cfg, &["setup", "--yes", "--no-verify"], &zip),
@@ -257,11 +244,7 @@ async fn add_permission_while_the_function_is_still_being_created_is_waited_for(
         Behaviours::only(&["consistency-function-update"]).window(3.0),
     );
     let vpc = stack.create_vpc("10.0.0.0/16").await;
-    let cfg = write(
-        stack.dir(),
-        "flowlogs.yaml",
-        &config(&vpc, "  retention_days: 9\n"),
-    );
+    let cfg = config(&vpc).bucket("retention_days", 9).write(stack.dir());
     let zip = fake_zip(stack.dir());
     let setup = flowlogs(&stack, &cfg, &["setup", "--yes", "--no-verify"], &zip);
     assert_exit(&setup, 0);
@@ -292,11 +275,7 @@ async fn create_function_while_the_new_role_propagates_is_waited_for() {
         Behaviours::only(&["consistency-role-lambda"]).window(6.0),
     );
     let vpc = stack.create_vpc("10.0.0.0/16").await;
-    let cfg = write(
-        stack.dir(),
-        "flowlogs.yaml",
-        &config(&vpc, "  retention_days: 9\n"),
-    );
+    let cfg = config(&vpc).bucket("retention_days", 9).write(stack.dir());
     let zip = fake_zip(stack.dir());
     let setup = flowlogs(&stack, &cfg, &["setup", "--yes", "--no-verify"], &zip);
     assert_exit(&setup, 0);
@@ -323,11 +302,7 @@ async fn create_function_while_the_new_role_propagates_is_waited_for() {
 async fn a_zip_above_the_direct_upload_limit_is_refused_before_upload() {
     let stack = Stack::start(&[Service::Moto]);
     let vpc = stack.create_vpc("10.0.0.0/16").await;
-    let cfg = write(
-        stack.dir(),
-        "flowlogs.yaml",
-        &config(&vpc, "  retention_days: 9\n"),
-    );
+    let cfg = config(&vpc).bucket("retention_days", 9).write(stack.dir());
     let big = stack.dir().join("big.zip");
     std::fs::File::create(&big)
         .unwrap()

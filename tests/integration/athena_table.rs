@@ -4,11 +4,9 @@
 //! removes them, leaves someone else's named query and every object of the bucket. A hive table of
 //! the former form (a quoted-literal date projection) is replaced by AWS's hive partition columns.
 
-use std::path::Path;
-use std::process::Output;
-
+use crate::support::config::StackConfig;
 use crate::support::{
-    assert_exit, fake_zip, printed, recorder, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
+    assert_exit, fake_zip, printed, recorder, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
 };
 use serde_json::Value;
 
@@ -17,14 +15,11 @@ const BUCKET: &str = "athena-it-flowlogs-123456789012-us-east-1";
 const DATABASE: &str = "flowlogs";
 const TABLE: &str = "athena_it_flow_logs";
 
-fn config(vpc: &str, format: &str) -> String {
-    format!(
-        "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  format: {format}\n  per_hour_partition: true\ndelivery:\n  otlp: {{ endpoint: http://127.0.0.1:4318 }}\nathena: {{}}\n"
-    )
-}
-
-fn run(stack: &Stack, config: &Path, args: &[&str]) -> Output {
-    stack.run(config, args, &[])
+fn config(vpc: &str, format: &str) -> StackConfig {
+    StackConfig::lambda(STACK, vpc, "http://127.0.0.1:4318")
+        .format(format)
+        .flow_log("per_hour_partition", true)
+        .athena()
 }
 
 async fn table(glue: &aws_sdk_glue::Client) -> Option<aws_sdk_glue::types::Table> {
@@ -85,11 +80,10 @@ async fn setup_makes_the_table_and_queries_a_format_change_replaces_them_and_tea
         .unwrap();
     let zip = fake_zip(stack.dir());
     let zip_arg = zip.to_str().unwrap();
-    let cfg = write(stack.dir(), "flowlogs.yaml", &config(&vpc, "default"));
+    let cfg = config(&vpc, "default").write(stack.dir());
 
-    let setup = run(
+    let setup = cfg.run(
         &stack,
-        &cfg,
         &["setup", "--yes", "--no-verify", "--forwarder-zip", zip_arg],
     );
     assert_exit(&setup, 0);
@@ -165,9 +159,8 @@ async fn setup_makes_the_table_and_queries_a_format_change_replaces_them_and_tea
         .unwrap();
 
     // The plan shows the table's DDL, and a second setup writes nothing.
-    let plan = run(
+    let plan = cfg.run(
         &stack,
-        &cfg,
         &["plan", "--output", "json", "--forwarder-zip", zip_arg],
     );
     assert_exit(&plan, 0);
@@ -185,9 +178,8 @@ async fn setup_makes_the_table_and_queries_a_format_change_replaces_them_and_tea
         params["projection.day.range"]
     )));
     recorder::start(&stack.moto_endpoint);
-    let again = run(
+    let again = cfg.run(
         &stack,
-        &cfg,
         &["setup", "--yes", "--no-verify", "--forwarder-zip", zip_arg],
     );
     assert_exit(&again, 0);
@@ -195,16 +187,15 @@ async fn setup_makes_the_table_and_queries_a_format_change_replaces_them_and_tea
     assert!(writes.is_empty(), "a second setup wrote: {writes:?}");
 
     // A format change replaces the table (its columns follow) and adds the service query.
-    let all = write(stack.dir(), "flowlogs.yaml", &config(&vpc, "all"));
-    let plan = run(&stack, &all, &["plan", "--forwarder-zip", zip_arg]);
+    let all = config(&vpc, "all").write(stack.dir());
+    let plan = all.run(&stack, &["plan", "--forwarder-zip", zip_arg]);
     assert!(
         printed(&plan).contains(&format!("-/+ glue table {DATABASE}.{TABLE}")),
         "{}",
         printed(&plan)
     );
-    let replaced = run(
+    let replaced = all.run(
         &stack,
-        &all,
         &["setup", "--yes", "--no-verify", "--forwarder-zip", zip_arg],
     );
     assert_exit(&replaced, 0);
@@ -214,7 +205,7 @@ async fn setup_makes_the_table_and_queries_a_format_change_replaces_them_and_tea
 
     // Teardown removes the table, the database (ours, holding nothing else) and our queries; the
     // data and someone else's query stay.
-    let teardown = run(&stack, &all, &["teardown", "--yes"]);
+    let teardown = all.run(&stack, &["teardown", "--yes"]);
     assert_exit(&teardown, 0);
     assert!(table(&glue).await.is_none());
     assert!(glue.get_database().name(DATABASE).send().await.is_err());
@@ -236,28 +227,24 @@ async fn verify_places_a_delivered_object_in_its_partition_and_does_not_trust_a_
     let sdk = stack.sdk_config().await;
     let s3 = aws_sdk_s3::Client::new(&sdk);
     let vpc = stack.create_vpc("10.0.0.0/16").await;
-    let cfg = write(
-        stack.dir(),
-        "flowlogs.yaml",
-        &format!(
-            "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  hive_compatible_partitions: true\ndelivery:\n  otlp: {{ endpoint: \"{}\" }}\nathena: {{}}\n",
-            stack.otlp_endpoint
-        ),
-    );
-    assert_exit(&run(&stack, &cfg, &["setup", "--yes"]), 0);
+    let cfg = StackConfig::lambda(STACK, &vpc, &stack.otlp_endpoint)
+        .flow_log("hive_compatible_partitions", true)
+        .athena()
+        .write(stack.dir());
+    cfg.setup(&stack, &[]);
 
     // A table of the former hive form, as an earlier flowlogs made it: one `day` partition
     // projected as a date written with quoted literals (`'year='yyyy...`), which no AWS example
     // shows. The next setup replaces it with AWS's hive partition columns.
     let glue = aws_sdk_glue::Client::new(&sdk);
     former_hive_table(&glue).await;
-    let plan = run(&stack, &cfg, &["plan"]);
+    let plan = cfg.run(&stack, &["plan"]);
     assert!(
         printed(&plan).contains(&format!("-/+ glue table {DATABASE}.{TABLE}")),
         "{}",
         printed(&plan)
     );
-    assert_exit(&run(&stack, &cfg, &["setup", "--yes", "--no-verify"]), 0);
+    assert_exit(&cfg.run(&stack, &["setup", "--yes", "--no-verify"]), 0);
     let t = table(&glue).await.expect("the replaced table");
     let keys: Vec<&str> = t.partition_keys().iter().map(|c| c.name()).collect();
     assert_eq!(keys, ["year", "month", "day"]);
@@ -290,10 +277,10 @@ async fn verify_places_a_delivered_object_in_its_partition_and_does_not_trust_a_
         let sql = q.named_query().unwrap().query_string();
         assert!(sql.contains("\"year\" >= date_format("), "{sql}");
     }
-    assert_exit(&run(&stack, &cfg, &["plan", "--detailed-exitcode"]), 0);
+    assert_exit(&cfg.run(&stack, &["plan", "--detailed-exitcode"]), 0);
 
     // Nothing delivered yet: the check says where the table will read.
-    let verify = run(&stack, &cfg, &["verify", "--output", "json"]);
+    let verify = cfg.run(&stack, &["verify", "--output", "json"]);
     assert_exit(&verify, 0);
     let doc: Value = serde_json::from_slice(&verify.stdout).unwrap();
     let check = |doc: &Value, name: &str| -> Value {
@@ -329,7 +316,7 @@ async fn verify_places_a_delivered_object_in_its_partition_and_does_not_trust_a_
         .send()
         .await
         .unwrap();
-    let verify = run(&stack, &cfg, &["verify", "--athena", "--output", "json"]);
+    let verify = cfg.run(&stack, &["verify", "--athena", "--output", "json"]);
     assert_exit(&verify, 1);
     let doc: Value = serde_json::from_slice(&verify.stdout).unwrap();
     let placed = check(&doc, "athena table projection");
@@ -355,7 +342,7 @@ async fn verify_places_a_delivered_object_in_its_partition_and_does_not_trust_a_
         .filter(|c| c["ok"] == false)
         .collect();
     assert_eq!(failed.len(), 1, "{doc}");
-    assert_exit(&run(&stack, &cfg, &["teardown", "--yes"]), 0);
+    assert_exit(&cfg.run(&stack, &["teardown", "--yes"]), 0);
 }
 
 /// Rewrites the stack's table in the former hive form: partition `day` (string), a date projection

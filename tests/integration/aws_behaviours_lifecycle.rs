@@ -10,10 +10,9 @@
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
+use crate::support::config::StackConfig;
 use crate::support::settle::settled;
-use crate::support::{
-    gzip, printed, recorder, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
-};
+use crate::support::{gzip, printed, recorder, Behaviours, Service, Stack, ACCOUNT_ID, REGION};
 use serde_json::Value;
 
 const STACK: &str = "hive";
@@ -21,10 +20,10 @@ const BUCKET: &str = "hive-flowlogs-123456789012-us-east-1";
 const FUNCTION: &str = "flowlogs-hive-forwarder";
 const PREFIX: &str = "team-a/vpc/";
 
-fn config(vpc: &str, endpoint: &str) -> String {
-    format!(
-        "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  hive_compatible_partitions: true\n  per_hour_partition: true\nbucket:\n  prefix: team-a/vpc\ndelivery:\n  otlp:\n    endpoint: {endpoint}\n"
-    )
+fn config(vpc: &str, endpoint: &str) -> StackConfig {
+    StackConfig::lambda(STACK, vpc, endpoint)
+        .hourly_hive()
+        .bucket("prefix", "team-a/vpc")
 }
 
 /// A flow-log file in the default format, gzipped as AWS writes it, one record per source address.
@@ -60,14 +59,10 @@ async fn a_full_lifecycle_passes_with_every_aws_behaviour_on() {
         aws_sdk_lambda::Client::new(&sdk),
     );
     let vpc = stack.create_vpc("10.7.0.0/16").await;
-    let cfg = write(
-        stack.dir(),
-        "flowlogs.yaml",
-        &config(&vpc, &stack.otlp_endpoint),
-    );
+    let cfg = config(&vpc, &stack.otlp_endpoint).write(stack.dir());
 
     // Setup, with its verify.
-    let setup = stack.run(&cfg, &["setup", "--yes"], &[]);
+    let setup = cfg.run(&stack, &["setup", "--yes"]);
     assert_eq!(
         setup.status.code(),
         Some(0),
@@ -98,7 +93,7 @@ async fn a_full_lifecycle_passes_with_every_aws_behaviour_on() {
 
     // A second setup makes no write call.
     recorder::start(&stack.moto_endpoint);
-    let again = stack.run(&cfg, &["setup", "--yes", "--no-verify"], &[]);
+    let again = cfg.run(&stack, &["setup", "--yes", "--no-verify"]);
     assert_eq!(again.status.code(), Some(0), "{}", printed(&again));
     assert_eq!(
         recorder::writes(&stack.moto_endpoint),
@@ -152,12 +147,13 @@ async fn a_full_lifecycle_passes_with_every_aws_behaviour_on() {
         );
         std::thread::sleep(Duration::from_millis(250));
     }
-    // Once, never twice: a late duplicate would show within a few seconds.
-    std::thread::sleep(Duration::from_secs(3));
+    // Once, never twice: the invocation (and any retry of it) has finished.
+    stack.wait_until_idle(Duration::from_secs(60));
+    stack.wait_for_collector(Duration::from_secs(30));
     assert_eq!(ours(stack.captured()), sources, "every record, once");
 
     // Teardown with the data.
-    let teardown = stack.run(&cfg, &["teardown", "--yes", "--delete-data"], &[]);
+    let teardown = cfg.run(&stack, &["teardown", "--yes", "--delete-data"]);
     assert_eq!(teardown.status.code(), Some(0), "{}", printed(&teardown));
     assert!(s3.head_bucket().bucket(BUCKET).send().await.is_err());
     assert!(lambda
@@ -176,11 +172,7 @@ async fn teardown_deletes_a_bucket_holding_more_than_one_listing_page() {
     let sdk = stack.sdk_config().await;
     let s3 = aws_sdk_s3::Client::new(&sdk);
     let vpc = stack.create_vpc("10.8.0.0/16").await;
-    let cfg = write(
-        stack.dir(),
-        "flowlogs.yaml",
-        &config(&vpc, "http://127.0.0.1:4318"),
-    );
+    let cfg = config(&vpc, "http://127.0.0.1:4318").write(stack.dir());
     let zip = stack.dir().join("forwarder.zip");
     {
         let mut archive = zip::ZipWriter::new(std::fs::File::create(&zip).unwrap());
@@ -191,10 +183,9 @@ async fn teardown_deletes_a_bucket_holding_more_than_one_listing_page() {
         archive.finish().unwrap();
     }
     let zip = zip.to_str().unwrap();
-    let setup = stack.run(
-        &cfg,
+    let setup = cfg.run(
+        &stack,
         &["setup", "--yes", "--no-verify", "--forwarder-zip", zip],
-        &[],
     );
     assert_eq!(setup.status.code(), Some(0), "{}", printed(&setup));
 
@@ -215,7 +206,7 @@ async fn teardown_deletes_a_bucket_holding_more_than_one_listing_page() {
         }
     }
 
-    let teardown = stack.run(&cfg, &["teardown", "--yes", "--delete-data"], &[]);
+    let teardown = cfg.run(&stack, &["teardown", "--yes", "--delete-data"]);
     assert_eq!(teardown.status.code(), Some(0), "{}", printed(&teardown));
     assert!(
         printed(&teardown).contains("deleted 1001 objects"),

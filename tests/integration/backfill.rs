@@ -7,7 +7,8 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::support::{gzip, printed, write, Service, Stack, ACCOUNT_ID, REGION};
+use crate::support::config::StackConfig;
+use crate::support::{gzip, printed, Service, Stack, ACCOUNT_ID, REGION};
 use serde_json::Value;
 
 const BUCKET: &str = "older-flow-logs";
@@ -88,26 +89,21 @@ async fn backfill_sends_exactly_the_windows_objects_that_were_there_before_setup
             .unwrap();
     }
 
-    let cfg = write(
-        stack.dir(),
-        "flowlogs.yaml",
-        &format!(
-            "version: 1\nstack: bf\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  hive_compatible_partitions: true\n  per_hour_partition: true\nbucket: {{ name: {BUCKET}, create: false }}\ndelivery:\n  otlp: {{ endpoint: \"{}\" }}\n",
-            stack.otlp_endpoint
-        ),
-    );
-    let setup = stack.run(&cfg, &["setup", "--yes", "--no-verify"], &[]);
-    assert_eq!(setup.status.code(), Some(0), "{}", printed(&setup));
+    let cfg = StackConfig::lambda("bf", &vpc, &stack.otlp_endpoint)
+        .hourly_hive()
+        .existing_bucket(BUCKET)
+        .write(stack.dir());
+    cfg.setup(&stack, &["--no-verify"]);
+    let invoked_before = stack.invocations().finished;
 
     let window = ["--since", "2026-11-20", "--until", "2026-11-22T00:00:00Z"];
-    let dry = stack.run(
-        &cfg,
+    let dry = cfg.run(
+        &stack,
         &[
             &["backfill", "--dry-run", "--output", "json"][..],
             &window[..],
         ]
         .concat(),
-        &[],
     );
     assert_eq!(dry.status.code(), Some(0), "{}", printed(&dry));
     let dry_json = json_of(&dry);
@@ -121,11 +117,16 @@ async fn backfill_sends_exactly_the_windows_objects_that_were_there_before_setup
         printed(&dry).contains("log.record.uid"),
         "says re-running is safe"
     );
-    std::thread::sleep(Duration::from_secs(2));
+    // backfill invokes the function synchronously: what a dry run invoked has ended by now.
+    assert_eq!(
+        stack.invocations().finished,
+        invoked_before,
+        "a dry run invokes nothing"
+    );
     assert!(stack.captured().is_empty(), "a dry run sends nothing");
 
-    let run = stack.run(
-        &cfg,
+    let run = cfg.run(
+        &stack,
         &[
             &[
                 "backfill",
@@ -138,7 +139,6 @@ async fn backfill_sends_exactly_the_windows_objects_that_were_there_before_setup
             &window[..],
         ]
         .concat(),
-        &[],
     );
     assert_eq!(run.status.code(), Some(0), "{}", printed(&run));
     let outcome = json_of(&run);

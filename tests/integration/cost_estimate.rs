@@ -5,7 +5,8 @@
 
 use std::process::Output;
 
-use crate::support::{gzip, printed, write, Service, Stack, ACCOUNT_ID, REGION};
+use crate::support::config::StackConfig;
+use crate::support::{gzip, printed, Service, Stack, ACCOUNT_ID, REGION};
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
@@ -69,16 +70,14 @@ async fn plan_estimates_the_month_from_the_objects_already_in_the_bucket() {
     let vpc = stack.create_vpc("10.9.0.0/16").await;
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
     crate::support::settle::bucket_usable(&s3, BUCKET).await;
-    let cfg = write(
-        stack.dir(),
-        "flowlogs.yaml",
-        &format!(
-            "version: 1\nstack: cost\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\nbucket: {{ name: {BUCKET}, create: false }}\ndelivery:\n  otlp: {{ endpoint: \"https://collector.example.com:4318\" }}\n  lambda: {{ memory_mb: 512, architecture: arm64 }}\n"
-        ),
-    );
+    let cfg = StackConfig::lambda("cost", &vpc, "https://collector.example.com:4318")
+        .existing_bucket(BUCKET)
+        .lambda_setting("memory_mb", "512")
+        .lambda_setting("architecture", "arm64")
+        .write(stack.dir());
 
     // An empty bucket: no zeros, but how to get an estimate.
-    let empty = stack.run(&cfg, &["plan"], &[]);
+    let empty = cfg.run(&stack, &["plan"]);
     assert_eq!(empty.status.code(), Some(0), "{}", printed(&empty));
     let text = String::from_utf8_lossy(&empty.stdout);
     assert!(text.contains("--records-per-day"), "{text}");
@@ -86,7 +85,7 @@ async fn plan_estimates_the_month_from_the_objects_already_in_the_bucket() {
         !text.contains("Total"),
         "no table without a volume:\n{text}"
     );
-    let empty_json = json_of(&stack.run(&cfg, &["plan", "--output", "json"], &[]));
+    let empty_json = json_of(&cfg.run(&stack, &["plan", "--output", "json"]));
     assert_eq!(empty_json["estimate"]["volume"], Value::Null);
     assert_eq!(empty_json["estimate"]["usd_per_month"], Value::Null);
     assert!(empty_json["estimate"]["hint"]
@@ -95,10 +94,9 @@ async fn plan_estimates_the_month_from_the_objects_already_in_the_bucket() {
         .contains("--records-per-day"));
 
     // ... or the flag's volume: one flow log, one object per 5 minutes.
-    let flagged = json_of(&stack.run(
-        &cfg,
+    let flagged = json_of(&cfg.run(
+        &stack,
         &["plan", "--output", "json", "--records-per-day", "1000000"],
-        &[],
     ));
     let estimate = &flagged["estimate"];
     assert_eq!(
@@ -131,10 +129,9 @@ async fn plan_estimates_the_month_from_the_objects_already_in_the_bucket() {
             .unwrap();
     }
 
-    let out = stack.run(
-        &cfg,
+    let out = cfg.run(
+        &stack,
         &["plan", "--output", "json", "--records-per-day", "1000000"],
-        &[],
     );
     assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
     let estimate = &json_of(&out)["estimate"];
@@ -190,7 +187,7 @@ async fn plan_estimates_the_month_from_the_objects_already_in_the_bucket() {
         .any(|a| a.as_str().unwrap().contains("--records-per-day not used")));
 
     // The text shows the same: where the volume comes from, the table and its total.
-    let text_out = stack.run(&cfg, &["plan"], &[]);
+    let text_out = cfg.run(&stack, &["plan"]);
     let text = String::from_utf8_lossy(&text_out.stdout);
     assert!(
         text.contains("150 records a day from 3 objects") && text.contains("of the last 7 days"),
@@ -202,7 +199,7 @@ async fn plan_estimates_the_month_from_the_objects_already_in_the_bucket() {
     );
 
     // status carries the same estimate.
-    let status = json_of(&stack.run(&cfg, &["status", "--output", "json"], &[]));
+    let status = json_of(&cfg.run(&stack, &["status", "--output", "json"]));
     assert_eq!(status["estimate"]["volume"]["objects"], 3, "{status:#}");
     assert_eq!(
         status["estimate"]["usd_per_month"],

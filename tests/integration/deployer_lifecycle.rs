@@ -2,10 +2,9 @@
 //! a second setup makes no write call, a changed field is a replace, and teardown removes exactly
 //! what carries our tag while what others made stays untouched.
 
-use std::path::Path;
-use std::process::Output;
 use std::time::Duration;
 
+use crate::support::config::StackConfig;
 use crate::support::settle::{bucket_usable, settled};
 use crate::support::{
     assert_exit, fake_zip, printed, recorder, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
@@ -21,14 +20,20 @@ const BUCKET: &str = "life-flowlogs-123456789012-us-east-1";
 const FAILURE_BUCKET: &str = "life-failures-123456789012-us-east-1";
 const FUNCTION: &str = "flowlogs-life-forwarder";
 
-fn config(vpc: &str, traffic_type: &str) -> String {
-    format!(
-        "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  traffic_type: {traffic_type}\n  format: \"${{version}} ${{srcaddr}} ${{dstaddr}} ${{action}} ${{flow-direction}} ${{end}}\"\n  max_aggregation_interval: 60\nbucket:\n  retention_days: 30\ndelivery:\n  otlp:\n    endpoint: http://127.0.0.1:4318\n    protocol: http/json\n    headers: {{ x-api-key: \"${{env:LIFE_KEY}}\" }}\n    service_name: life-flows\n  lambda: {{ memory_mb: 256, timeout_s: 60 }}\n"
-    )
-}
+const FORMAT: &str = "${version} ${srcaddr} ${dstaddr} ${action} ${flow-direction} ${end}";
 
-fn run(stack: &Stack, config: &Path, args: &[&str]) -> Output {
-    stack.run(config, args, &[("LIFE_KEY", "s3cret-key")])
+fn config(vpc: &str, traffic_type: &str) -> StackConfig {
+    StackConfig::lambda(STACK, vpc, "http://127.0.0.1:4318")
+        .flow_log("traffic_type", traffic_type)
+        .format(FORMAT)
+        .flow_log("max_aggregation_interval", 60)
+        .bucket("retention_days", 30)
+        .otlp("protocol", "http/json")
+        .header("x-api-key", "${env:LIFE_KEY}")
+        .otlp("service_name", "life-flows")
+        .lambda_setting("memory_mb", "256")
+        .lambda_setting("timeout_s", "60")
+        .env("LIFE_KEY", "s3cret-key")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -44,7 +49,7 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
     let vpc = stack.create_vpc("10.0.0.0/16").await;
     let zip = fake_zip(stack.dir());
     let zip_arg = zip.to_str().unwrap();
-    let cfg = write(stack.dir(), "flowlogs.yaml", &config(&vpc, "ALL"));
+    let cfg = config(&vpc, "ALL").write(stack.dir());
 
     // Someone else's role and flow log on the same VPC (another destination): never touched.
     iam.create_role()
@@ -71,9 +76,8 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
         .flow_log_ids()[0]
         .clone();
 
-    let plan = run(
+    let plan = cfg.run(
         &stack,
-        &cfg,
         &["plan", "--detailed-exitcode", "--forwarder-zip", zip_arg],
     );
     assert_exit(&plan, 2);
@@ -87,9 +91,8 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
         "secrets never printed"
     );
 
-    let setup = run(
+    let setup = cfg.run(
         &stack,
-        &cfg,
         &["setup", "--yes", "--no-verify", "--forwarder-zip", zip_arg],
     );
     assert_exit(&setup, 0);
@@ -344,9 +347,8 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
 
     // A second setup plans nothing and makes no write call.
     recorder::start(&stack.moto_endpoint);
-    let again = run(
+    let again = cfg.run(
         &stack,
-        &cfg,
         &["setup", "--yes", "--no-verify", "--forwarder-zip", zip_arg],
     );
     assert_exit(&again, 0);
@@ -361,19 +363,17 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
         printed(&again)
     );
     assert_exit(
-        &run(
+        &cfg.run(
             &stack,
-            &cfg,
             &["plan", "--detailed-exitcode", "--forwarder-zip", zip_arg],
         ),
         0,
     );
 
     // One changed field: plan names it and the replace; setup replaces the flow log.
-    let cfg = write(stack.dir(), "flowlogs.yaml", &config(&vpc, "REJECT"));
-    let plan = run(
+    let cfg = config(&vpc, "REJECT").write(stack.dir());
+    let plan = cfg.run(
         &stack,
-        &cfg,
         &["plan", "--detailed-exitcode", "--forwarder-zip", zip_arg],
     );
     assert_exit(&plan, 2);
@@ -388,9 +388,8 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
     );
     recorder::start(&stack.moto_endpoint);
     assert_exit(
-        &run(
+        &cfg.run(
             &stack,
-            &cfg,
             &["setup", "--yes", "--no-verify", "--forwarder-zip", zip_arg],
         ),
         0,
@@ -424,7 +423,7 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
         .send()
         .await
         .unwrap();
-    let teardown = run(&stack, &cfg, &["teardown", "--yes"]);
+    let teardown = cfg.run(&stack, &["teardown", "--yes"]);
     assert_exit(&teardown, 0);
     assert!(ec2
         .describe_flow_logs()
@@ -499,9 +498,8 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
     // refused with both of AWS's messages); setup waits for the name and creates it anew.
     let secret_name = format!("flowlogs/{STACK}/endpoint-credentials");
     let sm = aws_sdk_secretsmanager::Client::new(&sdk);
-    let again = run(
+    let again = cfg.run(
         &stack,
-        &cfg,
         &["setup", "--yes", "--no-verify", "--forwarder-zip", zip_arg],
     );
     assert_exit(&again, 0);
@@ -520,27 +518,23 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
         .await
         .unwrap();
     assert_eq!(value.secret_string(), Some(r#"{"x-api-key":"s3cret-key"}"#));
-    let settled = run(
+    let settled = cfg.run(
         &stack,
-        &cfg,
         &["plan", "--detailed-exitcode", "--forwarder-zip", zip_arg],
     );
     assert_exit(&settled, 0);
-    assert_exit(&run(&stack, &cfg, &["teardown", "--yes"]), 0);
+    assert_exit(&cfg.run(&stack, &["teardown", "--yes"]), 0);
 
     // A second teardown has nothing to do (the secret AWS is still deleting is gone to it);
     // --delete-data removes the bucket with its objects.
-    let again = run(&stack, &cfg, &["teardown", "--yes"]);
+    let again = cfg.run(&stack, &["teardown", "--yes"]);
     assert_exit(&again, 0);
     assert!(
         printed(&again).contains("Nothing to delete"),
         "{}",
         printed(&again)
     );
-    assert_exit(
-        &run(&stack, &cfg, &["teardown", "--yes", "--delete-data"]),
-        0,
-    );
+    assert_exit(&cfg.run(&stack, &["teardown", "--yes", "--delete-data"]), 0);
     assert!(
         s3.head_bucket().bucket(BUCKET).send().await.is_err(),
         "bucket deleted with --delete-data"
@@ -553,10 +547,17 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
         .is_ok());
 }
 
-fn firehose_config(vpc: &str, url: &str) -> String {
-    format!(
-        "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  format: \"${{version}} ${{srcaddr}} ${{dstaddr}} ${{action}} ${{end}}\"\n  max_aggregation_interval: 60\ndelivery:\n  mode: firehose\n  firehose:\n    url: {url}\n    access_key: \"${{env:LIFE_KEY}}\"\n    content_encoding: gzip\n    buffering: {{ size_mb: 1, interval_s: 60 }}\n    retry_duration_s: 60\n"
-    )
+fn firehose_config(vpc: &str, url: &str) -> StackConfig {
+    StackConfig::firehose(STACK, vpc, url, "LIFE_KEY")
+        .format("${version} ${srcaddr} ${dstaddr} ${action} ${end}")
+        .flow_log("max_aggregation_interval", 60)
+        .firehose_setting("content_encoding", "gzip")
+        .set_yaml(
+            "delivery.firehose.buffering",
+            "{ size_mb: 1, interval_s: 60 }",
+        )
+        .firehose_setting("retry_duration_s", 60)
+        .env("LIFE_KEY", "s3cret-key")
 }
 
 /// Firehose mode with every behaviour of the stack on: setup (with verify's canary through the
@@ -570,15 +571,11 @@ async fn firehose_mode_setup_teardown_then_setup_at_once_with_every_behaviour() 
     let sm = aws_sdk_secretsmanager::Client::new(&sdk);
     let endpoint = FirehoseEndpoint::start(Answer::Firehose);
     let vpc = stack.create_vpc("10.5.0.0/16").await;
-    let cfg = write(
-        stack.dir(),
-        "flowlogs.yaml",
-        &firehose_config(&vpc, &endpoint.url),
-    );
+    let cfg = firehose_config(&vpc, &endpoint.url).write(stack.dir());
     let secret_name = format!("flowlogs/{STACK}/endpoint-credentials");
 
     for round in 1..=2 {
-        let setup = run(&stack, &cfg, &["setup", "--yes"]);
+        let setup = cfg.run(&stack, &["setup", "--yes"]);
         assert_exit(&setup, 0);
         let shown = printed(&setup);
         assert!(shown.contains("✓ test delivery"), "round {round}: {shown}");
@@ -603,7 +600,7 @@ async fn firehose_mode_setup_teardown_then_setup_at_once_with_every_behaviour() 
             .await
             .unwrap();
         assert!(described.deleted_date().is_none(), "{described:?}");
-        let in_sync = run(&stack, &cfg, &["plan", "--detailed-exitcode"]);
+        let in_sync = cfg.run(&stack, &["plan", "--detailed-exitcode"]);
         assert_exit(&in_sync, 0);
 
         if round == 1 {
@@ -642,14 +639,14 @@ async fn firehose_mode_setup_teardown_then_setup_at_once_with_every_behaviour() 
                 Some(r#"{"api_key":"another-key"}"#)
             );
             assert_ne!(current.version_id(), Some(unlabelled));
-            assert_exit(&run(&stack, &cfg, &["setup", "--yes", "--no-verify"]), 0);
+            assert_exit(&cfg.run(&stack, &["setup", "--yes", "--no-verify"]), 0);
         }
 
-        let teardown = run(&stack, &cfg, &["teardown", "--yes"]);
+        let teardown = cfg.run(&stack, &["teardown", "--yes"]);
         assert_exit(&teardown, 0);
     }
     // the secret AWS is still deleting is gone to a second teardown
-    let again = run(&stack, &cfg, &["teardown", "--yes"]);
+    let again = cfg.run(&stack, &["teardown", "--yes"]);
     assert_exit(&again, 0);
     assert!(
         printed(&again).contains("Nothing to delete"),
@@ -736,14 +733,10 @@ async fn a_bucket_that_is_not_ours_is_a_conflict_and_nothing_changes() {
     let vpc = stack.create_vpc("10.0.0.0/16").await;
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
     bucket_usable(&s3, BUCKET).await;
-    let cfg = write(stack.dir(), "flowlogs.yaml", &config(&vpc, "ALL"));
+    let cfg = config(&vpc, "ALL").write(stack.dir());
     let zip = fake_zip(stack.dir());
 
-    let plan = run(
-        &stack,
-        &cfg,
-        &["plan", "--forwarder-zip", zip.to_str().unwrap()],
-    );
+    let plan = cfg.run(&stack, &["plan", "--forwarder-zip", zip.to_str().unwrap()]);
     assert_exit(&plan, 1);
     assert!(
         printed(&plan).contains(&format!(
@@ -758,9 +751,8 @@ async fn a_bucket_that_is_not_ours_is_a_conflict_and_nothing_changes() {
         printed(&plan)
     );
 
-    let setup = run(
+    let setup = cfg.run(
         &stack,
-        &cfg,
         &[
             "setup",
             "--yes",
@@ -805,19 +797,14 @@ async fn an_adopted_bucket_gets_our_statements_and_entry_merged_and_taken_back()
             .send()
     })
     .await;
-    let cfg = write(
-        stack.dir(),
-        "flowlogs.yaml",
-        &config(&vpc, "ALL").replace(
-            "  retention_days: 30\n",
-            "  name: shared-audit-logs\n  create: false\n",
-        ),
-    );
+    let cfg = config(&vpc, "ALL")
+        .without("bucket.retention_days")
+        .existing_bucket("shared-audit-logs")
+        .write(stack.dir());
     let zip = fake_zip(stack.dir());
     assert_exit(
-        &run(
+        &cfg.run(
             &stack,
-            &cfg,
             &[
                 "setup",
                 "--yes",
@@ -860,10 +847,7 @@ async fn an_adopted_bucket_gets_our_statements_and_entry_merged_and_taken_back()
         "an adopted bucket is not tagged"
     );
 
-    assert_exit(
-        &run(&stack, &cfg, &["teardown", "--yes", "--delete-data"]),
-        0,
-    );
+    assert_exit(&cfg.run(&stack, &["teardown", "--yes", "--delete-data"]), 0);
     assert!(
         s3.head_bucket()
             .bucket("shared-audit-logs")
@@ -889,10 +873,7 @@ fn a_bad_config_fails_before_any_aws_call_naming_line_key_and_fix() {
     let cfg = write(
         dir.path(),
         "flowlogs.yaml",
-        &config("vpc-0abc", "ALL").replace(
-            "max_aggregation_interval: 60",
-            "max_aggregation_interval: 300",
-        ),
+        "version: 1\nstack: life\nregion: us-east-1\nflow_log:\n  resources: { vpc_ids: [vpc-0abc] }\n  traffic_type: ALL\n  format: \"${version} ${srcaddr} ${dstaddr} ${action} ${flow-direction} ${end}\"\n  max_aggregation_interval: 300\ndelivery:\n  otlp: { endpoint: \"http://127.0.0.1:4318\" }\n",
     );
     // Nothing listens on port 9: any AWS call would fail with a connection error instead.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_flowlogs"))
@@ -916,13 +897,9 @@ fn a_bad_config_fails_before_any_aws_call_naming_line_key_and_fix() {
 async fn setup_without_a_terminal_or_yes_refuses_and_changes_nothing() {
     let stack = Stack::start(&[Service::Moto]);
     let vpc = stack.create_vpc("10.0.0.0/16").await;
-    let cfg = write(stack.dir(), "flowlogs.yaml", &config(&vpc, "ALL"));
+    let cfg = config(&vpc, "ALL").write(stack.dir());
     let zip = fake_zip(stack.dir());
-    let out = run(
-        &stack,
-        &cfg,
-        &["setup", "--forwarder-zip", zip.to_str().unwrap()],
-    );
+    let out = cfg.run(&stack, &["setup", "--forwarder-zip", zip.to_str().unwrap()]);
     assert_exit(&out, 1);
     assert!(
         printed(&out).contains("no terminal to ask on") && printed(&out).contains("--yes"),

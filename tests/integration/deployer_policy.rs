@@ -14,7 +14,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{assert_exit, recorder, write, Service, Stack, REGION};
+use crate::support::config::StackConfig;
+use crate::support::{assert_exit, recorder, Service, Stack};
 use serde_json::Value;
 
 /// The deployer signs with this key id, so its requests stand apart from the stack's own
@@ -199,18 +200,13 @@ fn action(entry: &Value) -> Option<String> {
 }
 
 fn run_as_deployer(stack: &Stack, config: &Path, args: &[&str], code: i32) {
-    let mut cmd = stack.flowlogs();
-    cmd.args(args)
-        .arg("-c")
-        .arg(config)
-        .env("AWS_ACCESS_KEY_ID", DEPLOYER_KEY_ID)
-        .env("FH_KEY", "not-a-real-key");
-    let out = cmd.output().expect("flowlogs runs");
-    eprintln!(
-        "$ flowlogs {} -> {:?}\n{}",
-        args.join(" "),
-        out.status.code(),
-        crate::support::printed(&out)
+    let out = stack.run(
+        config,
+        args,
+        &[
+            ("AWS_ACCESS_KEY_ID", DEPLOYER_KEY_ID),
+            ("FH_KEY", "not-a-real-key"),
+        ],
     );
     assert_exit(&out, code);
 }
@@ -286,14 +282,12 @@ async fn the_deployer_policy_allows_every_call_of_a_full_lifecycle_in_both_modes
     sse_kms_bucket(&stack).await;
     recorder::start(&stack.moto_endpoint);
 
-    let lambda = write(
-        stack.dir(),
-        "lambda.yaml",
-        &format!(
-            "version: 1\nstack: perm\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  hive_compatible_partitions: true\n  per_hour_partition: true\nbucket: {{ name: {KMS_BUCKET}, create: false }}\ndelivery:\n  otlp: {{ endpoint: \"{}\", headers: {{ x-key: \"${{env:FH_KEY}}\" }} }}\nathena: {{}}\n",
-            stack.otlp_endpoint
-        ),
-    );
+    let lambda = StackConfig::lambda("perm", &vpc, &stack.otlp_endpoint)
+        .hourly_hive()
+        .existing_bucket(KMS_BUCKET)
+        .header("x-key", "${env:FH_KEY}")
+        .athena()
+        .write_as(stack.dir(), "lambda.yaml");
     run_as_deployer(&stack, &lambda, &["setup", "--yes"], 0);
     run_as_deployer(&stack, &lambda, &["plan", "--detailed-exitcode"], 0);
     run_as_deployer(&stack, &lambda, &["status"], 0);
@@ -317,13 +311,8 @@ async fn the_deployer_policy_allows_every_call_of_a_full_lifecycle_in_both_modes
     run_as_deployer(&stack, &lambda, &["verify", "--athena"], 1);
     run_as_deployer(&stack, &lambda, &["teardown", "--yes", "--delete-data"], 0);
 
-    let firehose = write(
-        stack.dir(),
-        "firehose.yaml",
-        &format!(
-            "version: 1\nstack: perm\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\ndelivery:\n  mode: firehose\n  firehose: {{ url: \"http://127.0.0.1:9/firehose\", access_key: \"${{env:FH_KEY}}\" }}\n"
-        ),
-    );
+    let firehose = StackConfig::firehose("perm", &vpc, "http://127.0.0.1:9/firehose", "FH_KEY")
+        .write_as(stack.dir(), "firehose.yaml");
     run_as_deployer(&stack, &firehose, &["setup", "--yes", "--no-verify"], 0);
     run_as_deployer(&stack, &firehose, &["status"], 0);
     run_as_deployer(

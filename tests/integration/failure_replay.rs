@@ -11,8 +11,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::support::config::StackConfig;
 use crate::support::{
-    gzip, printed, refusing_endpoint, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
+    gzip, printed, refusing_endpoint, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
 };
 use serde_json::Value;
 
@@ -23,9 +24,10 @@ const FUNCTION: &str = "flowlogs-fr-forwarder";
 const OBJECTS: usize = 3;
 const RECORDS_PER_OBJECT: usize = 2;
 
-fn config(vpc: &str, endpoint: &str) -> String {
-    format!(
-        "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\ndelivery:\n  otlp: {{ endpoint: \"{endpoint}\" }}\n  lambda: {{ on_failure: {{ max_retry_attempts: 1, max_event_age_s: 600 }} }}\n"
+fn config(vpc: &str, endpoint: &str) -> StackConfig {
+    StackConfig::lambda(STACK, vpc, endpoint).lambda_setting(
+        "on_failure",
+        "{ max_retry_attempts: 1, max_event_age_s: 600 }",
     )
 }
 
@@ -92,12 +94,8 @@ async fn failed_deliveries_are_kept_with_their_reason_and_replay_sends_each_reco
     let vpc = stack.create_vpc("10.9.0.0/16").await;
 
     // The collector refuses everything.
-    let cfg = write(
-        stack.dir(),
-        "flowlogs.yaml",
-        &config(&vpc, &refusing_endpoint()),
-    );
-    let setup = stack.run(&cfg, &["setup", "--yes", "--no-verify"], &[]);
+    let cfg = config(&vpc, &refusing_endpoint()).write(stack.dir());
+    let setup = cfg.run(&stack, &["setup", "--yes", "--no-verify"]);
     assert_eq!(setup.status.code(), Some(0), "{}", printed(&setup));
     assert!(
         printed(&setup).contains("lambda async config")
@@ -179,7 +177,7 @@ async fn failed_deliveries_are_kept_with_their_reason_and_replay_sends_each_reco
     assert_eq!(waiting["failures_waiting"], OBJECTS, "{waiting}");
 
     // A dry run lists them and sends nothing.
-    let dry = stack.run(&cfg, &["replay", "--dry-run", "--output", "json"], &[]);
+    let dry = cfg.run(&stack, &["replay", "--dry-run", "--output", "json"]);
     assert_eq!(dry.status.code(), Some(0), "{}", printed(&dry));
     let dry = json_of(&dry);
     assert_eq!(dry["waiting"], OBJECTS, "{dry}");
@@ -190,20 +188,16 @@ async fn failed_deliveries_are_kept_with_their_reason_and_replay_sends_each_reco
     assert_eq!(failure_records(&s3).await.len(), OBJECTS);
 
     // Replay while the endpoint still refuses: every record fails again and stays.
-    let again = stack.run(&cfg, &["replay", "--output", "json"], &[]);
+    let again = cfg.run(&stack, &["replay", "--output", "json"]);
     assert_eq!(again.status.code(), Some(1), "{}", printed(&again));
     assert_eq!(json_of(&again)["still_failing"], OBJECTS);
     assert_eq!(failure_records(&s3).await.len(), OBJECTS);
 
     // The endpoint recovers (the function now points at the collector), and replay sends them.
-    write(
-        stack.dir(),
-        "flowlogs.yaml",
-        &config(&vpc, &stack.otlp_endpoint),
-    );
-    let fixed = stack.run(&cfg, &["setup", "--yes", "--no-verify"], &[]);
+    config(&vpc, &stack.otlp_endpoint).write(stack.dir());
+    let fixed = cfg.run(&stack, &["setup", "--yes", "--no-verify"]);
     assert_eq!(fixed.status.code(), Some(0), "{}", printed(&fixed));
-    let replay = stack.run(&cfg, &["replay", "--output", "json"], &[]);
+    let replay = cfg.run(&stack, &["replay", "--output", "json"]);
     assert_eq!(replay.status.code(), Some(0), "{}", printed(&replay));
     let replay = json_of(&replay);
     assert_eq!(replay["ok"], true, "{replay}");
@@ -226,7 +220,7 @@ async fn failed_deliveries_are_kept_with_their_reason_and_replay_sends_each_reco
     assert!(failure_records(&s3).await.is_empty());
     let after = status(&stack, &cfg);
     assert_eq!(after["failures_waiting"], 0, "{after}");
-    let nothing = stack.run(&cfg, &["replay"], &[]);
+    let nothing = cfg.run(&stack, &["replay"]);
     assert_eq!(nothing.status.code(), Some(0), "{}", printed(&nothing));
     assert!(printed(&nothing).contains("No failed deliveries wait"));
 }

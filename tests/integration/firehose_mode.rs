@@ -6,12 +6,11 @@
 //! teardown removes what is ours and keeps the bucket.
 
 use std::net::TcpListener;
-use std::path::Path;
-use std::process::Output;
 use std::time::Duration;
 
+use crate::support::config::StackConfig;
 use crate::support::firehose_endpoint::{Answer, FirehoseEndpoint};
-use crate::support::{assert_exit, printed, write, Service, Stack, ACCOUNT_ID, REGION};
+use crate::support::{assert_exit, printed, Service, Stack, ACCOUNT_ID, REGION};
 use serde_json::Value;
 
 const STACK: &str = "fh";
@@ -22,24 +21,27 @@ const LOG_GROUP: &str = "/aws/kinesisfirehose/flowlogs-fh";
 const KEY: &str = "o2-secret-access-key";
 const FORMAT: &str = "${version} ${account-id} ${srcaddr} ${dstaddr} ${action} ${end}";
 
-fn config(vpc: &str, url: &str, interval_s: u32) -> String {
+fn config(vpc: &str, url: &str, interval_s: u32) -> StackConfig {
     config_retrying(vpc, url, interval_s, 60)
 }
 
-fn config_retrying(vpc: &str, url: &str, interval_s: u32, retry_s: u32) -> String {
-    format!(
-        "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  format: \"{FORMAT}\"\n  max_aggregation_interval: 60\ndelivery:\n  mode: firehose\n  firehose:\n    url: {url}\n    access_key: \"${{env:FH_ACCESS_KEY}}\"\n    content_encoding: gzip\n    buffering: {{ size_mb: 1, interval_s: {interval_s} }}\n    retry_duration_s: {retry_s}\n    common_attributes: {{ env: test }}\n"
-    )
+fn config_retrying(vpc: &str, url: &str, interval_s: u32, retry_s: u32) -> StackConfig {
+    StackConfig::firehose(STACK, vpc, url, "FH_ACCESS_KEY")
+        .format(FORMAT)
+        .flow_log("max_aggregation_interval", 60)
+        .firehose_setting("content_encoding", "gzip")
+        .firehose_setting("buffering.size_mb", 1)
+        .firehose_setting("buffering.interval_s", interval_s)
+        .firehose_setting("retry_duration_s", retry_s)
+        .firehose_setting("common_attributes.env", "test")
+        .env("FH_ACCESS_KEY", KEY)
 }
 
-fn lambda_config(vpc: &str) -> String {
-    format!(
-        "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  format: \"{FORMAT}\"\n  max_aggregation_interval: 60\ndelivery:\n  otlp: {{ endpoint: \"http://127.0.0.1:4318\" }}\n"
-    )
-}
-
-fn run(stack: &Stack, config: &Path, args: &[&str]) -> Output {
-    stack.run(config, args, &[("FH_ACCESS_KEY", KEY)])
+fn lambda_config(vpc: &str) -> StackConfig {
+    StackConfig::lambda(STACK, vpc, "http://127.0.0.1:4318")
+        .format(FORMAT)
+        .flow_log("max_aggregation_interval", 60)
+        .env("FH_ACCESS_KEY", KEY)
 }
 
 async fn stream_tags(fh: &aws_sdk_firehose::Client) -> Vec<(String, String)> {
@@ -73,13 +75,9 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
         aws_sdk_s3::Client::new(&sdk),
     );
     let vpc = stack.create_vpc("10.2.0.0/16").await;
-    let cfg = write(
-        stack.dir(),
-        "flowlogs.yaml",
-        &config(&vpc, &receiver.url, 60),
-    );
+    let cfg = config(&vpc, &receiver.url, 60).write(stack.dir());
 
-    let plan = run(&stack, &cfg, &["plan", "--detailed-exitcode"]);
+    let plan = cfg.run(&stack, &["plan", "--detailed-exitcode"]);
     assert_exit(&plan, 2);
     let shown = printed(&plan);
     assert!(shown.contains("+ firehose stream flowlogs-fh"), "{shown}");
@@ -94,7 +92,7 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     assert!(!shown.contains(KEY), "the access key is never printed");
 
     // setup, with verify: the canary goes through the stream to the receiver
-    let setup = run(&stack, &cfg, &["setup", "--yes"]);
+    let setup = cfg.run(&stack, &["setup", "--yes"]);
     assert_exit(&setup, 0);
     assert!(!printed(&setup).contains(KEY));
     // The role was made in the same setup: Firehose could not assume it yet, and setup waited.
@@ -280,7 +278,7 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
         .unwrap();
 
     // setup again: nothing to do
-    let again = run(&stack, &cfg, &["plan", "--detailed-exitcode"]);
+    let again = cfg.run(&stack, &["plan", "--detailed-exitcode"]);
     assert_exit(&again, 0);
     assert!(
         printed(&again).contains("No changes"),
@@ -288,7 +286,7 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
         printed(&again)
     );
     crate::support::recorder::start(&stack.moto_endpoint);
-    let again = run(&stack, &cfg, &["setup", "--yes", "--no-verify"]);
+    let again = cfg.run(&stack, &["setup", "--yes", "--no-verify"]);
     assert_exit(&again, 0);
     assert!(!printed(&again).contains("Applied"), "{}", printed(&again));
     assert_eq!(
@@ -298,12 +296,8 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     );
 
     // a changed field is an update of the destination, naming the field; the flow log stays
-    let changed = write(
-        stack.dir(),
-        "flowlogs.yaml",
-        &config(&vpc, &receiver.url, 120),
-    );
-    let plan = run(&stack, &changed, &["plan", "--detailed-exitcode"]);
+    let changed = config(&vpc, &receiver.url, 120).write(stack.dir());
+    let plan = changed.run(&stack, &["plan", "--detailed-exitcode"]);
     assert_exit(&plan, 2);
     assert!(
         printed(&plan).contains("buffering.interval_s: 60 -> 120"),
@@ -311,7 +305,7 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
         printed(&plan)
     );
     assert!(printed(&plan).contains("Plan: 0 to create, 1 to update, 0 to replace, 0 to delete."));
-    let update = run(&stack, &changed, &["setup", "--yes", "--no-verify"]);
+    let update = changed.run(&stack, &["setup", "--yes", "--no-verify"]);
     assert_exit(&update, 0);
     let described = fh
         .describe_delivery_stream()
@@ -337,7 +331,7 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     assert!(stream_tags(&fh)
         .await
         .contains(&("LogDeliveryEnabled".into(), "true".into())));
-    let settled = run(&stack, &changed, &["plan", "--detailed-exitcode"]);
+    let settled = changed.run(&stack, &["plan", "--detailed-exitcode"]);
     assert_exit(&settled, 0);
 
     // a new access key is a new value of the secret; the stream is not touched
@@ -359,12 +353,11 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     );
 
     // switching to lambda mode plans the stream and its role away
-    let to_lambda = write(stack.dir(), "lambda.yaml", &lambda_config(&vpc));
+    let to_lambda = lambda_config(&vpc).write_as(stack.dir(), "lambda.yaml");
     let zip = stack.dir().join("unused.zip");
     std::fs::write(&zip, b"plan does not read it").unwrap();
-    let switch = run(
+    let switch = to_lambda.run(
         &stack,
-        &to_lambda,
         &[
             "plan",
             "--detailed-exitcode",
@@ -386,7 +379,7 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     );
 
     // teardown: stream, role, log group and flow log go; the bucket stays
-    let teardown = run(&stack, &changed, &["teardown", "--yes"]);
+    let teardown = changed.run(&stack, &["teardown", "--yes"]);
     assert_exit(&teardown, 0);
     let gone = fh
         .describe_delivery_stream()
@@ -417,7 +410,7 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
         .send()
         .await
         .expect("teardown keeps the bucket");
-    let after = run(&stack, &changed, &["teardown", "--yes"]);
+    let after = changed.run(&stack, &["teardown", "--yes"]);
     assert_exit(&after, 0);
     assert!(
         printed(&after).contains("Nothing to delete"),
@@ -442,12 +435,8 @@ async fn verify_fails_when_firehose_cannot_deliver_the_canary() {
     let closed = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/firehose", closed.local_addr().unwrap());
     drop(closed);
-    let cfg = write(
-        stack.dir(),
-        "flowlogs.yaml",
-        &config_retrying(&vpc, &url, 60, 0),
-    );
-    let setup = run(&stack, &cfg, &["setup", "--yes"]);
+    let cfg = config_retrying(&vpc, &url, 60, 0).write(stack.dir());
+    let setup = cfg.run(&stack, &["setup", "--yes"]);
     assert_exit(&setup, 1);
     let shown = printed(&setup);
     assert!(
@@ -483,12 +472,8 @@ async fn verify_fails_when_the_endpoint_does_not_acknowledge_as_firehose_require
     let vpc = stack.create_vpc("10.4.0.0/16").await;
     // an endpoint that answers 200 without echoing the request id: Firehose does not count it
     let careless = FirehoseEndpoint::start(Answer::Fixed(200, "{}".into()));
-    let cfg = write(
-        stack.dir(),
-        "flowlogs.yaml",
-        &config_retrying(&vpc, &careless.url, 60, 0),
-    );
-    let setup = run(&stack, &cfg, &["setup", "--yes"]);
+    let cfg = config_retrying(&vpc, &careless.url, 60, 0).write(stack.dir());
+    let setup = cfg.run(&stack, &["setup", "--yes"]);
     assert_exit(&setup, 1);
     let shown = printed(&setup);
     assert!(shown.contains("✗ test delivery"), "{shown}");

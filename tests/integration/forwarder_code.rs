@@ -12,17 +12,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::config::StackConfig;
 use crate::support::{
-    assert_exit, fake_zip, fake_zip_bytes, printed, recorder, workspace_root, write, Service,
-    Stack, REGION,
+    assert_exit, fake_zip, fake_zip_bytes, printed, recorder, workspace_root, Service, Stack,
 };
 use sha2::{Digest, Sha256};
-
-fn config(stack: &str, vpc: &str, endpoint: &str) -> String {
-    format!(
-        "version: 1\nstack: {stack}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\ndelivery:\n  otlp:\n    endpoint: {endpoint}\n"
-    )
-}
 
 fn code_sha256(bytes: &[u8]) -> String {
     aws_smithy_types::base64::encode(Sha256::digest(bytes))
@@ -153,11 +147,7 @@ async fn the_release_archive_deploys_with_no_rust_toolchain_on_the_path() {
     assert!(text.contains("forwarder arm64  none embedded"), "{text}");
 
     let vpc = stack.create_vpc("10.28.0.0/16").await;
-    let cfg = write(
-        home.path(),
-        "flowlogs.yaml",
-        &config("rel", &vpc, &stack.otlp_endpoint),
-    );
+    let cfg = StackConfig::lambda("rel", &vpc, &stack.otlp_endpoint).write(home.path());
     let cfg = cfg.to_str().unwrap();
     let setup = run_in(
         &stack,
@@ -217,11 +207,7 @@ async fn the_release_archive_deploys_with_no_rust_toolchain_on_the_path() {
 async fn a_build_without_a_forwarder_says_how_to_get_one_and_writes_nothing() {
     let stack = Stack::start(&[Service::Moto]);
     let vpc = stack.create_vpc("10.29.0.0/16").await;
-    let cfg = write(
-        stack.dir(),
-        "flowlogs.yaml",
-        &config("nofwd", &vpc, "http://127.0.0.1:4318"),
-    );
+    let cfg = StackConfig::lambda("nofwd", &vpc, "http://127.0.0.1:4318").write(stack.dir());
     let empty_path = stack.dir().join("bin");
     std::fs::create_dir(&empty_path).unwrap();
     let flowlogs = Path::new(env!("CARGO_BIN_EXE_flowlogs"));
@@ -266,14 +252,10 @@ async fn a_build_without_a_forwarder_says_how_to_get_one_and_writes_nothing() {
 async fn after_setup_with_a_forwarder_zip_status_is_in_sync_until_the_code_changes_behind_it() {
     let stack = Stack::start(&[Service::Moto]);
     let vpc = stack.create_vpc("10.30.0.0/16").await;
-    let cfg = write(
-        stack.dir(),
-        "flowlogs.yaml",
-        &config("zipped", &vpc, "http://127.0.0.1:4318"),
-    );
+    let cfg = StackConfig::lambda("zipped", &vpc, "http://127.0.0.1:4318").write(stack.dir());
     let zip = fake_zip(stack.dir());
-    let setup = stack.run(
-        &cfg,
+    let setup = cfg.run(
+        &stack,
         &[
             "setup",
             "--yes",
@@ -281,7 +263,6 @@ async fn after_setup_with_a_forwarder_zip_status_is_in_sync_until_the_code_chang
             "--forwarder-zip",
             zip.to_str().unwrap(),
         ],
-        &[],
     );
     assert_exit(&setup, 0);
 

@@ -122,6 +122,42 @@ async fn put_all(stack: &Stack, cases: &[Case]) {
     }
 }
 
+/// Runs the handler in process on one S3 event for `cases`, exporting with the `OTEL_*`/`FLOWLOGS_*`
+/// settings of `env` in batches of at most `max_batch_bytes`: the report, the lines it logged and
+/// the exporter's concurrency.
+async fn forward(
+    stack: &Stack,
+    cases: &[Case],
+    env: &[(&str, String)],
+    max_batch_bytes: usize,
+) -> (flowlogs_forwarder::report::Report, Vec<String>, usize) {
+    let mut config =
+        ExportConfig::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+            .unwrap();
+    config.max_batch_bytes = max_batch_bytes;
+    let concurrency = config.concurrency;
+    let exporter = Exporter::new(config, None).unwrap();
+    let source = S3Source(aws_sdk_s3::Client::new(&stack.sdk_config().await));
+    let event = s3_event(
+        &cases
+            .iter()
+            .map(|c| (c.key.as_str(), c.data.len()))
+            .collect::<Vec<_>>(),
+    );
+    let mut lines_logged = Vec::new();
+    let report = handler::handle_logged(
+        &source,
+        &exporter,
+        event,
+        Some(Instant::now() + Duration::from_secs(60)),
+        Margins::default(),
+        &mut |l| lines_logged.push(l.to_string()),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}\n{}", stack.log_tails()));
+    (report, lines_logged, concurrency)
+}
+
 fn attr<'a>(record: &'a Value, key: &str) -> &'a Value {
     &record["attributes"][key]
 }
@@ -140,22 +176,8 @@ async fn every_record_arrives_exactly_once(protocol: &str) {
             "deployment.environment=ci".to_string(),
         ),
     ];
-    let mut config =
-        ExportConfig::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
-            .unwrap();
-    config.max_batch_bytes = 100 * 1024; // several batches for the 1k file
-    let exporter = Exporter::new(config, None).unwrap();
-    let source = S3Source(aws_sdk_s3::Client::new(&stack.sdk_config().await));
-    let event = s3_event(
-        &cases
-            .iter()
-            .map(|c| (c.key.as_str(), c.data.len()))
-            .collect::<Vec<_>>(),
-    );
-    let deadline = Some(Instant::now() + Duration::from_secs(60));
-    let report = handler::handle(&source, &exporter, event, deadline, Margins::default())
-        .await
-        .unwrap_or_else(|e| panic!("{e}\n{}", stack.log_tails()));
+    // several batches for the 1k file
+    let (report, _, _) = forward(&stack, &cases, &env, 100 * 1024).await;
 
     let total: usize = cases.iter().map(|c| c.records).sum();
     assert_eq!(report.objects, 5, "the zero-byte object is skipped");
@@ -356,17 +378,18 @@ async fn bootstrap_returns_the_report_and_fails_when_delivery_fails() {
     let stack = Stack::start(&[Service::Lambda, Service::Rotel]);
     let key = format!("{PREFIX}123456789012_vpcflowlogs_us-east-1_fl-1_20240619T1405Z_abc.log.gz");
     let data = fixture("default-1k.log.gz");
-    let s3 = aws_sdk_s3::Client::new(&stack.sdk_config().await);
-    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
-    bucket_usable(&s3, BUCKET).await;
-    s3.put_object()
-        .bucket(BUCKET)
-        .key(&key)
-        .body(data.clone().into())
-        .send()
-        .await
-        .unwrap();
-    let event = s3_event(&[(key.as_str(), data.len())]);
+    let size = data.len();
+    put_all(
+        &stack,
+        &[Case {
+            key: key.clone(),
+            data,
+            records: 1000,
+            skipped: 0,
+        }],
+    )
+    .await;
+    let event = s3_event(&[(key.as_str(), size)]);
 
     create_function(
         &stack,
@@ -427,17 +450,18 @@ async fn the_function_trusts_the_platforms_certificate_store_for_the_endpoint() 
     assert!(endpoint.starts_with("https://127.0.0.1:"), "{endpoint}");
     let key = format!("{PREFIX}123456789012_vpcflowlogs_us-east-1_fl-1_20240619T1405Z_tls.log.gz");
     let data = fixture("default-1k.log.gz");
-    let s3 = aws_sdk_s3::Client::new(&stack.sdk_config().await);
-    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
-    bucket_usable(&s3, BUCKET).await;
-    s3.put_object()
-        .bucket(BUCKET)
-        .key(&key)
-        .body(data.clone().into())
-        .send()
-        .await
-        .unwrap();
-    let event = s3_event(&[(key.as_str(), data.len())]);
+    let size = data.len();
+    put_all(
+        &stack,
+        &[Case {
+            key: key.clone(),
+            data,
+            records: 1000,
+            skipped: 0,
+        }],
+    )
+    .await;
+    let event = s3_event(&[(key.as_str(), size)]);
 
     create_function(
         &stack,
@@ -539,29 +563,7 @@ async fn the_filter_drops_what_it_says_and_the_report_counts_every_record() {
         ("OTEL_EXPORTER_OTLP_ENDPOINT", stack.otlp_endpoint.clone()),
         ("FLOWLOGS_FILTER", TEST_FILTER.to_string()),
     ];
-    let mut config =
-        ExportConfig::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
-            .unwrap();
-    config.max_batch_bytes = 64 * 1024;
-    let exporter = Exporter::new(config, None).unwrap();
-    let source = S3Source(aws_sdk_s3::Client::new(&stack.sdk_config().await));
-    let event = s3_event(
-        &cases
-            .iter()
-            .map(|c| (c.key.as_str(), c.data.len()))
-            .collect::<Vec<_>>(),
-    );
-    let mut lines_logged = Vec::new();
-    let report = handler::handle_logged(
-        &source,
-        &exporter,
-        event,
-        Some(Instant::now() + Duration::from_secs(60)),
-        Margins::default(),
-        &mut |l| lines_logged.push(l.to_string()),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{e}\n{}", stack.log_tails()));
+    let (report, lines_logged, _) = forward(&stack, &cases, &env, 64 * 1024).await;
 
     assert_eq!(report.records, 1007);
     assert_eq!(report.filtered, expected_filtered);
@@ -636,30 +638,8 @@ async fn a_415_to_zstd_falls_back_to_gzip_with_nothing_lost() {
         ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
         ("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd".to_string()),
     ];
-    let mut config =
-        ExportConfig::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
-            .unwrap();
-    config.max_batch_bytes = 32 * 1024; // many batches, several in flight at the first 415
-    let concurrency = config.concurrency;
-    let exporter = Exporter::new(config, None).unwrap();
-    let source = S3Source(aws_sdk_s3::Client::new(&stack.sdk_config().await));
-    let event = s3_event(
-        &cases
-            .iter()
-            .map(|c| (c.key.as_str(), c.data.len()))
-            .collect::<Vec<_>>(),
-    );
-    let mut lines_logged = Vec::new();
-    let report = handler::handle_logged(
-        &source,
-        &exporter,
-        event,
-        Some(Instant::now() + Duration::from_secs(60)),
-        Margins::default(),
-        &mut |l| lines_logged.push(l.to_string()),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{e}\n{}", stack.log_tails()));
+    // many batches, several in flight at the first 415
+    let (report, lines_logged, concurrency) = forward(&stack, &cases, &env, 32 * 1024).await;
     assert_eq!(
         (report.records, report.forwarded, report.rejected),
         (1007, 1007, 0)

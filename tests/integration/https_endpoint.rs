@@ -5,7 +5,8 @@
 
 use std::path::PathBuf;
 
-use crate::support::{printed, write, Behaviours, Service, Stack, REGION};
+use crate::support::config::StackConfig;
+use crate::support::{printed, Behaviours, Service, Stack};
 
 fn tls_endpoint(stack: &Stack) -> (String, PathBuf) {
     let state = stack.state();
@@ -15,12 +16,6 @@ fn tls_endpoint(stack: &Stack) -> (String, PathBuf) {
             .expect("aws_tls_endpoint")
             .to_string(),
         PathBuf::from(state["aws_tls_ca_file"].as_str().expect("aws_tls_ca_file")),
-    )
-}
-
-fn config(vpc: &str) -> String {
-    format!(
-        "version: 1\nstack: tls\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\ndelivery:\n  otlp:\n    endpoint: http://127.0.0.1:4318\n"
     )
 }
 
@@ -34,7 +29,7 @@ async fn the_deployer_speaks_https_and_trusts_only_the_platforms_roots() {
     let (endpoint, ca_file) = tls_endpoint(&stack);
     assert!(endpoint.starts_with("https://127.0.0.1:"), "{endpoint}");
     let vpc = stack.create_vpc("10.20.0.0/16").await;
-    let cfg = write(stack.dir(), "flowlogs.yaml", &config(&vpc));
+    let cfg = StackConfig::lambda("tls", &vpc, "http://127.0.0.1:4318").write(stack.dir());
 
     let trusted = stack.run(
         &cfg,

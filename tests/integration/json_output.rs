@@ -2,10 +2,10 @@
 //! status → verify → teardown, each printing exactly one JSON document on stdout with the fields
 //! `docs/json-output.md` promises, filled with what really happened. No secret in any of them.
 
-use std::path::Path;
 use std::process::Output;
 
-use crate::support::{assert_exit, printed, write, Service, Stack, ACCOUNT_ID, REGION};
+use crate::support::config::StackConfig;
+use crate::support::{assert_exit, printed, Service, Stack, ACCOUNT_ID, REGION};
 use serde_json::Value;
 
 const STACK: &str = "jout";
@@ -15,27 +15,16 @@ const FUNCTION: &str = "flowlogs-jout-forwarder";
 const HEADER_SECRET: &str = "hdr-SECRET-4f1d9c";
 const ACCESS_KEY_SECRET: &str = "fh-SECRET-8a2e7b";
 
-fn lambda_config(vpc: &str, endpoint: &str) -> String {
-    format!(
-        "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  format: all\ndelivery:\n  otlp:\n    endpoint: {endpoint}\n    headers: {{ x-api-key: \"${{env:JOUT_KEY}}\" }}\n"
-    )
+fn lambda_config(vpc: &str, endpoint: &str) -> StackConfig {
+    StackConfig::lambda(STACK, vpc, endpoint)
+        .format("all")
+        .header("x-api-key", "${env:JOUT_KEY}")
+        .env("JOUT_KEY", HEADER_SECRET)
 }
 
-fn firehose_config(vpc: &str) -> String {
-    format!(
-        "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\ndelivery:\n  mode: firehose\n  firehose:\n    url: http://127.0.0.1:9/firehose\n    access_key: \"${{env:JOUT_ACCESS_KEY}}\"\n"
-    )
-}
-
-fn run(stack: &Stack, config: &Path, args: &[&str]) -> Output {
-    stack.run(
-        config,
-        args,
-        &[
-            ("JOUT_KEY", HEADER_SECRET),
-            ("JOUT_ACCESS_KEY", ACCESS_KEY_SECRET),
-        ],
-    )
+fn firehose_config(vpc: &str) -> StackConfig {
+    StackConfig::firehose(STACK, vpc, "http://127.0.0.1:9/firehose", "JOUT_ACCESS_KEY")
+        .env("JOUT_ACCESS_KEY", ACCESS_KEY_SECRET)
 }
 
 /// stdout as exactly one JSON document (trailing text fails the parse), with the envelope.
@@ -70,18 +59,10 @@ fn names<'a>(items: &'a Value, kind: &str) -> Vec<&'a str> {
 async fn every_command_prints_one_documented_json_document_through_a_lifecycle() {
     let stack = Stack::start(&[Service::Moto, Service::Rotel, Service::Lambda]);
     let vpc = stack.create_vpc("10.7.0.0/16").await;
-    let cfg = write(
-        stack.dir(),
-        "flowlogs.yaml",
-        &lambda_config(&vpc, &stack.otlp_endpoint),
-    );
+    let cfg = lambda_config(&vpc, &stack.otlp_endpoint).write(stack.dir());
 
     // plan: changes pending, exit 2; the header is in the plan, redacted.
-    let plan = run(
-        &stack,
-        &cfg,
-        &["plan", "--detailed-exitcode", "--output", "json"],
-    );
+    let plan = cfg.run(&stack, &["plan", "--detailed-exitcode", "--output", "json"]);
     assert_exit(&plan, 2);
     let doc = document(&plan, "plan");
     assert_eq!(doc["ok"], true);
@@ -110,7 +91,7 @@ async fn every_command_prints_one_documented_json_document_through_a_lifecycle()
     );
 
     // setup: every step applied, then verify passed; progress went to stderr.
-    let setup = run(&stack, &cfg, &["setup", "--yes", "--output", "json"]);
+    let setup = cfg.run(&stack, &["setup", "--yes", "--output", "json"]);
     assert_exit(&setup, 0);
     let doc = document(&setup, "setup");
     assert_eq!(doc["ok"], true, "{doc:#}");
@@ -140,11 +121,7 @@ async fn every_command_prints_one_documented_json_document_through_a_lifecycle()
     );
 
     // plan again: nothing to do, exit 0.
-    let plan = run(
-        &stack,
-        &cfg,
-        &["plan", "--detailed-exitcode", "--output", "json"],
-    );
+    let plan = cfg.run(&stack, &["plan", "--detailed-exitcode", "--output", "json"]);
     assert_exit(&plan, 0);
     let doc = document(&plan, "plan");
     assert_eq!(doc["changes"], false);
@@ -152,7 +129,7 @@ async fn every_command_prints_one_documented_json_document_through_a_lifecycle()
     assert_eq!(names(&doc["in_sync"], "bucket"), [BUCKET]);
 
     // status: every resource exists, is ours and matches.
-    let status = run(&stack, &cfg, &["status", "--output", "json"]);
+    let status = cfg.run(&stack, &["status", "--output", "json"]);
     assert_exit(&status, 0);
     let doc = document(&status, "status");
     assert_eq!(doc["ok"], true);
@@ -165,7 +142,7 @@ async fn every_command_prints_one_documented_json_document_through_a_lifecycle()
     assert_eq!(names(&doc["resources"], "bucket"), [BUCKET]);
 
     // verify: every check passed, the canary went through.
-    let verify = run(&stack, &cfg, &["verify", "--output", "json"]);
+    let verify = cfg.run(&stack, &["verify", "--output", "json"]);
     assert_exit(&verify, 0);
     let doc = document(&verify, "verify");
     assert_eq!(doc["ok"], true, "{doc:#}");
@@ -177,7 +154,7 @@ async fn every_command_prints_one_documented_json_document_through_a_lifecycle()
     assert!(doc["canary"].is_object(), "{doc:#}");
 
     // teardown: the function and the rest deleted, the bucket kept with its logs.
-    let teardown = run(&stack, &cfg, &["teardown", "--yes", "--output", "json"]);
+    let teardown = cfg.run(&stack, &["teardown", "--yes", "--output", "json"]);
     assert_exit(&teardown, 0);
     let doc = document(&teardown, "teardown");
     assert_eq!(doc["ok"], true, "{doc:#}");
@@ -190,7 +167,7 @@ async fn every_command_prints_one_documented_json_document_through_a_lifecycle()
     );
 
     // teardown again: nothing left to delete, still one document.
-    let again = run(&stack, &cfg, &["teardown", "--yes", "--output", "json"]);
+    let again = cfg.run(&stack, &["teardown", "--yes", "--output", "json"]);
     assert_exit(&again, 0);
     let doc = document(&again, "teardown");
     assert_eq!(doc["ok"], true);
@@ -201,8 +178,8 @@ async fn every_command_prints_one_documented_json_document_through_a_lifecycle()
 async fn the_firehose_access_key_never_reaches_the_json_plan() {
     let stack = Stack::start(&[Service::Moto]);
     let vpc = stack.create_vpc("10.8.0.0/16").await;
-    let cfg = write(stack.dir(), "flowlogs.yaml", &firehose_config(&vpc));
-    let plan = run(&stack, &cfg, &["plan", "--output", "json"]);
+    let cfg = firehose_config(&vpc).write(stack.dir());
+    let plan = cfg.run(&stack, &["plan", "--output", "json"]);
     assert_exit(&plan, 0);
     let doc = document(&plan, "plan");
     assert_eq!(doc["changes"], true);

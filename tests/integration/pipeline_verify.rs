@@ -4,25 +4,21 @@
 //! `verify` fail with the matching ✗ line and its fix, and `verify --wait` proves an object
 //! delivered as AWS would from the forwarder's report, without invoking the function again.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::support::config::StackConfig;
 use crate::support::{
-    gzip, printed, refusing_endpoint, write, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
+    gzip, printed, refusing_endpoint, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
 };
 use serde_json::Value;
 
 const BUCKET: &str = "e2e-flowlogs-123456789012-us-east-1";
 const FUNCTION: &str = "flowlogs-e2e-forwarder";
 
-fn config(vpc: &str, endpoint: &str) -> String {
-    format!(
-        "version: 1\nstack: e2e\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\n  format: all\ndelivery:\n  otlp:\n    endpoint: {endpoint}\n    headers: {{ x-team: network }}\n"
-    )
-}
-
-fn write_config(stack: &Stack, text: &str) -> PathBuf {
-    write(stack.dir(), "flowlogs.yaml", text)
+fn config(vpc: &str, endpoint: &str) -> StackConfig {
+    StackConfig::lambda("e2e", vpc, endpoint)
+        .format("all")
+        .header("x-team", "network")
 }
 
 /// Two records in the default format, as a flow log writes them.
@@ -48,10 +44,10 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
         aws_sdk_lambda::Client::new(&sdk),
     );
     let vpc = stack.create_vpc("10.9.0.0/16").await;
-    let cfg = write_config(&stack, &config(&vpc, &stack.otlp_endpoint));
+    let cfg = config(&vpc, &stack.otlp_endpoint).write(stack.dir());
 
     // setup builds the forwarder with cargo-lambda, deploys it, and verifies with a canary.
-    let setup = stack.run(&cfg, &["setup", "--yes"], &[]);
+    let setup = cfg.run(&stack, &["setup", "--yes"]);
     assert_eq!(setup.status.code(), Some(0), "{}", printed(&setup));
     let text = printed(&setup);
     assert!(
@@ -103,7 +99,7 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
     );
 
     // A healthy pipeline verifies again; each canary record reaches the collector exactly once.
-    let verify = stack.run(&cfg, &["verify"], &[]);
+    let verify = cfg.run(&stack, &["verify"]);
     assert_eq!(verify.status.code(), Some(0), "{}", printed(&verify));
     let records = stack.wait_for_exactly(6, Duration::from_secs(30));
     let mut uids: Vec<&str> = records
@@ -187,7 +183,7 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
         .send()
         .await
         .unwrap();
-    let verify = stack.run(&cfg, &["verify"], &[]);
+    let verify = cfg.run(&stack, &["verify"]);
     assert_eq!(verify.status.code(), Some(1));
     let text = printed(&verify);
     // The canary is not triggered; the direct invoke shows the function itself works.
@@ -222,7 +218,7 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
         .send()
         .await
         .unwrap();
-    let verify = stack.run(&cfg, &["verify"], &[]);
+    let verify = cfg.run(&stack, &["verify"]);
     assert_eq!(verify.status.code(), Some(1));
     let text = printed(&verify);
     assert!(
@@ -267,7 +263,7 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
         .send()
         .await
         .unwrap();
-    let verify = stack.run(&cfg, &["verify"], &[]);
+    let verify = cfg.run(&stack, &["verify"]);
     assert_eq!(verify.status.code(), Some(1));
     let text = printed(&verify);
     assert!(text.contains("✗ bucket policy e2e-flowlogs-123456789012-us-east-1: differs from the config (statement FlowlogsDeliveryWriteE2e: added)"), "{text}");
@@ -281,8 +277,8 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
 
     // An endpoint that refuses the records: setup itself fails at verify.
     let arrived = stack.captured().len();
-    let cfg = write_config(&stack, &config(&vpc, &refusing_endpoint()));
-    let setup = stack.run(&cfg, &["setup", "--yes"], &[]);
+    let cfg = config(&vpc, &refusing_endpoint()).write(stack.dir());
+    let setup = cfg.run(&stack, &["setup", "--yes"]);
     assert_eq!(setup.status.code(), Some(1), "{}", printed(&setup));
     let text = printed(&setup);
     assert!(text.contains("✗ test delivery"), "{text}");
@@ -300,7 +296,7 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
     );
 
     // Teardown leaves nothing of ours.
-    let teardown = stack.run(&cfg, &["teardown", "--yes", "--delete-data"], &[]);
+    let teardown = cfg.run(&stack, &["teardown", "--yes", "--delete-data"]);
     assert_eq!(teardown.status.code(), Some(0), "{}", printed(&teardown));
     assert!(s3.head_bucket().bucket(BUCKET).send().await.is_err());
     assert!(lambda
@@ -340,8 +336,8 @@ async fn verify_waits_for_lambdas_retry_when_the_roles_new_policy_has_not_reache
     );
     let sdk = stack.sdk_config().await;
     let vpc = stack.create_vpc("10.9.0.0/16").await;
-    let cfg = write_config(&stack, &config(&vpc, &stack.otlp_endpoint));
-    let first = stack.run(&cfg, &["setup", "--yes", "--no-verify"], &[]);
+    let cfg = config(&vpc, &stack.otlp_endpoint).write(stack.dir());
+    let first = cfg.run(&stack, &["setup", "--yes", "--no-verify"]);
     assert_eq!(first.status.code(), Some(0), "{}", printed(&first));
     aws_sdk_iam::Client::new(&sdk)
         .delete_role_policy()
@@ -351,7 +347,7 @@ async fn verify_waits_for_lambdas_retry_when_the_roles_new_policy_has_not_reache
         .await
         .unwrap();
 
-    let setup = stack.run(&cfg, &["setup", "--yes"], &[]);
+    let setup = cfg.run(&stack, &["setup", "--yes"]);
     let text = printed(&setup);
     assert_eq!(setup.status.code(), Some(0), "{text}");
     assert!(

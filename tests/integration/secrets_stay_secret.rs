@@ -14,7 +14,8 @@
 use std::path::Path;
 use std::process::Output;
 
-use crate::support::{assert_exit, printed, recorder, write, Service, Stack, REGION};
+use crate::support::config::StackConfig;
+use crate::support::{assert_exit, printed, recorder, Service, Stack, REGION};
 use serde_json::Value;
 
 const STACK: &str = "hush";
@@ -248,16 +249,14 @@ async fn secret_string(stack: &Stack) -> String {
         .to_string()
 }
 
-fn lambda_config(vpc: &str, otlp: &str) -> String {
-    format!(
-        "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\ndelivery:\n  otlp:\n    endpoint: {otlp}\n    headers: {{ signoz-ingestion-key: \"${{env:HUSH_HEADER}}\", x-team: net }}\n"
-    )
+fn lambda_config(vpc: &str, otlp: &str) -> StackConfig {
+    StackConfig::lambda(STACK, vpc, otlp)
+        .header("signoz-ingestion-key", "${env:HUSH_HEADER}")
+        .header("x-team", "net")
 }
 
-fn firehose_config(vpc: &str, url: &str) -> String {
-    format!(
-        "version: 1\nstack: {STACK}\nregion: {REGION}\nflow_log:\n  resources: {{ vpc_ids: [{vpc}] }}\ndelivery:\n  mode: firehose\n  firehose:\n    url: {url}\n    access_key: \"${{env:HUSH_KEY}}\"\n"
-    )
+fn firehose_config(vpc: &str, url: &str) -> StackConfig {
+    StackConfig::firehose(STACK, vpc, url, "HUSH_KEY")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -268,11 +267,7 @@ async fn secret_values_reach_the_endpoint_and_nothing_else_in_both_modes() {
     recorder::start(&stack.moto_endpoint);
 
     // ---- lambda mode ----
-    let cfg = write(
-        stack.dir(),
-        "lambda.yaml",
-        &lambda_config(&vpc, &stack.otlp_endpoint),
-    );
+    let cfg = lambda_config(&vpc, &stack.otlp_endpoint).write_as(stack.dir(), "lambda.yaml");
     let first = [("HUSH_HEADER", HEADER_1)];
     let plan = run(&stack, &cfg, &["plan", "--output", "json"], &first);
     evidence.output("plan (lambda, new)", &plan);
@@ -420,7 +415,7 @@ async fn secret_values_reach_the_endpoint_and_nothing_else_in_both_modes() {
 
     // ---- firehose mode, same stack name: the secret's name is free again at once ----
     let url = format!("{}/firehose", stack.otlp_endpoint);
-    let cfg = write(stack.dir(), "firehose.yaml", &firehose_config(&vpc, &url));
+    let cfg = firehose_config(&vpc, &url).write_as(stack.dir(), "firehose.yaml");
     let first = [("HUSH_KEY", KEY_1)];
     let setup = run(&stack, &cfg, &["setup", "--yes", "--no-verify"], &first);
     assert_exit(&setup, 0);

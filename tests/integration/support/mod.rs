@@ -1,5 +1,6 @@
 //! Shared harness of the integration tests: the local stack (`devstack/stack.py`) and the
-//! `flowlogs` binary pointed at it. Each test file does `mod support;`.
+//! `flowlogs` binary pointed at it (`crate::support` of the one integration binary); `config`
+//! builds a test's `flowlogs.yaml` and runs `flowlogs` with it.
 //!
 //! ```ignore
 //! let stack = Stack::start(&[Service::Moto, Service::Rotel, Service::Lambda]);
@@ -12,6 +13,7 @@
 //! stack's directory (state, logs, capture) after the test.
 #![allow(dead_code)]
 
+pub mod config;
 pub mod firehose_endpoint;
 pub mod recorder;
 pub mod settle;
@@ -155,6 +157,15 @@ impl Behaviours {
             cmd.env("FLOWLOGS_DEVSTACK_RETRY_DELAYS", text.join(","));
         }
     }
+}
+
+/// The function's invocations as the router saw them (see [`Stack::invocations`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Invocations {
+    /// S3 events sent to the function asynchronously.
+    pub dispatched: usize,
+    /// Invocations that ended (succeeded, or failed without another attempt).
+    pub finished: usize,
 }
 
 /// A running local stack; stopped (every process) when dropped.
@@ -368,8 +379,16 @@ impl Stack {
         &self.state
     }
 
-    /// The log records rotel received so far (complete lines of the capture file).
+    /// The log records rotel received so far (complete lines of the capture file), without the
+    /// harness's own markers (see [`Stack::wait_for_collector`]).
     pub fn captured(&self) -> Vec<Value> {
+        self.captured_with_markers()
+            .into_iter()
+            .filter(|r| r["scope"] != MARKER_SCOPE)
+            .collect()
+    }
+
+    fn captured_with_markers(&self) -> Vec<Value> {
         let text = std::fs::read_to_string(&self.capture_file).unwrap_or_default();
         let complete = match text.rfind('\n') {
             Some(end) => &text[..end],
@@ -409,15 +428,18 @@ impl Stack {
         }
     }
 
-    /// Waits for `n` records, then for a quiet second, and checks that no more arrived.
+    /// Waits for `n` records, then until the forwarder has finished every invocation S3 events
+    /// started (`wait_until_idle`), and checks that no more than `n` arrived.
     pub fn wait_for_exactly(&self, n: usize, timeout: Duration) -> Vec<Value> {
+        let started = Instant::now();
         self.wait_for_captured(n, timeout);
-        std::thread::sleep(Duration::from_millis(1000));
+        self.wait_until_idle(timeout.saturating_sub(started.elapsed()));
+        self.wait_for_collector(timeout.saturating_sub(started.elapsed()));
         let records = self.captured();
         assert_eq!(
             records.len(),
             n,
-            "expected exactly {n} log records in the collector, got {}:\n{}",
+            "expected exactly {n} log records in the collector once the forwarder finished, got {}:\n{}",
             records.len(),
             records
                 .iter()
@@ -426,6 +448,88 @@ impl Stack {
                 .join("\n")
         );
         records
+    }
+
+    /// What the router's log says of the function's invocations so far: S3 events dispatched
+    /// (`s3-events: ... -> arn`) and the invocations finished (`invoke F -> status`, less the
+    /// attempts retried, plus the events dropped because the function was gone). Synchronous
+    /// invokes (verify's, replay's) are finished lines without a dispatch: they end inside the
+    /// `flowlogs` command that made them.
+    pub fn invocations(&self) -> Invocations {
+        let text = std::fs::read_to_string(self.logs_dir.join("router.log")).unwrap_or_default();
+        let mut seen = Invocations::default();
+        for line in text.lines() {
+            // "HH:MM:SS message"
+            let message = line.split_once(' ').map_or(line, |(_, m)| m);
+            if message.starts_with("s3-events: ") && message.contains(" -> ") {
+                seen.dispatched += 1;
+            } else if message.starts_with("invoke ") && message.contains(" -> ") {
+                seen.finished += 1;
+            } else if message.starts_with("async invoke of ") && message.ends_with("retrying") {
+                seen.finished = seen.finished.saturating_sub(1);
+            } else if message.starts_with("async invoke: ") && message.ends_with("event dropped") {
+                seen.finished += 1;
+            }
+        }
+        seen
+    }
+
+    /// Waits until no S3 event is left unfinished (see [`Stack::invocations`]); panics, with the
+    /// counts and the logs, after `timeout`. A stack without the Lambda service is always idle.
+    pub fn wait_until_idle(&self, timeout: Duration) -> Invocations {
+        let started = Instant::now();
+        loop {
+            let seen = self.invocations();
+            if seen.finished >= seen.dispatched {
+                return seen;
+            }
+            if started.elapsed() > timeout {
+                panic!(
+                    "the forwarder did not finish the invocations S3 events started within {timeout:?}: {} dispatched, {} finished\n{}",
+                    seen.dispatched,
+                    seen.finished,
+                    self.log_tails()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Sends the collector a marker record and waits until it is in the capture file: rotel
+    /// writes what it received in order, so every record sent before now is there too. The
+    /// marker (scope [`MARKER_SCOPE`]) is left out of [`Stack::captured`].
+    pub fn wait_for_collector(&self, timeout: Duration) {
+        if self.otlp_endpoint.is_empty() {
+            return;
+        }
+        static MARKERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let id = format!(
+            "marker-{}-{}",
+            std::process::id(),
+            MARKERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let body = serde_json::json!({"resourceLogs": [{"resource": {"attributes": []},
+            "scopeLogs": [{"scope": {"name": MARKER_SCOPE},
+                "logRecords": [{"body": {"stringValue": id}}]}]}]})
+        .to_string();
+        let status = post_json(&format!("{}/v1/logs", self.otlp_endpoint), &body);
+        assert!(
+            status.starts_with("HTTP/1.1 200"),
+            "the collector refused the harness's marker: {status}"
+        );
+        let started = Instant::now();
+        while !self
+            .captured_with_markers()
+            .iter()
+            .any(|r| r["scope"] == MARKER_SCOPE && r["body"] == id.as_str())
+        {
+            assert!(
+                started.elapsed() < timeout,
+                "the collector did not write the harness's marker within {timeout:?}\n{}",
+                self.log_tails()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// A new VPC in the stack's EC2 (flow logs need one), its id.
@@ -495,11 +599,13 @@ impl Stack {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        let started = Instant::now();
         let out = cmd.output().expect("flowlogs runs");
         eprintln!(
-            "$ flowlogs {} -> {:?}\n{}",
+            "$ flowlogs {} -> {:?} in {:.1?}\n{}",
             args.join(" "),
             out.status.code(),
+            started.elapsed(),
             printed(&out)
         );
         out
@@ -594,7 +700,28 @@ impl Drop for Stack {
     }
 }
 
-/// Writes `text` to `dir/name` and returns the path.
+/// The scope of the harness's marker records (see [`Stack::wait_for_collector`]).
+pub const MARKER_SCOPE: &str = "flowlogs-tests-marker";
+
+/// POSTs a JSON body to an `http://` URL on loopback; the response's status line.
+fn post_json(url: &str, body: &str) -> String {
+    use std::io::Read as _;
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut stream = std::net::TcpStream::connect(host)
+        .unwrap_or_else(|e| panic!("cannot connect to {host}: {e}"));
+    stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    write!(
+        stream,
+        "POST /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response.lines().next().unwrap_or_default().to_string()
+}
+
 /// Puts SSE-KMS default encryption on `bucket` with `key` (a key id or a key ARN) as its
 /// `KMSMasterKeyID`.
 pub async fn encrypt_with_kms(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) {
@@ -623,6 +750,7 @@ pub async fn encrypt_with_kms(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) 
         .unwrap();
 }
 
+/// Writes `text` to `dir/name` and returns the path.
 pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
