@@ -10,7 +10,7 @@
 
 mod bucket;
 //mod bucket_policy;
-//mod flow_log;
+mod flow_log;
 //mod function;
 //mod role;
 
