@@ -9,10 +9,11 @@
 //! the SDK's modelled outputs and errors.
 
 mod bucket;
-//mod bucket_policy;
+mod bucket_policy;
 mod flow_log;
-//mod function;
-//mod role;
+mod function;
+mod permission;
+mod role;
 
 use std::path::Path;
 use std::time::Duration;
