@@ -14,6 +14,7 @@ mod flow_log;
 mod function;
 mod permission;
 mod role;
+mod secret;
 
 use std::path::Path;
 use std::time::Duration;
