@@ -10,8 +10,10 @@
 
 mod bucket;
 mod bucket_policy;
+mod event_invoke_config;
 mod flow_log;
 mod function;
+mod glue_database;
 mod permission;
 mod role;
 mod secret;
