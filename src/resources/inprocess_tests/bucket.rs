@@ -47,7 +47,11 @@ fn head_here() -> Rule {
 fn nothing_set() -> [Rule; 4] {
     [
         mock!(Client::get_bucket_tagging).then_http_response(|| {
-            http(404, &[], &s3_error("NoSuchTagSet", "The TagSet does not exist"))
+            http(
+                404,
+                &[],
+                &s3_error("NoSuchTagSet", "The TagSet does not exist"),
+            )
         }),
         mock!(Client::get_public_access_block).then_http_response(|| {
             http(
@@ -95,7 +99,10 @@ async fn a_404_head_is_a_missing_bucket_and_nothing_else_is_read() {
 async fn a_403_head_is_someone_elses_bucket() {
     let head = mock!(Client::head_bucket).then_http_response(|| http(403, &[], ""));
     let observed = bucket::observe(&s3(&[&head]), BUCKET).await.unwrap();
-    assert!(matches!(observed, ObservedBucket::NotAccessible), "{observed:?}");
+    assert!(
+        matches!(observed, ObservedBucket::NotAccessible),
+        "{observed:?}"
+    );
 }
 
 #[tokio::test]
@@ -144,7 +151,13 @@ async fn a_hardened_bucket_is_read_back_setting_by_setting() {
     let head = head_here();
     let tags = mock!(Client::get_bucket_tagging).then_output(|| {
         GetBucketTaggingOutput::builder()
-            .tag_set(Tag::builder().key("flowlogs:stack").value("s").build().unwrap())
+            .tag_set(
+                Tag::builder()
+                    .key("flowlogs:stack")
+                    .value("s")
+                    .build()
+                    .unwrap(),
+            )
             .build()
             .unwrap()
     });
@@ -203,7 +216,10 @@ async fn a_hardened_bucket_is_read_back_setting_by_setting() {
     let ObservedBucket::Present(state) = bucket::observe(&clients, BUCKET).await.unwrap() else {
         panic!("present");
     };
-    assert_eq!(state.tags.get("flowlogs:stack").map(String::as_str), Some("s"));
+    assert_eq!(
+        state.tags.get("flowlogs:stack").map(String::as_str),
+        Some("s")
+    );
     assert!(state.public_access_blocked);
     assert_eq!(state.encryption.as_deref(), Some("aws:kms"));
     assert_eq!(
@@ -258,7 +274,13 @@ async fn s3_slow_down_is_retried_by_the_sdk() {
     let [_, block, encryption, lifecycle] = nothing_set();
     let tags = mock!(Client::get_bucket_tagging)
         .sequence()
-        .http_response(|| http(503, &[], &s3_error("SlowDown", "Please reduce your request rate.")))
+        .http_response(|| {
+            http(
+                503,
+                &[],
+                &s3_error("SlowDown", "Please reduce your request rate."),
+            )
+        })
         .times(2)
         .output(|| {
             GetBucketTaggingOutput::builder()
@@ -284,7 +306,9 @@ async fn throttling_past_the_sdks_attempts_is_an_error_naming_the_bucket() {
         .build();
     let err = bucket::observe(&s3(&[&head]), BUCKET).await.unwrap_err();
     assert!(
-        said(&err).contains(&format!("checking whether bucket {BUCKET} exists (s3:HeadBucket)")),
+        said(&err).contains(&format!(
+            "checking whether bucket {BUCKET} exists (s3:HeadBucket)"
+        )),
         "{}",
         said(&err)
     );
@@ -299,7 +323,11 @@ async fn a_new_bucket_answering_no_such_bucket_is_waited_for() {
     let put = mock!(Client::put_bucket_tagging)
         .sequence()
         .http_response(|| {
-            http(404, &[], &s3_error("NoSuchBucket", "The specified bucket does not exist"))
+            http(
+                404,
+                &[],
+                &s3_error("NoSuchBucket", "The specified bucket does not exist"),
+            )
         })
         .output(|| PutBucketTaggingOutput::builder().build())
         .build();
@@ -318,7 +346,11 @@ async fn tagging_refused_is_not_waited_on_and_names_the_bucket() {
     let err = bucket::tag(&s3(&[&put]), BUCKET, &wanted, &Progress::quiet())
         .await
         .unwrap_err();
-    assert!(said(&err).contains(&format!("tagging bucket {BUCKET}")), "{}", said(&err));
+    assert!(
+        said(&err).contains(&format!("tagging bucket {BUCKET}")),
+        "{}",
+        said(&err)
+    );
     assert_eq!(put.num_calls(), 1);
 }
 
@@ -405,7 +437,10 @@ async fn objects_deletes_refused_in_a_200_answer_stop_teardown_naming_them_and_t
         .unwrap_err();
     let text = said(&err);
     assert!(text.contains(BUCKET), "{text}");
-    assert!(text.contains("`AWSLogs/locked.gz` (version v9): AccessDenied"), "{text}");
+    assert!(
+        text.contains("`AWSLogs/locked.gz` (version v9): AccessDenied"),
+        "{text}"
+    );
     assert!(text.contains("Object Lock"), "{text}");
     assert!(text.contains("teardown --delete-data"), "{text}");
 }
@@ -431,7 +466,10 @@ async fn a_late_flow_log_file_empties_the_bucket_again() {
             http(
                 409,
                 &[],
-                &s3_error("BucketNotEmpty", "The bucket you tried to delete is not empty"),
+                &s3_error(
+                    "BucketNotEmpty",
+                    "The bucket you tried to delete is not empty",
+                ),
             )
         })
         .output(|| DeleteBucketOutput::builder().build())
@@ -449,7 +487,11 @@ async fn a_bucket_already_gone_at_delete_is_done() {
     let list = mock!(Client::list_object_versions)
         .then_output(|| ListObjectVersionsOutput::builder().build());
     let drop_bucket = mock!(Client::delete_bucket).then_http_response(|| {
-        http(404, &[], &s3_error("NoSuchBucket", "The specified bucket does not exist"))
+        http(
+            404,
+            &[],
+            &s3_error("NoSuchBucket", "The specified bucket does not exist"),
+        )
     });
     bucket::delete_with_objects(&s3(&[&list, &drop_bucket]), BUCKET, &Progress::quiet())
         .await
@@ -469,7 +511,9 @@ async fn create_accepts_a_bucket_we_already_own_and_refuses_a_taken_name() {
             ),
         )
     });
-    bucket::create(&s3(&[&owned]), BUCKET, REGION).await.unwrap();
+    bucket::create(&s3(&[&owned]), BUCKET, REGION)
+        .await
+        .unwrap();
 
     let taken = mock!(Client::create_bucket).then_http_response(|| {
         http(
@@ -484,7 +528,11 @@ async fn create_accepts_a_bucket_we_already_own_and_refuses_a_taken_name() {
     let err = bucket::create(&s3(&[&taken]), BUCKET, REGION)
         .await
         .unwrap_err();
-    assert!(said(&err).contains(&format!("creating bucket {BUCKET}")), "{}", said(&err));
+    assert!(
+        said(&err).contains(&format!("creating bucket {BUCKET}")),
+        "{}",
+        said(&err)
+    );
     assert!(said(&err).contains("BucketAlreadyExists"), "{}", said(&err));
 }
 
@@ -497,14 +545,18 @@ async fn create_outside_us_east_1_names_the_region_as_location_constraint() {
                 .map(|l| l.as_str())
                 == Some("eu-west-1")
         })
-        .then_output(|| aws_sdk_s3::operation::create_bucket::CreateBucketOutput::builder().build());
+        .then_output(|| {
+            aws_sdk_s3::operation::create_bucket::CreateBucketOutput::builder().build()
+        });
     bucket::create(&s3(&[&create]), BUCKET, "eu-west-1")
         .await
         .unwrap();
     // us-east-1 takes no LocationConstraint (S3 refuses "us-east-1" as one)
     let bare = mock!(Client::create_bucket)
         .match_requests(|r| r.create_bucket_configuration().is_none())
-        .then_output(|| aws_sdk_s3::operation::create_bucket::CreateBucketOutput::builder().build());
+        .then_output(|| {
+            aws_sdk_s3::operation::create_bucket::CreateBucketOutput::builder().build()
+        });
     bucket::create(&s3(&[&bare]), BUCKET, "us-east-1")
         .await
         .unwrap();

@@ -28,8 +28,11 @@ fn not_found() -> aws_smithy_runtime_api::http::Response {
 }
 
 fn function_tagged(stack: &'static str) -> Rule {
-    mock!(Client::get_function)
-        .then_output(move || GetFunctionOutput::builder().tags("flowlogs:stack", stack).build())
+    mock!(Client::get_function).then_output(move || {
+        GetFunctionOutput::builder()
+            .tags("flowlogs:stack", stack)
+            .build()
+    })
 }
 
 #[tokio::test]

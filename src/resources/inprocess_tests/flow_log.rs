@@ -27,7 +27,9 @@ fn ec2(rules: &[&Rule]) -> Clients {
 }
 
 fn by_tag(r: &DescribeFlowLogsInput) -> bool {
-    r.filter().iter().any(|f| f.name() == Some("tag:flowlogs:stack"))
+    r.filter()
+        .iter()
+        .any(|f| f.name() == Some("tag:flowlogs:stack"))
 }
 
 fn by_resource(r: &DescribeFlowLogsInput) -> bool {
@@ -77,8 +79,7 @@ async fn every_page_of_both_queries_is_read_and_a_flow_log_found_twice_is_one() 
         });
     let resources = mock!(Client::describe_flow_logs)
         .match_requests(|r| {
-            by_resource(r)
-                && r.filter()[0].values() == ["vpc-1".to_string(), "vpc-2".to_string()]
+            by_resource(r) && r.filter()[0].values() == ["vpc-1".to_string(), "vpc-2".to_string()]
         })
         .then_output(|| {
             DescribeFlowLogsOutput::builder()
@@ -106,12 +107,19 @@ async fn every_page_of_both_queries_is_read_and_a_flow_log_found_twice_is_one() 
     assert_eq!(fl1.traffic_type, "ALL");
     assert_eq!(fl1.destination_type, "s3");
     assert_eq!(fl1.max_aggregation_interval, 60);
-    assert_eq!(fl1.tags.get("flowlogs:stack").map(String::as_str), Some("s"));
+    assert_eq!(
+        fl1.tags.get("flowlogs:stack").map(String::as_str),
+        Some("s")
+    );
     assert_eq!(fl1.status, FlowLogStatus::Active);
     // a flow log that does not say its interval has AWS's default, 600 s
     assert_eq!(observed[2].max_aggregation_interval, 600);
     assert_eq!(
-        (tag_page_1.num_calls(), tag_page_2.num_calls(), resources.num_calls()),
+        (
+            tag_page_1.num_calls(),
+            tag_page_2.num_calls(),
+            resources.num_calls()
+        ),
         (1, 1, 1)
     );
 }
@@ -186,7 +194,10 @@ async fn unauthorized_listing_is_an_error_naming_the_call() {
         .await
         .unwrap_err();
     let text = said(&err);
-    assert!(text.contains("listing flow logs (ec2:DescribeFlowLogs)"), "{text}");
+    assert!(
+        text.contains("listing flow logs (ec2:DescribeFlowLogs)"),
+        "{text}"
+    );
     assert!(text.contains("UnauthorizedOperation"), "{text}");
 }
 
@@ -250,7 +261,11 @@ async fn a_replacement_refused_as_a_duplicate_deletes_the_old_flow_log_first() {
                 )
                 .build()
         })
-        .output(|| CreateFlowLogsOutput::builder().flow_log_ids("fl-new").build())
+        .output(|| {
+            CreateFlowLogsOutput::builder()
+                .flow_log_ids("fl-new")
+                .build()
+        })
         .build();
     let still_there = mock!(Client::describe_flow_logs)
         .match_requests(|r| r.flow_log_ids() == ["fl-old".to_string()])
@@ -270,13 +285,16 @@ async fn a_replacement_refused_as_a_duplicate_deletes_the_old_flow_log_first() {
     assert_eq!((create.num_calls(), delete.num_calls()), (2, 1));
     // the second attempt is a new request to EC2, not a replay of the first (its own ClientToken)
     let tokens = tokens.lock().unwrap();
-    assert!(tokens.len() >= 2 && tokens.first() != tokens.last(), "{tokens:?}");
+    assert!(
+        tokens.len() >= 2 && tokens.first() != tokens.last(),
+        "{tokens:?}"
+    );
 }
 
 #[tokio::test]
 async fn deleting_a_flow_log_already_gone_makes_no_delete_call() {
-    let gone = mock!(Client::describe_flow_logs)
-        .then_output(|| DescribeFlowLogsOutput::builder().build());
+    let gone =
+        mock!(Client::describe_flow_logs).then_output(|| DescribeFlowLogsOutput::builder().build());
     flow_log::delete(&ec2(&[&gone]), "fl-1").await.unwrap();
 
     let not_found = mock!(Client::describe_flow_logs).then_http_response(|| {
@@ -320,4 +338,22 @@ async fn a_delete_refused_in_a_200_answer_names_the_flow_log() {
         "{}",
         said(&err)
     );
+}
+
+#[tokio::test]
+async fn a_folder_destination_is_sent_with_its_trailing_slash() {
+    // The EC2 API reference writes a folder destination `arn:aws:s3:::bucket/folder/`, trailing
+    // slash included (AWS-FACTS.md "Limits"; devstack behaviour `flow-log-folder`).
+    let mut d = first_flow_log();
+    d.destination = "arn:aws:s3:::flowlogs-b/team-a/vpc/".into();
+    let create = mock!(Client::create_flow_logs)
+        .match_requests(|r| {
+            r.log_destination() == Some("arn:aws:s3:::flowlogs-b/team-a/vpc/")
+                && r.resource_ids() == ["vpc-1".to_string()]
+        })
+        .then_output(|| CreateFlowLogsOutput::builder().flow_log_ids("fl-1").build());
+    let id = flow_log::create(&ec2(&[&create]), &d, None, &Progress::quiet())
+        .await
+        .unwrap();
+    assert_eq!(id, "fl-1");
 }

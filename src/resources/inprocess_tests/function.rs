@@ -24,7 +24,11 @@ fn lambda(rules: &[&Rule]) -> Clients {
     }
 }
 
-fn lambda_error(status: u16, kind: &'static str, message: &str) -> aws_smithy_runtime_api::http::Response {
+fn lambda_error(
+    status: u16,
+    kind: &'static str,
+    message: &str,
+) -> aws_smithy_runtime_api::http::Response {
     http(
         status,
         &[("x-amzn-errortype", kind)],
@@ -90,10 +94,16 @@ async fn the_configuration_is_read_back_and_a_missing_architecture_is_x86_64() {
     assert_eq!((observed.memory_mb, observed.timeout_s), (256, 60));
     assert_eq!(observed.code_sha256, "c2hhMjU2");
     assert_eq!(
-        observed.environment.get("OTLP_ENDPOINT").map(String::as_str),
+        observed
+            .environment
+            .get("OTLP_ENDPOINT")
+            .map(String::as_str),
         Some("https://collector.example")
     );
-    assert_eq!(observed.tags.get("flowlogs:stack").map(String::as_str), Some("s"));
+    assert_eq!(
+        observed.tags.get("flowlogs:stack").map(String::as_str),
+        Some("s")
+    );
     assert_eq!(observed.state, Some(State::Active));
 }
 
@@ -128,7 +138,10 @@ async fn access_denied_names_the_function() {
         .await
         .unwrap_err();
     let text = said(&err);
-    assert!(text.contains(&format!("reading Lambda function {FUNCTION}")), "{text}");
+    assert!(
+        text.contains(&format!("reading Lambda function {FUNCTION}")),
+        "{text}"
+    );
     assert!(text.contains("AccessDeniedException"), "{text}");
 }
 
@@ -160,7 +173,9 @@ async fn a_failed_update_stops_the_wait_with_lambdas_reason() {
         GetFunctionConfigurationOutput::builder()
             .state(State::Active)
             .last_update_status(LastUpdateStatus::Failed)
-            .last_update_status_reason("The role is not authorized to perform ec2:CreateNetworkInterface")
+            .last_update_status_reason(
+                "The role is not authorized to perform ec2:CreateNetworkInterface",
+            )
             .build()
     });
     let err = function::wait_until_ready(&lambda(&[&states]), FUNCTION, &Progress::quiet())
@@ -168,7 +183,9 @@ async fn a_failed_update_stops_the_wait_with_lambdas_reason() {
         .unwrap_err();
     let text = said(&err);
     assert!(
-        text.contains(&format!("the last update of Lambda function {FUNCTION} failed")),
+        text.contains(&format!(
+            "the last update of Lambda function {FUNCTION} failed"
+        )),
         "{text}"
     );
     assert!(text.contains("ec2:CreateNetworkInterface"), "{text}");

@@ -84,7 +84,10 @@ async fn tags_and_the_tables_of_every_page_are_read() {
         .unwrap()
         .expect("a database");
     assert_eq!(observed.tables, ["flow_logs", "their_table"]);
-    assert_eq!(observed.tags.get("flowlogs:stack").map(String::as_str), Some("s"));
+    assert_eq!(
+        observed.tags.get("flowlogs:stack").map(String::as_str),
+        Some("s")
+    );
 }
 
 #[tokio::test]

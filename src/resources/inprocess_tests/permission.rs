@@ -36,7 +36,8 @@ fn policy_from(d: &DesiredPermission, source_arn: &str) -> GetPolicyOutput {
             "ArnLike": {"AWS:SourceArn": source_arn}
         }
     });
-    let policy = serde_json::json!({"Version": "2012-10-17", "Id": "default", "Statement": [statement]});
+    let policy =
+        serde_json::json!({"Version": "2012-10-17", "Id": "default", "Statement": [statement]});
     GetPolicyOutput::builder()
         .policy(policy.to_string())
         .revision_id("3c3d-example")
@@ -55,7 +56,10 @@ async fn the_statement_as_lambda_writes_it_is_recognised_as_ours() {
         .await
         .unwrap();
     assert!(policy.is_some());
-    assert_eq!(permission::permission_matches(&d, policy.as_ref()), Some(true));
+    assert_eq!(
+        permission::permission_matches(&d, policy.as_ref()),
+        Some(true)
+    );
 }
 
 #[tokio::test]
@@ -66,7 +70,10 @@ async fn our_statement_id_with_another_bucket_as_source_is_not_ours() {
     let policy = permission::observe(&lambda(&[&get]), &d.function)
         .await
         .unwrap();
-    assert_eq!(permission::permission_matches(&d, policy.as_ref()), Some(false));
+    assert_eq!(
+        permission::permission_matches(&d, policy.as_ref()),
+        Some(false)
+    );
 }
 
 #[tokio::test]
@@ -101,7 +108,10 @@ async fn access_denied_names_the_function() {
         .unwrap_err();
     let text = said(&err);
     assert!(
-        text.contains(&format!("reading the resource policy of Lambda function {}", d.function)),
+        text.contains(&format!(
+            "reading the resource policy of Lambda function {}",
+            d.function
+        )),
         "{text}"
     );
     assert!(text.contains("AccessDeniedException"), "{text}");

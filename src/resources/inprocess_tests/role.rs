@@ -40,7 +40,13 @@ fn get_role() -> Rule {
                         .arn(format!("arn:aws:iam::123456789012:role/{ROLE}"))
                         .create_date(DateTime::from_secs(1_700_000_000))
                         .assume_role_policy_document(TRUST_ENCODED)
-                        .tags(Tag::builder().key("flowlogs:stack").value("s").build().unwrap())
+                        .tags(
+                            Tag::builder()
+                                .key("flowlogs:stack")
+                                .value("s")
+                                .build()
+                                .unwrap(),
+                        )
                         .build()
                         .unwrap(),
                 )
@@ -88,7 +94,10 @@ async fn url_encoded_trust_and_inline_policies_are_read_as_json() {
         .await
         .unwrap()
         .expect("a role");
-    assert_eq!(observed.arn, format!("arn:aws:iam::123456789012:role/{ROLE}"));
+    assert_eq!(
+        observed.arn,
+        format!("arn:aws:iam::123456789012:role/{ROLE}")
+    );
     assert_eq!(
         observed.trust["Statement"][0]["Principal"]["Service"],
         json!("lambda.amazonaws.com")
@@ -97,7 +106,10 @@ async fn url_encoded_trust_and_inline_policies_are_read_as_json() {
         observed.policies["forwarder"]["Statement"][0]["Resource"],
         json!("arn:aws:s3:::b/AWSLogs/*")
     );
-    assert_eq!(observed.tags.get("flowlogs:stack").map(String::as_str), Some("s"));
+    assert_eq!(
+        observed.tags.get("flowlogs:stack").map(String::as_str),
+        Some("s")
+    );
 }
 
 #[tokio::test]
@@ -139,7 +151,14 @@ async fn access_denied_names_the_role() {
 async fn access_denied_on_the_inline_policies_names_the_role() {
     let get = get_role();
     let list = mock!(Client::list_role_policies).then_http_response(|| {
-        http(403, &[], &iam_error("AccessDenied", "not authorized to perform: iam:ListRolePolicies"))
+        http(
+            403,
+            &[],
+            &iam_error(
+                "AccessDenied",
+                "not authorized to perform: iam:ListRolePolicies",
+            ),
+        )
     });
     let err = role::observe(&iam(&[&get, &list]), ROLE).await.unwrap_err();
     assert!(

@@ -29,7 +29,9 @@ fn names() -> Names {
     desired().names
 }
 
-fn described(stack: &str) -> aws_sdk_secretsmanager::operation::describe_secret::builders::DescribeSecretOutputBuilder {
+fn described(
+    stack: &str,
+) -> aws_sdk_secretsmanager::operation::describe_secret::builders::DescribeSecretOutputBuilder {
     let name = names().secret;
     DescribeSecretOutput::builder()
         .name(&name)
@@ -54,7 +56,9 @@ async fn resource_not_found_is_no_secret() {
         )
     });
     assert_eq!(
-        secret::observe(&secrets(&[&describe]), &names()).await.unwrap(),
+        secret::observe(&secrets(&[&describe]), &names())
+            .await
+            .unwrap(),
         None
     );
 }
@@ -63,10 +67,15 @@ async fn resource_not_found_is_no_secret() {
 async fn a_secret_being_deleted_in_the_background_is_gone() {
     // After DeleteSecret with ForceDeleteWithoutRecovery AWS still describes the secret, with
     // DeletedDate, for a while (AWS-FACTS.md "Secrets Manager"): nothing else is read of it.
-    let describe = mock!(Client::describe_secret)
-        .then_output(|| described("s").deleted_date(DateTime::from_secs(1_700_000_000)).build());
+    let describe = mock!(Client::describe_secret).then_output(|| {
+        described("s")
+            .deleted_date(DateTime::from_secs(1_700_000_000))
+            .build()
+    });
     assert_eq!(
-        secret::observe(&secrets(&[&describe]), &names()).await.unwrap(),
+        secret::observe(&secrets(&[&describe]), &names())
+            .await
+            .unwrap(),
         None
     );
     assert_eq!(describe.num_calls(), 1);
