@@ -14,6 +14,7 @@ mod event_invoke_config;
 mod flow_log;
 mod function;
 mod glue_database;
+mod log_group;
 mod permission;
 mod role;
 mod secret;
