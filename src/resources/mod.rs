@@ -12,6 +12,8 @@ pub mod function;
 pub mod function_log_group;
 pub mod glue_database;
 pub mod glue_table;
+#[cfg(test)]
+mod inprocess_tests;
 pub mod named_queries;
 pub mod notification;
 pub mod permission;
