@@ -1,8 +1,9 @@
 //! What AWS requires of an adopted bucket and of the deployment, on the local stack (issue 12,
 //! items 5 and 7; issue 22 item 4): an SSE-KMS bucket gets its key granted to the forwarder's role
-//! and the key policy statement shown, and one whose key is named by id is a conflict; a bucket in another region is a conflict; a flow log with a folder
-//! is written and read back in AWS's `bucket/folder/` form; AddPermission while the function is
-//! still being created is waited for; a zip above Lambda's direct-upload limit is refused.
+//! and the key policy statement shown, and one whose key is named by id is a conflict; AddPermission
+//! while the function is still being created is waited for; a zip above Lambda's direct-upload
+//! limit is refused. A bucket in another region and a flow log into a folder are the bucket's and
+//! the flow log's own AWS answers: in-process (`src/resources/inprocess_tests`).
 
 use std::path::Path;
 use std::process::Output;
@@ -11,7 +12,6 @@ use crate::support::config::StackConfig;
 use crate::support::{
     assert_exit, fake_zip, printed, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
 };
-use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use serde_json::Value;
 
 const STACK: &str = "rules";
@@ -165,76 +165,6 @@ fn urlencoding_decode(text: &str) -> String {
         .decode_utf8()
         .unwrap()
         .into_owned()
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_bucket_in_another_region_is_a_conflict_naming_both_regions() {
-    let stack = Stack::start(&[Service::Moto]);
-    let s3 = aws_sdk_s3::Client::new(&stack.sdk_config().await);
-    let vpc = stack.create_vpc("10.0.0.0/16").await;
-    s3.create_bucket()
-        .bucket("far-logs")
-        .create_bucket_configuration(
-            CreateBucketConfiguration::builder()
-                .location_constraint(BucketLocationConstraint::EuWest1)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    crate::support::settle::bucket_usable(&s3, "far-logs").await;
-    let cfg = config(&vpc).existing_bucket("far-logs").write(stack.dir());
-    let zip = fake_zip(stack.dir());
-    let plan = flowlogs(&stack, &cfg, &["plan"], &zip);
-    assert_exit(&plan, 1);
-    let text = printed(&plan);
-    assert!(
-        text.contains("eu-west-1") && text.contains(REGION) && text.contains("--region eu-west-1"),
-        "{text}"
-    );
-    let setup = flowlogs(&stack, &cfg, &["setup", "--yes", "--no-verify"], &zip);
-    assert_ne!(setup.status.code(), Some(0), "{}", printed(&setup));
-    let lambda = aws_sdk_lambda::Client::new(&stack.sdk_config().await);
-    assert!(
-        lambda
-            .get_function()
-            .function_name(FUNCTION)
-            .send()
-            .await
-            .is_err(),
-        "nothing is made when the bucket is in another region"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_flow_log_into_a_folder_is_sent_with_the_trailing_slash_and_reads_back_in_sync() {
-    let stack = Stack::start_with(&[Service::Moto], Behaviours::only(&["flow-log-folder"]));
-    let vpc = stack.create_vpc("10.0.0.0/16").await;
-    let cfg = config(&vpc)
-        .bucket("prefix", "team-a/vpc")
-        .write(stack.dir());
-    let zip = fake_zip(stack.dir());
-    assert_exit(
-        &flowlogs(&stack, &cfg, &["setup", "--yes", "--no-verify"], &zip),
-        0,
-    );
-    let ec2 = aws_sdk_ec2::Client::new(&stack.sdk_config().await);
-    let flow_logs = ec2.describe_flow_logs().send().await.unwrap();
-    let destinations: Vec<&str> = flow_logs
-        .flow_logs()
-        .iter()
-        .filter_map(|f| f.log_destination())
-        .collect();
-    let bucket = format!("{STACK}-flowlogs-{ACCOUNT_ID}-{REGION}");
-    assert_eq!(
-        destinations,
-        [format!("arn:aws:s3:::{bucket}/team-a/vpc/")],
-        "the folder form of the EC2 API reference, trailing slash included"
-    );
-    assert_exit(
-        &flowlogs(&stack, &cfg, &["plan", "--detailed-exitcode"], &zip),
-        0,
-    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

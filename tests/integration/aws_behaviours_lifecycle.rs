@@ -4,10 +4,7 @@
 //! nothing, a file delivered under the hive layout reaching the collector through the S3 trigger
 //! (every record, once), then teardown with the data. The router's log shows that each injected
 //! error fired: the product got past each one.
-//!
-//! Also: teardown `--delete-data` of a bucket holding more than one listing page of objects.
 
-use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use crate::support::config::StackConfig;
@@ -162,56 +159,4 @@ async fn a_full_lifecycle_passes_with_every_aws_behaviour_on() {
         .send()
         .await
         .is_err());
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn teardown_deletes_a_bucket_holding_more_than_one_listing_page() {
-    // Moto only (folder destinations accepted, as AWS does), with a fake forwarder package:
-    // nothing here invokes the function.
-    let stack = Stack::start_with(&[Service::Moto], Behaviours::only(&["flow-log-folder"]));
-    let sdk = stack.sdk_config().await;
-    let s3 = aws_sdk_s3::Client::new(&sdk);
-    let vpc = stack.create_vpc("10.8.0.0/16").await;
-    let cfg = config(&vpc, "http://127.0.0.1:4318").write(stack.dir());
-    let zip = stack.dir().join("forwarder.zip");
-    {
-        let mut archive = zip::ZipWriter::new(std::fs::File::create(&zip).unwrap());
-        archive
-            .start_file("bootstrap", zip::write::SimpleFileOptions::default())
-            .unwrap();
-        archive.write_all(b"#!/bin/sh\n").unwrap();
-        archive.finish().unwrap();
-    }
-    let zip = zip.to_str().unwrap();
-    let setup = cfg.run(
-        &stack,
-        &["setup", "--yes", "--no-verify", "--forwarder-zip", zip],
-    );
-    assert_eq!(setup.status.code(), Some(0), "{}", printed(&setup));
-
-    // 1,001 objects, and a second version of one: two pages of ListObjectVersions.
-    let keys: Vec<String> = (0..1001)
-        .map(|n| format!("{PREFIX}AWSLogs/{ACCOUNT_ID}/vpcflowlogs/{REGION}/f{n:04}.log.gz"))
-        .collect();
-    for chunk in keys.chunks(50) {
-        let puts = chunk.iter().map(|key| {
-            s3.put_object()
-                .bucket(BUCKET)
-                .key(key)
-                .body(b"x".to_vec().into())
-                .send()
-        });
-        for out in futures::future::join_all(puts).await {
-            out.unwrap();
-        }
-    }
-
-    let teardown = cfg.run(&stack, &["teardown", "--yes", "--delete-data"]);
-    assert_eq!(teardown.status.code(), Some(0), "{}", printed(&teardown));
-    assert!(
-        printed(&teardown).contains("deleted 1001 objects"),
-        "{}",
-        printed(&teardown)
-    );
-    assert!(s3.head_bucket().bucket(BUCKET).send().await.is_err());
 }
