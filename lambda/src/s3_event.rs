@@ -202,7 +202,10 @@ mod tests {
             (object.key.as_deref(), object.size),
             (Some("HappyFace.jpg"), Some(1024))
         );
-        assert_eq!(object.e_tag.as_deref(), Some("d41d8cd98f00b204e9800998ecf8427e"));
+        assert_eq!(
+            object.e_tag.as_deref(),
+            Some("d41d8cd98f00b204e9800998ecf8427e")
+        );
         assert_eq!(
             r.response_elements.as_ref().unwrap().request_id,
             "C3D13FE58DE4C810"

@@ -11,10 +11,10 @@ use std::fmt;
 use std::time::Instant;
 
 use anyhow::Result;
+use flowlogs_forwarder::s3_event::{ObjectCreated, S3Event};
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
-use flowlogs_forwarder::s3_event::{ObjectCreated, S3Event};
 
 use super::Say;
 use crate::cli::{BackfillArgs, Global};
