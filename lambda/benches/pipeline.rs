@@ -1,7 +1,8 @@
 //! Throughput of the forwarder's stages on files written by the `gen_flowlogs` example's
 //! generator (1M default-format records, 200k all-fields records, seed 1), beside gunzip
 //! alone over the same bytes: parse; parse + encode (protobuf, uncompressed); end to end
-//! (gunzip, parse, encode, gzip), and end to end with zstd instead of gzip. Run with `cargo bench -p flowlogs-forwarder --bench pipeline`.
+//! (gunzip, parse, encode, gzip), end to end with zstd instead of gzip, and end to end with the
+//! `line` and `none` bodies instead of the default `summary`. Run with `cargo bench -p flowlogs-forwarder --bench pipeline`.
 //!
 //! The generated files are cached in `$FLOWLOGS_BENCH_DIR` (default: the system temp dir,
 //! `flowlogs-bench/`), named after the generator's options and version;
@@ -12,7 +13,7 @@ mod generate;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use flowlogs_forwarder::export::{Compression, ExportConfig};
-use flowlogs_forwarder::otlp::ObjectInfo;
+use flowlogs_forwarder::otlp::{BodyMode, ObjectInfo};
 use flowlogs_forwarder::parse::Reader;
 use flowlogs_forwarder::pipeline::{self, Sink};
 use std::io::Read;
@@ -49,8 +50,13 @@ fn gunzip(gz: &[u8]) -> Vec<u8> {
 }
 
 fn forward(input: &[u8], compression: Compression) -> u64 {
+    forward_with(input, compression, BodyMode::default())
+}
+
+fn forward_with(input: &[u8], compression: Compression, body: BodyMode) -> u64 {
     let mut config = ExportConfig::from_lookup(|_| None).unwrap();
     config.compression = compression;
+    config.body = body;
     let object = Arc::new(ObjectInfo::new(
         "bucket",
         "AWSLogs/123456789012/vpcflowlogs/us-east-1/x.log.gz",
@@ -105,6 +111,12 @@ fn bench_file(c: &mut Criterion, name: &str, format: &str, records: u64) {
     g.bench_function("end-to-end-zstd", |b| {
         b.iter(|| assert_eq!(forward(&gz, Compression::Zstd), records))
     });
+    // The other bodies than the default (summary), with gzip: what the body costs.
+    for body in [BodyMode::Line, BodyMode::None] {
+        g.bench_function(format!("end-to-end-body-{}", body.name()), |b| {
+            b.iter(|| assert_eq!(forward_with(&gz, Compression::Gzip, body), records))
+        });
+    }
     g.finish();
 }
 

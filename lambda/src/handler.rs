@@ -8,6 +8,7 @@ use crate::export::{request::Body, Exporter, SendError, Sent};
 use crate::otlp::ObjectInfo;
 use crate::pipeline::{self, ObjectStats, Sink};
 use crate::report::{ErrorKind, InvocationReport, ObjectReport, Outcome, Report, ReportLine};
+use crate::s3_event::EventRecord;
 use futures::stream::{FuturesUnordered, StreamExt};
 use std::future::Future;
 use std::pin::Pin;
@@ -87,33 +88,6 @@ pub struct EventObjects {
     pub objects: Vec<ObjectRef>,
     /// One message per record that names no bucket or no key, naming what is missing.
     pub unusable: Vec<String>,
-}
-
-/// The fields of an S3 event record the forwarder uses, every one optional: hand-made
-/// replays send only `s3.bucket.name` and `s3.object.key`.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EventRecord {
-    event_name: Option<String>,
-    aws_region: Option<String>,
-    s3: Option<S3Entity>,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-struct S3Entity {
-    bucket: Option<S3Bucket>,
-    object: Option<S3Object>,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-struct S3Bucket {
-    name: Option<String>,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-struct S3Object {
-    key: Option<String>,
-    size: Option<i64>,
 }
 
 /// The objects an event names, `s3:TestEvent` and records other than object creations aside.

@@ -3,7 +3,8 @@
 //!
 //! The deployer uses [`format`] to validate custom log formats, reads [`report::Report`]
 //! from the verify invocation, and finds the forwarder's report lines in its log group with
-//! [`report::parse_report_line`]; it builds this crate without the `runtime` feature (the
+//! [`report::parse_report_line`], and writes the S3 events of backfill and verify with
+//! [`s3_event`]; it builds this crate without the `runtime` feature (the
 //! function itself), which leaves out every other module and their dependencies. With the
 //! `aws-http` feature it also gives both the HTTPS client of their AWS SDK calls ([`aws_http`]).
 
@@ -28,5 +29,6 @@ pub mod parse;
 #[cfg(feature = "runtime")]
 pub mod pipeline;
 pub mod report;
+pub mod s3_event;
 #[cfg(feature = "runtime")]
 pub mod secret;

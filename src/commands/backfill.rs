@@ -11,9 +11,10 @@ use std::fmt;
 use std::time::Instant;
 
 use anyhow::Result;
+use flowlogs_forwarder::s3_event::{ObjectCreated, S3Event};
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::Say;
 use crate::cli::{BackfillArgs, Global};
@@ -107,21 +108,14 @@ impl super::Outcome for BackfillOutcome {
 
 /// The S3 event Lambda would get for an object (key URL-encoded as S3 writes it).
 pub fn object_event(bucket: &str, key: &str, size: u64, region: &str) -> Value {
-    json!({
-        "Records": [{
-            "eventVersion": "2.1",
-            "eventSource": "aws:s3",
-            "awsRegion": region,
-            "eventName": "ObjectCreated:Put",
-            "userIdentity": { "principalId": "flowlogs-backfill" },
-            "s3": {
-                "s3SchemaVersion": "1.0",
-                "configurationId": "flowlogs-backfill",
-                "bucket": { "name": bucket, "arn": format!("arn:aws:s3:::{bucket}") },
-                "object": { "key": crate::aws::keys::encode(key), "size": size }
-            }
-        }]
+    S3Event::object_created(&ObjectCreated {
+        bucket,
+        encoded_key: &crate::aws::keys::encode(key),
+        size,
+        region,
+        sender: "flowlogs-backfill",
     })
+    .to_value()
 }
 
 /// The pause before failed objects are tried once more.

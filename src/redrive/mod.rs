@@ -7,7 +7,8 @@ pub mod edge;
 pub mod window;
 
 use flowlogs_forwarder::report::Report;
-use serde::Serialize;
+use flowlogs_forwarder::s3_event::EventRecord;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// What an invocation record of Lambda's S3 on-failure destination holds that replay needs
@@ -53,21 +54,17 @@ pub fn parse_record(bytes: &[u8]) -> Result<FailureRecord, String> {
 
 /// The objects (`s3://bucket/key`, keys as the event has them) an S3 event names.
 pub fn event_objects(event: &Value) -> Vec<String> {
-    event["Records"]
-        .as_array()
-        .map(|records| {
-            records
-                .iter()
-                .filter_map(|r| {
-                    Some(format!(
-                        "s3://{}/{}",
-                        r["s3"]["bucket"]["name"].as_str()?,
-                        r["s3"]["object"]["key"].as_str()?
-                    ))
-                })
-                .collect()
+    let Some(records) = event["Records"].as_array() else {
+        return Vec::new();
+    };
+    // Record by record: one the forwarder could not read does not hide the others.
+    records
+        .iter()
+        .filter_map(|r| {
+            let s3 = EventRecord::deserialize(r).ok()?.s3?;
+            Some(format!("s3://{}/{}", s3.bucket?.name?, s3.object?.key?))
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 /// What a synchronous invocation answered.

@@ -4,7 +4,10 @@
 
 use flowlogs_forwarder::format;
 use flowlogs_forwarder::report::{parse_object_line, ObjectReport, Outcome, Report};
-use serde_json::{json, Value};
+use flowlogs_forwarder::s3_event::{
+    Identity, ObjectCreated, RequestParameters, ResponseElements, S3Event,
+};
+use serde_json::Value;
 
 /// Canary records come from TEST-NET-1 (RFC 5737) to TEST-NET-2, so nobody mistakes them for traffic.
 pub const CANARY_SOURCE: &str = "192.0.2.10";
@@ -143,29 +146,36 @@ pub fn judge_object(o: &ObjectReport) -> Result<(), String> {
 
 /// The S3 event Lambda would receive for the object (keys URL-encoded as S3 sends them).
 pub fn s3_event(bucket: &str, key: &str, size: u64, region: &str, time: &str) -> Value {
-    let encoded = crate::aws::keys::encode(key);
-    json!({
-        "Records": [{
-            "eventVersion": "2.1",
-            "eventSource": "aws:s3",
-            "awsRegion": region,
-            "eventTime": time,
-            "eventName": "ObjectCreated:Put",
-            "userIdentity": { "principalId": "flowlogs-verify" },
-            "requestParameters": { "sourceIPAddress": "127.0.0.1" },
-            "responseElements": { "x-amz-request-id": "flowlogs-verify", "x-amz-id-2": "flowlogs-verify" },
-            "s3": {
-                "s3SchemaVersion": "1.0",
-                "configurationId": "flowlogs-verify",
-                "bucket": {
-                    "name": bucket,
-                    "ownerIdentity": { "principalId": "flowlogs-verify" },
-                    "arn": format!("arn:aws:s3:::{bucket}")
-                },
-                "object": { "key": encoded, "size": size, "eTag": "0", "sequencer": "0" }
+    let sender = "flowlogs-verify";
+    let mut event = S3Event::object_created(&ObjectCreated {
+        bucket,
+        encoded_key: &crate::aws::keys::encode(key),
+        size,
+        region,
+        sender,
+    });
+    for r in &mut event.records {
+        r.event_time = Some(time.to_string());
+        r.request_parameters = Some(RequestParameters {
+            source_ip_address: "127.0.0.1".into(),
+        });
+        r.response_elements = Some(ResponseElements {
+            request_id: sender.into(),
+            id_2: sender.into(),
+        });
+        if let Some(s3) = &mut r.s3 {
+            if let Some(b) = &mut s3.bucket {
+                b.owner_identity = Some(Identity {
+                    principal_id: sender.into(),
+                });
             }
-        }]
-    })
+            if let Some(o) = &mut s3.object {
+                o.e_tag = Some("0".into());
+                o.sequencer = Some("0".into());
+            }
+        }
+    }
+    event.to_value()
 }
 
 /// Whether the forwarder's report shows every canary record accepted; the reason when not.
