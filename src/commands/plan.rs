@@ -12,7 +12,7 @@ use crate::config::{Architecture, ContentEncoding, Delivery, FileFormat};
 use crate::context::{code_source, Context};
 use crate::cost::{self, volume, Estimate};
 use crate::desired::Desired;
-use crate::plan::Plan;
+use crate::planner::Plan;
 use crate::planner::{plan_setup, Observed};
 use crate::resources::bucket::ObservedBucket;
 

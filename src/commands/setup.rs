@@ -13,8 +13,11 @@ use super::verify::VerifyReport;
 use super::Say;
 use crate::cli::{Global, Output, SetupArgs};
 use crate::context::{code_source, Context};
-use crate::plan::{Conflict, Op, Plan};
+use crate::plan::Conflict;
 use crate::planner::apply::{Applier, Live};
+use crate::planner::Op;
+use crate::planner::Plan;
+use crate::resources::function::Op as FunctionOp;
 use crate::resources::Apply;
 use crate::ui::Progress;
 
@@ -109,7 +112,10 @@ pub async fn run(global: &Global, args: &SetupArgs) -> Result<u8> {
         bail!("nothing was changed: resolve the conflicts above first");
     }
     for op in report.plan.steps.iter().flat_map(|s| &s.ops) {
-        if let Op::CreateFunction { function } | Op::UpdateFunctionCode { function } = op {
+        if let Op::Function(
+            FunctionOp::CreateFunction { function } | FunctionOp::UpdateFunctionCode { function },
+        ) = op
+        {
             code.require(function.architecture)?;
         }
     }

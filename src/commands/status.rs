@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use crate::cli::{CodeArgs, Global, StatusArgs};
 use crate::context::{code_source, Context};
-use crate::plan::{Action, Kind, Plan};
+use crate::plan::{Action, Kind};
+use crate::planner::Plan;
 use crate::planner::{plan_setup, position};
 
 #[derive(Debug, Serialize)]

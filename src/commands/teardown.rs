@@ -12,9 +12,10 @@ use super::applied::{applied_steps, AppliedStep, StepResult};
 use super::Say;
 use crate::cli::{Global, Output, TeardownArgs};
 use crate::context::Context;
-use crate::plan::{Plan, Resource};
+use crate::plan::Resource;
 use crate::planner::apply::{Applier, Live};
 use crate::planner::plan_teardown;
+use crate::planner::Plan;
 use crate::resources::Apply;
 use crate::ui::Progress;
 

@@ -12,14 +12,46 @@ use aws_sdk_s3::types::{
     Tagging,
 };
 
-use super::{not_mine, Apply, Observe, Resource, Teardown};
+use serde::Serialize;
+
+use super::{Apply, Observe, Resource, Teardown};
 use crate::aws::errors::{code, is_no_such_bucket, is_not_found, is_unset_bucket_setting};
 use crate::aws::wait::{self, Patience};
 use crate::aws::{tags, Clients};
 use crate::desired::kms::{self, BucketKey};
 use crate::desired::{Desired, DesiredBucket, Names};
-use crate::plan::{Action, Change, Kind, Op, Plan};
+use crate::plan::{Action, Change, Kind};
 use crate::ui::Progress;
+
+/// This resource's AWS writes, each with everything it needs; in the plan's `ops` as
+/// `{"op": "<snake_case name>", ...}`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    CreateBucket {
+        bucket: String,
+        region: String,
+    },
+    TagBucket {
+        bucket: String,
+        tags: std::collections::BTreeMap<String, String>,
+    },
+    BlockPublicAccess {
+        bucket: String,
+    },
+    EncryptBucket {
+        bucket: String,
+    },
+    SetLifecycle {
+        bucket: String,
+        expire_days: u32,
+    },
+    DeleteBucket {
+        bucket: String,
+    },
+}
+
+type Plan = crate::plan::Plan<Op>;
 
 pub const LIFECYCLE_RULE_ID: &str = "flowlogs-retention";
 pub const ABORT_UPLOADS_AFTER_DAYS: i32 = 7;
@@ -73,6 +105,7 @@ impl Resource for Bucket {
     const KIND: Kind = Kind::Bucket;
     type Desired = DesiredBucket;
     type Observed = ObservedBucket;
+    type Op = Op;
 
     fn desired(stack: &Desired) -> Option<&DesiredBucket> {
         Some(&stack.bucket)
@@ -102,7 +135,6 @@ impl Resource for Bucket {
                 expire_days,
             } => set_lifecycle(c, bucket, *expire_days, cx.progress).await,
             Op::DeleteBucket { bucket } => delete_with_objects(c, bucket, cx.progress).await,
-            other => Err(not_mine(Self::KIND, other)),
         }
     }
 }

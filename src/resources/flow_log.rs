@@ -12,13 +12,32 @@ use aws_sdk_ec2::types::{
 };
 use serde::Serialize;
 
-use super::{not_mine, Apply, Observe, Resource, Teardown};
+use super::{Apply, Observe, Resource, Teardown};
 use crate::aws::states::{DeliveryStatus, FlowLogStatus};
 use crate::aws::{tags, Clients};
 use crate::config::{FileFormat, ResourceType};
 use crate::desired::{Desired, DesiredFlowLog, Names, TAG_OPTIONS, TAG_SPEC};
-use crate::plan::{Action, Change, Kind, Op, Plan};
+use crate::plan::{Action, Change, Kind};
 use crate::ui::Progress;
+
+/// This resource's AWS writes, each with everything it needs; in the plan's `ops` as
+/// `{"op": "<snake_case name>", ...}`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// With `replacing`: the flow log this one replaces, deleted first only where AWS refuses two
+    /// flow logs on one resource and destination.
+    CreateFlowLog {
+        flow_log: DesiredFlowLog,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        replacing: Option<String>,
+    },
+    DeleteFlowLog {
+        id: String,
+    },
+}
+
+type Plan = crate::plan::Plan<Op>;
 
 pub struct FlowLog;
 
@@ -27,6 +46,7 @@ impl Resource for FlowLog {
     type Desired = Vec<DesiredFlowLog>;
     /// Flow logs on the listed resources, and every flow log of our stack wherever it is.
     type Observed = Vec<ObservedFlowLog>;
+    type Op = Op;
 
     fn desired(stack: &Desired) -> Option<&Vec<DesiredFlowLog>> {
         Some(&stack.flow_logs)
@@ -56,7 +76,6 @@ impl Resource for FlowLog {
                 Ok(())
             }
             Op::DeleteFlowLog { id } => delete(c, id).await,
-            other => Err(not_mine(Self::KIND, other)),
         }
     }
 }

@@ -11,7 +11,9 @@ use aws_sdk_lambda::types::{
     Architecture as LambdaArchitecture, Environment, FunctionCode, LastUpdateStatus, Runtime, State,
 };
 
-use super::{not_mine, Apply, Observe, Resource, Teardown};
+use serde::Serialize;
+
+use super::{Apply, Observe, Resource, Teardown};
 use crate::aws::errors::{self, is_already_there, is_not_found};
 use crate::aws::states;
 use crate::aws::wait::{self, Patience};
@@ -21,8 +23,33 @@ use crate::desired::{
     secret, Desired, DesiredFunction, EnvVar, Names, WantedCode, TAG_CODE, TAG_CODE_SHA256,
 };
 use crate::package::{code_sha256, CodeSource};
-use crate::plan::{Action, Change, Kind, Op, Plan};
+use crate::plan::{Action, Change, Kind};
 use crate::ui::Progress;
+
+/// This resource's AWS writes, each with everything it needs; in the plan's `ops` as
+/// `{"op": "<snake_case name>", ...}`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    CreateFunction {
+        function: DesiredFunction,
+    },
+    UpdateFunctionCode {
+        function: DesiredFunction,
+    },
+    UpdateFunctionConfiguration {
+        function: DesiredFunction,
+    },
+    TagFunction {
+        arn: String,
+        tags: std::collections::BTreeMap<String, String>,
+    },
+    DeleteFunction {
+        function: String,
+    },
+}
+
+type Plan = crate::plan::Plan<Op>;
 
 pub struct Function;
 
@@ -30,6 +57,7 @@ impl Resource for Function {
     const KIND: Kind = Kind::Function;
     type Desired = DesiredFunction;
     type Observed = Option<ObservedFunction>;
+    type Op = Op;
 
     fn desired(stack: &Desired) -> Option<&DesiredFunction> {
         stack.forwarder.as_ref().map(|f| &f.function)
@@ -57,7 +85,6 @@ impl Resource for Function {
             }
             Op::TagFunction { arn, tags } => tag(c, arn, tags).await,
             Op::DeleteFunction { function } => delete(c, function).await,
-            other => Err(not_mine(Self::KIND, other)),
         }
     }
 }

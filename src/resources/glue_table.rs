@@ -10,12 +10,31 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use super::{not_mine, Apply, Observe, Resource, Teardown};
+use super::{Apply, Observe, Resource, Teardown};
 use crate::aws::errors::is_not_found;
 use crate::aws::Clients;
 use crate::desired::athena::{layout, Column, Day, DesiredGlueTable, Storage, PARAM_STACK};
 use crate::desired::{Desired, Names};
-use crate::plan::{Action, Change, Kind, Op, Plan};
+use crate::plan::{Action, Change, Kind};
+
+/// This resource's AWS writes, each with everything it needs; in the plan's `ops` as
+/// `{"op": "<snake_case name>", ...}`.
+#[allow(clippy::enum_variant_names)] // the names are the plan's JSON (`"op"`)
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// Creates the table; `ddl` is the same table as Athena SQL, for use elsewhere.
+    CreateGlueTable {
+        table: DesiredGlueTable,
+        ddl: String,
+    },
+    /// Rewrites the table's definition (UpdateTable); the data is not touched.
+    UpdateGlueTable { table: DesiredGlueTable },
+    /// Drops the table's definition only; the objects it reads stay in the bucket.
+    DeleteGlueTable { database: String, table: String },
+}
+
+type Plan = crate::plan::Plan<Op>;
 
 pub struct GlueTable;
 
@@ -49,6 +68,7 @@ impl Resource for GlueTable {
     const KIND: Kind = Kind::GlueTable;
     type Desired = DesiredGlueTable;
     type Observed = ObservedGlueTable;
+    type Op = Op;
 
     fn desired(stack: &Desired) -> Option<&DesiredGlueTable> {
         stack.athena.as_ref().map(|a| &a.table)
@@ -79,7 +99,6 @@ impl Resource for GlueTable {
             Op::CreateGlueTable { table, .. } => create(cx.clients, table).await,
             Op::UpdateGlueTable { table } => update(cx.clients, table).await,
             Op::DeleteGlueTable { database, table } => delete(cx.clients, database, table).await,
-            other => Err(not_mine(Self::KIND, other)),
         }
     }
 }

@@ -25,7 +25,7 @@ use anyhow::Result;
 use crate::aws::Clients;
 use crate::desired::{Desired, Names};
 use crate::package::CodeSource;
-use crate::plan::{Kind, Op, Plan};
+use crate::plan::{Kind, Plan};
 use crate::ui::Progress;
 
 /// What `observe` may use: the clients and the names (plus the resources flow logs are wanted on).
@@ -60,6 +60,8 @@ pub trait Resource {
     type Desired;
     /// What AWS holds for it.
     type Observed: Default;
+    /// Its AWS writes: only this resource's, so the compiler checks who carries out which.
+    type Op;
 
     /// This resource's part of the desired stack; `None` when the config does not want it.
     fn desired(stack: &Desired) -> Option<&Self::Desired>;
@@ -68,19 +70,11 @@ pub trait Resource {
     async fn observe(cx: &Observe<'_>) -> Result<Self::Observed>;
 
     /// Pure: what setup must do to turn `observed` into `desired`.
-    fn plan(names: &Names, desired: &Self::Desired, observed: &Self::Observed) -> Plan;
+    fn plan(names: &Names, desired: &Self::Desired, observed: &Self::Observed) -> Plan<Self::Op>;
 
     /// Pure: what removes it, when it is ours.
-    fn plan_teardown(cx: Teardown<'_>, observed: &Self::Observed) -> Plan;
+    fn plan_teardown(cx: Teardown<'_>, observed: &Self::Observed) -> Plan<Self::Op>;
 
     /// The write calls of one operation of this resource's steps.
-    async fn apply(cx: &Apply<'_>, op: &Op) -> Result<()>;
-}
-
-/// An operation handed to a resource that does not own it: a planner bug, said plainly.
-pub fn not_mine(kind: Kind, op: &Op) -> anyhow::Error {
-    anyhow::anyhow!(
-        "internal error: {} was asked to carry out {op:?}",
-        kind.label()
-    )
+    async fn apply(cx: &Apply<'_>, op: &Self::Op) -> Result<()>;
 }

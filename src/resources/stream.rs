@@ -24,13 +24,43 @@ use aws_sdk_firehose::types::{
 };
 use serde::Serialize;
 
-use super::{not_mine, Apply, Observe, Resource, Teardown};
+use super::{Apply, Observe, Resource, Teardown};
 use crate::aws::errors::{self, is_already_there, is_not_found, is_stream_busy};
 use crate::aws::wait::{self, Patience};
 use crate::aws::{tags, Clients};
 use crate::desired::{Desired, DesiredStream, Names};
-use crate::plan::{Action, Change, Kind, Op, Plan};
+use crate::plan::{Action, Change, Kind};
 use crate::ui::Progress;
+
+/// This resource's AWS writes, each with everything it needs; in the plan's `ops` as
+/// `{"op": "<snake_case name>", ...}`.
+#[allow(clippy::enum_variant_names)] // the names are the plan's JSON (`"op"`)
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// Creates the Firehose stream; waits until it is ACTIVE.
+    CreateStream {
+        stream: DesiredStream,
+        tags: std::collections::BTreeMap<String, String>,
+    },
+    /// UpdateDestination with the whole HTTP endpoint destination, at the observed version.
+    UpdateStream {
+        stream: DesiredStream,
+        version_id: String,
+        destination_id: String,
+    },
+    /// Adds or overwrites these tags; never removes one.
+    TagStream {
+        name: String,
+        tags: std::collections::BTreeMap<String, String>,
+    },
+    /// Deletes the stream and waits until it is gone.
+    DeleteStream { name: String },
+    /// Removes tags flowlogs no longer sets (the old access-key hash).
+    UntagStream { name: String, keys: Vec<String> },
+}
+
+type Plan = crate::plan::Plan<Op>;
 
 pub struct Stream;
 
@@ -38,6 +68,7 @@ impl Resource for Stream {
     const KIND: Kind = Kind::DeliveryStream;
     type Desired = DesiredStream;
     type Observed = Option<ObservedStream>;
+    type Op = Op;
 
     fn desired(stack: &Desired) -> Option<&DesiredStream> {
         stack.firehose.as_ref().map(|f| &f.stream)
@@ -67,7 +98,6 @@ impl Resource for Stream {
             Op::TagStream { name, tags } => tag(c, name, tags).await,
             Op::UntagStream { name, keys } => untag(c, name, keys).await,
             Op::DeleteStream { name } => delete(c, name, p).await,
-            other => Err(not_mine(Self::KIND, other)),
         }
     }
 }

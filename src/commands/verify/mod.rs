@@ -20,8 +20,9 @@ use crate::aws::states::{self, DeliveryStatus, FlowLogStatus};
 use crate::cli::{CodeArgs, Global, VerifyArgs};
 use crate::context::{code_source, Context};
 use crate::desired::Desired;
-use crate::plan::{Action, Plan, Step};
+use crate::plan::Action;
 use crate::planner::{self, Observed};
+use crate::planner::{Plan, Step};
 use crate::resources::flow_log::ObservedFlowLog;
 use crate::ui::Progress;
 
