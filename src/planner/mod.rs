@@ -15,10 +15,25 @@ use crate::resources::Teardown;
 
 pub use registry::{observe, position, Observed, Op, Plan, Step, REGISTRY};
 
+/// The desired stack resolved against what exists: computed once from desired and observed, then
+/// planned from (and read by the commands that show or check it).
+pub struct Resolved<'a> {
+    pub desired: Desired,
+    pub observed: &'a Observed,
+}
+
+/// The stage between observe and plan: see `desired_for`.
+pub fn resolve<'a>(desired: &Desired, observed: &'a Observed) -> Resolved<'a> {
+    Resolved {
+        desired: desired_for(desired, observed),
+        observed,
+    }
+}
+
 /// The desired stack as far as it depends on what exists: the grants the bucket's KMS key needs,
 /// the secret's ARN and version in the function's environment and the stream, and the first day
-/// of the Athena table's projection.
-pub fn desired_for(desired: &Desired, observed: &Observed) -> Desired {
+/// of the Athena table's projection (the day the stack was read when it has no flow log yet).
+fn desired_for(desired: &Desired, observed: &Observed) -> Desired {
     let desired =
         crate::desired::kms::with_bucket_key(desired, &observed.bucket.key(&desired.names));
     let secret_state = desired
@@ -34,8 +49,8 @@ pub fn desired_for(desired: &Desired, observed: &Observed) -> Desired {
 
 /// What setup would do to turn `observed` into `desired`, in the registry's order. A resource
 /// whose entry `needs` another is planned only when that one's plan has no conflict.
-pub fn plan_setup(desired: &Desired, observed: &Observed) -> Plan {
-    let desired = &desired_for(desired, observed);
+pub fn plan_setup(resolved: &Resolved) -> Plan {
+    let (desired, observed) = (&resolved.desired, resolved.observed);
     let mut plan = Plan::default();
     let mut unusable: Vec<Kind> = Vec::new();
     for entry in &REGISTRY {

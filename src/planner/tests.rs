@@ -43,6 +43,11 @@ impl Executor for &Recorder {
     }
 }
 
+/// The plan of `d` against `observed`, through the resolve stage.
+fn plan_setup(d: &Desired, observed: &Observed) -> Plan {
+    super::plan_setup(&resolve(d, observed))
+}
+
 /// A stack with nothing in it, read today.
 fn nothing() -> Observed {
     Observed::empty(Day::today())

@@ -42,7 +42,7 @@ pub struct GlueTable;
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ObservedGlueTable {
     pub table: Option<ObservedTable>,
-    /// The day the stack's earliest flow log was made (today when it has none yet).
+    /// The day the stack's earliest flow log was made (`None` when it has none yet, or Athena is off).
     pub stack_since: Option<Day>,
 }
 
@@ -82,7 +82,7 @@ impl Resource for GlueTable {
         let athena = &cx.names.athena;
         Ok(ObservedGlueTable {
             table: athena.read(table)?,
-            stack_since: athena.read(since.map(Some))?,
+            stack_since: athena.read(since)?,
         })
     }
 
@@ -162,8 +162,9 @@ pub async fn observe(clients: &Clients, names: &Names) -> Result<Option<Observed
     }))
 }
 
-/// The day the stack's earliest flow log (by our tag) was made; today when there is none.
-pub async fn stack_since(clients: &Clients, names: &Names) -> Result<Day> {
+/// The day the stack's earliest flow log (by our tag) was made; `None` when there is none (the
+/// planner then starts on the day the stack was read).
+pub async fn stack_since(clients: &Clients, names: &Names) -> Result<Option<Day>> {
     let filter = aws_sdk_ec2::types::Filter::builder()
         .name(format!("tag:{}", crate::desired::TAG_STACK))
         .values(&names.stack)
@@ -183,7 +184,7 @@ pub async fn stack_since(clients: &Clients, names: &Names) -> Result<Day> {
         .filter_map(|f| f.creation_time())
         .map(|t| t.secs())
         .min();
-    Ok(earliest.map(Day::from_unix).unwrap_or_else(Day::today))
+    Ok(earliest.map(Day::from_unix))
 }
 
 fn shape(columns: &[Column]) -> String {
