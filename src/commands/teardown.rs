@@ -16,7 +16,7 @@ use crate::plan::Resource;
 use crate::planner::apply::{Applier, Live};
 use crate::planner::plan_teardown;
 use crate::planner::Plan;
-use crate::resources::Apply;
+use crate::resources::{Apply, Made};
 use crate::ui::Progress;
 
 /// What teardown planned and deleted.
@@ -125,6 +125,7 @@ pub async fn run(global: &Global, args: &TeardownArgs) -> Result<u8> {
             clients: &ctx.clients,
             code: &code,
             progress: &progress,
+            made: Made::default(),
         }),
         progress: &progress,
     };

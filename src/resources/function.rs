@@ -13,7 +13,7 @@ use aws_sdk_lambda::types::{
 
 use serde::Serialize;
 
-use super::{Apply, Observe, Resource, Teardown};
+use super::{Apply, Made, Observe, Resource, Teardown};
 use crate::aws::errors::{self, is_already_there, is_not_found};
 use crate::aws::states;
 use crate::aws::wait::{self, Patience};
@@ -78,10 +78,10 @@ impl Resource for Function {
     async fn apply(cx: &Apply<'_>, op: &Op) -> Result<()> {
         let (c, p) = (cx.clients, cx.progress);
         match op {
-            Op::CreateFunction { function } => create(c, function, cx.code, p).await,
+            Op::CreateFunction { function } => create(c, &cx.made, function, cx.code, p).await,
             Op::UpdateFunctionCode { function } => update_code(c, function, cx.code, p).await,
             Op::UpdateFunctionConfiguration { function } => {
-                update_configuration(c, function, p).await
+                update_configuration(c, &cx.made, function, p).await
             }
             Op::TagFunction { arn, tags } => tag(c, arn, tags).await,
             Op::DeleteFunction { function } => delete(c, function).await,
@@ -368,14 +368,18 @@ pub fn wanted_environment(d: &DesiredFunction) -> BTreeMap<String, EnvVar> {
 /// Shown in a plan for the ARN of a secret this setup makes.
 pub const NEW_SECRET_ARN: &str = "(ARN of the secret made by this setup)";
 
-/// The environment as Lambda takes it, the secret's ARN looked up when the plan did not know it.
-async fn environment(clients: &Clients, d: &DesiredFunction) -> Result<Environment> {
+/// The environment as Lambda takes it. The secret's ARN, when the plan did not know it: from the
+/// step that made the secret in this run, else (a secret made by someone since the plan) asked.
+async fn environment(clients: &Clients, made: &Made, d: &DesiredFunction) -> Result<Environment> {
     let mut vars: HashMap<String, String> = wanted_environment(d)
         .into_iter()
         .map(|(k, v)| (k, v.value))
         .collect();
     if let Some(r) = d.secret.as_ref().filter(|r| r.arn.is_none()) {
-        let arn = super::secret::arn_of(clients, &r.name).await?;
+        let arn = match made.secret_arn(&r.name) {
+            Some(arn) => arn,
+            None => super::secret::arn_of(clients, &r.name).await?,
+        };
         vars.insert(secret::ENV_SECRET_ARN.into(), arn);
     }
     Ok(Environment::builder().set_variables(Some(vars)).build())
@@ -383,12 +387,13 @@ async fn environment(clients: &Clients, d: &DesiredFunction) -> Result<Environme
 
 pub async fn create(
     clients: &Clients,
+    made: &Made,
     d: &DesiredFunction,
     code: &CodeSource,
     progress: &Progress,
 ) -> Result<()> {
     let zip = code.zip(d.architecture, progress).await?;
-    let env = environment(clients, d).await?;
+    let env = environment(clients, made, d).await?;
     let mut wanted = wanted_tags(d);
     wanted.insert(TAG_CODE_SHA256.into(), code_sha256(&zip));
     let wanted = tags::to_map(&wanted);
@@ -459,11 +464,12 @@ pub async fn update_code(
 
 pub async fn update_configuration(
     clients: &Clients,
+    made: &Made,
     d: &DesiredFunction,
     progress: &Progress,
 ) -> Result<()> {
     wait_until_ready(clients, &d.name, progress).await?;
-    let env = environment(clients, d).await?;
+    let env = environment(clients, made, d).await?;
     wait::retry(
         progress,
         Patience::iam(&format!(

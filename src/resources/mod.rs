@@ -48,6 +48,32 @@ pub struct Apply<'a> {
     pub clients: &'a Clients,
     pub code: &'a CodeSource,
     pub progress: &'a Progress,
+    /// What earlier steps of this run made, for the steps after them.
+    pub made: Made,
+}
+
+/// What a step made that a later step names: the ARN of a secret from its CreateSecret, so the
+/// function and the stream need not ask AWS for it again.
+#[derive(Debug, Default)]
+pub struct Made {
+    secret_arns: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
+}
+
+impl Made {
+    pub fn secret_made(&self, name: &str, arn: String) {
+        self.secret_arns
+            .lock()
+            .expect("not poisoned")
+            .insert(name.to_string(), arn);
+    }
+
+    pub fn secret_arn(&self, name: &str) -> Option<String> {
+        self.secret_arns
+            .lock()
+            .expect("not poisoned")
+            .get(name)
+            .cloned()
+    }
 }
 
 /// The shape every resource has. Implemented once per resource (twice for the IAM role, which

@@ -93,7 +93,12 @@ impl Resource for Secret {
     async fn apply(cx: &Apply<'_>, op: &Op) -> Result<()> {
         let c = cx.clients;
         match op {
-            Op::CreateSecret { secret, version } => create(c, secret, version, cx.progress).await,
+            Op::CreateSecret { secret, version } => {
+                if let Some(arn) = create(c, secret, version, cx.progress).await? {
+                    cx.made.secret_made(&secret.name, arn);
+                }
+                Ok(())
+            }
             Op::PutSecretValue { secret, version } => put_value(c, secret, version).await,
             Op::TagSecret { name, tags } => tag(c, name, tags).await,
             Op::DeleteSecret { name } => delete(c, name).await,
@@ -313,7 +318,7 @@ async fn create(
     d: &DesiredSecret,
     version: &str,
     progress: &Progress,
-) -> Result<()> {
+) -> Result<Option<String>> {
     let created = wait::retry(
         progress,
         Patience {
@@ -344,14 +349,14 @@ async fn create(
         }
     }
     match created {
-        Ok(_) => Ok(()),
+        Ok(out) => Ok(out.arn().map(str::to_string)),
         // The name is taken: by a retried create of ours (same token, same value: fine), or by
         // a secret that appeared since the plan; write the value as the next version either way.
         Err(e)
             if e.as_service_error()
                 .is_some_and(|e| e.is_resource_exists_exception()) =>
         {
-            put_value(clients, d, version).await
+            put_value(clients, d, version).await.map(|()| None)
         }
         Err(e) => Err(e).with_context(|| format!("creating secret {}", d.name)),
     }

@@ -24,7 +24,7 @@ use aws_sdk_firehose::types::{
 };
 use serde::Serialize;
 
-use super::{Apply, Observe, Resource, Teardown};
+use super::{Apply, Made, Observe, Resource, Teardown};
 use crate::aws::errors::{self, is_already_there, is_not_found, is_stream_busy};
 use crate::aws::wait::{self, Patience};
 use crate::aws::{tags, Clients};
@@ -89,12 +89,12 @@ impl Resource for Stream {
     async fn apply(cx: &Apply<'_>, op: &Op) -> Result<()> {
         let (c, p) = (cx.clients, cx.progress);
         match op {
-            Op::CreateStream { stream, tags } => create(c, stream, tags, p).await,
+            Op::CreateStream { stream, tags } => create(c, &cx.made, stream, tags, p).await,
             Op::UpdateStream {
                 stream,
                 version_id,
                 destination_id,
-            } => update(c, stream, version_id, destination_id, p).await,
+            } => update(c, &cx.made, stream, version_id, destination_id, p).await,
             Op::TagStream { name, tags } => tag(c, name, tags).await,
             Op::UntagStream { name, keys } => untag(c, name, keys).await,
             Op::DeleteStream { name } => delete(c, name, p).await,
@@ -661,12 +661,13 @@ fn secrets_manager(
     ))
 }
 
-/// The secret's ARN: planned, or looked up now when the secret was made by this setup.
-async fn secret_arn(clients: &Clients, d: &DesiredStream) -> Result<Option<String>> {
+/// The secret's ARN: planned, or handed on by the step that made it in this run, or (a secret made
+/// by someone since the plan) asked.
+async fn secret_arn(clients: &Clients, made: &Made, d: &DesiredStream) -> Result<Option<String>> {
     match &d.secret {
         None => Ok(None),
-        Some(r) => match &r.arn {
-            Some(arn) => Ok(Some(arn.clone())),
+        Some(r) => match r.arn.clone().or_else(|| made.secret_arn(&r.name)) {
+            Some(arn) => Ok(Some(arn)),
             None => super::secret::arn_of(clients, &r.name).await.map(Some),
         },
     }
@@ -712,11 +713,12 @@ fn retry_options(d: &DesiredStream) -> HttpEndpointRetryOptions {
 
 pub async fn create(
     clients: &Clients,
+    made: &Made,
     d: &DesiredStream,
     tags: &BTreeMap<String, String>,
     progress: &Progress,
 ) -> Result<()> {
-    let secret_arn = secret_arn(clients, d).await?;
+    let secret_arn = secret_arn(clients, made, d).await?;
     let destination = destination(d, secret_arn.as_deref())?;
     let tags = tags::to_firehose(tags)?;
     let created = wait::retry(
@@ -748,12 +750,13 @@ pub async fn create(
 
 pub async fn update(
     clients: &Clients,
+    made: &Made,
     d: &DesiredStream,
     version_id: &str,
     destination_id: &str,
     progress: &Progress,
 ) -> Result<()> {
-    let secret_arn = secret_arn(clients, d).await?;
+    let secret_arn = secret_arn(clients, made, d).await?;
     let update = destination_update(d, secret_arn.as_deref())?;
     wait_until_active(clients, &d.name, progress).await?;
     wait::retry(
