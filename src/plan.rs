@@ -101,6 +101,17 @@ pub struct Change {
 }
 
 impl Change {
+    /// The change of one field when its observed value `from` differs from the wanted `to`: the
+    /// comparison every resource makes per field. A list of these, flattened, is a resource's
+    /// table of compared fields.
+    pub fn differs<A, B>(field: &str, from: A, to: B) -> Option<Change>
+    where
+        A: PartialEq<B> + fmt::Display,
+        B: fmt::Display,
+    {
+        (from != to).then(|| Change::new(field, from, to))
+    }
+
     pub fn new(field: &str, from: impl fmt::Display, to: impl fmt::Display) -> Change {
         Change {
             field: field.to_string(),

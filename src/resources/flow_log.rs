@@ -162,28 +162,22 @@ pub async fn observe(
 
 /// The fields of `observed` that differ from `desired`, as the user would name them.
 pub fn differences(desired: &DesiredFlowLog, observed: &ObservedFlowLog) -> Vec<Change> {
-    let mut changes = Vec::new();
-    if observed.traffic_type != desired.traffic_type.as_aws() {
-        changes.push(Change::new(
+    let mut changes: Vec<Change> = [
+        Change::differs(
             "traffic_type",
-            &observed.traffic_type,
+            observed.traffic_type.as_str(),
             desired.traffic_type.as_aws(),
-        ));
-    }
-    if observed.log_format != desired.log_format {
-        changes.push(Change::new(
-            "format",
-            &observed.log_format,
-            &desired.log_format,
-        ));
-    }
-    if observed.max_aggregation_interval != desired.max_aggregation_interval as i32 {
-        changes.push(Change::new(
+        ),
+        Change::differs("format", &observed.log_format, &desired.log_format),
+        Change::differs(
             "max_aggregation_interval",
             observed.max_aggregation_interval,
-            desired.max_aggregation_interval,
-        ));
-    }
+            desired.max_aggregation_interval as i32,
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     if observed.destination_type != desired.destination_type
         || !crate::desired::same_destination(&observed.destination, &desired.destination)
     {

@@ -158,22 +158,16 @@ pub async fn observe(clients: &Clients, name: &str) -> Result<Option<ObservedFun
 
 /// Configuration fields that differ, with secrets shown as `<redacted>`.
 pub fn config_differences(d: &DesiredFunction, o: &ObservedFunction) -> Vec<Change> {
-    let mut changes = Vec::new();
-    if o.role != d.role_arn {
-        changes.push(Change::new("role", &o.role, &d.role_arn));
-    }
-    if o.runtime != d.runtime {
-        changes.push(Change::new("runtime", &o.runtime, &d.runtime));
-    }
-    if o.handler != d.handler {
-        changes.push(Change::new("handler", &o.handler, &d.handler));
-    }
-    if o.memory_mb != d.memory_mb as i32 {
-        changes.push(Change::new("memory_mb", o.memory_mb, d.memory_mb));
-    }
-    if o.timeout_s != d.timeout_s as i32 {
-        changes.push(Change::new("timeout_s", o.timeout_s, d.timeout_s));
-    }
+    let mut changes: Vec<Change> = [
+        Change::differs("role", &o.role, &d.role_arn),
+        Change::differs("runtime", &o.runtime, &d.runtime),
+        Change::differs("handler", &o.handler, &d.handler),
+        Change::differs("memory_mb", o.memory_mb, d.memory_mb as i32),
+        Change::differs("timeout_s", o.timeout_s, d.timeout_s as i32),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let environment = wanted_environment(d);
     let keys: std::collections::BTreeSet<&String> =
         o.environment.keys().chain(environment.keys()).collect();

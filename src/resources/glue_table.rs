@@ -249,9 +249,7 @@ pub fn plan(names: &Names, d: &DesiredGlueTable, observed: Option<&ObservedTable
     }
     let wanted = d.parameters();
     let mut changes = Vec::new();
-    if o.location != d.location {
-        changes.push(Change::new("location", &o.location, &d.location));
-    }
+    changes.extend(Change::differs("location", &o.location, &d.location));
     for (k, v) in &wanted {
         let now = o.parameters.get(k).map(String::as_str).unwrap_or_default();
         if now != v {

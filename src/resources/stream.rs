@@ -335,10 +335,7 @@ pub fn differences(d: &DesiredStream, o: &ObservedStream) -> Vec<Change> {
     let Some(h) = &o.http else {
         return Vec::new();
     };
-    let mut changes = Vec::new();
-    if h.url != d.url {
-        changes.push(Change::new("url", &h.url, &d.url));
-    }
+    let mut changes: Vec<Change> = Change::differs("url", &h.url, &d.url).into_iter().collect();
     let legacy_tag = o.tags.get(TAG_ACCESS_KEY).map(String::as_str);
     let wanted_secret = d
         .secret
@@ -352,34 +349,28 @@ pub fn differences(d: &DesiredStream, o: &ObservedStream) -> Vec<Change> {
             wanted_key_source(d),
         ));
     }
-    if h.content_encoding != d.content_encoding {
-        changes.push(Change::new(
-            "content_encoding",
-            &h.content_encoding,
-            &d.content_encoding,
-        ));
-    }
-    if h.buffering_size_mb != d.buffering_size_mb as i32 {
-        changes.push(Change::new(
-            "buffering.size_mb",
-            h.buffering_size_mb,
-            d.buffering_size_mb,
-        ));
-    }
-    if h.buffering_interval_s != d.buffering_interval_s as i32 {
-        changes.push(Change::new(
-            "buffering.interval_s",
-            h.buffering_interval_s,
-            d.buffering_interval_s,
-        ));
-    }
-    if h.retry_duration_s != d.retry_duration_s as i32 {
-        changes.push(Change::new(
-            "retry_duration_s",
-            h.retry_duration_s,
-            d.retry_duration_s,
-        ));
-    }
+    changes.extend(
+        [
+            Change::differs("content_encoding", &h.content_encoding, &d.content_encoding),
+            Change::differs(
+                "buffering.size_mb",
+                h.buffering_size_mb,
+                d.buffering_size_mb as i32,
+            ),
+            Change::differs(
+                "buffering.interval_s",
+                h.buffering_interval_s,
+                d.buffering_interval_s as i32,
+            ),
+            Change::differs(
+                "retry_duration_s",
+                h.retry_duration_s,
+                d.retry_duration_s as i32,
+            ),
+        ]
+        .into_iter()
+        .flatten(),
+    );
     let names: std::collections::BTreeSet<&String> = h
         .common_attributes
         .keys()
