@@ -1,18 +1,10 @@
 //! The plan's types: steps of concrete write operations, conflicts, notes, and how a plan prints.
-//! A leaf: it knows the desired values an operation carries and nothing above them (no resource,
-//! no planner, no command). The order of steps is the planner's (`crate::planner`), not this file's.
+//! A leaf: generic over the operation type (each resource has its own, `crate::resources::*::Op`,
+//! wrapped once by the planner), it knows no resource, no planner, no command. The order of steps is the planner's (`crate::planner`), not this file's.
 
 use std::fmt;
 
 use serde::Serialize;
-use serde_json::Value;
-
-use crate::desired::athena::{DesiredGlueDatabase, DesiredGlueTable, DesiredNamedQuery};
-use crate::desired::secret::DesiredSecret;
-use crate::desired::{
-    DesiredEventInvoke, DesiredFlowLog, DesiredFunction, DesiredLogGroup, DesiredNotification,
-    DesiredPermission, DesiredRole, DesiredStream,
-};
 
 /// The kinds of resource. Their order here means nothing: the planner declares the order of work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Hash)]
@@ -109,6 +101,17 @@ pub struct Change {
 }
 
 impl Change {
+    /// The change of one field when its observed value `from` differs from the wanted `to`: the
+    /// comparison every resource makes per field. A list of these, flattened, is a resource's
+    /// table of compared fields.
+    pub fn differs<A, B>(field: &str, from: A, to: B) -> Option<Change>
+    where
+        A: PartialEq<B> + fmt::Display,
+        B: fmt::Display,
+    {
+        (from != to).then(|| Change::new(field, from, to))
+    }
+
     pub fn new(field: &str, from: impl fmt::Display, to: impl fmt::Display) -> Change {
         Change {
             field: field.to_string(),
@@ -118,210 +121,20 @@ impl Change {
     }
 }
 
-/// A concrete AWS write, with everything it needs.
+/// One step: a resource, what happens to it, and the writes that do it. `O` is the operation type:
+/// a resource plans with its own (`crate::resources::bucket::Op`), the planner with the one that
+/// wraps them all (`crate::resources::Op`).
 #[derive(Debug, Clone, Serialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum Op {
-    CreateBucket {
-        bucket: String,
-        region: String,
-    },
-    TagBucket {
-        bucket: String,
-        tags: std::collections::BTreeMap<String, String>,
-    },
-    BlockPublicAccess {
-        bucket: String,
-    },
-    EncryptBucket {
-        bucket: String,
-    },
-    SetLifecycle {
-        bucket: String,
-        expire_days: u32,
-    },
-    /// Read the bucket policy, drop statements by Sid, put ours in, write it back.
-    MergeBucketPolicy {
-        bucket: String,
-        statements: Vec<Value>,
-        remove_sids: Vec<String>,
-    },
-    DeleteBucket {
-        bucket: String,
-    },
-    /// With `replacing`: the flow log this one replaces, deleted first only where AWS refuses two
-    /// flow logs on one resource and destination.
-    CreateFlowLog {
-        flow_log: DesiredFlowLog,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        replacing: Option<String>,
-    },
-    DeleteFlowLog {
-        id: String,
-    },
-    CreateRole {
-        role: DesiredRole,
-    },
-    UpdateTrust {
-        role: String,
-        trust: Value,
-    },
-    PutRolePolicy {
-        role: String,
-        policy_name: String,
-        policy: Value,
-    },
-    TagRole {
-        role: String,
-        tags: std::collections::BTreeMap<String, String>,
-    },
-    DeleteRole {
-        role: String,
-    },
-    CreateFunction {
-        function: DesiredFunction,
-    },
-    UpdateFunctionCode {
-        function: DesiredFunction,
-    },
-    UpdateFunctionConfiguration {
-        function: DesiredFunction,
-    },
-    TagFunction {
-        arn: String,
-        tags: std::collections::BTreeMap<String, String>,
-    },
-    DeleteFunction {
-        function: String,
-    },
-    AddPermission {
-        permission: DesiredPermission,
-    },
-    RemovePermission {
-        function: String,
-        statement_id: String,
-    },
-    /// Read the bucket's notification configuration, replace only our entry, write it back.
-    PutNotification {
-        notification: DesiredNotification,
-    },
-    RemoveNotification {
-        bucket: String,
-        id: String,
-    },
-    /// Creates the Firehose stream; waits until it is ACTIVE.
-    CreateStream {
-        stream: DesiredStream,
-        tags: std::collections::BTreeMap<String, String>,
-    },
-    /// UpdateDestination with the whole HTTP endpoint destination, at the observed version.
-    UpdateStream {
-        stream: DesiredStream,
-        version_id: String,
-        destination_id: String,
-    },
-    /// Adds or overwrites these tags; never removes one.
-    TagStream {
-        name: String,
-        tags: std::collections::BTreeMap<String, String>,
-    },
-    CreateStreamLogGroup {
-        stream: DesiredStream,
-    },
-    /// Deletes the stream and waits until it is gone.
-    DeleteStream {
-        name: String,
-    },
-    DeleteStreamLogGroup {
-        log_group: String,
-    },
-    /// Creates the forwarder's log group with its tags and retention.
-    CreateFunctionLogGroup {
-        log_group: DesiredLogGroup,
-    },
-    /// Sets the retention (or removes it: `None` keeps events forever) and adds missing tags.
-    UpdateFunctionLogGroup {
-        log_group: DesiredLogGroup,
-    },
-    DeleteFunctionLogGroup {
-        log_group: String,
-    },
-    /// Sets the function's retries, event age and S3 on-failure destination (PutFunctionEventInvokeConfig).
-    PutEventInvokeConfig {
-        event_invoke: DesiredEventInvoke,
-    },
-    DeleteEventInvokeConfig {
-        function: String,
-    },
-    /// Creates the Glue database with our tags (an existing one of ours is tagged instead).
-    CreateGlueDatabase {
-        database: DesiredGlueDatabase,
-    },
-    /// Adds or overwrites these tags on the database; never removes one.
-    TagGlueDatabase {
-        arn: String,
-        tags: std::collections::BTreeMap<String, String>,
-    },
-    DeleteGlueDatabase {
-        database: String,
-    },
-    /// Creates the table; `ddl` is the same table as Athena SQL, for use elsewhere.
-    CreateGlueTable {
-        table: DesiredGlueTable,
-        ddl: String,
-    },
-    /// Rewrites the table's definition (UpdateTable); the data is not touched.
-    UpdateGlueTable {
-        table: DesiredGlueTable,
-    },
-    /// Drops the table's definition only; the objects it reads stay in the bucket.
-    DeleteGlueTable {
-        database: String,
-        table: String,
-    },
-    CreateNamedQuery {
-        query: DesiredNamedQuery,
-    },
-    DeleteNamedQuery {
-        id: String,
-        name: String,
-    },
-    /// Creates the stack's secret with its value (as version `version`) and tags.
-    CreateSecret {
-        secret: DesiredSecret,
-        version: String,
-    },
-    /// Writes a new value as version `version` (the current one after the call).
-    PutSecretValue {
-        secret: DesiredSecret,
-        version: String,
-    },
-    TagSecret {
-        name: String,
-        tags: std::collections::BTreeMap<String, String>,
-    },
-    /// Deletes without a recovery window (see `resources::secret`).
-    DeleteSecret {
-        name: String,
-    },
-    /// Removes tags flowlogs no longer sets (the old access-key hash).
-    UntagStream {
-        name: String,
-        keys: Vec<String>,
-    },
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Step {
+pub struct Step<O> {
     pub kind: Kind,
     pub name: String,
     pub action: Action,
     pub changes: Vec<Change>,
-    pub ops: Vec<Op>,
+    pub ops: Vec<O>,
     /// On a replace: the operations that remove what is replaced. The planner decides whether they
     /// run before `ops` (a name that must be free) or after (a flow log: no window goes unlogged).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub retire: Vec<Op>,
+    pub retire: Vec<O>,
 }
 
 /// A resource flowlogs will not touch, and why.
@@ -347,15 +160,47 @@ pub struct Resource {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Plan {
-    pub steps: Vec<Step>,
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan<O> {
+    pub steps: Vec<Step<O>>,
     pub conflicts: Vec<Conflict>,
     pub in_sync: Vec<Resource>,
     pub notes: Vec<Note>,
 }
 
-impl Plan {
+impl<O> Default for Plan<O> {
+    fn default() -> Self {
+        Plan {
+            steps: Vec::new(),
+            conflicts: Vec::new(),
+            in_sync: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+}
+
+impl<O> Plan<O> {
+    /// The same plan with each operation wrapped (a resource's own ops into the planner's).
+    pub fn map_ops<P>(self, f: impl Fn(O) -> P) -> Plan<P> {
+        Plan {
+            steps: self
+                .steps
+                .into_iter()
+                .map(|s| Step {
+                    kind: s.kind,
+                    name: s.name,
+                    action: s.action,
+                    changes: s.changes,
+                    ops: s.ops.into_iter().map(&f).collect(),
+                    retire: s.retire.into_iter().map(&f).collect(),
+                })
+                .collect(),
+            conflicts: self.conflicts,
+            in_sync: self.in_sync,
+            notes: self.notes,
+        }
+    }
+
     pub fn has_changes(&self) -> bool {
         !self.steps.is_empty()
     }
@@ -366,7 +211,7 @@ impl Plan {
         name: &str,
         action: Action,
         changes: Vec<Change>,
-        ops: Vec<Op>,
+        ops: Vec<O>,
     ) {
         self.steps.push(Step {
             kind,
@@ -384,8 +229,8 @@ impl Plan {
         kind: Kind,
         name: &str,
         changes: Vec<Change>,
-        retire: Vec<Op>,
-        ops: Vec<Op>,
+        retire: Vec<O>,
+        ops: Vec<O>,
     ) {
         self.steps.push(Step {
             kind,
@@ -398,7 +243,7 @@ impl Plan {
     }
 
     /// Adds another plan's steps, conflicts, resources and notes after this one's.
-    pub fn extend(&mut self, other: Plan) {
+    pub fn extend(&mut self, other: Plan<O>) {
         self.steps.extend(other.steps);
         self.conflicts.extend(other.conflicts);
         self.in_sync.extend(other.in_sync);
@@ -436,7 +281,7 @@ impl Plan {
     }
 }
 
-impl fmt::Display for Plan {
+impl<O> fmt::Display for Plan<O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for c in &self.conflicts {
             writeln!(f, "! {} {}: {}", c.kind.label(), c.name, c.problem)?;

@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 
-use crate::plan::{Action, Kind, Plan};
+use crate::plan::{Action, Kind};
 use crate::planner::apply::Outcome;
+use crate::planner::Plan;
 
 /// How one step of the plan ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -15,7 +15,9 @@ use super::status::{ResourceStatus, StatusReport};
 use super::teardown::TeardownOutcome;
 use super::verify::{Check, VerifyReport};
 use super::{to_json, Outcome};
-use crate::plan::{Action, Change, Kind, Op, Plan, Resource};
+use crate::plan::{Action, Change, Kind, Resource};
+use crate::planner::{Op, Plan};
+use crate::resources::{bucket, flow_log};
 
 const DOC: &str = include_str!("../../docs/json-output.md");
 
@@ -94,18 +96,18 @@ fn full_plan() -> Plan {
         bucket,
         Action::Create,
         vec![Change::new("retention_days", "", 90)],
-        vec![Op::CreateBucket {
+        vec![Op::Bucket(bucket::Op::CreateBucket {
             bucket: bucket.into(),
             region: "eu-west-1".into(),
-        }],
+        })],
     );
     plan.replace(
         Kind::FlowLog,
         "fl-0abc",
         vec![Change::new("traffic_type", "REJECT", "ALL")],
-        vec![Op::DeleteFlowLog {
+        vec![Op::FlowLog(flow_log::Op::DeleteFlowLog {
             id: "fl-0abc".into(),
-        }],
+        })],
         vec![],
     );
     plan.conflict(

@@ -12,8 +12,8 @@ use crate::config::{Architecture, ContentEncoding, Delivery, FileFormat};
 use crate::context::{code_source, Context};
 use crate::cost::{self, volume, Estimate};
 use crate::desired::Desired;
-use crate::plan::Plan;
-use crate::planner::{plan_setup, Observed};
+use crate::planner::Plan;
+use crate::planner::{plan_setup, resolve, Observed};
 use crate::resources::bucket::ObservedBucket;
 
 #[derive(Debug, Serialize)]
@@ -99,14 +99,15 @@ pub async fn report(ctx: &Context, desired: &Desired) -> Result<PlanReport> {
 
 /// The plan against what was observed, without the cost estimate.
 fn report_from(ctx: &Context, desired: &Desired, observed: &Observed) -> PlanReport {
-    let plan = plan_setup(desired, observed);
+    let resolved = resolve(desired, observed);
+    let plan = plan_setup(&resolved);
     PlanReport {
         stack: ctx.names.stack.clone(),
         account: ctx.account.clone(),
         region: ctx.region.clone(),
         changes: plan.has_changes(),
         plan,
-        documents: Documents::of(&crate::planner::desired_for(desired, observed)),
+        documents: Documents::of(&resolved.desired),
         estimate: None,
     }
 }

@@ -12,10 +12,13 @@ use super::applied::{applied_steps, AppliedStep, StepResult};
 use super::verify::VerifyReport;
 use super::Say;
 use crate::cli::{Global, Output, SetupArgs};
+use crate::config::Architecture;
 use crate::context::{code_source, Context};
-use crate::plan::{Conflict, Op, Plan};
+use crate::plan::Conflict;
 use crate::planner::apply::{Applier, Live};
-use crate::resources::Apply;
+use crate::planner::{Op, Plan};
+use crate::resources::function::Op as FunctionOp;
+use crate::resources::{Apply, Made};
 use crate::ui::Progress;
 
 /// What setup planned, did and proved.
@@ -87,6 +90,22 @@ fn finish(outcome: &SetupOutcome, output: Output) -> Result<()> {
     Ok(())
 }
 
+/// The architectures the plan uploads the forwarder's code for (none when the code is as wanted).
+fn code_uploads(plan: &Plan) -> Vec<Architecture> {
+    let mut architectures = Vec::new();
+    for op in plan.steps.iter().flat_map(|s| &s.ops) {
+        if let Op::Function(
+            FunctionOp::CreateFunction { function } | FunctionOp::UpdateFunctionCode { function },
+        ) = op
+        {
+            if !architectures.contains(&function.architecture) {
+                architectures.push(function.architecture);
+            }
+        }
+    }
+    architectures
+}
+
 pub async fn run(global: &Global, args: &SetupArgs) -> Result<u8> {
     let say = Say(args.output);
     let ctx = Context::load(global).await?;
@@ -108,10 +127,9 @@ pub async fn run(global: &Global, args: &SetupArgs) -> Result<u8> {
         finish(&outcome, args.output)?;
         bail!("nothing was changed: resolve the conflicts above first");
     }
-    for op in report.plan.steps.iter().flat_map(|s| &s.ops) {
-        if let Op::CreateFunction { function } | Op::UpdateFunctionCode { function } = op {
-            code.require(function.architecture)?;
-        }
+    let uploads = code_uploads(&report.plan);
+    for architecture in &uploads {
+        code.require(*architecture)?;
     }
     let progress = Progress::stderr();
     if report.changes {
@@ -125,11 +143,17 @@ pub async fn run(global: &Global, args: &SetupArgs) -> Result<u8> {
             finish(&outcome, args.output)?;
             return Ok(1);
         }
+        // The artifacts stage: the forwarder's zip read or built, and checked, before the first
+        // write, so a failed build leaves the stack as it was. Apply then uploads these bytes.
+        for architecture in &uploads {
+            code.zip(*architecture, &progress).await?;
+        }
         let applier = Applier {
             executor: Live(Apply {
                 clients: &ctx.clients,
                 code: &code,
                 progress: &progress,
+                made: Made::default(),
             }),
             progress: &progress,
         };

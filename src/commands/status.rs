@@ -7,8 +7,9 @@ use serde::Serialize;
 
 use crate::cli::{CodeArgs, Global, StatusArgs};
 use crate::context::{code_source, Context};
-use crate::plan::{Action, Kind, Plan};
-use crate::planner::{plan_setup, position};
+use crate::plan::{Action, Kind};
+use crate::planner::Plan;
+use crate::planner::{plan_setup, position, resolve};
 
 #[derive(Debug, Serialize)]
 pub struct StatusReport {
@@ -169,7 +170,7 @@ pub async fn run(global: &Global, args: &StatusArgs) -> Result<u8> {
     let code = code_source(&CodeArgs::default())?;
     let desired = ctx.desired(&code)?;
     let observed = ctx.observe().await?;
-    let plan = plan_setup(&desired, &observed);
+    let plan = plan_setup(&resolve(&desired, &observed));
     let report = StatusReport {
         stack: ctx.names.stack.clone(),
         account: ctx.account.clone(),

@@ -12,10 +12,11 @@ use super::applied::{applied_steps, AppliedStep, StepResult};
 use super::Say;
 use crate::cli::{Global, Output, TeardownArgs};
 use crate::context::Context;
-use crate::plan::{Plan, Resource};
+use crate::plan::Resource;
 use crate::planner::apply::{Applier, Live};
 use crate::planner::plan_teardown;
-use crate::resources::Apply;
+use crate::planner::Plan;
+use crate::resources::{Apply, Made};
 use crate::ui::Progress;
 
 /// What teardown planned and deleted.
@@ -124,6 +125,7 @@ pub async fn run(global: &Global, args: &TeardownArgs) -> Result<u8> {
             clients: &ctx.clients,
             code: &code,
             progress: &progress,
+            made: Made::default(),
         }),
         progress: &progress,
     };

@@ -2,31 +2,15 @@
 //! the compute chain (roles, function, permission, stream), the wiring (notification, flow log)
 //! after both, with a progress line per resource. A step that fails stops its chain; the others
 //! finish first. Each operation goes through an `Executor`: `Live` calls AWS through the resource
-//! that owns the operation; tests use one that records.
+//! that owns the operation (the operation's own type says which); tests use one that records.
 
 use std::time::Instant;
 
 use anyhow::Result;
 
-use super::{chain, Chain, REPLACE_CREATES_FIRST};
-use crate::plan::{Action, Kind, Op, Plan, Step};
-use crate::resources::bucket::Bucket;
-use crate::resources::bucket_policy::BucketPolicy;
-use crate::resources::event_invoke_config::EventInvokeConfig;
-use crate::resources::failure_bucket::FailureBucket;
-use crate::resources::flow_log::FlowLog;
-use crate::resources::function::Function;
-use crate::resources::function_log_group::FunctionLogGroup;
-use crate::resources::glue_database::GlueDatabase;
-use crate::resources::glue_table::GlueTable;
-use crate::resources::named_queries::NamedQueries;
-use crate::resources::notification::Notification;
-use crate::resources::permission::Permission;
-use crate::resources::role::{FirehoseRole, ForwarderRole};
-use crate::resources::secret::Secret;
-use crate::resources::stream::Stream;
-use crate::resources::stream_log_group::StreamLogGroup;
-use crate::resources::{Apply, Resource};
+use super::registry::{entry, Chain, Op, Plan, Replace, Step};
+use crate::plan::{Action, Kind};
+use crate::resources::Apply;
 use crate::ui::Progress;
 
 /// Runs one operation of a step. The seam between the order of work and the work.
@@ -35,31 +19,12 @@ pub trait Executor {
     async fn run(&self, kind: Kind, op: &Op) -> Result<()>;
 }
 
-/// The real thing: each operation handed to the resource of its step's kind.
+/// The real thing: each operation carried out by the resource whose operation it is.
 pub struct Live<'a>(pub Apply<'a>);
 
 impl Executor for Live<'_> {
-    async fn run(&self, kind: Kind, op: &Op) -> Result<()> {
-        let cx = &self.0;
-        match kind {
-            Kind::Bucket => Bucket::apply(cx, op).await,
-            Kind::BucketPolicy => BucketPolicy::apply(cx, op).await,
-            Kind::FailureBucket => FailureBucket::apply(cx, op).await,
-            Kind::Role => ForwarderRole::apply(cx, op).await,
-            Kind::FunctionLogGroup => FunctionLogGroup::apply(cx, op).await,
-            Kind::Function => Function::apply(cx, op).await,
-            Kind::Permission => Permission::apply(cx, op).await,
-            Kind::FirehoseRole => FirehoseRole::apply(cx, op).await,
-            Kind::StreamLogGroup => StreamLogGroup::apply(cx, op).await,
-            Kind::DeliveryStream => Stream::apply(cx, op).await,
-            Kind::Notification => Notification::apply(cx, op).await,
-            Kind::FlowLog => FlowLog::apply(cx, op).await,
-            Kind::EventInvokeConfig => EventInvokeConfig::apply(cx, op).await,
-            Kind::GlueDatabase => GlueDatabase::apply(cx, op).await,
-            Kind::GlueTable => GlueTable::apply(cx, op).await,
-            Kind::NamedQuery => NamedQueries::apply(cx, op).await,
-            Kind::Secret => Secret::apply(cx, op).await,
-        }
+    async fn run(&self, _kind: Kind, op: &Op) -> Result<()> {
+        op.apply(&self.0).await
     }
 }
 
@@ -86,9 +51,9 @@ pub struct Ran {
 }
 
 /// A step's operations in the order they run: on a replace, the old resource is retired first,
-/// unless the kind makes the new one first (`REPLACE_CREATES_FIRST`).
+/// unless its registry entry makes the new one first (`Replace::CreatesFirst`).
 pub fn operations(step: &Step) -> Vec<&Op> {
-    if REPLACE_CREATES_FIRST.contains(&step.kind) {
+    if entry(step.kind).replace == Replace::CreatesFirst {
         step.ops.iter().chain(&step.retire).collect()
     } else {
         step.retire.iter().chain(&step.ops).collect()
@@ -103,7 +68,7 @@ impl<E: Executor> Applier<'_, E> {
             let mut steps: Vec<&Step> = plan
                 .steps
                 .iter()
-                .filter(|s| chain(s.kind) == of && (s.action == Action::Delete) == deletes)
+                .filter(|s| entry(s.kind).chain == of && (s.action == Action::Delete) == deletes)
                 .collect();
             if deletes {
                 // Dependents first: the stream before its role, the function before its role.
@@ -124,7 +89,7 @@ impl<E: Executor> Applier<'_, E> {
         let wiring: Vec<&Step> = plan
             .steps
             .iter()
-            .filter(|s| chain(s.kind) == Chain::Wiring)
+            .filter(|s| entry(s.kind).chain == Chain::Wiring)
             .collect();
         outcome.merge(self.run_chain(wiring).await);
         if !outcome.errors.is_empty() {
@@ -143,8 +108,12 @@ impl<E: Executor> Applier<'_, E> {
     /// logs and triggers), then both chains concurrently. A failing step is noted and the rest
     /// still run, so one stuck resource does not leave the others.
     pub async fn apply_teardown(&self, plan: &Plan) -> Outcome {
-        let of =
-            |c: Chain| -> Vec<&Step> { plan.steps.iter().filter(|s| chain(s.kind) == c).collect() };
+        let of = |c: Chain| -> Vec<&Step> {
+            plan.steps
+                .iter()
+                .filter(|s| entry(s.kind).chain == c)
+                .collect()
+        };
         let mut outcome = Outcome::default();
         for step in of(Chain::Wiring) {
             outcome.merge(self.run_chain(vec![step]).await);

@@ -10,11 +10,16 @@ use super::apply::{Applier, Executor};
 use super::*;
 use crate::config;
 use crate::desired;
-use crate::plan::{Action, Op};
+use crate::desired::athena::Day;
+use crate::plan::{Action, Kind};
 use crate::resources::bucket::tests::hardened;
 use crate::resources::bucket::BucketState;
+use crate::resources::bucket::ObservedBucket;
 use crate::resources::flow_log::tests::observed_from;
 use crate::resources::function::ObservedFunction;
+use crate::resources::function_log_group::ObservedFunctionLogGroup;
+use crate::resources::notification::NotificationEntry;
+use crate::resources::role::ObservedRole;
 use crate::resources::stream::tests::{
     desired as firehose_desired, log_group, observed_like, role, stream, ACCOUNT,
 };
@@ -36,6 +41,16 @@ impl Executor for &Recorder {
         ));
         Ok(())
     }
+}
+
+/// The plan of `d` against `observed`, through the resolve stage.
+fn plan_setup(d: &Desired, observed: &Observed) -> Plan {
+    super::plan_setup(&resolve(d, observed))
+}
+
+/// A stack with nothing in it, read today.
+fn nothing() -> Observed {
+    Observed::empty(Day::today())
 }
 
 impl Recorder {
@@ -86,15 +101,15 @@ fn position_of(ran: &[String], wanted: &str) -> usize {
 
 #[test]
 fn the_declared_order_names_every_kind_once() {
-    for (i, kind) in CREATE_ORDER.iter().enumerate() {
-        assert_eq!(position(*kind), i);
+    for (i, entry) in REGISTRY.iter().enumerate() {
+        assert_eq!(position(entry.kind), i);
     }
 }
 
 #[tokio::test]
 async fn a_fresh_stack_is_created_dependencies_first() {
     let d = lambda_desired();
-    let plan = plan_setup(&d, &Observed::default());
+    let plan = plan_setup(&d, &nothing());
     let ran = setup_order(&plan).await;
     assert_eq!(
         ran,
@@ -126,7 +141,7 @@ async fn a_fresh_stack_is_created_dependencies_first() {
 async fn firehose_mode_makes_the_role_and_log_group_before_the_stream_and_the_stream_before_the_flow_log(
 ) {
     let d = firehose_desired();
-    let plan = plan_setup(&d, &Observed::default());
+    let plan = plan_setup(&d, &nothing());
     let ran = setup_order(&plan).await;
     let at = |w: &str| position_of(&ran, w);
     assert!(at("firehose-role create_role") < at("stream-log-group create_stream_log_group"));
@@ -213,7 +228,7 @@ fn existing_stack(d: &Desired) -> Observed {
                 }),
             }
         }),
-        ..Observed::default()
+        ..nothing()
     }
 }
 
@@ -282,7 +297,7 @@ async fn an_adopted_bucket_loses_only_our_policy_statements_at_teardown() {
             &d.bucket.policy_statements,
             &[],
         ),
-        ..Observed::default()
+        ..nothing()
     };
     let ran = teardown_order(&plan_teardown(&d.names, &observed, true)).await;
     assert_eq!(ran, ["bucket-policy merge_bucket_policy"]);
@@ -321,7 +336,7 @@ async fn a_permission_or_stream_replace_frees_the_name_first() {
         firehose_role: Some(role(&d.names.firehose_role, &d)),
         stream: Some(o),
         stream_log_group: Some(log_group(&d)),
-        ..Observed::default()
+        ..nothing()
     };
     let ran = setup_order(&plan_setup(&d, &observed)).await;
     let at = |w: &str| position_of(&ran, w);
@@ -331,7 +346,7 @@ async fn a_permission_or_stream_replace_frees_the_name_first() {
 #[test]
 fn a_missing_bucket_is_created_then_given_its_policy() {
     let d = crate::resources::bucket::tests::desired("retention_days: 30");
-    let plan = plan_setup(&d, &Observed::default());
+    let plan = plan_setup(&d, &nothing());
     let kinds: Vec<(Kind, Action)> = plan
         .steps
         .iter()
@@ -352,7 +367,7 @@ fn a_bucket_we_may_not_use_gets_no_policy_step() {
     let d = crate::resources::bucket::tests::desired("retention_days: 30");
     let observed = Observed {
         bucket: ObservedBucket::NotAccessible,
-        ..Observed::default()
+        ..nothing()
     };
     let plan = plan_setup(&d, &observed);
     assert!(!plan.steps.iter().any(|s| s.kind == Kind::BucketPolicy));
@@ -378,7 +393,7 @@ fn switching_from_lambda_to_firehose_deletes_the_forwarder() {
             last_update_status: Some(aws_sdk_lambda::types::LastUpdateStatus::Successful),
             tags: d.names.tags(),
         }),
-        ..Observed::default()
+        ..nothing()
     };
     let plan = plan_setup(&d, &observed);
     let actions: Vec<(Kind, Action)> = plan.steps.iter().map(|s| (s.kind, s.action)).collect();
@@ -406,7 +421,7 @@ fn switching_from_firehose_to_lambda_deletes_the_stream_and_its_role() {
         firehose_role: Some(role(&firehose.names.firehose_role, &firehose)),
         stream: Some(observed_like(stream(&firehose))),
         stream_log_group: Some(log_group(&firehose)),
-        ..Observed::default()
+        ..nothing()
     };
     let plan = plan_setup(&lambda, &observed);
     let deletes: Vec<Kind> = plan
@@ -450,7 +465,7 @@ fn the_plan_says_what_the_filter_drops_and_the_function_gets_it() {
         r#"[{"log_status":["NODATA","SKIPDATA"]},{"action":["ACCEPT"],"source":["10.0.0.0/8"],"destination":["10.0.0.0/8"]}]"#
     );
     assert_eq!(env["FLOWLOGS_OTLP_BODY"].value, "line");
-    let plan = plan_setup(&d, &Observed::default());
+    let plan = plan_setup(&d, &nothing());
     let notes: Vec<&str> = plan
         .notes
         .iter()
@@ -468,7 +483,7 @@ fn the_plan_says_what_the_filter_drops_and_the_function_gets_it() {
 }
 
 fn lambda_desired_has_no_filter_note() -> bool {
-    plan_setup(&lambda_desired(), &Observed::default())
+    plan_setup(&lambda_desired(), &nothing())
         .notes
         .iter()
         .all(|n| !n.note.contains("delivery.filter"))

@@ -4,14 +4,31 @@
 use anyhow::{Context, Result};
 use serde_json::Value;
 
-use super::{not_mine, Apply, Observe, Resource, Teardown};
+use serde::Serialize;
+
+use super::{Apply, Observe, Resource, Teardown};
 use crate::aws::errors::{is_no_such_bucket, is_unset_bucket_setting};
 use crate::aws::Clients;
 use crate::desired::{Desired, DesiredBucket, Names};
-use crate::plan::{Action, Change, Kind, Op, Plan};
+use crate::plan::{Action, Change, Kind};
 use crate::policy;
 use crate::resources::bucket::after_create;
 use crate::ui::Progress;
+
+/// This resource's AWS writes, each with everything it needs; in the plan's `ops` as
+/// `{"op": "<snake_case name>", ...}`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// Read the bucket policy, drop statements by Sid, put ours in, write it back.
+    MergeBucketPolicy {
+        bucket: String,
+        statements: Vec<Value>,
+        remove_sids: Vec<String>,
+    },
+}
+
+type Plan = crate::plan::Plan<Op>;
 
 pub struct BucketPolicy;
 
@@ -20,6 +37,7 @@ impl Resource for BucketPolicy {
     type Desired = DesiredBucket;
     /// The whole policy document, `None` when the bucket has none.
     type Observed = Option<Value>;
+    type Op = Op;
 
     fn desired(stack: &Desired) -> Option<&DesiredBucket> {
         Some(&stack.bucket)
@@ -44,7 +62,6 @@ impl Resource for BucketPolicy {
                 statements,
                 remove_sids,
             } => merge_policy(cx.clients, bucket, statements, remove_sids, cx.progress).await,
-            other => Err(not_mine(Self::KIND, other)),
         }
     }
 }
@@ -248,10 +265,7 @@ mod tests {
             statements,
             remove_sids,
             ..
-        } = &plan.steps[0].ops[0]
-        else {
-            panic!()
-        };
+        } = &plan.steps[0].ops[0];
         assert!(statements.is_empty());
         assert_eq!(remove_sids.len(), 3);
     }

@@ -7,15 +7,31 @@
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use super::{not_mine, Apply, Observe, Resource, Teardown};
+use super::{Apply, Observe, Resource, Teardown};
 use crate::aws::errors::{
     is_destination_permission_not_yet_granted, is_not_found, is_update_in_progress,
 };
 use crate::aws::wait::{self, Patience};
 use crate::aws::{tags, Clients};
 use crate::desired::{Desired, DesiredEventInvoke, Names};
-use crate::plan::{Action, Change, Kind, Op, Plan};
+use crate::plan::{Action, Change, Kind};
 use crate::ui::Progress;
+
+/// This resource's AWS writes, each with everything it needs; in the plan's `ops` as
+/// `{"op": "<snake_case name>", ...}`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// Sets the function's retries, event age and S3 on-failure destination (PutFunctionEventInvokeConfig).
+    PutEventInvokeConfig {
+        event_invoke: DesiredEventInvoke,
+    },
+    DeleteEventInvokeConfig {
+        function: String,
+    },
+}
+
+type Plan = crate::plan::Plan<Op>;
 
 pub struct EventInvokeConfig;
 
@@ -23,6 +39,7 @@ impl Resource for EventInvokeConfig {
     const KIND: Kind = Kind::EventInvokeConfig;
     type Desired = DesiredEventInvoke;
     type Observed = Option<ObservedEventInvoke>;
+    type Op = Op;
 
     fn desired(stack: &Desired) -> Option<&DesiredEventInvoke> {
         stack
@@ -53,7 +70,6 @@ impl Resource for EventInvokeConfig {
                 put(cx.clients, event_invoke, cx.progress).await
             }
             Op::DeleteEventInvokeConfig { function } => delete(cx.clients, function).await,
-            other => Err(not_mine(Self::KIND, other)),
         }
     }
 }

@@ -10,11 +10,35 @@
 use anyhow::Result;
 use serde_json::Value;
 
+use serde::Serialize;
+
 use super::bucket::{self, ObservedBucket};
-use super::{bucket_policy, not_mine, Apply, Observe, Resource, Teardown};
+use super::{bucket_policy, Apply, Observe, Resource, Teardown};
 use crate::desired::{Desired, DesiredFailureBucket, Names, TAG_STACK};
-use crate::plan::{Action, Change, Kind, Op, Plan};
+use crate::plan::{Action, Change, Kind};
 use crate::policy;
+
+/// The failure bucket's writes are the log bucket's and its policy's (the same calls).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Op {
+    Bucket(bucket::Op),
+    Policy(bucket_policy::Op),
+}
+
+impl From<bucket::Op> for Op {
+    fn from(op: bucket::Op) -> Op {
+        Op::Bucket(op)
+    }
+}
+
+impl From<bucket_policy::Op> for Op {
+    fn from(op: bucket_policy::Op) -> Op {
+        Op::Policy(op)
+    }
+}
+
+type Plan = crate::plan::Plan<Op>;
 
 pub struct FailureBucket;
 
@@ -29,6 +53,7 @@ impl Resource for FailureBucket {
     const KIND: Kind = Kind::FailureBucket;
     type Desired = DesiredFailureBucket;
     type Observed = ObservedFailureBucket;
+    type Op = Op;
 
     fn desired(stack: &Desired) -> Option<&DesiredFailureBucket> {
         stack.failure_bucket.as_ref()
@@ -57,25 +82,9 @@ impl Resource for FailureBucket {
     }
 
     async fn apply(cx: &Apply<'_>, op: &Op) -> Result<()> {
-        let (c, progress) = (cx.clients, cx.progress);
         match op {
-            Op::CreateBucket { bucket, region } => bucket::create(c, bucket, region).await,
-            Op::TagBucket { bucket, tags } => bucket::tag(c, bucket, tags, progress).await,
-            Op::BlockPublicAccess { bucket } => {
-                bucket::block_public_access(c, bucket, progress).await
-            }
-            Op::EncryptBucket { bucket } => bucket::encrypt(c, bucket, progress).await,
-            Op::SetLifecycle {
-                bucket,
-                expire_days,
-            } => bucket::set_lifecycle(c, bucket, *expire_days, progress).await,
-            Op::MergeBucketPolicy {
-                bucket,
-                statements,
-                remove_sids,
-            } => bucket_policy::merge_policy(c, bucket, statements, remove_sids, progress).await,
-            Op::DeleteBucket { bucket } => bucket::delete_with_objects(c, bucket, progress).await,
-            other => Err(not_mine(Self::KIND, other)),
+            Op::Bucket(op) => bucket::Bucket::apply(cx, op).await,
+            Op::Policy(op) => bucket_policy::BucketPolicy::apply(cx, op).await,
         }
     }
 }
@@ -89,15 +98,18 @@ pub fn plan(names: &Names, d: &DesiredFailureBucket, observed: &ObservedFailureB
     let mut plan = Plan::default();
     let name = &d.name;
     let kind = Kind::FailureBucket;
-    let policy_op = |remove_sids: Vec<String>| Op::MergeBucketPolicy {
-        bucket: name.clone(),
-        statements: d.policy_statements.clone(),
-        remove_sids,
+    let policy_op = |remove_sids: Vec<String>| {
+        Op::Policy(bucket_policy::Op::MergeBucketPolicy {
+            bucket: name.clone(),
+            statements: d.policy_statements.clone(),
+            remove_sids,
+        })
     };
     let state = match &observed.bucket {
         ObservedBucket::Missing => {
-            let (mut changes, mut ops) =
+            let (mut changes, ops) =
                 bucket::create_hardened(name, &names.region, &d.tags, d.retention_days);
+            let mut ops: Vec<Op> = ops.into_iter().map(Op::Bucket).collect();
             changes.push(Change::new("policy", "", "TLS only"));
             ops.push(policy_op(Vec::new()));
             plan.step(kind, name, Action::Create, changes, ops);
@@ -138,7 +150,8 @@ pub fn plan(names: &Names, d: &DesiredFailureBucket, observed: &ObservedFailureB
         );
         return plan;
     }
-    let (mut changes, mut ops) = bucket::restore_hardening(name, &d.tags, d.retention_days, state);
+    let (mut changes, ops) = bucket::restore_hardening(name, &d.tags, d.retention_days, state);
+    let mut ops: Vec<Op> = ops.into_iter().map(Op::Bucket).collect();
     let differing = policy::differing_statements(observed.policy.as_ref(), &d.policy_statements);
     if !differing.is_empty() {
         changes.push(Change::new(
@@ -177,9 +190,9 @@ pub fn plan_teardown(names: &Names, observed: &ObservedFailureBucket) -> Plan {
                 "kept",
                 "deleted with the bucket (send them first: `flowlogs replay`)",
             )],
-            vec![Op::DeleteBucket {
+            vec![Op::Bucket(bucket::Op::DeleteBucket {
                 bucket: name.clone(),
-            }],
+            })],
         );
     } else {
         plan.note(
@@ -216,15 +229,15 @@ mod tests {
             .iter()
             .flat_map(|s| &s.ops)
             .map(|op| match op {
-                Op::CreateBucket { .. } => "create",
-                Op::TagBucket { .. } => "tag",
-                Op::BlockPublicAccess { .. } => "public-access",
-                Op::EncryptBucket { .. } => "encrypt",
-                Op::SetLifecycle {
+                Op::Bucket(bucket::Op::CreateBucket { .. }) => "create",
+                Op::Bucket(bucket::Op::TagBucket { .. }) => "tag",
+                Op::Bucket(bucket::Op::BlockPublicAccess { .. }) => "public-access",
+                Op::Bucket(bucket::Op::EncryptBucket { .. }) => "encrypt",
+                Op::Bucket(bucket::Op::SetLifecycle {
                     expire_days: 30, ..
-                } => "lifecycle-30",
-                Op::MergeBucketPolicy { .. } => "policy",
-                Op::DeleteBucket { .. } => "delete",
+                }) => "lifecycle-30",
+                Op::Policy(_) => "policy",
+                Op::Bucket(bucket::Op::DeleteBucket { .. }) => "delete",
                 _ => "other",
             })
             .collect()
@@ -252,7 +265,9 @@ mod tests {
                 "policy"
             ]
         );
-        let Op::MergeBucketPolicy { statements, .. } = &plan.steps[0].ops[5] else {
+        let Op::Policy(bucket_policy::Op::MergeBucketPolicy { statements, .. }) =
+            &plan.steps[0].ops[5]
+        else {
             unreachable!()
         };
         assert_eq!(statements.len(), 1);

@@ -12,13 +12,32 @@ use aws_sdk_ec2::types::{
 };
 use serde::Serialize;
 
-use super::{not_mine, Apply, Observe, Resource, Teardown};
+use super::{Apply, Observe, Resource, Teardown};
 use crate::aws::states::{DeliveryStatus, FlowLogStatus};
 use crate::aws::{tags, Clients};
 use crate::config::{FileFormat, ResourceType};
 use crate::desired::{Desired, DesiredFlowLog, Names, TAG_OPTIONS, TAG_SPEC};
-use crate::plan::{Action, Change, Kind, Op, Plan};
+use crate::plan::{Action, Change, Kind};
 use crate::ui::Progress;
+
+/// This resource's AWS writes, each with everything it needs; in the plan's `ops` as
+/// `{"op": "<snake_case name>", ...}`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// With `replacing`: the flow log this one replaces, deleted first only where AWS refuses two
+    /// flow logs on one resource and destination.
+    CreateFlowLog {
+        flow_log: DesiredFlowLog,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        replacing: Option<String>,
+    },
+    DeleteFlowLog {
+        id: String,
+    },
+}
+
+type Plan = crate::plan::Plan<Op>;
 
 pub struct FlowLog;
 
@@ -27,6 +46,7 @@ impl Resource for FlowLog {
     type Desired = Vec<DesiredFlowLog>;
     /// Flow logs on the listed resources, and every flow log of our stack wherever it is.
     type Observed = Vec<ObservedFlowLog>;
+    type Op = Op;
 
     fn desired(stack: &Desired) -> Option<&Vec<DesiredFlowLog>> {
         Some(&stack.flow_logs)
@@ -56,7 +76,6 @@ impl Resource for FlowLog {
                 Ok(())
             }
             Op::DeleteFlowLog { id } => delete(c, id).await,
-            other => Err(not_mine(Self::KIND, other)),
         }
     }
 }
@@ -143,28 +162,22 @@ pub async fn observe(
 
 /// The fields of `observed` that differ from `desired`, as the user would name them.
 pub fn differences(desired: &DesiredFlowLog, observed: &ObservedFlowLog) -> Vec<Change> {
-    let mut changes = Vec::new();
-    if observed.traffic_type != desired.traffic_type.as_aws() {
-        changes.push(Change::new(
+    let mut changes: Vec<Change> = [
+        Change::differs(
             "traffic_type",
-            &observed.traffic_type,
+            observed.traffic_type.as_str(),
             desired.traffic_type.as_aws(),
-        ));
-    }
-    if observed.log_format != desired.log_format {
-        changes.push(Change::new(
-            "format",
-            &observed.log_format,
-            &desired.log_format,
-        ));
-    }
-    if observed.max_aggregation_interval != desired.max_aggregation_interval as i32 {
-        changes.push(Change::new(
+        ),
+        Change::differs("format", &observed.log_format, &desired.log_format),
+        Change::differs(
             "max_aggregation_interval",
             observed.max_aggregation_interval,
-            desired.max_aggregation_interval,
-        ));
-    }
+            desired.max_aggregation_interval as i32,
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     if observed.destination_type != desired.destination_type
         || !crate::desired::same_destination(&observed.destination, &desired.destination)
     {

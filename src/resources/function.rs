@@ -11,7 +11,9 @@ use aws_sdk_lambda::types::{
     Architecture as LambdaArchitecture, Environment, FunctionCode, LastUpdateStatus, Runtime, State,
 };
 
-use super::{not_mine, Apply, Observe, Resource, Teardown};
+use serde::Serialize;
+
+use super::{Apply, Made, Observe, Resource, Teardown};
 use crate::aws::errors::{self, is_already_there, is_not_found};
 use crate::aws::states;
 use crate::aws::wait::{self, Patience};
@@ -21,8 +23,33 @@ use crate::desired::{
     secret, Desired, DesiredFunction, EnvVar, Names, WantedCode, TAG_CODE, TAG_CODE_SHA256,
 };
 use crate::package::{code_sha256, CodeSource};
-use crate::plan::{Action, Change, Kind, Op, Plan};
+use crate::plan::{Action, Change, Kind};
 use crate::ui::Progress;
+
+/// This resource's AWS writes, each with everything it needs; in the plan's `ops` as
+/// `{"op": "<snake_case name>", ...}`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    CreateFunction {
+        function: DesiredFunction,
+    },
+    UpdateFunctionCode {
+        function: DesiredFunction,
+    },
+    UpdateFunctionConfiguration {
+        function: DesiredFunction,
+    },
+    TagFunction {
+        arn: String,
+        tags: std::collections::BTreeMap<String, String>,
+    },
+    DeleteFunction {
+        function: String,
+    },
+}
+
+type Plan = crate::plan::Plan<Op>;
 
 pub struct Function;
 
@@ -30,6 +57,7 @@ impl Resource for Function {
     const KIND: Kind = Kind::Function;
     type Desired = DesiredFunction;
     type Observed = Option<ObservedFunction>;
+    type Op = Op;
 
     fn desired(stack: &Desired) -> Option<&DesiredFunction> {
         stack.forwarder.as_ref().map(|f| &f.function)
@@ -50,14 +78,13 @@ impl Resource for Function {
     async fn apply(cx: &Apply<'_>, op: &Op) -> Result<()> {
         let (c, p) = (cx.clients, cx.progress);
         match op {
-            Op::CreateFunction { function } => create(c, function, cx.code, p).await,
+            Op::CreateFunction { function } => create(c, &cx.made, function, cx.code, p).await,
             Op::UpdateFunctionCode { function } => update_code(c, function, cx.code, p).await,
             Op::UpdateFunctionConfiguration { function } => {
-                update_configuration(c, function, p).await
+                update_configuration(c, &cx.made, function, p).await
             }
             Op::TagFunction { arn, tags } => tag(c, arn, tags).await,
             Op::DeleteFunction { function } => delete(c, function).await,
-            other => Err(not_mine(Self::KIND, other)),
         }
     }
 }
@@ -131,22 +158,16 @@ pub async fn observe(clients: &Clients, name: &str) -> Result<Option<ObservedFun
 
 /// Configuration fields that differ, with secrets shown as `<redacted>`.
 pub fn config_differences(d: &DesiredFunction, o: &ObservedFunction) -> Vec<Change> {
-    let mut changes = Vec::new();
-    if o.role != d.role_arn {
-        changes.push(Change::new("role", &o.role, &d.role_arn));
-    }
-    if o.runtime != d.runtime {
-        changes.push(Change::new("runtime", &o.runtime, &d.runtime));
-    }
-    if o.handler != d.handler {
-        changes.push(Change::new("handler", &o.handler, &d.handler));
-    }
-    if o.memory_mb != d.memory_mb as i32 {
-        changes.push(Change::new("memory_mb", o.memory_mb, d.memory_mb));
-    }
-    if o.timeout_s != d.timeout_s as i32 {
-        changes.push(Change::new("timeout_s", o.timeout_s, d.timeout_s));
-    }
+    let mut changes: Vec<Change> = [
+        Change::differs("role", &o.role, &d.role_arn),
+        Change::differs("runtime", &o.runtime, &d.runtime),
+        Change::differs("handler", &o.handler, &d.handler),
+        Change::differs("memory_mb", o.memory_mb, d.memory_mb as i32),
+        Change::differs("timeout_s", o.timeout_s, d.timeout_s as i32),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let environment = wanted_environment(d);
     let keys: std::collections::BTreeSet<&String> =
         o.environment.keys().chain(environment.keys()).collect();
@@ -341,14 +362,18 @@ pub fn wanted_environment(d: &DesiredFunction) -> BTreeMap<String, EnvVar> {
 /// Shown in a plan for the ARN of a secret this setup makes.
 pub const NEW_SECRET_ARN: &str = "(ARN of the secret made by this setup)";
 
-/// The environment as Lambda takes it, the secret's ARN looked up when the plan did not know it.
-async fn environment(clients: &Clients, d: &DesiredFunction) -> Result<Environment> {
+/// The environment as Lambda takes it. The secret's ARN, when the plan did not know it: from the
+/// step that made the secret in this run, else (a secret made by someone since the plan) asked.
+async fn environment(clients: &Clients, made: &Made, d: &DesiredFunction) -> Result<Environment> {
     let mut vars: HashMap<String, String> = wanted_environment(d)
         .into_iter()
         .map(|(k, v)| (k, v.value))
         .collect();
     if let Some(r) = d.secret.as_ref().filter(|r| r.arn.is_none()) {
-        let arn = super::secret::arn_of(clients, &r.name).await?;
+        let arn = match made.secret_arn(&r.name) {
+            Some(arn) => arn,
+            None => super::secret::arn_of(clients, &r.name).await?,
+        };
         vars.insert(secret::ENV_SECRET_ARN.into(), arn);
     }
     Ok(Environment::builder().set_variables(Some(vars)).build())
@@ -356,12 +381,13 @@ async fn environment(clients: &Clients, d: &DesiredFunction) -> Result<Environme
 
 pub async fn create(
     clients: &Clients,
+    made: &Made,
     d: &DesiredFunction,
     code: &CodeSource,
     progress: &Progress,
 ) -> Result<()> {
     let zip = code.zip(d.architecture, progress).await?;
-    let env = environment(clients, d).await?;
+    let env = environment(clients, made, d).await?;
     let mut wanted = wanted_tags(d);
     wanted.insert(TAG_CODE_SHA256.into(), code_sha256(&zip));
     let wanted = tags::to_map(&wanted);
@@ -432,11 +458,12 @@ pub async fn update_code(
 
 pub async fn update_configuration(
     clients: &Clients,
+    made: &Made,
     d: &DesiredFunction,
     progress: &Progress,
 ) -> Result<()> {
     wait_until_ready(clients, &d.name, progress).await?;
-    let env = environment(clients, d).await?;
+    let env = environment(clients, made, d).await?;
     wait::retry(
         progress,
         Patience::iam(&format!(

@@ -7,12 +7,35 @@
 
 use anyhow::{Context, Result};
 
-use super::{not_mine, Apply, Observe, Resource, Teardown};
+use serde::Serialize;
+
+use super::{Apply, Observe, Resource, Teardown};
 use crate::aws::errors::is_already_there;
 pub use crate::aws::log_groups::ObservedLogGroup as ObservedFunctionLogGroup;
 use crate::aws::{log_groups, tags, Clients};
 use crate::desired::{Desired, DesiredLogGroup, Names};
-use crate::plan::{Action, Change, Kind, Op, Plan};
+use crate::plan::{Action, Change, Kind};
+
+/// This resource's AWS writes, each with everything it needs; in the plan's `ops` as
+/// `{"op": "<snake_case name>", ...}`.
+#[allow(clippy::enum_variant_names)] // the names are the plan's JSON (`"op"`)
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// Creates the forwarder's log group with its tags and retention.
+    CreateFunctionLogGroup {
+        log_group: DesiredLogGroup,
+    },
+    /// Sets the retention (or removes it: `None` keeps events forever) and adds missing tags.
+    UpdateFunctionLogGroup {
+        log_group: DesiredLogGroup,
+    },
+    DeleteFunctionLogGroup {
+        log_group: String,
+    },
+}
+
+type Plan = crate::plan::Plan<Op>;
 
 pub struct FunctionLogGroup;
 
@@ -20,6 +43,7 @@ impl Resource for FunctionLogGroup {
     const KIND: Kind = Kind::FunctionLogGroup;
     type Desired = DesiredLogGroup;
     type Observed = Option<ObservedFunctionLogGroup>;
+    type Op = Op;
 
     fn desired(stack: &Desired) -> Option<&DesiredLogGroup> {
         stack.forwarder.as_ref().map(|f| &f.log_group)
@@ -48,7 +72,6 @@ impl Resource for FunctionLogGroup {
             Op::DeleteFunctionLogGroup { log_group } => {
                 log_groups::delete(cx.clients, log_group).await
             }
-            other => Err(not_mine(Self::KIND, other)),
         }
     }
 }

@@ -9,12 +9,34 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use super::{not_mine, Apply, Observe, Resource, Teardown};
+use super::{Apply, Observe, Resource, Teardown};
 use crate::aws::errors::{is_already_there, is_not_found};
 use crate::aws::{tags, Clients};
 use crate::desired::athena::DesiredGlueDatabase;
 use crate::desired::{Desired, Names};
-use crate::plan::{Action, Change, Kind, Op, Plan};
+use crate::plan::{Action, Change, Kind};
+
+/// This resource's AWS writes, each with everything it needs; in the plan's `ops` as
+/// `{"op": "<snake_case name>", ...}`.
+#[allow(clippy::enum_variant_names)] // the names are the plan's JSON (`"op"`)
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// Creates the Glue database with our tags (an existing one of ours is tagged instead).
+    CreateGlueDatabase {
+        database: DesiredGlueDatabase,
+    },
+    /// Adds or overwrites these tags on the database; never removes one.
+    TagGlueDatabase {
+        arn: String,
+        tags: std::collections::BTreeMap<String, String>,
+    },
+    DeleteGlueDatabase {
+        database: String,
+    },
+}
+
+type Plan = crate::plan::Plan<Op>;
 
 pub struct GlueDatabase;
 
@@ -31,6 +53,7 @@ impl Resource for GlueDatabase {
     const KIND: Kind = Kind::GlueDatabase;
     type Desired = DesiredGlueDatabase;
     type Observed = Option<ObservedGlueDatabase>;
+    type Op = Op;
 
     fn desired(stack: &Desired) -> Option<&DesiredGlueDatabase> {
         stack.athena.as_ref().map(|a| &a.database)
@@ -57,7 +80,6 @@ impl Resource for GlueDatabase {
             Op::CreateGlueDatabase { database } => create(cx.clients, database).await,
             Op::TagGlueDatabase { arn, tags } => tag(cx.clients, arn, tags).await,
             Op::DeleteGlueDatabase { database } => delete(cx.clients, database).await,
-            other => Err(not_mine(Self::KIND, other)),
         }
     }
 }

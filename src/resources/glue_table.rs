@@ -10,12 +10,31 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use super::{not_mine, Apply, Observe, Resource, Teardown};
+use super::{Apply, Observe, Resource, Teardown};
 use crate::aws::errors::is_not_found;
 use crate::aws::Clients;
 use crate::desired::athena::{layout, Column, Day, DesiredGlueTable, Storage, PARAM_STACK};
 use crate::desired::{Desired, Names};
-use crate::plan::{Action, Change, Kind, Op, Plan};
+use crate::plan::{Action, Change, Kind};
+
+/// This resource's AWS writes, each with everything it needs; in the plan's `ops` as
+/// `{"op": "<snake_case name>", ...}`.
+#[allow(clippy::enum_variant_names)] // the names are the plan's JSON (`"op"`)
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// Creates the table; `ddl` is the same table as Athena SQL, for use elsewhere.
+    CreateGlueTable {
+        table: DesiredGlueTable,
+        ddl: String,
+    },
+    /// Rewrites the table's definition (UpdateTable); the data is not touched.
+    UpdateGlueTable { table: DesiredGlueTable },
+    /// Drops the table's definition only; the objects it reads stay in the bucket.
+    DeleteGlueTable { database: String, table: String },
+}
+
+type Plan = crate::plan::Plan<Op>;
 
 pub struct GlueTable;
 
@@ -23,7 +42,7 @@ pub struct GlueTable;
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ObservedGlueTable {
     pub table: Option<ObservedTable>,
-    /// The day the stack's earliest flow log was made (today when it has none yet).
+    /// The day the stack's earliest flow log was made (`None` when it has none yet, or Athena is off).
     pub stack_since: Option<Day>,
 }
 
@@ -49,6 +68,7 @@ impl Resource for GlueTable {
     const KIND: Kind = Kind::GlueTable;
     type Desired = DesiredGlueTable;
     type Observed = ObservedGlueTable;
+    type Op = Op;
 
     fn desired(stack: &Desired) -> Option<&DesiredGlueTable> {
         stack.athena.as_ref().map(|a| &a.table)
@@ -62,7 +82,7 @@ impl Resource for GlueTable {
         let athena = &cx.names.athena;
         Ok(ObservedGlueTable {
             table: athena.read(table)?,
-            stack_since: athena.read(since.map(Some))?,
+            stack_since: athena.read(since)?,
         })
     }
 
@@ -79,7 +99,6 @@ impl Resource for GlueTable {
             Op::CreateGlueTable { table, .. } => create(cx.clients, table).await,
             Op::UpdateGlueTable { table } => update(cx.clients, table).await,
             Op::DeleteGlueTable { database, table } => delete(cx.clients, database, table).await,
-            other => Err(not_mine(Self::KIND, other)),
         }
     }
 }
@@ -143,8 +162,9 @@ pub async fn observe(clients: &Clients, names: &Names) -> Result<Option<Observed
     }))
 }
 
-/// The day the stack's earliest flow log (by our tag) was made; today when there is none.
-pub async fn stack_since(clients: &Clients, names: &Names) -> Result<Day> {
+/// The day the stack's earliest flow log (by our tag) was made; `None` when there is none (the
+/// planner then starts on the day the stack was read).
+pub async fn stack_since(clients: &Clients, names: &Names) -> Result<Option<Day>> {
     let filter = aws_sdk_ec2::types::Filter::builder()
         .name(format!("tag:{}", crate::desired::TAG_STACK))
         .values(&names.stack)
@@ -164,7 +184,7 @@ pub async fn stack_since(clients: &Clients, names: &Names) -> Result<Day> {
         .filter_map(|f| f.creation_time())
         .map(|t| t.secs())
         .min();
-    Ok(earliest.map(Day::from_unix).unwrap_or_else(Day::today))
+    Ok(earliest.map(Day::from_unix))
 }
 
 fn shape(columns: &[Column]) -> String {
@@ -229,9 +249,7 @@ pub fn plan(names: &Names, d: &DesiredGlueTable, observed: Option<&ObservedTable
     }
     let wanted = d.parameters();
     let mut changes = Vec::new();
-    if o.location != d.location {
-        changes.push(Change::new("location", &o.location, &d.location));
-    }
+    changes.extend(Change::differs("location", &o.location, &d.location));
     for (k, v) in &wanted {
         let now = o.parameters.get(k).map(String::as_str).unwrap_or_default();
         if now != v {

@@ -27,7 +27,7 @@ use anyhow::Result;
 use crate::aws::Clients;
 use crate::desired::{Desired, Names};
 use crate::package::CodeSource;
-use crate::plan::{Kind, Op, Plan};
+use crate::plan::{Kind, Plan};
 use crate::ui::Progress;
 
 /// What `observe` may use: the clients and the names (plus the resources flow logs are wanted on).
@@ -50,6 +50,32 @@ pub struct Apply<'a> {
     pub clients: &'a Clients,
     pub code: &'a CodeSource,
     pub progress: &'a Progress,
+    /// What earlier steps of this run made, for the steps after them.
+    pub made: Made,
+}
+
+/// What a step made that a later step names: the ARN of a secret from its CreateSecret, so the
+/// function and the stream need not ask AWS for it again.
+#[derive(Debug, Default)]
+pub struct Made {
+    secret_arns: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
+}
+
+impl Made {
+    pub fn secret_made(&self, name: &str, arn: String) {
+        self.secret_arns
+            .lock()
+            .expect("not poisoned")
+            .insert(name.to_string(), arn);
+    }
+
+    pub fn secret_arn(&self, name: &str) -> Option<String> {
+        self.secret_arns
+            .lock()
+            .expect("not poisoned")
+            .get(name)
+            .cloned()
+    }
 }
 
 /// The shape every resource has. Implemented once per resource (twice for the IAM role, which
@@ -62,6 +88,8 @@ pub trait Resource {
     type Desired;
     /// What AWS holds for it.
     type Observed: Default;
+    /// Its AWS writes: only this resource's, so the compiler checks who carries out which.
+    type Op;
 
     /// This resource's part of the desired stack; `None` when the config does not want it.
     fn desired(stack: &Desired) -> Option<&Self::Desired>;
@@ -70,19 +98,11 @@ pub trait Resource {
     async fn observe(cx: &Observe<'_>) -> Result<Self::Observed>;
 
     /// Pure: what setup must do to turn `observed` into `desired`.
-    fn plan(names: &Names, desired: &Self::Desired, observed: &Self::Observed) -> Plan;
+    fn plan(names: &Names, desired: &Self::Desired, observed: &Self::Observed) -> Plan<Self::Op>;
 
     /// Pure: what removes it, when it is ours.
-    fn plan_teardown(cx: Teardown<'_>, observed: &Self::Observed) -> Plan;
+    fn plan_teardown(cx: Teardown<'_>, observed: &Self::Observed) -> Plan<Self::Op>;
 
     /// The write calls of one operation of this resource's steps.
-    async fn apply(cx: &Apply<'_>, op: &Op) -> Result<()>;
-}
-
-/// An operation handed to a resource that does not own it: a planner bug, said plainly.
-pub fn not_mine(kind: Kind, op: &Op) -> anyhow::Error {
-    anyhow::anyhow!(
-        "internal error: {} was asked to carry out {op:?}",
-        kind.label()
-    )
+    async fn apply(cx: &Apply<'_>, op: &Self::Op) -> Result<()>;
 }

@@ -6,11 +6,22 @@
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use super::{not_mine, Apply, Observe, Resource, Teardown};
+use super::{Apply, Observe, Resource, Teardown};
 use crate::aws::Clients;
 use crate::desired::athena::DesiredNamedQuery;
 use crate::desired::{Desired, Names};
-use crate::plan::{Action, Change, Kind, Op, Plan};
+use crate::plan::{Action, Change, Kind};
+
+/// This resource's AWS writes, each with everything it needs; in the plan's `ops` as
+/// `{"op": "<snake_case name>", ...}`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    CreateNamedQuery { query: DesiredNamedQuery },
+    DeleteNamedQuery { id: String, name: String },
+}
+
+type Plan = crate::plan::Plan<Op>;
 
 pub struct NamedQueries;
 
@@ -27,6 +38,7 @@ impl Resource for NamedQueries {
     const KIND: Kind = Kind::NamedQuery;
     type Desired = Vec<DesiredNamedQuery>;
     type Observed = Vec<ObservedNamedQuery>;
+    type Op = Op;
 
     fn desired(stack: &Desired) -> Option<&Vec<DesiredNamedQuery>> {
         stack.athena.as_ref().map(|a| &a.queries)
@@ -56,7 +68,6 @@ impl Resource for NamedQueries {
         match op {
             Op::CreateNamedQuery { query } => create(cx.clients, query).await,
             Op::DeleteNamedQuery { id, name } => delete(cx.clients, id, name).await,
-            other => Err(not_mine(Self::KIND, other)),
         }
     }
 }

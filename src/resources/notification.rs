@@ -13,14 +13,31 @@ use aws_sdk_s3::types::{
 };
 use serde::Serialize;
 
-use super::{not_mine, Apply, Observe, Resource, Teardown};
+use super::{Apply, Observe, Resource, Teardown};
 use crate::aws::errors::{is_destination_not_yet_valid, is_no_such_bucket};
 use crate::aws::wait::{self, Patience};
 use crate::aws::Clients;
 use crate::desired::{Desired, DesiredNotification, Names};
-use crate::plan::{Action, Change, Kind, Op, Plan};
+use crate::plan::{Action, Change, Kind};
 use crate::resources::bucket::after_create;
 use crate::ui::Progress;
+
+/// This resource's AWS writes, each with everything it needs; in the plan's `ops` as
+/// `{"op": "<snake_case name>", ...}`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// Read the bucket's notification configuration, replace only our entry, write it back.
+    PutNotification {
+        notification: DesiredNotification,
+    },
+    RemoveNotification {
+        bucket: String,
+        id: String,
+    },
+}
+
+type Plan = crate::plan::Plan<Op>;
 
 pub struct Notification;
 
@@ -29,6 +46,7 @@ impl Resource for Notification {
     type Desired = DesiredNotification;
     /// Every entry of the bucket's configuration, ours and others'.
     type Observed = Vec<NotificationEntry>;
+    type Op = Op;
 
     fn desired(stack: &Desired) -> Option<&DesiredNotification> {
         stack.forwarder.as_ref().map(|f| &f.notification)
@@ -58,7 +76,6 @@ impl Resource for Notification {
             Op::RemoveNotification { bucket, id } => {
                 write(cx.clients, bucket, id, None, cx.progress).await
             }
-            other => Err(not_mine(Self::KIND, other)),
         }
     }
 }

@@ -4,13 +4,31 @@
 use anyhow::{Context, Result};
 use serde_json::Value;
 
-use super::{not_mine, Apply, Observe, Resource, Teardown};
+use serde::Serialize;
+
+use super::{Apply, Observe, Resource, Teardown};
 use crate::aws::errors::{self, is_not_found};
 use crate::aws::wait::{self, Patience};
 use crate::aws::Clients;
 use crate::desired::{Desired, DesiredPermission, Names};
-use crate::plan::{Action, Change, Kind, Op, Plan};
+use crate::plan::{Action, Change, Kind};
 use crate::ui::Progress;
+
+/// This resource's AWS writes, each with everything it needs; in the plan's `ops` as
+/// `{"op": "<snake_case name>", ...}`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    AddPermission {
+        permission: DesiredPermission,
+    },
+    RemovePermission {
+        function: String,
+        statement_id: String,
+    },
+}
+
+type Plan = crate::plan::Plan<Op>;
 
 pub struct Permission;
 
@@ -19,6 +37,7 @@ impl Resource for Permission {
     type Desired = DesiredPermission;
     /// The function's resource policy; `None` without one (or without the function).
     type Observed = Option<Value>;
+    type Op = Op;
 
     fn desired(stack: &Desired) -> Option<&DesiredPermission> {
         stack.forwarder.as_ref().map(|f| &f.permission)
@@ -46,7 +65,6 @@ impl Resource for Permission {
                 function,
                 statement_id,
             } => remove_permission(cx.clients, function, statement_id).await,
-            other => Err(not_mine(Self::KIND, other)),
         }
     }
 }

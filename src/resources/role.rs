@@ -6,12 +6,42 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 use serde_json::Value;
 
-use super::{not_mine, Apply, Observe, Resource, Teardown};
+use serde::Serialize;
+
+use super::{Apply, Observe, Resource, Teardown};
 use crate::aws::errors::{is_already_there, is_not_found};
 use crate::aws::{tags, Clients};
 use crate::desired::{Desired, DesiredRole, Names};
-use crate::plan::{Action, Change, Kind, Op, Plan};
+use crate::plan::{Action, Change, Kind};
 use crate::policy;
+
+/// This resource's AWS writes, each with everything it needs; in the plan's `ops` as
+/// `{"op": "<snake_case name>", ...}`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    CreateRole {
+        role: DesiredRole,
+    },
+    UpdateTrust {
+        role: String,
+        trust: Value,
+    },
+    PutRolePolicy {
+        role: String,
+        policy_name: String,
+        policy: Value,
+    },
+    TagRole {
+        role: String,
+        tags: std::collections::BTreeMap<String, String>,
+    },
+    DeleteRole {
+        role: String,
+    },
+}
+
+type Plan = crate::plan::Plan<Op>;
 
 /// The forwarder's execution role.
 pub struct ForwarderRole;
@@ -24,6 +54,7 @@ macro_rules! role_resource {
             const KIND: Kind = $kind;
             type Desired = DesiredRole;
             type Observed = Option<ObservedRole>;
+            type Op = Op;
 
             fn desired(stack: &Desired) -> Option<&DesiredRole> {
                 $desired(stack)
@@ -42,7 +73,7 @@ macro_rules! role_resource {
             }
 
             async fn apply(cx: &Apply<'_>, op: &Op) -> Result<()> {
-                apply(Self::KIND, cx, op).await
+                apply(cx, op).await
             }
         }
     };
@@ -64,7 +95,7 @@ role_resource!(
     firehose_role
 );
 
-async fn apply(kind: Kind, cx: &Apply<'_>, op: &Op) -> Result<()> {
+async fn apply(cx: &Apply<'_>, op: &Op) -> Result<()> {
     let c = cx.clients;
     match op {
         Op::CreateRole { role } => create(c, role).await,
@@ -76,7 +107,6 @@ async fn apply(kind: Kind, cx: &Apply<'_>, op: &Op) -> Result<()> {
         } => put_policy(c, role, policy_name, policy).await,
         Op::TagRole { role, tags } => tag(c, role, tags).await,
         Op::DeleteRole { role } => delete(c, role).await,
-        other => Err(not_mine(kind, other)),
     }
 }
 

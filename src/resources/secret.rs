@@ -27,14 +27,41 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use aws_sdk_secretsmanager::types::Tag;
 
-use super::{not_mine, Apply, Observe, Resource, Teardown};
+use serde::Serialize;
+
+use super::{Apply, Observe, Resource, Teardown};
 use crate::aws::errors::{self, is_not_found};
 use crate::aws::wait::{self, Patience};
 use crate::aws::Clients;
 use crate::desired::secret::{self, DesiredSecret, SecretState, SecretValue};
 use crate::desired::{Desired, Names};
-use crate::plan::{Action, Change, Kind, Op, Plan};
+use crate::plan::{Action, Change, Kind};
 use crate::ui::Progress;
+
+/// This resource's AWS writes, each with everything it needs; in the plan's `ops` as
+/// `{"op": "<snake_case name>", ...}`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// Creates the stack's secret with its value (as version `version`) and tags.
+    CreateSecret {
+        secret: DesiredSecret,
+        version: String,
+    },
+    /// Writes a new value as version `version` (the current one after the call).
+    PutSecretValue {
+        secret: DesiredSecret,
+        version: String,
+    },
+    TagSecret {
+        name: String,
+        tags: std::collections::BTreeMap<String, String>,
+    },
+    /// Deletes without a recovery window (see `resources::secret`).
+    DeleteSecret { name: String },
+}
+
+type Plan = crate::plan::Plan<Op>;
 
 /// How long a name stays taken after ForceDeleteWithoutRecovery (AWS deletes asynchronously).
 const NAME_RELEASE: Duration = Duration::from_secs(120);
@@ -45,6 +72,7 @@ impl Resource for Secret {
     const KIND: Kind = Kind::Secret;
     type Desired = DesiredSecret;
     type Observed = Option<ObservedSecret>;
+    type Op = Op;
 
     fn desired(stack: &Desired) -> Option<&DesiredSecret> {
         stack.secret.as_ref()
@@ -65,11 +93,15 @@ impl Resource for Secret {
     async fn apply(cx: &Apply<'_>, op: &Op) -> Result<()> {
         let c = cx.clients;
         match op {
-            Op::CreateSecret { secret, version } => create(c, secret, version, cx.progress).await,
+            Op::CreateSecret { secret, version } => {
+                if let Some(arn) = create(c, secret, version, cx.progress).await? {
+                    cx.made.secret_made(&secret.name, arn);
+                }
+                Ok(())
+            }
             Op::PutSecretValue { secret, version } => put_value(c, secret, version).await,
             Op::TagSecret { name, tags } => tag(c, name, tags).await,
             Op::DeleteSecret { name } => delete(c, name).await,
-            other => Err(not_mine(Self::KIND, other)),
         }
     }
 }
@@ -286,7 +318,7 @@ async fn create(
     d: &DesiredSecret,
     version: &str,
     progress: &Progress,
-) -> Result<()> {
+) -> Result<Option<String>> {
     let created = wait::retry(
         progress,
         Patience {
@@ -317,14 +349,14 @@ async fn create(
         }
     }
     match created {
-        Ok(_) => Ok(()),
+        Ok(out) => Ok(out.arn().map(str::to_string)),
         // The name is taken: by a retried create of ours (same token, same value: fine), or by
         // a secret that appeared since the plan; write the value as the next version either way.
         Err(e)
             if e.as_service_error()
                 .is_some_and(|e| e.is_resource_exists_exception()) =>
         {
-            put_value(clients, d, version).await
+            put_value(clients, d, version).await.map(|()| None)
         }
         Err(e) => Err(e).with_context(|| format!("creating secret {}", d.name)),
     }

@@ -3,12 +3,26 @@
 
 use anyhow::{Context, Result};
 
-use super::{not_mine, Apply, Observe, Resource, Teardown};
+use serde::Serialize;
+
+use super::{Apply, Observe, Resource, Teardown};
 use crate::aws::errors::is_already_there;
 pub use crate::aws::log_groups::ObservedLogGroup;
 use crate::aws::{log_groups, tags, Clients};
 use crate::desired::{Desired, DesiredStream, Names};
-use crate::plan::{Action, Change, Kind, Op, Plan};
+use crate::plan::{Action, Change, Kind};
+
+/// This resource's AWS writes, each with everything it needs; in the plan's `ops` as
+/// `{"op": "<snake_case name>", ...}`.
+#[allow(clippy::large_enum_variant)] // a plan holds a handful
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    CreateStreamLogGroup { stream: DesiredStream },
+    DeleteStreamLogGroup { log_group: String },
+}
+
+type Plan = crate::plan::Plan<Op>;
 
 /// How long the error log group keeps its events.
 pub const LOG_RETENTION_DAYS: i32 = 30;
@@ -20,6 +34,7 @@ impl Resource for StreamLogGroup {
     /// The stream's desired value names its log group and log stream.
     type Desired = DesiredStream;
     type Observed = Option<ObservedLogGroup>;
+    type Op = Op;
 
     fn desired(stack: &Desired) -> Option<&DesiredStream> {
         stack.firehose.as_ref().map(|f| &f.stream)
@@ -43,7 +58,6 @@ impl Resource for StreamLogGroup {
             Op::DeleteStreamLogGroup { log_group } => {
                 log_groups::delete(cx.clients, log_group).await
             }
-            other => Err(not_mine(Self::KIND, other)),
         }
     }
 }

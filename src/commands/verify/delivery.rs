@@ -19,7 +19,8 @@ use super::canary;
 use super::Check;
 use crate::context::Context;
 use crate::desired::{Desired, DesiredForwarder};
-use crate::plan::{Action, Kind, Plan};
+use crate::plan::{Action, Kind};
+use crate::planner::Plan;
 use crate::ui::Progress;
 
 const NAME: &str = "test delivery";
@@ -569,7 +570,7 @@ pub async fn wait_for_real_object(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Op;
+    use crate::planner::Op;
 
     #[test]
     fn a_missing_notification_or_permission_means_no_trigger() {

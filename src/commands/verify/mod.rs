@@ -20,8 +20,9 @@ use crate::aws::states::{self, DeliveryStatus, FlowLogStatus};
 use crate::cli::{CodeArgs, Global, VerifyArgs};
 use crate::context::{code_source, Context};
 use crate::desired::Desired;
-use crate::plan::{Action, Plan, Step};
+use crate::plan::Action;
 use crate::planner::{self, Observed};
+use crate::planner::{Plan, Step};
 use crate::resources::flow_log::ObservedFlowLog;
 use crate::ui::Progress;
 
@@ -247,7 +248,8 @@ async fn verify(
     athena_query: bool,
 ) -> Result<VerifyReport> {
     let observed = ctx.observe().await?;
-    let plan = planner::plan_setup(desired, &observed);
+    let resolved = planner::resolve(desired, &observed);
+    let plan = planner::plan_setup(&resolved);
     let mut checks = plan_checks(&plan);
     checks.extend(live_checks(desired, &observed));
     let mut canary = None;
@@ -271,7 +273,7 @@ async fn verify(
     if let Some(fh) = &desired.firehose {
         checks.push(firehose::test_delivery(ctx, desired, fh, &observed, progress, wait).await);
     }
-    match &planner::desired_for(desired, &observed).athena {
+    match &resolved.desired.athena {
         Some(a) => checks.extend(athena::checks(ctx, a, athena_query).await),
         None if athena_query => checks.push(athena::not_configured()),
         None => {}

@@ -100,7 +100,7 @@ fn plan_for(d: &Desired, o: Option<&ObservedStream>) -> Plan {
     super::plan(&d.names, stream(d), o)
 }
 
-fn fields(plan: &Plan) -> Vec<&str> {
+fn fields<O>(plan: &crate::plan::Plan<O>) -> Vec<&str> {
     plan.steps
         .iter()
         .flat_map(|s| s.changes.iter().map(|c| c.field.as_str()))
@@ -429,7 +429,7 @@ fn a_missing_log_group_is_created_without_touching_the_stream() {
     assert_eq!(fields(&plan), ["error log group"]);
     assert!(matches!(
         &plan.steps[0].ops[..],
-        [Op::CreateStreamLogGroup { .. }]
+        [stream_log_group::Op::CreateStreamLogGroup { .. }]
     ));
 }
 
@@ -443,7 +443,7 @@ fn teardown_deletes_the_stream_and_our_log_group() {
     }
     let plan = stream_log_group::plan_teardown(&d.names, Some(&log_group(&d)));
     match &plan.steps[0].ops[..] {
-        [Op::DeleteStreamLogGroup { log_group }] => {
+        [stream_log_group::Op::DeleteStreamLogGroup { log_group }] => {
             assert_eq!(log_group, "/aws/kinesisfirehose/flowlogs-prod-vpc")
         }
         other => panic!("{other:?}"),
