@@ -42,18 +42,22 @@ pub struct EventRecord {
 /// `userIdentity` and `ownerIdentity`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+// Read leniently: a field S3 leaves out (or a test's `{}`) is empty, not a refused record.
+#[serde(default)]
 pub struct Identity {
     pub principal_id: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(default)]
 pub struct RequestParameters {
     #[serde(rename = "sourceIPAddress")]
     pub source_ip_address: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ResponseElements {
     #[serde(rename = "x-amz-request-id")]
     pub request_id: String,
@@ -209,6 +213,23 @@ mod tests {
         assert_eq!(
             r.response_elements.as_ref().unwrap().request_id,
             "C3D13FE58DE4C810"
+        );
+    }
+
+    #[test]
+    fn empty_identity_request_and_response_parts_still_name_the_object() {
+        // S3 and the emulators send these parts empty; the object is what matters.
+        let v = json!({"Records": [{
+            "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+            "userIdentity": {}, "requestParameters": {}, "responseElements": {},
+            "s3": {"bucket": {"name": "b", "ownerIdentity": {}}, "object": {"key": "k.log.gz", "size": 3}}
+        }]});
+        let e: S3Event = serde_json::from_value(v).unwrap();
+        let object = e.records[0].s3.as_ref().unwrap().object.as_ref().unwrap();
+        assert_eq!(object.key.as_deref(), Some("k.log.gz"));
+        assert_eq!(
+            e.records[0].response_elements,
+            Some(ResponseElements::default())
         );
     }
 }
