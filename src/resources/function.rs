@@ -504,9 +504,12 @@ pub async fn tag(clients: &Clients, arn: &str, wanted: &BTreeMap<String, String>
 
 /// Waits, with a bound and a visible line, until the function is Active and not mid-update.
 pub async fn wait_until_ready(clients: &Clients, name: &str, progress: &Progress) -> Result<()> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
-    let mut shown = false;
-    loop {
+    let what = format!("Lambda function {name} to be ready");
+    let patience = Patience {
+        what: &what,
+        limit: wait::FUNCTION_READY,
+    };
+    wait::until(progress, patience, Duration::from_secs(2), || async {
         let c = clients
             .lambda
             .get_function_configuration()
@@ -528,18 +531,15 @@ pub async fn wait_until_ready(clients: &Clients, name: &str, progress: &Progress
                 c.last_update_status_reason().unwrap_or_default()
             );
         }
-        if !states::function_busy(state.as_ref(), update.as_ref()) {
-            return Ok(());
-        }
-        if tokio::time::Instant::now() > deadline {
-            anyhow::bail!("Lambda function {name} was still not ready after 5 minutes");
-        }
-        if !shown {
-            progress.detail(&format!("waiting for Lambda function {name} to be ready"));
-            shown = true;
-        }
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    }
+        Ok(if states::function_busy(state.as_ref(), update.as_ref()) {
+            let state = state.as_ref().map_or("unknown", |s| s.as_str());
+            let update = update.as_ref().map_or("none", |u| u.as_str());
+            wait::Look::Pending(format!("{state}, last update {update}"))
+        } else {
+            wait::Look::Ready(())
+        })
+    })
+    .await
 }
 
 pub async fn delete(clients: &Clients, name: &str) -> Result<()> {

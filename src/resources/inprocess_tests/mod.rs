@@ -18,6 +18,7 @@ mod log_group;
 mod permission;
 mod role;
 mod secret;
+mod stream;
 
 use std::path::Path;
 use std::time::Duration;

@@ -242,9 +242,12 @@ pub async fn untag(clients: &Clients, name: &str, keys: &[String]) -> Result<()>
 
 /// Waits, with a bound and a visible line, until the stream is ACTIVE.
 pub async fn wait_until_active(clients: &Clients, name: &str, progress: &Progress) -> Result<()> {
-    let started = tokio::time::Instant::now();
-    let mut shown = false;
-    loop {
+    let what = format!("Firehose stream {name} to be ACTIVE (this takes a minute or two)");
+    let patience = Patience {
+        what: &what,
+        limit: STREAM_WAIT_LIMIT,
+    };
+    wait::until(progress, patience, Duration::from_secs(5), || async {
         let out = clients
             .firehose
             .describe_delivery_stream()
@@ -256,77 +259,60 @@ pub async fn wait_until_active(clients: &Clients, name: &str, progress: &Progres
             .delivery_stream_description()
             .context("firehose:DescribeDeliveryStream returned no description")?;
         match d.delivery_stream_status() {
-            DeliveryStreamStatus::Active => return Ok(()),
+            DeliveryStreamStatus::Active => Ok(wait::Look::Ready(())),
             DeliveryStreamStatus::CreatingFailed => anyhow::bail!(
                 "Firehose stream {name} failed to create: {}",
                 d.failure_description()
                     .map(|f| format!("{}: {}", f.r#type().as_str(), f.details()))
                     .unwrap_or_else(|| "no reason given".into())
             ),
-            status => {
-                if started.elapsed() > STREAM_WAIT_LIMIT {
-                    anyhow::bail!(
-                        "Firehose stream {name} was still {} after {} s",
-                        status.as_str(),
-                        STREAM_WAIT_LIMIT.as_secs()
-                    );
-                }
-                if !shown {
-                    progress.detail(&format!(
-                        "waiting for Firehose stream {name} to be ACTIVE (it is {}; this takes a minute or two)",
-                        status.as_str()
-                    ));
-                    shown = true;
-                }
-                tokio::time::sleep(Duration::from_secs(5)).await;
-            }
+            status => Ok(wait::Look::Pending(status.as_str().to_string())),
         }
-    }
+    })
+    .await
 }
 
 /// Deletes the stream and waits until it is gone (a stream of the same name can then be made).
 /// Already gone is fine.
 pub async fn delete(clients: &Clients, name: &str, progress: &Progress) -> Result<()> {
     // A stream that is still being created or updated cannot be deleted yet: wait for it.
-    let asked = tokio::time::Instant::now();
-    loop {
-        match clients
-            .firehose
-            .delete_delivery_stream()
-            .delivery_stream_name(name)
-            .send()
-            .await
-        {
-            Ok(_) => break,
-            Err(e) if is_not_found(&e) => break,
-            Err(e) if is_stream_busy(&e) && asked.elapsed() < STREAM_WAIT_LIMIT => {
-                progress.detail(&format!(
-                    "Firehose stream {name} is busy (creating or updating): retrying the delete in 10 s"
-                ));
-                tokio::time::sleep(Duration::from_secs(10)).await;
+    let busy = format!("Firehose stream {name} to finish creating or updating before its delete");
+    let deleted = wait::retry(
+        progress,
+        Patience {
+            what: &busy,
+            limit: STREAM_WAIT_LIMIT,
+        },
+        || {
+            clients
+                .firehose
+                .delete_delivery_stream()
+                .delivery_stream_name(name)
+                .send()
+        },
+        is_stream_busy,
+    )
+    .await;
+    match deleted {
+        Ok(_) => {}
+        Err(e) if is_not_found(&e) => {}
+        Err(e) => return Err(e).with_context(|| format!("deleting Firehose stream {name}")),
+    }
+    let gone = format!("Firehose stream {name} to be deleted");
+    let patience = Patience {
+        what: &gone,
+        limit: STREAM_WAIT_LIMIT,
+    };
+    wait::until(progress, patience, Duration::from_secs(5), || async {
+        match status_of(clients, name).await? {
+            None => Ok(wait::Look::Ready(())),
+            Some(DeliveryStreamStatus::DeletingFailed) => {
+                anyhow::bail!("AWS could not delete Firehose stream {name} (DELETING_FAILED)")
             }
-            Err(e) => return Err(e).with_context(|| format!("deleting Firehose stream {name}")),
+            Some(status) => Ok(wait::Look::Pending(status.as_str().to_string())),
         }
-    }
-    let started = tokio::time::Instant::now();
-    let mut shown = false;
-    while let Some(status) = status_of(clients, name).await? {
-        if status == DeliveryStreamStatus::DeletingFailed {
-            anyhow::bail!("AWS could not delete Firehose stream {name} (DELETING_FAILED)");
-        }
-        if started.elapsed() > STREAM_WAIT_LIMIT {
-            anyhow::bail!(
-                "Firehose stream {name} was still being deleted after {} s",
-                STREAM_WAIT_LIMIT.as_secs()
-            );
-        }
-        if !shown {
-            progress.detail(&format!("waiting for Firehose stream {name} to be deleted"));
-            shown = true;
-        }
-        tokio::time::sleep(Duration::from_secs(5)).await;
-    }
-    Ok(())
+    })
+    .await
 }
 
 /// The stream's status, `None` when it does not exist.
