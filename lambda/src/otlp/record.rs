@@ -26,6 +26,9 @@ struct Special {
     action: Option<usize>,
     log_status: Option<usize>,
     interface_id: Option<usize>,
+    tgw_attachment_id: Option<usize>,
+    /// `packets-lost-no-route`, `-blackhole`, `-mtu-exceeded`, `-ttl-expired`.
+    packets_lost: [Option<usize>; 4],
     account_id: Option<usize>,
     region: Option<usize>,
     version: Option<usize>,
@@ -37,7 +40,8 @@ pub enum BodyMode {
     /// The flow log line as AWS wrote it.
     Line,
     /// A readable line that says what happened
-    /// (`REJECT tcp 203.0.113.9:51234 -> 10.0.1.5:22 3 packets 180 bytes`).
+    /// (`REJECT tcp 203.0.113.9:51234 -> 10.0.1.5:22 3 packets 180 bytes`; for a transit
+    /// gateway, the attachment instead of the action and the packets lost, by reason, after).
     #[default]
     Summary,
     /// No body: the attributes hold everything.
@@ -108,6 +112,11 @@ impl Mapper {
                 "action" => Some(&mut special.action),
                 "log-status" => Some(&mut special.log_status),
                 "interface-id" => Some(&mut special.interface_id),
+                "tgw-attachment-id" => Some(&mut special.tgw_attachment_id),
+                "packets-lost-no-route" => Some(&mut special.packets_lost[0]),
+                "packets-lost-blackhole" => Some(&mut special.packets_lost[1]),
+                "packets-lost-mtu-exceeded" => Some(&mut special.packets_lost[2]),
+                "packets-lost-ttl-expired" => Some(&mut special.packets_lost[3]),
                 "account-id" => Some(&mut special.account_id),
                 "region" => Some(&mut special.region),
                 "version" => Some(&mut special.version),
@@ -190,6 +199,10 @@ impl Mapper {
                 (Action::IntAsString(k), Value::Str(s)) => wire::attr_str(out, k, s),
                 (Action::Protocol, Value::Int(n)) => {
                     if let Some(name) = protocol_name(n) {
+                        // The semantic conventions' place for tcp and udp (the transport
+                        // layer), and the collector's (`network.protocol.name`, the
+                        // application layer), which its users' queries expect.
+                        wire::attr_str(out, &keys.transport, name);
                         wire::attr_str(out, &keys.protocol_name, name);
                     }
                     wire::attr_int(out, &keys.protocol, n);
@@ -249,7 +262,10 @@ impl Mapper {
     }
 
     /// `REJECT tcp 203.0.113.9:51234 -> 10.0.1.5:22 3 packets 180 bytes`, or
-    /// `NODATA eni-0123 1431280876-1431280934` when the record carries no traffic.
+    /// `NODATA eni-0123 1431280876-1431280934` when the record carries no traffic. A transit
+    /// gateway record has no action: its attachment takes the action's place, and the packets
+    /// it lost follow, by reason (`tgw-attach-0abc tcp 10.0.0.1:12345 -> 10.0.1.1:443
+    /// 10 packets 1000 bytes lost 1 no-route 2 blackhole`; reasons without a loss are left out).
     fn write_body(&mut self, rec: &Record<'_>) {
         let sp = self.special;
         let get = |c: Option<usize>| c.and_then(|c| rec.get(c));
@@ -263,7 +279,9 @@ impl Mapper {
         let status = get(sp.log_status).and_then(Value::as_str);
         if let Some(s) = status.filter(|s| *s != "OK") {
             b.push_str(s);
-            if let Some(Value::Str(eni)) = get(sp.interface_id) {
+            if let Some(Value::Str(eni)) =
+                get(sp.interface_id).or_else(|| get(sp.tgw_attachment_id))
+            {
                 b.push(' ');
                 b.push_str(eni);
             }
@@ -281,6 +299,10 @@ impl Mapper {
             }
         };
         if let Some(Value::Str(a)) = get(sp.action) {
+            b.push_str(a);
+        }
+        if let Some(Value::Str(a)) = get(sp.tgw_attachment_id) {
+            sep(b);
             b.push_str(a);
         }
         match get(sp.protocol) {
@@ -332,6 +354,19 @@ impl Mapper {
             sep(b);
             b.push_str(n);
             b.push_str(" bytes");
+        }
+        const REASONS: [&str; 4] = [" no-route", " blackhole", " mtu-exceeded", " ttl-expired"];
+        let mut lost = false;
+        for (c, reason) in sp.packets_lost.into_iter().zip(REASONS) {
+            if let Some(c) = c.filter(|&c| matches!(rec.get(c), Some(Value::Int(n)) if n != 0)) {
+                sep(b);
+                if !lost {
+                    b.push_str("lost ");
+                    lost = true;
+                }
+                b.push_str(rec.text(c));
+                b.push_str(reason);
+            }
         }
     }
 }
@@ -431,6 +466,7 @@ mod tests {
             ("source.port", V::I(34888)),
             ("destination.port", V::I(123)),
             ("network.protocol.name", V::S("udp".into())),
+            ("network.transport", V::S("udp".into())),
             ("aws.vpc.flow.protocol", V::I(17)),
             ("aws.vpc.flow.packets", V::I(1)),
             ("aws.vpc.flow.bytes", V::I(40)),
@@ -552,7 +588,11 @@ mod tests {
             body.contains("proto-250 [2001:db8::1]:1 -> 10.0.0.220:2"),
             "{body}"
         );
-        assert!(!attrs(&out[1].attributes).contains_key("network.protocol.name"));
+        // A protocol without an IANA keyword has its number only.
+        let unnamed = attrs(&out[1].attributes);
+        assert!(!unnamed.contains_key("network.protocol.name"));
+        assert!(!unnamed.contains_key("network.transport"));
+        assert_eq!(unnamed["aws.vpc.flow.protocol"], V::I(250));
     }
 
     #[test]
