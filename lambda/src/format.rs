@@ -149,7 +149,7 @@ static CATALOGUE: [Field; 58] = [
     // Transit gateway flow logs only (all of version 6); they share the others with VPC flow
     // logs (TGW guide, "Transit Gateway Flow Log records").
     field!("resource-type", 6, String, "TransitGateway",
-        "The type of resource the flow log is on: TransitGateway."),
+        "The type of resource the flow log is on, e.g. TransitGateway."),
     field!("tgw-id", 6, String, "tgw-0abc12345def67890",
         "The ID of the transit gateway for which the traffic is recorded."),
     field!("tgw-attachment-id", 6, String, "tgw-attach-0abc12345def67890",

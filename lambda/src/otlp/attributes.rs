@@ -110,8 +110,9 @@ pub(super) fn action_for(name: &str) -> Action {
         "tgw-src-vpc-account-id" => attr("aws.tgw.source.vpc.account.id"),
         "tgw-dst-vpc-account-id" => attr("aws.tgw.destination.vpc.account.id"),
         "protocol" => Action::Protocol,
-        // `resource-type` is always `TransitGateway`, which the `aws.tgw.*` attributes say
-        // already: the collector drops it too.
+        // `resource-type` names the kind of resource the flow log is on (`TransitGateway`); the
+        // `aws.tgw.*` attributes mark the record as a transit gateway one already, and the
+        // collector drops it too.
         "srcaddr" | "dstaddr" | "pkt-srcaddr" | "pkt-dstaddr" | "end" | "account-id" | "region"
         | "resource-type" => Action::Skip,
         // A field we do not know (a newer version): keep it, under the flow namespace.
