@@ -1,5 +1,6 @@
 //! Throughput of the forwarder's stages on files written by the `gen_flowlogs` example's
-//! generator (1M default-format records, 200k all-fields records, seed 1), beside gunzip
+//! generator (1M default-format records, 200k all-fields records, 200k transit gateway
+//! records with all their 36 fields, seed 1), beside gunzip
 //! alone over the same bytes: parse; parse + encode (protobuf, uncompressed); end to end
 //! (gunzip, parse, encode, gzip), end to end with zstd instead of gzip, and end to end with the
 //! `line` and `none` bodies instead of the default `summary`. Run with `cargo bench -p flowlogs-forwarder --bench pipeline`.
@@ -131,6 +132,7 @@ fn scale(n: u64) -> u64 {
 fn benches(c: &mut Criterion) {
     bench_file(c, "default-1M", "default", scale(1_000_000));
     bench_file(c, "all-fields-200k", "all", scale(200_000));
+    bench_file(c, "tgw-all-fields-200k", "tgw", scale(200_000));
 }
 
 criterion_group!(pipeline_benches, benches);

@@ -11,6 +11,9 @@
 //! cargo build --release -p flowlogs-forwarder --example forward_file
 //! /usr/bin/time -v $CARGO_TARGET_DIR/release/examples/forward_file /tmp/2m.log.gz
 //! ```
+//!
+//! Transit gateway flow logs the same way, from `gen_flowlogs ... --format tgw` (every one of
+//! their 36 fields): the forwarder reads any object by its header.
 
 use flowlogs_forwarder::export::{request::Body, ExportConfig};
 use flowlogs_forwarder::otlp::ObjectInfo;

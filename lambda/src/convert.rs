@@ -115,7 +115,12 @@ mod tests {
 
     #[test]
     fn parquet_forwards_like_text() {
-        for name in ["default-v2.log", "all-fields-v8.log", "custom-v5.log"] {
+        for name in [
+            "default-v2.log",
+            "all-fields-v8.log",
+            "custom-v5.log",
+            "tgw-all-fields-v6.log",
+        ] {
             let text = std::fs::read(format!(
                 "{}/tests/fixtures/{name}",
                 env!("CARGO_MANIFEST_DIR")

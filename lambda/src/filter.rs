@@ -8,7 +8,9 @@
 //! `REJECT`), `source` / `destination` (CIDR blocks, IPv4 or IPv6; the packet-level address when
 //! the format has it, as `source.address` says) and `source_port` / `destination_port` (ports or
 //! ranges `a-b`). A record without the field (`-`, or a format without it) does not meet a
-//! condition on it: `action: [ACCEPT]` never drops a NODATA record.
+//! condition on it: `action: [ACCEPT]` never drops a NODATA record, nor any transit gateway
+//! record (transit gateway flow logs have no `action` field), so a rule written for VPC flow
+//! logs with an `action` keeps every transit gateway record; a rule without one applies to both.
 //!
 //! The function reads the rules as JSON from `FLOWLOGS_FILTER`
 //! (`[{"action":["ACCEPT"],"source":["10.0.0.0/8"],"destination":["10.0.0.0/8"]}]`).

@@ -1,7 +1,11 @@
-//! The VPC Flow Logs field catalogue (versions 2 to 8) and the `${field} ...` log format syntax.
+//! The flow log field catalogue: VPC Flow Logs (versions 2 to 8) and Transit Gateway Flow Logs
+//! (version 6), and the `${field} ...` log format syntax.
 //!
 //! The deployer validates a user's custom format with this module, and the parser types the
-//! values of each record with it, so both agree on what a field is.
+//! values of each record with it, so both agree on what a field is. The two kinds share the
+//! fields they have in common (`srcaddr`, `packets`, `tcp-flags`, ...); a VPC format may not name
+//! a transit gateway field and the other way round ([`lookup`], [`lookup_tgw`]), while the parser
+//! knows them all ([`lookup_any`]): an object's header says which kind it is.
 
 use std::fmt;
 
@@ -31,7 +35,7 @@ impl fmt::Display for FieldType {
     }
 }
 
-/// One field a VPC flow log record can carry.
+/// One field a VPC or transit gateway flow log record can carry.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct Field {
     /// The name as written in a log format and a text header, e.g. `pkt-srcaddr`.
@@ -63,7 +67,11 @@ macro_rules! field {
     };
 }
 
-static FIELDS: [Field; 40] = [
+/// How many of [`CATALOGUE`]'s fields, from its start, are VPC flow log fields.
+const VPC_COUNT: usize = 40;
+
+/// The VPC fields (versions 2 to 8), then the fields only transit gateway flow logs have.
+static CATALOGUE: [Field; 58] = [
     // Version 2: the default format.
     field!("version", 2, Int, "2",
         "The flow log version: 2 for the default format, else the highest version among the fields of the format."),
@@ -138,22 +146,131 @@ static FIELDS: [Field; 40] = [
     // Version 8.
     field!("reject-reason", 8, String, "BPA",
         "The reason traffic was rejected, e.g. BPA when VPC Block Public Access blocked it."),
+    // Transit gateway flow logs only (all of version 6); they share the others with VPC flow
+    // logs (TGW guide, "Transit Gateway Flow Log records").
+    field!("resource-type", 6, String, "TransitGateway",
+        "The type of resource the flow log is on, e.g. TransitGateway."),
+    field!("tgw-id", 6, String, "tgw-0abc12345def67890",
+        "The ID of the transit gateway for which the traffic is recorded."),
+    field!("tgw-attachment-id", 6, String, "tgw-attach-0abc12345def67890",
+        "The ID of the transit gateway attachment for which the traffic is recorded."),
+    field!("tgw-src-vpc-account-id", 6, String, "123456789012",
+        "The AWS account ID of the source VPC."),
+    field!("tgw-dst-vpc-account-id", 6, String, "210987654321",
+        "The AWS account ID of the destination VPC."),
+    field!("tgw-src-vpc-id", 6, String, "vpc-0abc12345def67890", "The ID of the source VPC."),
+    field!("tgw-dst-vpc-id", 6, String, "vpc-0def12345abc67890", "The ID of the destination VPC."),
+    field!("tgw-src-subnet-id", 6, String, "subnet-0abc12345def67890",
+        "The ID of the subnet of the source."),
+    field!("tgw-dst-subnet-id", 6, String, "subnet-0def12345abc67890",
+        "The ID of the subnet of the destination."),
+    field!("tgw-src-eni", 6, String, "eni-0abc12345def67890",
+        "The ID of the source transit gateway attachment's network interface."),
+    field!("tgw-dst-eni", 6, String, "eni-0def12345abc67890",
+        "The ID of the destination transit gateway attachment's network interface."),
+    field!("tgw-src-az-id", 6, String, "use1-az1",
+        "The ID of the Availability Zone of the source transit gateway attachment's interface."),
+    field!("tgw-dst-az-id", 6, String, "use1-az2",
+        "The ID of the Availability Zone of the destination transit gateway attachment's interface."),
+    field!("tgw-pair-attachment-id", 6, String, "tgw-attach-0def12345abc67890",
+        "The ID of the other attachment of the flow: the egress attachment of an ingress flow, and the other way round."),
+    field!("packets-lost-no-route", 6, Long, "0",
+        "The number of packets dropped because the transit gateway had no route to the destination."),
+    field!("packets-lost-blackhole", 6, Long, "0",
+        "The number of packets dropped by a blackhole route."),
+    field!("packets-lost-mtu-exceeded", 6, Long, "0",
+        "The number of packets dropped because they exceeded the MTU."),
+    field!("packets-lost-ttl-expired", 6, Long, "0",
+        "The number of packets dropped because their time-to-live expired."),
 ];
 
-/// Every field of versions 2 to 8, in catalogue order.
+/// Every VPC flow log field, versions 2 to 8, in catalogue order.
 pub fn fields() -> &'static [Field] {
-    &FIELDS
+    &CATALOGUE[..VPC_COUNT]
 }
 
-/// Finds a field by its name, accepting both `pkt-srcaddr` and the Parquet spelling `pkt_srcaddr`.
+/// Every field of either kind: the VPC fields, then those only transit gateway flow logs have.
+/// The parser types a header's columns with it.
+pub fn catalogue() -> &'static [Field] {
+    &CATALOGUE
+}
+
+/// The transit gateway flow log fields, in the order AWS logs them when a flow log names no
+/// format: every field, the default format of transit gateway flow logs.
+pub const TGW_FIELDS: [&str; 36] = [
+    "version",
+    "resource-type",
+    "account-id",
+    "tgw-id",
+    "tgw-attachment-id",
+    "tgw-src-vpc-account-id",
+    "tgw-dst-vpc-account-id",
+    "tgw-src-vpc-id",
+    "tgw-dst-vpc-id",
+    "tgw-src-subnet-id",
+    "tgw-dst-subnet-id",
+    "tgw-src-eni",
+    "tgw-dst-eni",
+    "tgw-src-az-id",
+    "tgw-dst-az-id",
+    "tgw-pair-attachment-id",
+    "srcaddr",
+    "dstaddr",
+    "srcport",
+    "dstport",
+    "protocol",
+    "packets",
+    "bytes",
+    "start",
+    "end",
+    "log-status",
+    "type",
+    "packets-lost-no-route",
+    "packets-lost-blackhole",
+    "packets-lost-mtu-exceeded",
+    "packets-lost-ttl-expired",
+    "tcp-flags",
+    "region",
+    "flow-direction",
+    "pkt-src-aws-service",
+    "pkt-dst-aws-service",
+];
+
+/// The transit gateway flow log fields, in [`TGW_FIELDS`] order.
+pub fn tgw_fields() -> Vec<&'static Field> {
+    TGW_FIELDS
+        .iter()
+        .map(|n| lookup_any(n).expect("transit gateway fields are in the catalogue"))
+        .collect()
+}
+
+/// `pkt-srcaddr` as written, or in the Parquet spelling `pkt_srcaddr`.
+fn same_name(field: &str, name: &str) -> bool {
+    field.len() == name.len()
+        && field
+            .bytes()
+            .zip(name.bytes())
+            .all(|(a, b)| a == b || (a == b'-' && b == b'_'))
+}
+
+/// Finds a VPC flow log field by its name, accepting both `pkt-srcaddr` and the Parquet spelling
+/// `pkt_srcaddr`.
 pub fn lookup(name: &str) -> Option<&'static Field> {
-    FIELDS.iter().find(|f| {
-        f.name.len() == name.len()
-            && f.name
-                .bytes()
-                .zip(name.bytes())
-                .all(|(a, b)| a == b || (a == b'-' && b == b'_'))
-    })
+    fields().iter().find(|f| same_name(f.name, name))
+}
+
+/// Finds a transit gateway flow log field by its name (either spelling).
+pub fn lookup_tgw(name: &str) -> Option<&'static Field> {
+    TGW_FIELDS
+        .iter()
+        .any(|t| same_name(t, name))
+        .then(|| lookup_any(name))
+        .flatten()
+}
+
+/// Finds a field of either kind by its name (either spelling).
+pub fn lookup_any(name: &str) -> Option<&'static Field> {
+    CATALOGUE.iter().find(|f| same_name(f.name, name))
 }
 
 /// The AWS default format: the 14 fields of version 2.
@@ -187,9 +304,15 @@ pub fn default_format() -> String {
     format_of(DEFAULT_FIELDS)
 }
 
-/// Every field, in catalogue order.
+/// Every VPC field, in catalogue order.
 pub fn all_format() -> String {
-    format_of(FIELDS.iter().map(|f| f.name))
+    format_of(fields().iter().map(|f| f.name))
+}
+
+/// `${version} ${resource-type} ... ${pkt-dst-aws-service}`: every transit gateway field, which
+/// is what AWS logs for a transit gateway flow log without a format.
+pub fn tgw_all_format() -> String {
+    format_of(TGW_FIELDS)
 }
 
 /// Why a log format was refused.
@@ -208,22 +331,44 @@ pub enum FormatError {
     Empty,
 }
 
-/// The closest known field name to an unknown one, if any is close enough to be a likely typo.
+/// The closest VPC field name to an unknown one, if any is close enough to be a likely typo.
 pub fn suggest(unknown: &str) -> Option<&'static str> {
+    suggest_among(fields().iter().map(|f| f.name), unknown)
+}
+
+/// The closest transit gateway field name to an unknown one, if any is close enough.
+pub fn suggest_tgw(unknown: &str) -> Option<&'static str> {
+    suggest_among(TGW_FIELDS.into_iter(), unknown)
+}
+
+fn suggest_among(names: impl Iterator<Item = &'static str>, unknown: &str) -> Option<&'static str> {
     let wanted = unknown.to_ascii_lowercase().replace('_', "-");
-    let (best, distance) = FIELDS
-        .iter()
-        .map(|f| (f.name, strsim::levenshtein(&wanted, f.name)))
+    let (best, distance) = names
+        .map(|n| (n, strsim::levenshtein(&wanted, n)))
         .min_by_key(|&(_, d)| d)?;
     let limit = (wanted.chars().count() / 3).clamp(1, 3);
     (distance <= limit).then_some(best)
 }
 
-/// Parses a log format as AWS takes it, `${a} ${b} ...`, into the fields it names, in order.
+/// Parses a VPC flow log format as AWS takes it, `${a} ${b} ...`, into the fields it names, in
+/// order.
 ///
 /// Fields are separated by whitespace. Underscore spellings (`${pkt_srcaddr}`) are accepted and
 /// resolved to the catalogue field, whose `name` is the spelling AWS expects.
 pub fn parse_log_format(spec: &str) -> Result<Vec<&'static Field>, FormatError> {
+    parse_with(spec, lookup, suggest)
+}
+
+/// Parses a transit gateway flow log format: the same syntax, the transit gateway fields.
+pub fn parse_tgw_log_format(spec: &str) -> Result<Vec<&'static Field>, FormatError> {
+    parse_with(spec, lookup_tgw, suggest_tgw)
+}
+
+fn parse_with(
+    spec: &str,
+    lookup: fn(&str) -> Option<&'static Field>,
+    suggest: fn(&str) -> Option<&'static str>,
+) -> Result<Vec<&'static Field>, FormatError> {
     let mut out: Vec<&'static Field> = Vec::new();
     let bytes = spec.as_bytes();
     let mut i = 0;
@@ -415,6 +560,59 @@ mod tests {
                 other => panic!("{spec:?}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn transit_gateway_fields_are_their_own_kind() {
+        let tgw = tgw_fields();
+        assert_eq!(tgw.len(), 36);
+        assert_eq!(catalogue().len(), fields().len() + 18);
+        // The fields only transit gateways have are all in TGW_FIELDS, and typed as AWS says.
+        for f in &catalogue()[fields().len()..] {
+            assert!(tgw.contains(&f), "{}", f.name);
+            assert_eq!(f.version, 6, "{}", f.name);
+            assert!(lookup(f.name).is_none(), "{} is not a VPC field", f.name);
+            assert!(!f.description.is_empty() && !f.example.is_empty());
+        }
+        for name in ["packets-lost-no-route", "packets_lost_ttl_expired"] {
+            assert_eq!(lookup_tgw(name).unwrap().kind, FieldType::Long);
+        }
+        // Shared fields are the same entry for both kinds; VPC-only ones are not TGW fields.
+        assert!(std::ptr::eq(
+            lookup_tgw("srcaddr").unwrap(),
+            lookup("srcaddr").unwrap()
+        ));
+        for vpc_only in [
+            "action",
+            "interface-id",
+            "vpc-id",
+            "pkt-srcaddr",
+            "traffic-path",
+        ] {
+            assert!(lookup_tgw(vpc_only).is_none(), "{vpc_only}");
+            assert!(lookup_any(vpc_only).is_some(), "{vpc_only}");
+        }
+        let all = parse_tgw_log_format(&tgw_all_format()).unwrap();
+        assert_eq!(all, tgw);
+        assert!(tgw_all_format().starts_with("${version} ${resource-type} ${account-id} ${tgw-id}"));
+        // Each kind refuses the other's fields, with a suggestion from its own.
+        assert_eq!(
+            parse_log_format("${srcaddr} ${tgw-id}").unwrap_err(),
+            FormatError::UnknownField {
+                field: "tgw-id".into(),
+                suggestion: None
+            }
+        );
+        assert_eq!(
+            parse_tgw_log_format("${tgw-id} ${action}").unwrap_err(),
+            FormatError::UnknownField {
+                field: "action".into(),
+                suggestion: None
+            }
+        );
+        assert_eq!(suggest_tgw("tgw-atachment-id"), Some("tgw-attachment-id"));
+        // The VPC catalogue is what it was: the deployer's `all` format and Athena columns.
+        assert!(!all_format().contains("tgw"));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The flowlogs forwarder: reads VPC flow log objects from S3 and sends their records to an
-//! OpenTelemetry endpoint as OTLP log records.
+//! The flowlogs forwarder: reads VPC (and transit gateway) flow log objects from S3 and sends
+//! their records to an OpenTelemetry endpoint as OTLP log records.
 //!
 //! The deployer uses [`format`] to validate custom log formats, reads [`report::Report`]
 //! from the verify invocation, and finds the forwarder's report lines in its log group with

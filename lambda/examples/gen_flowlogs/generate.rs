@@ -6,7 +6,10 @@
 //! which is what the parser's and encoder's speed depend on: 5 % IPv6, mostly private local
 //! addresses, TCP 70 % / UDP 22 % / ICMP / ICMPv6 / ESP, well-known service ports against
 //! ephemeral ones, 15 % REJECT, interfaces, subnets and instances drawn from the bounded pools
-//! a VPC has, 20 % of flows from ECS tasks (long ARNs and ids).
+//! a VPC has, 20 % of flows from ECS tasks (long ARNs and ids). Transit gateway fields (the
+//! `tgw` format) come from a gateway with attachments in a few accounts' VPCs, 3 % of flows
+//! losing packets; they are drawn from a random stream of their own, so a VPC format's file is
+//! the same bytes as before they existed.
 //!
 //! Used by the `gen_flowlogs` example (the command line) and by `benches/pipeline.rs`; the
 //! tests are in `generate_tests.rs`.
@@ -35,7 +38,8 @@ pub struct Options {
 
 impl Options {
     /// `default` (the 14 version-2 fields), `all` (every field of versions 2 to 8, in
-    /// catalogue order) or a comma-separated list of field names.
+    /// catalogue order), `tgw` (every transit gateway field, AWS's default for them) or a
+    /// comma-separated list of field names.
     pub fn fields_of(spec: &str) -> Result<Vec<&'static Field>, String> {
         let fields: Vec<&'static Field> = match spec {
             "default" => format::DEFAULT_FIELDS
@@ -43,21 +47,22 @@ impl Options {
                 .map(|n| format::lookup(n).expect("default fields are in the catalogue"))
                 .collect(),
             "all" => format::fields().iter().collect(),
+            "tgw" => format::tgw_fields(),
             list => {
                 let names: Vec<&str> = list.split(',').map(str::trim).collect();
                 let unknown: Vec<&str> = names
                     .iter()
                     .copied()
-                    .filter(|n| format::lookup(n).is_none())
+                    .filter(|n| format::lookup_any(n).is_none())
                     .collect();
                 if !unknown.is_empty() {
                     return Err(format!(
-                        "unknown field(s) in --format: {} (fields are the names of the VPC flow \
-                         log catalogue, e.g. srcaddr,dstaddr,action)",
+                        "unknown field(s) in --format: {} (fields are the names of the VPC and \
+                         transit gateway flow log catalogue, e.g. srcaddr,dstaddr,action)",
                         unknown.join(" ")
                     ));
                 }
-                names.iter().filter_map(|n| format::lookup(n)).collect()
+                names.iter().filter_map(|n| format::lookup_any(n)).collect()
             }
         };
         Ok(fields)
@@ -112,6 +117,12 @@ pub fn write(out: &mut impl Write, options: &Options) -> io::Result<()> {
     let version = options.fields.iter().map(|f| f.version).max().unwrap_or(2);
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let pools = Pools::draw(&mut rng);
+    let mut tgw_rng = ChaCha8Rng::seed_from_u64(options.seed ^ 0x7467_7767);
+    let gateway = options
+        .fields
+        .iter()
+        .any(|f| format::lookup(f.name).is_none())
+        .then(|| Gateway::draw(&mut tgw_rng));
     let mut line = String::with_capacity(1024);
     for i in 0..options.records {
         let status = match options.nodata_every {
@@ -125,12 +136,16 @@ pub fn write(out: &mut impl Write, options: &Options) -> io::Result<()> {
             _ => "OK",
         };
         let flow = Flow::draw(&mut rng, &pools);
+        let hop = gateway.as_ref().map(|g| Hop::draw(&mut tgw_rng, g));
         line.clear();
         for (n, field) in options.fields.iter().enumerate() {
             if n > 0 {
                 line.push(' ');
             }
-            flow.write_value(field.name, version, status, &mut line);
+            match &hop {
+                Some(hop) if hop.write_value(field.name, status, &mut line) => {}
+                _ => flow.write_value(field.name, version, status, &mut line),
+            }
         }
         line.push('\n');
         out.write_all(line.as_bytes())?;
@@ -198,6 +213,116 @@ fn ipv6(rng: &mut impl Rng) -> String {
         let _ = write!(s, ":{:x}", rng.random_range(0..65536u32));
     }
     s
+}
+
+/// One attachment of the transit gateway: a VPC of some account, seen through its subnet,
+/// interface and zone.
+struct Attachment {
+    id: String,
+    account: &'static str,
+    vpc: String,
+    subnet: String,
+    eni: String,
+    az: &'static str,
+}
+
+/// A transit gateway and its attachments.
+struct Gateway {
+    id: String,
+    attachments: Vec<Attachment>,
+}
+
+impl Gateway {
+    fn draw(rng: &mut impl Rng) -> Gateway {
+        let attachments = (0..8)
+            .map(|i| Attachment {
+                id: hex_id(rng, "tgw-attach"),
+                account: ["123456789012", "210987654321", "345678901234"][i % 3],
+                vpc: hex_id(rng, "vpc"),
+                subnet: hex_id(rng, "subnet"),
+                eni: hex_id(rng, "eni"),
+                az: ["use1-az1", "use1-az2", "use1-az4"][i % 3],
+            })
+            .collect();
+        Gateway {
+            id: hex_id(rng, "tgw"),
+            attachments,
+        }
+    }
+}
+
+/// A flow's way through the transit gateway: the attachment it is logged on, the other one,
+/// and the packets lost (one reason in 3 % of flows).
+struct Hop<'g> {
+    gateway: &'g Gateway,
+    from: &'g Attachment,
+    to: &'g Attachment,
+    /// no-route, blackhole, mtu-exceeded, ttl-expired.
+    lost: [u64; 4],
+}
+
+impl<'g> Hop<'g> {
+    fn draw(rng: &mut impl Rng, gateway: &'g Gateway) -> Hop<'g> {
+        let n = gateway.attachments.len();
+        let from = rng.random_range(0..n);
+        let to = (from + rng.random_range(1..n)) % n;
+        let mut lost = [0; 4];
+        if rng.random_bool(0.03) {
+            lost[rng.random_range(0..4)] = rng.random_range(1..50);
+        }
+        Hop {
+            gateway,
+            from: &gateway.attachments[from],
+            to: &gateway.attachments[to],
+            lost,
+        }
+    }
+
+    /// Appends the value of a transit-gateway-only field and says so, or says it is not one.
+    /// A record without data keeps the gateway and the attachment only.
+    fn write_value(&self, field: &str, status: &str, line: &mut String) -> bool {
+        let (from, to) = (self.from, self.to);
+        let value: &str = match field {
+            "resource-type" => "TransitGateway",
+            "tgw-id" => &self.gateway.id,
+            "tgw-attachment-id" => &from.id,
+            _ if status != "OK"
+                && (field.starts_with("tgw-") || field.starts_with("packets-lost")) =>
+            {
+                "-"
+            }
+            "tgw-src-vpc-account-id" => from.account,
+            "tgw-dst-vpc-account-id" => to.account,
+            "tgw-src-vpc-id" => &from.vpc,
+            "tgw-dst-vpc-id" => &to.vpc,
+            "tgw-src-subnet-id" => &from.subnet,
+            "tgw-dst-subnet-id" => &to.subnet,
+            "tgw-src-eni" => &from.eni,
+            "tgw-dst-eni" => &to.eni,
+            "tgw-src-az-id" => from.az,
+            "tgw-dst-az-id" => to.az,
+            "tgw-pair-attachment-id" => &to.id,
+            "packets-lost-no-route"
+            | "packets-lost-blackhole"
+            | "packets-lost-mtu-exceeded"
+            | "packets-lost-ttl-expired" => {
+                let i = [
+                    "packets-lost-no-route",
+                    "packets-lost-blackhole",
+                    "packets-lost-mtu-exceeded",
+                    "packets-lost-ttl-expired",
+                ]
+                .iter()
+                .position(|f| *f == field)
+                .expect("one of the four");
+                let _ = write!(line, "{}", self.lost[i]);
+                return true;
+            }
+            _ => return false,
+        };
+        line.push_str(value);
+        true
+    }
 }
 
 /// An ECS task's identifiers, for the flows that come from one.

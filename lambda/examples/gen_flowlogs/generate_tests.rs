@@ -63,7 +63,12 @@ fn the_header_names_the_fields_of_the_format_in_order() {
 
 #[test]
 fn every_line_parses_with_the_forwarders_parser() {
-    for format in ["default", "all", "version,ecs-task-arn,reject-reason,bytes"] {
+    for format in [
+        "default",
+        "all",
+        "tgw",
+        "version,ecs-task-arn,reject-reason,bytes",
+    ] {
         let text = generate(&options(format, 2000, 11));
         let mut lines = text.lines();
         let mut parser = LineParser::new(Header::parse(lines.next().unwrap()));
@@ -178,4 +183,35 @@ fn the_cache_name_changes_with_every_option() {
     names.sort();
     names.dedup();
     assert_eq!(names.len(), variants.len() + 1, "{names:?}");
+}
+
+#[test]
+fn tgw_files_have_every_tgw_field_and_leave_vpc_files_as_they_were() {
+    let tgw = generate(&options("tgw", 3000, 5));
+    let mut lines = tgw.lines();
+    assert_eq!(lines.next().unwrap(), format::TGW_FIELDS.join(" "));
+    let records: Vec<Vec<&str>> = lines.map(|l| l.split(' ').collect()).collect();
+    let col = |name: &str| format::TGW_FIELDS.iter().position(|f| *f == name).unwrap();
+    assert!(records.iter().all(|r| r[col("version")] == "6"));
+    assert!(records
+        .iter()
+        .all(|r| r[col("resource-type")] == "TransitGateway"));
+    let ok: Vec<_> = records
+        .iter()
+        .filter(|r| r[col("log-status")] == "OK")
+        .collect();
+    assert!(ok
+        .iter()
+        .all(|r| r[col("tgw-attachment-id")] != r[col("tgw-pair-attachment-id")]));
+    let losing = ok
+        .iter()
+        .filter(|r| r[col("packets-lost-no-route")..=col("packets-lost-ttl-expired")] != ["0"; 4])
+        .count();
+    assert!((30..=150).contains(&losing), "{losing} of {}", ok.len());
+    // The same seed gives a VPC file the same flows with or without a gateway column.
+    let plain = generate(&options("srcaddr,dstport", 200, 5));
+    let with_gateway = generate(&options("srcaddr,dstport,tgw-id", 200, 5));
+    for (a, b) in plain.lines().zip(with_gateway.lines()).skip(1) {
+        assert!(b.starts_with(&format!("{a} tgw-")), "{a} / {b}");
+    }
 }

@@ -1,12 +1,12 @@
-//! Writes a synthetic VPC flow log file, deterministic for a seed (the benchmarks' data).
+//! Writes a synthetic VPC (or transit gateway) flow log file, deterministic for a seed (the benchmarks' data).
 //!
 //! ```text
 //! cargo run --release -p flowlogs-forwarder --example gen_flowlogs -- \
-//!     OUT [--records N] [--format default|all|FIELD,FIELD,...] [--seed S] [--nodata-every K]
+//!     OUT [--records N] [--format default|all|tgw|FIELD,FIELD,...] [--seed S] [--nodata-every K]
 //! ```
 //!
 //! `--format default`: the 14 version-2 fields (the AWS default format); `all`: every field of
-//! versions 2 to 8. The output is gzip when OUT ends in `.gz`. Defaults: 1000 records, seed 1,
+//! versions 2 to 8; `tgw`: the 36 fields of a transit gateway flow log (AWS's default for them). The output is gzip when OUT ends in `.gz`. Defaults: 1000 records, seed 1,
 //! no NODATA/SKIPDATA records.
 
 // The bench names its cached files with `Options::cache_name`; this command does not.
@@ -18,7 +18,8 @@ mod generate_tests;
 use generate::Options;
 use std::path::PathBuf;
 
-const USAGE: &str = "usage: gen_flowlogs OUT [--records N] [--format default|all|FIELD,FIELD,...] \
+const USAGE: &str =
+    "usage: gen_flowlogs OUT [--records N] [--format default|all|tgw|FIELD,FIELD,...] \
                      [--seed S] [--nodata-every K]";
 
 fn main() -> anyhow::Result<()> {

@@ -1,6 +1,6 @@
-//! The attribute table: which OpenTelemetry attribute each flow log column becomes, with the
-//! names of the OpenTelemetry Collector's awslogsencoding extension, and the IANA names of
-//! protocol numbers.
+//! The attribute table: which OpenTelemetry attribute each flow log column becomes (VPC and
+//! transit gateway columns alike), with the names of the OpenTelemetry Collector's
+//! awslogsencoding extension, and the IANA names of protocol numbers.
 
 use super::wire::AttrKey;
 
@@ -90,10 +90,31 @@ pub(super) fn action_for(name: &str) -> Action {
         "ecs-task-arn" => attr("aws.ecs.task.arn"),
         "ecs-task-id" => attr("aws.ecs.task.id"),
         "reject-reason" => attr("aws.vpc.flow.reject_reason"),
+        // Transit gateway flow logs, as the collector names them (its PR #46276).
+        "tgw-id" => attr("aws.tgw.id"),
+        "tgw-attachment-id" => attr("aws.tgw.attachment.id"),
+        "tgw-src-vpc-id" => attr("aws.tgw.source.vpc.id"),
+        "tgw-dst-vpc-id" => attr("aws.tgw.destination.vpc.id"),
+        "tgw-src-subnet-id" => attr("aws.tgw.source.vpc.subnet.id"),
+        "tgw-dst-subnet-id" => attr("aws.tgw.destination.vpc.subnet.id"),
+        "tgw-src-eni" => attr("aws.tgw.source.eni.id"),
+        "tgw-dst-eni" => attr("aws.tgw.destination.eni.id"),
+        "tgw-src-az-id" => attr("aws.tgw.source.az.id"),
+        "tgw-dst-az-id" => attr("aws.tgw.destination.az.id"),
+        "tgw-pair-attachment-id" => attr("aws.tgw.attachment.pair.id"),
+        "packets-lost-no-route" => attr("aws.vpc.flow.packets_lost_no_route"),
+        "packets-lost-blackhole" => attr("aws.vpc.flow.packets_lost_blackhole"),
+        "packets-lost-mtu-exceeded" => attr("aws.vpc.flow.packets_lost_mtu_exceeded"),
+        "packets-lost-ttl-expired" => attr("aws.vpc.flow.packets_lost_ttl_expired"),
+        // The collector leaves these two out; named after its `aws.tgw.source.vpc.*`.
+        "tgw-src-vpc-account-id" => attr("aws.tgw.source.vpc.account.id"),
+        "tgw-dst-vpc-account-id" => attr("aws.tgw.destination.vpc.account.id"),
         "protocol" => Action::Protocol,
-        "srcaddr" | "dstaddr" | "pkt-srcaddr" | "pkt-dstaddr" | "end" | "account-id" | "region" => {
-            Action::Skip
-        }
+        // `resource-type` names the kind of resource the flow log is on (`TransitGateway`); the
+        // `aws.tgw.*` attributes mark the record as a transit gateway one already, and the
+        // collector drops it too.
+        "srcaddr" | "dstaddr" | "pkt-srcaddr" | "pkt-dstaddr" | "end" | "account-id" | "region"
+        | "resource-type" => Action::Skip,
         // A field we do not know (a newer version): keep it, under the flow namespace.
         other => Action::Attr(AttrKey::new(&format!(
             "aws.vpc.flow.{}",
@@ -106,6 +127,7 @@ pub(super) fn action_for(name: &str) -> Action {
 #[derive(Debug)]
 pub(super) struct DerivedKeys {
     pub(super) protocol_name: AttrKey,
+    pub(super) transport: AttrKey,
     pub(super) protocol: AttrKey,
     pub(super) network_type: AttrKey,
     pub(super) direction: AttrKey,
@@ -119,6 +141,7 @@ impl DerivedKeys {
     pub(super) fn new() -> DerivedKeys {
         DerivedKeys {
             protocol_name: AttrKey::new("network.protocol.name"),
+            transport: AttrKey::new("network.transport"),
             protocol: AttrKey::new("aws.vpc.flow.protocol"),
             network_type: AttrKey::new("network.type"),
             direction: AttrKey::new("network.io.direction"),

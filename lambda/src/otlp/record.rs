@@ -26,6 +26,9 @@ struct Special {
     action: Option<usize>,
     log_status: Option<usize>,
     interface_id: Option<usize>,
+    tgw_attachment_id: Option<usize>,
+    /// `packets-lost-no-route`, `-blackhole`, `-mtu-exceeded`, `-ttl-expired`.
+    packets_lost: [Option<usize>; 4],
     account_id: Option<usize>,
     region: Option<usize>,
     version: Option<usize>,
@@ -37,7 +40,8 @@ pub enum BodyMode {
     /// The flow log line as AWS wrote it.
     Line,
     /// A readable line that says what happened
-    /// (`REJECT tcp 203.0.113.9:51234 -> 10.0.1.5:22 3 packets 180 bytes`).
+    /// (`REJECT tcp 203.0.113.9:51234 -> 10.0.1.5:22 3 packets 180 bytes`; for a transit
+    /// gateway, the attachment instead of the action and the packets lost, by reason, after).
     #[default]
     Summary,
     /// No body: the attributes hold everything.
@@ -108,6 +112,11 @@ impl Mapper {
                 "action" => Some(&mut special.action),
                 "log-status" => Some(&mut special.log_status),
                 "interface-id" => Some(&mut special.interface_id),
+                "tgw-attachment-id" => Some(&mut special.tgw_attachment_id),
+                "packets-lost-no-route" => Some(&mut special.packets_lost[0]),
+                "packets-lost-blackhole" => Some(&mut special.packets_lost[1]),
+                "packets-lost-mtu-exceeded" => Some(&mut special.packets_lost[2]),
+                "packets-lost-ttl-expired" => Some(&mut special.packets_lost[3]),
                 "account-id" => Some(&mut special.account_id),
                 "region" => Some(&mut special.region),
                 "version" => Some(&mut special.version),
@@ -157,7 +166,8 @@ impl Mapper {
     /// Writes the record as an encoded `LogRecord` message (no tag or length prefix) to `out`
     /// and says which account and region it belongs to.
     pub fn encode<'r>(&mut self, rec: &Record<'r>, out: &mut Vec<u8>) -> ResourceKey<'r> {
-        let sp = self.special;
+        // Borrowed, not copied: the table is a few hundred bytes, and this runs per record.
+        let sp = &self.special;
         let str_of = |c: Option<usize>| c.and_then(|c| rec.get(c)).and_then(Value::as_str);
         let int_of = |c: Option<usize>| c.and_then(|c| rec.get(c)).and_then(Value::as_int);
 
@@ -169,7 +179,7 @@ impl Mapper {
 
         match self.body_mode {
             BodyMode::Summary => {
-                self.write_body(rec);
+                write_body(sp, &mut self.body, rec);
                 wire::any_string_field(out, 5, &self.body);
             }
             BodyMode::Line => wire::any_string_field(out, 5, rec.line()),
@@ -190,6 +200,10 @@ impl Mapper {
                 (Action::IntAsString(k), Value::Str(s)) => wire::attr_str(out, k, s),
                 (Action::Protocol, Value::Int(n)) => {
                     if let Some(name) = protocol_name(n) {
+                        // The semantic conventions' place for tcp and udp (the transport
+                        // layer), and the collector's (`network.protocol.name`, the
+                        // application layer), which its users' queries expect.
+                        wire::attr_str(out, &keys.transport, name);
                         wire::attr_str(out, &keys.protocol_name, name);
                     }
                     wire::attr_int(out, &keys.protocol, n);
@@ -247,91 +261,110 @@ impl Mapper {
             version: int_of(sp.version),
         }
     }
+}
 
-    /// `REJECT tcp 203.0.113.9:51234 -> 10.0.1.5:22 3 packets 180 bytes`, or
-    /// `NODATA eni-0123 1431280876-1431280934` when the record carries no traffic.
-    fn write_body(&mut self, rec: &Record<'_>) {
-        let sp = self.special;
-        let get = |c: Option<usize>| c.and_then(|c| rec.get(c));
-        // Numbers are written as the line has them, which saves formatting them again.
-        let number = |c: Option<usize>| {
-            c.filter(|&c| matches!(rec.get(c), Some(Value::Int(_))))
-                .map(|c| rec.text(c))
-        };
-        let b = &mut self.body;
-        b.clear();
-        let status = get(sp.log_status).and_then(Value::as_str);
-        if let Some(s) = status.filter(|s| *s != "OK") {
+/// The `summary` body: `REJECT tcp 203.0.113.9:51234 -> 10.0.1.5:22 3 packets 180 bytes`, or
+/// `NODATA eni-0123 1431280876-1431280934` when the record carries no traffic. A transit
+/// gateway record has no action: its attachment takes the action's place, and the packets it
+/// lost follow, by reason (`tgw-attach-0abc tcp 10.0.0.1:12345 -> 10.0.1.1:443 10 packets 1000
+/// bytes lost 1 no-route 2 blackhole`; reasons without a loss are left out).
+fn write_body(sp: &Special, body: &mut String, rec: &Record<'_>) {
+    let get = |c: Option<usize>| c.and_then(|c| rec.get(c));
+    // Numbers are written as the line has them, which saves formatting them again.
+    let number = |c: Option<usize>| {
+        c.filter(|&c| matches!(rec.get(c), Some(Value::Int(_))))
+            .map(|c| rec.text(c))
+    };
+    let b = body;
+    b.clear();
+    let status = get(sp.log_status).and_then(Value::as_str);
+    if let Some(s) = status.filter(|s| *s != "OK") {
+        b.push_str(s);
+        if let Some(Value::Str(eni)) = get(sp.interface_id).or_else(|| get(sp.tgw_attachment_id)) {
+            b.push(' ');
+            b.push_str(eni);
+        }
+        if let (Some(s), Some(e)) = (number(sp.start), number(sp.end)) {
+            b.push(' ');
             b.push_str(s);
-            if let Some(Value::Str(eni)) = get(sp.interface_id) {
-                b.push(' ');
-                b.push_str(eni);
-            }
-            if let (Some(s), Some(e)) = (number(sp.start), number(sp.end)) {
-                b.push(' ');
-                b.push_str(s);
-                b.push('-');
-                b.push_str(e);
-            }
-            return;
+            b.push('-');
+            b.push_str(e);
         }
-        let sep = |b: &mut String| {
-            if !b.is_empty() {
-                b.push(' ')
-            }
-        };
-        if let Some(Value::Str(a)) = get(sp.action) {
-            b.push_str(a);
+        return;
+    }
+    let sep = |b: &mut String| {
+        if !b.is_empty() {
+            b.push(' ')
         }
-        match get(sp.protocol) {
-            Some(Value::Int(n)) => {
-                sep(b);
-                match protocol_name(n) {
-                    Some(name) => b.push_str(name),
-                    None => {
-                        b.push_str("proto-");
-                        b.push_str(number(sp.protocol).unwrap_or_default());
-                    }
+    };
+    if let Some(Value::Str(a)) = get(sp.action) {
+        b.push_str(a);
+    }
+    if let Some(Value::Str(a)) = get(sp.tgw_attachment_id) {
+        sep(b);
+        b.push_str(a);
+    }
+    match get(sp.protocol) {
+        Some(Value::Int(n)) => {
+            sep(b);
+            match protocol_name(n) {
+                Some(name) => b.push_str(name),
+                None => {
+                    b.push_str("proto-");
+                    b.push_str(number(sp.protocol).unwrap_or_default());
                 }
             }
-            Some(Value::Str(s)) => {
-                sep(b);
-                b.push_str(s);
-            }
-            None => {}
         }
-        let endpoint = |b: &mut String, addr: Option<Value<'_>>, port: Option<&str>| {
-            match addr {
-                Some(Value::Str(a)) if a.contains(':') => {
-                    b.push('[');
-                    b.push_str(a);
-                    b.push(']');
-                }
-                Some(Value::Str(a)) => b.push_str(a),
-                _ => b.push('-'),
-            }
-            if let Some(p) = port {
-                b.push(':');
-                b.push_str(p);
-            }
-        };
-        let src = get(sp.pkt_srcaddr).or_else(|| get(sp.srcaddr));
-        let dst = get(sp.pkt_dstaddr).or_else(|| get(sp.dstaddr));
-        if src.is_some() || dst.is_some() {
+        Some(Value::Str(s)) => {
             sep(b);
-            endpoint(b, src, number(sp.srcport));
-            b.push_str(" -> ");
-            endpoint(b, dst, number(sp.dstport));
+            b.push_str(s);
         }
-        if let Some(p) = number(sp.packets) {
-            sep(b);
+        None => {}
+    }
+    let endpoint = |b: &mut String, addr: Option<Value<'_>>, port: Option<&str>| {
+        match addr {
+            Some(Value::Str(a)) if a.contains(':') => {
+                b.push('[');
+                b.push_str(a);
+                b.push(']');
+            }
+            Some(Value::Str(a)) => b.push_str(a),
+            _ => b.push('-'),
+        }
+        if let Some(p) = port {
+            b.push(':');
             b.push_str(p);
-            b.push_str(" packets");
         }
-        if let Some(n) = number(sp.bytes) {
+    };
+    let src = get(sp.pkt_srcaddr).or_else(|| get(sp.srcaddr));
+    let dst = get(sp.pkt_dstaddr).or_else(|| get(sp.dstaddr));
+    if src.is_some() || dst.is_some() {
+        sep(b);
+        endpoint(b, src, number(sp.srcport));
+        b.push_str(" -> ");
+        endpoint(b, dst, number(sp.dstport));
+    }
+    if let Some(p) = number(sp.packets) {
+        sep(b);
+        b.push_str(p);
+        b.push_str(" packets");
+    }
+    if let Some(n) = number(sp.bytes) {
+        sep(b);
+        b.push_str(n);
+        b.push_str(" bytes");
+    }
+    const REASONS: [&str; 4] = [" no-route", " blackhole", " mtu-exceeded", " ttl-expired"];
+    let mut lost = false;
+    for (&c, reason) in sp.packets_lost.iter().zip(REASONS) {
+        if let Some(c) = c.filter(|&c| matches!(rec.get(c), Some(Value::Int(n)) if n != 0)) {
             sep(b);
-            b.push_str(n);
-            b.push_str(" bytes");
+            if !lost {
+                b.push_str("lost ");
+                lost = true;
+            }
+            b.push_str(rec.text(c));
+            b.push_str(reason);
         }
     }
 }
@@ -431,6 +464,7 @@ mod tests {
             ("source.port", V::I(34888)),
             ("destination.port", V::I(123)),
             ("network.protocol.name", V::S("udp".into())),
+            ("network.transport", V::S("udp".into())),
             ("aws.vpc.flow.protocol", V::I(17)),
             ("aws.vpc.flow.packets", V::I(1)),
             ("aws.vpc.flow.bytes", V::I(40)),
@@ -552,7 +586,11 @@ mod tests {
             body.contains("proto-250 [2001:db8::1]:1 -> 10.0.0.220:2"),
             "{body}"
         );
-        assert!(!attrs(&out[1].attributes).contains_key("network.protocol.name"));
+        // A protocol without an IANA keyword has its number only.
+        let unnamed = attrs(&out[1].attributes);
+        assert!(!unnamed.contains_key("network.protocol.name"));
+        assert!(!unnamed.contains_key("network.transport"));
+        assert_eq!(unnamed["aws.vpc.flow.protocol"], V::I(250));
     }
 
     #[test]

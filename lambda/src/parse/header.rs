@@ -1,5 +1,6 @@
 //! The header of a flow log file: the fields its lines carry, in their order, each matched
-//! to the field catalogue.
+//! to the field catalogue (VPC and transit gateway fields alike: the header says which kind an
+//! object is).
 
 use crate::format::{self, Field, FieldType};
 
@@ -34,11 +35,11 @@ impl Header {
                 let name = n.as_ref();
                 Column {
                     name: name.to_string(),
-                    field: format::lookup(name),
+                    field: format::lookup_any(name),
                 }
             })
             .collect();
-        let mut by_field = vec![None; format::fields().len()];
+        let mut by_field = vec![None; format::catalogue().len()];
         for (i, c) in columns.iter().enumerate() {
             if let Some(f) = c.field {
                 let slot = &mut by_field[field_index(f)];
@@ -72,11 +73,12 @@ impl Header {
 
     /// The column that holds a catalogue field, looked up by its name.
     pub fn column_of(&self, name: &str) -> Option<usize> {
-        format::lookup(name).and_then(|f| self.by_field[field_index(f)])
+        format::lookup_any(name).and_then(|f| self.by_field[field_index(f)])
     }
 }
 
 fn field_index(f: &'static Field) -> usize {
     // Fields live in one static array, so the address gives the index.
-    (f as *const Field as usize - format::fields().as_ptr() as usize) / std::mem::size_of::<Field>()
+    (f as *const Field as usize - format::catalogue().as_ptr() as usize)
+        / std::mem::size_of::<Field>()
 }
