@@ -45,6 +45,9 @@ pub struct Names {
     pub failure_bucket: String,
     /// Where flow logs land: `<prefix>AWSLogs/<account>/vpcflowlogs/<region>/` (or its hive form).
     pub log_key_prefix: String,
+    /// Where the transit gateway flow logs land, when the config logs any: the same layout under
+    /// their own folder, `<prefix>tgw/AWSLogs/<account>/vpcflowlogs/<region>/`.
+    pub tgw_log_key_prefix: Option<String>,
     pub function: String,
     pub role: String,
     pub role_policy: String,
@@ -91,11 +94,19 @@ impl Names {
         };
         let failure_bucket = failure_bucket_name(stack, account, region)?;
         let prefix = &config.bucket.prefix;
-        let log_key_prefix = if config.flow_log.hive_compatible_partitions {
-            format!("{prefix}AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/")
-        } else {
-            format!("{prefix}AWSLogs/{account}/vpcflowlogs/{region}/")
+        let key_prefix = |prefix: &str| {
+            if config.flow_log.hive_compatible_partitions {
+                format!("{prefix}AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/")
+            } else {
+                format!("{prefix}AWSLogs/{account}/vpcflowlogs/{region}/")
+            }
         };
+        let log_key_prefix = key_prefix(prefix);
+        let tgw_log_key_prefix = config
+            .flow_log
+            .transit_gateways
+            .as_ref()
+            .map(|t| key_prefix(&format!("{prefix}{}", t.folder)));
         let function = format!("flowlogs-{stack}-forwarder");
         let sid_suffix: String = stack
             .split('-')
@@ -116,6 +127,7 @@ impl Names {
             bucket_created_by_us: config.bucket.create,
             failure_bucket,
             log_key_prefix,
+            tgw_log_key_prefix,
             log_group: format!("/aws/lambda/{function}"),
             role: function.clone(),
             role_policy: "flowlogs-forwarder".into(),
@@ -287,6 +299,12 @@ impl DesiredFlowLog {
             ),
             None => "none".into(),
         }
+    }
+
+    /// The `TrafficType` CreateFlowLogs is sent: none for a transit gateway or attachment (AWS
+    /// refuses one there).
+    pub fn traffic_type_sent(&self) -> Option<&'static str> {
+        (!self.resource_type.is_transit_gateway()).then(|| self.traffic_type.as_aws())
     }
 
     /// A token that is the same for the same flow log, so a retried create does not make two.
@@ -500,12 +518,18 @@ pub fn build_for(
             (None, Some(firehose), secret)
         }
     };
-    let flow_logs = config
+    let mut flow_logs: Vec<DesiredFlowLog> = config
         .flow_log
         .resource_ids
         .iter()
         .map(|id| flow_log(&names, config, id))
         .collect();
+    if let Some(tgw) = &config.flow_log.transit_gateways {
+        flow_logs.extend(
+            tgw.resources()
+                .map(|(kind, id)| transit_gateway_flow_log(&names, config, tgw, kind, id)),
+        );
+    }
     let athena = athena::build(config, &names);
     let failure_bucket = forwarder
         .as_ref()
@@ -603,12 +627,44 @@ fn flow_log(names: &Names, config: &Config, resource_id: &str) -> DesiredFlowLog
         per_hour_partition: file_format.is_some() && f.per_hour_partition,
         tags: names.tags(),
     };
+    with_spec_tags(&mut desired);
+    desired
+}
+
+/// A transit gateway's or attachment's flow log: the VPC flow log's destination and options, in
+/// the transit gateways' own folder and format, at the only interval AWS takes for them (60 s),
+/// with no traffic type.
+fn transit_gateway_flow_log(
+    names: &Names,
+    config: &Config,
+    tgw: &config::TransitGatewayLogs,
+    resource_type: ResourceType,
+    resource_id: &str,
+) -> DesiredFlowLog {
+    let mut desired = flow_log(names, config, resource_id);
+    desired.resource_type = resource_type;
+    desired.log_format = tgw.format.spec.clone();
+    desired.max_aggregation_interval = 60;
+    if let Delivery::Lambda { .. } = &config.delivery {
+        desired.destination = s3_destination(
+            &names.bucket_arn(),
+            &format!("{}{}", config.bucket.prefix, tgw.folder),
+        );
+    }
+    desired.tags = names.tags();
+    with_spec_tags(&mut desired);
+    desired
+}
+
+/// `flowlogs:spec` (a hash of everything the flow log is created with) and
+/// `flowlogs:destination-options`.
+fn with_spec_tags(desired: &mut DesiredFlowLog) {
     let options = desired.options_tag();
     let spec = format!(
         "{}|{}|{}|{}|{}|{}|{}|{}",
         desired.resource_id,
         desired.resource_type.as_aws(),
-        desired.traffic_type.as_aws(),
+        desired.traffic_type_sent().unwrap_or_default(),
         desired.log_format,
         desired.max_aggregation_interval,
         desired.destination_type,
@@ -621,7 +677,6 @@ fn flow_log(names: &Names, config: &Config, resource_id: &str) -> DesiredFlowLog
         .tags
         .insert(TAG_SPEC.into(), short_hash(spec.as_bytes()));
     desired.tags.insert(TAG_OPTIONS.into(), options);
-    desired
 }
 
 /// The flow log's S3 destination: the bucket's ARN, or with a folder `arn:aws:s3:::bucket/folder/`,
