@@ -28,6 +28,8 @@ pub enum Kind {
     GlueTable,
     NamedQuery,
     Secret,
+    /// The bucket's notification entry for the transit gateway flow logs' folder.
+    TgwNotification,
 }
 
 impl Kind {
@@ -50,6 +52,7 @@ impl Kind {
             Kind::GlueTable => "glue table",
             Kind::NamedQuery => "athena named query",
             Kind::Secret => "secret",
+            Kind::TgwNotification => "s3 notification (transit gateways)",
         }
     }
 }

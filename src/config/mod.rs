@@ -64,6 +64,18 @@ pub struct FlowLogConfig {
     pub transit_gateways: Option<TransitGatewayLogs>,
 }
 
+impl FlowLogConfig {
+    /// The VPC, subnet or ENI ids and the transit gateway and attachment ids: every resource a
+    /// flow log of the stack is on.
+    pub fn all_resource_ids(&self) -> Vec<String> {
+        let mut ids = self.resource_ids.clone();
+        if let Some(t) = &self.transit_gateways {
+            ids.extend(t.resources().map(|(_, id)| id.clone()));
+        }
+        ids
+    }
+}
+
 /// The transit gateway flow logs of a stack: their ids, their own format (their fields differ
 /// from a VPC's) and their own folder of the bucket (so one key prefix holds one format).
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -535,8 +547,8 @@ impl Checker<'_> {
             "default" | "all" => ("default", transit_gateway::all_format()),
             custom => ("custom", custom.to_string()),
         };
-        let fields = transit_gateway::parse_format(&spec)
-            .map_err(|p| self.error(key, p.problem, p.fix))?;
+        let fields =
+            transit_gateway::parse_format(&spec).map_err(|p| self.error(key, p.problem, p.fix))?;
         let folder_key = "flow_log.transit_gateway_folder";
         let folder = self.rule(
             folder_key,

@@ -309,7 +309,11 @@ fn transit_gateways_are_logged_beside_vpcs_with_every_tgw_field_in_their_own_fol
     assert_eq!(t.attachment_ids, vec!["tgw-attach-0def5678"]);
     assert_eq!(t.format.fields.len(), 36);
     assert_eq!(t.folder, "tgw/");
-    assert_eq!(c.flow_log.format.fields.len(), 14, "the VPC format is its own");
+    assert_eq!(
+        c.flow_log.format.fields.len(),
+        14,
+        "the VPC format is its own"
+    );
 }
 
 #[test]
@@ -369,7 +373,10 @@ fn a_custom_transit_gateway_format_and_folder_are_kept() {
     ))
     .unwrap();
     let t = c.flow_log.transit_gateways.unwrap();
-    assert_eq!(t.format.fields, ["tgw-id", "srcaddr", "packets-lost-no-route"]);
+    assert_eq!(
+        t.format.fields,
+        ["tgw-id", "srcaddr", "packets-lost-no-route"]
+    );
     assert_eq!(t.folder, "hub-logs/");
 }
 

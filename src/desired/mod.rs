@@ -147,6 +147,11 @@ impl Names {
         })
     }
 
+    /// The id of the bucket's notification entry for the transit gateway folder.
+    pub fn tgw_notification_id(&self) -> String {
+        format!("{}-tgw", self.notification_id)
+    }
+
     pub fn bucket_arn(&self) -> String {
         format!("arn:{}:s3:::{}", self.partition, self.bucket)
     }
@@ -320,6 +325,8 @@ pub struct DesiredForwarder {
     pub function: DesiredFunction,
     pub permission: DesiredPermission,
     pub notification: DesiredNotification,
+    /// The second entry, for the transit gateway folder's keys, when transit gateways are logged.
+    pub tgw_notification: Option<DesiredNotification>,
     /// `None` when `delivery.lambda.on_failure.enabled` is false.
     pub event_invoke: Option<DesiredEventInvoke>,
 }
@@ -570,12 +577,41 @@ fn bucket_statements(names: &Names, config: &Config) -> Vec<Value> {
     let Value::Array(mut statements) = rendered else {
         unreachable!("bucket statements template is an array")
     };
+    if let Some(tgw) = &config.flow_log.transit_gateways {
+        // The transit gateway flow logs write under their own folder.
+        let tgw_prefix = if config.flow_log.hive_compatible_partitions {
+            format!(
+                "{prefix}{}AWSLogs/aws-account-id={}/",
+                tgw.folder, names.account
+            )
+        } else {
+            format!("{prefix}{}AWSLogs/{}/", tgw.folder, names.account)
+        };
+        also_on(
+            &mut statements,
+            &names.sids.write,
+            format!("{}/{tgw_prefix}*", names.bucket_arn()),
+        );
+    }
     // Firehose mode writes only failed records to the bucket: the bucket still holds no flow logs,
     // but the TLS deny stays.
     if matches!(config.delivery, Delivery::Firehose { .. }) {
         statements.retain(|s| s["Sid"] == names.sids.tls.as_str());
     }
     statements
+}
+
+/// The statement `sid` of `statements` on `resource` as well: its `Resource` becomes a list.
+fn also_on(statements: &mut [Value], sid: &str, resource: String) {
+    if let Some(statement) = statements.iter_mut().find(|s| s["Sid"] == sid) {
+        let current = statement["Resource"].take();
+        let mut list = match current {
+            Value::Array(list) => list,
+            other => vec![other],
+        };
+        list.push(Value::String(resource));
+        statement["Resource"] = Value::Array(list);
+    }
 }
 
 fn failure_bucket(names: &Names, config: &Config) -> DesiredFailureBucket {
@@ -735,6 +771,15 @@ fn forwarder(
             ("log_group", &names.log_group),
         ],
     );
+    if let (Some(tgw_prefix), Some(Value::Array(statements))) =
+        (&names.tgw_log_key_prefix, role_policy.get_mut("Statement"))
+    {
+        also_on(
+            statements,
+            "ReadFlowLogObjects",
+            format!("{}/{tgw_prefix}*", names.bucket_arn()),
+        );
+    }
     let event_invoke = lambda.on_failure.map(|f| DesiredEventInvoke {
         function: names.function.clone(),
         max_retry_attempts: f.max_retry_attempts,
@@ -830,6 +875,14 @@ fn forwarder(
         prefix: crate::aws::keys::encode(&names.log_key_prefix),
         suffix: crate::aws::keys::encode(suffix),
     };
+    let tgw_notification = names
+        .tgw_log_key_prefix
+        .as_ref()
+        .map(|prefix| DesiredNotification {
+            id: names.tgw_notification_id(),
+            prefix: crate::aws::keys::encode(prefix),
+            ..notification.clone()
+        });
     let log_group = DesiredLogGroup {
         name: names.log_group.clone(),
         retention_days: log_retention(config.bucket.retention_days),
@@ -842,6 +895,7 @@ fn forwarder(
             function,
             permission,
             notification,
+            tgw_notification,
             event_invoke,
         },
         secret,

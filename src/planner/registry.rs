@@ -30,6 +30,7 @@ use crate::resources::role::{FirehoseRole, ForwarderRole, ObservedRole};
 use crate::resources::secret::{ObservedSecret, Secret};
 use crate::resources::stream::{ObservedStream, Stream};
 use crate::resources::stream_log_group::{ObservedLogGroup, StreamLogGroup};
+use crate::resources::tgw_notification::TgwNotification;
 use crate::resources::{Apply, Observe, Resource, Teardown};
 
 /// One variant per resource that owns operations, each carrying that resource's own `Op`; an
@@ -72,6 +73,7 @@ ops! {
     Permission(Permission),
     StreamLogGroup(StreamLogGroup),
     Stream(Stream),
+    // The transit gateway folder's entry (`TgwNotification`) carries these operations too.
     Notification(Notification),
     FlowLog(FlowLog),
     EventInvokeConfig(EventInvokeConfig),
@@ -142,7 +144,7 @@ macro_rules! entry {
 /// chain) are there, and failed events are kept from the first event on.
 /// Athena reads the bucket: after it, in its chain; the database before its table; the named
 /// queries last. The secret first of the compute chain: the function and the stream name it.
-pub const REGISTRY: [Entry; 17] = [
+pub const REGISTRY: [Entry; 18] = [
     entry!(Bucket, Bucket, bucket, Storage, RetiresFirst, None),
     // A bucket we may not use has no policy to plan. Teardown: our statements leave a bucket that
     // stays (adopted); ours goes whole or is kept whole.
@@ -219,6 +221,15 @@ pub const REGISTRY: [Entry; 17] = [
     entry!(
         Notification,
         Notification,
+        notifications,
+        Wiring,
+        RetiresFirst,
+        None
+    ),
+    // The same bucket configuration as the first entry, read once (`notifications`).
+    entry!(
+        TgwNotification,
+        TgwNotification,
         notifications,
         Wiring,
         RetiresFirst,

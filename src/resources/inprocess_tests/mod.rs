@@ -18,6 +18,7 @@ mod log_group;
 mod permission;
 mod role;
 mod secret;
+mod tgw_flow_log;
 
 use std::path::Path;
 use std::time::Duration;
