@@ -30,6 +30,8 @@ pub enum Kind {
     Secret,
     /// The bucket's notification entry for the transit gateway flow logs' folder.
     TgwNotification,
+    /// The Glue table over the transit gateway flow logs' folder.
+    TgwGlueTable,
 }
 
 impl Kind {
@@ -53,6 +55,7 @@ impl Kind {
             Kind::NamedQuery => "athena named query",
             Kind::Secret => "secret",
             Kind::TgwNotification => "s3 notification (transit gateways)",
+            Kind::TgwGlueTable => "glue table (transit gateways)",
         }
     }
 }

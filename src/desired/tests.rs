@@ -471,3 +471,35 @@ fn a_stack_without_transit_gateways_has_none_of_their_parts() {
     assert!(d.names.tgw_log_key_prefix.is_none());
     assert!(d.forwarder.unwrap().tgw_notification.is_none());
 }
+
+#[test]
+fn athena_has_a_second_table_over_the_transit_gateway_folder_and_its_queries() {
+    let text = "version: 1\nstack: hub\nflow_log:\n  resources: { vpc_ids: [vpc-0abc], transit_gateway_ids: [tgw-0abc] }\n  max_aggregation_interval: 60\ndelivery: { otlp: { endpoint: http://127.0.0.1:4318 } }\nathena: {}\n";
+    let c = config::parse(text, Path::new("t.yaml"), &|_| None).unwrap();
+    let d = build(&c, "123456789012", "eu-west-1", "abc").unwrap();
+    let a = d.athena.as_ref().unwrap();
+    let t = a.tgw_table.as_ref().expect("the transit gateway table");
+    assert_eq!(t.name, "hub_flow_logs_tgw");
+    assert_eq!(
+        t.location,
+        "s3://hub-flowlogs-123456789012-eu-west-1/tgw/AWSLogs/123456789012/vpcflowlogs/eu-west-1/"
+    );
+    assert_eq!(t.columns.len(), 36);
+    assert!(t.columns.iter().any(|c| c.name == "tgw_attachment_id"));
+    assert_eq!(
+        a.table.columns.len(),
+        14,
+        "the VPC table keeps its own columns"
+    );
+    assert!(a.queries.iter().any(|q| q
+        .name
+        .ends_with("transit gateway drops by reason and attachment")));
+    let dated = athena::with_tgw_since(d.athena.clone(), None, athena::Day::today());
+    let t = dated.unwrap().tgw_table.unwrap();
+    assert!(t.parameters().contains_key("projection.enabled"));
+    assert!(
+        t.ddl().contains("`tgw_attachment_id` string"),
+        "{}",
+        t.ddl()
+    );
+}
