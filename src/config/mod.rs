@@ -577,7 +577,17 @@ impl Checker<'_> {
         let key = "flow_log.format";
         let (kind, spec) = match raw.trim() {
             "default" => ("default", format::default_format()),
-            "all" => ("all", format::all_format()),
+            // Every VPC field: a catalogue that also holds the transit gateway fields (for the
+            // forwarder) must not put them in a VPC flow log's format, which AWS would refuse.
+            "all" => (
+                "all",
+                format::fields()
+                    .iter()
+                    .filter(|f| !transit_gateway::is_tgw_only(f.name))
+                    .map(|f| format!("${{{}}}", f.name))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
             custom => ("custom", custom.to_string()),
         };
         let fields = format::parse_log_format(&spec).map_err(|e| match e {

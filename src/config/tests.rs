@@ -397,3 +397,16 @@ fn a_transit_gateway_folder_that_would_mix_formats_is_refused() {
     ));
     assert_eq!(e.key, "flow_log.transit_gateway_folder", "{e}");
 }
+
+#[test]
+fn format_all_is_every_vpc_field_and_no_transit_gateway_one() {
+    let c = check(&GOOD.replace("format: default", "format: all")).unwrap();
+    assert!(!c.flow_log.format.fields.is_empty());
+    assert!(c
+        .flow_log
+        .format
+        .fields
+        .iter()
+        .all(|f| !transit_gateway::is_tgw_only(f)));
+    assert!(c.flow_log.format.fields.iter().any(|f| f == "action"));
+}

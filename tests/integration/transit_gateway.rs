@@ -137,6 +137,36 @@ async fn a_vpc_and_a_transit_gateway_are_logged_forwarded_kept_and_torn_down() {
         stack.log_tails()
     );
 
+    // Backfill finds the TGW folder's object (the VPC folder is empty: moto delivers nothing).
+    let dry = cfg.run(
+        &stack,
+        &[
+            "backfill",
+            "--dry-run",
+            "--output",
+            "json",
+            "--since",
+            "2026-11-29",
+            "--until",
+            "2026-11-30T00:00:00Z",
+        ],
+    );
+    assert_exit(&dry, 0);
+    let dry: Value = serde_json::from_slice(&dry.stdout).unwrap();
+    assert_eq!(dry["objects"], 1, "{dry}");
+
+    // Verify sends a TGW-format canary into the TGW folder, through the folder's own entry.
+    let verify = cfg.run(&stack, &["verify"]);
+    let shown = printed(&verify);
+    assert_eq!(verify.status.code(), Some(0), "{shown}");
+    assert!(
+        shown.contains("✓ test delivery (transit gateway folder): S3 triggered flowlogs-hub-forwarder for the canary")
+            && shown.contains("/tgw/AWSLogs/"),
+        "{shown}"
+    );
+    assert!(shown.contains(&format!("✓ flow log {tgw}")), "{shown}");
+    stack.wait_until_idle(Duration::from_secs(60));
+
     // A second setup writes nothing.
     recorder::start(&stack.moto_endpoint);
     let again = cfg.run(&stack, &["setup", "--yes", "--no-verify"]);
