@@ -444,6 +444,9 @@ fn refused(d: &DesiredFlowLog, code: &str, message: &str) -> anyhow::Error {
         "FlowLogAlreadyExists" => {
             "a flow log with the same resource and destination exists already"
         }
+        "InvalidParameter" if message.contains("Invalid Resource id") => {
+            "check that the id is right and the resource is in this account and region: a transit gateway or attachment is logged only by the account that owns it"
+        }
         "InvalidParameter" if message.contains("does not exist") => {
             "check that the destination exists and its policy allows delivery.logs.amazonaws.com"
         }

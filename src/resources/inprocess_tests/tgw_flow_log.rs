@@ -12,7 +12,7 @@ use aws_sdk_ec2::types::{FlowLog, FlowLogsResourceType, LogDestinationType, Tag}
 use aws_sdk_ec2::Client;
 use aws_smithy_mocks::mock;
 
-use super::{client, no_calls, ACCOUNT, REGION};
+use super::{client, ec2_error, http, no_calls, said, ACCOUNT, REGION};
 use crate::aws::Clients;
 use crate::config::transit_gateway;
 use crate::desired::{self, Desired};
@@ -124,4 +124,38 @@ async fn transit_gateway_flow_logs_as_aws_describes_them_are_in_sync() {
     let plan = flow_log::plan(&d.names, &d.flow_logs, &observed);
     assert!(plan.steps.is_empty(), "{plan}");
     assert_eq!(plan.in_sync.len(), 3);
+}
+
+#[tokio::test]
+async fn a_transit_gateway_aws_does_not_know_here_is_refused_with_the_owner_rule() {
+    // As AWS answers (ministryofjustice/modernisation-platform#8016 quotes it).
+    let d = hub();
+    let f = d
+        .flow_logs
+        .iter()
+        .find(|f| f.resource_type.is_transit_gateway())
+        .unwrap();
+    let create = mock!(Client::create_flow_logs).then_http_response(|| {
+        http(
+            400,
+            &[],
+            &ec2_error(
+                "InvalidParameter",
+                "Invalid Resource id tgw-1 for resource-type TransitGateway",
+            ),
+        )
+    });
+    let clients = Clients {
+        ec2: client!(aws_sdk_ec2, &[&create]),
+        ..no_calls()
+    };
+    let err = flow_log::create(&clients, f, None, &Progress::quiet())
+        .await
+        .unwrap_err();
+    let text = said(&err);
+    assert!(
+        text.contains("AWS refused the flow log for tgw-1"),
+        "{text}"
+    );
+    assert!(text.contains("the account that owns it"), "{text}");
 }
