@@ -73,6 +73,10 @@ CATALOGUE: dict[str, str] = {
     "lambda-destination-check": "PutFunctionEventInvokeConfig refuses an S3 on-failure "
                                 "destination unless the function's role may PutObject on every "
                                 "key of the bucket and ListBucket on it (router)",
+    "flow-log-transit-gateway": "CreateFlowLogs on a TransitGateway/TransitGatewayAttachment "
+                                "refuses a TrafficType, an interval other than 60, more than 25 "
+                                "ids and an unknown id (InvalidParameter), and logs every TGW "
+                                "field by default (moto wrapper)",
 }
 ALL = tuple(CATALOGUE)
 
@@ -83,7 +87,7 @@ DEFAULT: tuple[str, ...] = ALL
 # Behaviours that need the router in front of moto (all but the moto wrapper's own).
 MOTO_WRAPPER_ONLY = {"filter-rule-case", "flow-log-folder", "flow-log-kms-key-id",
                      "firehose-http-delivery", "secrets-deletion-window",
-                     "secrets-labelled-versions"}
+                     "secrets-labelled-versions", "flow-log-transit-gateway"}
 
 
 class BehaviourError(ValueError):

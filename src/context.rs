@@ -46,7 +46,7 @@ impl Context {
         planner::observe(
             &self.clients,
             &self.names,
-            &self.config.flow_log.resource_ids,
+            &self.config.flow_log.all_resource_ids(),
         )
         .await
         .context("reading the stack's resources from AWS")

@@ -28,6 +28,10 @@ pub enum Kind {
     GlueTable,
     NamedQuery,
     Secret,
+    /// The bucket's notification entry for the transit gateway flow logs' folder.
+    TgwNotification,
+    /// The Glue table over the transit gateway flow logs' folder.
+    TgwGlueTable,
 }
 
 impl Kind {
@@ -50,6 +54,8 @@ impl Kind {
             Kind::GlueTable => "glue table",
             Kind::NamedQuery => "athena named query",
             Kind::Secret => "secret",
+            Kind::TgwNotification => "s3 notification (transit gateways)",
+            Kind::TgwGlueTable => "glue table (transit gateways)",
         }
     }
 }

@@ -94,3 +94,73 @@ def flow_log_kms_key_id() -> None:
                         *args, **kwargs)
 
     FlowLogsBackend.create_flow_logs = create_flow_logs
+
+
+TGW_RESOURCE_TYPES = ("TransitGateway", "TransitGatewayAttachment")
+
+# Every transit gateway flow log field, in AWS's order: what AWS logs without a LogFormat (TGW guide,
+# "Transit Gateway Flow Logs", "Available fields"); moto answers the VPC default instead.
+TGW_DEFAULT_FORMAT = " ".join("${%s}" % f for f in (
+    "version resource-type account-id tgw-id tgw-attachment-id tgw-src-vpc-account-id "
+    "tgw-dst-vpc-account-id tgw-src-vpc-id tgw-dst-vpc-id tgw-src-subnet-id tgw-dst-subnet-id "
+    "tgw-src-eni tgw-dst-eni tgw-src-az-id tgw-dst-az-id tgw-pair-attachment-id srcaddr dstaddr "
+    "srcport dstport protocol packets bytes start end log-status type packets-lost-no-route "
+    "packets-lost-blackhole packets-lost-mtu-exceeded packets-lost-ttl-expired tcp-flags region "
+    "flow-direction pkt-src-aws-service pkt-dst-aws-service").split())
+
+
+def tgw_flow_log_refusal(resource_type: str, resource_ids, traffic_type, interval,
+                         known) -> str | None:
+    """AWS's InvalidParameter message for a transit gateway CreateFlowLogs it refuses, or None.
+    `known(id)` says whether the transit gateway or attachment exists."""
+    if resource_type not in TGW_RESOURCE_TYPES:
+        return None
+    if traffic_type:
+        return ("traffic-type is not supported when the resource-type is TransitGateway or "
+                "TransitGatewayAttachment")
+    if interval is not None and int(interval) != 60:
+        return ("max-aggregation-interval other than 60 sec / 1 min is not supported when the "
+                "resource-type is TransitGateway or TransitGatewayAttachment")
+    if len(resource_ids) > 25:
+        return (f"{len(resource_ids)} resource ids: at most 25 are supported when the "
+                f"resource-type is {resource_type}")
+    for rid in resource_ids:
+        if not known(rid):
+            return f"Invalid Resource id {rid} for resource-type {resource_type}"
+    return None
+
+
+@fix("flow-log-transit-gateway", "ec2", MOTO,
+     "CreateFlowLogs with ResourceType TransitGateway or TransitGatewayAttachment refuses a "
+     "TrafficType, a MaxAggregationInterval other than 60 and more than 25 ids, checks that each "
+     "transit gateway or attachment exists (InvalidParameter), defaults LogFormat to every TGW "
+     "field and the interval to 60 (TGW guide, 'Work with flow logs using the CLI'; errors as "
+     "hashicorp/terraform-provider-aws#26169 and ministryofjustice/modernisation-platform#8016 "
+     "quote them); moto takes any id, TrafficType and interval and logs the VPC default format",
+     behaviour="flow-log-transit-gateway")
+def flow_log_transit_gateway() -> None:
+    # after flow-log-kms-key-id: it wraps that fix's CreateFlowLogs
+    from moto.ec2.exceptions import InvalidParameter
+    from moto.ec2.models.flow_logs import FlowLogsBackend
+
+    original = FlowLogsBackend.create_flow_logs
+
+    def create_flow_logs(self, resource_type, resource_ids, traffic_type,
+                         deliver_logs_permission_arn, log_destination_type, log_destination,
+                         *args, **kwargs):
+        if on("flow-log-transit-gateway") and resource_type in TGW_RESOURCE_TYPES:
+            store = (self.transit_gateways if resource_type == "TransitGateway"
+                     else self.transit_gateway_attachments)
+            refusal = tgw_flow_log_refusal(resource_type, resource_ids, traffic_type,
+                                           kwargs.get("max_aggregation_interval"),
+                                           lambda rid: rid in store)
+            if refusal:
+                raise InvalidParameter(refusal)
+            kwargs["max_aggregation_interval"] = 60
+            if kwargs.get("log_format") is None:
+                kwargs["log_format"] = TGW_DEFAULT_FORMAT
+        return original(self, resource_type, resource_ids, traffic_type,
+                        deliver_logs_permission_arn, log_destination_type, log_destination,
+                        *args, **kwargs)
+
+    FlowLogsBackend.create_flow_logs = create_flow_logs

@@ -370,6 +370,43 @@ class FlowLogKmsKeyId(FixTest):
             self.assertNotIn("undeliverable", create_flow_log(vpc, f"arn:aws:s3:::{bucket}"))
 
 
+def create_tgw_flow_log(resource_id: str, bucket: str, **extra) -> str:
+    params = {"Action": "CreateFlowLogs", "Version": "2016-11-15", "ResourceId.1": resource_id,
+              "ResourceType": "TransitGateway", "LogDestinationType": "s3",
+              "LogDestination": f"arn:aws:s3:::{bucket}/tgw/"}
+    params.update(extra)
+    return query("ec2", params)[1]
+
+
+@NEEDS_MOTO
+class FlowLogTransitGateway(FixTest):
+    FIX = "flow-log-transit-gateway"
+
+    def test_aws_refusals_and_the_tgw_default_format(self):
+        _, bucket = vpc_and_bucket()
+        text = query("ec2", {"Action": "CreateTransitGateway", "Version": "2016-11-15"})[1]
+        tgw = text.split("<transitGatewayId>", 1)[1].split("<", 1)[0]
+        refused = create_tgw_flow_log(tgw, bucket, TrafficType="ALL")
+        self.assertIn("InvalidParameter", refused)
+        self.assertIn("traffic-type is not supported", refused)
+        refused = create_tgw_flow_log(tgw, bucket, MaxAggregationInterval="600")
+        self.assertIn("max-aggregation-interval other than 60 sec", refused)
+        refused = create_tgw_flow_log("tgw-0123456789abcdef0", bucket)
+        self.assertIn("Invalid Resource id tgw-0123456789abcdef0 for resource-type "
+                      "TransitGateway", refused)
+        made = create_tgw_flow_log(tgw, bucket)
+        self.assertIn("<flowLogIdSet>", made)
+        described = query("ec2", {"Action": "DescribeFlowLogs", "Version": "2016-11-15",
+                                  "Filter.1.Name": "resource-id", "Filter.1.Value.1": tgw})[1]
+        self.assertIn("${tgw-attachment-id}", described)
+        self.assertIn("<maxAggregationInterval>60</maxAggregationInterval>", described)
+        self.assertNotIn("<trafficType>", described)
+        self.assertEqual(ec2.TGW_DEFAULT_FORMAT.count("${"), 36)
+        with behaviour_off("flow-log-transit-gateway"):
+            self.assertNotIn("InvalidParameter",
+                             create_tgw_flow_log(tgw, bucket, TrafficType="ALL"))
+
+
 @NEEDS_MOTO
 class EventInvokeConfigReplaces(FixTest):
     FIX = "lambda-event-invoke-config-replaces"

@@ -147,15 +147,26 @@ pub async fn run(global: &Global, args: &BackfillArgs) -> Result<u8> {
         },
     };
     let bucket = ctx.names.bucket.clone();
-    let folders = window::prefixes(&layout, &window);
+    // The transit gateway flow logs' folder has the same layout under its own prefix.
+    let mut layouts = vec![layout.clone()];
+    if let Some(tgw_prefix) = &ctx.names.tgw_log_key_prefix {
+        layouts.push(Layout {
+            log_key_prefix: tgw_prefix.clone(),
+            ..layout.clone()
+        });
+    }
+    let mut folders = Vec::new();
     let mut objects = Vec::new();
-    for folder in &folders {
-        objects.extend(
-            crate::aws::objects::list(&ctx.clients.s3, &bucket, folder, None)
-                .await?
-                .into_iter()
-                .filter(|o| window::in_window(&layout, &window, &o.key)),
-        );
+    for layout in &layouts {
+        for folder in window::prefixes(layout, &window) {
+            objects.extend(
+                crate::aws::objects::list(&ctx.clients.s3, &bucket, &folder, None)
+                    .await?
+                    .into_iter()
+                    .filter(|o| window::in_window(layout, &window, &o.key)),
+            );
+            folders.push(folder);
+        }
     }
     let bytes: u64 = objects.iter().map(|o| o.size).sum();
     let estimate = redrive::estimate(
@@ -190,7 +201,11 @@ pub async fn run(global: &Global, args: &BackfillArgs) -> Result<u8> {
             outcome.since,
             outcome.until,
             folders.len(),
-            layout.log_key_prefix
+            layouts
+                .iter()
+                .map(|l| l.log_key_prefix.as_str())
+                .collect::<Vec<_>>()
+                .join(" and ")
         ));
         say.line(format!(
             "Roughly {:.0}s of function time at {} MB: {:.0} GB-s, about ${:.4} (Lambda list price; a guess, not a quote)",

@@ -5,6 +5,7 @@ mod locate;
 pub mod raw;
 pub mod rules;
 pub mod schema;
+pub mod transit_gateway;
 mod value;
 
 use std::collections::BTreeMap;
@@ -59,6 +60,45 @@ pub struct FlowLogConfig {
     pub file_format: FileFormat,
     pub hive_compatible_partitions: bool,
     pub per_hour_partition: bool,
+    /// `None`: no transit gateway or attachment is logged.
+    pub transit_gateways: Option<TransitGatewayLogs>,
+}
+
+impl FlowLogConfig {
+    /// The VPC, subnet or ENI ids and the transit gateway and attachment ids: every resource a
+    /// flow log of the stack is on.
+    pub fn all_resource_ids(&self) -> Vec<String> {
+        let mut ids = self.resource_ids.clone();
+        if let Some(t) = &self.transit_gateways {
+            ids.extend(t.resources().map(|(_, id)| id.clone()));
+        }
+        ids
+    }
+}
+
+/// The transit gateway flow logs of a stack: their ids, their own format (their fields differ
+/// from a VPC's) and their own folder of the bucket (so one key prefix holds one format).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TransitGatewayLogs {
+    pub transit_gateway_ids: Vec<String>,
+    pub attachment_ids: Vec<String>,
+    pub format: LogFormat,
+    /// Under `bucket.prefix`, ending in `/` (`tgw/`).
+    pub folder: String,
+}
+
+impl TransitGatewayLogs {
+    /// Every id with its flow log resource type, transit gateways first.
+    pub fn resources(&self) -> impl Iterator<Item = (ResourceType, &String)> {
+        self.transit_gateway_ids
+            .iter()
+            .map(|id| (ResourceType::TransitGateway, id))
+            .chain(
+                self.attachment_ids
+                    .iter()
+                    .map(|id| (ResourceType::TransitGatewayAttachment, id)),
+            )
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -67,6 +107,8 @@ pub enum ResourceType {
     Vpc,
     Subnet,
     NetworkInterface,
+    TransitGateway,
+    TransitGatewayAttachment,
 }
 
 impl ResourceType {
@@ -75,7 +117,18 @@ impl ResourceType {
             ResourceType::Vpc => "VPC",
             ResourceType::Subnet => "Subnet",
             ResourceType::NetworkInterface => "NetworkInterface",
+            ResourceType::TransitGateway => "TransitGateway",
+            ResourceType::TransitGatewayAttachment => "TransitGatewayAttachment",
         }
+    }
+
+    /// A transit gateway or one of its attachments: no `TrafficType`, 60-second aggregation, the
+    /// TGW record format.
+    pub fn is_transit_gateway(self) -> bool {
+        matches!(
+            self,
+            ResourceType::TransitGateway | ResourceType::TransitGatewayAttachment
+        )
     }
 }
 
@@ -381,6 +434,7 @@ impl Checker<'_> {
 
     fn flow_log(&self, raw: &raw::RawFlowLog) -> Result<FlowLogConfig, ConfigError> {
         let r = &raw.resources;
+        let transit_gateways = self.transit_gateways(raw)?;
         let given: Vec<(ResourceType, &Vec<String>, &str, &str)> = [
             (ResourceType::Vpc, &r.vpc_ids, "vpc_ids", "vpc-"),
             (ResourceType::Subnet, &r.subnet_ids, "subnet_ids", "subnet-"),
@@ -394,13 +448,15 @@ impl Checker<'_> {
         .into_iter()
         .filter(|(_, ids, _, _)| !ids.is_empty())
         .collect();
+        let no_ids = Vec::new();
         let (resource_type, ids, key, id_prefix) = match given.as_slice() {
             [one] => *one,
+            [] if transit_gateways.is_some() => (ResourceType::Vpc, &no_ids, "vpc_ids", "vpc-"),
             [] => {
                 return Err(self.error(
                     "flow_log.resources",
-                    "no VPC, subnet or network interface to log",
-                    "list them under `vpc_ids`, `subnet_ids` or `eni_ids`",
+                    "no VPC, subnet, network interface or transit gateway to log",
+                    "list them under `vpc_ids`, `subnet_ids`, `eni_ids`, `transit_gateway_ids` or `transit_gateway_attachment_ids`",
                 ))
             }
             _ => {
@@ -419,6 +475,30 @@ impl Checker<'_> {
             "flow_log.max_aggregation_interval",
             rules::max_aggregation_interval(raw.max_aggregation_interval),
         )?;
+        if transit_gateways.is_some() && raw.max_aggregation_interval != 60 {
+            return Err(self.error(
+                "flow_log.max_aggregation_interval",
+                format!(
+                    "{} seconds: AWS logs transit gateways only at 60 seconds (CreateFlowLogs refuses any other MaxAggregationInterval for a TransitGateway or TransitGatewayAttachment)",
+                    raw.max_aggregation_interval
+                ),
+                "write `max_aggregation_interval: 60` (it applies to this stack's VPC, subnet or ENI flow logs too), or log the transit gateways from another stack",
+            ));
+        }
+        // Before the VPC catalogue's check, so a TGW field gets its own message and the key it
+        // belongs in.
+        if let Some(field) = raw
+            .format
+            .split_whitespace()
+            .filter_map(|t| t.strip_prefix("${").and_then(|t| t.strip_suffix('}')))
+            .find(|f| transit_gateway::is_tgw_only(f))
+        {
+            return Err(self.error(
+                "flow_log.format",
+                format!("`{field}` is a transit gateway flow log field, and VPC, subnet and ENI flow logs do not have it (AWS refuses the format)"),
+                format!("remove `${{{field}}}` from `flow_log.format`; transit gateway fields go in `flow_log.transit_gateway_format`"),
+            ));
+        }
         let format = self.log_format(&raw.format)?;
         Ok(FlowLogConfig {
             resource_type,
@@ -429,14 +509,85 @@ impl Checker<'_> {
             file_format: raw.file_format,
             hive_compatible_partitions: raw.hive_compatible_partitions,
             per_hour_partition: raw.per_hour_partition,
+            transit_gateways,
         })
+    }
+
+    /// `transit_gateway_ids` and `transit_gateway_attachment_ids` with their format and folder;
+    /// `None` when neither lists an id.
+    fn transit_gateways(
+        &self,
+        raw: &raw::RawFlowLog,
+    ) -> Result<Option<TransitGatewayLogs>, ConfigError> {
+        let r = &raw.resources;
+        if r.transit_gateway_ids.is_empty() && r.transit_gateway_attachment_ids.is_empty() {
+            return Ok(None);
+        }
+        if let Some(id) = r
+            .transit_gateway_ids
+            .iter()
+            .find(|id| id.starts_with("tgw-attach-"))
+        {
+            return Err(self.error(
+                "flow_log.resources.transit_gateway_ids",
+                format!("`{id}` is a transit gateway attachment, not a transit gateway"),
+                "list it under `transit_gateway_attachment_ids`",
+            ));
+        }
+        self.rule(
+            "flow_log.resources.transit_gateway_ids",
+            rules::resource_ids(&r.transit_gateway_ids, "tgw-"),
+        )?;
+        self.rule(
+            "flow_log.resources.transit_gateway_attachment_ids",
+            rules::resource_ids(&r.transit_gateway_attachment_ids, "tgw-attach-"),
+        )?;
+        let key = "flow_log.transit_gateway_format";
+        let (kind, spec) = match raw.transit_gateway_format.trim() {
+            "default" | "all" => ("default", transit_gateway::all_format()),
+            custom => ("custom", custom.to_string()),
+        };
+        let fields =
+            transit_gateway::parse_format(&spec).map_err(|p| self.error(key, p.problem, p.fix))?;
+        let folder_key = "flow_log.transit_gateway_folder";
+        let folder = self.rule(
+            folder_key,
+            rules::bucket_prefix(&raw.transit_gateway_folder),
+        )?;
+        if folder.is_empty() {
+            return Err(self.error(
+                folder_key,
+                "transit gateway flow logs need a folder of their own: their records have other fields than the VPC flow logs' in the same bucket",
+                "write a folder such as `tgw/`",
+            ));
+        }
+        Ok(Some(TransitGatewayLogs {
+            transit_gateway_ids: r.transit_gateway_ids.clone(),
+            attachment_ids: r.transit_gateway_attachment_ids.clone(),
+            format: LogFormat {
+                kind,
+                spec,
+                fields: fields.iter().map(|f| f.to_string()).collect(),
+            },
+            folder,
+        }))
     }
 
     fn log_format(&self, raw: &str) -> Result<LogFormat, ConfigError> {
         let key = "flow_log.format";
         let (kind, spec) = match raw.trim() {
             "default" => ("default", format::default_format()),
-            "all" => ("all", format::all_format()),
+            // Every VPC field: a catalogue that also holds the transit gateway fields (for the
+            // forwarder) must not put them in a VPC flow log's format, which AWS would refuse.
+            "all" => (
+                "all",
+                format::fields()
+                    .iter()
+                    .filter(|f| !transit_gateway::is_tgw_only(f.name))
+                    .map(|f| format!("${{{}}}", f.name))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
             custom => ("custom", custom.to_string()),
         };
         let fields = format::parse_log_format(&spec).map_err(|e| match e {

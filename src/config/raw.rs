@@ -45,6 +45,20 @@ pub struct RawFlowLog {
     pub hive_compatible_partitions: bool,
     #[serde(default)]
     pub per_hour_partition: bool,
+    /// The record format of the transit gateway flow logs (their fields differ from a VPC's):
+    /// `default` (every transit gateway field) or fields as "${version} ${tgw-id} ...".
+    #[serde(default = "default_format")]
+    #[schemars(extend("description" = "default (every transit gateway field) | fields as \"${version} ${tgw-id} ${srcaddr} ...\" (field names are checked by flowlogs, not by this schema)"))]
+    pub transit_gateway_format: String,
+    /// The bucket folder (under `bucket.prefix`) the transit gateway flow logs deliver to, so that
+    /// one key prefix never holds two record formats.
+    #[serde(default = "default_tgw_folder")]
+    #[schemars(length(min = 1, max = 64), pattern(rules::PREFIX_PATTERN))]
+    pub transit_gateway_folder: String,
+}
+
+fn default_tgw_folder() -> String {
+    "tgw/".into()
 }
 
 fn default_format() -> String {
@@ -67,6 +81,14 @@ pub struct RawResources {
     #[serde(default)]
     #[schemars(length(max = rules::MAX_RESOURCE_IDS), inner(pattern("^eni-[0-9a-fA-F]+$")), extend("uniqueItems" = true))]
     pub eni_ids: Vec<String>,
+    /// Transit gateways, logged beside (or instead of) the VPC, subnet or ENI ids.
+    #[serde(default)]
+    #[schemars(length(max = rules::MAX_RESOURCE_IDS), inner(pattern("^tgw-[0-9a-fA-F]+$")), extend("uniqueItems" = true))]
+    pub transit_gateway_ids: Vec<String>,
+    /// Transit gateway attachments (VPC, VPN, peering, Direct Connect gateway), logged one by one.
+    #[serde(default)]
+    #[schemars(length(max = rules::MAX_RESOURCE_IDS), inner(pattern("^tgw-attach-[0-9a-fA-F]+$")), extend("uniqueItems" = true))]
+    pub transit_gateway_attachment_ids: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq, Default)]

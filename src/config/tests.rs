@@ -286,3 +286,127 @@ fn a_bad_cidr_or_port_in_the_filter_names_the_field() {
     assert_eq!(e.key, "delivery.filter.drop[0]", "{e}");
     assert!(e.problem.contains("every record"), "{e}");
 }
+
+const TGW: &str = r#"
+version: 1
+stack: hub
+flow_log:
+  resources:
+    vpc_ids: [vpc-0abc1234]
+    transit_gateway_ids: [tgw-0abc1234]
+    transit_gateway_attachment_ids: [tgw-attach-0def5678]
+  max_aggregation_interval: 60
+delivery:
+  otlp: { endpoint: https://collector.example.com:4318 }
+"#;
+
+#[test]
+fn transit_gateways_are_logged_beside_vpcs_with_every_tgw_field_in_their_own_folder() {
+    let c = check(TGW).unwrap();
+    assert_eq!(c.flow_log.resource_ids, vec!["vpc-0abc1234"]);
+    let t = c.flow_log.transit_gateways.expect("transit gateways");
+    assert_eq!(t.transit_gateway_ids, vec!["tgw-0abc1234"]);
+    assert_eq!(t.attachment_ids, vec!["tgw-attach-0def5678"]);
+    assert_eq!(t.format.fields.len(), 36);
+    assert_eq!(t.folder, "tgw/");
+    assert_eq!(
+        c.flow_log.format.fields.len(),
+        14,
+        "the VPC format is its own"
+    );
+}
+
+#[test]
+fn transit_gateways_alone_are_a_stack() {
+    let c = check(&TGW.replace("    vpc_ids: [vpc-0abc1234]\n", "")).unwrap();
+    assert!(c.flow_log.resource_ids.is_empty());
+    assert!(c.flow_log.transit_gateways.is_some());
+}
+
+#[test]
+fn an_interval_other_than_60_is_refused_when_transit_gateways_are_logged() {
+    let e = error(&TGW.replace(
+        "max_aggregation_interval: 60",
+        "max_aggregation_interval: 600",
+    ));
+    assert_eq!(e.key, "flow_log.max_aggregation_interval", "{e}");
+    assert!(e.problem.contains("only at 60"), "{e}");
+    assert!(e.fix.contains("max_aggregation_interval: 60"), "{e}");
+    // The default (600) too: the fix says what to write.
+    let e = error(&TGW.replace("  max_aggregation_interval: 60\n", ""));
+    assert_eq!(e.key, "flow_log.max_aggregation_interval", "{e}");
+}
+
+#[test]
+fn vpc_only_fields_in_the_transit_gateway_format_are_refused() {
+    for field in ["action", "vpc-id", "interface-id"] {
+        let e = error(&TGW.replace(
+            "  max_aggregation_interval: 60\n",
+            &format!(
+                "  max_aggregation_interval: 60\n  transit_gateway_format: \"${{version}} ${{tgw-id}} ${{{field}}}\"\n"
+            ),
+        ));
+        assert_eq!(e.key, "flow_log.transit_gateway_format", "{e}");
+        assert!(e.problem.contains(field), "{e}");
+        assert!(e.fix.contains("flow_log.format"), "{e}");
+    }
+}
+
+#[test]
+fn transit_gateway_fields_in_the_vpc_format_are_refused() {
+    for field in ["tgw-id", "tgw-attachment-id", "packets-lost-blackhole"] {
+        let e = error(&TGW.replace(
+            "  max_aggregation_interval: 60\n",
+            &format!("  max_aggregation_interval: 60\n  format: \"${{version}} ${{srcaddr}} ${{{field}}}\"\n"),
+        ));
+        assert_eq!(e.key, "flow_log.format", "{e}");
+        assert!(e.problem.contains(field), "{e}");
+        assert!(e.fix.contains("transit_gateway_format"), "{e}");
+    }
+}
+
+#[test]
+fn a_custom_transit_gateway_format_and_folder_are_kept() {
+    let c = check(&TGW.replace(
+        "  max_aggregation_interval: 60\n",
+        "  max_aggregation_interval: 60\n  transit_gateway_format: \"${tgw-id} ${srcaddr} ${packets-lost-no-route}\"\n  transit_gateway_folder: hub-logs\n",
+    ))
+    .unwrap();
+    let t = c.flow_log.transit_gateways.unwrap();
+    assert_eq!(
+        t.format.fields,
+        ["tgw-id", "srcaddr", "packets-lost-no-route"]
+    );
+    assert_eq!(t.folder, "hub-logs/");
+}
+
+#[test]
+fn a_transit_gateway_id_that_is_not_one_is_refused() {
+    let e = error(&TGW.replace("[tgw-0abc1234]", "[vpc-0abc1234]"));
+    assert_eq!(e.key, "flow_log.resources.transit_gateway_ids", "{e}");
+    let e = error(&TGW.replace("[tgw-0abc1234]", "[tgw-attach-0abc1234]"));
+    assert_eq!(e.key, "flow_log.resources.transit_gateway_ids", "{e}");
+    assert!(e.fix.contains("transit_gateway_attachment_ids"), "{e}");
+}
+
+#[test]
+fn a_transit_gateway_folder_that_would_mix_formats_is_refused() {
+    let e = error(&TGW.replace(
+        "  max_aggregation_interval: 60\n",
+        "  max_aggregation_interval: 60\n  transit_gateway_folder: \"\"\n",
+    ));
+    assert_eq!(e.key, "flow_log.transit_gateway_folder", "{e}");
+}
+
+#[test]
+fn format_all_is_every_vpc_field_and_no_transit_gateway_one() {
+    let c = check(&GOOD.replace("format: default", "format: all")).unwrap();
+    assert!(!c.flow_log.format.fields.is_empty());
+    assert!(c
+        .flow_log
+        .format
+        .fields
+        .iter()
+        .all(|f| !transit_gateway::is_tgw_only(f)));
+    assert!(c.flow_log.format.fields.iter().any(|f| f == "action"));
+}

@@ -45,6 +45,9 @@ pub struct Names {
     pub failure_bucket: String,
     /// Where flow logs land: `<prefix>AWSLogs/<account>/vpcflowlogs/<region>/` (or its hive form).
     pub log_key_prefix: String,
+    /// Where the transit gateway flow logs land, when the config logs any: the same layout under
+    /// their own folder, `<prefix>tgw/AWSLogs/<account>/vpcflowlogs/<region>/`.
+    pub tgw_log_key_prefix: Option<String>,
     pub function: String,
     pub role: String,
     pub role_policy: String,
@@ -91,11 +94,19 @@ impl Names {
         };
         let failure_bucket = failure_bucket_name(stack, account, region)?;
         let prefix = &config.bucket.prefix;
-        let log_key_prefix = if config.flow_log.hive_compatible_partitions {
-            format!("{prefix}AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/")
-        } else {
-            format!("{prefix}AWSLogs/{account}/vpcflowlogs/{region}/")
+        let key_prefix = |prefix: &str| {
+            if config.flow_log.hive_compatible_partitions {
+                format!("{prefix}AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/")
+            } else {
+                format!("{prefix}AWSLogs/{account}/vpcflowlogs/{region}/")
+            }
         };
+        let log_key_prefix = key_prefix(prefix);
+        let tgw_log_key_prefix = config
+            .flow_log
+            .transit_gateways
+            .as_ref()
+            .map(|t| key_prefix(&format!("{prefix}{}", t.folder)));
         let function = format!("flowlogs-{stack}-forwarder");
         let sid_suffix: String = stack
             .split('-')
@@ -116,6 +127,7 @@ impl Names {
             bucket_created_by_us: config.bucket.create,
             failure_bucket,
             log_key_prefix,
+            tgw_log_key_prefix,
             log_group: format!("/aws/lambda/{function}"),
             role: function.clone(),
             role_policy: "flowlogs-forwarder".into(),
@@ -133,6 +145,11 @@ impl Names {
             },
             athena: athena::AthenaNames::of(config),
         })
+    }
+
+    /// The id of the bucket's notification entry for the transit gateway folder.
+    pub fn tgw_notification_id(&self) -> String {
+        format!("{}-tgw", self.notification_id)
     }
 
     pub fn bucket_arn(&self) -> String {
@@ -289,6 +306,12 @@ impl DesiredFlowLog {
         }
     }
 
+    /// The `TrafficType` CreateFlowLogs is sent: none for a transit gateway or attachment (AWS
+    /// refuses one there).
+    pub fn traffic_type_sent(&self) -> Option<&'static str> {
+        (!self.resource_type.is_transit_gateway()).then(|| self.traffic_type.as_aws())
+    }
+
     /// A token that is the same for the same flow log, so a retried create does not make two.
     pub fn client_token(&self) -> String {
         format!("flowlogs-{}", &self.tags[TAG_SPEC])
@@ -302,6 +325,8 @@ pub struct DesiredForwarder {
     pub function: DesiredFunction,
     pub permission: DesiredPermission,
     pub notification: DesiredNotification,
+    /// The second entry, for the transit gateway folder's keys, when transit gateways are logged.
+    pub tgw_notification: Option<DesiredNotification>,
     /// `None` when `delivery.lambda.on_failure.enabled` is false.
     pub event_invoke: Option<DesiredEventInvoke>,
 }
@@ -500,12 +525,18 @@ pub fn build_for(
             (None, Some(firehose), secret)
         }
     };
-    let flow_logs = config
+    let mut flow_logs: Vec<DesiredFlowLog> = config
         .flow_log
         .resource_ids
         .iter()
         .map(|id| flow_log(&names, config, id))
         .collect();
+    if let Some(tgw) = &config.flow_log.transit_gateways {
+        flow_logs.extend(
+            tgw.resources()
+                .map(|(kind, id)| transit_gateway_flow_log(&names, config, tgw, kind, id)),
+        );
+    }
     let athena = athena::build(config, &names);
     let failure_bucket = forwarder
         .as_ref()
@@ -546,12 +577,41 @@ fn bucket_statements(names: &Names, config: &Config) -> Vec<Value> {
     let Value::Array(mut statements) = rendered else {
         unreachable!("bucket statements template is an array")
     };
+    if let Some(tgw) = &config.flow_log.transit_gateways {
+        // The transit gateway flow logs write under their own folder.
+        let tgw_prefix = if config.flow_log.hive_compatible_partitions {
+            format!(
+                "{prefix}{}AWSLogs/aws-account-id={}/",
+                tgw.folder, names.account
+            )
+        } else {
+            format!("{prefix}{}AWSLogs/{}/", tgw.folder, names.account)
+        };
+        also_on(
+            &mut statements,
+            &names.sids.write,
+            format!("{}/{tgw_prefix}*", names.bucket_arn()),
+        );
+    }
     // Firehose mode writes only failed records to the bucket: the bucket still holds no flow logs,
     // but the TLS deny stays.
     if matches!(config.delivery, Delivery::Firehose { .. }) {
         statements.retain(|s| s["Sid"] == names.sids.tls.as_str());
     }
     statements
+}
+
+/// The statement `sid` of `statements` on `resource` as well: its `Resource` becomes a list.
+fn also_on(statements: &mut [Value], sid: &str, resource: String) {
+    if let Some(statement) = statements.iter_mut().find(|s| s["Sid"] == sid) {
+        let current = statement["Resource"].take();
+        let mut list = match current {
+            Value::Array(list) => list,
+            other => vec![other],
+        };
+        list.push(Value::String(resource));
+        statement["Resource"] = Value::Array(list);
+    }
 }
 
 fn failure_bucket(names: &Names, config: &Config) -> DesiredFailureBucket {
@@ -603,12 +663,44 @@ fn flow_log(names: &Names, config: &Config, resource_id: &str) -> DesiredFlowLog
         per_hour_partition: file_format.is_some() && f.per_hour_partition,
         tags: names.tags(),
     };
+    with_spec_tags(&mut desired);
+    desired
+}
+
+/// A transit gateway's or attachment's flow log: the VPC flow log's destination and options, in
+/// the transit gateways' own folder and format, at the only interval AWS takes for them (60 s),
+/// with no traffic type.
+fn transit_gateway_flow_log(
+    names: &Names,
+    config: &Config,
+    tgw: &config::TransitGatewayLogs,
+    resource_type: ResourceType,
+    resource_id: &str,
+) -> DesiredFlowLog {
+    let mut desired = flow_log(names, config, resource_id);
+    desired.resource_type = resource_type;
+    desired.log_format = tgw.format.spec.clone();
+    desired.max_aggregation_interval = 60;
+    if let Delivery::Lambda { .. } = &config.delivery {
+        desired.destination = s3_destination(
+            &names.bucket_arn(),
+            &format!("{}{}", config.bucket.prefix, tgw.folder),
+        );
+    }
+    desired.tags = names.tags();
+    with_spec_tags(&mut desired);
+    desired
+}
+
+/// `flowlogs:spec` (a hash of everything the flow log is created with) and
+/// `flowlogs:destination-options`.
+fn with_spec_tags(desired: &mut DesiredFlowLog) {
     let options = desired.options_tag();
     let spec = format!(
         "{}|{}|{}|{}|{}|{}|{}|{}",
         desired.resource_id,
         desired.resource_type.as_aws(),
-        desired.traffic_type.as_aws(),
+        desired.traffic_type_sent().unwrap_or_default(),
         desired.log_format,
         desired.max_aggregation_interval,
         desired.destination_type,
@@ -621,7 +713,6 @@ fn flow_log(names: &Names, config: &Config, resource_id: &str) -> DesiredFlowLog
         .tags
         .insert(TAG_SPEC.into(), short_hash(spec.as_bytes()));
     desired.tags.insert(TAG_OPTIONS.into(), options);
-    desired
 }
 
 /// The flow log's S3 destination: the bucket's ARN, or with a folder `arn:aws:s3:::bucket/folder/`,
@@ -680,6 +771,15 @@ fn forwarder(
             ("log_group", &names.log_group),
         ],
     );
+    if let (Some(tgw_prefix), Some(Value::Array(statements))) =
+        (&names.tgw_log_key_prefix, role_policy.get_mut("Statement"))
+    {
+        also_on(
+            statements,
+            "ReadFlowLogObjects",
+            format!("{}/{tgw_prefix}*", names.bucket_arn()),
+        );
+    }
     let event_invoke = lambda.on_failure.map(|f| DesiredEventInvoke {
         function: names.function.clone(),
         max_retry_attempts: f.max_retry_attempts,
@@ -775,6 +875,14 @@ fn forwarder(
         prefix: crate::aws::keys::encode(&names.log_key_prefix),
         suffix: crate::aws::keys::encode(suffix),
     };
+    let tgw_notification = names
+        .tgw_log_key_prefix
+        .as_ref()
+        .map(|prefix| DesiredNotification {
+            id: names.tgw_notification_id(),
+            prefix: crate::aws::keys::encode(prefix),
+            ..notification.clone()
+        });
     let log_group = DesiredLogGroup {
         name: names.log_group.clone(),
         retention_days: log_retention(config.bucket.retention_days),
@@ -787,6 +895,7 @@ fn forwarder(
             function,
             permission,
             notification,
+            tgw_notification,
             event_invoke,
         },
         secret,

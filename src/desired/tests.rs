@@ -375,3 +375,131 @@ fn the_failure_bucket_name_fits_s3_for_the_longest_stack_and_region() {
     assert_eq!(d.names.failure_bucket.len(), 63);
     assert!(config::check_bucket_name(&d.names.failure_bucket).is_ok());
 }
+
+fn hub(prefix: &str) -> Desired {
+    let text = format!(
+        "version: 1\nstack: hub\nflow_log:\n  resources: {{ vpc_ids: [vpc-0abc], transit_gateway_ids: [tgw-0abc], transit_gateway_attachment_ids: [tgw-attach-0def] }}\n  max_aggregation_interval: 60\nbucket: {{ prefix: \"{prefix}\" }}\ndelivery: {{ otlp: {{ endpoint: http://127.0.0.1:4318 }} }}\n"
+    );
+    let c = config::parse(&text, Path::new("t.yaml"), &|_| None).unwrap();
+    build(&c, "123456789012", "eu-west-1", "abc").unwrap()
+}
+
+#[test]
+fn transit_gateway_flow_logs_go_to_their_own_folder_in_their_own_format() {
+    let d = hub("team/");
+    let kinds: Vec<_> = d
+        .flow_logs
+        .iter()
+        .map(|f| (f.resource_id.as_str(), f.resource_type))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("vpc-0abc", ResourceType::Vpc),
+            ("tgw-0abc", ResourceType::TransitGateway),
+            ("tgw-attach-0def", ResourceType::TransitGatewayAttachment)
+        ]
+    );
+    let (vpc, tgw) = (&d.flow_logs[0], &d.flow_logs[1]);
+    assert_eq!(vpc.traffic_type_sent(), Some("ALL"));
+    assert_eq!(tgw.traffic_type_sent(), None);
+    assert_eq!(tgw.max_aggregation_interval, 60);
+    assert_eq!(tgw.log_format, config::transit_gateway::all_format());
+    assert_eq!(
+        vpc.destination,
+        "arn:aws:s3:::hub-flowlogs-123456789012-eu-west-1/team/"
+    );
+    assert_eq!(
+        tgw.destination,
+        "arn:aws:s3:::hub-flowlogs-123456789012-eu-west-1/team/tgw/"
+    );
+    assert_ne!(tgw.tags[TAG_SPEC], d.flow_logs[2].tags[TAG_SPEC]);
+    assert_eq!(
+        d.names.tgw_log_key_prefix.as_deref(),
+        Some("team/tgw/AWSLogs/123456789012/vpcflowlogs/eu-west-1/")
+    );
+}
+
+#[test]
+fn the_bucket_policy_the_role_and_a_second_notification_cover_the_transit_gateway_folder() {
+    let d = hub("");
+    let bucket = "arn:aws:s3:::hub-flowlogs-123456789012-eu-west-1";
+    assert_eq!(
+        statement(&d, "FlowlogsDeliveryWriteHub")["Resource"],
+        json!([
+            format!("{bucket}/AWSLogs/123456789012/*"),
+            format!("{bucket}/tgw/AWSLogs/123456789012/*")
+        ])
+    );
+    let forwarder = d.forwarder.as_ref().unwrap();
+    let read = forwarder.role.policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "ReadFlowLogObjects")
+        .unwrap();
+    assert_eq!(
+        read["Resource"],
+        json!([
+            format!("{bucket}/AWSLogs/123456789012/vpcflowlogs/eu-west-1/*"),
+            format!("{bucket}/tgw/AWSLogs/123456789012/vpcflowlogs/eu-west-1/*")
+        ])
+    );
+    let tgw = forwarder.tgw_notification.as_ref().unwrap();
+    assert_eq!(tgw.id, "flowlogs-hub-tgw");
+    assert_eq!(
+        tgw.prefix,
+        "tgw/AWSLogs/123456789012/vpcflowlogs/eu-west-1/"
+    );
+    assert_eq!(tgw.suffix, forwarder.notification.suffix);
+    assert!(!crate::resources::notification::collides(
+        tgw,
+        &crate::resources::notification::NotificationEntry {
+            id: forwarder.notification.id.clone(),
+            kind: "lambda",
+            target: forwarder.notification.function_arn.clone(),
+            events: forwarder.notification.events.clone(),
+            prefix: forwarder.notification.prefix.clone(),
+            suffix: forwarder.notification.suffix.clone(),
+        }
+    ));
+}
+
+#[test]
+fn a_stack_without_transit_gateways_has_none_of_their_parts() {
+    let d = desired("", "");
+    assert!(d.names.tgw_log_key_prefix.is_none());
+    assert!(d.forwarder.unwrap().tgw_notification.is_none());
+}
+
+#[test]
+fn athena_has_a_second_table_over_the_transit_gateway_folder_and_its_queries() {
+    let text = "version: 1\nstack: hub\nflow_log:\n  resources: { vpc_ids: [vpc-0abc], transit_gateway_ids: [tgw-0abc] }\n  max_aggregation_interval: 60\ndelivery: { otlp: { endpoint: http://127.0.0.1:4318 } }\nathena: {}\n";
+    let c = config::parse(text, Path::new("t.yaml"), &|_| None).unwrap();
+    let d = build(&c, "123456789012", "eu-west-1", "abc").unwrap();
+    let a = d.athena.as_ref().unwrap();
+    let t = a.tgw_table.as_ref().expect("the transit gateway table");
+    assert_eq!(t.name, "hub_flow_logs_tgw");
+    assert_eq!(
+        t.location,
+        "s3://hub-flowlogs-123456789012-eu-west-1/tgw/AWSLogs/123456789012/vpcflowlogs/eu-west-1/"
+    );
+    assert_eq!(t.columns.len(), 36);
+    assert!(t.columns.iter().any(|c| c.name == "tgw_attachment_id"));
+    assert_eq!(
+        a.table.columns.len(),
+        14,
+        "the VPC table keeps its own columns"
+    );
+    assert!(a.queries.iter().any(|q| q
+        .name
+        .ends_with("transit gateway drops by reason and attachment")));
+    let dated = athena::with_tgw_since(d.athena.clone(), None, athena::Day::today());
+    let t = dated.unwrap().tgw_table.unwrap();
+    assert!(t.parameters().contains_key("projection.enabled"));
+    assert!(
+        t.ddl().contains("`tgw_attachment_id` string"),
+        "{}",
+        t.ddl()
+    );
+}

@@ -44,6 +44,8 @@ fn desired_for(desired: &Desired, observed: &Observed) -> Desired {
     let existing = observed.glue_table.table.as_ref().and_then(|t| t.since());
     let stack_since = observed.glue_table.stack_since.unwrap_or(observed.day);
     d.athena = crate::desired::athena::with_since(&d.athena, existing, stack_since);
+    let tgw_existing = observed.tgw_glue_table.as_ref().and_then(|t| t.since());
+    d.athena = crate::desired::athena::with_tgw_since(d.athena, tgw_existing, stack_since);
     d
 }
 

@@ -22,6 +22,7 @@ use crate::resources::flow_log::{FlowLog, ObservedFlowLog};
 use crate::resources::function::{Function, ObservedFunction};
 use crate::resources::function_log_group::{FunctionLogGroup, ObservedFunctionLogGroup};
 use crate::resources::glue_database::{GlueDatabase, ObservedGlueDatabase};
+use crate::resources::glue_table::ObservedTable;
 use crate::resources::glue_table::{GlueTable, ObservedGlueTable};
 use crate::resources::named_queries::{NamedQueries, ObservedNamedQuery};
 use crate::resources::notification::{Notification, NotificationEntry};
@@ -30,6 +31,8 @@ use crate::resources::role::{FirehoseRole, ForwarderRole, ObservedRole};
 use crate::resources::secret::{ObservedSecret, Secret};
 use crate::resources::stream::{ObservedStream, Stream};
 use crate::resources::stream_log_group::{ObservedLogGroup, StreamLogGroup};
+use crate::resources::tgw_glue_table::TgwGlueTable;
+use crate::resources::tgw_notification::TgwNotification;
 use crate::resources::{Apply, Observe, Resource, Teardown};
 
 /// One variant per resource that owns operations, each carrying that resource's own `Op`; an
@@ -72,6 +75,7 @@ ops! {
     Permission(Permission),
     StreamLogGroup(StreamLogGroup),
     Stream(Stream),
+    // The transit gateway folder's entry (`TgwNotification`) carries these operations too.
     Notification(Notification),
     FlowLog(FlowLog),
     EventInvokeConfig(EventInvokeConfig),
@@ -142,7 +146,7 @@ macro_rules! entry {
 /// chain) are there, and failed events are kept from the first event on.
 /// Athena reads the bucket: after it, in its chain; the database before its table; the named
 /// queries last. The secret first of the compute chain: the function and the stream name it.
-pub const REGISTRY: [Entry; 17] = [
+pub const REGISTRY: [Entry; 19] = [
     entry!(Bucket, Bucket, bucket, Storage, RetiresFirst, None),
     // A bucket we may not use has no policy to plan. Teardown: our statements leave a bucket that
     // stays (adopted); ours goes whole or is kept whole.
@@ -224,6 +228,15 @@ pub const REGISTRY: [Entry; 17] = [
         RetiresFirst,
         None
     ),
+    // The same bucket configuration as the first entry, read once (`notifications`).
+    entry!(
+        TgwNotification,
+        TgwNotification,
+        notifications,
+        Wiring,
+        RetiresFirst,
+        None
+    ),
     entry!(FlowLog, FlowLog, flow_logs, Wiring, CreatesFirst, None),
     entry!(
         GlueDatabase,
@@ -237,6 +250,14 @@ pub const REGISTRY: [Entry; 17] = [
         GlueTable,
         GlueTable,
         glue_table,
+        Storage,
+        RetiresFirst,
+        None
+    ),
+    entry!(
+        TgwGlueTable,
+        TgwGlueTable,
+        tgw_glue_table,
         Storage,
         RetiresFirst,
         None
@@ -302,6 +323,7 @@ pub struct Observed {
     pub event_invoke: Option<ObservedEventInvoke>,
     pub glue_database: Option<ObservedGlueDatabase>,
     pub glue_table: ObservedGlueTable,
+    pub tgw_glue_table: Option<ObservedTable>,
     pub named_queries: Vec<ObservedNamedQuery>,
     pub secret: Option<ObservedSecret>,
 }
@@ -327,6 +349,7 @@ impl Observed {
             event_invoke: Default::default(),
             glue_database: Default::default(),
             glue_table: Default::default(),
+            tgw_glue_table: Default::default(),
             named_queries: Default::default(),
             secret: Default::default(),
         }
@@ -368,7 +391,7 @@ pub async fn observe(
         stream,
         stream_log_group,
         event_invoke,
-        (glue_database, glue_table, named_queries),
+        (glue_database, glue_table, tgw_glue_table, named_queries),
         secret,
     ) = tokio::try_join!(
         bucket_parts,
@@ -386,6 +409,7 @@ pub async fn observe(
             tokio::try_join!(
                 GlueDatabase::observe(&cx),
                 GlueTable::observe(&cx),
+                TgwGlueTable::observe(&cx),
                 NamedQueries::observe(&cx)
             )
         },
@@ -408,6 +432,7 @@ pub async fn observe(
         event_invoke,
         glue_database,
         glue_table,
+        tgw_glue_table,
         named_queries,
         secret,
     })

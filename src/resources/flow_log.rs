@@ -166,7 +166,7 @@ pub fn differences(desired: &DesiredFlowLog, observed: &ObservedFlowLog) -> Vec<
         Change::differs(
             "traffic_type",
             observed.traffic_type.as_str(),
-            desired.traffic_type.as_aws(),
+            desired.traffic_type_sent().unwrap_or_default(),
         ),
         Change::differs("format", &observed.log_format, &desired.log_format),
         Change::differs(
@@ -276,7 +276,11 @@ pub fn plan(names: &Names, desired: &[DesiredFlowLog], observed: &[ObservedFlowL
             }
             (None, None) => {
                 let mut changes = vec![
-                    Change::new("traffic_type", "", d.traffic_type.as_aws()),
+                    Change::new(
+                        "traffic_type",
+                        "",
+                        d.traffic_type_sent().unwrap_or("(none: transit gateway)"),
+                    ),
                     Change::new("format", "", &d.log_format),
                     Change::new(
                         "destination",
@@ -354,6 +358,8 @@ fn resource_type(t: ResourceType) -> FlowLogsResourceType {
         ResourceType::Vpc => FlowLogsResourceType::Vpc,
         ResourceType::Subnet => FlowLogsResourceType::Subnet,
         ResourceType::NetworkInterface => FlowLogsResourceType::NetworkInterface,
+        ResourceType::TransitGateway => FlowLogsResourceType::TransitGateway,
+        ResourceType::TransitGatewayAttachment => FlowLogsResourceType::TransitGatewayAttachment,
     }
 }
 
@@ -369,7 +375,8 @@ async fn create_once(
         .create_flow_logs()
         .resource_ids(&d.resource_id)
         .resource_type(resource_type(d.resource_type))
-        .traffic_type(Ec2TrafficType::from(d.traffic_type.as_aws()))
+        // AWS refuses a TrafficType for a transit gateway or attachment.
+        .set_traffic_type(d.traffic_type_sent().map(Ec2TrafficType::from))
         .log_destination_type(LogDestinationType::from(d.destination_type.as_str()))
         .log_destination(&d.destination)
         .log_format(&d.log_format)
@@ -436,6 +443,9 @@ fn refused(d: &DesiredFlowLog, code: &str, message: &str) -> anyhow::Error {
     let hint = match code {
         "FlowLogAlreadyExists" => {
             "a flow log with the same resource and destination exists already"
+        }
+        "InvalidParameter" if message.contains("Invalid Resource id") => {
+            "check that the id is right and the resource is in this account and region: a transit gateway or attachment is logged only by the account that owns it"
         }
         "InvalidParameter" if message.contains("does not exist") => {
             "check that the destination exists and its policy allows delivery.logs.amazonaws.com"

@@ -108,7 +108,15 @@ fn column(c: &aws_sdk_glue::types::Column) -> Column {
 }
 
 pub async fn observe(clients: &Clients, names: &Names) -> Result<Option<ObservedTable>> {
-    let (database, name) = (&names.athena.database, &names.athena.table);
+    observe_table(clients, &names.athena.database, &names.athena.table).await
+}
+
+/// The table `database`.`name` as Glue holds it; `None` when there is none.
+pub async fn observe_table(
+    clients: &Clients,
+    database: &str,
+    name: &str,
+) -> Result<Option<ObservedTable>> {
     let out = match clients
         .glue
         .get_table()
@@ -127,8 +135,8 @@ pub async fn observe(clients: &Clients, names: &Names) -> Result<Option<Observed
     let sd = t.storage_descriptor();
     let serde = sd.and_then(|s| s.serde_info());
     Ok(Some(ObservedTable {
-        database: database.clone(),
-        name: name.clone(),
+        database: database.to_string(),
+        name: name.to_string(),
         columns: sd
             .map(|s| s.columns().iter().map(column).collect())
             .unwrap_or_default(),

@@ -21,6 +21,8 @@ pub mod role;
 pub mod secret;
 pub mod stream;
 pub mod stream_log_group;
+pub mod tgw_glue_table;
+pub mod tgw_notification;
 
 use anyhow::Result;
 

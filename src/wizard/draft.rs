@@ -70,6 +70,8 @@ pub fn set_resources(raw: &mut RawConfig, kind: ResourceType, ids: Vec<String>) 
         ResourceType::Vpc => resources.vpc_ids = ids,
         ResourceType::Subnet => resources.subnet_ids = ids,
         ResourceType::NetworkInterface => resources.eni_ids = ids,
+        ResourceType::TransitGateway => resources.transit_gateway_ids = ids,
+        ResourceType::TransitGatewayAttachment => resources.transit_gateway_attachment_ids = ids,
     }
     raw.flow_log.resources = resources;
 }
@@ -194,6 +196,8 @@ impl Draft {
                 },
                 hive_compatible_partitions: a.hive_partitions,
                 per_hour_partition: a.hourly_partitions,
+                transit_gateway_format: "default".into(),
+                transit_gateway_folder: "tgw/".into(),
             },
             bucket: RawBucket {
                 name: a.bucket.clone().or_else(|| a.existing_bucket.clone()),

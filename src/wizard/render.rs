@@ -33,6 +33,8 @@ version: 1
         ResourceType::Vpc => "vpc_ids",
         ResourceType::Subnet => "subnet_ids",
         ResourceType::NetworkInterface => "eni_ids",
+        ResourceType::TransitGateway => "transit_gateway_ids",
+        ResourceType::TransitGatewayAttachment => "transit_gateway_attachment_ids",
     };
     let ids: Vec<String> = ids.iter().map(|id| scalar(id)).collect();
     let f = &a.flow_log;

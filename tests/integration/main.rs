@@ -24,3 +24,4 @@ mod pipeline_verify;
 mod policies_lint;
 mod secrets_stay_secret;
 mod stack_smoke;
+mod transit_gateway;

@@ -14,15 +14,26 @@ pub const CANARY_SOURCE: &str = "192.0.2.10";
 pub const CANARY_DESTINATION: &str = "198.51.100.20";
 pub const CANARY_RECORDS: u64 = 3;
 pub const CANARY_INTERFACE: &str = "eni-0f10a1c0ca9a12345";
+/// The transit gateway canary's transit gateway and attachments.
+pub const CANARY_TGW: &str = "tgw-0f10a1c0ca9a12345";
+pub const CANARY_TGW_ATTACHMENT: &str = "tgw-attach-0f10a1c0ca9a12345";
+pub const CANARY_TGW_PAIR_ATTACHMENT: &str = "tgw-attach-0f10a1c0ca9a67890";
 
 /// The text of a canary object: the header, then `CANARY_RECORDS` records, fields in `fields` order.
 pub fn render(fields: &[String], account: &str, region: &str, now_unix: i64) -> String {
     let mut text = fields.join(" ");
     text.push('\n');
+    // Transit gateway records are version 6 (TGW guide, "Flow log records").
+    let tgw = fields
+        .iter()
+        .any(|f| crate::config::transit_gateway::is_tgw_only(f));
     for n in 0..CANARY_RECORDS {
         let values: Vec<String> = fields
             .iter()
-            .map(|name| value(name, n, account, region, now_unix))
+            .map(|name| match (name.as_str(), tgw) {
+                ("version", true) => "6".into(),
+                _ => value(name, n, account, region, now_unix),
+            })
             .collect();
         text.push_str(&values.join(" "));
         text.push('\n');
@@ -47,6 +58,18 @@ fn value(field: &str, n: u64, account: &str, region: &str, now: i64) -> String {
         "action" => "ACCEPT".into(),
         "log-status" => "OK".into(),
         "region" => region.into(),
+        "resource-type" => "TransitGateway".into(),
+        "tgw-id" => CANARY_TGW.into(),
+        "tgw-attachment-id" => CANARY_TGW_ATTACHMENT.into(),
+        "tgw-pair-attachment-id" => CANARY_TGW_PAIR_ATTACHMENT.into(),
+        "tgw-src-vpc-account-id" | "tgw-dst-vpc-account-id" => account.into(),
+        "tgw-src-eni" => CANARY_INTERFACE.into(),
+        "packets-lost-no-route"
+        | "packets-lost-blackhole"
+        | "packets-lost-mtu-exceeded"
+        | "packets-lost-ttl-expired" => "0".into(),
+        // The VPC, subnet, ENI and AZ of the attachments' sides are not the canary's to invent.
+        f if f.starts_with("tgw-") => "-".into(),
         other => format::lookup(other)
             .map(|f| f.example.to_string())
             .unwrap_or_else(|| "-".into()),
@@ -223,6 +246,26 @@ mod tests {
         assert_eq!(lines[0], "dstaddr srcaddr action end");
         assert_eq!(lines[1], "198.51.100.20 192.0.2.10 ACCEPT 1700000000");
         assert_eq!(lines.len(), 1 + CANARY_RECORDS as usize);
+    }
+
+    #[test]
+    fn a_transit_gateway_canary_has_the_tgw_header_and_values() {
+        let fields: Vec<String> = crate::config::transit_gateway::FIELDS
+            .map(String::from)
+            .to_vec();
+        let text = render(&fields, "123456789012", "us-east-1", 1_700_000_000);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], crate::config::transit_gateway::FIELDS.join(" "));
+        let record: Vec<&str> = lines[1].split(' ').collect();
+        assert_eq!(record.len(), 36);
+        let at = |f: &str| record[fields.iter().position(|n| n == f).unwrap()];
+        assert_eq!(at("version"), "6");
+        assert_eq!(at("resource-type"), "TransitGateway");
+        assert_eq!(at("tgw-id"), CANARY_TGW);
+        assert_eq!(at("tgw-attachment-id"), CANARY_TGW_ATTACHMENT);
+        assert_eq!(at("packets-lost-blackhole"), "0");
+        assert_eq!(at("srcaddr"), CANARY_SOURCE);
+        assert!(!lines[0].split(' ').any(|f| f == "action"));
     }
 
     #[test]

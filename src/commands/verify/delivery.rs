@@ -18,12 +18,13 @@ use flowlogs_forwarder::report::{ObjectReport, Report};
 use super::canary;
 use super::Check;
 use crate::context::Context;
-use crate::desired::{Desired, DesiredForwarder};
+use crate::desired::{Desired, DesiredForwarder, DesiredNotification};
 use crate::plan::{Action, Kind};
 use crate::planner::Plan;
 use crate::ui::Progress;
 
 const NAME: &str = "test delivery";
+const TGW_NAME: &str = "test delivery (transit gateway folder)";
 /// How long verify waits for S3 to trigger the function and for its report to be readable: S3
 /// delivers events within seconds, "sometimes a minute or longer"; CloudWatch Logs makes events
 /// searchable within seconds.
@@ -41,12 +42,19 @@ const CLOCK_SLACK_MS: i64 = 60_000;
 
 /// Why S3 cannot trigger the function, when the plan already says so: our notification entry or
 /// the function's permission for S3 is missing.
-pub fn trigger_missing(plan: &Plan) -> Option<String> {
+#[cfg(test)]
+fn trigger_missing(plan: &Plan) -> Option<String> {
+    trigger_missing_of(plan, Kind::Notification)
+}
+
+/// As `trigger_missing`, for the notification entry of kind `entry` (the transit gateway
+/// folder's, `Kind::TgwNotification`, for its canary).
+fn trigger_missing_of(plan: &Plan, entry: Kind) -> Option<String> {
     plan.steps
         .iter()
         .filter(|s| s.action == Action::Create)
         .find_map(|s| match s.kind {
-            Kind::Notification => Some(format!("the notification entry {} is missing", s.name)),
+            k if k == entry => Some(format!("the notification entry {} is missing", s.name)),
             Kind::Permission => Some(format!(
                 "the function's permission {} for S3 is missing",
                 s.name
@@ -56,8 +64,11 @@ pub fn trigger_missing(plan: &Plan) -> Option<String> {
 }
 
 /// What to check when S3 did not trigger the function.
-fn trigger_hint(desired: &Desired, forwarder: &DesiredForwarder) -> String {
-    let n = &forwarder.notification;
+fn trigger_hint(
+    desired: &Desired,
+    forwarder: &DesiredForwarder,
+    n: &DesiredNotification,
+) -> String {
     format!(
         "the bucket's notification entry {} ({} on prefix {:?} and suffix {:?}, URL-encoded, to {}), its filter against the canary's key, and the function's permission {} letting s3.amazonaws.com invoke it for {}",
         n.id,
@@ -91,14 +102,84 @@ pub async fn test_delivery(
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     let stamp = format!("{}{:09}", now.as_secs(), now.subsec_nanos());
-    let key = canary::key(&names.log_key_prefix, &names.account, &names.region, &stamp);
-    let text = canary::render(
-        &ctx.config.flow_log.format.fields,
-        &names.account,
-        &names.region,
-        now.as_secs() as i64,
-    );
-    let n = &forwarder.notification;
+    let canary = Canary {
+        name: NAME,
+        key: canary::key(&names.log_key_prefix, &names.account, &names.region, &stamp),
+        text: canary::render(
+            &ctx.config.flow_log.format.fields,
+            &names.account,
+            &names.region,
+            now.as_secs() as i64,
+        ),
+        notification: &forwarder.notification,
+    };
+    send_canary(ctx, desired, forwarder, plan, progress, canary).await
+}
+
+/// The test delivery of the transit gateway folder, when the stack logs transit gateways: a
+/// canary in the transit gateway format (its header names the TGW fields) under that folder,
+/// triggered through the folder's own notification entry.
+pub async fn test_tgw_delivery(
+    ctx: &Context,
+    desired: &Desired,
+    forwarder: &DesiredForwarder,
+    plan: &Plan,
+    progress: &Progress,
+) -> Option<(Check, Option<Report>)> {
+    let names = &desired.names;
+    let (Some(prefix), Some(notification), Some(tgw)) = (
+        &names.tgw_log_key_prefix,
+        &forwarder.tgw_notification,
+        &ctx.config.flow_log.transit_gateways,
+    ) else {
+        return None;
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let stamp = format!("{}{:09}", now.as_secs(), now.subsec_nanos());
+    let canary = Canary {
+        name: TGW_NAME,
+        key: canary::key(prefix, &names.account, &names.region, &stamp),
+        text: canary::render(
+            &tgw.format.fields,
+            &names.account,
+            &names.region,
+            now.as_secs() as i64,
+        ),
+        notification,
+    };
+    Some(send_canary(ctx, desired, forwarder, plan, progress, canary).await)
+}
+
+/// One canary: the check's name, where it goes, what it holds, the entry that should trigger it.
+struct Canary<'a> {
+    name: &'static str,
+    key: String,
+    text: String,
+    notification: &'a DesiredNotification,
+}
+
+async fn send_canary(
+    ctx: &Context,
+    desired: &Desired,
+    forwarder: &DesiredForwarder,
+    plan: &Plan,
+    progress: &Progress,
+    canary: Canary<'_>,
+) -> (Check, Option<Report>) {
+    let names = &desired.names;
+    let Canary {
+        name,
+        key,
+        text,
+        notification: n,
+    } = canary;
+    let entry = if n.id == forwarder.notification.id {
+        Kind::Notification
+    } else {
+        Kind::TgwNotification
+    };
     // A Parquet stack's notification wants `.log.parquet`; the canary is text, so it cannot go the
     // trigger's way and is handed to the function directly.
     let triggered = canary::trigger_matches(&key, &n.prefix, &n.suffix);
@@ -106,7 +187,7 @@ pub async fn test_delivery(
     let (check, report) = match put {
         Err(e) => (
             Check::fail(
-                NAME,
+                name,
                 format!("{e:#}"),
                 "the credentials need s3:PutObject on the flow-log prefix",
             ),
@@ -117,20 +198,20 @@ pub async fn test_delivery(
             let check = match &result {
                 Ok(r) => match canary::judge(r) {
                     Ok(()) => Check::pass(
-                        NAME,
+                        name,
                         format!(
                             "{} canary records parsed and accepted by the OTLP endpoint, the function invoked directly (a Parquet stack's trigger is not exercised: the canary is text); canary removed",
                             r.forwarded
                         ),
                     ),
-                    Err(why) => Check::fail(NAME, why, ENDPOINT_FIX),
+                    Err(why) => Check::fail(name, why, ENDPOINT_FIX),
                 },
-                Err(e) => Check::fail(NAME, format!("{e:#}"), delivery_fix(&format!("{e:#}"))),
+                Err(e) => Check::fail(name, format!("{e:#}"), delivery_fix(&format!("{e:#}"))),
             };
             (check, result.ok())
         }
         Ok((size, sent_ms)) => {
-            let waited = match trigger_missing(plan) {
+            let waited = match trigger_missing_of(plan, entry) {
                 Some(_) => Waited::Silent,
                 None => {
                     wait_for_report(
@@ -150,14 +231,14 @@ pub async fn test_delivery(
                     let report = canary::as_report(&o);
                     let check = match canary::judge_object(&o) {
                         Ok(()) => Check::pass(
-                            NAME,
+                            name,
                             format!(
                                 "S3 triggered {} for the canary s3://{}/{key}; its report in {}: {} canary records parsed and accepted by the OTLP endpoint ({} batch, {} retries, {} ms); canary removed",
                                 names.function, names.bucket, names.log_group, o.forwarded, o.batches, o.retries, o.millis
                             ),
                         ),
                         Err(why) => Check::fail(
-                            NAME,
+                            name,
                             format!("S3 triggered {}, but {why}", names.function),
                             delivery_fix(&why),
                         ),
@@ -166,14 +247,14 @@ pub async fn test_delivery(
                 }
                 Waited::Unreadable(why) => (
                     Check::fail(
-                        NAME,
+                        name,
                         format!("the canary s3://{}/{key} was put, but the forwarder's report cannot be read: {why}", names.bucket),
                         format!("run `flowlogs setup` to make the log group {}; the credentials need logs:FilterLogEvents on it", names.log_group),
                     ),
                     None,
                 ),
                 Waited::Silent => {
-                    diagnose(ctx, desired, forwarder, plan, &key, size, progress).await
+                    diagnose(ctx, desired, forwarder, n, plan, &key, size, name, progress).await
                 }
             }
         }
@@ -188,7 +269,7 @@ pub async fn test_delivery(
         .await;
     let check = match cleanup {
         Err(e) if check.ok => Check::fail(
-            NAME,
+            name,
             format!(
                 "delivered, but the canary s3://{}/{key} could not be removed: {e}",
                 names.bucket
@@ -203,17 +284,25 @@ pub async fn test_delivery(
 const ENDPOINT_FIX: &str = "check the endpoint, its headers and what it answers (the function's log group shows the response)";
 
 /// No report from the trigger: the direct invoke tells whether the function or the trigger is broken.
+#[allow(clippy::too_many_arguments)]
 async fn diagnose(
     ctx: &Context,
     desired: &Desired,
     forwarder: &DesiredForwarder,
+    notification: &DesiredNotification,
     plan: &Plan,
     key: &str,
     size: u64,
+    name: &str,
     progress: &Progress,
 ) -> (Check, Option<Report>) {
     let names = &desired.names;
-    let missing = trigger_missing(plan);
+    let entry = if notification.id == forwarder.notification.id {
+        Kind::Notification
+    } else {
+        Kind::TgwNotification
+    };
+    let missing = trigger_missing_of(plan, entry);
     let why_silent = match &missing {
         Some(m) => format!("{m}, so S3 cannot trigger {}", names.function),
         None => format!(
@@ -228,26 +317,26 @@ async fn diagnose(
     ));
     let hint = match &missing {
         Some(m) => format!("{m} (see above)"),
-        None => format!("check {}", trigger_hint(desired, forwarder)),
+        None => format!("check {}", trigger_hint(desired, forwarder, notification)),
     };
     let result = invoke(ctx, &names.function, &names.bucket, key, size).await;
     let check = match &result {
         Ok(r) => match canary::judge(r) {
             Ok(()) => Check::fail(
-                NAME,
+                name,
                 format!(
                     "the function forwards when invoked directly, but S3 did not trigger it: {hint}"
                 ),
                 "run `flowlogs setup` to restore the notification entry and the permission; a foreign entry whose filter overlaps ours keeps S3 from using ours",
             ),
             Err(why) => Check::fail(
-                NAME,
+                name,
                 format!("{why_silent}; invoked directly, {why}"),
                 ENDPOINT_FIX,
             ),
         },
         Err(e) => Check::fail(
-            NAME,
+            name,
             format!("{why_silent}; invoked directly, it failed too: {e:#}"),
             delivery_fix(&format!("{e:#}")),
         ),
@@ -560,7 +649,7 @@ pub async fn wait_for_real_object(
                 limit.as_secs()
             ),
             match desired.forwarder.as_ref() {
-                Some(f) => format!("check {}", trigger_hint(desired, f)),
+                Some(f) => format!("check {}", trigger_hint(desired, f, &f.notification)),
                 None => String::new(),
             },
         ),

@@ -266,6 +266,11 @@ async fn verify(
             delivery::test_delivery(ctx, desired, forwarder, &plan, progress).await;
         checks.push(check);
         canary = report;
+        if let Some((check, _)) =
+            delivery::test_tgw_delivery(ctx, desired, forwarder, &plan, progress).await
+        {
+            checks.push(check);
+        }
         if let (Some(wait), Some(before)) = (wait, before) {
             checks.push(delivery::wait_for_real_object(ctx, desired, progress, wait, before).await);
         }

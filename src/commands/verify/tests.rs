@@ -75,3 +75,29 @@ fn report_lists_each_check_with_its_fix() {
     );
     assert!(shown.ends_with("1 check(s) failed."), "{shown}");
 }
+
+#[test]
+fn a_transit_gateway_flow_log_that_fails_delivery_fails_verify() {
+    let text = "version: 1\nstack: s\nflow_log:\n  resources: { vpc_ids: [vpc-1], transit_gateway_ids: [tgw-1] }\n  max_aggregation_interval: 60\ndelivery: { otlp: { endpoint: http://x } }\n";
+    let c = crate::config::parse(text, std::path::Path::new("t.yaml"), &|_| None).unwrap();
+    let desired = crate::desired::build(&c, "123456789012", "us-east-1", "h").unwrap();
+    let mut observed = crate::planner::Observed::empty(crate::desired::athena::Day::today());
+    for (i, d) in desired.flow_logs.iter().enumerate() {
+        let mut f = crate::resources::flow_log::tests::observed_from(d, &format!("fl-{i}"));
+        if d.resource_type.is_transit_gateway() {
+            // DescribeFlowLogs has no traffic type for a transit gateway's flow log.
+            f.traffic_type = String::new();
+            f.deliver_logs_status = DeliveryStatus::parse("FAILED");
+            f.deliver_logs_error = Some("Access error".into());
+        }
+        observed.flow_logs.push(f);
+    }
+    let checks = live_checks(&desired, &observed);
+    let tgw = checks
+        .iter()
+        .find(|c| c.name.contains("tgw-1"))
+        .expect("a check of the transit gateway's flow log");
+    assert!(!tgw.ok, "{tgw:?}");
+    assert!(tgw.detail.contains("DeliverLogsStatus FAILED"), "{tgw:?}");
+    assert!(checks.iter().any(|c| c.name.contains("vpc-1") && c.ok));
+}

@@ -8,6 +8,7 @@ pub mod day;
 pub mod ddl;
 pub mod layout;
 pub mod queries;
+pub mod transit_gateway;
 
 use std::collections::BTreeMap;
 
@@ -29,6 +30,8 @@ pub const PARAM_MANAGED_BY: &str = super::TAG_MANAGED_BY;
 pub struct AthenaNames {
     pub database: String,
     pub table: String,
+    /// The table over the transit gateway flow logs' folder: `<table>_tgw`.
+    pub tgw_table: String,
     pub workgroup: String,
     /// Our named queries' names start with this (named queries cannot be tagged).
     pub query_prefix: String,
@@ -62,6 +65,7 @@ impl AthenaNames {
         };
         AthenaNames {
             database,
+            tgw_table: format!("{table}_tgw"),
             table,
             workgroup,
             query_prefix: queries::name_prefix(&config.stack),
@@ -74,6 +78,8 @@ impl AthenaNames {
 pub struct DesiredAthena {
     pub database: DesiredGlueDatabase,
     pub table: DesiredGlueTable,
+    /// The table over the transit gateway folder, when transit gateways are logged.
+    pub tgw_table: Option<DesiredGlueTable>,
     pub queries: Vec<DesiredNamedQuery>,
     pub workgroup: String,
     /// Where `verify --athena` has Athena write its result.
@@ -210,7 +216,7 @@ pub fn build(config: &Config, names: &super::Names) -> Option<DesiredAthena> {
         since: None,
         base_parameters,
     };
-    let queries = queries::Target {
+    let mut queries = queries::Target {
         stack: &names.stack,
         database: &n.database,
         table: &n.table,
@@ -219,6 +225,29 @@ pub fn build(config: &Config, names: &super::Names) -> Option<DesiredAthena> {
         layout,
     }
     .queries();
+    let tgw_table = match (&config.flow_log.transit_gateways, &names.tgw_log_key_prefix) {
+        (Some(tgw), Some(prefix)) => {
+            queries.extend(
+                queries::Target {
+                    stack: &names.stack,
+                    database: &n.database,
+                    table: &n.tgw_table,
+                    workgroup: &n.workgroup,
+                    fields: &tgw.format.fields,
+                    layout,
+                }
+                .transit_gateway_queries(),
+            );
+            Some(DesiredGlueTable {
+                name: n.tgw_table.clone(),
+                columns: transit_gateway::columns(&tgw.format.fields),
+                location: format!("s3://{}/{prefix}", names.bucket),
+                key_prefix: prefix.clone(),
+                ..table.clone()
+            })
+        }
+        _ => None,
+    };
     let result_location = a.result_location.clone().unwrap_or_else(|| {
         format!(
             "s3://{}/{}athena-results/",
@@ -228,6 +257,7 @@ pub fn build(config: &Config, names: &super::Names) -> Option<DesiredAthena> {
     Some(DesiredAthena {
         database,
         table,
+        tgw_table,
         queries,
         workgroup: n.workgroup.clone(),
         result_location,
@@ -246,6 +276,22 @@ pub fn with_since(
         Some(day) if day <= stack_since => day,
         _ => stack_since,
     });
+    Some(a)
+}
+
+/// As `with_since`, for the transit gateway table: its own existing first day, the stack's else.
+pub fn with_tgw_since(
+    athena: Option<DesiredAthena>,
+    existing: Option<Day>,
+    stack_since: Day,
+) -> Option<DesiredAthena> {
+    let mut a = athena?;
+    if let Some(t) = a.tgw_table.as_mut() {
+        t.since = Some(match existing {
+            Some(day) if day <= stack_since => day,
+            _ => stack_since,
+        });
+    }
     Some(a)
 }
 

@@ -40,11 +40,11 @@ fn quoted(column: &str) -> String {
 }
 
 impl Target<'_> {
-    fn col(&self, field: &str) -> Option<String> {
+    pub(super) fn col(&self, field: &str) -> Option<String> {
         column_of(self.fields, field).map(|c| quoted(&c))
     }
 
-    fn recent_rows(&self) -> String {
+    pub(super) fn recent_rows(&self) -> String {
         format!(
             "FROM \"{}\".\"{}\"\nWHERE {}",
             self.database,
@@ -53,7 +53,7 @@ impl Target<'_> {
         )
     }
 
-    fn query(&self, title: &str, about: &str, sql: String) -> DesiredNamedQuery {
+    pub(super) fn query(&self, title: &str, about: &str, sql: String) -> DesiredNamedQuery {
         DesiredNamedQuery {
             name: format!("{}{title}", name_prefix(self.stack)),
             description: format!(

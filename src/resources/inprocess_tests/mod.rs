@@ -19,6 +19,7 @@ mod permission;
 mod role;
 mod secret;
 mod stream;
+mod tgw_flow_log;
 
 use std::path::Path;
 use std::time::Duration;

@@ -94,6 +94,10 @@ pub(super) fn ask_resources<Q: Ask>(
                 ResourceType::Vpc => "VPC ids (separated by commas)",
                 ResourceType::Subnet => "Subnet ids (separated by commas)",
                 ResourceType::NetworkInterface => "Network interface ids (separated by commas)",
+                ResourceType::TransitGateway => "Transit gateway ids (separated by commas)",
+                ResourceType::TransitGatewayAttachment => {
+                    "Transit gateway attachment ids (separated by commas)"
+                }
             };
             let default = (preset_kind == Some(kind)).then(|| preset_ids.join(", "));
             ask_into(q, raw, prompt, default, false, &|r, t| {

@@ -10,6 +10,8 @@ pub fn summary(a: &RawConfig) -> Vec<String> {
         ResourceType::Vpc => "VPC",
         ResourceType::Subnet => "subnet",
         ResourceType::NetworkInterface => "network interface",
+        ResourceType::TransitGateway => "transit gateway",
+        ResourceType::TransitGatewayAttachment => "transit gateway attachment",
     };
     let f = &a.flow_log;
     let format = match f.format.as_str() {
