@@ -28,6 +28,12 @@ pub enum Kind {
     GlueTable,
     NamedQuery,
     Secret,
+    /// The rule on the default event bus that sends S3's Object Created events to the forwarder.
+    EventRule,
+    /// The function's permission for that rule (`events.amazonaws.com`).
+    EventPermission,
+    /// The bucket's EventBridge delivery (`EventBridgeConfiguration`).
+    BucketEventBridge,
 }
 
 impl Kind {
@@ -50,6 +56,9 @@ impl Kind {
             Kind::GlueTable => "glue table",
             Kind::NamedQuery => "athena named query",
             Kind::Secret => "secret",
+            Kind::EventRule => "eventbridge rule",
+            Kind::EventPermission => "lambda permission for eventbridge",
+            Kind::BucketEventBridge => "s3 eventbridge delivery",
         }
     }
 }

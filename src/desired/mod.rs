@@ -12,6 +12,7 @@ use crate::config::{self, Architecture, Config, Delivery, FileFormat, ResourceTy
 use crate::policy;
 
 pub mod athena;
+pub mod eventbridge;
 pub mod kms;
 pub mod secret;
 
@@ -304,6 +305,10 @@ pub struct DesiredForwarder {
     pub notification: DesiredNotification,
     /// `None` when `delivery.lambda.on_failure.enabled` is false.
     pub event_invoke: Option<DesiredEventInvoke>,
+    /// What invokes the function: with `s3-notification`, `notification` and `permission`; with
+    /// `eventbridge`, `eventbridge`.
+    pub trigger: config::Trigger,
+    pub eventbridge: Option<eventbridge::DesiredEventBridge>,
 }
 
 /// The function's asynchronous-invocation settings: bounded retries and event age, failed events
@@ -780,6 +785,8 @@ fn forwarder(
         retention_days: log_retention(config.bucket.retention_days),
         tags: names.tags(),
     };
+    let eventbridge = (lambda.trigger == config::Trigger::EventBridge)
+        .then(|| eventbridge::build(names, &names.log_key_prefix, suffix));
     Ok((
         DesiredForwarder {
             log_group,
@@ -788,6 +795,8 @@ fn forwarder(
             permission,
             notification,
             event_invoke,
+            trigger: lambda.trigger,
+            eventbridge,
         },
         secret,
     ))

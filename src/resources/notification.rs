@@ -48,8 +48,13 @@ impl Resource for Notification {
     type Observed = Vec<NotificationEntry>;
     type Op = Op;
 
+    /// Only with the S3 notification trigger (`delivery.lambda.trigger: s3-notification`).
     fn desired(stack: &Desired) -> Option<&DesiredNotification> {
-        stack.forwarder.as_ref().map(|f| &f.notification)
+        stack
+            .forwarder
+            .as_ref()
+            .filter(|f| f.trigger == crate::config::Trigger::S3Notification)
+            .map(|f| &f.notification)
     }
 
     async fn observe(cx: &Observe<'_>) -> Result<Vec<NotificationEntry>> {
