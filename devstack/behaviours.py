@@ -73,6 +73,9 @@ CATALOGUE: dict[str, str] = {
     "lambda-destination-check": "PutFunctionEventInvokeConfig refuses an S3 on-failure "
                                 "destination unless the function's role may PutObject on every "
                                 "key of the bucket and ListBucket on it (router)",
+    "s3-eventbridge": "a bucket with EventBridgeConfiguration sends Object Created events to the "
+                      "default bus, whose matching rules invoke their Lambda targets "
+                      "asynchronously when the function's permission allows the rule (router)",
 }
 ALL = tuple(CATALOGUE)
 
