@@ -190,8 +190,8 @@ pub async fn test_delivery(
                         Ok(()) => Check::pass(
                             NAME,
                             format!(
-                                "S3 triggered {} for the canary s3://{}/{key} through {}; its report in {} names that trigger: {} canary records parsed and accepted by the OTLP endpoint ({} batch, {} retries, {} ms); canary removed",
-                                names.function, names.bucket, trigger_path(forwarder), names.log_group, o.forwarded, o.batches, o.retries, o.millis
+                                "S3 triggered {} for the canary s3://{}/{key}; its report in {}: {} canary records parsed and accepted by the OTLP endpoint ({} batch, {} retries, {} ms), delivered through {}, the trigger the report names; canary removed",
+                                names.function, names.bucket, names.log_group, o.forwarded, o.batches, o.retries, o.millis, trigger_path(forwarder)
                             ),
                         ),
                         Err(why) => Check::fail(
