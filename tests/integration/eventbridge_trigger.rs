@@ -209,7 +209,14 @@ async fn a_bucket_read_by_another_consumer_is_shared_through_eventbridge() {
     // Backfill sends the object again through the function directly: same records, same uids.
     let backfill = cfg.run(
         &stack,
-        &["backfill", "--yes", "--since", "2026-11-29", "--until", "2026-11-30"],
+        &[
+            "backfill",
+            "--yes",
+            "--since",
+            "2026-11-29",
+            "--until",
+            "2026-11-30",
+        ],
     );
     assert_eq!(backfill.status.code(), Some(0), "{}", printed(&backfill));
     let records = stack.wait_for_exactly(7, Duration::from_secs(60));
@@ -266,7 +273,10 @@ async fn a_bucket_read_by_another_consumer_is_shared_through_eventbridge() {
     let teardown = cfg.run(&stack, &["teardown", "--yes"]);
     let text = printed(&teardown);
     assert_eq!(teardown.status.code(), Some(0), "{text}");
-    assert!(text.contains("left on: it was on before flowlogs"), "{text}");
+    assert!(
+        text.contains("left on: it was on before flowlogs"),
+        "{text}"
+    );
     assert_eq!(
         notifications(&s3).await,
         (vec![FOREIGN.to_string()], true, vec![])
