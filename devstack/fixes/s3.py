@@ -120,10 +120,11 @@ def eventbridge_configuration() -> None:
 
 
 @fix("s3-no-moto-eventbridge-dispatch", "s3", MOTO,
-     "S3 sends a bucket's events to the default bus only, where EventBridge invokes the targets "
-     "of the rules whose pattern matches (S3 user guide 'Using EventBridge'); moto sends them to "
-     "every rule of every bus without reading the pattern and cannot run the function (no "
-     "Docker): the router delivers them (behaviour s3-eventbridge)")
+     "S3 sends a bucket's events to the default bus only, in the shape of the S3 user guide "
+     "('EventBridge event message structure'), and EventBridge invokes the Lambda targets of the "
+     "matching rules; moto 5.2.5 sends them to the rules of every bus, with `eTag`, a numeric "
+     "`time` and `reason` ObjectCreated, and has no Lambda targets: the router delivers them "
+     "(behaviour s3-eventbridge)")
 def no_moto_eventbridge_dispatch() -> None:
     from moto.s3 import notifications
 
