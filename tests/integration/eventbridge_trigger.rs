@@ -5,7 +5,9 @@
 //! trigger); a second setup writes nothing; backfill works as ever; switching to
 //! `s3-notification` is the conflict that suggests `eventbridge`; teardown leaves the foreign
 //! entry and the EventBridge setting as they were, and a delivery that was on before flowlogs stays
-//! on. Behaviour `s3-eventbridge` of the stack delivers the events.
+//! on. Behaviour `s3-eventbridge` of the stack delivers the events. An event EventBridge could
+//! not get through is kept by Lambda's on-failure destination and `replay` sends it, as with the
+//! S3 notification.
 
 use std::time::Duration;
 
@@ -16,7 +18,9 @@ use aws_sdk_s3::types::{
 use serde_json::Value;
 
 use crate::support::config::StackConfig;
-use crate::support::{gzip, printed, recorder, Service, Stack, ACCOUNT_ID, REGION};
+use crate::support::{
+    gzip, printed, recorder, refusing_endpoint, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
+};
 
 const STACK: &str = "shared";
 const BUCKET: &str = "shared-flow-logs";
@@ -281,4 +285,107 @@ async fn a_bucket_read_by_another_consumer_is_shared_through_eventbridge() {
         notifications(&s3).await,
         (vec![FOREIGN.to_string()], true, vec![])
     );
+}
+
+/// EventBridge invokes the forwarder asynchronously: an event it still fails on after Lambda's
+/// retries lands in the failure bucket as the EventBridge event it was, and `replay` sends it.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_eventbridge_event_the_forwarder_failed_on_is_kept_and_replayed() {
+    let stack = Stack::start_with(
+        &[Service::Moto, Service::Rotel, Service::Lambda],
+        Behaviours::from_env().retry_delays(&[0.2, 0.2]),
+    );
+    let sdk = stack.sdk_config().await;
+    let s3 = aws_sdk_s3::Client::new(&sdk);
+    let vpc = stack.create_vpc("10.9.0.0/16").await;
+    let bucket = "eb-replay-flowlogs-123456789012-us-east-1";
+    let failures = "eb-replay-failures-123456789012-us-east-1";
+    let config = |endpoint: &str| {
+        StackConfig::lambda("eb-replay", &vpc, endpoint)
+            .lambda_setting(
+                "on_failure",
+                "{ max_retry_attempts: 1, max_event_age_s: 600 }",
+            )
+            .lambda_setting("trigger", "eventbridge")
+    };
+    let cfg = config(&refusing_endpoint()).write(stack.dir());
+    let setup = cfg.run(&stack, &["setup", "--yes", "--no-verify"]);
+    assert_eq!(setup.status.code(), Some(0), "{}", printed(&setup));
+
+    let key = format!(
+        "AWSLogs/{ACCOUNT_ID}/vpcflowlogs/{REGION}/2026/11/20/{ACCOUNT_ID}_vpcflowlogs_{REGION}_fl-0abc_20261120T0105Z_a1b2c3d4.log.gz"
+    );
+    crate::support::settle::settled("putting a flow-log object", || {
+        s3.put_object()
+            .bucket(bucket)
+            .key(&key)
+            .body(sample_flow_log().into())
+            .send()
+    })
+    .await;
+
+    let prefix = "aws/lambda/async/flowlogs-eb-replay-forwarder/";
+    let started = std::time::Instant::now();
+    let kept = loop {
+        let out = s3
+            .list_objects_v2()
+            .bucket(failures)
+            .prefix(prefix)
+            .send()
+            .await
+            .unwrap();
+        let kept: Vec<String> = out
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_string))
+            .collect();
+        if !kept.is_empty() {
+            break kept;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no failure record\n{}",
+            stack.log_tails()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let body = s3
+        .get_object()
+        .bucket(failures)
+        .key(&kept[0])
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    let record: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        record["requestPayload"]["detail-type"], "Object Created",
+        "{record}"
+    );
+    assert_eq!(
+        record["requestPayload"]["detail"]["object"]["key"],
+        key.as_str()
+    );
+
+    // The endpoint works again: replay sends the EventBridge event, every record once.
+    config(&stack.otlp_endpoint).write(stack.dir());
+    let fixed = cfg.run(&stack, &["setup", "--yes", "--no-verify"]);
+    assert_eq!(fixed.status.code(), Some(0), "{}", printed(&fixed));
+    let replay = cfg.run(&stack, &["replay", "--output", "json"]);
+    let text = printed(&replay);
+    assert_eq!(replay.status.code(), Some(0), "{text}");
+    let report: Value = serde_json::from_slice(&replay.stdout).unwrap();
+    assert_eq!(
+        (report["replayed"].as_u64(), report["records"].as_u64()),
+        (Some(1), Some(2)),
+        "{report}"
+    );
+    let records = stack.wait_for_exactly(2, Duration::from_secs(30));
+    assert!(records
+        .iter()
+        .all(|r| r["resource"]["aws.s3.key"] == key.as_str()));
 }
