@@ -8,7 +8,10 @@ answer it now (each a switchable behaviour, devstack/behaviours.py):
 - the `consistency-*` behaviours: eventual-consistency errors for a window after their cause
   (`consistency.py`);
 - `s3-events`: after a created object, the bucket's matching Lambda destinations are invoked
-  asynchronously with an S3 event (`async_invoke.AsyncInvoker`).
+  asynchronously with an S3 event (`async_invoke.AsyncInvoker`);
+- `s3-eventbridge`: after a created object in a bucket with `EventBridgeConfiguration`, the
+  Lambda targets of the default bus's rules whose pattern matches S3's Object Created event are
+  invoked asynchronously with it (`eventbridge.py`), when their permission allows the rule.
 An error answered here is sent to moto with `X-Devstack-Injected`: the moto wrapper records the
 call and answers the error without acting on it (`fixes/core.py`).
 """
@@ -21,6 +24,7 @@ from typing import Callable
 
 import aws_errors
 import destination_check
+import eventbridge
 import s3_notifications
 from async_invoke import AsyncInvoker
 from aws_calls import Call, classify, function_name, role_name
@@ -78,6 +82,9 @@ class AwsFront:
             if call.op in S3_CREATED_EVENTS and "s3-events" in self.behaviours \
                     and b"<Error>" not in data[:512]:
                 self.dispatch_s3_event(call)
+            if call.op in S3_CREATED_EVENTS and "s3-eventbridge" in self.behaviours \
+                    and b"<Error>" not in data[:512]:
+                self.dispatch_eventbridge(call)
         return status, resp_headers, data
 
     def validate_notification(self, call: Call, body: bytes):
@@ -138,3 +145,41 @@ class AwsFront:
                 int(head.get("content-length") or 0), head.get("etag") or "", dest.id)
             log(f"s3-events: {event_name} s3://{call.bucket}/{call.key} -> {dest.arn}")
             self.async_invoker.invoke(function_name(dest.arn), json.dumps(payload).encode())
+
+    def dispatch_eventbridge(self, call: Call) -> None:
+        """S3's Object Created event on the default bus: each Lambda target of each enabled rule
+        whose pattern matches is invoked asynchronously, as EventBridge does, when the function's
+        policy lets events.amazonaws.com invoke it for that rule."""
+        try:
+            if not eventbridge.enabled(self.moto.notification_xml(call.bucket)):
+                return
+        except Exception as e:  # noqa: BLE001
+            log(f"s3-eventbridge: unreadable notification configuration of {call.bucket}: {e!r}")
+            return
+        head = self.moto.head_object(call.bucket, call.key) or {}
+        for rule in self.moto.eventbridge_rules():
+            if rule.get("State", "ENABLED") != "ENABLED" or not rule.get("EventPattern"):
+                continue
+            arn = rule.get("Arn") or ""
+            account = arn.split(":")[4] if arn.count(":") >= 5 else "123456789012"
+            payload = eventbridge.event(account, self.region, call.op, call.bucket, call.key,
+                                        int(head.get("content-length") or 0),
+                                        head.get("etag") or "")
+            try:
+                pattern = json.loads(rule["EventPattern"])
+            except ValueError:
+                continue
+            if not eventbridge.matches(pattern, payload):
+                continue
+            for target in self.moto.rule_targets(rule.get("Name") or ""):
+                target_arn = target.get("Arn") or ""
+                if ":lambda:" not in target_arn:
+                    continue
+                name = function_name(target_arn)
+                if not eventbridge.permission_allows(self.moto.function_policy(name), arn):
+                    log(f"s3-eventbridge: rule {rule.get('Name')} may not invoke {name} "
+                        "(no permission for events.amazonaws.com from the rule): not invoked")
+                    continue
+                log(f"s3-eventbridge: Object Created s3://{call.bucket}/{call.key} "
+                    f"-> rule {rule.get('Name')} -> {target_arn}")
+                self.async_invoker.invoke(name, json.dumps(payload).encode())

@@ -77,6 +77,9 @@ CATALOGUE: dict[str, str] = {
                                 "refuses a TrafficType, an interval other than 60, more than 25 "
                                 "ids and an unknown id (InvalidParameter), and logs every TGW "
                                 "field by default (moto wrapper)",
+    "s3-eventbridge": "a bucket with EventBridgeConfiguration sends Object Created events to the "
+                      "default bus, whose matching rules invoke their Lambda targets "
+                      "asynchronously when the function's permission allows the rule (router)",
 }
 ALL = tuple(CATALOGUE)
 

@@ -88,6 +88,32 @@ class Moto:
             "HEAD", f"/{urllib.parse.quote(bucket)}/{urllib.parse.quote(key, safe='/')}", "s3")
         return headers if status == 200 else None
 
+    def eventbridge_rules(self) -> list[dict]:
+        """Every rule of the default event bus (ListRules, all pages)."""
+        rules, token = [], None
+        while True:
+            payload = {"EventBusName": "default"} | ({"NextToken": token} if token else {})
+            status, page = self.json("events", "AWSEvents.ListRules", payload)
+            if status != 200:
+                return rules
+            rules += page.get("Rules") or []
+            token = page.get("NextToken")
+            if not token:
+                return rules
+
+    def rule_targets(self, rule: str) -> list[dict]:
+        """The targets of a rule of the default bus (ListTargetsByRule, all pages)."""
+        targets, token = [], None
+        while True:
+            payload = {"Rule": rule} | ({"NextToken": token} if token else {})
+            status, page = self.json("events", "AWSEvents.ListTargetsByRule", payload)
+            if status != 200:
+                return targets
+            targets += page.get("Targets") or []
+            token = page.get("NextToken")
+            if not token:
+                return targets
+
     def role_policy_documents(self, role: str) -> list[str]:
         """The inline and attached policy documents of a role (JSON text each)."""
         docs = []

@@ -21,6 +21,7 @@ import aws_errors  # noqa: E402
 import behaviours  # noqa: E402
 import firehose_http  # noqa: E402
 import destination_check  # noqa: E402
+import eventbridge  # noqa: E402
 import lambda_logs  # noqa: E402
 import s3_notifications as n  # noqa: E402
 from consistency import validation_error  # noqa: E402
@@ -307,6 +308,64 @@ class DestinationCheck(unittest.TestCase):
 
 
 OTLP_SIDE = ("capture.py", "otlp_front.py", "otlp_send.py", "tls_front.py")
+
+
+class EventBridge(unittest.TestCase):
+    PATTERN = {"source": ["aws.s3"], "detail-type": ["Object Created"],
+               "detail": {"bucket": {"name": ["b"]},
+                          "object": {"key": [{"wildcard": "AWSLogs/aws-account-id=1/*.log.gz"}]}}}
+
+    def test_the_event_is_the_s3_user_guides_shape_with_the_key_as_it_is(self):
+        e = eventbridge.event("123456789012", "us-east-1", "PutObject", "b",
+                              "AWSLogs/aws-account-id=1/a b+c.log.gz", 7, '"abc"')
+        self.assertEqual((e["version"], e["detail-type"], e["source"]),
+                         ("0", "Object Created", "aws.s3"))
+        self.assertEqual(e["resources"], ["arn:aws:s3:::b"])
+        self.assertEqual(e["detail"]["object"]["key"], "AWSLogs/aws-account-id=1/a b+c.log.gz")
+        self.assertEqual((e["detail"]["object"]["size"], e["detail"]["object"]["etag"]),
+                         (7, "abc"))
+        self.assertEqual(e["detail"]["reason"], "PutObject")
+        self.assertRegex(e["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+    def test_patterns_match_bucket_and_key_by_prefix_suffix_and_wildcard(self):
+        e = eventbridge.event("1", "us-east-1", "PutObject", "b",
+                              "AWSLogs/aws-account-id=1/x/y.log.gz", 7, "")
+        self.assertTrue(eventbridge.matches(self.PATTERN, e))
+        other = eventbridge.event("1", "us-east-1", "PutObject", "c",
+                                  "AWSLogs/aws-account-id=1/x/y.log.gz", 7, "")
+        self.assertFalse(eventbridge.matches(self.PATTERN, other))
+        wrong_suffix = eventbridge.event("1", "us-east-1", "PutObject", "b",
+                                         "AWSLogs/aws-account-id=1/y.log", 7, "")
+        self.assertFalse(eventbridge.matches(self.PATTERN, wrong_suffix))
+        by = {"detail": {"object": {"key": [{"prefix": "AWSLogs/"}]}}}
+        self.assertTrue(eventbridge.matches(by, e))
+        by = {"detail": {"object": {"key": [{"suffix": ".parquet"}, {"suffix": ".gz"}]}}}
+        self.assertTrue(eventbridge.matches(by, e))
+        self.assertFalse(eventbridge.matches({"detail-type": ["Object Deleted"]}, e))
+        self.assertFalse(eventbridge.matches({"detail": {"nope": [{"exists": True}]}}, e))
+        self.assertTrue(eventbridge.matches({"detail": {"nope": [{"exists": False}]}}, e))
+        self.assertTrue(eventbridge.matches(
+            {"detail": {"object": {"key": [{"wildcard": "a\\*b"}]}}},
+            {"detail": {"object": {"key": "a*b"}}}))
+        self.assertFalse(eventbridge.matches(
+            {"detail": {"object": {"key": [{"wildcard": "a\\*b"}]}}},
+            {"detail": {"object": {"key": "axb"}}}))
+
+    def test_enabled_and_the_permission_for_the_rule(self):
+        self.assertTrue(eventbridge.enabled(
+            '<NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+            '<EventBridgeConfiguration/></NotificationConfiguration>'))
+        self.assertFalse(eventbridge.enabled("<NotificationConfiguration/>"))
+        self.assertFalse(eventbridge.enabled(b""))
+        rule = "arn:aws:events:us-east-1:1:rule/r"
+        policy = json.dumps({"Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "lambda:InvokeFunction",
+            "Condition": {"ArnLike": {"AWS:SourceArn": rule}}}]})
+        self.assertTrue(eventbridge.permission_allows(policy, rule))
+        self.assertFalse(eventbridge.permission_allows(policy, rule + "-other"))
+        s3_only = policy.replace("events.amazonaws.com", "s3.amazonaws.com")
+        self.assertFalse(eventbridge.permission_allows(s3_only, rule))
 
 
 class Layout(unittest.TestCase):

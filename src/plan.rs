@@ -32,6 +32,12 @@ pub enum Kind {
     TgwNotification,
     /// The Glue table over the transit gateway flow logs' folder.
     TgwGlueTable,
+    /// The rule on the default event bus that sends S3's Object Created events to the forwarder.
+    EventRule,
+    /// The function's permission for that rule (`events.amazonaws.com`).
+    EventPermission,
+    /// The bucket's EventBridge delivery (`EventBridgeConfiguration`).
+    BucketEventBridge,
 }
 
 impl Kind {
@@ -56,6 +62,9 @@ impl Kind {
             Kind::Secret => "secret",
             Kind::TgwNotification => "s3 notification (transit gateways)",
             Kind::TgwGlueTable => "glue table (transit gateways)",
+            Kind::EventRule => "eventbridge rule",
+            Kind::EventPermission => "lambda permission for eventbridge",
+            Kind::BucketEventBridge => "s3 eventbridge delivery",
         }
     }
 }

@@ -77,3 +77,55 @@ def no_moto_lambda_dispatch() -> None:
     from moto.s3 import notifications
 
     notifications._invoke_awslambda = lambda *_args, **_kwargs: None
+
+
+EVENTBRIDGE_ELEMENT = "<EventBridgeConfiguration></EventBridgeConfiguration>"
+
+
+def with_eventbridge(text: str) -> str:
+    """A GetBucketNotificationConfiguration document with `<EventBridgeConfiguration>` added as the
+    root's last child (S3 API reference, NotificationConfiguration: an empty element when on)."""
+    if "EventBridgeConfiguration" in text:
+        return text
+    closing = "</NotificationConfiguration>"
+    if closing in text:
+        return text.replace(closing, EVENTBRIDGE_ELEMENT + closing, 1)
+    return re.sub(r"<NotificationConfiguration([^>]*)/>",
+                  lambda m: f"<NotificationConfiguration{m.group(1)}>{EVENTBRIDGE_ELEMENT}"
+                            f"{closing}", text, count=1)
+
+
+@fix("s3-eventbridge-configuration", "s3", MOTO,
+     "GetBucketNotificationConfiguration answers <EventBridgeConfiguration/> when the bucket "
+     "sends its events to EventBridge (S3 API reference, NotificationConfiguration; S3 user guide "
+     "'Enabling Amazon EventBridge'); moto 5.2.5 keeps it but leaves it out of the answer")
+def eventbridge_configuration() -> None:
+    from moto.s3 import responses
+
+    original = responses.S3Response.get_bucket_notification
+
+    def get_bucket_notification(self):
+        result = original(self)
+        config = self.backend.get_bucket_notification_configuration(self.bucket_name)
+        if config is None or getattr(config, "event_bridge", None) is None \
+                or not isinstance(result, tuple):
+            return result
+        status, headers, body = result
+        text = body.decode() if isinstance(body, bytes) else body
+        if "GetBucketNotificationResponse" in text or "NotificationConfiguration" not in text:
+            text = EMPTY
+        return status, headers, with_eventbridge(text)
+
+    responses.S3Response.get_bucket_notification = get_bucket_notification
+
+
+@fix("s3-no-moto-eventbridge-dispatch", "s3", MOTO,
+     "S3 sends a bucket's events to the default bus only, in the shape of the S3 user guide "
+     "('EventBridge event message structure'), and EventBridge invokes the Lambda targets of the "
+     "matching rules; moto 5.2.5 sends them to the rules of every bus, with `eTag`, a numeric "
+     "`time` and `reason` ObjectCreated, and has no Lambda targets: the router delivers them "
+     "(behaviour s3-eventbridge)")
+def no_moto_eventbridge_dispatch() -> None:
+    from moto.s3 import notifications
+
+    notifications._send_event_bridge_message = lambda *_args, **_kwargs: None

@@ -166,6 +166,9 @@ class Registry(unittest.TestCase):
         self.assertFalse(iam.statement_applies({"Bool": {"aws:SecureTransport": "false"}}))
         self.assertTrue(iam.statement_applies({"Bool": {"aws:SecureTransport": "true"}}))
         self.assertEqual(s3.capitalise_filter_names("<Name>suffix</Name>"), "<Name>Suffix</Name>")
+        self.assertEqual(s3.with_eventbridge("<NotificationConfiguration/>"),
+                         "<NotificationConfiguration><EventBridgeConfiguration>"
+                         "</EventBridgeConfiguration></NotificationConfiguration>")
         self.assertEqual([secretsmanager.create_refusal(n) for n in range(3)],
                          [secretsmanager.SECRET_SCHEDULED, secretsmanager.SECRET_DELETED,
                           secretsmanager.SECRET_SCHEDULED])
@@ -220,6 +223,45 @@ class NoMotoLambdaDispatch(FixTest):
 
         # moto's own dispatcher would look the function up (and fail on these arguments)
         self.assertIsNone(notifications._invoke_awslambda(None, None, None, None, None))
+
+
+EVENTBRIDGE_ON = ('<NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+                  '<EventBridgeConfiguration></EventBridgeConfiguration>'
+                  '</NotificationConfiguration>')
+
+
+@NEEDS_MOTO
+class EventBridgeConfiguration(FixTest):
+    FIX = "s3-eventbridge-configuration"
+
+    def test_the_eventbridge_setting_comes_back_alone_or_beside_entries(self):
+        bucket = unique("eb")
+        call("s3", "PUT", f"/{bucket}")
+        self.assertEqual(call("s3", "PUT", f"/{bucket}?notification", EVENTBRIDGE_ON)[0], 200)
+        body = call("s3", "GET", f"/{bucket}?notification")[2]
+        self.assertIn(b"<EventBridgeConfiguration>", body)
+        self.assertIn(b"<NotificationConfiguration xmlns=", body)
+        both = notification_xml("prefix").replace(
+            "</NotificationConfiguration>",
+            "<EventBridgeConfiguration></EventBridgeConfiguration></NotificationConfiguration>")
+        self.assertEqual(call("s3", "PUT", f"/{bucket}?notification", both)[0], 200)
+        body = call("s3", "GET", f"/{bucket}?notification")[2]
+        self.assertIn(b"<EventBridgeConfiguration>", body)
+        self.assertIn(b"AWSLogs/", body)
+        # Turned off: gone from the answer.
+        self.assertEqual(call("s3", "PUT", f"/{bucket}?notification",
+                              notification_xml("prefix"))[0], 200)
+        self.assertNotIn(b"EventBridgeConfiguration", call("s3", "GET", f"/{bucket}?notification")[2])
+
+
+@NEEDS_MOTO
+class NoMotoEventBridgeDispatch(FixTest):
+    FIX = "s3-no-moto-eventbridge-dispatch"
+
+    def test_moto_does_not_send_s3_events_to_eventbridge_itself(self):
+        from moto.s3 import notifications
+
+        self.assertIsNone(notifications._send_event_bridge_message(None, None, None, None))
 
 
 @NEEDS_MOTO

@@ -1,13 +1,18 @@
-//! The Lambda handler: for every object an S3 event names, stream it from S3, forward its
-//! records, and account for each of them in a [`Report`].
+//! The Lambda handler: for every object an event names (an S3 notification, or S3's Object
+//! Created event through EventBridge), stream it from S3, forward its records, and account for
+//! each of them in a [`Report`]. The object, its records and their `log.record.uid` are the same
+//! whichever way it arrived; its report line names the trigger.
 //!
 //! S3 is reached through the narrow [`ObjectSource`] trait so that tests can call
 //! [`handle`] with objects of their own.
 
+use crate::eventbridge_event::{self, EventBridgeEvent};
 use crate::export::{request::Body, Exporter, SendError, Sent};
 use crate::otlp::ObjectInfo;
 use crate::pipeline::{self, ObjectStats, Sink};
-use crate::report::{ErrorKind, InvocationReport, ObjectReport, Outcome, Report, ReportLine};
+use crate::report::{
+    ErrorKind, InvocationReport, ObjectReport, Outcome, Report, ReportLine, Trigger,
+};
 use crate::s3_event::EventRecord;
 use futures::stream::{FuturesUnordered, StreamExt};
 use std::future::Future;
@@ -72,6 +77,8 @@ pub struct ObjectRef {
     pub key: String,
     pub size: Option<i64>,
     pub region: Option<String>,
+    /// The kind of event that named it.
+    pub trigger: Trigger,
 }
 
 /// S3 event keys are URL-encoded, with `+` for a space.
@@ -90,14 +97,40 @@ pub struct EventObjects {
     pub unusable: Vec<String>,
 }
 
-/// The objects an event names, `s3:TestEvent` and records other than object creations aside.
-/// A record that names no bucket or no key is skipped with a message saying what is missing;
-/// the event is refused only when it is not an S3 event, or when such records are all it has.
+/// What a payload that is neither event holds, for the error that refuses it: its top-level
+/// field names, or its JSON type.
+fn what_it_got(event: &serde_json::Value) -> String {
+    match event {
+        serde_json::Value::Object(map) if map.is_empty() => "an empty object".into(),
+        serde_json::Value::Object(map) => format!(
+            "an object with the fields {}",
+            map.keys()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        serde_json::Value::Array(_) => "a JSON list".into(),
+        serde_json::Value::String(_) => "a JSON string".into(),
+        serde_json::Value::Number(_) => "a JSON number".into(),
+        serde_json::Value::Bool(_) => "a JSON boolean".into(),
+        serde_json::Value::Null => "null".into(),
+    }
+}
+
+/// The objects an event names: an S3 notification (`{"Records": [...]}`) or S3's Object Created
+/// event through EventBridge (`crate::eventbridge_event`). `s3:TestEvent`, records other than
+/// object creations and EventBridge events of other S3 types are aside. A record that names no
+/// bucket or no key is skipped with a message saying what is missing; the event is refused only
+/// when it is neither kind of event (the error names what it got), or when such records are all
+/// it has.
 pub fn read_event(event: &serde_json::Value) -> Result<EventObjects, HandlerError> {
     // S3's test message (sent when a notification is configured) is not an `S3Event`.
     if event.get("Event").and_then(|e| e.as_str()) == Some("s3:TestEvent") {
         tracing::info!("s3:TestEvent: nothing to forward");
         return Ok(EventObjects::default());
+    }
+    if event.get("Records").is_none() && EventBridgeEvent::looks_like(event) {
+        return read_eventbridge(event);
     }
     let records = match event.get("Records") {
         Some(serde_json::Value::Array(records)) => records,
@@ -107,12 +140,13 @@ pub fn read_event(event: &serde_json::Value) -> Result<EventObjects, HandlerErro
             ))
         }
         None => {
-            return Err(bad_event(
-                "not an S3 event: the payload has no `Records` list; send an S3 event \
-                 notification such as {\"Records\":[{\"s3\":{\"bucket\":{\"name\":\"...\"},\
-                 \"object\":{\"key\":\"...\"}}}]}"
-                    .to_string(),
-            ))
+            return Err(bad_event(format!(
+                "not an S3 event: the payload is {}, with no `Records` list (an S3 event \
+                 notification) and no `source`/`detail-type` (S3's event through EventBridge); \
+                 send an S3 event notification such as {{\"Records\":[{{\"s3\":{{\"bucket\":\
+                 {{\"name\":\"...\"}},\"object\":{{\"key\":\"...\"}}}}}}]}}",
+                what_it_got(event)
+            )))
         }
     };
     let mut out = EventObjects::default();
@@ -154,6 +188,7 @@ pub fn read_event(event: &serde_json::Value) -> Result<EventObjects, HandlerErro
             key: decode_key(&key),
             size: object.size,
             region: r.aws_region,
+            trigger: Trigger::S3Notification,
         });
     }
     for why in &out.unusable {
@@ -168,6 +203,62 @@ pub fn read_event(event: &serde_json::Value) -> Result<EventObjects, HandlerErro
         return Err(err);
     }
     Ok(out)
+}
+
+/// The object an EventBridge event from S3 names. Its key is used as it comes: the S3 user
+/// guide documents no encoding of `detail.object.key` (see `crate::eventbridge_event`).
+fn read_eventbridge(event: &serde_json::Value) -> Result<EventObjects, HandlerError> {
+    let source = event.get("source").and_then(|s| s.as_str());
+    let detail_type = event.get("detail-type").and_then(|s| s.as_str());
+    if source != Some(eventbridge_event::SOURCE) {
+        return Err(bad_event(format!(
+            "not an S3 event: an EventBridge event from `{}` (detail-type `{}`); the forwarder \
+             reads S3's events (source `aws.s3`): check the rule's event pattern",
+            source.unwrap_or("(no source)"),
+            detail_type.unwrap_or("(none)")
+        )));
+    }
+    if detail_type != Some(eventbridge_event::OBJECT_CREATED) {
+        tracing::info!(
+            detail_type,
+            "skipping an S3 event that does not create an object"
+        );
+        return Ok(EventObjects::default());
+    }
+    let e: EventBridgeEvent = serde_json::from_value(event.clone()).map_err(|e| {
+        bad_event(format!(
+            "an EventBridge Object Created event that is not S3's: {e}"
+        ))
+    })?;
+    let detail = e.detail.unwrap_or_default();
+    let bucket = detail.bucket.and_then(|b| b.name).filter(|n| !n.is_empty());
+    let object = detail.object.unwrap_or_default();
+    let key = object.key.filter(|k| !k.is_empty());
+    match (bucket, key) {
+        (Some(bucket), Some(key)) => Ok(EventObjects {
+            objects: vec![ObjectRef {
+                bucket,
+                key,
+                size: object.size,
+                region: e.region,
+                trigger: Trigger::EventBridge,
+            }],
+            unusable: Vec::new(),
+        }),
+        (bucket, key) => {
+            let missing = [
+                bucket.is_none().then_some("detail.bucket.name"),
+                key.is_none().then_some("detail.object.key"),
+            ];
+            let missing: Vec<&str> = missing.into_iter().flatten().collect();
+            let why = format!("the EventBridge event has no {}", missing.join(" and no "));
+            let mut err = bad_event(format!(
+                "no record of the event names a bucket and a key: {why}"
+            ));
+            err.report.unusable_event_records = 1;
+            Err(err)
+        }
+    }
 }
 
 /// The objects an event names (see [`read_event`]).
@@ -263,7 +354,8 @@ pub fn refuse_logged(
             Outcome::NotRead,
             &Report::default(),
             None,
-        );
+        )
+        .by(obj.trigger);
         log(&ReportLine::Object(line).to_line());
     }
     let error = HandlerError::new(kind, message, Report::default());
@@ -320,7 +412,7 @@ async fn forward_event<S: ObjectSource>(
     let event = read_event(event).inspect_err(|e| report.add(&e.report))?;
     report.unusable_event_records = event.unusable.len() as u64;
     let mut log_object = |obj: &ObjectRef, outcome, counts: &Report, error| {
-        let line = ObjectReport::new(&obj.bucket, &obj.key, outcome, counts, error);
+        let line = ObjectReport::new(&obj.bucket, &obj.key, outcome, counts, error).by(obj.trigger);
         log(&ReportLine::Object(line).to_line());
     };
     let mut objects = event.objects.iter();
@@ -538,6 +630,7 @@ mod tests {
             key: key.into(),
             size,
             region: Some("eu-west-1".into()),
+            trigger: Trigger::S3Notification,
         };
         assert_eq!(
             objects(&ev).unwrap(),
@@ -553,7 +646,79 @@ mod tests {
         let err = objects(&json!({"Records": "nope"})).unwrap_err();
         assert!(err.message.starts_with("not an S3 event"), "{err}");
         let err = objects(&json!({"detail-type": "Object Created"})).unwrap_err();
-        assert!(err.message.contains("Records"), "{err}");
+        assert!(err.message.contains("(no source)"), "{err}");
+        let err = objects(&json!({"Bucket": "b", "Key": "k"})).unwrap_err();
+        assert!(
+            err.message
+                .contains("an object with the fields `Bucket`, `Key`")
+                && err.message.contains("Records")
+                && err.message.contains("detail-type"),
+            "{err}"
+        );
+        let err = objects(&json!([1])).unwrap_err();
+        assert!(err.message.contains("a JSON list"), "{err}");
+    }
+
+    /// S3's Object Created event through EventBridge, as the S3 user guide shows it, for `key`.
+    fn eventbridge(key: &str) -> serde_json::Value {
+        json!({
+          "version": "0", "id": "17793124-05d4-b198-2fde-7ededc63b103",
+          "detail-type": "Object Created", "source": "aws.s3", "account": "111122223333",
+          "time": "2021-11-12T00:00:00Z", "region": "eu-west-1",
+          "resources": ["arn:aws:s3:::b"],
+          "detail": {"version": "0", "bucket": {"name": "b"},
+            "object": {"key": key, "size": 10, "etag": "b1946ac92492d2347c6235b4d2611184",
+                       "sequencer": "617f08299329d189"},
+            "request-id": "N4N7GDK58NMKJ12R", "requester": "123456789012",
+            "source-ip-address": "1.2.3.4", "reason": "PutObject"}
+        })
+    }
+
+    #[test]
+    fn an_eventbridge_object_created_event_names_its_object_by_its_plain_key() {
+        // A space, `+` and `=`: the key arrives as it is, nothing to decode (a `+` stays a `+`).
+        let key = "AWSLogs/aws-account-id=1/a b+c.log.gz";
+        assert_eq!(
+            objects(&eventbridge(key)).unwrap(),
+            [ObjectRef {
+                bucket: "b".into(),
+                key: key.into(),
+                size: Some(10),
+                region: Some("eu-west-1".into()),
+                trigger: Trigger::EventBridge,
+            }]
+        );
+        // The same object through an S3 notification: the same reference, another trigger.
+        let encoded = json!({"Records": [record("ObjectCreated:Put", "AWSLogs/aws-account-id%3D1/a+b%2Bc.log.gz", Some(10))]});
+        let via_s3 = objects(&encoded).unwrap();
+        assert_eq!(via_s3[0].key, key);
+        assert_eq!(via_s3[0].trigger, Trigger::S3Notification);
+    }
+
+    #[test]
+    fn eventbridge_events_of_other_kinds_are_skipped_or_refused_by_name() {
+        let mut deleted = eventbridge("k");
+        deleted["detail-type"] = json!("Object Deleted");
+        assert_eq!(objects(&deleted).unwrap(), []);
+
+        let mut other = eventbridge("k");
+        other["source"] = json!("aws.ec2");
+        other["detail-type"] = json!("EC2 Instance State-change Notification");
+        let err = objects(&other).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::BadEvent);
+        assert!(
+            err.message.contains("`aws.ec2`")
+                && err
+                    .message
+                    .contains("`EC2 Instance State-change Notification`"),
+            "{err}"
+        );
+
+        let mut no_key = eventbridge("k");
+        no_key["detail"]["object"] = json!({"size": 3});
+        let err = read_event(&no_key).unwrap_err();
+        assert!(err.message.contains("detail.object.key"), "{err}");
+        assert_eq!(err.report.unusable_event_records, 1);
     }
 
     /// The example event of AWS's documentation, as aws_lambda_events keeps it
@@ -602,6 +767,7 @@ mod tests {
                 key: "Happy Face.jpg".into(),
                 size: Some(1024),
                 region: Some("us-east-1".into()),
+                trigger: Trigger::S3Notification,
             }]
         );
     }
@@ -619,6 +785,7 @@ mod tests {
                     key: "k".into(),
                     size: None,
                     region: None,
+                    trigger: Trigger::S3Notification,
                 }],
                 unusable: vec![],
             }

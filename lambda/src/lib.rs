@@ -14,6 +14,7 @@ pub mod aws_http;
 #[cfg(feature = "runtime")]
 pub mod convert;
 pub mod env;
+pub mod eventbridge_event;
 #[cfg(feature = "runtime")]
 pub mod export;
 pub mod filter;

@@ -15,6 +15,9 @@
 //! ```
 //!
 //! - `key` is URL-decoded (the object's real key, not the event's encoded form).
+//! - `trigger` is the kind of event that named the object: `s3-notification` (an S3 event
+//!   notification, also what backfill, replay and verify's direct invocation send) or
+//!   `eventbridge` (S3's Object Created event through an EventBridge rule).
 //! - `outcome` is `forwarded` (read to the end and sent), `failed` (reading or sending failed:
 //!   `error` says why), `skipped` (a zero-byte object) or `not_read` (an earlier object failed
 //!   and the invocation stopped before this one).
@@ -138,9 +141,40 @@ pub struct ObjectReport {
     pub millis: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The kind of event that named the object (absent in lines of older forwarders).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<Trigger>,
+}
+
+/// The kind of event that named an object: how the forwarder was triggered for it.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Trigger {
+    /// An S3 event notification (`{"Records": [...]}`).
+    #[default]
+    S3Notification,
+    /// S3's Object Created event delivered by an EventBridge rule.
+    #[serde(rename = "eventbridge")]
+    EventBridge,
+}
+
+impl Trigger {
+    /// As the config and the report lines write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Trigger::S3Notification => "s3-notification",
+            Trigger::EventBridge => "eventbridge",
+        }
+    }
 }
 
 impl ObjectReport {
+    /// The same line, naming the trigger that named the object.
+    pub fn by(mut self, trigger: Trigger) -> ObjectReport {
+        self.trigger = Some(trigger);
+        self
+    }
+
     /// The line for an object, from its counts (`objects` and `unusable_event_records`
     /// unused) and, if it failed, why.
     pub fn new(
@@ -166,6 +200,7 @@ impl ObjectReport {
             retries: counts.retries,
             millis: counts.millis,
             error,
+            trigger: None,
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use flowlogs_forwarder::export::{ExportConfig, Exporter};
 use flowlogs_forwarder::handler::{self, Margins, ObjectBody, ObjectSource};
-use flowlogs_forwarder::report::{parse_report_line, ErrorKind, Report, ReportLine};
+use flowlogs_forwarder::report::{parse_report_line, ErrorKind, Report, ReportLine, Trigger};
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
 };
@@ -567,4 +567,81 @@ async fn a_minimal_event_is_forwarded_and_a_record_without_key_counted() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// Every record an endpoint accepted, in the order sent, as comparable text: its resource's
+/// attributes, its body, time and attributes (the observed time aside: it is "now").
+fn accepted_records(endpoint: &Endpoint) -> Vec<String> {
+    let mut out = Vec::new();
+    for (req, _) in endpoint.state.accepted.lock().unwrap().iter() {
+        for rl in &req.resource_logs {
+            let resource = format!("{:?}", rl.resource.as_ref().map(|r| &r.attributes));
+            for sl in &rl.scope_logs {
+                for lr in &sl.log_records {
+                    out.push(format!(
+                        "{resource} | {:?} | {} | {:?}",
+                        lr.body, lr.time_unix_nano, lr.attributes
+                    ));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Issue 26: an object whose key has a space, `+` and `=` gives the same report, the same
+/// records and the same `log.record.uid` whether S3 notified the function (key URL-encoded) or
+/// an EventBridge rule delivered S3's Object Created event (key as it is); only the report
+/// line's `trigger` differs.
+#[tokio::test]
+async fn an_object_through_eventbridge_is_forwarded_as_through_an_s3_notification() {
+    let key = "AWSLogs/aws-account-id=123456789012/x y+z.log.gz";
+    let data = fixture("default-1k.log.gz");
+    let size = data.len() as i64;
+    let store = Memory(HashMap::from([(
+        ("bkt".to_string(), key.to_string()),
+        data,
+    )]));
+    let notification = event(&[("AWSLogs/aws-account-id%3D123456789012/x+y%2Bz.log.gz", size)]);
+    let eventbridge = flowlogs_forwarder::eventbridge_event::EventBridgeEvent::object_created(
+        "bkt",
+        key,
+        size as u64,
+        "us-east-1",
+    )
+    .to_value();
+
+    let mut seen = Vec::new();
+    for event in [notification, eventbridge] {
+        let ep = Endpoint::start(vec![]).await;
+        let (result, lines) = logged(&store, &exporter(&ep.url, &[]), event).await;
+        let report = result.unwrap();
+        assert_each_once(&ep, 1000);
+        let ReportLine::Object(line) = &lines[0] else {
+            panic!("{lines:?}")
+        };
+        seen.push((
+            report,
+            line.clone(),
+            ep.accepted_uids(),
+            accepted_records(&ep),
+        ));
+    }
+    let [(r1, l1, u1, rec1), (r2, l2, u2, rec2)] = &seen[..] else {
+        unreachable!()
+    };
+    let counts = |r: &Report| Report {
+        millis: 0,
+        ..r.clone()
+    };
+    assert_eq!(counts(r1), counts(r2));
+    assert_eq!((r1.records, r1.forwarded), (1000, 1000));
+    assert_eq!((&l1.key, &l2.key), (&key.to_string(), &key.to_string()));
+    assert_eq!(
+        (l1.trigger, l2.trigger),
+        (Some(Trigger::S3Notification), Some(Trigger::EventBridge))
+    );
+    assert_eq!(u1, u2, "the same log.record.uid either way");
+    assert_eq!(rec1, rec2, "the same records either way");
 }

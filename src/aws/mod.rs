@@ -29,6 +29,7 @@ pub struct Clients {
     pub glue: aws_sdk_glue::Client,
     pub athena: aws_sdk_athena::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
+    pub events: aws_sdk_eventbridge::Client,
     pub region: String,
 }
 
@@ -64,6 +65,7 @@ impl Clients {
             glue: aws_sdk_glue::Client::new(config),
             athena: aws_sdk_athena::Client::new(config),
             secrets: aws_sdk_secretsmanager::Client::new(config),
+            events: aws_sdk_eventbridge::Client::new(config),
             region: config.region().map(|r| r.to_string()).unwrap_or_default(),
         }
     }

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 pub use raw::{
     Architecture, ContentEncoding, DeliveryMode, FileFormat, OtlpBody, OtlpCompression,
-    OtlpProtocol, RawConfig, TrafficType,
+    OtlpProtocol, RawConfig, TrafficType, Trigger,
 };
 pub use value::{ConfigValue, REDACTED};
 
@@ -176,6 +176,7 @@ pub struct LambdaSettings {
     pub architecture: Architecture,
     /// `None`: failed events are dropped after Lambda's default retries (`on_failure.enabled: false`).
     pub on_failure: Option<OnFailure>,
+    pub trigger: Trigger,
 }
 
 /// The function's asynchronous-invocation settings, checked against Lambda's limits.
@@ -710,6 +711,7 @@ impl Checker<'_> {
                             max_retry_attempts: l.on_failure.max_retry_attempts,
                             max_event_age_s: l.on_failure.max_event_age_s,
                         }),
+                        trigger: l.trigger,
                     },
                 })
             }

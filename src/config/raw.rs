@@ -381,6 +381,10 @@ pub struct RawLambda {
     /// What Lambda does with an S3 event the function still fails on after its retries.
     #[serde(default)]
     pub on_failure: RawOnFailure,
+    /// How new flow-log objects reach the function: the bucket's S3 notification, or S3's events
+    /// through an EventBridge rule (lets other consumers read the same prefix).
+    #[serde(default)]
+    pub trigger: Trigger,
 }
 
 impl Default for RawLambda {
@@ -390,6 +394,7 @@ impl Default for RawLambda {
             timeout_s: default_timeout(),
             architecture: Architecture::default(),
             on_failure: RawOnFailure::default(),
+            trigger: Trigger::default(),
         }
     }
 }
@@ -440,6 +445,29 @@ fn default_memory() -> u32 {
 
 fn default_timeout() -> u32 {
     300
+}
+
+/// `delivery.lambda.trigger`: what invokes the forwarder for a new flow-log object.
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Trigger {
+    /// An entry of the bucket's notification configuration: one consumer per prefix and suffix.
+    #[default]
+    #[serde(rename = "s3-notification")]
+    S3Notification,
+    /// The bucket's events sent to EventBridge and a rule on the default bus: the prefix can be
+    /// shared with other consumers.
+    #[serde(rename = "eventbridge")]
+    EventBridge,
+}
+
+impl Trigger {
+    /// As the config writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Trigger::S3Notification => "s3-notification",
+            Trigger::EventBridge => "eventbridge",
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq, Default)]

@@ -46,6 +46,25 @@ fn a_good_config_is_accepted_with_defaults() {
     assert_eq!(otlp.endpoint, "https://collector.example.com:4318");
     assert_eq!(otlp.headers["x-key"].resolve("k").unwrap(), "secret-value");
     assert_eq!(lambda.memory_mb, 512);
+    assert_eq!(lambda.trigger, Trigger::S3Notification);
+}
+
+#[test]
+fn the_trigger_is_eventbridge_or_the_s3_notification() {
+    let with = |t: &str| {
+        GOOD.replace(
+            "  mode: lambda\n",
+            &format!("  mode: lambda\n  lambda: {{ trigger: {t} }}\n"),
+        )
+    };
+    let c = check(&with("eventbridge")).unwrap();
+    let Delivery::Lambda { lambda, .. } = &c.delivery else {
+        panic!("lambda mode")
+    };
+    assert_eq!(lambda.trigger, Trigger::EventBridge);
+    let e = error(&with("event-bridge"));
+    assert!(e.to_string().contains("trigger"), "{e}");
+    assert!(e.fix.contains("eventbridge"), "{e}");
 }
 
 #[test]

@@ -12,6 +12,7 @@ use crate::config::{self, Architecture, Config, Delivery, FileFormat, ResourceTy
 use crate::policy;
 
 pub mod athena;
+pub mod eventbridge;
 pub mod kms;
 pub mod secret;
 
@@ -329,6 +330,10 @@ pub struct DesiredForwarder {
     pub tgw_notification: Option<DesiredNotification>,
     /// `None` when `delivery.lambda.on_failure.enabled` is false.
     pub event_invoke: Option<DesiredEventInvoke>,
+    /// What invokes the function: with `s3-notification`, `notification` and `permission`; with
+    /// `eventbridge`, `eventbridge`.
+    pub trigger: config::Trigger,
+    pub eventbridge: Option<eventbridge::DesiredEventBridge>,
 }
 
 /// The function's asynchronous-invocation settings: bounded retries and event age, failed events
@@ -888,6 +893,12 @@ fn forwarder(
         retention_days: log_retention(config.bucket.retention_days),
         tags: names.tags(),
     };
+    let eventbridge = (lambda.trigger == config::Trigger::EventBridge).then(|| {
+        let folders: Vec<&str> = std::iter::once(names.log_key_prefix.as_str())
+            .chain(names.tgw_log_key_prefix.as_deref())
+            .collect();
+        eventbridge::build(names, &folders, suffix)
+    });
     Ok((
         DesiredForwarder {
             log_group,
@@ -897,6 +908,8 @@ fn forwarder(
             notification,
             tgw_notification,
             event_invoke,
+            trigger: lambda.trigger,
+            eventbridge,
         },
         secret,
     ))

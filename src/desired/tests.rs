@@ -503,3 +503,23 @@ fn athena_has_a_second_table_over_the_transit_gateway_folder_and_its_queries() {
         t.ddl()
     );
 }
+
+#[test]
+fn the_eventbridge_trigger_takes_the_transit_gateway_folder_in_its_rule_instead_of_a_second_entry()
+{
+    let text = "version: 1\nstack: hub\nflow_log:\n  resources: { vpc_ids: [vpc-0abc], transit_gateway_ids: [tgw-0abc] }\n  max_aggregation_interval: 60\ndelivery:\n  otlp: { endpoint: http://127.0.0.1:4318 }\n  lambda: { trigger: eventbridge }\n";
+    let c = config::parse(text, Path::new("t.yaml"), &|_| None).unwrap();
+    let d = build(&c, "123456789012", "eu-west-1", "abc").unwrap();
+    let forwarder = d.forwarder.as_ref().unwrap();
+    let rule = &forwarder.eventbridge.as_ref().unwrap().rule;
+    assert_eq!(
+        rule.pattern["detail"]["object"]["key"],
+        json!([
+            {"wildcard": "AWSLogs/123456789012/vpcflowlogs/eu-west-1/*.log.gz"},
+            {"wildcard": "tgw/AWSLogs/123456789012/vpcflowlogs/eu-west-1/*.log.gz"}
+        ])
+    );
+    use crate::resources::Resource;
+    assert!(crate::resources::tgw_notification::TgwNotification::desired(&d).is_none());
+    assert!(crate::resources::notification::Notification::desired(&d).is_none());
+}

@@ -61,20 +61,17 @@ pub fn operations(step: &Step) -> Vec<&Op> {
 }
 
 impl<E: Executor> Applier<'_, E> {
-    /// Setup order: storage and compute chains concurrently (creates and updates), then the wiring,
-    /// then the deletes of resources the config no longer wants, dependents first.
+    /// Setup order: storage and compute chains concurrently (creates and updates), then the wiring
+    /// (its creates and updates, then its deletes), then the deletes of resources the config no
+    /// longer wants, dependents first.
     pub async fn apply_setup(&self, plan: &Plan) -> Outcome {
+        // The plan lists deletes dependents first already (`order_for_setup`): the stream
+        // before its role, the function before its role.
         let pick = |of: Chain, deletes: bool| -> Vec<&Step> {
-            let mut steps: Vec<&Step> = plan
-                .steps
+            plan.steps
                 .iter()
                 .filter(|s| entry(s.kind).chain == of && (s.action == Action::Delete) == deletes)
-                .collect();
-            if deletes {
-                // Dependents first: the stream before its role, the function before its role.
-                steps.reverse();
-            }
-            steps
+                .collect()
         };
         let mut outcome = Outcome::default();
         let (storage, compute) = tokio::join!(
@@ -86,11 +83,10 @@ impl<E: Executor> Applier<'_, E> {
         if !outcome.errors.is_empty() {
             return outcome;
         }
-        let wiring: Vec<&Step> = plan
-            .steps
-            .iter()
-            .filter(|s| entry(s.kind).chain == Chain::Wiring)
-            .collect();
+        // The wiring's deletes after its creates and updates (dependents first): a trigger the
+        // config no longer wants goes only once the new one is there.
+        let mut wiring = pick(Chain::Wiring, false);
+        wiring.extend(pick(Chain::Wiring, true));
         outcome.merge(self.run_chain(wiring).await);
         if !outcome.errors.is_empty() {
             return outcome;

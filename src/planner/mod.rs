@@ -67,6 +67,7 @@ pub fn plan_setup(resolved: &Resolved) -> Plan {
     }
     note_filter(desired, &mut plan);
     order_for_setup(&mut plan);
+    note_trigger_switch(desired, &mut plan);
     plan
 }
 
@@ -108,10 +109,50 @@ pub fn plan_teardown(names: &Names, observed: &Observed, delete_data: bool) -> P
     plan
 }
 
-/// Steps and resources in the registry's order; within a kind, in the order the resource planned them.
+/// Steps and resources in the registry's order, the deletes of what the config no longer wants
+/// after every other step (dependents first), as `apply::Applier::apply_setup` runs them: a
+/// resource replaced by another kind (one trigger by the other) is made before the old one goes.
+/// Within a kind, in the order the resource planned them.
 pub fn order_for_setup(plan: &mut Plan) {
-    plan.steps.sort_by_key(|s| position(s.kind));
+    plan.steps.sort_by_key(|s| {
+        let deleted = s.action == crate::plan::Action::Delete;
+        let at = position(s.kind);
+        (deleted, if deleted { usize::MAX - at } else { at })
+    });
     plan.in_sync.sort_by_key(|r| position(r.kind));
+}
+
+/// On a switch between the two triggers, what the user should know: for a moment both run.
+fn note_trigger_switch(desired: &Desired, plan: &mut Plan) {
+    use crate::plan::Action;
+    let acts = |kind: Kind, action: Action| {
+        plan.steps
+            .iter()
+            .any(|s| s.kind == kind && s.action == action)
+    };
+    let to_eventbridge =
+        acts(Kind::EventRule, Action::Create) && acts(Kind::Notification, Action::Delete);
+    let to_notification =
+        acts(Kind::Notification, Action::Create) && acts(Kind::EventRule, Action::Delete);
+    if !(to_eventbridge || to_notification) {
+        return;
+    }
+    let (new, old) = if to_eventbridge {
+        ("eventbridge", "s3-notification")
+    } else {
+        ("s3-notification", "eventbridge")
+    };
+    plan.note(
+        if to_eventbridge {
+            Kind::EventRule
+        } else {
+            Kind::Notification
+        },
+        &desired.names.bucket,
+        format!(
+            "trigger {old} -> {new}: the {new} trigger is made before the {old} one is removed, so no flow-log object goes unread; an object written meanwhile may be read twice, and its records carry the same log.record.uid, so the copies are recognisable"
+        ),
+    );
 }
 
 /// Steps in the registry's reverse order: dependents first.

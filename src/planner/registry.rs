@@ -15,8 +15,11 @@ use crate::desired::athena::Day;
 use crate::desired::{Desired, Names};
 use crate::plan::Kind;
 use crate::resources::bucket::{self, Bucket, ObservedBucket};
+use crate::resources::bucket_eventbridge::{BucketEventBridge, ObservedDelivery};
 use crate::resources::bucket_policy::BucketPolicy;
 use crate::resources::event_invoke_config::{EventInvokeConfig, ObservedEventInvoke};
+use crate::resources::event_permission::{self, EventPermission};
+use crate::resources::event_rule::{EventRule, ObservedRule};
 use crate::resources::failure_bucket::{FailureBucket, ObservedFailureBucket};
 use crate::resources::flow_log::{FlowLog, ObservedFlowLog};
 use crate::resources::function::{Function, ObservedFunction};
@@ -26,7 +29,7 @@ use crate::resources::glue_table::ObservedTable;
 use crate::resources::glue_table::{GlueTable, ObservedGlueTable};
 use crate::resources::named_queries::{NamedQueries, ObservedNamedQuery};
 use crate::resources::notification::{Notification, NotificationEntry};
-use crate::resources::permission::Permission;
+use crate::resources::permission::{self, Permission};
 use crate::resources::role::{FirehoseRole, ForwarderRole, ObservedRole};
 use crate::resources::secret::{ObservedSecret, Secret};
 use crate::resources::stream::{ObservedStream, Stream};
@@ -83,6 +86,9 @@ ops! {
     GlueTable(GlueTable),
     NamedQuery(NamedQueries),
     Secret(Secret),
+    EventRule(EventRule),
+    EventPermission(EventPermission),
+    BucketEventBridge(BucketEventBridge),
 }
 
 /// The planner's plan: steps of wrapped operations.
@@ -146,7 +152,14 @@ macro_rules! entry {
 /// chain) are there, and failed events are kept from the first event on.
 /// Athena reads the bucket: after it, in its chain; the database before its table; the named
 /// queries last. The secret first of the compute chain: the function and the stream name it.
-pub const REGISTRY: [Entry; 19] = [
+///
+/// The two triggers (`delivery.lambda.trigger`): the S3 notification (its permission, then the
+/// entry), or EventBridge (its permission, then the rule with its target, then the bucket's
+/// delivery, which tags the rule). Their permissions are in the compute chain, made before the
+/// wiring and removed after it; the rest is wiring, where setup makes and updates everything
+/// before it deletes anything (`order_for_setup`): on a switch the new trigger is whole before
+/// the old one goes, so no object goes unread (one may be read twice meanwhile).
+pub const REGISTRY: [Entry; 22] = [
     entry!(Bucket, Bucket, bucket, Storage, RetiresFirst, None),
     // A bucket we may not use has no policy to plan. Teardown: our statements leave a bucket that
     // stays (adopted); ours goes whole or is kept whole.
@@ -186,15 +199,48 @@ pub const REGISTRY: [Entry; 19] = [
         None
     ),
     entry!(Function, Function, function, Compute, RetiresFirst, None),
-    // A function that is not ours has no permission or settings of ours to plan.
-    entry!(
-        Permission,
-        Permission,
-        function_policy,
-        Compute,
-        RetiresFirst,
-        Some(Kind::Function)
-    ),
+    // A function that is not ours has no permission or settings of ours to plan. The S3
+    // trigger's statement is taken out when the config wants the EventBridge trigger.
+    Entry {
+        setup: |d, o| match d.forwarder.as_ref() {
+            Some(f) if f.trigger == crate::config::Trigger::EventBridge => {
+                permission::plan_removal(
+                    Kind::Permission,
+                    &d.names.function,
+                    &d.names.permission_sid,
+                    o.function_policy.as_ref(),
+                )
+                .map_ops(Op::from)
+            }
+            _ => converge::<Permission>(d, &o.function_policy).map_ops(Op::from),
+        },
+        ..entry!(
+            Permission,
+            Permission,
+            function_policy,
+            Compute,
+            RetiresFirst,
+            Some(Kind::Function)
+        )
+    },
+    // The EventBridge trigger's statement, taken out when the config wants the S3 trigger.
+    Entry {
+        setup: |d, o| match d.forwarder.as_ref() {
+            Some(f) if f.eventbridge.is_none() => {
+                event_permission::plan_unwanted(&d.names, o.function_policy.as_ref())
+                    .map_ops(Op::from)
+            }
+            _ => converge::<EventPermission>(d, &o.function_policy).map_ops(Op::from),
+        },
+        ..entry!(
+            EventPermission,
+            EventPermission,
+            function_policy,
+            Compute,
+            RetiresFirst,
+            Some(Kind::Function)
+        )
+    },
     entry!(
         FirehoseRole,
         FirehoseRole,
@@ -219,6 +265,15 @@ pub const REGISTRY: [Entry; 19] = [
         Wiring,
         RetiresFirst,
         Some(Kind::Function)
+    ),
+    entry!(EventRule, EventRule, event_rule, Wiring, RetiresFirst, None),
+    entry!(
+        BucketEventBridge,
+        BucketEventBridge,
+        bucket_eventbridge,
+        Wiring,
+        RetiresFirst,
+        Some(Kind::Bucket)
     ),
     entry!(
         Notification,
@@ -326,6 +381,8 @@ pub struct Observed {
     pub tgw_glue_table: Option<ObservedTable>,
     pub named_queries: Vec<ObservedNamedQuery>,
     pub secret: Option<ObservedSecret>,
+    pub event_rule: Option<ObservedRule>,
+    pub bucket_eventbridge: ObservedDelivery,
 }
 
 impl Observed {
@@ -352,6 +409,8 @@ impl Observed {
             tgw_glue_table: Default::default(),
             named_queries: Default::default(),
             secret: Default::default(),
+            event_rule: Default::default(),
+            bucket_eventbridge: Default::default(),
         }
     }
 }
@@ -371,16 +430,18 @@ pub async fn observe(
     let day = Day::today();
     let bucket_parts = async {
         let bucket = Bucket::observe(&cx).await?;
-        let (policy, notifications) = match bucket {
-            ObservedBucket::Present(_) => {
-                tokio::try_join!(BucketPolicy::observe(&cx), Notification::observe(&cx))?
-            }
+        let (policy, notifications, delivery) = match bucket {
+            ObservedBucket::Present(_) => tokio::try_join!(
+                BucketPolicy::observe(&cx),
+                Notification::observe(&cx),
+                BucketEventBridge::observe(&cx)
+            )?,
             _ => Default::default(),
         };
-        anyhow::Ok((bucket, policy, notifications))
+        anyhow::Ok((bucket, policy, notifications, delivery))
     };
     let (
-        (bucket, bucket_policy, notifications),
+        (bucket, bucket_policy, notifications, bucket_eventbridge),
         failure_bucket,
         flow_logs,
         role,
@@ -393,6 +454,7 @@ pub async fn observe(
         event_invoke,
         (glue_database, glue_table, tgw_glue_table, named_queries),
         secret,
+        event_rule,
     ) = tokio::try_join!(
         bucket_parts,
         FailureBucket::observe(&cx),
@@ -414,6 +476,7 @@ pub async fn observe(
             )
         },
         Secret::observe(&cx),
+        EventRule::observe(&cx),
     )?;
     Ok(Observed {
         day,
@@ -435,5 +498,7 @@ pub async fn observe(
         tgw_glue_table,
         named_queries,
         secret,
+        event_rule,
+        bucket_eventbridge,
     })
 }

@@ -430,12 +430,13 @@ fn switching_from_firehose_to_lambda_deletes_the_stream_and_its_role() {
         .filter(|s| s.action == Action::Delete)
         .map(|s| s.kind)
         .collect();
+    // Dependents first, as they run.
     assert_eq!(
         deletes,
         [
-            Kind::FirehoseRole,
+            Kind::DeliveryStream,
             Kind::StreamLogGroup,
-            Kind::DeliveryStream
+            Kind::FirehoseRole
         ]
     );
     let teardown = plan_teardown(&firehose.names, &observed, false);
@@ -487,4 +488,170 @@ fn lambda_desired_has_no_filter_note() -> bool {
         .notes
         .iter()
         .all(|n| !n.note.contains("delivery.filter"))
+}
+
+fn eventbridge_desired() -> Desired {
+    let c = config::parse(
+        "version: 1\nstack: s\nflow_log: { resources: { vpc_ids: [vpc-1] } }\ndelivery: { otlp: { endpoint: http://x }, lambda: { trigger: eventbridge } }\n",
+        Path::new("t.yaml"),
+        &|_| None,
+    )
+    .unwrap();
+    desired::build(&c, ACCOUNT, "us-east-1", "h").unwrap()
+}
+
+/// A lambda-mode stack on the EventBridge trigger, as setup made it (it turned the bucket's
+/// EventBridge delivery on): no notification entry of ours.
+fn eventbridge_stack(d: &Desired) -> Observed {
+    let eb = d.forwarder.as_ref().unwrap().eventbridge.as_ref().unwrap();
+    let mut tags = d.names.tags();
+    tags.insert(
+        crate::desired::eventbridge::TAG_DELIVERY_TURNED_ON.into(),
+        crate::desired::eventbridge::DELIVERY_TURNED_ON.into(),
+    );
+    Observed {
+        notifications: Vec::new(),
+        function_policy: Some(json!({"Statement": [{
+            "Sid": eb.permission.statement_id, "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"}, "Action": "lambda:InvokeFunction",
+            "Condition": {"StringEquals": {"AWS:SourceAccount": eb.permission.source_account},
+                          "ArnLike": {"AWS:SourceArn": eb.permission.source_arn}}}]})),
+        event_rule: Some(crate::resources::event_rule::ObservedRule {
+            name: eb.rule.name.clone(),
+            arn: eb.rule.arn.clone(),
+            pattern: Some(eb.rule.pattern.clone()),
+            state: "ENABLED".into(),
+            description: eb.rule.description.clone(),
+            tags,
+            targets: vec![crate::resources::event_rule::ObservedTarget {
+                id: eb.rule.target_id.clone(),
+                arn: eb.rule.function_arn.clone(),
+            }],
+        }),
+        bucket_eventbridge: crate::resources::bucket_eventbridge::ObservedDelivery {
+            on: true,
+            turned_on_by_us: true,
+        },
+        ..existing_stack(d)
+    }
+}
+
+#[tokio::test]
+async fn a_fresh_eventbridge_stack_makes_the_rule_after_its_permission_and_no_notification() {
+    let d = eventbridge_desired();
+    let ran = setup_order(&plan_setup(&d, &nothing())).await;
+    let at = |w: &str| position_of(&ran, w);
+    assert!(at("function create_function") < at("event-permission add_event_permission"));
+    assert!(at("event-permission add_event_permission") < at("event-rule put_rule"));
+    assert!(at("event-rule put_rule") < at("event-rule put_target"));
+    assert!(at("event-rule put_target") < at("bucket-event-bridge enable_event_bridge"));
+    assert!(!ran
+        .iter()
+        .any(|r| r.starts_with("notification") || r.starts_with("permission ")));
+}
+
+#[test]
+fn an_eventbridge_stack_as_the_config_wants_it_plans_nothing() {
+    let d = eventbridge_desired();
+    let plan = plan_setup(&d, &eventbridge_stack(&d));
+    assert!(plan.steps.is_empty() && plan.conflicts.is_empty(), "{plan}");
+    for kind in [
+        Kind::EventPermission,
+        Kind::EventRule,
+        Kind::BucketEventBridge,
+    ] {
+        assert!(plan.in_sync.iter().any(|r| r.kind == kind), "{kind:?}");
+    }
+}
+
+/// Issue 26: switching the trigger makes the new one whole before the old one goes, in the plan
+/// as in the run, and the plan says an object may be read twice meanwhile.
+#[tokio::test]
+async fn switching_to_eventbridge_makes_the_new_trigger_before_removing_the_old_one() {
+    let d = eventbridge_desired();
+    let observed = existing_stack(&lambda_desired());
+    let plan = plan_setup(&d, &observed);
+    let steps: Vec<(Kind, Action)> = plan.steps.iter().map(|s| (s.kind, s.action)).collect();
+    assert_eq!(
+        steps,
+        [
+            (Kind::EventPermission, Action::Create),
+            (Kind::EventRule, Action::Create),
+            (Kind::BucketEventBridge, Action::Create),
+            (Kind::Notification, Action::Delete),
+            (Kind::Permission, Action::Delete),
+        ]
+    );
+    assert!(
+        plan.notes.iter().any(|n| n.note.contains("read twice")
+            && n.note.contains("log.record.uid")
+            && n.note.contains("s3-notification -> eventbridge")),
+        "{plan}"
+    );
+    let ran = setup_order(&plan).await;
+    assert_eq!(
+        ran,
+        [
+            "event-permission add_event_permission",
+            "event-rule put_rule",
+            "event-rule put_target",
+            "bucket-event-bridge enable_event_bridge",
+            "notification remove_notification",
+            "permission remove_permission",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn switching_back_to_the_s3_notification_makes_it_before_removing_the_rule() {
+    let eb = eventbridge_desired();
+    let observed = eventbridge_stack(&eb);
+    let plan = plan_setup(&lambda_desired(), &observed);
+    let steps: Vec<(Kind, Action)> = plan.steps.iter().map(|s| (s.kind, s.action)).collect();
+    assert_eq!(
+        steps,
+        [
+            (Kind::Permission, Action::Create),
+            (Kind::Notification, Action::Create),
+            (Kind::BucketEventBridge, Action::Delete),
+            (Kind::EventRule, Action::Delete),
+            (Kind::EventPermission, Action::Delete),
+        ]
+    );
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.note.contains("eventbridge -> s3-notification")),
+        "{plan}"
+    );
+    let ran = setup_order(&plan).await;
+    assert_eq!(
+        ran,
+        [
+            "permission add_permission",
+            "notification put_notification",
+            "bucket-event-bridge disable_event_bridge",
+            "event-rule delete_rule",
+            "event-permission remove_event_permission",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn teardown_of_an_eventbridge_stack_leaves_a_delivery_that_was_on_before() {
+    let d = eventbridge_desired();
+    let mut observed = eventbridge_stack(&d);
+    let plan = plan_teardown(&d.names, &observed, false);
+    let ran = teardown_order(&plan).await;
+    assert!(
+        position_of(&ran, "bucket-event-bridge disable_event_bridge")
+            < position_of(&ran, "event-rule delete_rule")
+    );
+    observed.bucket_eventbridge.turned_on_by_us = false;
+    let plan = plan_teardown(&d.names, &observed, false);
+    assert!(!plan.steps.iter().any(|s| s.kind == Kind::BucketEventBridge));
+    assert!(plan
+        .notes
+        .iter()
+        .any(|n| n.kind == Kind::BucketEventBridge && n.note.contains("before flowlogs")));
 }

@@ -52,10 +52,18 @@ pub fn parse_record(bytes: &[u8]) -> Result<FailureRecord, String> {
     })
 }
 
-/// The objects (`s3://bucket/key`, keys as the event has them) an S3 event names.
+/// The objects (`s3://bucket/key`, keys as the event has them) an S3 event names: an S3
+/// notification's records, or the object of S3's Object Created event through EventBridge.
 pub fn event_objects(event: &Value) -> Vec<String> {
     let Some(records) = event["Records"].as_array() else {
-        return Vec::new();
+        let detail = &event["detail"];
+        return match (
+            detail["bucket"]["name"].as_str(),
+            detail["object"]["key"].as_str(),
+        ) {
+            (Some(bucket), Some(key)) => vec![format!("s3://{bucket}/{key}")],
+            _ => Vec::new(),
+        };
     };
     // Record by record: one the forwarder could not read does not hide the others.
     records
@@ -187,6 +195,18 @@ mod tests {
         assert_eq!(event_objects(&r.event), ["s3://b/a%3Db/x.log.gz"]);
         assert!(parse_record(b"{}").unwrap_err().contains("requestPayload"));
         assert!(parse_record(b"nope").is_err());
+    }
+
+    #[test]
+    fn a_failed_eventbridge_event_names_its_object() {
+        let event = flowlogs_forwarder::eventbridge_event::EventBridgeEvent::object_created(
+            "b",
+            "a=b/x y.log.gz",
+            3,
+            "us-east-1",
+        )
+        .to_value();
+        assert_eq!(event_objects(&event), ["s3://b/a=b/x y.log.gz"]);
     }
 
     #[test]

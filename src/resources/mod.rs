@@ -4,8 +4,11 @@
 //! types, the AWS toolkit and the desired values; never the planner, verify or a command.
 
 pub mod bucket;
+pub mod bucket_eventbridge;
 pub mod bucket_policy;
 pub mod event_invoke_config;
+pub mod event_permission;
+pub mod event_rule;
 pub mod failure_bucket;
 pub mod flow_log;
 pub mod function;

@@ -48,8 +48,13 @@ impl Resource for Notification {
     type Observed = Vec<NotificationEntry>;
     type Op = Op;
 
+    /// Only with the S3 notification trigger (`delivery.lambda.trigger: s3-notification`).
     fn desired(stack: &Desired) -> Option<&DesiredNotification> {
-        stack.forwarder.as_ref().map(|f| &f.notification)
+        stack
+            .forwarder
+            .as_ref()
+            .filter(|f| f.trigger == crate::config::Trigger::S3Notification)
+            .map(|f| &f.notification)
     }
 
     async fn observe(cx: &Observe<'_>) -> Result<Vec<NotificationEntry>> {
@@ -203,7 +208,10 @@ pub fn plan(d: &DesiredNotification, current: &[NotificationEntry]) -> Plan {
                     d.prefix,
                     d.suffix
                 ),
-                format!("narrow or remove `{}`, or use another bucket or `bucket.prefix`", other.id),
+                format!(
+                    "set `delivery.lambda.trigger: eventbridge` so flowlogs reads the prefix through an EventBridge rule beside `{}`; or narrow or remove `{}`, or use another bucket or `bucket.prefix`",
+                    other.id, other.id
+                ),
             );
             return plan;
         }
@@ -558,6 +566,18 @@ mod tests {
             &ours(),
             &other("AWSLogs/1/vpcflowlogs/r/2024/", "", "s3:ObjectCreated:*")
         ));
+    }
+
+    #[test]
+    fn an_overlapping_foreign_entry_suggests_the_eventbridge_trigger() {
+        let p = plan(&ours(), &[other("AWSLogs/", ".gz", "s3:ObjectCreated:*")]);
+        let c = &p.conflicts[0];
+        assert!(c.problem.contains("`theirs`"), "{}", c.problem);
+        assert!(
+            c.fix.contains("delivery.lambda.trigger: eventbridge") && c.fix.contains("`theirs`"),
+            "{}",
+            c.fix
+        );
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The forwarder's permission: the statement in the function's resource policy that lets S3 invoke
-//! it from our bucket and account. It lives and dies with the function.
+//! it from our bucket and account. It lives and dies with the function. The functions below serve
+//! the EventBridge trigger's permission too (`crate::resources::event_permission`): the caller is
+//! the statement's principal.
 
 use anyhow::{Context, Result};
 use serde_json::Value;
@@ -39,8 +41,13 @@ impl Resource for Permission {
     type Observed = Option<Value>;
     type Op = Op;
 
+    /// Only with the S3 notification trigger (`delivery.lambda.trigger: s3-notification`).
     fn desired(stack: &Desired) -> Option<&DesiredPermission> {
-        stack.forwarder.as_ref().map(|f| &f.permission)
+        stack
+            .forwarder
+            .as_ref()
+            .filter(|f| f.trigger == crate::config::Trigger::S3Notification)
+            .map(|f| &f.permission)
     }
 
     async fn observe(cx: &Observe<'_>) -> Result<Option<Value>> {
@@ -103,25 +110,68 @@ pub fn permission_matches(d: &DesiredPermission, policy: Option<&Value>) -> Opti
     )
 }
 
+/// The service a principal names, as messages say it.
+pub fn caller(principal: &str) -> &str {
+    match principal {
+        "s3.amazonaws.com" => "S3",
+        "events.amazonaws.com" => "EventBridge",
+        other => other,
+    }
+}
+
 /// Our statement added; one that says something else is replaced (same statement id: the old one
 /// has to go first).
 pub fn plan(d: &DesiredPermission, policy: Option<&Value>) -> Plan {
+    plan_as(Kind::Permission, d, policy)
+}
+
+/// The statement with our id taken out of the function's policy when the config no longer
+/// wants it (the function stays).
+pub fn plan_removal(
+    kind: Kind,
+    function: &str,
+    statement_id: &str,
+    policy: Option<&Value>,
+) -> Plan {
+    let mut plan = Plan::default();
+    let ours = policy
+        .map(crate::policy::statements)
+        .unwrap_or_default()
+        .into_iter()
+        .any(|s| s["Sid"] == statement_id);
+    if ours {
+        plan.step(
+            kind,
+            &format!("{statement_id} on {function}"),
+            Action::Delete,
+            Vec::new(),
+            vec![Op::RemovePermission {
+                function: function.to_string(),
+                statement_id: statement_id.to_string(),
+            }],
+        );
+    }
+    plan
+}
+
+/// [`plan`] for a statement shown as `kind`.
+pub fn plan_as(kind: Kind, d: &DesiredPermission, policy: Option<&Value>) -> Plan {
     let mut plan = Plan::default();
     let label = format!("{} on {}", d.statement_id, d.function);
     let add = Op::AddPermission {
         permission: d.clone(),
     };
     match permission_matches(d, policy) {
-        Some(true) => plan.in_sync(Kind::Permission, &label),
+        Some(true) => plan.in_sync(kind, &label),
         Some(false) => plan.replace(
-            Kind::Permission,
+            kind,
             &label,
             vec![Change::new(
                 "statement",
                 "differs",
                 format!(
-                    "s3.amazonaws.com from {} in {}",
-                    d.source_arn, d.source_account
+                    "{} from {} in {}",
+                    d.principal, d.source_arn, d.source_account
                 ),
             )],
             vec![Op::RemovePermission {
@@ -131,15 +181,15 @@ pub fn plan(d: &DesiredPermission, policy: Option<&Value>) -> Plan {
             vec![add],
         ),
         None => plan.step(
-            Kind::Permission,
+            kind,
             &label,
             Action::Create,
             vec![Change::new(
                 "allow",
                 "",
                 format!(
-                    "s3.amazonaws.com from {} in {}",
-                    d.source_arn, d.source_account
+                    "{} from {} in {}",
+                    d.principal, d.source_arn, d.source_account
                 ),
             )],
             vec![add],
@@ -160,7 +210,8 @@ pub async fn add_permission(
     let result = wait::retry(
         progress,
         Patience::iam(&format!(
-            "Lambda to accept S3 as the caller of {} (IAM propagation, or an update of the function in progress)",
+            "Lambda to accept {} as the caller of {} (IAM propagation, or an update of the function in progress)",
+            caller(&d.principal),
             d.function
         )),
         || {
@@ -184,9 +235,13 @@ pub async fn add_permission(
             let policy = observe(clients, &d.function).await?;
             taken_statement_outcome(d, policy.as_ref())
         }
-        Err(e) => {
-            Err(e).with_context(|| format!("allowing S3 to invoke Lambda function {}", d.function))
-        }
+        Err(e) => Err(e).with_context(|| {
+            format!(
+                "allowing {} to invoke Lambda function {}",
+                caller(&d.principal),
+                d.function
+            )
+        }),
     }
 }
 
@@ -195,11 +250,13 @@ pub fn taken_statement_outcome(d: &DesiredPermission, policy: Option<&Value>) ->
     match permission_matches(d, policy) {
         Some(true) => Ok(()),
         _ => anyhow::bail!(
-            "allowing S3 to invoke Lambda function {}: statement {} exists already and does not \
-             allow s3.amazonaws.com from {} in {}; remove it (`aws lambda remove-permission \
+            "allowing {} to invoke Lambda function {}: statement {} exists already and does not \
+             allow {} from {} in {}; remove it (`aws lambda remove-permission \
              --function-name {} --statement-id {}`) and run setup again",
+            caller(&d.principal),
             d.function,
             d.statement_id,
+            d.principal,
             d.source_arn,
             d.source_account,
             d.function,

@@ -24,6 +24,7 @@ impl Resource for TgwNotification {
         stack
             .forwarder
             .as_ref()
+            .filter(|f| f.trigger == crate::config::Trigger::S3Notification)
             .and_then(|f| f.tgw_notification.as_ref())
     }
 

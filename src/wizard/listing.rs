@@ -9,6 +9,7 @@ use aws_sdk_ec2::types::Filter;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
 use crate::aws::{error_code, Clients};
+use crate::resources::notification::NotificationEntry;
 
 /// A VPC as the wizard lists it.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +66,11 @@ pub trait Account {
     async fn account_id(&self) -> Option<String>;
     async fn vpcs(&self) -> Result<Vec<VpcInfo>, ListError>;
     async fn buckets(&self) -> Result<Vec<String>, ListError>;
+    /// The notification entries of an existing bucket (none when they cannot be read: the
+    /// wizard only uses them to offer the EventBridge trigger).
+    async fn notifications(&self, _bucket: &str) -> Vec<NotificationEntry> {
+        Vec::new()
+    }
 }
 
 /// The account behind the standard credential chain (and `AWS_ENDPOINT_URL`, if set).
@@ -162,6 +168,12 @@ impl Account for AwsAccount {
         }
         names.sort();
         Ok(names)
+    }
+
+    async fn notifications(&self, bucket: &str) -> Vec<NotificationEntry> {
+        crate::resources::notification::observe(&self.clients, bucket)
+            .await
+            .unwrap_or_default()
     }
 }
 

@@ -128,13 +128,20 @@ delivery:
     timeout_s: {timeout}
     # x86_64 | arm64
     architecture: {architecture}
-"#,
+{trigger}"#,
                 endpoint = scalar(&otlp.endpoint),
                 protocol = otlp.protocol.as_env(),
                 service_name = scalar(&otlp.service_name),
                 memory = lambda.memory_mb,
                 timeout = lambda.timeout_s,
                 architecture = lambda.architecture.as_aws(),
+                trigger = match lambda.trigger {
+                    crate::config::Trigger::S3Notification => String::new(),
+                    t => format!(
+                        "    # s3-notification | eventbridge (an EventBridge rule: the bucket's other consumers keep reading)\n    trigger: {}\n",
+                        t.name()
+                    ),
+                },
             )
         }
         (DeliveryMode::Firehose, _, Some(firehose)) => {

@@ -13,6 +13,7 @@ mod cost_estimate;
 mod deployer_lifecycle;
 mod deployer_policy;
 mod devstack_behaviours;
+mod eventbridge_trigger;
 mod failure_replay;
 mod firehose_mode;
 mod forwarder_code;

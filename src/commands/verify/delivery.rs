@@ -1,6 +1,8 @@
 //! The test delivery through the path AWS uses: a canary object put under the flow-log prefix with
-//! a key the notification's (encoded) filter matches, S3 left to trigger the function, and the
-//! forwarder's own report about that key read from its log group within a bounded wait. When no
+//! a key the trigger matches (the notification's encoded filter, or the EventBridge rule's
+//! pattern: the same keys), S3 left to trigger the function, and the forwarder's own report about
+//! that key read from its log group within a bounded wait; the report must name the configured
+//! trigger. When no
 //! report comes, the function is invoked directly with the S3 event, to tell which link is broken.
 //! The canary is forwarded once (never triggered and invoked both) and removed, also on failure.
 //! `--wait` watches the first object AWS delivers and the forwarder's report about it, the same way.
@@ -13,10 +15,11 @@ use anyhow::{Context as _, Result};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
 use aws_smithy_types::date_time::{DateTime, Format};
-use flowlogs_forwarder::report::{ObjectReport, Report};
+use flowlogs_forwarder::report::{ObjectReport, Report, Trigger as ReportTrigger};
 
 use super::canary;
 use super::Check;
+use crate::config::Trigger;
 use crate::context::Context;
 use crate::desired::{Desired, DesiredForwarder, DesiredNotification};
 use crate::plan::{Action, Kind};
@@ -40,10 +43,10 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 /// Log events are searched from this long before the object was put (clock skew).
 const CLOCK_SLACK_MS: i64 = 60_000;
 
-/// Why S3 cannot trigger the function, when the plan already says so: our notification entry or
-/// the function's permission for S3 is missing.
-#[cfg(test)]
-fn trigger_missing(plan: &Plan) -> Option<String> {
+/// Why S3 cannot trigger the function, when the plan already says so: a part of the trigger (our
+/// notification entry and the function's permission for S3; or the EventBridge rule, the
+/// function's permission for it and the bucket's EventBridge delivery) is missing.
+pub fn trigger_missing(plan: &Plan) -> Option<String> {
     trigger_missing_of(plan, Kind::Notification)
 }
 
@@ -59,8 +62,30 @@ fn trigger_missing_of(plan: &Plan, entry: Kind) -> Option<String> {
                 "the function's permission {} for S3 is missing",
                 s.name
             )),
+            Kind::EventRule => Some(format!("the EventBridge rule {} is missing", s.name)),
+            Kind::EventPermission => Some(format!(
+                "the function's permission {} for EventBridge is missing",
+                s.name
+            )),
+            Kind::BucketEventBridge => Some(format!("the bucket's {} is off", s.name)),
             _ => None,
         })
+}
+
+/// The trigger named in the forwarder's report must be the configured one: with `eventbridge`,
+/// that proves the canary went through the rule (a report without it is from a forwarder that
+/// reads S3 notifications only).
+pub fn delivered_by(configured: Trigger, reported: Option<ReportTrigger>) -> Result<(), String> {
+    let reported = reported.unwrap_or(ReportTrigger::S3Notification);
+    if reported.name() == configured.name() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the canary reached the function through {}, not through the configured trigger {}",
+            reported.name(),
+            configured.name()
+        ))
+    }
 }
 
 /// What to check when S3 did not trigger the function.
@@ -69,6 +94,16 @@ fn trigger_hint(
     forwarder: &DesiredForwarder,
     n: &DesiredNotification,
 ) -> String {
+    if let Some(eb) = &forwarder.eventbridge {
+        return format!(
+            "the bucket's EventBridge delivery (EventBridgeConfiguration in its notification configuration), the rule {} on the default bus (pattern {}) and its target {}, and the function's permission {} letting events.amazonaws.com invoke it from {}",
+            eb.rule.name,
+            eb.rule.pattern,
+            eb.rule.function_arn,
+            eb.permission.statement_id,
+            eb.rule.arn
+        );
+    }
     format!(
         "the bucket's notification entry {} ({} on prefix {:?} and suffix {:?}, URL-encoded, to {}), its filter against the canary's key, and the function's permission {} letting s3.amazonaws.com invoke it for {}",
         n.id,
@@ -229,12 +264,14 @@ async fn send_canary(
             match waited {
                 Waited::Reported(o) => {
                     let report = canary::as_report(&o);
-                    let check = match canary::judge_object(&o) {
+                    let judged = canary::judge_object(&o)
+                        .and_then(|()| delivered_by(forwarder.trigger, o.trigger));
+                    let check = match judged {
                         Ok(()) => Check::pass(
                             name,
                             format!(
-                                "S3 triggered {} for the canary s3://{}/{key}; its report in {}: {} canary records parsed and accepted by the OTLP endpoint ({} batch, {} retries, {} ms); canary removed",
-                                names.function, names.bucket, names.log_group, o.forwarded, o.batches, o.retries, o.millis
+                                "S3 triggered {} for the canary s3://{}/{key}; its report in {}: {} canary records parsed and accepted by the OTLP endpoint ({} batch, {} retries, {} ms), delivered through {}, the trigger the report names; canary removed",
+                                names.function, names.bucket, names.log_group, o.forwarded, o.batches, o.retries, o.millis, trigger_path(forwarder)
                             ),
                         ),
                         Err(why) => Check::fail(
@@ -279,6 +316,20 @@ async fn send_canary(
         _ => check,
     };
     (check, report)
+}
+
+/// The way the canary went, as the check says it.
+fn trigger_path(forwarder: &DesiredForwarder) -> String {
+    match &forwarder.eventbridge {
+        Some(eb) => format!(
+            "the EventBridge rule {} (trigger eventbridge)",
+            eb.rule.name
+        ),
+        None => format!(
+            "the notification entry {} (trigger s3-notification)",
+            forwarder.notification.id
+        ),
+    }
 }
 
 const ENDPOINT_FIX: &str = "check the endpoint, its headers and what it answers (the function's log group shows the response)";
@@ -327,7 +378,11 @@ async fn diagnose(
                 format!(
                     "the function forwards when invoked directly, but S3 did not trigger it: {hint}"
                 ),
-                "run `flowlogs setup` to restore the notification entry and the permission; a foreign entry whose filter overlaps ours keeps S3 from using ours",
+                if forwarder.eventbridge.is_some() {
+                    "run `flowlogs setup` to restore the rule, its target, the permission and the bucket's EventBridge delivery"
+                } else {
+                    "run `flowlogs setup` to restore the notification entry and the permission; a foreign entry whose filter overlaps ours keeps S3 from using ours"
+                },
             ),
             Err(why) => Check::fail(
                 name,
@@ -684,5 +739,37 @@ mod tests {
             trigger_missing(&plan).as_deref(),
             Some("the notification entry flowlogs-s on b is missing")
         );
+    }
+
+    #[test]
+    fn a_missing_rule_means_no_trigger() {
+        let mut plan = Plan::default();
+        plan.step(
+            Kind::EventRule,
+            "flowlogs-s-objects",
+            Action::Create,
+            Vec::new(),
+            Vec::<Op>::new(),
+        );
+        assert_eq!(
+            trigger_missing(&plan).as_deref(),
+            Some("the EventBridge rule flowlogs-s-objects is missing")
+        );
+    }
+
+    /// Issue 26: verify proves the canary went through the configured trigger, from the trigger
+    /// the forwarder's report names.
+    #[test]
+    fn the_report_must_name_the_configured_trigger() {
+        assert!(delivered_by(Trigger::EventBridge, Some(ReportTrigger::EventBridge)).is_ok());
+        let err =
+            delivered_by(Trigger::EventBridge, Some(ReportTrigger::S3Notification)).unwrap_err();
+        assert!(
+            err.contains("through s3-notification, not through the configured trigger eventbridge"),
+            "{err}"
+        );
+        assert!(delivered_by(Trigger::EventBridge, None).is_err());
+        assert!(delivered_by(Trigger::S3Notification, None).is_ok());
+        assert!(delivered_by(Trigger::S3Notification, Some(ReportTrigger::EventBridge)).is_err());
     }
 }

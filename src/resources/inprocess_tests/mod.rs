@@ -11,6 +11,7 @@
 mod bucket;
 mod bucket_policy;
 mod event_invoke_config;
+mod event_rule;
 mod flow_log;
 mod function;
 mod glue_database;
@@ -92,6 +93,7 @@ pub fn no_calls() -> Clients {
         glue: client!(aws_sdk_glue, &[]),
         athena: client!(aws_sdk_athena, &[]),
         secrets: client!(aws_sdk_secretsmanager, &[]),
+        events: client!(aws_sdk_eventbridge, &[]),
         region: REGION.to_string(),
     }
 }

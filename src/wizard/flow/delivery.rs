@@ -1,14 +1,58 @@
 //! The questions of how records leave the bucket: Lambda or Firehose, the OTLP endpoint and its
-//! protocol, and the function's architecture.
+//! protocol, the function's architecture, and (when another consumer's notification already
+//! reads the flow-log keys of an existing bucket) what triggers the function.
 
 use anyhow::Result;
 
 use super::{ask_into, number};
-use crate::config::{Architecture, DeliveryMode, FileFormat, OtlpProtocol, RawConfig};
+use crate::config::{Architecture, DeliveryMode, FileFormat, OtlpProtocol, RawConfig, Trigger};
+use crate::desired::DesiredNotification;
+use crate::resources::notification::{self, NotificationEntry};
 use crate::wizard::draft::{self, Draft};
 use crate::wizard::prompt::Ask;
 
-pub(super) fn ask_delivery<Q: Ask>(q: &mut Q, raw: &mut RawConfig, start: &Draft) -> Result<()> {
+/// The id of a notification entry of the bucket that S3 would not let ours stand beside: object
+/// creations under the flow-log prefix the config gives (the account's, when known; else any
+/// `AWSLogs/` key) with a suffix that can end ours.
+pub(super) fn overlapping(
+    raw: &RawConfig,
+    account: Option<&str>,
+    region: &str,
+    entries: &[NotificationEntry],
+) -> Option<String> {
+    let prefix = &raw.bucket.prefix;
+    let keys = match (account, raw.flow_log.hive_compatible_partitions) {
+        (Some(a), true) => format!(
+            "{prefix}AWSLogs/aws-account-id={a}/aws-service=vpcflowlogs/aws-region={region}/"
+        ),
+        (Some(a), false) => format!("{prefix}AWSLogs/{a}/vpcflowlogs/{region}/"),
+        (None, _) => format!("{prefix}AWSLogs/"),
+    };
+    let suffix = match raw.flow_log.file_format {
+        FileFormat::PlainText => ".log.gz",
+        FileFormat::Parquet => ".log.parquet",
+    };
+    let ours = DesiredNotification {
+        bucket: String::new(),
+        id: format!("flowlogs-{}", raw.stack),
+        function_arn: String::new(),
+        events: vec!["s3:ObjectCreated:*".into()],
+        prefix: crate::aws::keys::encode(&keys),
+        suffix: suffix.into(),
+    };
+    entries
+        .iter()
+        .find(|e| e.id != ours.id && notification::collides(&ours, e))
+        .map(|e| e.id.clone())
+}
+
+/// `taken_by`: the bucket's notification entry that already reads the flow-log keys.
+pub(super) fn ask_delivery<Q: Ask>(
+    q: &mut Q,
+    raw: &mut RawConfig,
+    start: &Draft,
+    taken_by: Option<&str>,
+) -> Result<()> {
     let mode = if raw.flow_log.file_format == FileFormat::Parquet {
         q.say("Delivery: lambda (Firehose takes plain text only, not parquet).");
         DeliveryMode::Lambda
@@ -146,5 +190,19 @@ pub(super) fn ask_delivery<Q: Ask>(q: &mut Q, raw: &mut RawConfig, start: &Draft
         &["x86_64".to_string(), "arm64".to_string()],
         usize::from(lambda.architecture == Architecture::Arm64),
     )?];
+    if let Some(id) = taken_by {
+        q.say(&format!(
+            "The bucket's notification `{id}` already reads the flow-log keys, and S3 allows one notification per prefix."
+        ));
+        let triggers = [Trigger::EventBridge, Trigger::S3Notification];
+        lambda.trigger = triggers[q.select(
+            "How should new log files reach the forwarder?",
+            &[
+                format!("eventbridge: an EventBridge rule, beside `{id}` (both read the files)"),
+                format!("s3-notification: a notification entry (setup refuses it until `{id}` is narrowed or removed)"),
+            ],
+            0,
+        )?];
+    }
     Ok(())
 }

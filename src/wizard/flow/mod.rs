@@ -142,7 +142,16 @@ where
             },
         )?;
     }
-    ask_delivery(q, &mut raw, start)?;
+    // An existing bucket whose notification already reads the flow-log keys: S3 would refuse
+    // ours beside it, so the delivery question offers the EventBridge trigger.
+    let taken_by = match (&raw.bucket.name, raw.bucket.create) {
+        (Some(bucket), false) => {
+            let entries = account.notifications(bucket).await;
+            delivery::overlapping(&raw, account_id.as_deref(), &region, &entries)
+        }
+        _ => None,
+    };
+    ask_delivery(q, &mut raw, start, taken_by.as_deref())?;
     Ok(raw)
 }
 

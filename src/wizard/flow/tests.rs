@@ -114,6 +114,7 @@ impl Ask for Script {
 struct FakeAccount {
     vpcs: Result<Vec<VpcInfo>, ListError>,
     buckets: Result<Vec<String>, ListError>,
+    notifications: Vec<crate::resources::notification::NotificationEntry>,
 }
 
 impl Account for FakeAccount {
@@ -125,6 +126,12 @@ impl Account for FakeAccount {
     }
     async fn buckets(&self) -> Result<Vec<String>, ListError> {
         self.buckets.clone()
+    }
+    async fn notifications(
+        &self,
+        _bucket: &str,
+    ) -> Vec<crate::resources::notification::NotificationEntry> {
+        self.notifications.clone()
     }
 }
 
@@ -142,6 +149,7 @@ fn two_vpcs() -> FakeAccount {
             vpc("vpc-0bbb", "10.1.0.0/16"),
         ]),
         buckets: Ok(vec!["logs-a".into(), "logs-b".into()]),
+        notifications: Vec::new(),
     }
 }
 
@@ -273,6 +281,7 @@ async fn listing_errors_are_explained_and_ids_can_be_typed() {
     let account = FakeAccount {
         vpcs: Err(denied()),
         buckets: Err(denied()),
+        notifications: Vec::new(),
     };
     let mut script = Script::new(vec![
         Text("demo"),
@@ -463,6 +472,86 @@ async fn the_wizard_and_a_file_refuse_the_same_values_with_the_same_message() {
             Ok("demo".to_string())
         );
     }
+}
+
+/// Issue 26: an existing bucket whose notification already reads `AWSLogs/` gets the EventBridge
+/// trigger offered (and chosen by default); the config written says so.
+#[tokio::test]
+async fn a_foreign_notification_on_the_prefix_offers_the_eventbridge_trigger() {
+    let theirs = crate::resources::notification::NotificationEntry {
+        id: "siem-reader".into(),
+        kind: "queue",
+        target: "arn:aws:sqs:us-east-1:123456789012:siem".into(),
+        events: vec!["s3:ObjectCreated:*".into()],
+        prefix: "AWSLogs/".into(),
+        suffix: String::new(),
+    };
+    let script = |bucket_pick: usize| {
+        Script::new(vec![
+            Text("demo"),
+            Text(""),
+            Pick(0),
+            Picks(vec![1]),
+            Text(""),
+            Text(""),
+            Text(""),
+            Text(""),
+            Text(""),
+            Text(""),
+            Pick(1),           // an existing bucket
+            Pick(bucket_pick), // logs-a
+            Text(""),          // lambda
+            Text("https://otel.example.com:4318"),
+            Text(""),
+            Text(""),
+            Text(""),
+            Text(""),
+            Text(""),
+            Text(""),
+            Text(""), // the trigger: the default
+        ])
+    };
+    let account = FakeAccount {
+        notifications: vec![theirs.clone()],
+        ..two_vpcs()
+    };
+    let mut s = script(0);
+    let a = run(&mut s, &InitAnswers::default(), account).await.unwrap();
+    assert!(s.replies.is_empty());
+    assert!(
+        s.said.iter().any(|l| l.contains("`siem-reader`")),
+        "{:?}",
+        s.said
+    );
+    assert_eq!(
+        a.delivery.lambda.trigger,
+        crate::config::Trigger::EventBridge
+    );
+    assert!(
+        render(&a).contains("trigger: eventbridge"),
+        "{}",
+        render(&a)
+    );
+    crate::config::parse(&render(&a), std::path::Path::new("f.yaml"), &|_| None).unwrap();
+
+    // A notification on another prefix takes nothing: no question.
+    let elsewhere = FakeAccount {
+        notifications: vec![crate::resources::notification::NotificationEntry {
+            prefix: "uploads/".into(),
+            ..theirs
+        }],
+        ..two_vpcs()
+    };
+    let mut s = script(0);
+    s.replies.pop_back();
+    let a = run(&mut s, &InitAnswers::default(), elsewhere)
+        .await
+        .unwrap();
+    assert!(s.replies.is_empty());
+    assert_eq!(
+        a.delivery.lambda.trigger,
+        crate::config::Trigger::S3Notification
+    );
 }
 
 #[test]
