@@ -46,7 +46,8 @@ const CLOCK_SLACK_MS: i64 = 60_000;
 /// Why S3 cannot trigger the function, when the plan already says so: a part of the trigger (our
 /// notification entry and the function's permission for S3; or the EventBridge rule, the
 /// function's permission for it and the bucket's EventBridge delivery) is missing.
-pub fn trigger_missing(plan: &Plan) -> Option<String> {
+#[cfg(test)]
+fn trigger_missing(plan: &Plan) -> Option<String> {
     trigger_missing_of(plan, Kind::Notification)
 }
 
