@@ -226,6 +226,7 @@ impl Draft {
                 firehose: None,
             },
             athena: None,
+            targets: None,
         };
         let flagged = [
             (ResourceType::Vpc, &a.vpc_id),
