@@ -6,11 +6,20 @@ use crate::aws::{self, Clients};
 use crate::cli::{CodeArgs, Global};
 use crate::config::{self, Config};
 use crate::desired::{self, Desired, Names};
+use crate::fleet::{
+    self,
+    resolve::Fleet,
+    targets::{Hub, Narrow},
+};
 use crate::package::CodeSource;
 use crate::planner::{self, Observed};
 
 pub struct Context {
     pub config: Config,
+    /// The loaded SDK config: member accounts' clients are made from it.
+    pub sdk: aws_config::SdkConfig,
+    /// `--accounts` / `--regions`.
+    pub narrow: Narrow,
     pub clients: Clients,
     pub account: String,
     pub region: String,
@@ -29,6 +38,11 @@ impl Context {
         let names = Names::new(&config, &account, &region)?;
         Ok(Context {
             config,
+            sdk,
+            narrow: Narrow {
+                accounts: global.accounts.clone(),
+                regions: global.regions.clone(),
+            },
             clients,
             account,
             region,
@@ -42,14 +56,35 @@ impl Context {
         })
     }
 
+    /// The hub's resources. With a fleet its flow logs are the fleet's (`fleet::run`), not the
+    /// hub planner's, which then neither makes nor deletes any.
     pub async fn observe(&self) -> Result<Observed> {
-        planner::observe(
+        let mut observed = planner::observe(
             &self.clients,
             &self.names,
             &self.config.flow_log.resource_ids,
         )
         .await
-        .context("reading the stack's resources from AWS")
+        .context("reading the stack's resources from AWS")?;
+        if fleet::targets::fleet_mode(&self.config) {
+            observed.flow_logs.clear();
+        }
+        Ok(observed)
+    }
+
+    /// The targets of this run and how to reach them; `None` without a fleet.
+    pub async fn fleet(&self) -> Result<Option<Fleet>> {
+        fleet::resolve::resolve(
+            &self.sdk,
+            &self.config,
+            &Hub {
+                account: &self.account,
+                region: &self.region,
+            },
+            &self.names.partition,
+            &self.narrow,
+        )
+        .await
     }
 }
 

@@ -580,7 +580,8 @@ fn failure_bucket(names: &Names, config: &Config) -> DesiredFailureBucket {
     }
 }
 
-fn flow_log(names: &Names, config: &Config, resource_id: &str) -> DesiredFlowLog {
+/// The flow log wanted on one resource (in the hub, or in a target: it delivers to the hub either way).
+pub fn flow_log(names: &Names, config: &Config, resource_id: &str) -> DesiredFlowLog {
     let f = &config.flow_log;
     let (destination_type, destination, file_format) = match &config.delivery {
         Delivery::Lambda { .. } => (
