@@ -72,10 +72,18 @@ impl Connector {
             roles,
         }
     }
+}
 
-    /// The target's clients, once its credentials are known to work (sts:GetCallerIdentity with
-    /// them, which assumes the role); a role that cannot be assumed is this target's failure.
-    pub async fn connect(&self, target: &Target) -> Result<TargetClients, TargetFailure> {
+/// How a run reaches its targets: `Connector` against AWS; in-process tests hand out clients that
+/// answer from canned responses (and still go through `checked`).
+#[allow(async_fn_in_trait)] // used inside this crate only
+pub trait Connect {
+    async fn connect(&self, target: &Target) -> Result<TargetClients, TargetFailure>;
+}
+
+impl Connect for Connector {
+    /// The target's clients, once its credentials are known to work (see `checked`).
+    async fn connect(&self, target: &Target) -> Result<TargetClients, TargetFailure> {
         let mut config = self
             .base
             .to_builder()
@@ -93,10 +101,22 @@ impl Connector {
             clients,
             role_arn,
         };
-        let Some(arn) = &connected.role_arn else {
-            return Ok(connected);
-        };
-        match connected.clients.sts.get_caller_identity().send().await {
+        checked(connected, &self.hub_account).await
+    }
+}
+
+/// The target's clients when they act in its account: sts:GetCallerIdentity with an assumed
+/// role's credentials assumes the role, so a role that cannot be assumed (missing, not trusting
+/// the hub, another external id) is this target's failure, named before any other call.
+pub async fn checked(
+    connected: TargetClients,
+    hub_account: &str,
+) -> Result<TargetClients, TargetFailure> {
+    let target = connected.target.clone();
+    let Some(arn) = connected.role_arn.clone() else {
+        return Ok(connected);
+    };
+    match connected.clients.sts.get_caller_identity().send().await {
             Ok(me) if me.account() == Some(target.account.as_str()) => Ok(connected),
             Ok(me) => Err(connected.failure(
                 "sts:AssumeRole",
@@ -111,11 +131,10 @@ impl Connector {
                 "sts:AssumeRole",
                 format!("{:#}", anyhow::Error::new(e)),
                 &format!(
-                    "let the caller assume {arn}: the role must exist in account {} and trust account {} (with `sts:ExternalId` when `targets.external_id` is set), and the caller needs sts:AssumeRole on it; or leave the account out with `targets.exclude_accounts`",
-                    target.account, self.hub_account
+                    "let the caller assume {arn}: the role must exist in account {} and trust account {hub_account} (with `sts:ExternalId` when `targets.external_id` is set), and the caller needs sts:AssumeRole on it; or leave the account out with `targets.exclude_accounts`",
+                    target.account
                 ),
             )),
-        }
     }
 }
 

@@ -5,6 +5,8 @@
 //! The hub (the stack's own account and region) keeps every other resource (`crate::planner`).
 
 pub mod clients;
+#[cfg(test)]
+mod inprocess_tests;
 pub mod org;
 pub mod resolve;
 pub mod run;

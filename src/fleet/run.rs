@@ -13,7 +13,7 @@ use aws_sdk_ec2::types::Filter;
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
-use super::clients::{Connector, TargetClients};
+use super::clients::{Connect, TargetClients};
 use super::{Target, TargetFailure};
 use crate::config::{Config, VpcSelector};
 use crate::desired::Names;
@@ -137,14 +137,14 @@ pub struct Read {
 }
 
 /// How a run reaches its targets.
-pub struct Fleet<'a> {
-    pub connector: &'a Connector,
+pub struct Fleet<'a, C: Connect> {
+    pub connector: &'a C,
     pub targets: &'a [Target],
     pub concurrency: usize,
     pub progress: &'a Progress,
 }
 
-impl Fleet<'_> {
+impl<C: Connect> Fleet<'_, C> {
     /// Every target connected and read, at most `concurrency` at once; `selector: None` reads only
     /// the flow logs (teardown).
     pub async fn read(
@@ -340,4 +340,163 @@ pub fn fix_for(error: &str, action: &str, role: Option<&str>) -> String {
         return "AWS throttled the calls beyond the SDK's retries: lower `targets.concurrency` and run again".into();
     }
     "run again: the targets that are done stay done".into()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::plan::Action;
+    use crate::resources::flow_log::tests::observed_from;
+
+    fn config() -> Config {
+        let text = "version: 1\nstack: s\nflow_log:\n  resources: { vpc_tags: { flowlogs: \"on\" } }\ndelivery: { otlp: { endpoint: http://x } }\ntargets:\n  accounts: [\"222222222222\"]\n";
+        crate::config::parse(text, Path::new("t.yaml"), &|_| None).unwrap()
+    }
+
+    fn names(config: &Config) -> Names {
+        Names::new(config, "111111111111", "us-east-1").unwrap()
+    }
+
+    #[test]
+    fn a_new_vpc_is_one_flow_log_to_create_and_those_in_place_are_in_sync() {
+        let config = config();
+        let names = names(&config);
+        let kept = crate::desired::flow_log(&names, &config, "vpc-0a");
+        let observed = TargetObserved {
+            vpcs: vec!["vpc-0a".into(), "vpc-0b".into()],
+            flow_logs: vec![observed_from(&kept, "fl-a")],
+        };
+        let plan = plan_target(&names, &config, &observed);
+        assert_eq!(plan.steps.len(), 1);
+        assert_eq!(plan.steps[0].action, Action::Create);
+        assert_eq!(plan.steps[0].name, "vpc-0b");
+        assert_eq!(plan.in_sync.len(), 1);
+        // It delivers to the hub's bucket, whatever account it is made in.
+        let Op::CreateFlowLog { flow_log, .. } = &plan.steps[0].ops[0] else {
+            panic!("a create")
+        };
+        assert!(
+            flow_log
+                .destination
+                .contains("s-flowlogs-111111111111-us-east-1"),
+            "{}",
+            flow_log.destination
+        );
+    }
+
+    #[test]
+    fn a_vpc_no_longer_selected_loses_our_flow_log_and_a_deleted_one_shows_nothing() {
+        let config = config();
+        let names = names(&config);
+        let untagged = crate::desired::flow_log(&names, &config, "vpc-0a");
+        let observed = TargetObserved {
+            vpcs: vec![],
+            flow_logs: vec![observed_from(&untagged, "fl-a")],
+        };
+        let plan = plan_target(&names, &config, &observed);
+        assert_eq!(plan.steps.len(), 1);
+        assert_eq!(plan.steps[0].action, Action::Delete);
+        // A deleted VPC took its flow logs with it: nothing there, nothing to do.
+        let plan = plan_target(&names, &config, &TargetObserved::default());
+        assert!(!plan.has_changes() && plan.notes.is_empty());
+    }
+
+    #[test]
+    fn teardown_plans_every_flow_log_of_ours_in_the_target() {
+        let config = config();
+        let names = names(&config);
+        let ours = crate::desired::flow_log(&names, &config, "vpc-0a");
+        let mut foreign = observed_from(&ours, "fl-x");
+        foreign.tags.clear();
+        let observed = TargetObserved {
+            vpcs: vec![],
+            flow_logs: vec![observed_from(&ours, "fl-a"), foreign],
+        };
+        let plan = plan_target_teardown(&names, &observed);
+        assert_eq!(plan.steps.len(), 1);
+        assert!(plan.steps[0].name.contains("fl-a"));
+    }
+
+    #[test]
+    fn the_fleet_plan_is_grouped_by_account_then_region_with_failures_and_totals() {
+        let config = config();
+        let names = names(&config);
+        let new_vpc = TargetObserved {
+            vpcs: vec!["vpc-0b".into()],
+            flow_logs: vec![],
+        };
+        let target = |account: &str, region: &str| TargetPlan {
+            account: account.into(),
+            region: region.into(),
+            role: Some(format!("arn:aws:iam::{account}:role/R")),
+            plan: plan_target(&names, &config, &new_vpc),
+        };
+        let plan = FleetPlan {
+            total: 4,
+            targets: vec![
+                target("222222222222", "eu-west-1"),
+                target("222222222222", "us-east-1"),
+                TargetPlan {
+                    plan: FlowLogPlan::default(),
+                    ..target("333333333333", "us-east-1")
+                },
+            ],
+            failed: vec![TargetFailure {
+                account: "444444444444".into(),
+                region: "us-east-1".into(),
+                role: Some("arn:aws:iam::444444444444:role/R".into()),
+                action: "sts:AssumeRole".into(),
+                error: "AccessDenied".into(),
+                fix: "let the caller assume it".into(),
+            }],
+        };
+        let text = plan.to_string();
+        let at = |s: &str| text.find(s).unwrap_or_else(|| panic!("{s} in:\n{text}"));
+        assert!(
+            at("Account 222222222222 (role arn:aws:iam::222222222222:role/R):")
+                < at("  eu-west-1:")
+        );
+        assert!(at("  eu-west-1:") < at("  us-east-1:"));
+        assert!(at("+ flow log vpc-0b") > at("Account 222222222222"));
+        assert!(
+            text.contains("  us-east-1: no changes (0 flow log(s) match)"),
+            "{text}"
+        );
+        assert!(text.contains("✗ account 444444444444 us-east-1 (role arn:aws:iam::444444444444:role/R): sts:AssumeRole failed: AccessDenied; let the caller assume it"), "{text}");
+        assert!(text.ends_with("Targets: 3 read of 4, 1 failed; flow logs: 2 to create, 0 to replace, 0 to delete, 0 in sync."), "{text}");
+        assert!(plan.has_changes() && !plan.ok());
+        let json = serde_json::to_value(&plan).unwrap();
+        assert_eq!(json["targets"][0]["account"], "222222222222");
+        assert_eq!(json["targets"][0]["steps"][0]["action"], "create");
+        assert_eq!(json["failed"][0]["action"], "sts:AssumeRole");
+    }
+
+    #[test]
+    fn tag_selectors_become_one_filter_per_tag() {
+        let filters = vpc_filters(&VpcSelector::VpcTags(
+            [
+                ("env".into(), "prod".into()),
+                ("flowlogs".into(), "on".into()),
+            ]
+            .into(),
+        ));
+        let names: Vec<_> = filters.iter().map(|f| f.name().unwrap()).collect();
+        assert_eq!(names, ["tag:env", "tag:flowlogs"]);
+        assert!(vpc_filters(&VpcSelector::AllVpcs).is_empty());
+    }
+
+    #[test]
+    fn fixes_follow_what_aws_said() {
+        assert!(
+            fix_for("OptInRequired: ...", "ec2:DescribeVpcs", None).contains("enable the region")
+        );
+        let f = fix_for("UnauthorizedOperation", "ec2:CreateFlowLogs", Some("arn:r"));
+        assert!(
+            f.contains("allow ec2:CreateFlowLogs to arn:r") && f.contains("templates/policies/"),
+            "{f}"
+        );
+        assert!(fix_for("RequestLimitExceeded", "x", None).contains("concurrency"));
+    }
 }
