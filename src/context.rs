@@ -24,6 +24,8 @@ pub struct Context {
     pub account: String,
     pub region: String,
     pub names: Names,
+    /// The targets and how to reach them, once `with_fleet` has read them (`None` without a fleet).
+    pub fleet: Option<Fleet>,
 }
 
 impl Context {
@@ -47,12 +49,36 @@ impl Context {
             account,
             region,
             names,
+            fleet: None,
         })
     }
 
+    /// The context with its fleet's targets resolved (Organizations is asked in organisation and
+    /// OU mode): the commands that plan, show or check the stack need them.
+    pub async fn with_fleet(mut self) -> Result<Context> {
+        self.fleet = fleet::resolve::resolve(
+            &self.sdk,
+            &self.config,
+            &Hub {
+                account: &self.account,
+                region: &self.region,
+            },
+            &self.names.partition,
+            &self.narrow,
+        )
+        .await?;
+        Ok(self)
+    }
+
+    /// The desired stack; with targets, its bucket, notification and forwarder open to every
+    /// target account's flow logs.
     pub fn desired(&self, code: &CodeSource) -> Result<Desired> {
-        desired::build_for(&self.config, &self.account, &self.region, &|a| {
+        let built = desired::build_for(&self.config, &self.account, &self.region, &|a| {
             code.wanted(a)
+        })?;
+        Ok(match self.fleet.as_ref().and_then(|f| f.sources.as_ref()) {
+            Some(sources) => desired::fleet::scoped(built, &self.config, sources),
+            None => built,
         })
     }
 
@@ -70,21 +96,6 @@ impl Context {
             observed.flow_logs.clear();
         }
         Ok(observed)
-    }
-
-    /// The targets of this run and how to reach them; `None` without a fleet.
-    pub async fn fleet(&self) -> Result<Option<Fleet>> {
-        fleet::resolve::resolve(
-            &self.sdk,
-            &self.config,
-            &Hub {
-                account: &self.account,
-                region: &self.region,
-            },
-            &self.names.partition,
-            &self.narrow,
-        )
-        .await
     }
 }
 

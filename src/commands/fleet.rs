@@ -12,8 +12,8 @@ use crate::fleet::TargetFailure;
 use crate::ui::Progress;
 
 /// A fleet read and planned, its connections kept for apply.
-pub struct FleetRun {
-    pub fleet: Fleet,
+pub struct FleetRun<'a> {
+    pub fleet: &'a Fleet,
     pub reads: Vec<Read>,
     pub plan: FleetPlan,
 }
@@ -24,12 +24,6 @@ pub struct FleetRun {
 pub struct FleetApplied {
     pub applied: usize,
     pub failed: Vec<TargetFailure>,
-}
-
-impl FleetApplied {
-    pub fn ok(&self) -> bool {
-        self.failed.is_empty()
-    }
 }
 
 /// The fleet's part of setup's and teardown's outcome.
@@ -44,7 +38,7 @@ pub struct TargetsOutcome {
 
 impl TargetsOutcome {
     /// Planned, nothing applied yet (the targets that could not be read have failed already).
-    pub fn planned(run: &FleetRun) -> TargetsOutcome {
+    pub fn planned(run: &FleetRun<'_>) -> TargetsOutcome {
         TargetsOutcome {
             plan: run.plan.clone(),
             applied: 0,
@@ -64,8 +58,12 @@ impl TargetsOutcome {
 }
 
 /// Reads every target and plans it: setup's plan, or with `teardown` every flow log of ours.
-pub async fn plan(ctx: &Context, progress: &Progress, teardown: bool) -> Result<Option<FleetRun>> {
-    let Some(fleet) = ctx.fleet().await? else {
+pub async fn plan<'a>(
+    ctx: &'a Context,
+    progress: &Progress,
+    teardown: bool,
+) -> Result<Option<FleetRun<'a>>> {
+    let Some(fleet) = ctx.fleet.as_ref() else {
         return Ok(None);
     };
     progress.line(&format!(
@@ -112,7 +110,7 @@ pub async fn plan(ctx: &Context, progress: &Progress, teardown: bool) -> Result<
 }
 
 /// Carries out the fleet's plan; the targets that could not be read are failures too.
-pub async fn apply(run: &FleetRun, progress: &Progress) -> FleetApplied {
+pub async fn apply(run: &FleetRun<'_>, progress: &Progress) -> FleetApplied {
     let runner = run::Fleet {
         connector: &run.fleet.connector,
         targets: &run.fleet.targets,

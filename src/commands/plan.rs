@@ -103,11 +103,11 @@ impl super::Outcome for PlanReport {
 }
 
 /// The hub's plan and, with a fleet, every target's (read concurrently with the hub).
-pub async fn report(
-    ctx: &Context,
+pub async fn report<'a>(
+    ctx: &'a Context,
     desired: &Desired,
     progress: &Progress,
-) -> Result<(PlanReport, Option<FleetRun>)> {
+) -> Result<(PlanReport, Option<FleetRun<'a>>)> {
     let (observed, fleet) = tokio::try_join!(ctx.observe(), fleet::plan(ctx, progress, false))?;
     let mut report = report_from(ctx, desired, &observed);
     with_fleet(&mut report, fleet.as_ref());
@@ -115,7 +115,7 @@ pub async fn report(
 }
 
 /// The fleet's plan in the report.
-fn with_fleet(report: &mut PlanReport, fleet: Option<&FleetRun>) {
+fn with_fleet(report: &mut PlanReport, fleet: Option<&FleetRun<'_>>) {
     if let Some(fleet) = fleet {
         report.changes |= fleet.plan.has_changes();
         report.targets = Some(fleet.plan.clone());
@@ -219,7 +219,7 @@ pub async fn cost_estimate(
 
 /// Exit code: 0 no change (or changes without --detailed-exitcode), 2 changes with it, 1 conflicts.
 pub async fn run(global: &Global, args: &PlanArgs) -> Result<u8> {
-    let ctx = Context::load(global).await?;
+    let ctx = Context::load(global).await?.with_fleet().await?;
     let code = code_source(&args.code)?;
     let desired = ctx.desired(&code)?;
     let progress = Progress::stderr();

@@ -116,7 +116,7 @@ fn code_uploads(plan: &Plan) -> Vec<Architecture> {
 
 pub async fn run(global: &Global, args: &SetupArgs) -> Result<u8> {
     let say = Say(args.output);
-    let ctx = Context::load(global).await?;
+    let ctx = Context::load(global).await?.with_fleet().await?;
     let code = code_source(&args.code)?;
     let desired = ctx.desired(&code)?;
     let progress = Progress::stderr();

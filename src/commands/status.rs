@@ -166,7 +166,7 @@ async fn failures_waiting(ctx: &Context, desired: &crate::desired::Desired) -> O
 }
 
 pub async fn run(global: &Global, args: &StatusArgs) -> Result<u8> {
-    let ctx = Context::load(global).await?;
+    let ctx = Context::load(global).await?.with_fleet().await?;
     let code = code_source(&CodeArgs::default())?;
     let desired = ctx.desired(&code)?;
     let observed = ctx.observe().await?;

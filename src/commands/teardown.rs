@@ -93,7 +93,7 @@ fn finish(outcome: &TeardownOutcome, output: Output) -> Result<()> {
 
 pub async fn run(global: &Global, args: &TeardownArgs) -> Result<u8> {
     let say = Say(args.output);
-    let ctx = Context::load(global).await?;
+    let ctx = Context::load(global).await?.with_fleet().await?;
     let progress = Progress::stderr();
     let (observed, fleet) =
         tokio::try_join!(ctx.observe(), super::fleet::plan(&ctx, &progress, true))?;

@@ -453,4 +453,9 @@ fn bad_targets_name_the_field_and_the_fix() {
         "  organization: true\n  regions: [us-east-1, us-east-1]\n",
     ));
     assert_eq!(e.key, "targets.regions", "{e}");
+    let e = error(&format!(
+        "{}athena: {{}}\n",
+        fleet("resources: { all_vpcs: true }", ORG)
+    ));
+    assert_eq!(e.key, "athena", "{e}");
 }

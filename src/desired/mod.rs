@@ -12,6 +12,7 @@ use crate::config::{self, Architecture, Config, Delivery, FileFormat, ResourceTy
 use crate::policy;
 
 pub mod athena;
+pub mod fleet;
 pub mod kms;
 pub mod secret;
 

@@ -3,6 +3,8 @@
 //! to reach each (`Connector`), how many at once, and the organisation's id for the bucket policy.
 //! Without `targets:` (a selector alone) the stack's own account and region is the one target.
 
+use std::collections::BTreeMap;
+
 use anyhow::Result;
 use aws_config::SdkConfig;
 
@@ -11,6 +13,7 @@ use super::org;
 use super::targets::{self, Hub, Narrow};
 use super::Target;
 use crate::config::{AccountSource, Config};
+use crate::desired::fleet::Sources;
 
 pub struct Fleet {
     pub targets: Vec<Target>,
@@ -18,8 +21,9 @@ pub struct Fleet {
     pub concurrency: usize,
     /// The role as the config writes it (`None` without `targets:`).
     pub role: Option<String>,
-    /// `o-...`, in organisation and OU mode.
-    pub organization_id: Option<String>,
+    /// Who may deliver to the hub's bucket (every target before `--accounts` / `--regions`
+    /// narrow the run); `None` without `targets:` (the stack's own account, as without a fleet).
+    pub sources: Option<Sources>,
 }
 
 /// The fleet of `config` as seen from the hub; `None` when the config lists its resources (no
@@ -57,7 +61,7 @@ pub async fn resolve(
             connector,
             concurrency: 1,
             role: None,
-            organization_id: None,
+            sources: None,
         }));
     };
     let organizations = || aws_sdk_organizations::Client::new(sdk);
@@ -79,6 +83,19 @@ pub async fn resolve(
         }
     };
     let all = targets::expand(&accounts, &t.exclude_accounts, &targets::regions(t, hub));
+    let sources = match organization_id {
+        Some(id) => Sources::Organization(id),
+        None => {
+            let mut by_account: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for target in &all {
+                by_account
+                    .entry(target.account.clone())
+                    .or_default()
+                    .push(target.region.clone());
+            }
+            Sources::Accounts(by_account)
+        }
+    };
     let chosen = targets::narrow(all, narrow)?;
     let external_id = match &t.external_id {
         Some(v) => {
@@ -104,6 +121,6 @@ pub async fn resolve(
         connector,
         concurrency: t.concurrency as usize,
         role: Some(t.role.as_written().to_string()),
-        organization_id,
+        sources: Some(sources),
     }))
 }

@@ -287,7 +287,7 @@ async fn verify(
 }
 
 pub async fn run(global: &Global, args: &VerifyArgs) -> Result<u8> {
-    let ctx = Context::load(global).await?;
+    let ctx = Context::load(global).await?.with_fleet().await?;
     let desired = ctx.desired(&code_source(&CodeArgs::default())?)?;
     let progress = Progress::stderr();
     let report = verify(&ctx, &desired, &progress, args.wait, args.athena).await?;
