@@ -236,8 +236,9 @@ def organisation_of(account: str) -> str | None:
      "CreateFlowLogs to a bucket of another account succeeds only when the bucket policy lets "
      "delivery.logs.amazonaws.com PutObject under AWSLogs/<account>/ and GetBucketAcl for that "
      "account (aws:SourceAccount/aws:SourceArn or aws:SourceOrgID); otherwise Unsuccessful, 400 "
-     "'Access Denied for LogDestination: <bucket>. Please check LogDestination permission' "
-     "(VPC user guide, 'Create a flow log that publishes to Amazon S3'; "
+     "'Access Denied for LogDestination: <bucket>. Please check LogDestination permission', "
+     "and a flow log whose bucket policy no longer allows it shows DeliverLogsStatus FAILED, "
+     "'Access error' (VPC user guide, 'Create a flow log that publishes to Amazon S3'; "
      "awsdocs/amazon-vpc-user-guide#28; AWS-FACTS.md 'Many accounts, one bucket'); moto "
      "creates it",
      behaviour="flow-log-cross-account-delivery")
@@ -248,34 +249,56 @@ def flow_log_cross_account_delivery() -> None:
     from moto.ec2.models.flow_logs import FlowLogsBackend
 
     original = FlowLogsBackend.create_flow_logs
+    original_describe = FlowLogsBackend.describe_flow_logs
+
+    def refusal(backend, log_destination: str) -> tuple[str, str | None]:
+        """(bucket name, why the delivery is refused or None) for a flow log of `backend`'s
+        account and region; None as the reason when the bucket is its own or missing."""
+        from moto.s3.exceptions import MissingBucket
+        from moto.s3.models import s3_backends
+
+        bucket_arn, folder = s3_destination_bucket(log_destination or "")
+        name = bucket_arn.split(":", 5)[-1]
+        try:
+            bucket = s3_backends[backend.account_id][backend.partition].get_bucket(name)
+        except MissingBucket:
+            return name, None  # moto answers "does not exist" itself
+        if bucket.account_id == backend.account_id:
+            return name, None
+        # moto keeps PutBucketOwnershipControls's ObjectOwnership as a string
+        ownership = bucket.ownership_rule or "BucketOwnerEnforced"
+        policy = bucket.policy.decode() if bucket.policy else None
+        why = cross_account_refusal(policy, name, folder, backend.account_id,
+                                    backend.region_name, organisation_of(backend.account_id),
+                                    ownership != "BucketOwnerEnforced")
+        return name, why and f"bucket of {bucket.account_id}: {why}"
 
     def create_flow_logs(self, resource_type, resource_ids, traffic_type,
                          deliver_logs_permission_arn, log_destination_type, log_destination,
                          *args, **kwargs):
         if on("flow-log-cross-account-delivery") and log_destination_type == "s3":
-            from moto.s3.exceptions import MissingBucket
-            from moto.s3.models import s3_backends
-
-            bucket_arn, folder = s3_destination_bucket(log_destination or "")
-            name = bucket_arn.split(":", 5)[-1]
-            try:
-                bucket = s3_backends[self.account_id][self.partition].get_bucket(name)
-            except MissingBucket:
-                bucket = None  # moto answers "does not exist" itself
-            if bucket is not None and bucket.account_id != self.account_id:
-                # moto keeps PutBucketOwnershipControls's ObjectOwnership as a string
-                ownership = bucket.ownership_rule or "BucketOwnerEnforced"
-                policy = bucket.policy.decode() if bucket.policy else None
-                missing = cross_account_refusal(
-                    policy, name, folder, self.account_id, self.region_name,
-                    organisation_of(self.account_id), ownership != "BucketOwnerEnforced")
-                if missing is not None:
-                    print(f"devstack: flow-log-cross-account-delivery: CreateFlowLogs in "
-                          f"{self.account_id}/{self.region_name} to {name} (account "
-                          f"{bucket.account_id}) refused: {missing}", file=sys.stderr, flush=True)
-                    return [], [(rid, "400", access_denied(name)) for rid in resource_ids]
+            name, why = refusal(self, log_destination)
+            if why is not None:
+                print(f"devstack: flow-log-cross-account-delivery: CreateFlowLogs in "
+                      f"{self.account_id}/{self.region_name} to {name} refused, {why}",
+                      file=sys.stderr, flush=True)
+                return [], [(rid, "400", access_denied(name)) for rid in resource_ids]
         return original(self, resource_type, resource_ids, traffic_type,
                         deliver_logs_permission_arn, log_destination_type, log_destination,
                         *args, **kwargs)
 
+    def describe_flow_logs(self, *args, **kwargs):
+        """A flow log made while the policy allowed it fails to deliver once it no longer does:
+        DeliverLogsStatus FAILED, 'Access error' (EC2 API reference, FlowLog)."""
+        flow_logs = original_describe(self, *args, **kwargs)
+        if on("flow-log-cross-account-delivery"):
+            for flow_log in flow_logs:
+                if flow_log.log_destination_type != "s3":
+                    continue
+                _, why = refusal(self, flow_log.log_destination)
+                flow_log.deliver_logs_status = "SUCCESS" if why is None else "FAILED"
+                flow_log.deliver_logs_error_message = None if why is None else "Access error"
+        return flow_logs
+
     FlowLogsBackend.create_flow_logs = create_flow_logs
+    FlowLogsBackend.describe_flow_logs = describe_flow_logs

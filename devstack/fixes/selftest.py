@@ -614,11 +614,13 @@ class FlowLogCrossAccountDelivery(FixTest):
         bucket = unique("hub")
         call("s3", "PUT", f"/{bucket}")
         region = "eu-west-1"
-        _, text = query("ec2", {"Action": "CreateVpc", "Version": "2016-11-15",
-                                "CidrBlock": "10.0.0.0/16"}, key, region)
-        vpc = text.split("<vpcId>", 1)[1].split("<", 1)[0]
 
         def create(folder: str = "") -> str:
+            # a new VPC each time: moto refuses a second flow log of a VPC to the same bucket,
+            # whatever the folder
+            _, text = query("ec2", {"Action": "CreateVpc", "Version": "2016-11-15",
+                                    "CidrBlock": "10.0.0.0/16"}, key, region)
+            vpc = text.split("<vpcId>", 1)[1].split("<", 1)[0]
             return query("ec2", {"Action": "CreateFlowLogs", "Version": "2016-11-15",
                                  "ResourceId.1": vpc, "ResourceType": "VPC",
                                  "TrafficType": "ALL", "LogDestinationType": "s3",
@@ -651,8 +653,22 @@ class FlowLogCrossAccountDelivery(FixTest):
                 "ArnLike": {"aws:SourceArn": f"arn:aws:logs:{region}:{member}:*"}})
         self.assertIn("<flowLogIdSet><item>", create().replace("\n", "").replace(" ", ""))
         policy({"StringEquals": {"aws:SourceOrgID": org_id}}, write_prefix="*AWSLogs/")
-        self.assertNotIn(refused, create("/org/"))
+        made = create("/org/")
+        self.assertNotIn(refused, made)
+        self.assertIn("<flowLogIdSet><item>", made.replace("\\n", "").replace(" ", ""), made)
         policy({"StringEquals": {"aws:SourceOrgID": "o-other"}}, write_prefix="*AWSLogs/")
         self.assertIn(refused, create("/other/"))
+        # A policy that no longer allows the account: the flow logs made fail to deliver.
+        def statuses() -> list[str]:
+            text = query("ec2", {"Action": "DescribeFlowLogs", "Version": "2016-11-15"},
+                         key, region)[1]
+            return [part.split("<", 1)[0] for part in text.split("<deliverLogsStatus>")[1:]]
+
+        policy({"StringEquals": {"aws:SourceOrgID": org_id}}, write_prefix="*AWSLogs/")
+        self.assertEqual(statuses(), ["SUCCESS", "SUCCESS"])
+        policy({"StringEquals": {"aws:SourceOrgID": "o-other"}}, write_prefix="*AWSLogs/")
+        self.assertEqual(statuses(), ["FAILED", "FAILED"])
+        self.assertIn("Access error", query("ec2", {"Action": "DescribeFlowLogs",
+                                                    "Version": "2016-11-15"}, key, region)[1])
         with behaviour_off("flow-log-cross-account-delivery"):
             self.assertNotIn(refused, create("/off/"))

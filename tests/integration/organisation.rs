@@ -143,6 +143,32 @@ async fn the_stack_has_member_accounts_and_refuses_what_aws_refuses() {
     .await
     .unwrap();
     assert!(hub_flow_logs.flow_logs().is_empty());
+    // Once the policy no longer allows the account, its flow log fails to deliver.
+    let status = |f: &aws_sdk_ec2::types::FlowLog| {
+        (
+            f.deliver_logs_status().unwrap_or_default().to_string(),
+            f.deliver_logs_error_message().map(str::to_string),
+        )
+    };
+    let [made] = &first.flow_logs_to(SECOND_REGION, BUCKET).await[..] else {
+        panic!("one flow log")
+    };
+    assert_eq!(status(made), ("SUCCESS".to_string(), None));
+    s3.put_bucket_policy()
+        .bucket(BUCKET)
+        .policy(delivery_policy(
+            json!({"StringEquals": {"aws:SourceOrgID": "o-someoneelse"}}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let [failing] = &first.flow_logs_to(SECOND_REGION, BUCKET).await[..] else {
+        panic!("one flow log")
+    };
+    assert_eq!(
+        status(failing),
+        ("FAILED".to_string(), Some("Access error".to_string()))
+    );
 
     // A role that does not trust the hub refuses it, as AWS does; the other accounts do not.
     second.refuse_assume_role().await;
