@@ -77,7 +77,9 @@ fn write_resources(bucket_arn: &str, prefix: &str, config: &Config, sources: &So
     }
 }
 
-/// The statement's own conditions kept (the ACL one on the write), the source's replaced.
+/// The source's conditions replaced, and no `s3:x-amz-acl` condition: the delivery service sends
+/// no ACL header to a bucket with ACLs disabled (BucketOwnerEnforced, the default), so that
+/// condition refuses every other account's write (AWS-FACTS.md, "Many accounts, one bucket").
 fn scope_condition(statement: &mut Value, partition: &str, sources: &Sources) {
     let condition = statement["Condition"]
         .as_object_mut()
@@ -89,6 +91,7 @@ fn scope_condition(statement: &mut Value, partition: &str, sources: &Sources) {
         .as_object_mut()
         .expect("StringEquals is an object");
     equals.remove("aws:SourceAccount");
+    equals.remove("s3:x-amz-acl");
     match sources {
         Sources::Organization(id) => {
             equals.insert("aws:SourceOrgID".into(), json!(id));
@@ -145,11 +148,11 @@ mod tests {
             write["Condition"]["StringEquals"]["aws:SourceOrgID"],
             "o-abc123"
         );
-        // The statement's own condition stays; the single account's goes.
-        assert_eq!(
-            write["Condition"]["StringEquals"]["s3:x-amz-acl"],
-            "bucket-owner-full-control"
-        );
+        // The single account's condition goes, and the ACL header's, which other accounts'
+        // deliveries to a bucket with ACLs disabled do not send.
+        assert!(write["Condition"]["StringEquals"]
+            .get("s3:x-amz-acl")
+            .is_none());
         assert!(write["Condition"]["StringEquals"]
             .get("aws:SourceAccount")
             .is_none());

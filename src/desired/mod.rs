@@ -91,12 +91,7 @@ impl Names {
             }
         };
         let failure_bucket = failure_bucket_name(stack, account, region)?;
-        let prefix = &config.bucket.prefix;
-        let log_key_prefix = if config.flow_log.hive_compatible_partitions {
-            format!("{prefix}AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/")
-        } else {
-            format!("{prefix}AWSLogs/{account}/vpcflowlogs/{region}/")
-        };
+        let log_key_prefix = log_key_prefix(config, account, region);
         let function = format!("flowlogs-{stack}-forwarder");
         let sid_suffix: String = stack
             .split('-')
@@ -578,6 +573,19 @@ fn failure_bucket(names: &Names, config: &Config) -> DesiredFailureBucket {
         retention_days: config.bucket.retention_days,
         policy_statements: statements,
         tags: names.tags(),
+    }
+}
+
+/// Where the flow logs of `account` in `region` land: `<prefix>AWSLogs/<account>/vpcflowlogs/<region>/`
+/// (or its hive form).
+pub fn log_key_prefix(config: &Config, account: &str, region: &str) -> String {
+    let prefix = &config.bucket.prefix;
+    if config.flow_log.hive_compatible_partitions {
+        format!(
+            "{prefix}AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/"
+        )
+    } else {
+        format!("{prefix}AWSLogs/{account}/vpcflowlogs/{region}/")
     }
 }
 

@@ -336,6 +336,9 @@ pub fn fix_for(error: &str, action: &str, role: Option<&str>) -> String {
             "allow {action} to {who} (templates/policies/ has what the member role needs: ec2:DescribeVpcs, ec2:CreateFlowLogs, ec2:DescribeFlowLogs, ec2:DeleteFlowLogs, ec2:CreateTags, logs:CreateLogDelivery, logs:DeleteLogDelivery)"
         );
     }
+    if error.contains("LogDestination") {
+        return "the hub bucket's policy must let this account's flow logs in (run `flowlogs setup` without --accounts, which writes it first), and the bucket must not be encrypted with the AWS-managed aws/s3 key, which refuses other accounts".into();
+    }
     if error.contains("Throttl") || error.contains("RequestLimitExceeded") {
         return "AWS throttled the calls beyond the SDK's retries: lower `targets.concurrency` and run again".into();
     }
@@ -498,5 +501,11 @@ mod tests {
             "{f}"
         );
         assert!(fix_for("RequestLimitExceeded", "x", None).contains("concurrency"));
+        assert!(fix_for(
+            "Access Denied for LogDestination: b",
+            "ec2:CreateFlowLogs",
+            None
+        )
+        .contains("hub bucket's policy"));
     }
 }
