@@ -69,7 +69,7 @@ pub fn default_target_role() -> String {
     "OrganizationAccountAccessRole".into()
 }
 
-fn default_target_concurrency() -> u32 {
+pub fn default_target_concurrency() -> u32 {
     8
 }
 
