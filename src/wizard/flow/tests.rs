@@ -573,6 +573,13 @@ async fn some_accounts_of_the_organisation_are_listed_and_declining_asks_for_thi
     assert_eq!(targets.accounts, ["222222222222"]);
     assert!(!targets.organization);
     assert_eq!(targets.regions, ["us-east-1"]);
+    let text = render(&answers);
+    let back = crate::config::parse(&text, std::path::Path::new("flowlogs.yaml"), &|_| None)
+        .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(
+        back.targets.unwrap().accounts,
+        crate::config::AccountSource::Accounts(vec!["222222222222".into()])
+    );
 
     let mut script = Script::new(vec![
         Text("org"),
