@@ -80,6 +80,14 @@ CATALOGUE: dict[str, str] = {
     "s3-eventbridge": "a bucket with EventBridgeConfiguration sends Object Created events to the "
                       "default bus, whose matching rules invoke their Lambda targets "
                       "asynchronously when the function's permission allows the rule (router)",
+    "sts-trust-policy": "AssumeRole only for a role that exists and whose trust policy allows the "
+                        "caller (and its sts:ExternalId): else AccessDenied, not authorized to "
+                        "perform sts:AssumeRole (moto wrapper)",
+    "flow-log-cross-account-delivery": "CreateFlowLogs to a bucket of another account: "
+                                       "Unsuccessful, Access Denied for LogDestination, unless "
+                                       "the bucket policy lets the delivery service write for "
+                                       "that account (aws:SourceAccount/SourceArn or "
+                                       "aws:SourceOrgID) (moto wrapper)",
 }
 ALL = tuple(CATALOGUE)
 
@@ -90,7 +98,8 @@ DEFAULT: tuple[str, ...] = ALL
 # Behaviours that need the router in front of moto (all but the moto wrapper's own).
 MOTO_WRAPPER_ONLY = {"filter-rule-case", "flow-log-folder", "flow-log-kms-key-id",
                      "firehose-http-delivery", "secrets-deletion-window",
-                     "secrets-labelled-versions", "flow-log-transit-gateway"}
+                     "secrets-labelled-versions", "flow-log-transit-gateway",
+                     "sts-trust-policy", "flow-log-cross-account-delivery"}
 
 
 class BehaviourError(ValueError):

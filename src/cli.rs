@@ -28,6 +28,12 @@ pub struct Global {
     /// AWS region; overrides the config's `region`.
     #[arg(long, global = true)]
     pub region: Option<String>,
+    /// With `targets:`, only these of its accounts (comma-separated account ids).
+    #[arg(long, global = true, value_delimiter = ',')]
+    pub accounts: Vec<String>,
+    /// With `targets:`, only these of its regions (comma-separated).
+    #[arg(long, global = true, value_delimiter = ',')]
+    pub regions: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,15 +6,26 @@ use crate::aws::{self, Clients};
 use crate::cli::{CodeArgs, Global};
 use crate::config::{self, Config};
 use crate::desired::{self, Desired, Names};
+use crate::fleet::{
+    self,
+    resolve::Fleet,
+    targets::{Hub, Narrow},
+};
 use crate::package::CodeSource;
 use crate::planner::{self, Observed};
 
 pub struct Context {
     pub config: Config,
+    /// The loaded SDK config: member accounts' clients are made from it.
+    pub sdk: aws_config::SdkConfig,
+    /// `--accounts` / `--regions`.
+    pub narrow: Narrow,
     pub clients: Clients,
     pub account: String,
     pub region: String,
     pub names: Names,
+    /// The targets and how to reach them, once `with_fleet` has read them (`None` without a fleet).
+    pub fleet: Option<Fleet>,
 }
 
 impl Context {
@@ -29,27 +40,62 @@ impl Context {
         let names = Names::new(&config, &account, &region)?;
         Ok(Context {
             config,
+            sdk,
+            narrow: Narrow {
+                accounts: global.accounts.clone(),
+                regions: global.regions.clone(),
+            },
             clients,
             account,
             region,
             names,
+            fleet: None,
         })
     }
 
+    /// The context with its fleet's targets resolved (Organizations is asked in organisation and
+    /// OU mode): the commands that plan, show or check the stack need them.
+    pub async fn with_fleet(mut self) -> Result<Context> {
+        self.fleet = fleet::resolve::resolve(
+            &self.sdk,
+            &self.config,
+            &Hub {
+                account: &self.account,
+                region: &self.region,
+            },
+            &self.names.partition,
+            &self.narrow,
+        )
+        .await?;
+        Ok(self)
+    }
+
+    /// The desired stack; with targets, its bucket, notification and forwarder open to every
+    /// target account's flow logs.
     pub fn desired(&self, code: &CodeSource) -> Result<Desired> {
-        desired::build_for(&self.config, &self.account, &self.region, &|a| {
+        let built = desired::build_for(&self.config, &self.account, &self.region, &|a| {
             code.wanted(a)
+        })?;
+        Ok(match self.fleet.as_ref().and_then(|f| f.sources.as_ref()) {
+            Some(sources) => desired::fleet::scoped(built, &self.config, sources),
+            None => built,
         })
     }
 
+    /// The hub's resources. With a fleet its flow logs are the fleet's (`fleet::run`), not the
+    /// hub planner's, which then neither makes nor deletes any.
     pub async fn observe(&self) -> Result<Observed> {
-        planner::observe(
+        let mut observed = planner::observe(
             &self.clients,
             &self.names,
             &self.config.flow_log.all_resource_ids(),
         )
         .await
-        .context("reading the stack's resources from AWS")
+        .context("reading the stack's resources from AWS")?;
+        if fleet::targets::fleet_mode(&self.config) {
+            observed.flow_logs.clear();
+        }
+        Ok(observed)
     }
 }
 

@@ -9,6 +9,7 @@ mod context;
 mod cost;
 mod desired;
 mod embedded;
+mod fleet;
 mod package;
 mod plan;
 mod planner;

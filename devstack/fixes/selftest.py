@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import behaviours
 import fixes
-from fixes import core, ec2, iam, registry, s3, secretsmanager
+from fixes import core, ec2, iam, registry, s3, secretsmanager, sts
 
 try:
     import moto
@@ -57,14 +57,15 @@ def behaviour_off(name: str):
         registry.set_behaviours(behaviours.ALL)
 
 
-def auth(service: str) -> dict:
-    return {"Authorization": f"AWS4-HMAC-SHA256 Credential=test/20240101/{REGION}/{service}/"
-                             "aws4_request, SignedHeaders=host, Signature=0"}
+def auth(service: str, access_key: str = "test", region: str = REGION) -> dict:
+    return {"Authorization": f"AWS4-HMAC-SHA256 Credential={access_key}/20240101/{region}/"
+                             f"{service}/aws4_request, SignedHeaders=host, Signature=0"}
 
 
-def call(service: str, method: str, path: str, body: bytes | str = b"", headers=None):
+def call(service: str, method: str, path: str, body: bytes | str = b"", headers=None,
+         access_key: str = "test", region: str = REGION):
     resp = Client(app()).open(path, method=method, data=body,
-                              headers={**auth(service), **(headers or {})})
+                              headers={**auth(service, access_key, region), **(headers or {})})
     return resp.status_code, resp.headers, resp.get_data()
 
 
@@ -74,9 +75,10 @@ def json_call(service: str, target: str, payload: dict, version: str = "1.1"):
     return status, json.loads(data or b"{}")
 
 
-def query(service: str, params: dict):
+def query(service: str, params: dict, access_key: str = "test", region: str = REGION):
     status, _, data = call(service, "POST", "/", urllib.parse.urlencode(params),
-                           {"Content-Type": "application/x-www-form-urlencoded"})
+                           {"Content-Type": "application/x-www-form-urlencoded"},
+                           access_key, region)
     return status, data.decode()
 
 
@@ -169,6 +171,20 @@ class Registry(unittest.TestCase):
         self.assertEqual(s3.with_eventbridge("<NotificationConfiguration/>"),
                          "<NotificationConfiguration><EventBridgeConfiguration>"
                          "</EventBridgeConfiguration></NotificationConfiguration>")
+        self.assertTrue(sts.trust_allows(
+            '{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},'
+            '"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"x"}}}]}',
+            "arn:aws:sts::111111111111:user/moto", "111111111111", "x"))
+        self.assertFalse(sts.trust_allows(
+            '{"Statement":[{"Effect":"Allow","Principal":{"AWS":"111111111111"},'
+            '"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"x"}}}]}',
+            "arn:aws:sts::111111111111:user/moto", "111111111111", None))
+        self.assertFalse(sts.trust_allows(
+            '{"Statement":[{"Effect":"Allow","Principal":{"AWS":"222222222222"},'
+            '"Action":"sts:AssumeRole"}]}',
+            "arn:aws:sts::111111111111:user/moto", "111111111111", None))
+        self.assertTrue(ec2.wildcard_match("arn:aws:s3:::b/*AWSLogs/1/*", "arn:aws:s3:::b/f/AWSLogs/1/x"))
+        self.assertFalse(ec2.wildcard_match("arn:aws:logs:?:1:*", "arn:aws:logs:eu-west-1:1:x"))
         self.assertEqual([secretsmanager.create_refusal(n) for n in range(3)],
                          [secretsmanager.SECRET_SCHEDULED, secretsmanager.SECRET_DELETED,
                           secretsmanager.SECRET_SCHEDULED])
@@ -604,3 +620,134 @@ class FirehoseHttpDelivery(FixTest):
         finally:
             server.shutdown()
             server.server_close()
+
+
+def organisation_member() -> tuple[str, str, str]:
+    """An organisation (made once; moto keeps one per management account) and a new member
+    account: (organisation id, member account id, access key of the member's
+    OrganizationAccountAccessRole assumed from the management account)."""
+    status, body = json_call("organizations", "AWSOrganizationsV20161128.DescribeOrganization", {})
+    if status != 200:
+        status, body = json_call("organizations",
+                                 "AWSOrganizationsV20161128.CreateOrganization",
+                                 {"FeatureSet": "ALL"})
+        assert status == 200, body
+    org_id = body["Organization"]["Id"]
+    status, created = json_call("organizations", "AWSOrganizationsV20161128.CreateAccount",
+                                {"AccountName": unique("m"), "Email": "m@example.com"})
+    assert status == 200, created
+    member = created["CreateAccountStatus"]["AccountId"]
+    status, text = query("sts", {"Action": "AssumeRole", "Version": "2011-06-15",
+                                 "RoleArn": f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole",
+                                 "RoleSessionName": "selftest"})
+    assert status == 200, text
+    return org_id, member, text.split("<AccessKeyId>", 1)[1].split("<", 1)[0]
+
+
+@NEEDS_MOTO
+class StsTrustPolicy(FixTest):
+    FIX = "sts-trust-policy"
+
+    def assume(self, role_arn: str, external_id: str | None = None, access_key: str = "test"):
+        params = {"Action": "AssumeRole", "Version": "2011-06-15", "RoleArn": role_arn,
+                  "RoleSessionName": "selftest"}
+        if external_id:
+            params["ExternalId"] = external_id
+        return query("sts", params, access_key)
+
+    def test_only_a_trusted_caller_assumes_an_existing_role(self):
+        _, member, key = organisation_member()
+        # the organisation's role trusts the management account: assumed above; in the member
+        # account, the caller is that account, which it does not trust
+        status, text = self.assume(f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole",
+                                   access_key=key)
+        self.assertEqual(status, 403, text)
+        missing = f"arn:aws:iam::{member}:role/Missing"
+        status, text = self.assume(missing)
+        self.assertEqual(status, 403, text)
+        self.assertIn("<Code>AccessDenied</Code>", text)
+        self.assertIn("User: arn:aws:sts::123456789012:user/moto is not authorized to perform: "
+                      f"sts:AssumeRole on resource: {missing}", text)
+        role = unique("ext")
+        trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": "s3cret"}}}]})
+        status, text = query("iam", {"Action": "CreateRole", "Version": "2010-05-08",
+                                     "RoleName": role, "AssumeRolePolicyDocument": trust}, key)
+        self.assertEqual(status, 200, text)
+        arn = f"arn:aws:iam::{member}:role/{role}"
+        self.assertEqual(self.assume(arn)[0], 403)
+        self.assertEqual(self.assume(arn, "wrong")[0], 403)
+        self.assertEqual(self.assume(arn, "s3cret")[0], 200)
+        with behaviour_off("sts-trust-policy"):
+            self.assertEqual(self.assume(missing)[0], 200)
+
+
+@NEEDS_MOTO
+class FlowLogCrossAccountDelivery(FixTest):
+    FIX = "flow-log-cross-account-delivery"
+
+    def test_the_hub_bucket_policy_decides(self):
+        org_id, member, key = organisation_member()
+        bucket = unique("hub")
+        call("s3", "PUT", f"/{bucket}")
+        region = "eu-west-1"
+
+        def create(folder: str = "") -> str:
+            # a new VPC each time: moto refuses a second flow log of a VPC to the same bucket,
+            # whatever the folder
+            _, text = query("ec2", {"Action": "CreateVpc", "Version": "2016-11-15",
+                                    "CidrBlock": "10.0.0.0/16"}, key, region)
+            vpc = text.split("<vpcId>", 1)[1].split("<", 1)[0]
+            return query("ec2", {"Action": "CreateFlowLogs", "Version": "2016-11-15",
+                                 "ResourceId.1": vpc, "ResourceType": "VPC",
+                                 "TrafficType": "ALL", "LogDestinationType": "s3",
+                                 "LogDestination": f"arn:aws:s3:::{bucket}{folder}"},
+                         key, region)[1]
+
+        def policy(condition: dict, write_prefix: str = "AWSLogs/") -> None:
+            statements = [
+                {"Effect": "Allow", "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                 "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/{write_prefix}*",
+                 "Condition": condition},
+                {"Effect": "Allow", "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                 "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}",
+                 "Condition": condition}]
+            status, _, body = call("s3", "PUT", f"/{bucket}?policy", json.dumps(
+                {"Version": "2012-10-17", "Statement": statements}))
+            assert status in (200, 204), body
+
+        refused = f"Access Denied for LogDestination: {bucket}. Please check LogDestination permission"
+        self.assertIn(refused, create())  # no policy
+        policy({"StringEquals": {"aws:SourceAccount": "111111111111"}})
+        self.assertIn(refused, create())  # another account's statement
+        policy({"StringEquals": {"aws:SourceAccount": member}},
+               write_prefix=f"AWSLogs/{member}/vpcflowlogs/us-east-1/")
+        self.assertIn(refused, create())  # another region's prefix
+        policy({"StringEquals": {"aws:SourceAccount": member,
+                                 "s3:x-amz-acl": "bucket-owner-full-control"}})
+        self.assertIn(refused, create())  # ACLs disabled: no ACL header (AWS-FACTS.md)
+        policy({"StringEquals": {"aws:SourceAccount": member},
+                "ArnLike": {"aws:SourceArn": f"arn:aws:logs:{region}:{member}:*"}})
+        self.assertIn("<flowLogIdSet><item>", create().replace("\n", "").replace(" ", ""))
+        policy({"StringEquals": {"aws:SourceOrgID": org_id}}, write_prefix="*AWSLogs/")
+        made = create("/org/")
+        self.assertNotIn(refused, made)
+        self.assertIn("<flowLogIdSet><item>", made.replace("\\n", "").replace(" ", ""), made)
+        policy({"StringEquals": {"aws:SourceOrgID": "o-other"}}, write_prefix="*AWSLogs/")
+        self.assertIn(refused, create("/other/"))
+        # A policy that no longer allows the account: the flow logs made fail to deliver.
+        def statuses() -> list[str]:
+            text = query("ec2", {"Action": "DescribeFlowLogs", "Version": "2016-11-15"},
+                         key, region)[1]
+            return [part.split("<", 1)[0] for part in text.split("<deliverLogsStatus>")[1:]]
+
+        policy({"StringEquals": {"aws:SourceOrgID": org_id}}, write_prefix="*AWSLogs/")
+        self.assertEqual(statuses(), ["SUCCESS", "SUCCESS"])
+        policy({"StringEquals": {"aws:SourceOrgID": "o-other"}}, write_prefix="*AWSLogs/")
+        self.assertEqual(statuses(), ["FAILED", "FAILED"])
+        self.assertIn("Access error", query("ec2", {"Action": "DescribeFlowLogs",
+                                                    "Version": "2016-11-15"}, key, region)[1])
+        with behaviour_off("flow-log-cross-account-delivery"):
+            self.assertNotIn(refused, create("/off/"))

@@ -68,7 +68,10 @@ async fn interactive(
     let profile = global.profile.clone();
     let answers = flow::ask(term, start, region_default, |region| async move {
         let sdk = aws::sdk_config(profile.as_deref(), Some(&region)).await?;
-        Ok(AwsAccount::new(Clients::new(&sdk)))
+        Ok(AwsAccount::new(
+            Clients::new(&sdk),
+            aws_sdk_organizations::Client::new(&sdk),
+        ))
     })
     .await?;
     term.say("");

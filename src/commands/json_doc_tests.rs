@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::applied::{AppliedStep, StepResult};
 use super::backfill::{BackfillFailure, BackfillOutcome};
+use super::fleet::TargetsOutcome;
 use super::plan::{Documents, PlanReport};
 use super::replay::{ReplayItem, ReplayOutcome};
 use super::setup::SetupOutcome;
@@ -15,6 +16,8 @@ use super::status::{ResourceStatus, StatusReport};
 use super::teardown::TeardownOutcome;
 use super::verify::{Check, VerifyReport};
 use super::{to_json, Outcome};
+use crate::fleet::run::{FleetPlan, TargetPlan};
+use crate::fleet::TargetFailure;
 use crate::plan::{Action, Change, Kind, Resource};
 use crate::planner::{Op, Plan};
 use crate::resources::{bucket, flow_log};
@@ -162,6 +165,49 @@ fn estimate() -> crate::cost::Estimate {
     )
 }
 
+/// A fleet's plan with one target planned and one failed.
+fn fleet_plan() -> FleetPlan {
+    let mut plan = crate::plan::Plan::default();
+    plan.step(
+        Kind::FlowLog,
+        "vpc-0abc",
+        Action::Create,
+        vec![],
+        vec![flow_log::Op::DeleteFlowLog { id: "fl-1".into() }],
+    );
+    plan.in_sync(Kind::FlowLog, "vpc-0def (fl-2)");
+    plan.note(Kind::FlowLog, "fl-3", "not ours: left alone");
+    FleetPlan {
+        total: 2,
+        targets: vec![TargetPlan {
+            account: "111111111111".into(),
+            region: "eu-west-1".into(),
+            role: Some("arn:aws:iam::111111111111:role/OrganizationAccountAccessRole".into()),
+            plan,
+        }],
+        failed: vec![target_failure()],
+    }
+}
+
+fn target_failure() -> TargetFailure {
+    TargetFailure {
+        account: "222222222222".into(),
+        region: "eu-west-1".into(),
+        role: Some("arn:aws:iam::222222222222:role/OrganizationAccountAccessRole".into()),
+        action: "sts:AssumeRole".into(),
+        error: "AccessDenied".into(),
+        fix: "let the caller assume the role".into(),
+    }
+}
+
+fn targets_outcome() -> TargetsOutcome {
+    TargetsOutcome {
+        plan: fleet_plan(),
+        applied: 1,
+        failed: vec![target_failure()],
+    }
+}
+
 fn verify_report() -> VerifyReport {
     VerifyReport {
         stack: "main".into(),
@@ -186,6 +232,7 @@ fn plan_json_has_the_documented_fields() {
         plan: full_plan(),
         documents: Documents::default(),
         estimate: Some(estimate()),
+        targets: Some(fleet_plan()),
     });
 }
 
@@ -201,6 +248,7 @@ fn setup_json_has_the_documented_fields() {
         cancelled: false,
         applied: applied(),
         verify: Some(verify_report()),
+        targets: Some(targets_outcome()),
     });
 }
 
@@ -242,6 +290,7 @@ fn teardown_json_has_the_documented_fields() {
             kind: Kind::Bucket,
             name: "b".into(),
         }],
+        targets: Some(targets_outcome()),
     });
 }
 
@@ -312,10 +361,14 @@ fn ok_follows_each_commands_rule() {
         applied,
         conflicts: vec![],
         verify,
+        targets: None,
     };
     assert!(setup(vec![], None).ok(), "nothing to do, verify skipped");
     assert!(!setup(applied(), None).ok(), "a step failed");
     assert!(!setup(vec![], Some(verify_report())).ok(), "verify failed");
+    let mut one_target_failed = setup(vec![], None);
+    one_target_failed.targets = Some(targets_outcome());
+    assert!(!one_target_failed.ok(), "a target failed");
     let plan = |plan: Plan| PlanReport {
         stack: "main".into(),
         account: String::new(),
@@ -324,7 +377,11 @@ fn ok_follows_each_commands_rule() {
         plan,
         documents: Documents::default(),
         estimate: None,
+        targets: None,
     };
     assert!(!plan(full_plan()).ok(), "a conflict");
     assert!(plan(Plan::default()).ok());
+    let mut unread = plan(Plan::default());
+    unread.targets = Some(fleet_plan());
+    assert!(!unread.ok(), "a target could not be read");
 }

@@ -5,6 +5,7 @@
 pub mod applied;
 pub mod backfill;
 pub mod completions;
+pub mod fleet;
 pub mod init;
 pub mod plan;
 pub mod replay;

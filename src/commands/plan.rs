@@ -12,9 +12,13 @@ use crate::config::{Architecture, ContentEncoding, Delivery, FileFormat};
 use crate::context::{code_source, Context};
 use crate::cost::{self, volume, Estimate};
 use crate::desired::Desired;
+use crate::fleet::run::FleetPlan;
 use crate::planner::Plan;
 use crate::planner::{plan_setup, resolve, Observed};
 use crate::resources::bucket::ObservedBucket;
+use crate::ui::Progress;
+
+use super::fleet::{self, FleetRun};
 
 #[derive(Debug, Serialize)]
 pub struct PlanReport {
@@ -30,6 +34,9 @@ pub struct PlanReport {
     /// `--records-per-day` (`flowlogs plan` always gives it; setup's plan leaves it out).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimate: Option<Estimate>,
+    /// With `targets:` (or a VPC selector): the flow logs of every target, by account and region.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub targets: Option<FleetPlan>,
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -74,6 +81,9 @@ impl fmt::Display for PlanReport {
             self.stack, self.account, self.region
         )?;
         write!(f, "{}", self.plan)?;
+        if let Some(targets) = &self.targets {
+            write!(f, "\nFlow logs in the targets:\n{targets}")?;
+        }
         if let Some(estimate) = &self.estimate {
             write!(f, "\n{}", estimate.to_string().trim_end())?;
         }
@@ -86,15 +96,30 @@ impl super::Outcome for PlanReport {
     fn stack(&self) -> &str {
         &self.stack
     }
-    /// The plan can be applied: no conflict.
+    /// The plan can be applied: no conflict, and every target was read.
     fn ok(&self) -> bool {
-        self.plan.conflicts.is_empty()
+        self.plan.conflicts.is_empty() && self.targets.as_ref().is_none_or(FleetPlan::ok)
     }
 }
 
-pub async fn report(ctx: &Context, desired: &Desired) -> Result<PlanReport> {
-    let observed = ctx.observe().await?;
-    Ok(report_from(ctx, desired, &observed))
+/// The hub's plan and, with a fleet, every target's (read concurrently with the hub).
+pub async fn report<'a>(
+    ctx: &'a Context,
+    desired: &Desired,
+    progress: &Progress,
+) -> Result<(PlanReport, Option<FleetRun<'a>>)> {
+    let (observed, fleet) = tokio::try_join!(ctx.observe(), fleet::plan(ctx, progress, false))?;
+    let mut report = report_from(ctx, desired, &observed);
+    with_fleet(&mut report, fleet.as_ref());
+    Ok((report, fleet))
+}
+
+/// The fleet's plan in the report.
+fn with_fleet(report: &mut PlanReport, fleet: Option<&FleetRun<'_>>) {
+    if let Some(fleet) = fleet {
+        report.changes |= fleet.plan.has_changes();
+        report.targets = Some(fleet.plan.clone());
+    }
 }
 
 /// The plan against what was observed, without the cost estimate.
@@ -109,6 +134,7 @@ fn report_from(ctx: &Context, desired: &Desired, observed: &Observed) -> PlanRep
         plan,
         documents: Documents::of(&resolved.desired),
         estimate: None,
+        targets: None,
     }
 }
 
@@ -193,14 +219,16 @@ pub async fn cost_estimate(
 
 /// Exit code: 0 no change (or changes without --detailed-exitcode), 2 changes with it, 1 conflicts.
 pub async fn run(global: &Global, args: &PlanArgs) -> Result<u8> {
-    let ctx = Context::load(global).await?;
+    let ctx = Context::load(global).await?.with_fleet().await?;
     let code = code_source(&args.code)?;
     let desired = ctx.desired(&code)?;
-    let observed = ctx.observe().await?;
+    let progress = Progress::stderr();
+    let (observed, fleet) = tokio::try_join!(ctx.observe(), fleet::plan(&ctx, &progress, false))?;
     let mut report = report_from(&ctx, &desired, &observed);
+    with_fleet(&mut report, fleet.as_ref());
     report.estimate = Some(cost_estimate(&ctx, &observed, args.records_per_day).await);
     super::print(&report, args.output)?;
-    if !report.plan.conflicts.is_empty() {
+    if !super::Outcome::ok(&report) {
         return Ok(1);
     }
     Ok(if args.detailed_exitcode && report.changes {

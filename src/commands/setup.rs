@@ -9,6 +9,7 @@ use anyhow::{bail, Result};
 use serde::Serialize;
 
 use super::applied::{applied_steps, AppliedStep, StepResult};
+use super::fleet::TargetsOutcome;
 use super::verify::VerifyReport;
 use super::Say;
 use crate::cli::{Global, Output, SetupArgs};
@@ -37,6 +38,9 @@ pub struct SetupOutcome {
     pub conflicts: Vec<Conflict>,
     /// The verify that followed, unless `--no-verify` or setup stopped before it.
     pub verify: Option<VerifyReport>,
+    /// With `targets:` (or a VPC selector): every target's flow-log plan and what was done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub targets: Option<TargetsOutcome>,
 }
 
 impl SetupOutcome {
@@ -59,6 +63,7 @@ impl super::Outcome for SetupOutcome {
             && !self.cancelled
             && self.applied.iter().all(|s| s.result == StepResult::Ok)
             && self.verify.as_ref().is_none_or(|v| v.ok)
+            && self.targets.as_ref().is_none_or(|t| t.failed.is_empty())
     }
 }
 
@@ -70,6 +75,9 @@ impl fmt::Display for SetupOutcome {
             self.stack, self.account, self.region
         )?;
         write!(f, "{}", self.plan)?;
+        if let Some(targets) = &self.targets {
+            write!(f, "\nFlow logs in the targets:\n{}", targets.plan)?;
+        }
         if self.cancelled {
             write!(f, "\nCancelled; nothing was changed.")?;
         } else if !self.applied.is_empty() {
@@ -108,10 +116,11 @@ fn code_uploads(plan: &Plan) -> Vec<Architecture> {
 
 pub async fn run(global: &Global, args: &SetupArgs) -> Result<u8> {
     let say = Say(args.output);
-    let ctx = Context::load(global).await?;
+    let ctx = Context::load(global).await?.with_fleet().await?;
     let code = code_source(&args.code)?;
     let desired = ctx.desired(&code)?;
-    let report = super::plan::report(&ctx, &desired).await?;
+    let progress = Progress::stderr();
+    let (report, fleet) = super::plan::report(&ctx, &desired, &progress).await?;
     say.line(&report);
     let mut outcome = SetupOutcome {
         stack: report.stack.clone(),
@@ -122,6 +131,7 @@ pub async fn run(global: &Global, args: &SetupArgs) -> Result<u8> {
         cancelled: false,
         applied: Vec::new(),
         verify: None,
+        targets: fleet.as_ref().map(TargetsOutcome::planned),
     };
     if !outcome.conflicts.is_empty() {
         finish(&outcome, args.output)?;
@@ -131,7 +141,6 @@ pub async fn run(global: &Global, args: &SetupArgs) -> Result<u8> {
     for architecture in &uploads {
         code.require(*architecture)?;
     }
-    let progress = Progress::stderr();
     if report.changes {
         if !super::confirm_or_refuse(
             args.yes,
@@ -168,9 +177,35 @@ pub async fn run(global: &Global, args: &SetupArgs) -> Result<u8> {
             );
         }
         say.line(format!("Applied {} step(s).", applied.applied));
+        // The targets after the hub: their flow logs deliver to its bucket, whose policy must let
+        // them in first.
+        if let (Some(fleet), Some(targets)) = (&fleet, outcome.targets.as_mut()) {
+            let done = super::fleet::apply(fleet, &progress).await;
+            say.line(format!(
+                "Targets: {} flow-log step(s) applied, {} target(s) failed.",
+                done.applied,
+                done.failed.len()
+            ));
+            targets.record(done);
+        }
     }
+    let failed_targets = outcome
+        .targets
+        .as_ref()
+        .map(TargetsOutcome::failure_lines)
+        .unwrap_or_default();
+    let targets_failed = || -> Result<u8> {
+        bail!(
+            "{} target(s) failed (the others are done; run setup again once this is fixed, or narrow with --accounts / --regions):\n  {}",
+            failed_targets.len(),
+            failed_targets.join("\n  ")
+        )
+    };
     if args.no_verify {
         finish(&outcome, args.output)?;
+        if !failed_targets.is_empty() {
+            return targets_failed();
+        }
         return Ok(0);
     }
     let verify = super::verify::after_setup(&ctx, &desired, &progress).await?;
@@ -180,6 +215,9 @@ pub async fn run(global: &Global, args: &SetupArgs) -> Result<u8> {
     finish(&outcome, args.output)?;
     if !verified {
         bail!("setup made the resources, but verify failed: see the ✗ lines above");
+    }
+    if !failed_targets.is_empty() {
+        return targets_failed();
     }
     Ok(0)
 }

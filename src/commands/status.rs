@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::cli::{CodeArgs, Global, StatusArgs};
 use crate::context::{code_source, Context};
+use crate::fleet::run::FleetPlan;
 use crate::plan::{Action, Kind};
 use crate::planner::Plan;
 use crate::planner::{plan_setup, position, resolve};
@@ -165,18 +166,48 @@ async fn failures_waiting(ctx: &Context, desired: &crate::desired::Desired) -> O
         .map(|listed| listed.len() as u64)
 }
 
+/// Each target's flow logs as rows named `<account> <region> <resource>`, and a row per target
+/// that could not be read.
+pub fn target_statuses(fleet: &FleetPlan) -> Vec<ResourceStatus> {
+    let mut rows = Vec::new();
+    for t in &fleet.targets {
+        let plan = t.plan.clone().map_ops(crate::planner::Op::from);
+        rows.extend(statuses(&plan).into_iter().map(|mut row| {
+            row.name = format!("{} {} {}", t.account, t.region, row.name);
+            row
+        }));
+    }
+    rows.extend(fleet.failed.iter().map(|f| ResourceStatus {
+        kind: Kind::FlowLog,
+        name: format!("{} {}", f.account, f.region),
+        exists: false,
+        ours: false,
+        matches: false,
+        detail: format!("not read: {} failed: {}; {}", f.action, f.error, f.fix),
+    }));
+    rows
+}
+
 pub async fn run(global: &Global, args: &StatusArgs) -> Result<u8> {
-    let ctx = Context::load(global).await?;
+    let ctx = Context::load(global).await?.with_fleet().await?;
     let code = code_source(&CodeArgs::default())?;
     let desired = ctx.desired(&code)?;
-    let observed = ctx.observe().await?;
+    let progress = crate::ui::Progress::stderr();
+    let (observed, fleet) =
+        tokio::try_join!(ctx.observe(), super::fleet::plan(&ctx, &progress, false))?;
     let plan = plan_setup(&resolve(&desired, &observed));
+    let mut resources = statuses(&plan);
+    let mut in_sync = !plan.has_changes() && plan.conflicts.is_empty();
+    if let Some(fleet) = &fleet {
+        in_sync &= !fleet.plan.has_changes() && fleet.plan.ok();
+        resources.extend(target_statuses(&fleet.plan));
+    }
     let report = StatusReport {
         stack: ctx.names.stack.clone(),
         account: ctx.account.clone(),
         region: ctx.region.clone(),
-        in_sync: !plan.has_changes() && plan.conflicts.is_empty(),
-        resources: statuses(&plan),
+        in_sync,
+        resources,
         failures_waiting: failures_waiting(&ctx, &desired).await,
         estimate: super::plan::cost_estimate(&ctx, &observed, args.records_per_day).await,
     };
@@ -197,6 +228,51 @@ mod tests {
             matches,
             detail: "differs (code): setup will update it".into(),
         }
+    }
+
+    #[test]
+    fn each_targets_flow_logs_are_rows_named_by_account_and_region() {
+        use crate::fleet::run::TargetPlan;
+        use crate::fleet::TargetFailure;
+        let mut plan = crate::plan::Plan::default();
+        plan.in_sync(Kind::FlowLog, "vpc-0a (fl-1)");
+        plan.step(
+            Kind::FlowLog,
+            "vpc-0b",
+            Action::Create,
+            vec![],
+            vec![crate::resources::flow_log::Op::DeleteFlowLog { id: "x".into() }],
+        );
+        let fleet = FleetPlan {
+            total: 2,
+            targets: vec![TargetPlan {
+                account: "222222222222".into(),
+                region: "eu-west-1".into(),
+                role: None,
+                plan,
+            }],
+            failed: vec![TargetFailure {
+                account: "333333333333".into(),
+                region: "eu-west-1".into(),
+                role: None,
+                action: "sts:AssumeRole".into(),
+                error: "AccessDenied".into(),
+                fix: "trust the hub".into(),
+            }],
+        };
+        let rows = target_statuses(&fleet);
+        let shown: Vec<(&str, bool)> = rows.iter().map(|r| (r.name.as_str(), r.matches)).collect();
+        assert_eq!(
+            shown,
+            [
+                ("222222222222 eu-west-1 vpc-0a (fl-1)", true),
+                ("222222222222 eu-west-1 vpc-0b", false),
+                ("333333333333 eu-west-1", false)
+            ]
+        );
+        assert!(rows[2]
+            .detail
+            .contains("sts:AssumeRole failed: AccessDenied; trust the hub"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use anyhow::{bail, Result};
 use serde::Serialize;
 
 use super::applied::{applied_steps, AppliedStep, StepResult};
+use super::fleet::TargetsOutcome;
 use super::Say;
 use crate::cli::{Global, Output, TeardownArgs};
 use crate::context::Context;
@@ -33,6 +34,10 @@ pub struct TeardownOutcome {
     pub applied: Vec<AppliedStep>,
     /// What is gone now.
     pub deleted: Vec<Resource>,
+    /// With `targets:` (or a VPC selector): the flow logs of ours in every target, and what was
+    /// deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub targets: Option<TargetsOutcome>,
 }
 
 impl super::Outcome for TeardownOutcome {
@@ -42,7 +47,9 @@ impl super::Outcome for TeardownOutcome {
     }
     /// Not cancelled and every planned deletion done.
     fn ok(&self) -> bool {
-        !self.cancelled && self.applied.iter().all(|s| s.result == StepResult::Ok)
+        !self.cancelled
+            && self.applied.iter().all(|s| s.result == StepResult::Ok)
+            && self.targets.as_ref().is_none_or(|t| t.failed.is_empty())
     }
 }
 
@@ -53,7 +60,10 @@ impl fmt::Display for TeardownOutcome {
             "Stack {} in account {}, {}:",
             self.stack, self.account, self.region
         )?;
-        if !self.plan.has_changes() {
+        if let Some(targets) = &self.targets {
+            writeln!(f, "Flow logs in the targets:\n{}", targets.plan)?;
+        }
+        if !self.plan.has_changes() && !fleet_changes(self.targets.as_ref()) {
             for note in &self.plan.notes {
                 writeln!(f, "    {} {}: {}", note.kind.label(), note.name, note.note)?;
             }
@@ -68,6 +78,11 @@ impl fmt::Display for TeardownOutcome {
     }
 }
 
+/// Whether any target has a flow log of ours to delete.
+fn fleet_changes(targets: Option<&TargetsOutcome>) -> bool {
+    targets.is_some_and(|t| t.plan.has_changes())
+}
+
 /// In JSON, the one document on stdout; in text, everything was already said as it happened.
 fn finish(outcome: &TeardownOutcome, output: Output) -> Result<()> {
     if output == Output::Json {
@@ -78,8 +93,10 @@ fn finish(outcome: &TeardownOutcome, output: Output) -> Result<()> {
 
 pub async fn run(global: &Global, args: &TeardownArgs) -> Result<u8> {
     let say = Say(args.output);
-    let ctx = Context::load(global).await?;
-    let observed = ctx.observe().await?;
+    let ctx = Context::load(global).await?.with_fleet().await?;
+    let progress = Progress::stderr();
+    let (observed, fleet) =
+        tokio::try_join!(ctx.observe(), super::fleet::plan(&ctx, &progress, true))?;
     let plan = plan_teardown(&ctx.names, &observed, args.delete_data);
     let mut outcome = TeardownOutcome {
         stack: ctx.names.stack.clone(),
@@ -89,12 +106,21 @@ pub async fn run(global: &Global, args: &TeardownArgs) -> Result<u8> {
         cancelled: false,
         applied: Vec::new(),
         deleted: Vec::new(),
+        targets: fleet.as_ref().map(TargetsOutcome::planned),
     };
     say.line(format!(
         "Stack {} in account {}, {}:",
         ctx.names.stack, ctx.account, ctx.region
     ));
-    if !plan.has_changes() {
+    if let Some(fleet) = &fleet {
+        say.line(format!("Flow logs in the targets:\n{}", fleet.plan));
+    }
+    let failed_reads = outcome
+        .targets
+        .as_ref()
+        .map(TargetsOutcome::failure_lines)
+        .unwrap_or_default();
+    if !plan.has_changes() && !fleet_changes(outcome.targets.as_ref()) {
         for note in &plan.notes {
             say.line(format!(
                 "    {} {}: {}",
@@ -105,6 +131,13 @@ pub async fn run(global: &Global, args: &TeardownArgs) -> Result<u8> {
         }
         say.line(format!("Nothing to delete for stack {}.", ctx.names.stack));
         finish(&outcome, args.output)?;
+        if !failed_reads.is_empty() {
+            bail!(
+                "{} target(s) could not be read, and may still hold flow logs of the stack:\n  {}",
+                failed_reads.len(),
+                failed_reads.join("\n  ")
+            );
+        }
         return Ok(0);
     }
     say.line(&plan);
@@ -118,7 +151,16 @@ pub async fn run(global: &Global, args: &TeardownArgs) -> Result<u8> {
         finish(&outcome, args.output)?;
         return Ok(1);
     }
-    let progress = Progress::stderr();
+    // The flow logs first, in every target: nothing new reaches the hub while it goes.
+    if let (Some(fleet), Some(targets)) = (&fleet, outcome.targets.as_mut()) {
+        let done = super::fleet::apply(fleet, &progress).await;
+        say.line(format!(
+            "Targets: {} flow log(s) deleted, {} target(s) failed.",
+            done.applied,
+            done.failed.len()
+        ));
+        targets.record(done);
+    }
     let code = crate::package::CodeSource::none();
     let applier = Applier {
         executor: Live(Apply {
@@ -141,11 +183,15 @@ pub async fn run(global: &Global, args: &TeardownArgs) -> Result<u8> {
         })
         .collect();
     finish(&outcome, args.output)?;
-    if !applied.errors.is_empty() {
+    let mut errors = applied.errors.clone();
+    if let Some(targets) = &outcome.targets {
+        errors.extend(targets.failure_lines());
+    }
+    if !errors.is_empty() {
         bail!(
             "teardown removed {} resource(s) but could not remove:\n  {}\nrun teardown again once this is fixed",
             applied.applied,
-            applied.errors.join("\n  ")
+            errors.join("\n  ")
         );
     }
     say.line(format!("Deleted {} resource(s).", applied.applied));

@@ -31,6 +31,84 @@ pub struct Config {
     pub delivery: Delivery,
     /// `None`: no Athena resources.
     pub athena: Option<AthenaConfig>,
+    /// `None`: the flow logs are made in the stack's own account and region only.
+    pub targets: Option<TargetsConfig>,
+}
+
+/// `targets:`: the member accounts and regions the flow logs are made in, through an assumed role.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TargetsConfig {
+    pub accounts: AccountSource,
+    pub exclude_accounts: Vec<String>,
+    /// Empty: the stack's region.
+    pub regions: Vec<String>,
+    pub role: TargetRole,
+    /// STS AssumeRole `ExternalId`; shown only as `<redacted>`.
+    #[serde(serialize_with = "redacted")]
+    pub external_id: Option<ConfigValue>,
+    pub concurrency: u32,
+}
+
+fn redacted<S: serde::Serializer>(v: &Option<ConfigValue>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(_) => s.serialize_some(REDACTED),
+        None => s.serialize_none(),
+    }
+}
+
+/// Which accounts are targets.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountSource {
+    Accounts(Vec<String>),
+    /// Every ACTIVE account of the caller's organisation.
+    Organization,
+    /// Every ACTIVE account under these OUs (or roots), through their child OUs.
+    OrganizationalUnits(Vec<String>),
+}
+
+/// The role assumed in each member account.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetRole {
+    Name(String),
+    /// An ARN with `{account}` where the account id goes.
+    Arn(String),
+}
+
+impl TargetRole {
+    pub fn parse(raw: &str) -> TargetRole {
+        if raw.starts_with("arn:") {
+            TargetRole::Arn(raw.to_string())
+        } else {
+            TargetRole::Name(raw.to_string())
+        }
+    }
+
+    /// The role's ARN in `account`.
+    pub fn arn(&self, partition: &str, account: &str) -> String {
+        match self {
+            TargetRole::Name(name) => format!("arn:{partition}:iam::{account}:role/{name}"),
+            TargetRole::Arn(template) => template.replace("{account}", account),
+        }
+    }
+
+    /// As the user wrote it (the plan shows it).
+    pub fn as_written(&self) -> &str {
+        match self {
+            TargetRole::Name(s) | TargetRole::Arn(s) => s,
+        }
+    }
+}
+
+/// VPCs found in each target rather than listed.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum VpcSelector {
+    /// `all_vpcs: true`.
+    AllVpcs,
+    /// `vpc_tags`: the VPCs carrying every one of these tags.
+    VpcTags(BTreeMap<String, String>),
 }
 
 /// `athena:`: where the flow logs' Glue table and the saved queries go.
@@ -53,7 +131,10 @@ impl AthenaConfig {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct FlowLogConfig {
     pub resource_type: ResourceType,
+    /// Empty with a `selector`.
     pub resource_ids: Vec<String>,
+    /// `all_vpcs` / `vpc_tags`: the VPCs are found in each target when the stack is read.
+    pub selector: Option<VpcSelector>,
     pub traffic_type: TrafficType,
     pub format: LogFormat,
     pub max_aggregation_interval: u32,
@@ -388,6 +469,17 @@ impl Checker<'_> {
             Some(a) => Some(self.athena(a, &raw.stack, &delivery)?),
             None => None,
         };
+        let targets = match &raw.targets {
+            Some(t) => Some(self.targets(t, &flow_log, &delivery)?),
+            None => None,
+        };
+        if targets.is_some() && athena.is_some() {
+            return Err(self.error(
+                "athena",
+                "the Athena table reads one account's and region's folder, and with `targets` the flow logs of many land in the bucket (account and region as partitions are not built yet)",
+                "remove the `athena:` section while `targets` is set",
+            ));
+        }
         Ok(Config {
             stack: raw.stack,
             region: raw.region,
@@ -395,6 +487,7 @@ impl Checker<'_> {
             bucket,
             delivery,
             athena,
+            targets,
         })
     }
 
@@ -433,9 +526,167 @@ impl Checker<'_> {
         })
     }
 
+    fn targets(
+        &self,
+        raw: &raw::RawTargets,
+        flow_log: &FlowLogConfig,
+        delivery: &Delivery,
+    ) -> Result<TargetsConfig, ConfigError> {
+        if flow_log.selector.is_none() {
+            let key = match flow_log.resource_type {
+                _ if flow_log.resource_ids.is_empty() => "transit_gateway_ids",
+                ResourceType::Vpc => "vpc_ids",
+                ResourceType::Subnet => "subnet_ids",
+                ResourceType::NetworkInterface => "eni_ids",
+                ResourceType::TransitGateway => "transit_gateway_ids",
+                ResourceType::TransitGatewayAttachment => "transit_gateway_attachment_ids",
+            };
+            return Err(self.error(
+                &format!("flow_log.resources.{key}"),
+                format!("`{key}` names resources of one account and region, and `targets` spans many"),
+                "select the VPCs in every target with `all_vpcs: true` or `vpc_tags: { key: value }`, or remove `targets`",
+            ));
+        }
+        if matches!(delivery, Delivery::Firehose { .. }) {
+            return Err(self.error(
+                "targets",
+                "in Firehose mode the flow logs deliver to a Firehose stream of the stack's own account, which other accounts' flow logs cannot name",
+                "use `delivery.mode: lambda` (every account's flow logs land in the stack's bucket), or remove `targets`",
+            ));
+        }
+        let chosen = [
+            !raw.accounts.is_empty(),
+            raw.organization,
+            !raw.organizational_units.is_empty(),
+        ];
+        let accounts = match chosen {
+            [true, false, false] => {
+                self.rule("targets.accounts", rules::account_ids(&raw.accounts))?;
+                AccountSource::Accounts(raw.accounts.clone())
+            }
+            [false, true, false] => AccountSource::Organization,
+            [false, false, true] => {
+                for ou in &raw.organizational_units {
+                    self.rule(
+                        "targets.organizational_units",
+                        rules::organizational_unit(ou),
+                    )?;
+                }
+                AccountSource::OrganizationalUnits(raw.organizational_units.clone())
+            }
+            [false, false, false] => {
+                return Err(self.error(
+                    "targets",
+                    "no account to make flow logs in",
+                    "add `accounts: [\"111111111111\"]`, `organization: true` or `organizational_units: [ou-...]`",
+                ))
+            }
+            _ => {
+                return Err(self.error(
+                    "targets",
+                    "more than one of `accounts`, `organization` and `organizational_units` is given",
+                    "keep one: list the accounts, or take the whole organisation, or its OUs (and leave some out with `exclude_accounts`)",
+                ))
+            }
+        };
+        self.rule(
+            "targets.exclude_accounts",
+            rules::account_ids(&raw.exclude_accounts),
+        )?;
+        if let AccountSource::Accounts(listed) = &accounts {
+            if listed.iter().all(|a| raw.exclude_accounts.contains(a)) {
+                return Err(self.error(
+                    "targets.exclude_accounts",
+                    "every listed account is excluded",
+                    "remove an account from `exclude_accounts`, or remove `targets`",
+                ));
+            }
+        }
+        self.rule("targets.regions", rules::regions(&raw.regions))?;
+        self.rule("targets.role", rules::target_role(&raw.role))?;
+        let external_id = match &raw.external_id {
+            Some(text) => {
+                let value = self.value("targets.external_id", text)?;
+                if !value.is_secret() {
+                    self.rule("targets.external_id", rules::external_id(text))?;
+                }
+                Some(value)
+            }
+            None => None,
+        };
+        self.rule(
+            "targets.concurrency",
+            rules::target_concurrency(raw.concurrency),
+        )?;
+        Ok(TargetsConfig {
+            accounts,
+            exclude_accounts: raw.exclude_accounts.clone(),
+            regions: raw.regions.clone(),
+            role: TargetRole::parse(&raw.role),
+            external_id,
+            concurrency: raw.concurrency,
+        })
+    }
+
+    /// `all_vpcs` / `vpc_tags`, or `None` when the resources are listed.
+    fn selector(&self, r: &raw::RawResources) -> Result<Option<VpcSelector>, ConfigError> {
+        let listed = !(r.vpc_ids.is_empty() && r.subnet_ids.is_empty() && r.eni_ids.is_empty());
+        let selector = match (r.all_vpcs, r.vpc_tags.is_empty()) {
+            (false, true) => return Ok(None),
+            (true, false) => return Err(self.error(
+                "flow_log.resources.vpc_tags",
+                "`all_vpcs: true` and `vpc_tags` both say which VPCs to log",
+                "keep `all_vpcs: true` for every VPC, or `vpc_tags` for those carrying the tags",
+            )),
+            (true, true) => VpcSelector::AllVpcs,
+            (false, false) => {
+                for (k, v) in &r.vpc_tags {
+                    self.rule(
+                        &format!("flow_log.resources.vpc_tags.{k}"),
+                        rules::vpc_tag(k, v),
+                    )?;
+                }
+                VpcSelector::VpcTags(r.vpc_tags.clone())
+            }
+        };
+        if listed {
+            return Err(self.error(
+                "flow_log.resources",
+                "the VPCs are both listed by id and selected (`all_vpcs` / `vpc_tags`)",
+                "keep the ids for a fixed set of one account, or the selector to find them in every target",
+            ));
+        }
+        Ok(Some(selector))
+    }
+
     fn flow_log(&self, raw: &raw::RawFlowLog) -> Result<FlowLogConfig, ConfigError> {
         let r = &raw.resources;
         let transit_gateways = self.transit_gateways(raw)?;
+        if let Some(selector) = self.selector(r)? {
+            if transit_gateways.is_some() {
+                return Err(self.error(
+                    "flow_log.resources.transit_gateway_ids",
+                    "transit gateways are logged by id in a stack of one account; with `all_vpcs` / `vpc_tags` (and `targets`) the flow logs are made per target, which does not look transit gateways up in the accounts that own them yet",
+                    "log the transit gateways in a stack of their own, in the account that owns them (`transit_gateway_ids` without `all_vpcs`, `vpc_tags` or `targets`)",
+                ));
+            }
+            self.rule(
+                "flow_log.max_aggregation_interval",
+                rules::max_aggregation_interval(raw.max_aggregation_interval),
+            )?;
+            return Ok(FlowLogConfig {
+                resource_type: ResourceType::Vpc,
+                resource_ids: Vec::new(),
+                selector: Some(selector),
+                transit_gateways: None,
+                traffic_type: raw.traffic_type,
+                format: self.log_format(&raw.format)?,
+                max_aggregation_interval: raw.max_aggregation_interval,
+                file_format: raw.file_format,
+                hive_compatible_partitions: raw.hive_compatible_partitions,
+                per_hour_partition: raw.per_hour_partition,
+            });
+        }
         let given: Vec<(ResourceType, &Vec<String>, &str, &str)> = [
             (ResourceType::Vpc, &r.vpc_ids, "vpc_ids", "vpc-"),
             (ResourceType::Subnet, &r.subnet_ids, "subnet_ids", "subnet-"),
@@ -457,7 +708,7 @@ impl Checker<'_> {
                 return Err(self.error(
                     "flow_log.resources",
                     "no VPC, subnet, network interface or transit gateway to log",
-                    "list them under `vpc_ids`, `subnet_ids`, `eni_ids`, `transit_gateway_ids` or `transit_gateway_attachment_ids`",
+                    "list them under `vpc_ids`, `subnet_ids`, `eni_ids`, `transit_gateway_ids` or `transit_gateway_attachment_ids`, or select VPCs with `all_vpcs: true` or `vpc_tags`",
                 ))
             }
             _ => {
@@ -504,6 +755,7 @@ impl Checker<'_> {
         Ok(FlowLogConfig {
             resource_type,
             resource_ids: ids.clone(),
+            selector: None,
             traffic_type: raw.traffic_type,
             format,
             max_aggregation_interval: raw.max_aggregation_interval,

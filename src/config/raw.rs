@@ -25,6 +25,52 @@ pub struct RawConfig {
     pub delivery: RawDelivery,
     #[serde(default)]
     pub athena: Option<RawAthena>,
+    /// The accounts and regions the flow logs are made in; without it, the stack's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<RawTargets>,
+}
+
+/// `targets:`: flow logs in many accounts and regions, delivering to this stack's bucket. One of
+/// `accounts`, `organization: true` or `organizational_units` says which accounts.
+#[derive(Debug, Deserialize, Serialize, JsonSchema, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawTargets {
+    /// 12-digit account ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(pattern(rules::ACCOUNT_PATTERN)), extend("uniqueItems" = true))]
+    pub accounts: Vec<String>,
+    /// Every ACTIVE account of the organisation (Organizations ListAccounts).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub organization: bool,
+    /// Every ACTIVE account in these OUs and their child OUs (`ou-...`, or a root `r-...`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(pattern(rules::OU_PATTERN)), extend("uniqueItems" = true))]
+    pub organizational_units: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(pattern(rules::ACCOUNT_PATTERN)), extend("uniqueItems" = true))]
+    pub exclude_accounts: Vec<String>,
+    /// Default: the stack's region.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(pattern(rules::REGION_PATTERN)), extend("uniqueItems" = true))]
+    pub regions: Vec<String>,
+    /// The role assumed in each member account: a name, or an ARN with `{account}`.
+    #[serde(default = "default_target_role")]
+    pub role: String,
+    /// STS AssumeRole `ExternalId`, usually `${env:NAME}`; never printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// Targets worked on at once.
+    #[serde(default = "default_target_concurrency")]
+    #[schemars(range(min = *rules::TARGET_CONCURRENCY.start(), max = *rules::TARGET_CONCURRENCY.end()))]
+    pub concurrency: u32,
+}
+
+pub fn default_target_role() -> String {
+    "OrganizationAccountAccessRole".into()
+}
+
+pub fn default_target_concurrency() -> u32 {
+    8
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema, Clone)]
@@ -89,6 +135,12 @@ pub struct RawResources {
     #[serde(default)]
     #[schemars(length(max = rules::MAX_RESOURCE_IDS), inner(pattern("^tgw-attach-[0-9a-fA-F]+$")), extend("uniqueItems" = true))]
     pub transit_gateway_attachment_ids: Vec<String>,
+    /// Every VPC of each target account and region (the stack's own without `targets`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all_vpcs: bool,
+    /// The VPCs that carry all of these tags (key: value).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vpc_tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq, Default)]

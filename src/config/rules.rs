@@ -77,6 +77,22 @@ pub const BUCKET_NAME_PATTERN: &str = "^[a-z0-9][a-z0-9.-]*[a-z0-9]$";
 pub const NOT_BLANK_PATTERN: &str = r"\S";
 pub const REGION_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)+-[0-9]+$";
 
+/// Organizations `Account.Id`: 12 digits.
+pub const ACCOUNT_PATTERN: &str = "^[0-9]{12}$";
+/// Organizations `ParentId` (ListAccountsForParent): an OU `ou-` (4-32 then 8-32 lower-case
+/// letters or digits) or a root `r-` (4-32).
+pub const OU_PATTERN: &str = "^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$";
+/// `targets.concurrency`: targets worked on at once. Each holds a few connections; more than 64 at
+/// once meets EC2's and STS's request-rate throttles sooner than it saves time.
+pub const TARGET_CONCURRENCY: RangeInclusive<u32> = 1..=64;
+/// IAM `RoleName`: 1 to 64 of `[\w+=,.@-]`.
+pub const ROLE_NAME_MAX_LEN: usize = 64;
+/// EC2 tag keys are 1 to 128 characters, values at most 256 (`Tag`).
+pub const TAG_KEY_MAX_LEN: usize = 128;
+pub const TAG_VALUE_MAX_LEN: usize = 256;
+/// STS AssumeRole `ExternalId`: 2 to 1224 of `[\w+=,.@:/-]`.
+pub const EXTERNAL_ID_LEN: RangeInclusive<usize> = 2..=1224;
+
 fn in_range(
     value: u32,
     range: &RangeInclusive<u32>,
@@ -464,6 +480,149 @@ pub fn env_name(name: &str) -> Result<(), String> {
     Err(format!(
         "`{name}` is not an environment variable name: use letters, digits and `_`, not starting with a digit (the name, such as SIGNOZ_KEY, not the secret)"
     ))
+}
+
+/// A 12-digit AWS account id.
+pub fn account_id(id: &str) -> Result<(), Problem> {
+    if id.len() == 12 && id.chars().all(|c| c.is_ascii_digit()) {
+        return Ok(());
+    }
+    Err(problem(
+        format!("`{id}` is not an AWS account id"),
+        "write the 12 digits, quoted (\"012345678901\"), so YAML keeps the leading zeros",
+    ))
+}
+
+/// Account ids, each once.
+pub fn account_ids(ids: &[String]) -> Result<(), Problem> {
+    ids.iter().try_for_each(|id| account_id(id))?;
+    once_each(ids)
+}
+
+fn once_each(values: &[String]) -> Result<(), Problem> {
+    let mut seen = std::collections::BTreeSet::new();
+    match values.iter().find(|v| !seen.insert(v.as_str())) {
+        Some(twice) => Err(problem(
+            format!("`{twice}` is listed twice"),
+            "list each once",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// An organisational unit (`ou-ab12-cd34ef56`) or a root (`r-ab12`) id.
+pub fn organizational_unit(id: &str) -> Result<(), Problem> {
+    let ok = match id.strip_prefix("ou-") {
+        Some(rest) => rest.split_once('-').is_some_and(|(a, b)| {
+            (4..=32).contains(&a.len())
+                && (8..=32).contains(&b.len())
+                && [a, b].iter().all(|p| {
+                    p.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                })
+        }),
+        None => id.strip_prefix("r-").is_some_and(|r| {
+            (4..=32).contains(&r.len())
+                && r.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        }),
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(problem(
+        format!("`{id}` is not an organisational unit or root id"),
+        "write an id such as `ou-ab12-cd34ef56` (or a root `r-ab12`), as `aws organizations list-organizational-units-for-parent` shows",
+    ))
+}
+
+/// Regions, each a region name, each once.
+pub fn regions(regions: &[String]) -> Result<(), Problem> {
+    regions.iter().try_for_each(|r| region(r))?;
+    once_each(regions)
+}
+
+/// `targets.role`: a role name, or a role ARN in which `{account}` stands for each member account.
+pub fn target_role(role: &str) -> Result<(), Problem> {
+    if let Some(rest) = role.strip_prefix("arn:") {
+        let parts: Vec<&str> = rest.splitn(5, ':').collect();
+        let ok = parts.len() == 5
+            && !parts[0].is_empty()
+            && parts[1] == "iam"
+            && parts[2].is_empty()
+            && parts[4].starts_with("role/")
+            && parts[4].len() > "role/".len();
+        if !ok {
+            return Err(problem(
+                format!("`{role}` is not an IAM role ARN"),
+                "write `arn:aws:iam::{account}:role/NAME`, or just the role's name",
+            ));
+        }
+        if parts[3] != "{account}" {
+            return Err(problem(
+                format!("`{role}` names one account, and every member account has its own role"),
+                "write `{account}` where the account id goes: `arn:aws:iam::{account}:role/NAME`",
+            ));
+        }
+        return Ok(());
+    }
+    let ok = !role.is_empty()
+        && role.len() <= ROLE_NAME_MAX_LEN
+        && role
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    if ok {
+        return Ok(());
+    }
+    Err(problem(
+        format!("`{role}` is not an IAM role name"),
+        format!("write the role's name (1 to {ROLE_NAME_MAX_LEN} letters, digits and `+=,.@_-`, such as `OrganizationAccountAccessRole`), or an ARN with `{{account}}`"),
+    ))
+}
+
+/// STS AssumeRole `ExternalId` as resolved (checked when it is known, at run time for `${env:...}`).
+pub fn external_id(value: &str) -> Result<(), Problem> {
+    let ok = EXTERNAL_ID_LEN.contains(&value.len())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@:/_-".contains(c));
+    if ok {
+        return Ok(());
+    }
+    Err(problem(
+        "the external id is not one STS accepts",
+        format!(
+            "use {} to {} letters, digits and `+=,.@:/_-`",
+            EXTERNAL_ID_LEN.start(),
+            EXTERNAL_ID_LEN.end()
+        ),
+    ))
+}
+
+pub fn target_concurrency(n: u32) -> Result<(), Problem> {
+    in_range(
+        n,
+        &TARGET_CONCURRENCY,
+        "a number of targets at once",
+        "flowlogs",
+    )
+}
+
+/// A VPC tag to select by: EC2's tag key and value lengths.
+pub fn vpc_tag(key: &str, value: &str) -> Result<(), Problem> {
+    if key.is_empty() || key.len() > TAG_KEY_MAX_LEN {
+        return Err(problem(
+            format!("`{key}` is not a tag key EC2 allows"),
+            format!("use 1 to {TAG_KEY_MAX_LEN} characters"),
+        ));
+    }
+    if value.len() > TAG_VALUE_MAX_LEN {
+        return Err(problem(
+            format!("the value of `{key}` is {} characters long", value.len()),
+            format!("use at most {TAG_VALUE_MAX_LEN} characters"),
+        ));
+    }
+    Ok(())
 }
 
 /// Glue `DatabaseInput.Name` / `TableInput.Name`: 1 to 255 characters; Athena reads only names of

@@ -79,6 +79,10 @@ mod tests {
                 include_str!("../../templates/flowlogs.yaml").to_string(),
             ),
             ("templates/demo.yaml", demo),
+            (
+                "templates/flowlogs-organization.yaml",
+                include_str!("../../templates/flowlogs-organization.yaml").to_string(),
+            ),
         ] {
             assert_eq!(schema_errors(&v, &text), Vec::<String>::new(), "{name}");
             checker(&text).unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -429,3 +429,183 @@ fn format_all_is_every_vpc_field_and_no_transit_gateway_one() {
         .all(|f| !transit_gateway::is_tgw_only(f)));
     assert!(c.flow_log.format.fields.iter().any(|f| f == "action"));
 }
+
+/// `GOOD` with the VPCs selected in every target and `targets` as given.
+fn fleet(resources: &str, targets: &str) -> String {
+    let text = GOOD.replace("resources: { vpc_ids: [vpc-0abc1234] }", resources);
+    format!("{text}targets:\n{targets}")
+}
+
+const ORG: &str = "  organization: true\n";
+
+#[test]
+fn targets_are_read_with_their_defaults() {
+    let c = check(&fleet(
+        "resources: { all_vpcs: true }",
+        "  accounts: [\"111111111111\", \"222222222222\"]\n  exclude_accounts: [\"222222222222\"]\n",
+    ))
+    .unwrap();
+    assert_eq!(c.flow_log.selector, Some(VpcSelector::AllVpcs));
+    assert!(c.flow_log.resource_ids.is_empty());
+    let t = c.targets.unwrap();
+    assert_eq!(
+        t.accounts,
+        AccountSource::Accounts(vec!["111111111111".into(), "222222222222".into()])
+    );
+    assert_eq!(t.exclude_accounts, ["222222222222"]);
+    assert!(t.regions.is_empty(), "the stack's region is the default");
+    assert_eq!(
+        t.role,
+        TargetRole::Name("OrganizationAccountAccessRole".into())
+    );
+    assert_eq!(
+        t.role.arn("aws", "111111111111"),
+        "arn:aws:iam::111111111111:role/OrganizationAccountAccessRole"
+    );
+    assert_eq!(t.concurrency, 8);
+    assert_eq!(t.external_id, None);
+}
+
+#[test]
+fn organisation_ous_tags_role_arn_and_external_id_are_read() {
+    let c = check(&fleet(
+        "resources: { vpc_tags: { flowlogs: \"on\" } }",
+        "  organizational_units: [ou-ab12-cd34ef56, r-ab12]\n  regions: [us-east-1, eu-west-1]\n  role: \"arn:aws:iam::{account}:role/flowlogs-member\"\n  external_id: \"${env:KEY}\"\n  concurrency: 16\n",
+    ))
+    .unwrap();
+    assert_eq!(
+        c.flow_log.selector,
+        Some(VpcSelector::VpcTags(
+            [("flowlogs".into(), "on".into())].into()
+        ))
+    );
+    let t = c.targets.as_ref().unwrap();
+    assert_eq!(
+        t.accounts,
+        AccountSource::OrganizationalUnits(vec!["ou-ab12-cd34ef56".into(), "r-ab12".into()])
+    );
+    assert_eq!(
+        t.role.arn("aws", "333333333333"),
+        "arn:aws:iam::333333333333:role/flowlogs-member"
+    );
+    assert_eq!(t.regions, ["us-east-1", "eu-west-1"]);
+    assert_eq!(t.concurrency, 16);
+    let json = serde_json::to_string(&c).unwrap();
+    assert!(
+        !json.contains("secret-value") && json.contains("\"external_id\":\"<redacted>\""),
+        "{json}"
+    );
+    let c = check(&fleet("resources: { all_vpcs: true }", ORG)).unwrap();
+    assert_eq!(c.targets.unwrap().accounts, AccountSource::Organization);
+}
+
+#[test]
+fn a_selector_without_targets_is_the_stacks_own_account() {
+    let c = check(&GOOD.replace(
+        "resources: { vpc_ids: [vpc-0abc1234] }",
+        "resources: { all_vpcs: true }",
+    ))
+    .unwrap();
+    assert_eq!(c.flow_log.selector, Some(VpcSelector::AllVpcs));
+    assert!(c.targets.is_none());
+}
+
+#[test]
+fn bad_targets_name_the_field_and_the_fix() {
+    let cases: [(&str, &str, &str, &str); 12] = [
+        (
+            "resources: { vpc_ids: [vpc-0abc1234] }",
+            ORG,
+            "flow_log.resources.vpc_ids",
+            "all_vpcs",
+        ),
+        (
+            "resources: { all_vpcs: true, vpc_tags: { a: b } }",
+            ORG,
+            "flow_log.resources.vpc_tags",
+            "keep",
+        ),
+        (
+            "resources: { all_vpcs: true, vpc_ids: [vpc-0abc1234] }",
+            ORG,
+            "flow_log.resources",
+            "selector",
+        ),
+        (
+            "resources: { all_vpcs: true }",
+            "  accounts: [\"1111\"]\n",
+            "targets.accounts",
+            "12 digits",
+        ),
+        (
+            "resources: { all_vpcs: true }",
+            "  accounts: [\"111111111111\"]\n  organization: true\n",
+            "targets",
+            "keep one",
+        ),
+        (
+            "resources: { all_vpcs: true }",
+            "  regions: [us-east-1]\n",
+            "targets",
+            "organization: true",
+        ),
+        (
+            "resources: { all_vpcs: true }",
+            "  organizational_units: [ou-x]\n",
+            "targets.organizational_units",
+            "ou-ab12",
+        ),
+        (
+            "resources: { all_vpcs: true }",
+            "  organization: true\n  role: \"arn:aws:iam::111111111111:role/x\"\n",
+            "targets.role",
+            "{account}",
+        ),
+        (
+            "resources: { all_vpcs: true }",
+            "  organization: true\n  role: \"my role\"\n",
+            "targets.role",
+            "role's name",
+        ),
+        (
+            "resources: { all_vpcs: true }",
+            "  organization: true\n  concurrency: 0\n",
+            "targets.concurrency",
+            "from 1 to 64",
+        ),
+        (
+            "resources: { all_vpcs: true }",
+            "  accounts: [\"111111111111\"]\n  exclude_accounts: [\"111111111111\"]\n",
+            "targets.exclude_accounts",
+            "remove",
+        ),
+        (
+            "resources: { all_vpcs: true }",
+            "  organization: true\n  external_id: \"x\"\n",
+            "targets.external_id",
+            "2 to 1224",
+        ),
+    ];
+    for (resources, targets, key, fix) in cases {
+        let e = error(&fleet(resources, targets));
+        assert_eq!(e.key, key, "{resources} {targets}: {e}");
+        assert!(e.fix.contains(fix), "{resources} {targets}: {e}");
+    }
+    let e = error(&fleet(
+        "resources: { all_vpcs: true }",
+        "  organization: true\n  regions: [us-east-1, us-east-1]\n",
+    ));
+    assert_eq!(e.key, "targets.regions", "{e}");
+    let e = error(&format!(
+        "{}athena: {{}}\n",
+        fleet("resources: { all_vpcs: true }", ORG)
+    ));
+    assert_eq!(e.key, "athena", "{e}");
+}
+
+#[test]
+fn transit_gateways_with_selected_vpcs_are_refused_until_the_fleet_looks_them_up() {
+    let e = error(&TGW.replace("vpc_ids: [vpc-0abc1234]", "all_vpcs: true"));
+    assert_eq!(e.key, "flow_log.resources.transit_gateway_ids", "{e}");
+    assert!(e.fix.contains("stack of their own"), "{e}");
+}

@@ -13,6 +13,7 @@ use crate::policy;
 
 pub mod athena;
 pub mod eventbridge;
+pub mod fleet;
 pub mod kms;
 pub mod secret;
 
@@ -94,20 +95,15 @@ impl Names {
             }
         };
         let failure_bucket = failure_bucket_name(stack, account, region)?;
-        let prefix = &config.bucket.prefix;
-        let key_prefix = |prefix: &str| {
-            if config.flow_log.hive_compatible_partitions {
-                format!("{prefix}AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/")
-            } else {
-                format!("{prefix}AWSLogs/{account}/vpcflowlogs/{region}/")
-            }
-        };
-        let log_key_prefix = key_prefix(prefix);
-        let tgw_log_key_prefix = config
-            .flow_log
-            .transit_gateways
-            .as_ref()
-            .map(|t| key_prefix(&format!("{prefix}{}", t.folder)));
+        let log_key_prefix = log_key_prefix(config, account, region);
+        let tgw_log_key_prefix = config.flow_log.transit_gateways.as_ref().map(|t| {
+            folder_key_prefix(
+                config,
+                &format!("{}{}", config.bucket.prefix, t.folder),
+                account,
+                region,
+            )
+        });
         let function = format!("flowlogs-{stack}-forwarder");
         let sid_suffix: String = stack
             .split('-')
@@ -645,7 +641,25 @@ fn failure_bucket(names: &Names, config: &Config) -> DesiredFailureBucket {
     }
 }
 
-fn flow_log(names: &Names, config: &Config, resource_id: &str) -> DesiredFlowLog {
+/// Where the flow logs of `account` in `region` land: `<prefix>AWSLogs/<account>/vpcflowlogs/<region>/`
+/// (or its hive form).
+pub fn log_key_prefix(config: &Config, account: &str, region: &str) -> String {
+    folder_key_prefix(config, &config.bucket.prefix, account, region)
+}
+
+/// The keys one account and region's flow logs deliver under, in the bucket folder `prefix`.
+fn folder_key_prefix(config: &Config, prefix: &str, account: &str, region: &str) -> String {
+    if config.flow_log.hive_compatible_partitions {
+        format!(
+            "{prefix}AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/"
+        )
+    } else {
+        format!("{prefix}AWSLogs/{account}/vpcflowlogs/{region}/")
+    }
+}
+
+/// The flow log wanted on one resource (in the hub, or in a target: it delivers to the hub either way).
+pub fn flow_log(names: &Names, config: &Config, resource_id: &str) -> DesiredFlowLog {
     let f = &config.flow_log;
     let (destination_type, destination, file_format) = match &config.delivery {
         Delivery::Lambda { .. } => (

@@ -16,7 +16,7 @@ pub mod function_log_group;
 pub mod glue_database;
 pub mod glue_table;
 #[cfg(test)]
-mod inprocess_tests;
+pub(crate) mod inprocess_tests;
 pub mod named_queries;
 pub mod notification;
 pub mod permission;

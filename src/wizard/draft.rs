@@ -230,6 +230,7 @@ impl Draft {
                 firehose: None,
             },
             athena: None,
+            targets: None,
         };
         let flagged = [
             (ResourceType::Vpc, &a.vpc_id),

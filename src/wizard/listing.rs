@@ -71,22 +71,51 @@ pub trait Account {
     async fn notifications(&self, _bucket: &str) -> Vec<NotificationEntry> {
         Vec::new()
     }
+    /// The organisation these credentials may list (the management account or a delegated
+    /// administrator); `None` otherwise.
+    async fn organisation(&self) -> Option<OrgInfo> {
+        None
+    }
+}
+
+/// An organisation the caller can list: its id and its ACTIVE accounts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrgInfo {
+    pub id: String,
+    pub accounts: Vec<String>,
 }
 
 /// The account behind the standard credential chain (and `AWS_ENDPOINT_URL`, if set).
 pub struct AwsAccount {
     clients: Clients,
+    organizations: aws_sdk_organizations::Client,
 }
 
 impl AwsAccount {
-    pub fn new(clients: Clients) -> AwsAccount {
-        AwsAccount { clients }
+    pub fn new(clients: Clients, organizations: aws_sdk_organizations::Client) -> AwsAccount {
+        AwsAccount {
+            clients,
+            organizations,
+        }
     }
 }
 
 impl Account for AwsAccount {
     async fn account_id(&self) -> Option<String> {
         self.clients.account_id().await.ok()
+    }
+
+    /// DescribeOrganization and ListAccounts both answer only to the management account or a
+    /// delegated administrator; any refusal means no organisation to offer.
+    async fn organisation(&self) -> Option<OrgInfo> {
+        let (id, accounts) = tokio::join!(
+            crate::fleet::org::organization_id(&self.organizations),
+            crate::fleet::org::active_accounts(&self.organizations)
+        );
+        Some(OrgInfo {
+            id: id.ok()?,
+            accounts: accounts.ok()?,
+        })
     }
 
     async fn vpcs(&self) -> Result<Vec<VpcInfo>, ListError> {

@@ -47,7 +47,7 @@ version: 1
 flow_log:
   # What to log: VPCs (vpc_ids), subnets (subnet_ids) or network interfaces (eni_ids).
   resources:
-    {key}: [{ids}]
+    {resources}
   # ACCEPT | REJECT | ALL
   traffic_type: {traffic}
   # default (the 14 fields of version 2) | all (every field of versions 2-8) |
@@ -64,7 +64,11 @@ flow_log:
 
 bucket:
 "#,
-        ids = ids.join(", "),
+        resources = if f.resources.all_vpcs {
+            "all_vpcs: true   # every VPC of each target; or vpc_tags: { key: value }".to_string()
+        } else {
+            format!("{key}: [{}]", ids.join(", "))
+        },
         traffic = f.traffic_type.as_aws(),
         interval = f.max_aggregation_interval,
         file_format = f.file_format.as_aws(),
@@ -173,7 +177,28 @@ delivery:
         (DeliveryMode::Lambda, None, _) => "  mode: lambda\n".to_string(),
         (DeliveryMode::Firehose, _, None) => "  mode: firehose\n".to_string(),
     };
+    if let Some(t) = &a.targets {
+        out += &targets(t);
+    }
     out
+}
+
+/// The `targets:` section: the organisation, or the accounts picked, in the regions given.
+fn targets(t: &crate::config::raw::RawTargets) -> String {
+    let list = |v: &[String]| v.iter().map(|s| quoted(s)).collect::<Vec<_>>().join(", ");
+    let accounts = if t.organization {
+        "  organization: true   # every ACTIVE account; or accounts: [...], organizational_units: [ou-...]\n".to_string()
+    } else {
+        format!("  accounts: [{}]\n", list(&t.accounts))
+    };
+    format!(
+        "\n# Flow logs in these accounts and regions, delivering to this stack's bucket; the role is\n\
+         # assumed in each member account (templates/policies/ has what it needs).\n\
+         targets:\n{accounts}  exclude_accounts: []\n  regions: [{regions}]\n  role: {role}\n  concurrency: {concurrency}\n",
+        regions = t.regions.iter().map(|r| scalar(r)).collect::<Vec<_>>().join(", "),
+        role = scalar(&t.role),
+        concurrency = t.concurrency,
+    )
 }
 
 /// A double-quoted YAML scalar (JSON's string syntax is valid YAML).

@@ -21,6 +21,7 @@ mod forwarder_stack;
 mod https_endpoint;
 mod init_wizard;
 mod json_output;
+mod organisation;
 mod pipeline_verify;
 mod policies_lint;
 mod secrets_stay_secret;

@@ -85,3 +85,41 @@ async fn every_identity_policy_passes_parliament() {
         ["flowlogs-lint-forwarder", "flowlogs-lint-firehose"]
     );
 }
+
+/// The member account's role of an organisation stack (issue 24, `templates/policies/
+/// member-role-policy.json`) passes parliament and grants the flow-log actions only.
+#[test]
+fn the_member_role_template_passes_parliament_and_grants_flow_log_actions_only() {
+    let root = crate::support::workspace_root().join("templates/policies");
+    let text = std::fs::read_to_string(root.join("member-role-policy.json")).unwrap();
+    let policy: Value = serde_json::from_str(&text).unwrap();
+    let mut actions: Vec<&str> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["Action"].as_array().unwrap().iter())
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    actions.sort_unstable();
+    assert_eq!(
+        actions,
+        [
+            "ec2:CreateFlowLogs",
+            "ec2:CreateTags",
+            "ec2:DeleteFlowLogs",
+            "ec2:DescribeFlowLogs",
+            "ec2:DescribeVpcs",
+            "logs:CreateLogDelivery",
+            "logs:DeleteLogDelivery"
+        ]
+    );
+    let dir = tempfile::tempdir().unwrap();
+    parliament(dir.path(), "member-role-policy", &policy);
+    // The trust template reads as JSON once rendered (parliament misreads trust policies).
+    let trust = std::fs::read_to_string(root.join("member-role-trust.json"))
+        .unwrap()
+        .replace("{{hub_account}}", "123456789012")
+        .replace("{{external_id}}", "an-external-id");
+    let trust: Value = serde_json::from_str(&trust).unwrap();
+    assert_eq!(trust["Statement"][0]["Action"], "sts:AssumeRole");
+}

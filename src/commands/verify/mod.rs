@@ -9,6 +9,7 @@ mod athena;
 mod canary;
 mod delivery;
 mod firehose;
+mod fleet;
 
 use std::fmt;
 
@@ -252,6 +253,19 @@ async fn verify(
     let plan = planner::plan_setup(&resolved);
     let mut checks = plan_checks(&plan);
     checks.extend(live_checks(desired, &observed));
+    if let Some(read) = super::fleet::plan(ctx, progress, true).await? {
+        let targets: Vec<_> = read
+            .reads
+            .iter()
+            .map(|r| (r.clients.target.clone(), r.observed.flow_logs.clone()))
+            .collect();
+        checks.push(fleet::summary(desired, &targets, &read.plan.failed));
+    }
+    let canary_desired = match &ctx.fleet {
+        Some(f) => fleet::canary_desired(desired, &ctx.config, &f.targets),
+        None => desired.clone(),
+    };
+    let desired = &canary_desired;
     let mut canary = None;
     if let Some(forwarder) = &desired.forwarder {
         // What is there before the canary: `--wait` waits for an object delivered after it.
@@ -292,7 +306,7 @@ async fn verify(
 }
 
 pub async fn run(global: &Global, args: &VerifyArgs) -> Result<u8> {
-    let ctx = Context::load(global).await?;
+    let ctx = Context::load(global).await?.with_fleet().await?;
     let desired = ctx.desired(&code_source(&CodeArgs::default())?)?;
     let progress = Progress::stderr();
     let report = verify(&ctx, &desired, &progress, args.wait, args.athena).await?;

@@ -42,7 +42,7 @@ pub const ACCOUNT: &str = "123456789012";
 /// what `aws_config::defaults` gives `crate::aws::sdk_config`) with a 1 ms first backoff so a
 /// throttled call is retried without seconds of waiting; test credentials; no network (the mock
 /// HTTP client answers everything).
-fn sdk_config() -> SdkConfig {
+pub fn sdk_config() -> SdkConfig {
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(REGION))
@@ -60,7 +60,7 @@ fn sdk_config() -> SdkConfig {
 
 /// The interceptor that answers a client's calls from `rules`, in any order; a call no rule
 /// matches panics (naming the request), so a test sees every call it did not expect.
-fn answers(rules: &[&Rule]) -> MockResponseInterceptor {
+pub fn answers(rules: &[&Rule]) -> MockResponseInterceptor {
     rules.iter().fold(
         MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny),
         |interceptor, rule| interceptor.with_rule(rule),

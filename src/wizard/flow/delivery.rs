@@ -56,6 +56,9 @@ pub(super) fn ask_delivery<Q: Ask>(
     let mode = if raw.flow_log.file_format == FileFormat::Parquet {
         q.say("Delivery: lambda (Firehose takes plain text only, not parquet).");
         DeliveryMode::Lambda
+    } else if raw.targets.is_some() {
+        q.say("Delivery: lambda (other accounts' flow logs deliver to this stack's bucket, not to its Firehose stream).");
+        DeliveryMode::Lambda
     } else {
         let modes = [DeliveryMode::Lambda, DeliveryMode::Firehose];
         modes[q.select(

@@ -9,12 +9,14 @@ use anyhow::Result;
 
 mod bucket;
 mod delivery;
+mod organisation;
 mod resources;
 mod summary;
 mod traffic;
 
 use self::bucket::ask_bucket;
 use self::delivery::ask_delivery;
+use self::organisation::ask_organisation;
 use self::resources::ask_resources;
 pub use self::summary::summary;
 use self::traffic::{ask_format, ask_traffic_type};
@@ -90,10 +92,20 @@ where
 
     q.say(&format!("Looking at the account in {region} ..."));
     let account = connect(region.clone()).await?;
-    let (account_id, vpcs, buckets) =
-        tokio::join!(account.account_id(), account.vpcs(), account.buckets());
+    let (account_id, vpcs, buckets, organisation) = tokio::join!(
+        account.account_id(),
+        account.vpcs(),
+        account.buckets(),
+        account.organisation()
+    );
 
-    ask_resources(q, &mut raw, start.has_resources, &region, vpcs)?;
+    let whole_organisation = match &organisation {
+        Some(org) => ask_organisation(q, &mut raw, &region, org)?,
+        None => false,
+    };
+    if !whole_organisation {
+        ask_resources(q, &mut raw, start.has_resources, &region, vpcs)?;
+    }
     ask_traffic_type(q, &mut raw)?;
     ask_format(q, &mut raw)?;
     let intervals = [600, 60];

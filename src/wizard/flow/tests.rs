@@ -559,3 +559,125 @@ fn field_labels_show_version_and_name() {
     let label = field_label(format::lookup("pkt-srcaddr").unwrap());
     assert!(label.starts_with("v3  pkt-srcaddr"), "{label}");
 }
+
+/// An account that manages an organisation of three accounts.
+struct ManagementAccount(FakeAccount);
+
+impl Account for ManagementAccount {
+    async fn account_id(&self) -> Option<String> {
+        self.0.account_id().await
+    }
+    async fn vpcs(&self) -> Result<Vec<VpcInfo>, ListError> {
+        self.0.vpcs().await
+    }
+    async fn buckets(&self) -> Result<Vec<String>, ListError> {
+        self.0.buckets().await
+    }
+    async fn organisation(&self) -> Option<crate::wizard::listing::OrgInfo> {
+        Some(crate::wizard::listing::OrgInfo {
+            id: "o-abc123".into(),
+            accounts: vec![
+                "111111111111".into(),
+                "222222222222".into(),
+                "333333333333".into(),
+            ],
+        })
+    }
+}
+
+async fn run_as_management(script: &mut Script) -> Result<RawConfig> {
+    let start = Draft::from_flags(&InitAnswers::default(), None);
+    ask(script, &start, Some("us-east-1".into()), |_| async {
+        Ok(ManagementAccount(two_vpcs()))
+    })
+    .await
+}
+
+fn after_the_organisation() -> Vec<Reply> {
+    vec![
+        Text(""), // traffic
+        Text(""), // format
+        Text(""), // interval
+        Text(""), // file format
+        Text(""), // hive
+        Text(""), // hourly
+        Pick(0),  // new bucket
+        Text(""), // proposed name
+        Text(""), // retention
+        // no delivery mode question: lambda
+        Text("https://otel.example.com:4318"),
+        Text(""), // protocol
+        Text(""), // no header
+        Text(""), // service name
+        Text(""), // memory
+        Text(""), // timeout
+        Text(""), // arch
+    ]
+}
+
+#[tokio::test]
+async fn a_management_account_is_offered_the_whole_organisation() {
+    let mut replies = vec![
+        Text("org"),
+        Text(""),
+        Yes(true),
+        Picks(vec![0, 1, 2]),
+        Text("us-east-1, eu-west-1"),
+        Text(""),
+    ];
+    replies.extend(after_the_organisation());
+    let mut script = Script::new(replies);
+    let answers = run_as_management(&mut script).await.unwrap();
+    assert!(script.replies.is_empty());
+    assert!(answers.flow_log.resources.all_vpcs);
+    let targets = answers.targets.as_ref().unwrap();
+    assert!(targets.organization && targets.accounts.is_empty());
+    assert_eq!(targets.regions, ["us-east-1", "eu-west-1"]);
+    assert_eq!(targets.role, "OrganizationAccountAccessRole");
+    let c = crate::config::check_raw(&answers, std::path::Path::new("flowlogs.yaml")).unwrap();
+    assert_eq!(
+        c.targets.unwrap().accounts,
+        crate::config::AccountSource::Organization
+    );
+    assert!(script
+        .said
+        .iter()
+        .any(|s| s.starts_with("Delivery: lambda")));
+}
+
+#[tokio::test]
+async fn some_accounts_of_the_organisation_are_listed_and_declining_asks_for_this_accounts_vpcs() {
+    let mut replies = vec![
+        Text("org"),
+        Text(""),
+        Yes(true),
+        Picks(vec![1]),
+        Text(""),
+        Text(""),
+    ];
+    replies.extend(after_the_organisation());
+    let mut script = Script::new(replies);
+    let answers = run_as_management(&mut script).await.unwrap();
+    let targets = answers.targets.as_ref().unwrap();
+    assert_eq!(targets.accounts, ["222222222222"]);
+    assert!(!targets.organization);
+    assert_eq!(targets.regions, ["us-east-1"]);
+    let text = render(&answers);
+    let back = crate::config::parse(&text, std::path::Path::new("flowlogs.yaml"), &|_| None)
+        .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(
+        back.targets.unwrap().accounts,
+        crate::config::AccountSource::Accounts(vec!["222222222222".into()])
+    );
+
+    let mut script = Script::new(vec![
+        Text("org"),
+        Text(""),
+        Yes(false), // this account only
+        Pick(0),
+        Picks(vec![1]),
+        Cancel,
+    ]);
+    assert!(run_as_management(&mut script).await.is_err(), "cancelled");
+    assert!(script.asked.iter().any(|a| a == "What should be logged?"));
+}

@@ -15,6 +15,7 @@
 
 pub mod config;
 pub mod firehose_endpoint;
+pub mod org;
 pub mod recorder;
 pub mod settle;
 

@@ -1,0 +1,376 @@
+//! One config for a whole AWS Organization (issue 24): the hub keeps the bucket and the forwarder,
+//! the flow logs are made in every member account × region through the member's role, and kept
+//! in step. The local stack's member accounts and what it refuses as AWS does (an AssumeRole the
+//! role's trust policy does not allow, a cross-account delivery the bucket policy does not allow)
+//! are proved first, on their own.
+
+use std::time::Duration;
+
+use crate::support::config::StackConfig;
+use crate::support::org::{assume, put_flow_log_object, role_arn, Member, Organisation, ORG_ROLE};
+use crate::support::settle::bucket_usable;
+use crate::support::{
+    assert_exit, printed, recorder, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
+};
+use aws_sdk_ec2::types::{FlowLogsResourceType, LogDestinationType, TrafficType};
+use serde_json::json;
+
+const STACK: &str = "org";
+const BUCKET: &str = "org-flowlogs-123456789012-us-east-1";
+const SECOND_REGION: &str = "eu-west-1";
+const REGIONS: [&str; 2] = [REGION, SECOND_REGION];
+
+/// CreateFlowLogs of `vpc` in the member's `region` to `destination`: the ids made and the
+/// Unsuccessful messages.
+async fn create_flow_log(
+    member: &Member,
+    region: &str,
+    vpc: &str,
+    destination: &str,
+) -> (Vec<String>, Vec<String>) {
+    let out = member
+        .ec2(region)
+        .await
+        .create_flow_logs()
+        .resource_ids(vpc)
+        .resource_type(FlowLogsResourceType::Vpc)
+        .traffic_type(TrafficType::All)
+        .log_destination_type(LogDestinationType::S3)
+        .log_destination(destination)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateFlowLogs in {}: {e:?}", member.account));
+    let errors = out
+        .unsuccessful()
+        .iter()
+        .filter_map(|u| u.error().and_then(|e| e.message()).map(str::to_string))
+        .collect();
+    (out.flow_log_ids().to_vec(), errors)
+}
+
+fn delivery_policy(condition: serde_json::Value) -> String {
+    json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Write", "Effect": "Allow", "Principal": {"Service": "delivery.logs.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": format!("arn:aws:s3:::{BUCKET}/AWSLogs/*"),
+         "Condition": condition},
+        {"Sid": "AclCheck", "Effect": "Allow", "Principal": {"Service": "delivery.logs.amazonaws.com"},
+         "Action": "s3:GetBucketAcl", "Resource": format!("arn:aws:s3:::{BUCKET}"),
+         "Condition": condition}]})
+    .to_string()
+}
+
+/// The stack itself: member accounts act in their own account through the organisation's role;
+/// a cross-account flow log needs the hub bucket's policy to allow that account's delivery; a
+/// role whose trust policy does not trust the hub refuses AssumeRole with AWS's answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_stack_has_member_accounts_and_refuses_what_aws_refuses() {
+    let stack = Stack::start_with(&[Service::Moto], Behaviours::all());
+    let hub = stack.sdk_config().await;
+    let (s3, hub_ec2) = (
+        aws_sdk_s3::Client::new(&hub),
+        aws_sdk_ec2::Client::new(&hub),
+    );
+    let org = Organisation::create(&stack, 2).await;
+    let [first, second] = &org.members[..] else {
+        unreachable!()
+    };
+    assert_ne!(first.account, ACCOUNT_ID);
+    assert_ne!(first.account, second.account);
+
+    // The member's credentials act in the member's account, in any region.
+    let who = aws_sdk_sts::Client::new(&first.sdk_config(SECOND_REGION).await)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(who.account(), Some(first.account.as_str()));
+    let vpc = first.create_vpc(SECOND_REGION, "10.1.0.0/16").await;
+    assert!(first.vpcs(SECOND_REGION).await.contains(&vpc));
+    assert!(!second.vpcs(SECOND_REGION).await.contains(&vpc));
+    let hub_vpcs = hub_ec2.describe_vpcs().send().await.unwrap();
+    assert!(hub_vpcs
+        .vpcs()
+        .iter()
+        .all(|v| v.vpc_id() != Some(vpc.as_str())));
+
+    // Cross-account delivery: refused until the hub's bucket policy allows the account.
+    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    bucket_usable(&s3, BUCKET).await;
+    let destination = format!("arn:aws:s3:::{BUCKET}");
+    let refused = format!(
+        "Access Denied for LogDestination: {BUCKET}. Please check LogDestination permission"
+    );
+    let (made, errors) = create_flow_log(first, SECOND_REGION, &vpc, &destination).await;
+    assert_eq!((made.len(), errors), (0, vec![refused.clone()]));
+    s3.put_bucket_policy()
+        .bucket(BUCKET)
+        .policy(delivery_policy(json!({
+            "StringEquals": {"aws:SourceAccount": second.account},
+            "ArnLike": {"aws:SourceArn": format!("arn:aws:logs:{SECOND_REGION}:{}:*", second.account)}})))
+        .send()
+        .await
+        .unwrap();
+    let (_, errors) = create_flow_log(first, SECOND_REGION, &vpc, &destination).await;
+    assert_eq!(errors, vec![refused.clone()], "another account's statement");
+    let other_vpc = second.create_vpc(SECOND_REGION, "10.2.0.0/16").await;
+    let (made, errors) = create_flow_log(second, SECOND_REGION, &other_vpc, &destination).await;
+    assert_eq!((made.len(), errors.len()), (1, 0), "{errors:?}");
+    s3.put_bucket_policy()
+        .bucket(BUCKET)
+        .policy(delivery_policy(
+            json!({"StringEquals": {"aws:SourceOrgID": org.id}}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let (made, errors) = create_flow_log(first, SECOND_REGION, &vpc, &destination).await;
+    assert_eq!((made.len(), errors.len()), (1, 0), "{errors:?}");
+    // The flow log is the member's: the hub does not see it.
+    assert_eq!(first.flow_logs_to(SECOND_REGION, BUCKET).await.len(), 1);
+    let hub_flow_logs = aws_sdk_ec2::Client::new(
+        &aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(flowlogs_forwarder::aws_http::client())
+            .endpoint_url(&stack.aws_endpoint)
+            .region(aws_config::Region::new(SECOND_REGION))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "test", "test", None, None, "hub",
+            ))
+            .load()
+            .await,
+    )
+    .describe_flow_logs()
+    .send()
+    .await
+    .unwrap();
+    assert!(hub_flow_logs.flow_logs().is_empty());
+    // Once the policy no longer allows the account, its flow log fails to deliver.
+    let status = |f: &aws_sdk_ec2::types::FlowLog| {
+        (
+            f.deliver_logs_status().unwrap_or_default().to_string(),
+            f.deliver_logs_error_message().map(str::to_string),
+        )
+    };
+    let [made] = &first.flow_logs_to(SECOND_REGION, BUCKET).await[..] else {
+        panic!("one flow log")
+    };
+    assert_eq!(status(made), ("SUCCESS".to_string(), None));
+    s3.put_bucket_policy()
+        .bucket(BUCKET)
+        .policy(delivery_policy(
+            json!({"StringEquals": {"aws:SourceOrgID": "o-someoneelse"}}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let [failing] = &first.flow_logs_to(SECOND_REGION, BUCKET).await[..] else {
+        panic!("one flow log")
+    };
+    assert_eq!(
+        status(failing),
+        ("FAILED".to_string(), Some("Access error".to_string()))
+    );
+
+    // A role that does not trust the hub refuses it, as AWS does; the other accounts do not.
+    second.refuse_assume_role().await;
+    let denied = assume(&stack, &second.account).await.unwrap_err();
+    assert_eq!(
+        denied,
+        format!(
+            "AccessDenied: User: arn:aws:sts::{ACCOUNT_ID}:user/moto is not authorized to perform: sts:AssumeRole on resource: {}",
+            role_arn(&second.account)
+        )
+    );
+    assert!(assume(&stack, &first.account).await.is_ok());
+    second.trust_hub_again().await;
+    assert!(assume(&stack, &second.account).await.is_ok());
+
+    // The member role of templates/policies, trusting the hub with an external id: assumed with
+    // that id only.
+    let templates = crate::support::workspace_root().join("templates/policies");
+    let read = |name: &str| std::fs::read_to_string(templates.join(name)).unwrap();
+    let iam = aws_sdk_iam::Client::new(&first.sdk_config(REGION).await);
+    iam.create_role()
+        .role_name("flowlogs-member")
+        .assume_role_policy_document(
+            read("member-role-trust.json")
+                .replace("{{hub_account}}", ACCOUNT_ID)
+                .replace("{{external_id}}", "ext-1234"),
+        )
+        .send()
+        .await
+        .unwrap();
+    iam.put_role_policy()
+        .role_name("flowlogs-member")
+        .policy_name("flowlogs-member")
+        .policy_document(read("member-role-policy.json"))
+        .send()
+        .await
+        .unwrap();
+    let sts = aws_sdk_sts::Client::new(&hub);
+    let member_role = format!("arn:aws:iam::{}:role/flowlogs-member", first.account);
+    let with = |id: Option<&str>| {
+        sts.assume_role()
+            .role_arn(&member_role)
+            .role_session_name("flowlogs-tests")
+            .set_external_id(id.map(str::to_string))
+            .send()
+    };
+    assert!(with(Some("ext-1234")).await.is_ok());
+    assert!(with(None).await.is_err(), "no external id");
+    assert!(with(Some("guess")).await.is_err(), "another external id");
+}
+
+/// The config of the issue: every VPC of three member accounts in two regions, through the
+/// organisation's role, delivered to the hub's bucket and forwarder.
+fn org_config(stack: &Stack, org: &Organisation) -> StackConfig {
+    StackConfig::lambda(STACK, "none", &stack.otlp_endpoint)
+        .without("flow_log.resources.vpc_ids")
+        .set("flow_log.resources.all_vpcs", true)
+        .set("targets.accounts", org.accounts())
+        .set("targets.regions", REGIONS)
+        .set("targets.role", ORG_ROLE)
+        .set("targets.concurrency", 4)
+}
+
+/// Every VPC of every member in every region has exactly one flow log to the hub's bucket.
+async fn assert_every_vpc_has_one_flow_log(org: &Organisation) {
+    for member in &org.members {
+        for region in REGIONS {
+            let mut vpcs = member.vpcs(region).await;
+            let mut logged: Vec<String> = member
+                .flow_logs_to(region, BUCKET)
+                .await
+                .iter()
+                .filter_map(|f| f.resource_id().map(str::to_string))
+                .collect();
+            vpcs.sort();
+            logged.sort();
+            assert_eq!(
+                logged, vpcs,
+                "the flow logs of {} ({}) in {region}: one per VPC",
+                member.account, member.name
+            );
+        }
+    }
+}
+
+/// The issue's "Done when": setup makes the flow logs in every member account and region; a
+/// flow-log object under a member's prefix in the second region reaches the collector with that
+/// account and region; a second setup makes no write; a new VPC in a member is picked up by the
+/// next setup (one flow log to create); an account whose role refuses AssumeRole is reported
+/// while the others converge, and a re-run converges once it trusts the hub again; teardown
+/// leaves no flow log in any target.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_organisation_of_three_accounts_in_two_regions_is_set_up_kept_in_step_and_torn_down() {
+    let stack = Stack::start(&[Service::Moto, Service::Rotel, Service::Lambda]);
+    let s3 = aws_sdk_s3::Client::new(&stack.sdk_config().await);
+    let org = Organisation::create(&stack, 3).await;
+    for (i, member) in org.members.iter().enumerate() {
+        for (j, region) in REGIONS.iter().enumerate() {
+            member
+                .create_vpc(region, &format!("10.{}.0.0/16", 10 * (i + 1) + j))
+                .await;
+        }
+    }
+    let cfg = org_config(&stack, &org).write(stack.dir());
+
+    // The plan names every target account and the role it assumes there.
+    let plan = cfg.run(&stack, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 2);
+    let shown = printed(&plan);
+    for account in org.accounts() {
+        assert!(shown.contains(&account), "{account} in the plan:\n{shown}");
+    }
+    assert!(shown.contains(ORG_ROLE), "the role in the plan:\n{shown}");
+
+    cfg.setup(&stack, &["--no-verify"]);
+    assert_every_vpc_has_one_flow_log(&org).await;
+
+    // A flow-log object of a member account in the second region reaches the collector with that
+    // account and region.
+    let member = &org.members[1];
+    let flow_log = member.flow_logs_to(SECOND_REGION, BUCKET).await[0]
+        .flow_log_id()
+        .unwrap()
+        .to_string();
+    let key = put_flow_log_object(&s3, BUCKET, &member.account, SECOND_REGION, &flow_log).await;
+    let records = stack.wait_for_exactly(2, Duration::from_secs(60));
+    for r in &records {
+        assert_eq!(r["resource"]["aws.s3.key"], key.as_str(), "{r}");
+        assert_eq!(
+            r["resource"]["cloud.account.id"],
+            member.account.as_str(),
+            "{r}"
+        );
+        assert_eq!(r["resource"]["cloud.region"], SECOND_REGION, "{r}");
+    }
+
+    // A second setup makes no write (AssumeRole hands out credentials and changes nothing).
+    recorder::start(&stack.moto_endpoint);
+    let again = cfg.setup(&stack, &["--no-verify"]);
+    let writes: Vec<String> = recorder::writes(&stack.moto_endpoint)
+        .into_iter()
+        .filter(|w| w != "AssumeRole")
+        .collect();
+    assert_eq!(writes, Vec::<String>::new(), "second setup must not write");
+    assert!(
+        printed(&again).contains("No changes"),
+        "{}",
+        printed(&again)
+    );
+
+    // A VPC created since the last run is one flow log to create, made by the next setup.
+    let new_vpc = org.members[0]
+        .create_vpc(SECOND_REGION, "10.90.0.0/16")
+        .await;
+    let plan = cfg.run(&stack, &["plan", "--detailed-exitcode"]);
+    assert_exit(&plan, 2);
+    let shown = printed(&plan);
+    assert!(
+        shown.contains("Plan: 1 to create, 0 to update, 0 to replace, 0 to delete."),
+        "{shown}"
+    );
+    assert!(shown.contains(&new_vpc), "{shown}");
+    cfg.setup(&stack, &["--no-verify"]);
+    assert_every_vpc_has_one_flow_log(&org).await;
+
+    // An account whose role refuses AssumeRole is reported; the others still converge.
+    let refusing = &org.members[2];
+    refusing.refuse_assume_role().await;
+    let late_vpc = org.members[1].create_vpc(REGION, "10.91.0.0/16").await;
+    let partial = cfg.run(&stack, &["setup", "--yes", "--no-verify"]);
+    assert_ne!(partial.status.code(), Some(0), "{}", printed(&partial));
+    let shown = printed(&partial);
+    assert!(
+        shown.contains(&refusing.account) && shown.contains(ORG_ROLE),
+        "the refusing account and its role named:\n{shown}"
+    );
+    let logged: Vec<String> = org.members[1]
+        .flow_logs_to(REGION, BUCKET)
+        .await
+        .iter()
+        .filter_map(|f| f.resource_id().map(str::to_string))
+        .collect();
+    assert!(
+        logged.contains(&late_vpc),
+        "the other accounts converge: {logged:?}"
+    );
+    // Once it trusts the hub again, a re-run converges.
+    refusing.trust_hub_again().await;
+    cfg.setup(&stack, &["--no-verify"]);
+    assert_exit(&cfg.run(&stack, &["plan", "--detailed-exitcode"]), 0);
+    assert_every_vpc_has_one_flow_log(&org).await;
+
+    // Teardown leaves no flow log in any target.
+    assert_exit(&cfg.run(&stack, &["teardown", "--yes"]), 0);
+    for member in &org.members {
+        for region in REGIONS {
+            assert_eq!(
+                member.flow_logs_to(region, BUCKET).await.len(),
+                0,
+                "no flow log left in {} {region}",
+                member.account
+            );
+        }
+    }
+}
