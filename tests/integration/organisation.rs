@@ -374,3 +374,60 @@ async fn an_organisation_of_three_accounts_in_two_regions_is_set_up_kept_in_step
         }
     }
 }
+
+/// `organization: true` targets every ACTIVE account of the organisation (ListAccounts), less
+/// `exclude_accounts`; a closed (SUSPENDED) account is not a target; `--accounts` narrows one run.
+#[tokio::test(flavor = "multi_thread")]
+async fn organisation_mode_targets_every_active_account_but_the_excluded_ones() {
+    let stack = Stack::start(&[Service::Moto]);
+    let org = Organisation::create(&stack, 3).await;
+    let (status, closed) = crate::support::org::organizations(
+        &stack,
+        "CloseAccount",
+        json!({"AccountId": org.members[2].account}),
+    );
+    assert_eq!(status, 200, "CloseAccount: {closed}");
+    let zip = crate::support::fake_zip(stack.dir());
+    let cfg = StackConfig::lambda(STACK, "none", "http://127.0.0.1:4318")
+        .without("flow_log.resources.vpc_ids")
+        .set("flow_log.resources.all_vpcs", true)
+        .set("targets.organization", true)
+        .set("targets.exclude_accounts", [ACCOUNT_ID])
+        .set("targets.regions", REGIONS)
+        .set("targets.role", ORG_ROLE)
+        .write(stack.dir());
+    let zip_arg = zip.to_str().unwrap();
+
+    let plan = cfg.run(&stack, &["plan", "--forwarder-zip", zip_arg]);
+    assert_exit(&plan, 0);
+    let shown = printed(&plan);
+    for member in &org.members[..2] {
+        assert!(
+            shown.contains(&member.account),
+            "{} a target:\n{shown}",
+            member.name
+        );
+    }
+    assert!(
+        !shown.contains(&org.members[2].account),
+        "a closed account is not a target:\n{shown}"
+    );
+
+    let narrowed = cfg.run(
+        &stack,
+        &[
+            "plan",
+            "--forwarder-zip",
+            zip_arg,
+            "--accounts",
+            &org.members[0].account,
+        ],
+    );
+    assert_exit(&narrowed, 0);
+    let shown = printed(&narrowed);
+    assert!(shown.contains(&org.members[0].account), "{shown}");
+    assert!(
+        !shown.contains(&org.members[1].account),
+        "narrowed to one account:\n{shown}"
+    );
+}
