@@ -81,6 +81,9 @@ CATALOGUE: dict[str, str] = {
                                        "the bucket policy lets the delivery service write for "
                                        "that account (aws:SourceAccount/SourceArn or "
                                        "aws:SourceOrgID) (moto wrapper)",
+    "ec2-opt-in-region-disabled": "EC2 calls in an opt-in region (launched after March 2019: "
+                                  "af-south-1, me-south-1, ...) answer 401 AuthFailure, as in an "
+                                  "account that has not enabled it (moto wrapper)",
 }
 ALL = tuple(CATALOGUE)
 
@@ -92,7 +95,7 @@ DEFAULT: tuple[str, ...] = ALL
 MOTO_WRAPPER_ONLY = {"filter-rule-case", "flow-log-folder", "flow-log-kms-key-id",
                      "firehose-http-delivery", "secrets-deletion-window",
                      "secrets-labelled-versions", "sts-trust-policy",
-                     "flow-log-cross-account-delivery"}
+                     "flow-log-cross-account-delivery", "ec2-opt-in-region-disabled"}
 
 
 class BehaviourError(ValueError):

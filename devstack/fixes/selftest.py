@@ -672,3 +672,22 @@ class FlowLogCrossAccountDelivery(FixTest):
                                                     "Version": "2016-11-15"}, key, region)[1])
         with behaviour_off("flow-log-cross-account-delivery"):
             self.assertNotIn(refused, create("/off/"))
+
+
+@NEEDS_MOTO
+class OptInRegionDisabled(FixTest):
+    FIX = "ec2-opt-in-region-disabled"
+
+    def test_an_opt_in_region_answers_auth_failure(self):
+        self.assertTrue(ec2.region_disabled("af-south-1"))
+        self.assertFalse(ec2.region_disabled("eu-west-1"))
+        status, text = query("ec2", {"Action": "DescribeVpcs", "Version": "2016-11-15"},
+                             region="me-south-1")
+        self.assertEqual(status, 401, text)
+        self.assertIn("<Code>AuthFailure</Code><Message>AWS was not able to validate the "
+                      "provided access credentials</Message>", text)
+        self.assertEqual(query("ec2", {"Action": "DescribeVpcs", "Version": "2016-11-15"},
+                               region="eu-west-1")[0], 200)
+        with behaviour_off("ec2-opt-in-region-disabled"):
+            self.assertEqual(query("ec2", {"Action": "DescribeVpcs", "Version": "2016-11-15"},
+                                   region="me-south-1")[0], 200)

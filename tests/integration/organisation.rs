@@ -19,6 +19,8 @@ const STACK: &str = "org";
 const BUCKET: &str = "org-flowlogs-123456789012-us-east-1";
 const SECOND_REGION: &str = "eu-west-1";
 const REGIONS: [&str; 2] = [REGION, SECOND_REGION];
+/// An opt-in region: disabled in every account of the stack (`ec2-opt-in-region-disabled`).
+const DISABLED_REGION: &str = "af-south-1";
 
 /// CreateFlowLogs of `vpc` in the member's `region` to `destination`: the ids made and the
 /// Unsuccessful messages.
@@ -218,6 +220,24 @@ async fn the_stack_has_member_accounts_and_refuses_what_aws_refuses() {
     assert!(with(Some("ext-1234")).await.is_ok());
     assert!(with(None).await.is_err(), "no external id");
     assert!(with(Some("guess")).await.is_err(), "another external id");
+
+    // An opt-in region the account has not enabled answers AuthFailure.
+    use aws_sdk_ec2::error::ProvideErrorMetadata as _;
+    let err = first
+        .ec2(DISABLED_REGION)
+        .await
+        .describe_vpcs()
+        .send()
+        .await
+        .unwrap_err();
+    let err = err.as_service_error().expect("a service error");
+    assert_eq!(
+        (err.code(), err.message()),
+        (
+            Some("AuthFailure"),
+            Some("AWS was not able to validate the provided access credentials")
+        )
+    );
 }
 
 /// The config of the issue: every VPC of three member accounts in two regions, through the
@@ -430,4 +450,47 @@ async fn organisation_mode_targets_every_active_account_but_the_excluded_ones() 
         !shown.contains(&org.members[1].account),
         "narrowed to one account:\n{shown}"
     );
+}
+
+/// A region the member has not enabled is reported, naming it; the account's other region is still
+/// done.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_disabled_region_is_reported_and_the_other_regions_are_done() {
+    let stack = Stack::start(&[Service::Moto]);
+    let org = Organisation::create(&stack, 1).await;
+    let member = &org.members[0];
+    let zip = crate::support::fake_zip(stack.dir());
+    let cfg = StackConfig::lambda(STACK, "none", "http://127.0.0.1:4318")
+        .without("flow_log.resources.vpc_ids")
+        .set("flow_log.resources.all_vpcs", true)
+        .set("targets.accounts", [&member.account])
+        .set("targets.regions", [REGION, DISABLED_REGION])
+        .set("targets.role", ORG_ROLE)
+        .write(stack.dir());
+    let setup = cfg.run(
+        &stack,
+        &[
+            "setup",
+            "--yes",
+            "--no-verify",
+            "--forwarder-zip",
+            zip.to_str().unwrap(),
+        ],
+    );
+    assert_ne!(setup.status.code(), Some(0), "{}", printed(&setup));
+    let shown = printed(&setup);
+    assert!(
+        shown.contains(DISABLED_REGION) && shown.contains(&member.account),
+        "the disabled region of the account named:\n{shown}"
+    );
+    let mut vpcs = member.vpcs(REGION).await;
+    let mut logged: Vec<String> = member
+        .flow_logs_to(REGION, BUCKET)
+        .await
+        .iter()
+        .filter_map(|f| f.resource_id().map(str::to_string))
+        .collect();
+    vpcs.sort();
+    logged.sort();
+    assert_eq!(logged, vpcs, "the enabled region is done");
 }
