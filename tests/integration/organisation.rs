@@ -494,3 +494,24 @@ async fn a_disabled_region_is_reported_and_the_other_regions_are_done() {
     logged.sort();
     assert_eq!(logged, vpcs, "the enabled region is done");
 }
+
+/// The stack's sessions expire as AWS's do (here at once): EC2 refuses a member's expired
+/// credentials with RequestExpired, which a long run must avoid by refreshing them.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_stack_expires_assumed_role_sessions() {
+    use aws_sdk_ec2::error::ProvideErrorMetadata as _;
+    let stack = Stack::start_with(&[Service::Moto], Behaviours::all().session_seconds(0.0));
+    let org = Organisation::create(&stack, 1).await;
+    let err = org.members[0]
+        .ec2(REGION)
+        .await
+        .describe_vpcs()
+        .send()
+        .await
+        .unwrap_err();
+    let err = err.as_service_error().expect("a service error");
+    assert_eq!(
+        (err.code(), err.message()),
+        (Some("RequestExpired"), Some("Request has expired."))
+    );
+}
