@@ -515,3 +515,48 @@ async fn the_stack_expires_assumed_role_sessions() {
         (Some("RequestExpired"), Some("Request has expired."))
     );
 }
+
+/// A run longer than a member session refreshes the member's credentials: sessions of the stack
+/// last 4 s, and the new hub bucket answers NoSuchBucket for 6 s (`consistency-bucket`), which
+/// setup waits out between reading the targets and creating their flow logs.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_longer_than_a_session_refreshes_member_credentials() {
+    let stack = Stack::start_with(
+        &[Service::Moto],
+        Behaviours::from_env().session_seconds(4.0).window(6.0),
+    );
+    let org = Organisation::create(&stack, 2).await;
+    let zip = crate::support::fake_zip(stack.dir());
+    let cfg = StackConfig::lambda(STACK, "none", "http://127.0.0.1:4318")
+        .without("flow_log.resources.vpc_ids")
+        .set("flow_log.resources.all_vpcs", true)
+        .set("targets.accounts", org.accounts())
+        .set("targets.regions", [REGION])
+        .set("targets.role", ORG_ROLE)
+        .write(stack.dir());
+    let started = std::time::Instant::now();
+    cfg.setup(
+        &stack,
+        &["--no-verify", "--forwarder-zip", zip.to_str().unwrap()],
+    );
+    assert!(
+        started.elapsed() > Duration::from_secs(4),
+        "the run outlived a session"
+    );
+    for member in &org.members {
+        let mut vpcs = member.vpcs(REGION).await;
+        let mut logged: Vec<String> = member
+            .flow_logs_to(REGION, BUCKET)
+            .await
+            .iter()
+            .filter_map(|f| f.resource_id().map(str::to_string))
+            .collect();
+        vpcs.sort();
+        logged.sort();
+        assert_eq!(
+            logged, vpcs,
+            "{}: every VPC's flow log made",
+            member.account
+        );
+    }
+}
