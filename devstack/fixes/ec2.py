@@ -1,4 +1,5 @@
-"""EC2 fixes: CreateFlowLogs's S3 destinations as AWS takes them."""
+"""EC2 fixes: CreateFlowLogs's S3 destinations as AWS takes them (a folder, a key named by id, a
+bucket of another account and its policy), and the opt-in Regions an account has not enabled."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""STS fixes: AssumeRole decided by the role's trust policy, as AWS decides it.
+"""STS fixes: AssumeRole decided by the role's trust policy, and sessions that expire, as AWS does.
 
 moto hands out credentials for any role ARN, existing or not, whoever asks (its docstring: "the
 role does not need to exist"). AWS assumes a role only when the role exists and a statement of its
@@ -6,6 +6,9 @@ trust policy allows the caller (`sts:AssumeRole`, the caller as principal: its a
 root, its ARN or `*`) with every condition met (`sts:ExternalId` as the caller passed it); otherwise
 403 `AccessDenied`, "User: <caller ARN> is not authorized to perform: sts:AssumeRole on resource:
 <role ARN>", the same answer whether the role is missing or does not trust the caller.
+
+moto's credentials never expire; AWS's stop at the session's Expiration (behaviour
+`sts-session-expiry`, below).
 """
 
 from __future__ import annotations
