@@ -560,3 +560,46 @@ async fn a_run_longer_than_a_session_refreshes_member_credentials() {
         );
     }
 }
+
+/// verify summarises the delivery status of every target's flow logs: once the hub's bucket policy
+/// no longer lets one member deliver, its flow logs show FAILED ("Access error") and verify fails
+/// naming that account.
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_names_the_account_whose_flow_logs_fail_to_deliver() {
+    let stack = Stack::start(&[Service::Moto, Service::Rotel, Service::Lambda]);
+    let s3 = aws_sdk_s3::Client::new(&stack.sdk_config().await);
+    let org = Organisation::create(&stack, 2).await;
+    let cfg = StackConfig::lambda(STACK, "none", &stack.otlp_endpoint)
+        .without("flow_log.resources.vpc_ids")
+        .set("flow_log.resources.all_vpcs", true)
+        .set("targets.accounts", org.accounts())
+        .set("targets.regions", [REGION])
+        .set("targets.role", ORG_ROLE)
+        .write(stack.dir());
+    cfg.setup(&stack, &[]);
+    assert_exit(&cfg.run(&stack, &["verify"]), 0);
+
+    // Someone rewrites the policy: only the first member may deliver.
+    let allowed = &org.members[0].account;
+    s3.put_bucket_policy()
+        .bucket(BUCKET)
+        .policy(delivery_policy(json!({
+            "StringEquals": {"aws:SourceAccount": allowed},
+            "ArnLike": {"aws:SourceArn": format!("arn:aws:logs:{REGION}:{allowed}:*")}})))
+        .send()
+        .await
+        .unwrap();
+    let failing = &org.members[1];
+    assert!(failing
+        .flow_logs_to(REGION, BUCKET)
+        .await
+        .iter()
+        .all(|f| f.deliver_logs_status() == Some("FAILED")));
+    let verify = cfg.run(&stack, &["verify"]);
+    assert_ne!(verify.status.code(), Some(0), "{}", printed(&verify));
+    let shown = printed(&verify);
+    assert!(
+        shown.contains(&failing.account) && shown.contains("Access error"),
+        "the failing account and AWS's reason named:\n{shown}"
+    );
+}
