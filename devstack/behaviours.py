@@ -19,6 +19,8 @@ eventual-consistency error is injected after the call that causes it;
 delays before the two retries of a failed asynchronous invocation.
 `FLOWLOGS_DEVSTACK_SECRET_DELETION_WINDOW` (seconds, default 10) is how long a force-deleted secret
 lingers (behaviour `secrets-deletion-window`).
+`FLOWLOGS_DEVSTACK_SESSION_SECONDS` (seconds, default: the DurationSeconds asked for, 3600 by
+default) is how long an assumed role's credentials last (behaviour `sts-session-expiry`).
 """
 
 from __future__ import annotations
@@ -88,6 +90,12 @@ CATALOGUE: dict[str, str] = {
                                        "the bucket policy lets the delivery service write for "
                                        "that account (aws:SourceAccount/SourceArn or "
                                        "aws:SourceOrgID) (moto wrapper)",
+    "ec2-opt-in-region-disabled": "EC2 calls in an opt-in region (launched after March 2019: "
+                                  "af-south-1, me-south-1, ...) answer 401 AuthFailure, as in an "
+                                  "account that has not enabled it (moto wrapper)",
+    "sts-session-expiry": "an assumed role's credentials stop at their Expiration (EC2: "
+                          "RequestExpired; IAM, STS: ExpiredToken); "
+                          "FLOWLOGS_DEVSTACK_SESSION_SECONDS shortens sessions (moto wrapper)",
 }
 ALL = tuple(CATALOGUE)
 
@@ -99,7 +107,8 @@ DEFAULT: tuple[str, ...] = ALL
 MOTO_WRAPPER_ONLY = {"filter-rule-case", "flow-log-folder", "flow-log-kms-key-id",
                      "firehose-http-delivery", "secrets-deletion-window",
                      "secrets-labelled-versions", "flow-log-transit-gateway",
-                     "sts-trust-policy", "flow-log-cross-account-delivery"}
+                     "sts-trust-policy", "flow-log-cross-account-delivery",
+                     "ec2-opt-in-region-disabled", "sts-session-expiry"}
 
 
 class BehaviourError(ValueError):

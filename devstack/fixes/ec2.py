@@ -1,4 +1,5 @@
-"""EC2 fixes: CreateFlowLogs's S3 destinations as AWS takes them."""
+"""EC2 fixes: CreateFlowLogs's S3 destinations as AWS takes them (a folder, a key named by id, a
+bucket of another account and its policy), and the opt-in Regions an account has not enabled."""
 
 from __future__ import annotations
 
@@ -372,3 +373,51 @@ def flow_log_cross_account_delivery() -> None:
 
     FlowLogsBackend.create_flow_logs = create_flow_logs
     FlowLogsBackend.describe_flow_logs = describe_flow_logs
+
+
+# -- opt-in regions: disabled until the account enables them ------------------------------------
+
+# Regions launched before 20 March 2019 are enabled in every account; every later one is an opt-in
+# Region, disabled until the account enables it (AWS Account Management guide, "Enable or disable
+# AWS Regions in your account"). moto serves every region to every account.
+ENABLED_BY_DEFAULT = frozenset({
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
+    "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1",
+    "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
+    "ap-southeast-1", "ap-southeast-2",
+})
+AUTH_FAILURE = "AWS was not able to validate the provided access credentials"
+
+
+def region_disabled(region: str) -> bool:
+    """An opt-in region (not enabled by default); the stack enables none (moto has no Account
+    EnableRegion)."""
+    return region.startswith(("af-", "ap-", "ca-", "eu-", "il-", "me-", "mx-", "sa-", "us-")) \
+        and region not in ENABLED_BY_DEFAULT
+
+
+def auth_failure_document() -> str:
+    import uuid
+
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>'
+            f"<Code>AuthFailure</Code><Message>{AUTH_FAILURE}</Message></Error></Errors>"
+            f"<RequestID>{uuid.uuid4()}</RequestID></Response>")
+
+
+@fix("ec2-opt-in-region-disabled", "ec2", MOTO,
+     "An EC2 call in an opt-in Region the account has not enabled (every Region launched after "
+     "20 March 2019: af-south-1, ap-east-1, eu-south-1, me-south-1, ...) answers 401 AuthFailure "
+     "'AWS was not able to validate the provided access credentials' (AWS Account Management "
+     "guide, 'Enable or disable AWS Regions in your account'; turbot/steampipe-plugin-aws#75, "
+     "fog/fog-aws#585); moto serves every Region",
+     behaviour="ec2-opt-in-region-disabled")
+def opt_in_region_disabled() -> None:
+    from moto.core.responses import BaseResponse
+    from moto.ec2.responses import EC2Response
+
+    def call_action(self):
+        if on("ec2-opt-in-region-disabled") and region_disabled(self.region or ""):
+            return 401, {"Content-Type": "text/xml", "status": 401}, auth_failure_document()
+        return BaseResponse.call_action(self)
+
+    EC2Response.call_action = call_action

@@ -751,3 +751,53 @@ class FlowLogCrossAccountDelivery(FixTest):
                                                     "Version": "2016-11-15"}, key, region)[1])
         with behaviour_off("flow-log-cross-account-delivery"):
             self.assertNotIn(refused, create("/off/"))
+
+
+@NEEDS_MOTO
+class OptInRegionDisabled(FixTest):
+    FIX = "ec2-opt-in-region-disabled"
+
+    def test_an_opt_in_region_answers_auth_failure(self):
+        self.assertTrue(ec2.region_disabled("af-south-1"))
+        self.assertFalse(ec2.region_disabled("eu-west-1"))
+        status, text = query("ec2", {"Action": "DescribeVpcs", "Version": "2016-11-15"},
+                             region="me-south-1")
+        self.assertEqual(status, 401, text)
+        self.assertIn("<Code>AuthFailure</Code><Message>AWS was not able to validate the "
+                      "provided access credentials</Message>", text)
+        self.assertEqual(query("ec2", {"Action": "DescribeVpcs", "Version": "2016-11-15"},
+                               region="eu-west-1")[0], 200)
+        with behaviour_off("ec2-opt-in-region-disabled"):
+            self.assertEqual(query("ec2", {"Action": "DescribeVpcs", "Version": "2016-11-15"},
+                                   region="me-south-1")[0], 200)
+
+
+@NEEDS_MOTO
+class StsSessionExpiry(FixTest):
+    FIX = "sts-session-expiry"
+
+    def test_expired_credentials_are_refused(self):
+        from fixes import sts as sts_fix
+
+        _, member, key = organisation_member()  # a session of an hour
+        describe = {"Action": "DescribeVpcs", "Version": "2016-11-15"}
+        self.assertEqual(query("ec2", describe, key)[0], 200)
+        os.environ[sts_fix.SESSION_ENV] = "0"
+        try:
+            status, text = query("sts", {
+                "Action": "AssumeRole", "Version": "2011-06-15", "RoleSessionName": "expired",
+                "RoleArn": f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole"})
+            self.assertEqual(status, 200, text)
+        finally:
+            del os.environ[sts_fix.SESSION_ENV]
+        expired = text.split("<AccessKeyId>", 1)[1].split("<", 1)[0]
+        status, text = query("ec2", describe, expired)
+        self.assertEqual(status, 400, text)
+        self.assertIn("<Code>RequestExpired</Code><Message>Request has expired.</Message>", text)
+        status, text = query("iam", {"Action": "ListRoles", "Version": "2010-05-08"}, expired)
+        self.assertEqual(status, 403, text)
+        self.assertIn("<Code>ExpiredToken</Code><Message>The security token included in the "
+                      "request is expired</Message>", text)
+        self.assertEqual(query("ec2", describe, key)[0], 200)
+        with behaviour_off("sts-session-expiry"):
+            self.assertEqual(query("ec2", describe, expired)[0], 200)

@@ -1,4 +1,4 @@
-"""STS fixes: AssumeRole decided by the role's trust policy, as AWS decides it.
+"""STS fixes: AssumeRole decided by the role's trust policy, and sessions that expire, as AWS does.
 
 moto hands out credentials for any role ARN, existing or not, whoever asks (its docstring: "the
 role does not need to exist"). AWS assumes a role only when the role exists and a statement of its
@@ -6,11 +6,15 @@ trust policy allows the caller (`sts:AssumeRole`, the caller as principal: its a
 root, its ARN or `*`) with every condition met (`sts:ExternalId` as the caller passed it); otherwise
 403 `AccessDenied`, "User: <caller ARN> is not authorized to perform: sts:AssumeRole on resource:
 <role ARN>", the same answer whether the role is missing or does not trust the caller.
+
+moto's credentials never expire; AWS's stop at the session's Expiration (behaviour
+`sts-session-expiry`, below).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from xml.sax.saxutils import escape
@@ -147,3 +151,84 @@ def trust_policy() -> None:
         return original(self)
 
     responses.TokenResponse.assume_role = assume_role
+
+
+# -- session expiry -----------------------------------------------------------------------------
+
+SESSION_ENV = "FLOWLOGS_DEVSTACK_SESSION_SECONDS"
+EC2_EXPIRED = ("RequestExpired", "Request has expired.")
+TOKEN_EXPIRED = ("ExpiredToken", "The security token included in the request is expired")
+
+
+def session_seconds(asked: int) -> int:
+    """How long an assumed role's credentials last: as asked (DurationSeconds, 3600 by default),
+    or `FLOWLOGS_DEVSTACK_SESSION_SECONDS` when set (a test's short session)."""
+    override = os.environ.get(SESSION_ENV)
+    return int(float(override)) if override else asked
+
+
+def expired_answer(service: str) -> tuple[int, str, str]:
+    """EC2 answers 400 RequestExpired; the other query services 403 ExpiredToken."""
+    if service == "ec2":
+        return 400, *EC2_EXPIRED
+    return 403, *TOKEN_EXPIRED
+
+
+def expired_document(service: str) -> tuple[int, str]:
+    status, code, message = expired_answer(service)
+    if service == "ec2":
+        return status, ('<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>'
+                        f"<Code>{code}</Code><Message>{message}</Message></Error></Errors>"
+                        f"<RequestID>{uuid.uuid4()}</RequestID></Response>")
+    return status, ("<ErrorResponse><Error><Type>Sender</Type>"
+                    f"<Code>{code}</Code><Message>{message}</Message></Error>"
+                    f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>")
+
+
+@fix("sts-session-expiry", "sts", MOTO,
+     "An assumed role's credentials stop working at their Expiration (DurationSeconds, 1 hour by "
+     "default): EC2 answers 400 RequestExpired 'Request has expired.', IAM and STS 403 "
+     "ExpiredToken 'The security token included in the request is expired' (STS API reference, "
+     "AssumeRole; aws/aws-sdk-go#253, prowler-cloud/prowler#1165); moto's never expire",
+     behaviour="sts-session-expiry")
+def session_expiry() -> None:
+    import datetime
+
+    from moto.core.responses import BaseResponse
+    from moto.core.utils import utcnow
+    from moto.sts import responses
+    from moto.sts.models import sts_backends
+
+    original_assume = responses.TokenResponse.assume_role
+    original_call = BaseResponse.call_action
+
+    def assume_role(self):
+        result = original_assume(self)
+        if on("sts-session-expiry") and os.environ.get(SESSION_ENV):
+            role = getattr(result, "result", {}).get("Credentials") \
+                if hasattr(result, "result") else None
+            if role is not None and hasattr(role, "expiration"):
+                role.expiration = utcnow() + datetime.timedelta(
+                    seconds=session_seconds(self._get_int_param("DurationSeconds", 3600)))
+        return result
+
+    def expired(self) -> bool:
+        key = self.get_access_key()
+        if not key or not key.startswith("ASIA"):  # moto's temporary keys
+            return False
+        for backends in list(sts_backends.values()):
+            for backend in list(backends.values()):
+                for role in list(backend.assumed_roles):
+                    if role.access_key_id == key:
+                        return utcnow() >= role.expiration
+        return False
+
+    def call_action(self):
+        service = getattr(self, "service_name", "") or ""
+        if on("sts-session-expiry") and service in ("ec2", "iam", "sts") and expired(self):
+            status, body = expired_document(service)
+            return status, {"Content-Type": "text/xml", "status": status}, body
+        return original_call(self)
+
+    responses.TokenResponse.assume_role = assume_role
+    BaseResponse.call_action = call_action

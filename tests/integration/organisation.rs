@@ -19,6 +19,8 @@ const STACK: &str = "org";
 const BUCKET: &str = "org-flowlogs-123456789012-us-east-1";
 const SECOND_REGION: &str = "eu-west-1";
 const REGIONS: [&str; 2] = [REGION, SECOND_REGION];
+/// An opt-in region: disabled in every account of the stack (`ec2-opt-in-region-disabled`).
+const DISABLED_REGION: &str = "af-south-1";
 
 /// CreateFlowLogs of `vpc` in the member's `region` to `destination`: the ids made and the
 /// Unsuccessful messages.
@@ -218,6 +220,24 @@ async fn the_stack_has_member_accounts_and_refuses_what_aws_refuses() {
     assert!(with(Some("ext-1234")).await.is_ok());
     assert!(with(None).await.is_err(), "no external id");
     assert!(with(Some("guess")).await.is_err(), "another external id");
+
+    // An opt-in region the account has not enabled answers AuthFailure.
+    use aws_sdk_ec2::error::ProvideErrorMetadata as _;
+    let err = first
+        .ec2(DISABLED_REGION)
+        .await
+        .describe_vpcs()
+        .send()
+        .await
+        .unwrap_err();
+    let err = err.as_service_error().expect("a service error");
+    assert_eq!(
+        (err.code(), err.message()),
+        (
+            Some("AuthFailure"),
+            Some("AWS was not able to validate the provided access credentials")
+        )
+    );
 }
 
 /// The config of the issue: every VPC of three member accounts in two regions, through the
@@ -373,4 +393,213 @@ async fn an_organisation_of_three_accounts_in_two_regions_is_set_up_kept_in_step
             );
         }
     }
+}
+
+/// `organization: true` targets every ACTIVE account of the organisation (ListAccounts), less
+/// `exclude_accounts`; a closed (SUSPENDED) account is not a target; `--accounts` narrows one run.
+#[tokio::test(flavor = "multi_thread")]
+async fn organisation_mode_targets_every_active_account_but_the_excluded_ones() {
+    let stack = Stack::start(&[Service::Moto]);
+    let org = Organisation::create(&stack, 3).await;
+    let (status, closed) = crate::support::org::organizations(
+        &stack,
+        "CloseAccount",
+        json!({"AccountId": org.members[2].account}),
+    );
+    assert_eq!(status, 200, "CloseAccount: {closed}");
+    let zip = crate::support::fake_zip(stack.dir());
+    let cfg = StackConfig::lambda(STACK, "none", "http://127.0.0.1:4318")
+        .without("flow_log.resources.vpc_ids")
+        .set("flow_log.resources.all_vpcs", true)
+        .set("targets.organization", true)
+        .set("targets.exclude_accounts", [ACCOUNT_ID])
+        .set("targets.regions", REGIONS)
+        .set("targets.role", ORG_ROLE)
+        .write(stack.dir());
+    let zip_arg = zip.to_str().unwrap();
+
+    let plan = cfg.run(&stack, &["plan", "--forwarder-zip", zip_arg]);
+    assert_exit(&plan, 0);
+    let shown = printed(&plan);
+    for member in &org.members[..2] {
+        assert!(
+            shown.contains(&member.account),
+            "{} a target:\n{shown}",
+            member.name
+        );
+    }
+    assert!(
+        !shown.contains(&org.members[2].account),
+        "a closed account is not a target:\n{shown}"
+    );
+
+    let narrowed = cfg.run(
+        &stack,
+        &[
+            "plan",
+            "--forwarder-zip",
+            zip_arg,
+            "--accounts",
+            &org.members[0].account,
+        ],
+    );
+    assert_exit(&narrowed, 0);
+    let shown = printed(&narrowed);
+    assert!(shown.contains(&org.members[0].account), "{shown}");
+    assert!(
+        !shown.contains(&org.members[1].account),
+        "narrowed to one account:\n{shown}"
+    );
+}
+
+/// A region the member has not enabled is reported, naming it; the account's other region is still
+/// done.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_disabled_region_is_reported_and_the_other_regions_are_done() {
+    let stack = Stack::start(&[Service::Moto]);
+    let org = Organisation::create(&stack, 1).await;
+    let member = &org.members[0];
+    let zip = crate::support::fake_zip(stack.dir());
+    let cfg = StackConfig::lambda(STACK, "none", "http://127.0.0.1:4318")
+        .without("flow_log.resources.vpc_ids")
+        .set("flow_log.resources.all_vpcs", true)
+        .set("targets.accounts", [&member.account])
+        .set("targets.regions", [REGION, DISABLED_REGION])
+        .set("targets.role", ORG_ROLE)
+        .write(stack.dir());
+    let setup = cfg.run(
+        &stack,
+        &[
+            "setup",
+            "--yes",
+            "--no-verify",
+            "--forwarder-zip",
+            zip.to_str().unwrap(),
+        ],
+    );
+    assert_ne!(setup.status.code(), Some(0), "{}", printed(&setup));
+    let shown = printed(&setup);
+    assert!(
+        shown.contains(DISABLED_REGION) && shown.contains(&member.account),
+        "the disabled region of the account named:\n{shown}"
+    );
+    let mut vpcs = member.vpcs(REGION).await;
+    let mut logged: Vec<String> = member
+        .flow_logs_to(REGION, BUCKET)
+        .await
+        .iter()
+        .filter_map(|f| f.resource_id().map(str::to_string))
+        .collect();
+    vpcs.sort();
+    logged.sort();
+    assert_eq!(logged, vpcs, "the enabled region is done");
+}
+
+/// The stack's sessions expire as AWS's do (here at once): EC2 refuses a member's expired
+/// credentials with RequestExpired, which a long run must avoid by refreshing them.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_stack_expires_assumed_role_sessions() {
+    use aws_sdk_ec2::error::ProvideErrorMetadata as _;
+    let stack = Stack::start_with(&[Service::Moto], Behaviours::all().session_seconds(0.0));
+    let org = Organisation::create(&stack, 1).await;
+    let err = org.members[0]
+        .ec2(REGION)
+        .await
+        .describe_vpcs()
+        .send()
+        .await
+        .unwrap_err();
+    let err = err.as_service_error().expect("a service error");
+    assert_eq!(
+        (err.code(), err.message()),
+        (Some("RequestExpired"), Some("Request has expired."))
+    );
+}
+
+/// A run longer than a member session refreshes the member's credentials: sessions of the stack
+/// last 4 s, and the new hub bucket answers NoSuchBucket for 6 s (`consistency-bucket`), which
+/// setup waits out between reading the targets and creating their flow logs.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_longer_than_a_session_refreshes_member_credentials() {
+    let stack = Stack::start_with(
+        &[Service::Moto],
+        Behaviours::from_env().session_seconds(4.0).window(6.0),
+    );
+    let org = Organisation::create(&stack, 2).await;
+    let zip = crate::support::fake_zip(stack.dir());
+    let cfg = StackConfig::lambda(STACK, "none", "http://127.0.0.1:4318")
+        .without("flow_log.resources.vpc_ids")
+        .set("flow_log.resources.all_vpcs", true)
+        .set("targets.accounts", org.accounts())
+        .set("targets.regions", [REGION])
+        .set("targets.role", ORG_ROLE)
+        .write(stack.dir());
+    let started = std::time::Instant::now();
+    cfg.setup(
+        &stack,
+        &["--no-verify", "--forwarder-zip", zip.to_str().unwrap()],
+    );
+    assert!(
+        started.elapsed() > Duration::from_secs(4),
+        "the run outlived a session"
+    );
+    for member in &org.members {
+        let mut vpcs = member.vpcs(REGION).await;
+        let mut logged: Vec<String> = member
+            .flow_logs_to(REGION, BUCKET)
+            .await
+            .iter()
+            .filter_map(|f| f.resource_id().map(str::to_string))
+            .collect();
+        vpcs.sort();
+        logged.sort();
+        assert_eq!(
+            logged, vpcs,
+            "{}: every VPC's flow log made",
+            member.account
+        );
+    }
+}
+
+/// verify summarises the delivery status of every target's flow logs: once the hub's bucket policy
+/// no longer lets one member deliver, its flow logs show FAILED ("Access error") and verify fails
+/// naming that account.
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_names_the_account_whose_flow_logs_fail_to_deliver() {
+    let stack = Stack::start(&[Service::Moto, Service::Rotel, Service::Lambda]);
+    let s3 = aws_sdk_s3::Client::new(&stack.sdk_config().await);
+    let org = Organisation::create(&stack, 2).await;
+    let cfg = StackConfig::lambda(STACK, "none", &stack.otlp_endpoint)
+        .without("flow_log.resources.vpc_ids")
+        .set("flow_log.resources.all_vpcs", true)
+        .set("targets.accounts", org.accounts())
+        .set("targets.regions", [REGION])
+        .set("targets.role", ORG_ROLE)
+        .write(stack.dir());
+    cfg.setup(&stack, &[]);
+    assert_exit(&cfg.run(&stack, &["verify"]), 0);
+
+    // Someone rewrites the policy: only the first member may deliver.
+    let allowed = &org.members[0].account;
+    s3.put_bucket_policy()
+        .bucket(BUCKET)
+        .policy(delivery_policy(json!({
+            "StringEquals": {"aws:SourceAccount": allowed},
+            "ArnLike": {"aws:SourceArn": format!("arn:aws:logs:{REGION}:{allowed}:*")}})))
+        .send()
+        .await
+        .unwrap();
+    let failing = &org.members[1];
+    assert!(failing
+        .flow_logs_to(REGION, BUCKET)
+        .await
+        .iter()
+        .all(|f| f.deliver_logs_status() == Some("FAILED")));
+    let verify = cfg.run(&stack, &["verify"]);
+    assert_ne!(verify.status.code(), Some(0), "{}", printed(&verify));
+    let shown = printed(&verify);
+    assert!(
+        shown.contains(&failing.account) && shown.contains("Access error"),
+        "the failing account and AWS's reason named:\n{shown}"
+    );
 }

@@ -86,6 +86,7 @@ pub struct Behaviours {
     window_secs: Option<f64>,
     retry_delays_secs: Option<Vec<f64>>,
     secret_deletion_window_secs: Option<f64>,
+    session_secs: Option<f64>,
 }
 
 impl Behaviours {
@@ -140,7 +141,16 @@ impl Behaviours {
         self
     }
 
+    /// How long an assumed role's credentials last (`sts-session-expiry`; default: as asked).
+    pub fn session_seconds(mut self, seconds: f64) -> Behaviours {
+        self.session_secs = Some(seconds);
+        self
+    }
+
     fn apply(&self, cmd: &mut Command) {
+        if let Some(seconds) = self.session_secs {
+            cmd.env("FLOWLOGS_DEVSTACK_SESSION_SECONDS", seconds.to_string());
+        }
         if let Some(window) = self.secret_deletion_window_secs {
             cmd.env(
                 "FLOWLOGS_DEVSTACK_SECRET_DELETION_WINDOW",

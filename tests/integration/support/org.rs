@@ -43,8 +43,8 @@ pub struct Member {
     pub account: String,
     pub name: String,
     endpoint: String,
-    /// Credentials of the assumed role, taken once: they stay valid when the role later refuses
-    /// the hub, so the test can restore its trust policy.
+    /// Credentials of the assumed role taken at creation: used when the role refuses the hub
+    /// (so that the test can restore its trust policy); they last the stack's session length.
     credentials: aws_sdk_s3::config::Credentials,
 }
 
@@ -136,13 +136,18 @@ impl Member {
         }
     }
 
-    /// SDK configuration acting in this account, in `region`.
+    /// SDK configuration acting in this account, in `region`: with fresh credentials of the role
+    /// (sessions may be short, `Behaviours::session_seconds`), or, when the role refuses the hub,
+    /// with the ones taken at creation.
     pub async fn sdk_config(&self, region: &str) -> aws_config::SdkConfig {
+        let credentials = assume_at(&self.endpoint, &self.account)
+            .await
+            .unwrap_or_else(|_| self.credentials.clone());
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .http_client(flowlogs_forwarder::aws_http::client())
             .endpoint_url(&self.endpoint)
             .region(aws_config::Region::new(region.to_string()))
-            .credentials_provider(self.credentials.clone())
+            .credentials_provider(credentials)
             .load()
             .await
     }
@@ -241,7 +246,24 @@ pub async fn assume(
     stack: &Stack,
     account: &str,
 ) -> Result<aws_sdk_s3::config::Credentials, String> {
-    let sts = aws_sdk_sts::Client::new(&stack.sdk_config().await);
+    assume_at(&stack.aws_endpoint, account).await
+}
+
+/// [`assume`] against an AWS endpoint, as the hub (the stack's dummy credentials).
+async fn assume_at(
+    endpoint: &str,
+    account: &str,
+) -> Result<aws_sdk_s3::config::Credentials, String> {
+    let hub = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(flowlogs_forwarder::aws_http::client())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new(REGION))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "test", "test", None, None, "devstack",
+        ))
+        .load()
+        .await;
+    let sts = aws_sdk_sts::Client::new(&hub);
     let out = sts
         .assume_role()
         .role_arn(role_arn(account))
