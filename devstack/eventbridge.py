@@ -20,12 +20,13 @@
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 import time
 import uuid
 import xml.etree.ElementTree as ET
+
+import s3_notifications
 
 REASONS = {"PutObject": "PutObject", "CopyObject": "CopyObject",
            "CompleteMultipartUpload": "CompleteMultipartUpload"}
@@ -114,36 +115,5 @@ def matches(pattern: dict, event: dict) -> bool:
     return True
 
 
-def _as_list(value) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
 def permission_allows(policy_text: str, rule_arn: str) -> bool:
-    try:
-        policy = json.loads(policy_text)
-    except ValueError:
-        return False
-    for st in _as_list(policy.get("Statement")):
-        if st.get("Effect") != "Allow":
-            continue
-        principal = st.get("Principal")
-        services = _as_list(principal.get("Service")) if isinstance(principal, dict) \
-            else _as_list(principal)
-        if "events.amazonaws.com" not in services and "*" not in services:
-            continue
-        actions = [a.lower() for a in _as_list(st.get("Action"))]
-        if not any(fnmatch.fnmatchcase("lambda:invokefunction", a) for a in actions):
-            continue
-        source_arns = []
-        for op, cond in (st.get("Condition") or {}).items():
-            for k, v in cond.items():
-                if k.lower() == "aws:sourcearn":
-                    source_arns += [(op, arn) for arn in _as_list(v)]
-        if not source_arns or any(
-                fnmatch.fnmatchcase(rule_arn, arn) if op.startswith("ArnLike")
-                or op.startswith("StringLike") else rule_arn == arn
-                for op, arn in source_arns):
-            return True
-    return False
+    return s3_notifications.invoke_allowed(policy_text, "events.amazonaws.com", rule_arn)

@@ -129,19 +129,20 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def permission_allows(policy_text: str, bucket: str) -> bool:
+def invoke_allowed(policy_text: str, service: str, source_arn: str) -> bool:
+    """Whether the function's resource policy lets `service` (`s3.amazonaws.com`,
+    `events.amazonaws.com`) invoke it for `source_arn` (aws:SourceArn, when the statement has one)."""
     try:
         policy = json.loads(policy_text)
     except ValueError:
         return False
-    bucket_arn = f"arn:aws:s3:::{bucket}"
     for st in _as_list(policy.get("Statement")):
         if st.get("Effect") != "Allow":
             continue
         principal = st.get("Principal")
         services = _as_list(principal.get("Service")) if isinstance(principal, dict) \
             else _as_list(principal)
-        if "s3.amazonaws.com" not in services and "*" not in services:
+        if service not in services and "*" not in services:
             continue
         actions = [a.lower() for a in _as_list(st.get("Action"))]
         if not any(fnmatch.fnmatchcase("lambda:invokefunction", a) for a in actions):
@@ -152,11 +153,15 @@ def permission_allows(policy_text: str, bucket: str) -> bool:
                 if k.lower() == "aws:sourcearn":
                     source_arns += [(op, arn) for arn in _as_list(v)]
         if not source_arns or any(
-                fnmatch.fnmatchcase(bucket_arn, arn) if op.startswith("ArnLike")
-                or op.startswith("StringLike") else bucket_arn == arn
+                fnmatch.fnmatchcase(source_arn, arn) if op.startswith("ArnLike")
+                or op.startswith("StringLike") else source_arn == arn
                 for op, arn in source_arns):
             return True
     return False
+
+
+def permission_allows(policy_text: str, bucket: str) -> bool:
+    return invoke_allowed(policy_text, "s3.amazonaws.com", f"arn:aws:s3:::{bucket}")
 
 
 _sequence = [int(time.time() * 1000)]

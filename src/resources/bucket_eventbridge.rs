@@ -13,13 +13,12 @@ use aws_sdk_s3::types::{EventBridgeConfiguration, NotificationConfiguration};
 use serde::Serialize;
 
 use super::{Apply, Observe, Resource, Teardown};
-use crate::aws::errors::{is_destination_not_yet_valid, is_no_such_bucket};
-use crate::aws::wait::{self, Patience};
+use crate::aws::errors::is_no_such_bucket;
 use crate::aws::Clients;
 use crate::desired::eventbridge::{DesiredDelivery, DELIVERY_TURNED_ON, TAG_DELIVERY_TURNED_ON};
 use crate::desired::{Desired, Names};
 use crate::plan::{Action, Change, Kind};
-use crate::resources::bucket::after_create;
+use crate::resources::notification;
 use crate::ui::Progress;
 
 /// This resource's AWS writes; in the plan's `ops` as `{"op": "<snake_case name>", ...}`.
@@ -192,45 +191,21 @@ pub fn with_delivery(current: &NotificationConfiguration, on: bool) -> Notificat
 /// Reads the configuration, sets the delivery, keeps everything else, writes it back (S3
 /// test-sends to every destination on each write: retried while it cannot validate them yet).
 pub async fn write(clients: &Clients, bucket: &str, on: bool, progress: &Progress) -> Result<()> {
-    let current = after_create(progress, bucket, || {
-        clients
-            .s3
-            .get_bucket_notification_configuration()
-            .bucket(bucket)
-            .send()
-    })
-    .await
-    .with_context(|| format!("reading the event notifications of bucket {bucket}"))?;
+    let current = notification::read_configuration(clients, bucket, progress).await?;
     let now = NotificationConfiguration::builder()
         .set_lambda_function_configurations(Some(current.lambda_function_configurations().to_vec()))
         .set_queue_configurations(Some(current.queue_configurations().to_vec()))
         .set_topic_configurations(Some(current.topic_configurations().to_vec()))
         .set_event_bridge_configuration(current.event_bridge_configuration().cloned())
         .build();
-    let config = with_delivery(&now, on);
     let verb = if on { "turning on" } else { "turning off" };
-    wait::retry(
-        progress,
-        Patience {
-            what: &format!("S3 to validate the notification destinations of bucket {bucket}"),
-            limit: wait::DESTINATION_VALIDATION,
-        },
-        || {
-            clients
-                .s3
-                .put_bucket_notification_configuration()
-                .bucket(bucket)
-                .notification_configuration(config.clone())
-                .send()
-        },
-        |e| is_destination_not_yet_valid(e) || is_no_such_bucket(e),
-    )
-    .await
-    .with_context(|| {
-        format!(
-            "{verb} the EventBridge delivery of bucket {bucket} (its notification configuration)"
-        )
-    })?;
+    notification::put_configuration(clients, bucket, &with_delivery(&now, on), progress)
+        .await
+        .with_context(|| {
+            format!(
+                "{verb} the EventBridge delivery of bucket {bucket} (its notification configuration)"
+            )
+        })?;
     Ok(())
 }
 

@@ -7,10 +7,16 @@
 //! values are encoded (`crate::aws::keys`) and compared in that form.
 
 use anyhow::{Context, Result};
+use aws_sdk_s3::error::SdkError;
+use aws_sdk_s3::operation::get_bucket_notification_configuration::GetBucketNotificationConfigurationOutput;
+use aws_sdk_s3::operation::put_bucket_notification_configuration::{
+    PutBucketNotificationConfigurationError, PutBucketNotificationConfigurationOutput,
+};
 use aws_sdk_s3::types::{
     Event, FilterRule, FilterRuleName, LambdaFunctionConfiguration, NotificationConfiguration,
     NotificationConfigurationFilter, S3KeyFilter,
 };
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use serde::Serialize;
 
 use super::{Apply, Observe, Resource, Teardown};
@@ -283,6 +289,54 @@ pub fn plan_teardown(names: &Names, current: &[NotificationEntry]) -> Plan {
     plan
 }
 
+/// The bucket's whole notification configuration, read as the next write will replace it (a new
+/// bucket's `NoSuchBucket` waited out).
+pub async fn read_configuration(
+    clients: &Clients,
+    bucket: &str,
+    progress: &Progress,
+) -> Result<GetBucketNotificationConfigurationOutput> {
+    after_create(progress, bucket, || {
+        clients
+            .s3
+            .get_bucket_notification_configuration()
+            .bucket(bucket)
+            .send()
+    })
+    .await
+    .with_context(|| format!("reading the event notifications of bucket {bucket}"))
+}
+
+/// Writes the bucket's whole notification configuration. S3 test-sends to every destination on
+/// each write: retried while it cannot validate them yet (a new permission, a new bucket).
+pub async fn put_configuration(
+    clients: &Clients,
+    bucket: &str,
+    config: &NotificationConfiguration,
+    progress: &Progress,
+) -> Result<
+    PutBucketNotificationConfigurationOutput,
+    SdkError<PutBucketNotificationConfigurationError, HttpResponse>,
+> {
+    wait::retry(
+        progress,
+        Patience {
+            what: &format!("S3 to validate the notification destinations of bucket {bucket}"),
+            limit: wait::DESTINATION_VALIDATION,
+        },
+        || {
+            clients
+                .s3
+                .put_bucket_notification_configuration()
+                .bucket(bucket)
+                .notification_configuration(config.clone())
+                .send()
+        },
+        |e| is_destination_not_yet_valid(e) || is_no_such_bucket(e),
+    )
+    .await
+}
+
 /// Reads the configuration, replaces or removes our entry, keeps everything else, writes it back.
 pub async fn write(
     clients: &Clients,
@@ -291,15 +345,7 @@ pub async fn write(
     ours: Option<&DesiredNotification>,
     progress: &Progress,
 ) -> Result<()> {
-    let current = after_create(progress, bucket, || {
-        clients
-            .s3
-            .get_bucket_notification_configuration()
-            .bucket(bucket)
-            .send()
-    })
-    .await
-    .with_context(|| format!("reading the event notifications of bucket {bucket}"))?;
+    let current = read_configuration(clients, bucket, progress).await?;
     let mut lambdas: Vec<LambdaFunctionConfiguration> = current
         .lambda_function_configurations()
         .iter()
@@ -338,24 +384,7 @@ pub async fn write(
         .set_topic_configurations(Some(current.topic_configurations().to_vec()))
         .set_event_bridge_configuration(current.event_bridge_configuration().cloned())
         .build();
-    let written = wait::retry(
-        progress,
-        Patience {
-            what: &format!("S3 to validate the notification destinations of bucket {bucket}"),
-            limit: wait::DESTINATION_VALIDATION,
-        },
-        || {
-            clients
-                .s3
-                .put_bucket_notification_configuration()
-                .bucket(bucket)
-                .notification_configuration(config.clone())
-                .send()
-        },
-        |e| is_destination_not_yet_valid(e) || is_no_such_bucket(e),
-    )
-    .await;
-    match written {
+    match put_configuration(clients, bucket, &config, progress).await {
         Ok(_) => Ok(()),
         Err(e) if is_destination_not_yet_valid(&e) => Err(e).with_context(|| {
             format!(
