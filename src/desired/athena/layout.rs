@@ -24,6 +24,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::day::{self, Day};
+use super::origin::Origin;
 
 pub const DAY_KEY: &str = "day";
 pub const HOUR_KEY: &str = "hour";
@@ -48,21 +49,28 @@ pub struct Partition {
     pub hour: Option<u32>,
     #[serde(skip)]
     pub hive: bool,
+    /// The account and region, in a table over many accounts (`super::origin`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
 }
 
 impl Partition {
-    /// The day's partition values as `(column, SQL literal)`.
+    /// The day's partition values as `(column, SQL literal)`, after the account's and region's
+    /// when the table has them.
     fn day_values(&self) -> Vec<(&'static str, String)> {
         let d = self.date;
+        let mut values: Vec<(&'static str, String)> =
+            self.origin.iter().flat_map(|o| o.values()).collect();
         if self.hive {
-            vec![
+            values.extend([
                 ("year", format!("'{:04}'", d.year)),
                 ("month", format!("'{:02}'", d.month)),
                 (DAY_KEY, format!("'{:02}'", d.day)),
-            ]
+            ]);
         } else {
-            vec![(DAY_KEY, format!("'{}'", day::format(PLAIN_DAY, d)))]
+            values.push((DAY_KEY, format!("'{}'", day::format(PLAIN_DAY, d))));
         }
+        values
     }
 
     fn hour_value(&self) -> Option<String> {
@@ -112,6 +120,7 @@ impl Layout {
             date,
             hour: None,
             hive: self.hive,
+            origin: None,
         }
     }
 
@@ -272,6 +281,7 @@ impl Layout {
             date,
             hour,
             hive: self.hive,
+            origin: None,
         })
     }
 }
@@ -571,6 +581,7 @@ mod tests {
             date: d,
             hour: Some(7),
             hive: true,
+            origin: None,
         };
         assert_eq!(
             hive.to_string(),
@@ -584,6 +595,7 @@ mod tests {
             date: d,
             hour: Some(7),
             hive: false,
+            origin: None,
         };
         assert_eq!(plain.to_string(), "day = '2026/01/02' AND hour = 7");
         assert_eq!(plain.day_predicate(), "\"day\" = '2026/01/02'");
