@@ -2,9 +2,10 @@
 //! `<prefix>AWSLogs/<account>/vpcflowlogs/<region>/yyyy/MM/dd/[HH/]<file>`, or with hive-compatible
 //! partitions `<prefix>AWSLogs/aws-account-id=<account>/aws-service=vpcflowlogs/aws-region=<region>/
 //! year=yyyy/month=MM/day=dd/[hour=HH/]<file>` (DESIGN §5 "Key layout"; VPC user guide, "Flow log
-//! files"). One stack's flow logs write one account and one region, so those parts are fixed in the
-//! table's location and only the date (and the hour) are partitions, each in a form the Athena user
-//! guide documents:
+//! files"). Without `targets:` a stack's flow logs write one account and one region, so those parts
+//! are fixed in the table's location and only the date (and the hour) are partitions (with
+//! `targets:` the account and region are partitions before them: `super::origin`), each in a form
+//! the Athena user guide documents:
 //!
 //! - plain layout: `day` (string), projected as a `date` written `yyyy/MM/dd` from the stack's first
 //!   day to `NOW`, one value a day ("Create and query a table for Amazon VPC flow logs using
