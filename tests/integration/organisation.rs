@@ -606,7 +606,7 @@ async fn verify_names_the_account_whose_flow_logs_fail_to_deliver() {
 
 /// `athena:` with `targets`: the table sits at the bucket's `AWSLogs/`, the account and region are
 /// its first partitions (enums of the target accounts and the configured regions), and its
-/// projection reads every target's hive folders by the hour; a second setup writes nothing; an
+/// projection reads every target's folders by the hour; a second setup writes nothing; an
 /// account that joins updates the table in place. (moto's Glue keeps any table parameters: that
 /// Athena would accept this projection is the unit tests' `origin::projection_problems`.)
 #[tokio::test(flavor = "multi_thread")]
@@ -621,8 +621,6 @@ async fn with_athena_the_table_reads_every_target_account_and_region() {
         StackConfig::lambda(STACK, "none", "http://127.0.0.1:4318")
             .without("flow_log.resources.vpc_ids")
             .set("flow_log.resources.all_vpcs", true)
-            .flow_log("file_format", "parquet")
-            .flow_log("hive_compatible_partitions", true)
             .flow_log("per_hour_partition", true)
             .set("targets.accounts", accounts)
             .set("targets.regions", REGIONS)
@@ -646,17 +644,7 @@ async fn with_athena_the_table_reads_every_target_account_and_region() {
     };
     let t = table().await;
     let keys: Vec<&str> = t.partition_keys().iter().map(|c| c.name()).collect();
-    assert_eq!(
-        keys,
-        [
-            "aws_account_id",
-            "aws_region",
-            "year",
-            "month",
-            "day",
-            "hour"
-        ]
-    );
+    assert_eq!(keys, ["aws_account_id", "aws_region", "day", "hour"]);
     assert_eq!(
         t.storage_descriptor().unwrap().location(),
         Some(format!("s3://{BUCKET}/AWSLogs/").as_str())
@@ -674,9 +662,9 @@ async fn with_athena_the_table_reads_every_target_account_and_region() {
     );
     assert_eq!(
         params["storage.location.template"],
-        format!("s3://{BUCKET}/AWSLogs/aws-account-id=${{aws_account_id}}/aws-service=vpcflowlogs/aws-region=${{aws_region}}/year=${{year}}/month=${{month}}/day=${{day}}/hour=${{hour}}/")
+        format!("s3://{BUCKET}/AWSLogs/${{aws_account_id}}/vpcflowlogs/${{aws_region}}/${{day}}/${{hour}}/")
     );
-    assert_eq!(params["projection.year.type"], "date");
+    assert_eq!(params["projection.day.type"], "date");
 
     // A second setup makes no write.
     recorder::start(&stack.moto_endpoint);
@@ -719,7 +707,13 @@ async fn a_switch_from_vpc_ids_to_targets_removes_the_hubs_earlier_flow_logs_and
     let zip = crate::support::fake_zip(stack.dir());
     let zip_arg = zip.to_str().unwrap();
     let vpc = stack.create_vpc("10.7.0.0/16").await;
-    // Someone else's flow log on the same VPC, to another destination.
+    // Someone else's flow log on the same VPC, to a bucket of theirs.
+    aws_sdk_s3::Client::new(&stack.sdk_config().await)
+        .create_bucket()
+        .bucket("someone-elses-bucket")
+        .send()
+        .await
+        .unwrap();
     let theirs = hub
         .create_flow_logs()
         .resource_ids(&vpc)
