@@ -71,11 +71,14 @@ impl Context {
     }
 
     /// The desired stack; with targets, its bucket, notification and forwarder open to every
-    /// target account's flow logs.
+    /// target account's flow logs, and its Athena table reading every target's folder.
     pub fn desired(&self, code: &CodeSource) -> Result<Desired> {
-        let built = desired::build_for(&self.config, &self.account, &self.region, &|a| {
+        let mut built = desired::build_for(&self.config, &self.account, &self.region, &|a| {
             code.wanted(a)
         })?;
+        if let Some(origins) = self.fleet.as_ref().and_then(|f| f.origins.as_ref()) {
+            built.athena = desired::athena::build_with(&self.config, &built.names, Some(origins));
+        }
         Ok(match self.fleet.as_ref().and_then(|f| f.sources.as_ref()) {
             Some(sources) => desired::fleet::scoped(built, &self.config, sources),
             None => built,
@@ -83,7 +86,8 @@ impl Context {
     }
 
     /// The hub's resources. With a fleet its flow logs are the fleet's (`fleet::run`), not the
-    /// hub planner's, which then neither makes nor deletes any.
+    /// hub planner's, which then makes none, and deletes only ours left in the hub when the hub
+    /// is no longer a target (a stack that listed `vpc_ids` before `targets:`).
     pub async fn observe(&self) -> Result<Observed> {
         let mut observed = planner::observe(
             &self.clients,
@@ -93,7 +97,12 @@ impl Context {
         .await
         .context("reading the stack's resources from AWS")?;
         if fleet::targets::fleet_mode(&self.config) {
-            observed.flow_logs.clear();
+            let origins = self.fleet.as_ref().and_then(|f| f.origins.as_ref());
+            let hub = Hub {
+                account: &self.account,
+                region: &self.region,
+            };
+            fleet::targets::hub_flow_logs(&mut observed.flow_logs, &self.names, origins, &hub);
         }
         Ok(observed)
     }

@@ -341,7 +341,7 @@ impl<O> fmt::Display for Plan<O> {
         if !self.conflicts.is_empty() {
             write!(
                 f,
-                "\n{} conflict(s): flowlogs will not change resources it does not own.",
+                "\n{} conflict(s): nothing is changed until they are resolved.",
                 self.conflicts.len()
             )?;
         }

@@ -108,7 +108,13 @@ pub async fn report<'a>(
     desired: &Desired,
     progress: &Progress,
 ) -> Result<(PlanReport, Option<FleetRun<'a>>)> {
-    let (observed, fleet) = tokio::try_join!(ctx.observe(), fleet::plan(ctx, progress, false))?;
+    let (mut observed, fleet) = tokio::try_join!(ctx.observe(), fleet::plan(ctx, progress, false))?;
+    if let Some(run) = &fleet {
+        let fleet_since =
+            crate::fleet::run::first_day(&ctx.names, run.reads.iter().map(|r| &r.observed));
+        let since = &mut observed.glue_table.stack_since;
+        *since = [*since, fleet_since].into_iter().flatten().min();
+    }
     let mut report = report_from(ctx, desired, &observed);
     with_fleet(&mut report, fleet.as_ref());
     Ok((report, fleet))

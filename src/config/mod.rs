@@ -473,13 +473,6 @@ impl Checker<'_> {
             Some(t) => Some(self.targets(t, &flow_log, &delivery)?),
             None => None,
         };
-        if targets.is_some() && athena.is_some() {
-            return Err(self.error(
-                "athena",
-                "the Athena table reads one account's and region's folder, and with `targets` the flow logs of many land in the bucket (account and region as partitions are not built yet)",
-                "remove the `athena:` section while `targets` is set",
-            ));
-        }
         Ok(Config {
             stack: raw.stack,
             region: raw.region,

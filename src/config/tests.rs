@@ -596,11 +596,16 @@ fn bad_targets_name_the_field_and_the_fix() {
         "  organization: true\n  regions: [us-east-1, us-east-1]\n",
     ));
     assert_eq!(e.key, "targets.regions", "{e}");
-    let e = error(&format!(
+}
+
+#[test]
+fn athena_is_accepted_with_targets_its_table_reading_every_target() {
+    let c = check(&format!(
         "{}athena: {{}}\n",
         fleet("resources: { all_vpcs: true }", ORG)
-    ));
-    assert_eq!(e.key, "athena", "{e}");
+    ))
+    .unwrap();
+    assert!(c.athena.is_some() && c.targets.is_some());
 }
 
 #[test]

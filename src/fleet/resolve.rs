@@ -13,6 +13,7 @@ use super::org;
 use super::targets::{self, Hub, Narrow};
 use super::Target;
 use crate::config::{AccountSource, Config};
+use crate::desired::athena::Origins;
 use crate::desired::fleet::Sources;
 
 pub struct Fleet {
@@ -24,6 +25,10 @@ pub struct Fleet {
     /// Who may deliver to the hub's bucket (every target before `--accounts` / `--regions`
     /// narrow the run); `None` without `targets:` (the stack's own account, as without a fleet).
     pub sources: Option<Sources>,
+    /// Every target account (organisation mode: the ACTIVE ones found) and region, before
+    /// `--accounts` / `--regions` narrow the run: what the Athena table reads, and whether the hub
+    /// is a target; `None` without `targets:`.
+    pub origins: Option<Origins>,
 }
 
 /// The fleet of `config` as seen from the hub; `None` when the config lists its resources (no
@@ -62,6 +67,7 @@ pub async fn resolve(
             concurrency: 1,
             role: None,
             sources: None,
+            origins: None,
         }));
     };
     let organizations = || aws_sdk_organizations::Client::new(sdk);
@@ -82,7 +88,10 @@ pub async fn resolve(
             (accounts, Some(id))
         }
     };
-    let all = targets::expand(&accounts, &t.exclude_accounts, &targets::regions(t, hub));
+    let regions = targets::regions(t, hub);
+    let all = targets::expand(&accounts, &t.exclude_accounts, &regions);
+    let target_accounts: Vec<String> = all.iter().map(|t| t.account.clone()).collect();
+    let origins = Origins::new(&target_accounts, &regions);
     let sources = match organization_id {
         Some(id) => Sources::Organization(id),
         None => {
@@ -122,5 +131,6 @@ pub async fn resolve(
         concurrency: t.concurrency as usize,
         role: Some(t.role.as_written().to_string()),
         sources: Some(sources),
+        origins: Some(origins),
     }))
 }

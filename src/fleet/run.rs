@@ -16,6 +16,7 @@ use serde::Serialize;
 use super::clients::{Connect, TargetClients};
 use super::{Target, TargetFailure};
 use crate::config::{Config, VpcSelector};
+use crate::desired::athena::Day;
 use crate::desired::Names;
 use crate::resources::flow_log::{self, ObservedFlowLog, Op};
 use crate::ui::Progress;
@@ -40,6 +41,22 @@ pub fn plan_target(names: &Names, config: &Config, observed: &TargetObserved) ->
         .map(|vpc| crate::desired::flow_log(names, config, vpc))
         .collect();
     flow_log::plan(names, &desired, &observed.flow_logs)
+}
+
+/// The day the stack's earliest flow log of the targets (ours, by the stack tag) was made, when
+/// there is one: with a fleet the stack's flow logs are the targets', and the Athena table's
+/// projection starts on the first one's day (a table added to a running fleet reads its past).
+pub fn first_day<'a>(
+    names: &Names,
+    observed: impl IntoIterator<Item = &'a TargetObserved>,
+) -> Option<Day> {
+    observed
+        .into_iter()
+        .flat_map(|o| &o.flow_logs)
+        .filter(|f| names.is_ours(&f.tags))
+        .filter_map(|f| f.created)
+        .min()
+        .map(Day::from_unix)
 }
 
 /// Every flow log of ours in the target.
@@ -387,6 +404,45 @@ mod tests {
             "{}",
             flow_log.destination
         );
+    }
+
+    #[test]
+    fn the_first_day_is_that_of_the_earliest_of_our_flow_logs_in_any_target() {
+        let config = config();
+        let names = names(&config);
+        let d = crate::desired::flow_log(&names, &config, "vpc-0a");
+        let made = |id: &str, secs: Option<i64>, ours: bool| {
+            let mut f = observed_from(&d, id);
+            f.created = secs;
+            if !ours {
+                f.tags.clear();
+            }
+            f
+        };
+        // 2026-12-02T12:00Z and 2026-11-30T12:00Z; someone else's from 2020 does not count.
+        let a = TargetObserved {
+            vpcs: vec![],
+            flow_logs: vec![
+                made("fl-1", Some(1_796_040_000 + 2 * 86_400), true),
+                made("fl-x", Some(1_600_000_000), false),
+            ],
+        };
+        let b = TargetObserved {
+            vpcs: vec![],
+            flow_logs: vec![
+                made("fl-2", Some(1_796_040_000), true),
+                made("fl-3", None, true),
+            ],
+        };
+        assert_eq!(
+            first_day(&names, [&a, &b]),
+            Some(Day {
+                year: 2026,
+                month: 11,
+                day: 30
+            })
+        );
+        assert_eq!(first_day(&names, [&TargetObserved::default()]), None);
     }
 
     #[test]

@@ -4,6 +4,9 @@
 
 use super::Target;
 use crate::config::{Config, TargetsConfig};
+use crate::desired::athena::Origins;
+use crate::desired::Names;
+use crate::resources::flow_log::ObservedFlowLog;
 
 /// The hub, the stack's own account and region.
 pub struct Hub<'a> {
@@ -69,6 +72,26 @@ pub fn fleet_mode(config: &Config) -> bool {
     config.flow_log.selector.is_some()
 }
 
+/// The hub's own flow logs the hub's planner plans, in a stack whose flow logs are the fleet's:
+/// none while the hub (its account and region) is a target (`origins` covers it, or there is no
+/// `targets:` and the hub is the one target), since the fleet plans them there; else only ours
+/// (by the stack tag), which the config then no longer wants: those an earlier config of the stack
+/// made (`vpc_ids` before `targets:`), deleted by setup and teardown. Flow logs we do not own are
+/// never kept for planning.
+pub fn hub_flow_logs(
+    observed: &mut Vec<ObservedFlowLog>,
+    names: &Names,
+    origins: Option<&Origins>,
+    hub: &Hub,
+) {
+    let hub_is_target = origins.is_none_or(|o| o.covers(hub.account, hub.region));
+    if hub_is_target {
+        observed.clear();
+    } else {
+        observed.retain(|f| names.is_ours(&f.tags));
+    }
+}
+
 /// An account the Organizations API lists is a target when it is active: its `State` (since
 /// 2025) or, from older answers, its `Status`.
 pub fn is_active(state: Option<&str>, status: Option<&str>) -> bool {
@@ -132,6 +155,65 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("--accounts 999999999999"), "{e}");
+    }
+
+    /// A stack that listed `vpc_ids` and now has `targets:` without the hub's account: its earlier
+    /// hub flow log is planned for deletion (setup) and removed (teardown); a flow log on the same
+    /// VPC that is not ours is never kept for planning; with the hub a target, the fleet plans
+    /// the hub's flow logs and the hub's planner none.
+    #[test]
+    fn our_flow_logs_left_in_a_hub_that_is_no_longer_a_target_are_deleted_and_no_other() {
+        use crate::plan::Action;
+        use crate::resources::flow_log::{self, tests::observed_from};
+        use std::path::Path;
+
+        let parse =
+            |text: &str| crate::config::parse(text, Path::new("t.yaml"), &|_| None).unwrap();
+        let delivery = "delivery: { otlp: { endpoint: http://127.0.0.1:4318 } }\n";
+        let before = parse(&format!(
+            "version: 1\nstack: s\nflow_log: {{ resources: {{ vpc_ids: [vpc-0abc] }} }}\n{delivery}"
+        ));
+        let after = parse(&format!(
+            "version: 1\nstack: s\nflow_log: {{ resources: {{ all_vpcs: true }} }}\n{delivery}targets: {{ accounts: [\"111111111111\"], regions: [us-east-1] }}\n"
+        ));
+        let hub = Hub {
+            account: "123456789012",
+            region: "us-east-1",
+        };
+        let earlier = crate::desired::build(&before, hub.account, hub.region, "h").unwrap();
+        let ours = observed_from(&earlier.flow_logs[0], "fl-ours");
+        let mut foreign = observed_from(&earlier.flow_logs[0], "fl-theirs");
+        foreign.tags.clear();
+        let now = crate::desired::build(&after, hub.account, hub.region, "h").unwrap();
+        assert!(now.flow_logs.is_empty());
+        let observed = vec![ours, foreign];
+
+        let members = Origins::new(&ids(&["111111111111"]), &ids(&["us-east-1"]));
+        let mut kept = observed.clone();
+        hub_flow_logs(&mut kept, &now.names, Some(&members), &hub);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].id, "fl-ours");
+        let setup = flow_log::plan(&now.names, &now.flow_logs, &kept);
+        assert_eq!(setup.steps.len(), 1, "{setup:?}");
+        assert_eq!(setup.steps[0].action, Action::Delete);
+        assert!(
+            matches!(&setup.steps[0].ops[..], [flow_log::Op::DeleteFlowLog { id }] if id == "fl-ours")
+        );
+        let teardown = flow_log::plan_teardown(&now.names, &kept);
+        assert_eq!(teardown.steps.len(), 1, "{teardown:?}");
+
+        // The hub a target (listed, or the one target without `targets:`): the fleet's to plan.
+        let with_hub = Origins::new(&ids(&["111111111111", hub.account]), &ids(&["us-east-1"]));
+        for origins in [Some(&with_hub), None] {
+            let mut kept = observed.clone();
+            hub_flow_logs(&mut kept, &now.names, origins, &hub);
+            assert!(kept.is_empty(), "{origins:?}");
+        }
+        // The hub's account listed, but not the hub's region: its flow logs there are orphans too.
+        let other_region = Origins::new(&ids(&[hub.account]), &ids(&["eu-west-1"]));
+        let mut kept = observed.clone();
+        hub_flow_logs(&mut kept, &now.names, Some(&other_region), &hub);
+        assert_eq!(kept.len(), 1);
     }
 
     #[test]

@@ -1,5 +1,8 @@
 //! The bucket policy: our statements (log delivery, TLS only) merged into whatever the bucket's
-//! policy holds, statement by statement by `Sid`; other statements are never touched.
+//! policy holds, statement by statement by `Sid`; other statements are never touched. S3 refuses
+//! a bucket policy over 20 KB (S3 user guide, "Bucket policies and user policies"), which the
+//! delivery statements reach with many `targets.accounts` (an `aws:SourceArn` per account and
+//! region): the plan refuses such a policy before any write.
 
 use anyhow::{Context, Result};
 use serde_json::Value;
@@ -121,6 +124,10 @@ pub fn plan(names: &Names, d: &DesiredBucket, current: Option<&Value>) -> Plan {
             .iter()
             .map(|sid| Change::new(&format!("statement {sid}"), "present", "removed")),
     );
+    if let Some(problem) = too_large(names, current, ours, &stale) {
+        plan.conflict(Kind::BucketPolicy, &d.name, problem.0, problem.1);
+        return plan;
+    }
     let action = if current.is_none() {
         Action::Create
     } else {
@@ -138,6 +145,53 @@ pub fn plan(names: &Names, d: &DesiredBucket, current: Option<&Value>) -> Plan {
         }],
     );
     plan
+}
+
+/// S3's limit on a bucket policy's size: 20 KB.
+pub const MAX_POLICY_BYTES: usize = 20 * 1024;
+
+/// The problem and the fix when the policy that would be written (ours merged into what the
+/// bucket has, as `merge_policy` writes it) is over S3's limit; `None` when it fits.
+fn too_large(
+    names: &Names,
+    current: Option<&Value>,
+    ours: &[Value],
+    stale: &[String],
+) -> Option<(String, String)> {
+    let size = policy::merge_statements(current, ours, stale)?
+        .to_string()
+        .len();
+    if size <= MAX_POLICY_BYTES {
+        return None;
+    }
+    let write = ours.iter().find(|s| s["Sid"] == names.sids.write.as_str());
+    let count = |v: &Value| match v {
+        Value::Array(a) => a.len(),
+        Value::Null => 0,
+        _ => 1,
+    };
+    let accounts = write.map_or(0, |s| {
+        count(&s["Condition"]["StringEquals"]["aws:SourceAccount"])
+    });
+    let arns = write.map_or(0, |s| count(&s["Condition"]["ArnLike"]["aws:SourceArn"]));
+    let why = if accounts > 1 {
+        format!(
+            "; its delivery statements let in the {accounts} accounts of `targets.accounts` one by one ({arns} `aws:SourceArn` values: one per account and region)"
+        )
+    } else {
+        String::new()
+    };
+    let fix = if accounts > 1 {
+        "use `targets.organization: true` or `targets.organizational_units` (their accounts are let in by `aws:SourceOrgID`, one condition whatever their number), or list fewer `targets.accounts` or `targets.regions`"
+    } else {
+        "remove statements of your own from the bucket's policy"
+    };
+    Some((
+        format!(
+            "the bucket policy would be {size} bytes, over S3's limit of {MAX_POLICY_BYTES} bytes (20 KB){why}"
+        ),
+        fix.to_string(),
+    ))
 }
 
 /// Our statements taken back out (the bucket stays: it is adopted, or kept with its data).
@@ -249,6 +303,71 @@ mod tests {
             (plan.steps[0].kind, plan.steps[0].action),
             (Kind::BucketPolicy, Action::Update)
         );
+    }
+
+    #[test]
+    fn a_policy_over_20_kb_with_listed_accounts_is_refused_naming_the_count_size_and_fix() {
+        use crate::desired::fleet::{scoped, Sources};
+        use std::collections::BTreeMap;
+        use std::path::Path;
+
+        let text = "version: 1\nstack: s\nflow_log:\n  resources: { all_vpcs: true }\ndelivery: { otlp: { endpoint: http://x } }\ntargets: { accounts: [\"111111111111\"] }\n";
+        let config = crate::config::parse(text, Path::new("t.yaml"), &|_| None).unwrap();
+        let regions: Vec<String> = ["us-east-1", "us-east-2", "eu-west-1", "eu-central-1"]
+            .map(String::from)
+            .to_vec();
+        let with = |n: u64| {
+            let accounts: BTreeMap<String, Vec<String>> = (0..n)
+                .map(|i| (format!("{:012}", 100_000_000_000 + i), regions.clone()))
+                .collect();
+            let d = crate::desired::build(&config, "123456789012", "us-east-1", "h").unwrap();
+            scoped(d, &config, &Sources::Accounts(accounts))
+        };
+        let size = |d: &crate::desired::Desired| {
+            policy::merge_statements(None, &d.bucket.policy_statements, &[])
+                .unwrap()
+                .to_string()
+                .len()
+        };
+        // 40 accounts × 4 regions fit; 120 do not.
+        let fits = with(40);
+        assert!(size(&fits) <= MAX_POLICY_BYTES, "{}", size(&fits));
+        let p = plan(&fits.names, &fits.bucket, None);
+        assert!(p.conflicts.is_empty() && p.steps.len() == 1, "{p}");
+        let over = with(120);
+        let bytes = size(&over);
+        assert!(bytes > MAX_POLICY_BYTES, "{bytes}");
+        let p = plan(&over.names, &over.bucket, None);
+        assert!(p.steps.is_empty(), "no write planned: {p}");
+        let c = &p.conflicts[0];
+        assert_eq!(c.kind, Kind::BucketPolicy);
+        assert!(
+            c.problem.contains(&format!(
+                "would be {bytes} bytes, over S3's limit of 20480 bytes"
+            )),
+            "{}",
+            c.problem
+        );
+        assert!(
+            c.problem.contains("the 120 accounts of `targets.accounts`")
+                && c.problem.contains("480 `aws:SourceArn`"),
+            "{}",
+            c.problem
+        );
+        assert!(
+            c.fix.contains("targets.organization: true")
+                && c.fix.contains("targets.organizational_units")
+                && c.fix.contains("aws:SourceOrgID"),
+            "{}",
+            c.fix
+        );
+        // What the bucket has counts too: statements of others may push ours over.
+        let theirs: Vec<Value> = (0..60)
+            .map(|i| serde_json::json!({"Sid": format!("Theirs{i}"), "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": format!("arn:aws:s3:::{}/team-{i:04}-and-a-rather-long-folder-name/*", fits.names.bucket), "Condition": {"StringNotEquals": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/a-role-of-their-own-with-a-long-name"}}}))
+            .collect();
+        let current = serde_json::json!({"Version": "2012-10-17", "Statement": theirs});
+        let p = plan(&fits.names, &fits.bucket, Some(&current));
+        assert_eq!(p.conflicts.len(), 1, "{p}");
     }
 
     #[test]

@@ -93,6 +93,10 @@ pub struct ObservedFlowLog {
     pub status: FlowLogStatus,
     pub deliver_logs_status: DeliveryStatus,
     pub deliver_logs_error: Option<String>,
+    /// When it was made (seconds since the epoch): the Athena projection starts on the stack's
+    /// first flow log's day.
+    #[serde(skip)]
+    pub created: Option<i64>,
 }
 
 /// Flow logs on the listed resources, and every flow log tagged with our stack wherever it is.
@@ -152,6 +156,7 @@ pub async fn observe(
                         f.deliver_logs_status().unwrap_or_default(),
                     ),
                     deliver_logs_error: f.deliver_logs_error_message().map(str::to_string),
+                    created: f.creation_time().map(|t| t.secs()),
                 };
                 found.insert(observed.id.clone(), observed);
             }

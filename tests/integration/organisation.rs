@@ -603,3 +603,172 @@ async fn verify_names_the_account_whose_flow_logs_fail_to_deliver() {
         "the failing account and AWS's reason named:\n{shown}"
     );
 }
+
+/// `athena:` with `targets`: the table sits at the bucket's `AWSLogs/`, the account and region are
+/// its first partitions (enums of the target accounts and the configured regions), and its
+/// projection reads every target's folders by the hour; a second setup writes nothing; an
+/// account that joins updates the table in place. (moto's Glue keeps any table parameters: that
+/// Athena would accept this projection is the unit tests' `origin::projection_problems`.)
+#[tokio::test(flavor = "multi_thread")]
+async fn with_athena_the_table_reads_every_target_account_and_region() {
+    let stack = Stack::start(&[Service::Moto]);
+    let glue = aws_sdk_glue::Client::new(&stack.sdk_config().await);
+    let org = Organisation::create(&stack, 3).await;
+    let zip = crate::support::fake_zip(stack.dir());
+    let zip_arg = zip.to_str().unwrap();
+    let two = org.accounts()[..2].to_vec();
+    let config = |accounts: &[String]| {
+        StackConfig::lambda(STACK, "none", "http://127.0.0.1:4318")
+            .without("flow_log.resources.vpc_ids")
+            .set("flow_log.resources.all_vpcs", true)
+            .flow_log("per_hour_partition", true)
+            .set("targets.accounts", accounts)
+            .set("targets.regions", REGIONS)
+            .set("targets.role", ORG_ROLE)
+            .athena()
+            .write(stack.dir())
+    };
+    let cfg = config(&two);
+    cfg.setup(&stack, &["--no-verify", "--forwarder-zip", zip_arg]);
+
+    let table = || async {
+        glue.get_table()
+            .database_name("flowlogs")
+            .name("org_flow_logs")
+            .send()
+            .await
+            .expect("the Glue table exists")
+            .table()
+            .cloned()
+            .unwrap()
+    };
+    let t = table().await;
+    let keys: Vec<&str> = t.partition_keys().iter().map(|c| c.name()).collect();
+    assert_eq!(keys, ["aws_account_id", "aws_region", "day", "hour"]);
+    assert_eq!(
+        t.storage_descriptor().unwrap().location(),
+        Some(format!("s3://{BUCKET}/AWSLogs/").as_str())
+    );
+    let params = t.parameters().unwrap();
+    let mut sorted = two.clone();
+    sorted.sort();
+    assert_eq!(params["projection.aws_account_id.type"], "enum");
+    assert_eq!(params["projection.aws_account_id.values"], sorted.join(","));
+    assert_eq!(params["projection.aws_region.type"], "enum");
+    // The configured regions, sorted.
+    assert_eq!(
+        params["projection.aws_region.values"],
+        format!("{SECOND_REGION},{REGION}")
+    );
+    assert_eq!(
+        params["storage.location.template"],
+        format!("s3://{BUCKET}/AWSLogs/${{aws_account_id}}/vpcflowlogs/${{aws_region}}/${{day}}/${{hour}}/")
+    );
+    assert_eq!(params["projection.day.type"], "date");
+
+    // A second setup makes no write.
+    recorder::start(&stack.moto_endpoint);
+    cfg.setup(&stack, &["--no-verify", "--forwarder-zip", zip_arg]);
+    let writes: Vec<String> = recorder::writes(&stack.moto_endpoint)
+        .into_iter()
+        .filter(|w| w != "AssumeRole")
+        .collect();
+    assert_eq!(writes, Vec::<String>::new(), "second setup must not write");
+
+    // An account that joins: the table's definition is updated in place (no replace).
+    let all = config(&org.accounts());
+    let plan = all.run(
+        &stack,
+        &["plan", "--detailed-exitcode", "--forwarder-zip", zip_arg],
+    );
+    assert_exit(&plan, 2);
+    let shown = printed(&plan);
+    assert!(
+        shown.contains("~ glue table flowlogs.org_flow_logs"),
+        "{shown}"
+    );
+    all.setup(&stack, &["--no-verify", "--forwarder-zip", zip_arg]);
+    let mut every = org.accounts();
+    every.sort();
+    assert_eq!(
+        table().await.parameters().unwrap()["projection.aws_account_id.values"],
+        every.join(",")
+    );
+}
+
+/// A stack that listed `vpc_ids` in the hub and now has `targets:` without the hub's account: its
+/// earlier hub flow log is no longer wanted, so setup deletes it (and teardown would), and
+/// someone else's flow log on the same VPC stays.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_switch_from_vpc_ids_to_targets_removes_the_hubs_earlier_flow_logs_and_no_other() {
+    let stack = Stack::start(&[Service::Moto]);
+    let hub = aws_sdk_ec2::Client::new(&stack.sdk_config().await);
+    let org = Organisation::create(&stack, 1).await;
+    let zip = crate::support::fake_zip(stack.dir());
+    let zip_arg = zip.to_str().unwrap();
+    let vpc = stack.create_vpc("10.7.0.0/16").await;
+    // Someone else's flow log on the same VPC, to a bucket of theirs.
+    aws_sdk_s3::Client::new(&stack.sdk_config().await)
+        .create_bucket()
+        .bucket("someone-elses-bucket")
+        .send()
+        .await
+        .unwrap();
+    let theirs = hub
+        .create_flow_logs()
+        .resource_ids(&vpc)
+        .resource_type(FlowLogsResourceType::Vpc)
+        .traffic_type(TrafficType::Reject)
+        .log_destination_type(LogDestinationType::S3)
+        .log_destination("arn:aws:s3:::someone-elses-bucket")
+        .send()
+        .await
+        .unwrap()
+        .flow_log_ids()[0]
+        .to_string();
+    let hub_flow_logs = || async {
+        let mut ids: Vec<String> = hub
+            .describe_flow_logs()
+            .send()
+            .await
+            .unwrap()
+            .flow_logs()
+            .iter()
+            .filter(|f| f.resource_id() == Some(vpc.as_str()))
+            .filter_map(|f| f.flow_log_id().map(str::to_string))
+            .collect();
+        ids.sort();
+        ids
+    };
+    let listed = StackConfig::lambda(STACK, &vpc, "http://127.0.0.1:4318").write(stack.dir());
+    let targets = StackConfig::lambda(STACK, "none", "http://127.0.0.1:4318")
+        .without("flow_log.resources.vpc_ids")
+        .set("flow_log.resources.all_vpcs", true)
+        .set("targets.accounts", org.accounts())
+        .set("targets.role", ORG_ROLE)
+        .write_as(stack.dir(), "targets.yaml");
+
+    for command in ["setup", "teardown"] {
+        listed.setup(&stack, &["--no-verify", "--forwarder-zip", zip_arg]);
+        let before = hub_flow_logs().await;
+        assert_eq!(before.len(), 2, "ours and theirs: {before:?}");
+        let ours: Vec<&String> = before.iter().filter(|id| **id != theirs).collect();
+        let plan = targets.run(&stack, &["plan", "--forwarder-zip", zip_arg]);
+        assert_exit(&plan, 0);
+        let shown = printed(&plan);
+        assert!(
+            shown.contains(&format!("- flow log {vpc} ({})", ours[0])),
+            "the plan deletes our hub flow log:\n{shown}"
+        );
+        let args = match command {
+            "setup" => vec!["setup", "--yes", "--no-verify", "--forwarder-zip", zip_arg],
+            _ => vec!["teardown", "--yes"],
+        };
+        assert_exit(&targets.run(&stack, &args), 0);
+        assert_eq!(
+            hub_flow_logs().await,
+            vec![theirs.clone()],
+            "after {command}: theirs only"
+        );
+    }
+}

@@ -30,13 +30,13 @@ pub fn partition_check(table: &DesiredGlueTable, key: Option<&str>) -> (Check, O
                 format!(
                     "no flow-log object delivered yet under s3://{}/ (the first arrives within about 10 minutes); the table {title} reads {}",
                     table.location.trim_start_matches("s3://").split('/').next().unwrap_or_default(),
-                    table.layout.template(&table.location)
+                    table.template()
                 ),
             ),
             None,
         );
     };
-    match table.layout.partition_of(&table.key_prefix, key) {
+    match table.partition_of(key) {
         Ok(p) if table.since.is_some_and(|since| p.date < table.layout.first_day(since)) => (
             Check::fail(
                 NAME,
@@ -65,7 +65,8 @@ pub fn partition_check(table: &DesiredGlueTable, key: Option<&str>) -> (Check, O
 }
 
 /// A real flow-log object under the prefix (the last of the first page listed: keys sort by day),
-/// not a canary and not empty.
+/// not a canary (its folder is right under a flow log's `.../vpcflowlogs/<region>/`, which with
+/// `targets:` is below the table's prefix) and not empty.
 async fn a_delivered_key(ctx: &Context, bucket: &str, prefix: &str) -> Result<Option<String>> {
     // S3 answers a page of up to 1,000 keys: the first page is enough to find one.
     let listed = crate::aws::objects::list(&ctx.clients.s3, bucket, prefix, Some(1000)).await?;
@@ -73,7 +74,13 @@ async fn a_delivered_key(ctx: &Context, bucket: &str, prefix: &str) -> Result<Op
         .into_iter()
         .filter(|o| o.size > 0)
         .map(|o| o.key)
-        .rfind(|k| !k[prefix.len().min(k.len())..].starts_with(CANARY_FOLDER)))
+        .rfind(|k| !is_canary(&k[prefix.len().min(k.len())..])))
+}
+
+/// Whether a key (after the table's prefix) is a canary's: in the canary's folder, right under
+/// the prefix or, with `targets:`, under an account's and region's folders.
+fn is_canary(rest: &str) -> bool {
+    rest.starts_with(CANARY_FOLDER) || rest.contains(&format!("/{CANARY_FOLDER}"))
 }
 
 /// The SQL of `--athena`'s query: the records of one day (the partition's, without its hour).
@@ -235,7 +242,9 @@ pub async fn checks(ctx: &Context, athena: &DesiredAthena, query: bool) -> Vec<C
             Some(p) => p.date,
             None => day::Day::today(),
         };
-        let day = table.layout.day_partition(date);
+        let mut day = table.layout.day_partition(date);
+        // With `targets:`, the delivered object's account and region (pruned to its folder).
+        day.origin = partition.as_ref().and_then(|p| p.origin.clone());
         checks.push(match run_query(ctx, athena, &day).await {
             Ok(check) => check,
             Err(e) => Check::fail(
@@ -335,6 +344,52 @@ mod tests {
                     .contains("year=${year}/month=${month}/day=${day}/"),
             "{none:?}"
         );
+    }
+
+    #[test]
+    fn with_targets_a_member_accounts_key_is_placed_in_its_account_region_and_day() {
+        let text = "version: 1\nstack: s\nflow_log:\n  resources: { all_vpcs: true }\ndelivery:\n  otlp: { endpoint: http://127.0.0.1:4318 }\nathena: {}\ntargets: { accounts: [\"111111111111\"], regions: [eu-west-1] }\n";
+        let c = crate::config::parse(text, Path::new("t.yaml"), &|_| None).unwrap();
+        let d = crate::desired::build(&c, "123456789012", "eu-west-1", "abc").unwrap();
+        let origins = crate::desired::athena::Origins::new(
+            &["111111111111".to_string()],
+            &["eu-west-1".to_string()],
+        );
+        let athena = crate::desired::athena::build_with(&c, &d.names, Some(&origins));
+        let day = Day {
+            year: 2026,
+            month: 11,
+            day: 1,
+        };
+        let t = with_since(&athena, None, day).unwrap().table;
+        let key = "AWSLogs/111111111111/vpcflowlogs/eu-west-1/2026/11/29/111111111111_vpcflowlogs_eu-west-1_fl-1_20261129T1305Z_ab.log.gz";
+        let (check, p) = partition_check(&t, Some(key));
+        assert!(check.ok, "{check:?}");
+        assert!(
+            check.detail.contains(
+                "aws_account_id = '111111111111' AND aws_region = 'eu-west-1' AND day = '2026/11/29'"
+            ),
+            "{}",
+            check.detail
+        );
+        let mut one_day = t.layout.day_partition(p.as_ref().unwrap().date);
+        one_day.origin = p.unwrap().origin;
+        assert_eq!(
+            count_query(&t, &one_day),
+            "SELECT COUNT(*) AS records FROM \"flowlogs\".\"s_flow_logs\" WHERE \"aws_account_id\" = '111111111111' AND \"aws_region\" = 'eu-west-1' AND \"day\" = '2026/11/29'"
+        );
+        let (none, _) = partition_check(&t, None);
+        assert!(
+            none.detail
+                .contains("AWSLogs/${aws_account_id}/vpcflowlogs/${aws_region}/${day}/"),
+            "{none:?}"
+        );
+        // The canaries under a member's folders are not flow-log objects.
+        assert!(is_canary(
+            "111111111111/vpcflowlogs/eu-west-1/flowlogs-verify/x.log.gz"
+        ));
+        assert!(is_canary("flowlogs-verify/x.log.gz"));
+        assert!(!is_canary(&key["AWSLogs/".len()..]));
     }
 
     #[test]

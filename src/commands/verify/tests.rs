@@ -13,6 +13,7 @@ fn flow_log(status: &str, deliver: &str, message: Option<&str>) -> ObservedFlowL
         status: FlowLogStatus::parse(status),
         deliver_logs_status: DeliveryStatus::parse(deliver),
         deliver_logs_error: message.map(str::to_string),
+        created: None,
     }
 }
 

@@ -2,9 +2,10 @@
 //! `<prefix>AWSLogs/<account>/vpcflowlogs/<region>/yyyy/MM/dd/[HH/]<file>`, or with hive-compatible
 //! partitions `<prefix>AWSLogs/aws-account-id=<account>/aws-service=vpcflowlogs/aws-region=<region>/
 //! year=yyyy/month=MM/day=dd/[hour=HH/]<file>` (DESIGN §5 "Key layout"; VPC user guide, "Flow log
-//! files"). One stack's flow logs write one account and one region, so those parts are fixed in the
-//! table's location and only the date (and the hour) are partitions, each in a form the Athena user
-//! guide documents:
+//! files"). Without `targets:` a stack's flow logs write one account and one region, so those parts
+//! are fixed in the table's location and only the date (and the hour) are partitions (with
+//! `targets:` the account and region are partitions before them: `super::origin`), each in a form
+//! the Athena user guide documents:
 //!
 //! - plain layout: `day` (string), projected as a `date` written `yyyy/MM/dd` from the stack's first
 //!   day to `NOW`, one value a day ("Create and query a table for Amazon VPC flow logs using
@@ -24,6 +25,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::day::{self, Day};
+use super::origin::Origin;
 
 pub const DAY_KEY: &str = "day";
 pub const HOUR_KEY: &str = "hour";
@@ -48,21 +50,28 @@ pub struct Partition {
     pub hour: Option<u32>,
     #[serde(skip)]
     pub hive: bool,
+    /// The account and region, in a table over many accounts (`super::origin`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
 }
 
 impl Partition {
-    /// The day's partition values as `(column, SQL literal)`.
+    /// The day's partition values as `(column, SQL literal)`, after the account's and region's
+    /// when the table has them.
     fn day_values(&self) -> Vec<(&'static str, String)> {
         let d = self.date;
+        let mut values: Vec<(&'static str, String)> =
+            self.origin.iter().flat_map(|o| o.values()).collect();
         if self.hive {
-            vec![
+            values.extend([
                 ("year", format!("'{:04}'", d.year)),
                 ("month", format!("'{:02}'", d.month)),
                 (DAY_KEY, format!("'{:02}'", d.day)),
-            ]
+            ]);
         } else {
-            vec![(DAY_KEY, format!("'{}'", day::format(PLAIN_DAY, d)))]
+            values.push((DAY_KEY, format!("'{}'", day::format(PLAIN_DAY, d))));
         }
+        values
     }
 
     fn hour_value(&self) -> Option<String> {
@@ -112,6 +121,7 @@ impl Layout {
             date,
             hour: None,
             hive: self.hive,
+            origin: None,
         }
     }
 
@@ -272,6 +282,7 @@ impl Layout {
             date,
             hour,
             hive: self.hive,
+            origin: None,
         })
     }
 }
@@ -571,6 +582,7 @@ mod tests {
             date: d,
             hour: Some(7),
             hive: true,
+            origin: None,
         };
         assert_eq!(
             hive.to_string(),
@@ -584,6 +596,7 @@ mod tests {
             date: d,
             hour: Some(7),
             hive: false,
+            origin: None,
         };
         assert_eq!(plain.to_string(), "day = '2026/01/02' AND hour = 7");
         assert_eq!(plain.day_predicate(), "\"day\" = '2026/01/02'");

@@ -7,6 +7,7 @@ pub mod columns;
 pub mod day;
 pub mod ddl;
 pub mod layout;
+pub mod origin;
 pub mod queries;
 pub mod transit_gateway;
 
@@ -18,6 +19,7 @@ use crate::config::{AthenaConfig, Config, FileFormat};
 pub use columns::Column;
 pub use day::Day;
 pub use layout::{Layout, Partition};
+pub use origin::Origins;
 pub use queries::DesiredNamedQuery;
 
 /// On the table (Glue cannot tag tables): the stack it belongs to, and `managed-by`.
@@ -134,10 +136,14 @@ pub struct DesiredGlueTable {
     pub name: String,
     pub columns: Vec<Column>,
     pub partition_keys: Vec<Column>,
-    /// `s3://bucket/<prefix>AWSLogs/.../vpcflowlogs/<region>/`.
+    /// `s3://bucket/<prefix>AWSLogs/.../vpcflowlogs/<region>/`; with `origins`,
+    /// `s3://bucket/<prefix>AWSLogs/`.
     pub location: String,
     /// The flow log's key prefix under the bucket (the location without `s3://bucket/`).
     pub key_prefix: String,
+    /// With `targets:`, the accounts and regions the table reads, its first partitions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origins: Option<Origins>,
     pub storage: Storage,
     pub layout: Layout,
     /// The projection's first day: the stack's first flow log's, kept once the table has one.
@@ -151,9 +157,41 @@ impl DesiredGlueTable {
     pub fn parameters(&self) -> BTreeMap<String, String> {
         let mut p = self.base_parameters.clone();
         if let Some(since) = self.since {
-            p.extend(self.layout.projection(&self.location, since));
+            p.extend(self.layout.projection(&self.day_root(), since));
+            if let Some(origins) = &self.origins {
+                p.extend(origins.projection());
+            }
         }
         p
+    }
+
+    /// Where the day folders start: the location, then with `origins` the account's and
+    /// region's folders as placeholders.
+    fn day_root(&self) -> String {
+        match &self.origins {
+            Some(_) => format!("{}{}", self.location, Origins::folders(self.layout.hive)),
+            None => self.location.clone(),
+        }
+    }
+
+    /// `storage.location.template`: where each partition's objects are.
+    pub fn template(&self) -> String {
+        self.layout.template(&self.day_root())
+    }
+
+    /// The partition `key` (a key in the bucket) falls in; why not, when it falls in none.
+    pub fn partition_of(&self, key: &str) -> Result<Partition, String> {
+        let Some(origins) = &self.origins else {
+            return self.layout.partition_of(&self.key_prefix, key);
+        };
+        let rest = key
+            .strip_prefix(&self.key_prefix)
+            .ok_or_else(|| format!("it is not under the table's location {}", self.key_prefix))?;
+        let (origin, after) = origins.read(self.layout.hive, rest)?;
+        let day_prefix = &key[..key.len() - after.len()];
+        let mut p = self.layout.partition_of(day_prefix, key)?;
+        p.origin = Some(origin);
+        Ok(p)
     }
 
     /// The SQL a user can run elsewhere to make the same table.
@@ -164,7 +202,29 @@ impl DesiredGlueTable {
 
 /// The Athena part of the stack; `None` when the config has no `athena:` section.
 pub fn build(config: &Config, names: &super::Names) -> Option<DesiredAthena> {
+    build_with(config, names, None)
+}
+
+/// As `build`; with `origins` (a stack with `targets:`, the fleet's resolved accounts and the
+/// configured regions), the VPC table reads every target's folder under `<prefix>AWSLogs/`,
+/// the account and region its first partitions. With no account at all (every one excluded) the
+/// enum still needs a value: the hub's own.
+pub fn build_with(
+    config: &Config,
+    names: &super::Names,
+    origins: Option<&Origins>,
+) -> Option<DesiredAthena> {
     let a = config.athena.as_ref()?;
+    let origins = origins.map(|o| {
+        let mut o = o.clone();
+        if o.accounts.is_empty() {
+            o.accounts.push(names.account.clone());
+        }
+        if o.regions.is_empty() {
+            o.regions.push(names.region.clone());
+        }
+        o
+    });
     let n = &names.athena;
     let mut tags = names.tags();
     tags.retain(|_, v| !v.is_empty());
@@ -200,17 +260,22 @@ pub fn build(config: &Config, names: &super::Names) -> Option<DesiredAthena> {
         hourly: config.flow_log.per_hour_partition,
     };
     let fields = &config.flow_log.format.fields;
+    let key_prefix = match &origins {
+        Some(_) => super::fleet::fleet_key_prefix(config),
+        None => names.log_key_prefix.clone(),
+    };
+    let origin_keys = origins.iter().flat_map(|_| Origins::partition_keys());
     let table = DesiredGlueTable {
         database: n.database.clone(),
         name: n.table.clone(),
         columns: columns::columns(fields),
-        partition_keys: layout
-            .partition_keys()
-            .into_iter()
+        partition_keys: origin_keys
+            .chain(layout.partition_keys())
             .map(|(name, kind)| Column::new(name, kind))
             .collect(),
-        location: format!("s3://{}/{}", names.bucket, names.log_key_prefix),
-        key_prefix: names.log_key_prefix.clone(),
+        location: format!("s3://{}/{key_prefix}", names.bucket),
+        key_prefix,
+        origins: origins.clone(),
         storage: Storage::of(file_format),
         layout,
         since: None,
@@ -223,6 +288,7 @@ pub fn build(config: &Config, names: &super::Names) -> Option<DesiredAthena> {
         workgroup: &n.workgroup,
         fields,
         layout,
+        by_origin: origins.is_some(),
     }
     .queries();
     let tgw_table = match (&config.flow_log.transit_gateways, &names.tgw_log_key_prefix) {
@@ -235,6 +301,7 @@ pub fn build(config: &Config, names: &super::Names) -> Option<DesiredAthena> {
                     workgroup: &n.workgroup,
                     fields: &tgw.format.fields,
                     layout,
+                    by_origin: false,
                 }
                 .transit_gateway_queries(),
             );
@@ -243,6 +310,13 @@ pub fn build(config: &Config, names: &super::Names) -> Option<DesiredAthena> {
                 columns: transit_gateway::columns(&tgw.format.fields),
                 location: format!("s3://{}/{prefix}", names.bucket),
                 key_prefix: prefix.clone(),
+                // `targets:` with transit gateways is refused: this table reads the hub's folder.
+                origins: None,
+                partition_keys: layout
+                    .partition_keys()
+                    .into_iter()
+                    .map(|(name, kind)| Column::new(name, kind))
+                    .collect(),
                 ..table.clone()
             })
         }

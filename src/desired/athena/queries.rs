@@ -3,6 +3,10 @@
 //! time. Each is written only against columns the configured format has, and left out when the
 //! format lacks what it needs. Each reads the last seven days, so the projection prunes the rest.
 //!
+//! In a table over many accounts (`targets:`), every query also names the account and region of
+//! each row (partition columns: a `WHERE "aws_account_id" = '...'` added to any of them reads that
+//! account's folders only), and one more sums the traffic of each account and region.
+//!
 //! Athena cannot tag a named query: flowlogs knows its own by the name prefix
 //! `flowlogs <stack>: ` together with the database, in the configured workgroup.
 
@@ -10,6 +14,7 @@ use serde::Serialize;
 
 use super::columns::column_of;
 use super::layout::Layout;
+use super::origin::{ACCOUNT_KEY, REGION_KEY};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DesiredNamedQuery {
@@ -33,6 +38,8 @@ pub struct Target<'a> {
     pub workgroup: &'a str,
     pub fields: &'a [String],
     pub layout: Layout,
+    /// The table has the account and region partitions (`super::origin`).
+    pub by_origin: bool,
 }
 
 fn quoted(column: &str) -> String {
@@ -42,6 +49,22 @@ fn quoted(column: &str) -> String {
 impl Target<'_> {
     pub(super) fn col(&self, field: &str) -> Option<String> {
         column_of(self.fields, field).map(|c| quoted(&c))
+    }
+
+    /// The account and region columns, first of a query's keys, in a table over many accounts.
+    fn origin_keys(&self) -> Vec<String> {
+        if self.by_origin {
+            vec![quoted(ACCOUNT_KEY), quoted(REGION_KEY)]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// `keys` after the origin's.
+    fn keys(&self, keys: Vec<String>) -> String {
+        let mut all = self.origin_keys();
+        all.extend(keys);
+        all.join(", ")
     }
 
     pub(super) fn recent_rows(&self) -> String {
@@ -76,8 +99,9 @@ impl Target<'_> {
             .col("packets")
             .map(|p| format!(", SUM({p}) AS total_packets"))
             .unwrap_or_default();
+        let keys = self.keys(vec![src, dst]);
         let sql = format!(
-            "SELECT {src}, {dst}, SUM({bytes}) AS total_bytes{packets}\n{}\nGROUP BY {src}, {dst}\nORDER BY total_bytes DESC\nLIMIT 25",
+            "SELECT {keys}, SUM({bytes}) AS total_bytes{packets}\n{}\nGROUP BY {keys}\nORDER BY total_bytes DESC\nLIMIT 25",
             self.recent_rows()
         );
         Some(self.query(
@@ -95,7 +119,7 @@ impl Target<'_> {
         );
         let mut keys = vec![src, port];
         keys.extend(self.col("protocol"));
-        let keys = keys.join(", ");
+        let keys = self.keys(keys);
         let packets = self
             .col("packets")
             .map(|p| format!(", SUM({p}) AS total_packets"))
@@ -120,7 +144,7 @@ impl Target<'_> {
         if services.is_empty() {
             return None;
         }
-        let keys = services.join(", ");
+        let keys = self.keys(services.clone());
         let any = services
             .iter()
             .map(|s| format!("COALESCE({s}, '-') <> '-'"))
@@ -144,8 +168,14 @@ impl Target<'_> {
             .col("packets")
             .map(|p| format!(", SUM({p}) AS total_packets"))
             .unwrap_or_default();
+        let keys = self.keys(vec![interface.clone()]);
+        let hour_at = self.origin_keys().len() + 2;
+        let groups = (1..=hour_at)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
-            "SELECT {interface}, date_trunc('hour', from_unixtime({time})) AS hour_start, SUM({bytes}) AS total_bytes{packets}\n{}\nGROUP BY 1, 2\nORDER BY hour_start, {interface}",
+            "SELECT {keys}, date_trunc('hour', from_unixtime({time})) AS hour_start, SUM({bytes}) AS total_bytes{packets}\n{}\nGROUP BY {groups}\nORDER BY hour_start, {keys}",
             self.recent_rows()
         );
         Some(self.query(
@@ -155,9 +185,43 @@ impl Target<'_> {
         ))
     }
 
+    /// In a table over many accounts: records, bytes and rejected records of each account and
+    /// region.
+    fn by_account(&self) -> Option<DesiredNamedQuery> {
+        if !self.by_origin {
+            return None;
+        }
+        let keys = self.keys(Vec::new());
+        let mut sums = vec!["COUNT(*) AS records".to_string()];
+        sums.extend(
+            self.col("bytes")
+                .map(|b| format!("SUM({b}) AS total_bytes")),
+        );
+        sums.extend(
+            self.col("action")
+                .map(|a| format!("COUNT_IF({a} = 'REJECT') AS rejected_records")),
+        );
+        let sql = format!(
+            "SELECT {keys}, {}\n{}\nGROUP BY {keys}\nORDER BY {}, {keys}",
+            sums.join(", "),
+            self.recent_rows(),
+            if self.col("bytes").is_some() {
+                "total_bytes DESC"
+            } else {
+                "records DESC"
+            }
+        );
+        Some(self.query(
+            "traffic by account and region",
+            "Records, bytes and rejected records of each target account and region.",
+            sql,
+        ))
+    }
+
     /// Every query the format allows.
     pub fn queries(&self) -> Vec<DesiredNamedQuery> {
         [
+            self.by_account(),
             self.top_talkers(),
             self.rejected(),
             self.by_service(),
@@ -182,6 +246,7 @@ mod tests {
             workgroup: "primary",
             fields,
             layout,
+            by_origin: false,
         }
         .queries()
     }

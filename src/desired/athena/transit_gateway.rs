@@ -141,6 +141,7 @@ mod tests {
                 hive: false,
                 hourly: false,
             },
+            by_origin: false,
         }
         .transit_gateway_queries()
     }

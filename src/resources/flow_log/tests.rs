@@ -26,6 +26,7 @@ pub fn observed_from(d: &DesiredFlowLog, id: &str) -> ObservedFlowLog {
         status: FlowLogStatus::Active,
         deliver_logs_status: DeliveryStatus::Success,
         deliver_logs_error: None,
+        created: None,
     }
 }
 
