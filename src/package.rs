@@ -228,7 +228,13 @@ fn build(forwarder_dir: &Path, architecture: Architecture) -> Result<PathBuf> {
         Architecture::X86_64 => "--x86-64",
         Architecture::Arm64 => "--arm64",
     };
-    let output = Command::new("cargo")
+    let mut command = Command::new("cargo");
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(set_by_cargo_for_a_run) {
+            command.env_remove(name);
+        }
+    }
+    let output = command
         .args(["lambda", "build", "--release", arch_flag, "--bin", "bootstrap", "--manifest-path"])
         .arg(&manifest)
         .arg("--lambda-dir")
@@ -264,6 +270,27 @@ fn build(forwarder_dir: &Path, architecture: Architecture) -> Result<PathBuf> {
         );
     }
     Ok(binary)
+}
+
+/// The variables cargo sets for a program it runs (`cargo run`, `cargo test`), none of which the
+/// forwarder's build should see. ring's build script declares `rerun-if-env-changed` on some
+/// (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, `OUT_DIR`, ...), which cargo compares with its own
+/// environment: inherited, they make this build and `cargo lambda build` run from a shell
+/// (`.ci/build`) rebuild ring, rustls and everything above them (minutes) each after the other.
+/// The integration tests' harness drops the same set (`support::forwarder_bootstrap`).
+fn set_by_cargo_for_a_run(name: &str) -> bool {
+    const EXACT: [&str; 9] = [
+        "CARGO",
+        "CARGO_MANIFEST_DIR",
+        "CARGO_MANIFEST_PATH",
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+        "OUT_DIR",
+    ];
+    EXACT.contains(&name) || name.starts_with("CARGO_PKG_") || name.starts_with("CARGO_BIN_EXE_")
 }
 
 /// Lambda takes a zip of at most 50 MB in the CreateFunction / UpdateFunctionCode request itself
@@ -345,6 +372,32 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("big.zip is 50.0 MB zipped"), "{err}");
+    }
+
+    #[test]
+    fn the_forwarder_build_drops_what_cargo_sets_for_a_run_and_keeps_the_users_cargo_settings() {
+        for name in [
+            "CARGO",
+            "CARGO_MANIFEST_DIR",
+            "CARGO_PKG_NAME",
+            "CARGO_PKG_VERSION_MAJOR",
+            "CARGO_BIN_EXE_flowlogs",
+            "CARGO_TARGET_TMPDIR",
+            "OUT_DIR",
+        ] {
+            assert!(set_by_cargo_for_a_run(name), "{name}");
+        }
+        for name in [
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "CARGO_BUILD_JOBS",
+            "CARGO_INCREMENTAL",
+            "CARGO_NET_OFFLINE",
+            "RUSTFLAGS",
+            "PATH",
+        ] {
+            assert!(!set_by_cargo_for_a_run(name), "{name}");
+        }
     }
 
     #[test]
