@@ -742,6 +742,35 @@ fn post_json(url: &str, body: &str) -> String {
 
 /// Puts SSE-KMS default encryption on `bucket` with `key` (a key id or a key ARN) as its
 /// `KMSMasterKeyID`.
+/// The keys under `prefix` in `bucket` (the first page of ListObjectsV2: a test's few objects).
+pub async fn keys_under(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Vec<String> {
+    s3.list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .send()
+        .await
+        .unwrap()
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_string))
+        .collect()
+}
+
+/// The whole body of the object `key` in `bucket`.
+pub async fn object_bytes(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
+    s3.get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .to_vec()
+}
+
 pub async fn encrypt_with_kms(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) {
     use aws_sdk_s3::types::{
         ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
