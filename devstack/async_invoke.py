@@ -78,6 +78,12 @@ def record(function_arn: str, request_id: str, condition: str, invoke_count: int
     }
 
 
+def queued_line(function: str) -> str:
+    """The router's log line of an async invoke accepted (S3's, EventBridge's, or a client's
+    `InvocationType: Event`); the integration harness counts these as dispatched."""
+    return f"async invoke of {function}: queued"
+
+
 class AsyncInvoker:
     """InvocationType Event: queued, run in the background, a failure retried. With
     `lambda-async-failures`, the retries and the event's age follow the function's event invoke
@@ -94,6 +100,7 @@ class AsyncInvoker:
         self.log = log
 
     def invoke(self, function: str, payload: bytes) -> None:
+        self.log(queued_line(function))
         threading.Thread(target=self.run, args=(function, payload), daemon=True).start()
 
     def run(self, function: str, payload: bytes) -> None:
@@ -114,7 +121,7 @@ class AsyncInvoker:
             if cfg is None:
                 self.log(f"async invoke: function {function} is gone: event dropped")
                 return
-            status, headers, body = self.invoke_sync(cfg, payload, False)
+            status, headers, body = self.invoke_sync(cfg, payload, False, "Event")
             attempts += 1
             if status == 200 and not dict(headers).get("X-Amz-Function-Error"):
                 return

@@ -47,6 +47,13 @@ def tail(path: str, n: int = 4096) -> str:
         return ""
 
 
+
+def invoke_line(function: str, invocation_type: str, status: int, function_error: str,
+                seconds: float) -> str:
+    """The router's log line of one invoke that ended: `invoke F (Event) -> 200  in 0.12s`. The
+    integration harness reads it (`Stack::invocations`): keep the two in step."""
+    return f"invoke {function} ({invocation_type}) -> {status} {function_error} in {seconds:.2f}s"
+
 class Runtime:
     """One generation of `cargo lambda watch` plus the bootstrap that polls it."""
 
@@ -196,12 +203,15 @@ class LambdaManager:
         with self.state_lock:
             return {"watch": self.runtime.watch_url, "bootstrap": self.bootstrap_path}
 
-    def invoke_sync(self, cfg: dict, payload: bytes, want_log: bool):
-        """Runs one invoke of the function `cfg` describes; returns (status, headers, body)."""
+    def invoke_sync(self, cfg: dict, payload: bytes, want_log: bool,
+                    invocation_type: str = "RequestResponse"):
+        """Runs one invoke of the function `cfg` describes; returns (status, headers, body).
+        `invocation_type` is the caller's (`Event` for an attempt of an async invoke), for the
+        log only: the harness counts the `Event` attempts that ended (`invoke_line`)."""
         with self.invoke_lock:
-            return self._invoke_locked(cfg, payload, want_log)
+            return self._invoke_locked(cfg, payload, want_log, invocation_type)
 
-    def _invoke_locked(self, cfg, payload, want_log):
+    def _invoke_locked(self, cfg, payload, want_log, invocation_type):
         request_id = str(uuid.uuid4())
         base_headers = [("Content-Type", "application/json"),
                         ("X-Amz-Executed-Version", cfg.get("Version") or "$LATEST"),
@@ -300,9 +310,9 @@ class LambdaManager:
             logs = output[-4096:]
             outcome = (outcome[0], outcome[1] + [("X-Amz-Log-Result",
                                                   base64.b64encode(logs).decode())], outcome[2])
-        log(f"invoke {cfg.get('FunctionName')} -> {outcome[0]} "
-            f"{dict(outcome[1]).get('X-Amz-Function-Error', '')} "
-            f"in {time.monotonic() - started:.2f}s")
+        log(invoke_line(cfg.get('FunctionName'), invocation_type, outcome[0],
+                        dict(outcome[1]).get('X-Amz-Function-Error', ''),
+                        time.monotonic() - started))
         return outcome
 
     def runtime_api(self, method, path, headers, body):

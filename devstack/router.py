@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import behaviours as behaviours_mod  # noqa: E402
-from async_invoke import AsyncInvoker  # noqa: E402
+from async_invoke import AsyncInvoker, queued_line  # noqa: E402
 from aws_calls import function_name  # noqa: E402
 from aws_front import AwsFront  # noqa: E402
 from consistency import Consistency  # noqa: E402
@@ -87,7 +87,8 @@ class Router:
                                       body)
             return 202, [("Content-Type", "application/json")], b""
         if invocation_type == "Event":
-            threading.Thread(target=self.lambdas.invoke_sync, args=(cfg, body, False),
+            log(queued_line(cfg.get("FunctionName") or function_name(name_in_path)))
+            threading.Thread(target=self.lambdas.invoke_sync, args=(cfg, body, False, "Event"),
                              daemon=True).start()
             return 202, [("Content-Type", "application/json")], b""
         return self.lambdas.invoke_sync(cfg, body, hdr.get("x-amz-log-type") == "Tail")

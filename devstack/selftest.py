@@ -225,6 +225,43 @@ class AsyncFailures(unittest.TestCase):
         self.assertEqual(record["timestamp"], "2025-11-29T07:06:40.250Z")
 
 
+class InvocationLog(unittest.TestCase):
+    """The router's log lines the integration harness counts (`Stack::invocations`)."""
+
+    class Moto:
+        def function(self, name):
+            return {"FunctionName": name, "FunctionArn": ARN}
+
+        def event_invoke_config(self, name):
+            return None
+
+    def test_an_async_event_is_logged_queued_and_each_attempt_runs_as_event(self):
+        import threading
+        logged, types, done = [], [], threading.Event()
+        answers = [(200, [("X-Amz-Function-Error", "Unhandled")], b"{}"), (200, [], b"{}")]
+
+        def invoke_sync(cfg, payload, want_log, invocation_type="RequestResponse"):
+            types.append(invocation_type)
+            answer = answers.pop(0)
+            if not answers:
+                done.set()
+            return answer
+
+        invoker = async_invoke.AsyncInvoker(self.Moto(), invoke_sync, set(), [0.0], logged.append)
+        invoker.invoke("fwd", b"{}")
+        self.assertTrue(done.wait(5))
+        self.assertEqual(logged[0], "async invoke of fwd: queued")
+        self.assertIn("async invoke of fwd failed (attempt 1): retrying", logged)
+        self.assertEqual(types, ["Event", "Event"])
+
+    def test_an_ended_invoke_names_its_invocation_type(self):
+        import lambda_runtime
+        self.assertEqual(lambda_runtime.invoke_line("fwd", "Event", 200, "Unhandled", 0.125),
+                         "invoke fwd (Event) -> 200 Unhandled in 0.12s")
+        self.assertTrue(lambda_runtime.invoke_line("fwd", "RequestResponse", 200, "", 1)
+                        .startswith("invoke fwd (RequestResponse) -> 200 "))
+
+
 class FirehoseHttp(unittest.TestCase):
     HTTP = {"RequestConfiguration": {"ContentEncoding": "GZIP", "CommonAttributes": [
         {"AttributeName": "env", "AttributeValue": "test"}]}}

@@ -127,6 +127,18 @@ impl Change {
         (from != to).then(|| Change::new(field, from, to))
     }
 
+    /// `differs` for a value shown otherwise than it compares: `show` makes the text the plan
+    /// prints of each side (a secret redacted, `None` as "never expire", a pair of fields as
+    /// `group:stream`). Several fields compared as one change are passed as a tuple.
+    pub fn differs_shown<T: PartialEq>(
+        field: &str,
+        from: T,
+        to: T,
+        show: impl Fn(&T) -> String,
+    ) -> Option<Change> {
+        (from != to).then(|| Change::new(field, show(&from), show(&to)))
+    }
+
     pub fn new(field: &str, from: impl fmt::Display, to: impl fmt::Display) -> Change {
         Change {
             field: field.to_string(),
@@ -346,5 +358,35 @@ impl<O> fmt::Display for Plan<O> {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Change;
+
+    #[test]
+    fn a_field_shown_otherwise_than_it_compares_is_a_change_only_when_it_differs() {
+        let days = |d: &Option<i32>| d.map_or("never expire".to_string(), |d| format!("{d} days"));
+        assert_eq!(
+            Change::differs_shown("retention", None, Some(30), days),
+            Some(Change::new("retention", "never expire", "30 days"))
+        );
+        assert_eq!(
+            Change::differs_shown("retention", Some(30), Some(30), days),
+            None
+        );
+        // Two fields as one change, shown together; a difference in either is the change.
+        let logging = |(g, s): &(&str, &str)| format!("{g}:{s}");
+        assert_eq!(
+            Change::differs_shown("error logging", ("g", "a"), ("g", "b"), logging),
+            Some(Change::new("error logging", "g:a", "g:b"))
+        );
+        // What is shown may hide what differs (a secret): the change is still made.
+        let redacted = |_: &&str| "<redacted>".to_string();
+        assert_eq!(
+            Change::differs_shown("token", "old", "new", redacted),
+            Some(Change::new("token", "<redacted>", "<redacted>"))
+        );
     }
 }

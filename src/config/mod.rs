@@ -19,7 +19,7 @@ pub use raw::{
     Architecture, ContentEncoding, DeliveryMode, FileFormat, OtlpBody, OtlpCompression,
     OtlpProtocol, RawConfig, TrafficType, Trigger,
 };
-pub use value::{ConfigValue, REDACTED};
+pub use value::{shown_value, ConfigValue, REDACTED};
 
 /// The checked configuration of one stack.
 #[derive(Debug, Clone, Serialize)]

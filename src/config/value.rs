@@ -4,6 +4,15 @@ use serde::{Serialize, Serializer};
 
 pub const REDACTED: &str = "<redacted>";
 
+/// A header, attribute or variable value as a plan shows it: `(unset)`, or redacted when secret.
+pub fn shown_value(value: Option<&String>, secret: bool) -> String {
+    match value {
+        None => "(unset)".to_string(),
+        Some(_) if secret => REDACTED.to_string(),
+        Some(v) => v.clone(),
+    }
+}
+
 /// A string from the config, possibly with `${env:NAME}` references (`Bearer ${env:TOKEN}` works too).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigValue {

@@ -162,28 +162,29 @@ pub fn plan(names: &Names, d: &DesiredEventInvoke, observed: Option<&ObservedEve
         plan.step(kind, &d.function, Action::Create, want("", "", ""), put);
         return plan;
     };
-    let from = want(
-        &shown(current.max_retry_attempts, "default (2)"),
-        &shown(current.max_event_age_s, "default (21600)"),
-        &shown(current.on_failure_destination.as_deref(), "none"),
-    );
-    let changes: Vec<Change> = from
-        .into_iter()
-        .filter(|c| match c.field.as_str() {
-            "max_retry_attempts" => current.max_retry_attempts != Some(d.max_retry_attempts as i32),
-            "max_event_age_s" => current.max_event_age_s != Some(d.max_event_age_s as i32),
-            _ => {
-                current.on_failure_destination.as_deref() != Some(d.on_failure_destination.as_str())
-            }
-        })
-        .map(|mut c| {
-            if c.field == "on_failure" {
-                c.from = shown(current.on_failure_destination.as_deref(), "none");
-                c.to = d.on_failure_destination.clone();
-            }
-            c
-        })
-        .collect();
+    let changes: Vec<Change> = [
+        Change::differs_shown(
+            "max_retry_attempts",
+            current.max_retry_attempts,
+            Some(d.max_retry_attempts as i32),
+            |n| shown(*n, "default (2)"),
+        ),
+        Change::differs_shown(
+            "max_event_age_s",
+            current.max_event_age_s,
+            Some(d.max_event_age_s as i32),
+            |s| shown(*s, "default (21600)"),
+        ),
+        Change::differs_shown(
+            "on_failure",
+            current.on_failure_destination.as_deref(),
+            Some(d.on_failure_destination.as_str()),
+            |arn| shown(*arn, "none"),
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     if changes.is_empty() {
         plan.in_sync(kind, &d.function);
     } else {

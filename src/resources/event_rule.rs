@@ -225,12 +225,13 @@ pub fn plan(names: &Names, d: &DesiredEventRule, observed: Option<&ObservedRule>
         });
     }
     let target = o.targets.iter().find(|t| t.id == d.target_id);
-    if target.map(|t| t.arn.as_str()) != Some(d.function_arn.as_str()) {
-        changes.push(Change::new(
-            "target",
-            target.map(|t| t.arn.clone()).unwrap_or_default(),
-            &d.function_arn,
-        ));
+    if let Some(change) = Change::differs_shown(
+        "target",
+        target.map(|t| t.arn.as_str()),
+        Some(d.function_arn.as_str()),
+        |arn| arn.unwrap_or_default().to_string(),
+    ) {
+        changes.push(change);
         ops.push(Op::PutTarget { rule: d.clone() });
     }
     let missing: BTreeMap<String, String> = d

@@ -213,8 +213,8 @@ pub fn differences(desired: &DesiredFlowLog, observed: &ObservedFlowLog) -> Vec<
             ("per-hour", "per_hour_partition"),
         ] {
             if let (Some(a), Some(b)) = (from.get(key), to.get(key)) {
-                if a != b {
-                    changes.push(Change::new(field, a, b));
+                if let Some(change) = Change::differs(field, a, b) {
+                    changes.push(change);
                     named = true;
                 }
             }
@@ -227,11 +227,12 @@ pub fn differences(desired: &DesiredFlowLog, observed: &ObservedFlowLog) -> Vec<
             ));
         }
     }
-    if changes.is_empty() && observed.tags.get(TAG_SPEC) != desired.tags.get(TAG_SPEC) {
-        changes.push(Change::new(
+    if changes.is_empty() {
+        changes.extend(Change::differs_shown(
             "spec",
-            observed.tags.get(TAG_SPEC).map_or("none", String::as_str),
-            &desired.tags[TAG_SPEC],
+            observed.tags.get(TAG_SPEC),
+            desired.tags.get(TAG_SPEC),
+            |tag| tag.map_or("none", String::as_str).to_string(),
         ));
     }
     changes

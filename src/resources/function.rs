@@ -173,22 +173,15 @@ pub fn config_differences(d: &DesiredFunction, o: &ObservedFunction) -> Vec<Chan
         o.environment.keys().chain(environment.keys()).collect();
     for key in keys {
         let wanted = environment.get(key);
-        let current = o.environment.get(key);
-        if wanted.map(|w| &w.value) != current {
-            // A variable we no longer set, or the headers as an older flowlogs wrote them (with
-            // secret values), may hold a secret: never shown.
-            let secret = wanted.is_none_or(|w| w.secret) || key == "OTEL_EXPORTER_OTLP_HEADERS";
-            let shown = |v: Option<&String>| match v {
-                None => "(unset)".to_string(),
-                Some(_) if secret => crate::config::REDACTED.to_string(),
-                Some(v) => v.clone(),
-            };
-            changes.push(Change::new(
-                &format!("environment {key}"),
-                shown(current),
-                shown(wanted.map(|w| &w.value)),
-            ));
-        }
+        // A variable we no longer set, or the headers as an older flowlogs wrote them (with
+        // secret values), may hold a secret: never shown.
+        let secret = wanted.is_none_or(|w| w.secret) || key == "OTEL_EXPORTER_OTLP_HEADERS";
+        changes.extend(Change::differs_shown(
+            &format!("environment {key}"),
+            o.environment.get(key),
+            wanted.map(|w| &w.value),
+            |v| crate::config::shown_value(*v, secret),
+        ));
     }
     changes
 }

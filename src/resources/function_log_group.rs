@@ -112,14 +112,12 @@ pub fn plan(d: &DesiredLogGroup, observed: Option<&ObservedFunctionLogGroup>) ->
         );
         return plan;
     }
-    let mut changes = Vec::new();
-    if o.retention_days != d.retention_days {
-        changes.push(Change::new(
-            "retention",
-            shown(o.retention_days),
-            shown(d.retention_days),
-        ));
-    }
+    let mut changes: Vec<Change> =
+        Change::differs_shown("retention", o.retention_days, d.retention_days, |d| {
+            shown(*d)
+        })
+        .into_iter()
+        .collect();
     let missing: Vec<String> = d
         .tags
         .iter()

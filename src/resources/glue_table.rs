@@ -238,31 +238,34 @@ pub fn plan(names: &Names, d: &DesiredGlueTable, observed: Option<&ObservedTable
         );
         return plan;
     }
-    let mut format_changes = Vec::new();
-    if o.columns != d.columns {
-        format_changes.push(Change::new("columns", shape(&o.columns), shape(&d.columns)));
-    }
-    if o.partition_keys != d.partition_keys {
-        format_changes.push(Change::new(
+    let serde = |s: &Storage| {
+        (
+            s.serde.clone(),
+            s.input_format.clone(),
+            s.serde_parameters.clone(),
+        )
+    };
+    let mut format_changes: Vec<Change> = [
+        Change::differs_shown("columns", &o.columns, &d.columns, |c| shape(c)),
+        Change::differs_shown(
             "partition keys",
-            shape(&o.partition_keys),
-            shape(&d.partition_keys),
-        ));
-    }
-    if o.storage.serde != d.storage.serde
-        || o.storage.input_format != d.storage.input_format
-        || o.storage.serde_parameters != d.storage.serde_parameters
-    {
-        format_changes.push(Change::new("serde", &o.storage.serde, &d.storage.serde));
-    }
+            &o.partition_keys,
+            &d.partition_keys,
+            |c| shape(c),
+        ),
+        Change::differs_shown("serde", serde(&o.storage), serde(&d.storage), |s| {
+            s.0.clone()
+        }),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let wanted = d.parameters();
     let mut changes = Vec::new();
     changes.extend(Change::differs("location", &o.location, &d.location));
     for (k, v) in &wanted {
         let now = o.parameters.get(k).map(String::as_str).unwrap_or_default();
-        if now != v {
-            changes.push(Change::new(k, now, v));
-        }
+        changes.extend(Change::differs(k, now, v.as_str()));
     }
     if !format_changes.is_empty() {
         format_changes.extend(changes);

@@ -3,7 +3,7 @@
 //! the database they run in; any other query of the workgroup is left alone. A query whose text
 //! differs is replaced (deleted, made again); one the config no longer wants is deleted.
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
 use super::{Apply, Observe, Resource, Teardown};
@@ -77,7 +77,8 @@ pub fn is_ours(names: &Names, q: &ObservedNamedQuery) -> bool {
     q.name.starts_with(&names.athena.query_prefix) && q.database == names.athena.database
 }
 
-/// The workgroup's named queries that are ours (ListNamedQueries, then BatchGetNamedQuery by 50).
+/// The workgroup's named queries that are ours (ListNamedQueries, then BatchGetNamedQuery by 50);
+/// an error when Athena leaves some of them unprocessed.
 pub async fn observe(clients: &Clients, names: &Names) -> Result<Vec<ObservedNamedQuery>> {
     let workgroup = &names.athena.workgroup;
     let mut ids = Vec::new();
@@ -104,6 +105,25 @@ pub async fn observe(clients: &Clients, names: &Names) -> Result<Vec<ObservedNam
             .with_context(|| {
                 format!("reading the named queries of Athena workgroup {workgroup}")
             })?;
+        // A query Athena could not return may be ours: planning without it would make a copy.
+        let unprocessed: Vec<String> = out
+            .unprocessed_named_query_ids()
+            .iter()
+            .map(|u| {
+                format!(
+                    "{} ({}: {})",
+                    u.named_query_id().unwrap_or("?"),
+                    u.error_code().unwrap_or("no code"),
+                    u.error_message().unwrap_or("no message")
+                )
+            })
+            .collect();
+        if !unprocessed.is_empty() {
+            bail!(
+                "reading the named queries of Athena workgroup {workgroup}: Athena could not return {}; flowlogs cannot tell whether they are its own. Run the command again",
+                unprocessed.join(", ")
+            );
+        }
         for q in out.named_queries() {
             let observed = ObservedNamedQuery {
                 id: q.named_query_id().unwrap_or_default().to_string(),

@@ -237,24 +237,24 @@ pub fn plan(d: &DesiredNotification, current: &[NotificationEntry]) -> Plan {
             vec![op],
         ),
         Some(existing) => {
-            let mut changes = Vec::new();
-            if existing.target != d.function_arn || existing.kind != "lambda" {
-                changes.push(Change::new("function", &existing.target, &d.function_arn));
-            }
-            if existing.events != d.events {
-                changes.push(Change::new(
-                    "events",
-                    existing.events.join(","),
-                    d.events.join(","),
-                ));
-            }
-            if existing.prefix != d.prefix || existing.suffix != d.suffix {
-                changes.push(Change::new(
+            let changes: Vec<Change> = [
+                Change::differs_shown(
+                    "function",
+                    (existing.target.as_str(), existing.kind),
+                    (d.function_arn.as_str(), "lambda"),
+                    |(target, _)| target.to_string(),
+                ),
+                Change::differs_shown("events", &existing.events, &d.events, |e| e.join(",")),
+                Change::differs_shown(
                     "filter",
-                    format!("{}*{}", existing.prefix, existing.suffix),
-                    format!("{}*{}", d.prefix, d.suffix),
-                ));
-            }
+                    (&existing.prefix, &existing.suffix),
+                    (&d.prefix, &d.suffix),
+                    |(prefix, suffix)| format!("{prefix}*{suffix}"),
+                ),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
             if changes.is_empty() {
                 plan.in_sync(Kind::Notification, &label);
             } else {

@@ -258,13 +258,12 @@ pub fn plan(names: &Names, d: &DesiredSecret, observed: Option<&ObservedSecret>)
     if after.writes {
         let wanted = entry_names(&d.value);
         let had = o.value.as_ref().map(entry_names);
-        if had.as_deref() != Some(wanted.as_str()) {
-            changes.push(Change::new(
-                "entries",
-                had.unwrap_or_else(|| "(unreadable)".into()),
-                wanted,
-            ));
-        }
+        changes.extend(Change::differs_shown(
+            "entries",
+            had.as_deref(),
+            Some(wanted.as_str()),
+            |entries| entries.unwrap_or("(unreadable)").to_string(),
+        ));
         changes.push(Change::new("value", "", "changed"));
         ops.push(Op::PutSecretValue {
             secret: d.clone(),

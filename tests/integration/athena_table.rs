@@ -82,10 +82,7 @@ async fn setup_makes_the_table_and_queries_a_format_change_replaces_them_and_tea
     let zip_arg = zip.to_str().unwrap();
     let cfg = config(&vpc, "default").write(stack.dir());
 
-    let setup = cfg.run(
-        &stack,
-        &["setup", "--yes", "--no-verify", "--forwarder-zip", zip_arg],
-    );
+    let setup = cfg.setup_zip(&stack, zip_arg);
     assert_exit(&setup, 0);
 
     // The table reads the flow log as configured: its columns in the format's order, text after
@@ -178,10 +175,7 @@ async fn setup_makes_the_table_and_queries_a_format_change_replaces_them_and_tea
         params["projection.day.range"]
     )));
     recorder::start(&stack.moto_endpoint);
-    let again = cfg.run(
-        &stack,
-        &["setup", "--yes", "--no-verify", "--forwarder-zip", zip_arg],
-    );
+    let again = cfg.setup_zip(&stack, zip_arg);
     assert_exit(&again, 0);
     let writes = recorder::writes(&stack.moto_endpoint);
     assert!(writes.is_empty(), "a second setup wrote: {writes:?}");
@@ -194,10 +188,7 @@ async fn setup_makes_the_table_and_queries_a_format_change_replaces_them_and_tea
         "{}",
         printed(&plan)
     );
-    let replaced = all.run(
-        &stack,
-        &["setup", "--yes", "--no-verify", "--forwarder-zip", zip_arg],
-    );
+    let replaced = all.setup_zip(&stack, zip_arg);
     assert_exit(&replaced, 0);
     let t = table(&glue).await.expect("the replaced table exists");
     assert_eq!(t.storage_descriptor().unwrap().columns().len(), 40);

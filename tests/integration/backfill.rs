@@ -94,7 +94,7 @@ async fn backfill_sends_exactly_the_windows_objects_that_were_there_before_setup
         .existing_bucket(BUCKET)
         .write(stack.dir());
     cfg.setup(&stack, &["--no-verify"]);
-    let invoked_before = stack.invocations().finished;
+    let invoked_before = stack.invocations();
 
     let window = ["--since", "2026-11-20", "--until", "2026-11-22T00:00:00Z"];
     let dry = cfg.run(
@@ -119,7 +119,7 @@ async fn backfill_sends_exactly_the_windows_objects_that_were_there_before_setup
     );
     // backfill invokes the function synchronously: what a dry run invoked has ended by now.
     assert_eq!(
-        stack.invocations().finished,
+        stack.invocations(),
         invoked_before,
         "a dry run invokes nothing"
     );

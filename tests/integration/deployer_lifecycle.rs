@@ -76,10 +76,7 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
         .flow_log_ids()[0]
         .clone();
 
-    let plan = cfg.run(
-        &stack,
-        &["plan", "--detailed-exitcode", "--forwarder-zip", zip_arg],
-    );
+    let plan = cfg.plan_zip(&stack, zip_arg);
     assert_exit(&plan, 2);
     assert!(
         printed(&plan).contains("Plan: 11 to create"),
@@ -91,10 +88,7 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
         "secrets never printed"
     );
 
-    let setup = cfg.run(
-        &stack,
-        &["setup", "--yes", "--no-verify", "--forwarder-zip", zip_arg],
-    );
+    let setup = cfg.setup_zip(&stack, zip_arg);
     assert_exit(&setup, 0);
 
     // The bucket: hardened and tagged, our statements in its policy.
@@ -347,10 +341,7 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
 
     // A second setup plans nothing and makes no write call.
     recorder::start(&stack.moto_endpoint);
-    let again = cfg.run(
-        &stack,
-        &["setup", "--yes", "--no-verify", "--forwarder-zip", zip_arg],
-    );
+    let again = cfg.setup_zip(&stack, zip_arg);
     assert_exit(&again, 0);
     assert_eq!(
         recorder::writes(&stack.moto_endpoint),
@@ -362,20 +353,11 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
         "{}",
         printed(&again)
     );
-    assert_exit(
-        &cfg.run(
-            &stack,
-            &["plan", "--detailed-exitcode", "--forwarder-zip", zip_arg],
-        ),
-        0,
-    );
+    assert_exit(&cfg.plan_zip(&stack, zip_arg), 0);
 
     // One changed field: plan names it and the replace; setup replaces the flow log.
     let cfg = config(&vpc, "REJECT").write(stack.dir());
-    let plan = cfg.run(
-        &stack,
-        &["plan", "--detailed-exitcode", "--forwarder-zip", zip_arg],
-    );
+    let plan = cfg.plan_zip(&stack, zip_arg);
     assert_exit(&plan, 2);
     let shown = printed(&plan);
     assert!(
@@ -387,13 +369,7 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
         "{shown}"
     );
     recorder::start(&stack.moto_endpoint);
-    assert_exit(
-        &cfg.run(
-            &stack,
-            &["setup", "--yes", "--no-verify", "--forwarder-zip", zip_arg],
-        ),
-        0,
-    );
+    assert_exit(&cfg.setup_zip(&stack, zip_arg), 0);
     // The recorder sees writes: the replace tries the new flow log first; moto (unlike AWS for a
     // different configuration) refuses a second one on the same resource and destination, so the
     // old one is deleted and the new one created.
@@ -498,10 +474,7 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
     // refused with both of AWS's messages); setup waits for the name and creates it anew.
     let secret_name = format!("flowlogs/{STACK}/endpoint-credentials");
     let sm = aws_sdk_secretsmanager::Client::new(&sdk);
-    let again = cfg.run(
-        &stack,
-        &["setup", "--yes", "--no-verify", "--forwarder-zip", zip_arg],
-    );
+    let again = cfg.setup_zip(&stack, zip_arg);
     assert_exit(&again, 0);
     assert!(!printed(&again).contains("s3cret-key"));
     let described = sm
@@ -518,10 +491,7 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
         .await
         .unwrap();
     assert_eq!(value.secret_string(), Some(r#"{"x-api-key":"s3cret-key"}"#));
-    let settled = cfg.run(
-        &stack,
-        &["plan", "--detailed-exitcode", "--forwarder-zip", zip_arg],
-    );
+    let settled = cfg.plan_zip(&stack, zip_arg);
     assert_exit(&settled, 0);
     assert_exit(&cfg.run(&stack, &["teardown", "--yes"]), 0);
 
@@ -751,16 +721,7 @@ async fn a_bucket_that_is_not_ours_is_a_conflict_and_nothing_changes() {
         printed(&plan)
     );
 
-    let setup = cfg.run(
-        &stack,
-        &[
-            "setup",
-            "--yes",
-            "--no-verify",
-            "--forwarder-zip",
-            zip.to_str().unwrap(),
-        ],
-    );
+    let setup = cfg.setup_zip(&stack, &zip);
     assert_exit(&setup, 1);
     assert!(
         printed(&setup).contains("nothing was changed"),
@@ -802,19 +763,7 @@ async fn an_adopted_bucket_gets_our_statements_and_entry_merged_and_taken_back()
         .existing_bucket("shared-audit-logs")
         .write(stack.dir());
     let zip = fake_zip(stack.dir());
-    assert_exit(
-        &cfg.run(
-            &stack,
-            &[
-                "setup",
-                "--yes",
-                "--no-verify",
-                "--forwarder-zip",
-                zip.to_str().unwrap(),
-            ],
-        ),
-        0,
-    );
+    assert_exit(&cfg.setup_zip(&stack, &zip), 0);
 
     let policy = s3
         .get_bucket_policy()

@@ -883,18 +883,7 @@ async fn put(firehose: &aws_sdk_firehose::Client, stream: &str, data: &str) {
 async fn wait_for_keys(s3: &aws_sdk_s3::Client, prefix: &str, timeout: Duration) -> Vec<String> {
     let started = Instant::now();
     loop {
-        let listed = s3
-            .list_objects_v2()
-            .bucket(BUCKET)
-            .prefix(prefix)
-            .send()
-            .await
-            .unwrap();
-        let keys: Vec<String> = listed
-            .contents()
-            .iter()
-            .filter_map(|o| o.key().map(str::to_string))
-            .collect();
+        let keys = crate::support::keys_under(s3, BUCKET, prefix).await;
         if !keys.is_empty() || started.elapsed() > timeout {
             return keys;
         }
@@ -959,18 +948,7 @@ async fn firehose_posts_what_aws_posts_and_backs_up_a_batch_the_endpoint_did_not
         .map(|p| p.header("x-amz-firehose-request-id").unwrap().to_string())
         .collect();
     assert_eq!(ids.len(), 1, "one request id over the retries: {ids:?}");
-    let object = s3
-        .get_object()
-        .bucket(BUCKET)
-        .key(&keys[0])
-        .send()
-        .await
-        .unwrap()
-        .body
-        .collect()
-        .await
-        .unwrap()
-        .into_bytes();
+    let object = crate::support::object_bytes(&s3, BUCKET, &keys[0]).await;
     let line: serde_json::Value =
         serde_json::from_slice(object.split(|b| *b == b'\n').next().unwrap()).unwrap();
     assert_eq!(

@@ -327,18 +327,7 @@ async fn an_eventbridge_event_the_forwarder_failed_on_is_kept_and_replayed() {
     let prefix = "aws/lambda/async/flowlogs-eb-replay-forwarder/";
     let started = std::time::Instant::now();
     let kept = loop {
-        let out = s3
-            .list_objects_v2()
-            .bucket(failures)
-            .prefix(prefix)
-            .send()
-            .await
-            .unwrap();
-        let kept: Vec<String> = out
-            .contents()
-            .iter()
-            .filter_map(|o| o.key().map(str::to_string))
-            .collect();
+        let kept = crate::support::keys_under(&s3, failures, prefix).await;
         if !kept.is_empty() {
             break kept;
         }
@@ -349,18 +338,7 @@ async fn an_eventbridge_event_the_forwarder_failed_on_is_kept_and_replayed() {
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
-    let body = s3
-        .get_object()
-        .bucket(failures)
-        .key(&kept[0])
-        .send()
-        .await
-        .unwrap()
-        .body
-        .collect()
-        .await
-        .unwrap()
-        .into_bytes();
+    let body = crate::support::object_bytes(&s3, failures, &kept[0]).await;
     let record: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(
         record["requestPayload"]["detail-type"], "Object Created",

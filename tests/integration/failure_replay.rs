@@ -52,17 +52,7 @@ async fn failure_records(s3: &aws_sdk_s3::Client) -> Vec<String> {
 }
 
 async fn records_in(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
-    let out = s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(format!("aws/lambda/async/{FUNCTION}/"))
-        .send()
-        .await
-        .unwrap();
-    out.contents()
-        .iter()
-        .filter_map(|o| o.key().map(str::to_string))
-        .collect()
+    crate::support::keys_under(s3, bucket, &format!("aws/lambda/async/{FUNCTION}/")).await
 }
 
 fn json_of(out: &std::process::Output) -> Value {
@@ -139,18 +129,7 @@ async fn failed_deliveries_are_kept_with_their_reason_and_replay_sends_each_reco
             key.starts_with(&format!("aws/lambda/async/{FUNCTION}/")),
             "{key}"
         );
-        let body = s3
-            .get_object()
-            .bucket(FAILURE_BUCKET)
-            .key(key)
-            .send()
-            .await
-            .unwrap()
-            .body
-            .collect()
-            .await
-            .unwrap()
-            .into_bytes();
+        let body = crate::support::object_bytes(&s3, FAILURE_BUCKET, key).await;
         let record: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(record["requestContext"]["condition"], "RetriesExhausted");
         assert_eq!(

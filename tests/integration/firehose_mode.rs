@@ -356,15 +356,7 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     let to_lambda = lambda_config(&vpc).write_as(stack.dir(), "lambda.yaml");
     let zip = stack.dir().join("unused.zip");
     std::fs::write(&zip, b"plan does not read it").unwrap();
-    let switch = to_lambda.run(
-        &stack,
-        &[
-            "plan",
-            "--detailed-exitcode",
-            "--forwarder-zip",
-            zip.to_str().unwrap(),
-        ],
-    );
+    let switch = to_lambda.plan_zip(&stack, &zip);
     assert_exit(&switch, 2);
     assert!(
         printed(&switch).contains("- firehose stream flowlogs-fh"),

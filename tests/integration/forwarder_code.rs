@@ -254,16 +254,7 @@ async fn after_setup_with_a_forwarder_zip_status_is_in_sync_until_the_code_chang
     let vpc = stack.create_vpc("10.30.0.0/16").await;
     let cfg = StackConfig::lambda("zipped", &vpc, "http://127.0.0.1:4318").write(stack.dir());
     let zip = fake_zip(stack.dir());
-    let setup = cfg.run(
-        &stack,
-        &[
-            "setup",
-            "--yes",
-            "--no-verify",
-            "--forwarder-zip",
-            zip.to_str().unwrap(),
-        ],
-    );
+    let setup = cfg.setup_zip(&stack, &zip);
     assert_exit(&setup, 0);
 
     // As the demo runs it: no flag, no forwarder in this build.

@@ -467,16 +467,7 @@ async fn a_disabled_region_is_reported_and_the_other_regions_are_done() {
         .set("targets.regions", [REGION, DISABLED_REGION])
         .set("targets.role", ORG_ROLE)
         .write(stack.dir());
-    let setup = cfg.run(
-        &stack,
-        &[
-            "setup",
-            "--yes",
-            "--no-verify",
-            "--forwarder-zip",
-            zip.to_str().unwrap(),
-        ],
-    );
+    let setup = cfg.setup_zip(&stack, &zip);
     assert_ne!(setup.status.code(), Some(0), "{}", printed(&setup));
     let shown = printed(&setup);
     assert!(

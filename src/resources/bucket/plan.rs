@@ -149,16 +149,12 @@ pub fn restore_hardening(
         ops.push(Op::EncryptBucket { bucket: bucket() });
     }
     let wanted = (retention_days as i32, ABORT_UPLOADS_AFTER_DAYS);
-    if state.retention != Some(wanted) {
-        let from = match state.retention {
-            Some((days, _)) => format!("{days} days"),
-            None => "never".into(),
-        };
-        changes.push(Change::new(
-            "expire objects after",
-            from,
-            format!("{retention_days} days"),
-        ));
+    if let Some(change) =
+        Change::differs_shown("expire objects after", state.retention, Some(wanted), |r| {
+            r.map_or("never".into(), |(days, _)| format!("{days} days"))
+        })
+    {
+        changes.push(change);
         ops.push(Op::SetLifecycle {
             bucket: bucket(),
             expire_days: retention_days,

@@ -44,23 +44,22 @@ pub fn replace_reasons(o: &ObservedStream) -> Vec<Change> {
             DeliveryStreamStatus::Active.as_str(),
         ));
     }
-    if o.stream_type != "DirectPut" {
-        changes.push(Change::new("source", &o.stream_type, "DirectPut"));
-    }
+    changes.extend(Change::differs(
+        "source",
+        o.stream_type.as_str(),
+        "DirectPut",
+    ));
     match &o.http {
         None => changes.push(Change::new(
             "destination",
             "not an HTTP endpoint",
             "HTTP endpoint",
         )),
-        Some(h) if h.s3_backup_mode != "FailedDataOnly" => {
-            changes.push(Change::new(
-                "s3_backup_mode",
-                &h.s3_backup_mode,
-                "FailedDataOnly",
-            ));
-        }
-        Some(_) => {}
+        Some(h) => changes.extend(Change::differs(
+            "s3_backup_mode",
+            h.s3_backup_mode.as_str(),
+            "FailedDataOnly",
+        )),
     }
     changes
 }
@@ -113,43 +112,32 @@ pub fn differences(d: &DesiredStream, o: &ObservedStream) -> Vec<Change> {
         .collect();
     for name in names {
         let wanted = d.common_attributes.get(name);
-        let current = h.common_attributes.get(name);
-        if wanted.map(|w| &w.value) != current {
-            let secret = wanted.is_some_and(|w| w.secret);
-            let shown = |v: Option<&String>| match v {
-                None => "(unset)".to_string(),
-                Some(_) if secret => crate::config::REDACTED.to_string(),
-                Some(v) => v.clone(),
-            };
-            changes.push(Change::new(
-                &format!("common_attributes.{name}"),
-                shown(current),
-                shown(wanted.map(|w| &w.value)),
-            ));
-        }
-    }
-    if h.role_arn != d.role_arn || h.backup_role_arn != d.role_arn {
-        changes.push(Change::new("role", &h.role_arn, &d.role_arn));
-    }
-    if h.backup_bucket_arn != d.backup_bucket_arn || h.backup_prefix != d.backup_prefix {
-        changes.push(Change::new(
-            "failed data backup",
-            format!("{} {}", h.backup_bucket_arn, h.backup_prefix),
-            format!("{} {}", d.backup_bucket_arn, d.backup_prefix),
+        let secret = wanted.is_some_and(|w| w.secret);
+        changes.extend(Change::differs_shown(
+            &format!("common_attributes.{name}"),
+            h.common_attributes.get(name),
+            wanted.map(|w| &w.value),
+            |v| crate::config::shown_value(*v, secret),
         ));
     }
-    let wanted_logging = Some((d.log_group.clone(), d.log_stream.clone()));
-    if h.error_logging != wanted_logging {
-        let show = |l: &Option<(String, String)>| match l {
-            Some((g, s)) => format!("{g}:{s}"),
-            None => "disabled".into(),
-        };
-        changes.push(Change::new(
-            "error logging",
-            show(&h.error_logging),
-            show(&wanted_logging),
-        ));
-    }
+    changes.extend(Change::differs_shown(
+        "role",
+        (&h.role_arn, &h.backup_role_arn),
+        (&d.role_arn, &d.role_arn),
+        |(role, _)| role.to_string(),
+    ));
+    changes.extend(Change::differs_shown(
+        "failed data backup",
+        (&h.backup_bucket_arn, &h.backup_prefix),
+        (&d.backup_bucket_arn, &d.backup_prefix),
+        |(bucket, prefix)| format!("{bucket} {prefix}"),
+    ));
+    changes.extend(Change::differs_shown(
+        "error logging",
+        h.error_logging.as_ref().map(|(g, s)| (g, s)),
+        Some((&d.log_group, &d.log_stream)),
+        |logging| logging.map_or("disabled".into(), |(g, s)| format!("{g}:{s}")),
+    ));
     changes
 }
 

@@ -224,6 +224,25 @@ impl ConfigFile {
         stack.run(&self.path, args, &all)
     }
 
+    /// `flowlogs setup --yes --no-verify --forwarder-zip ZIP`: a setup with a given forwarder
+    /// and no delivery check, its output for the caller to judge.
+    pub fn setup_zip(&self, stack: &Stack, zip: impl AsRef<Path>) -> Output {
+        let zip = zip.as_ref().to_str().expect("a UTF-8 path");
+        self.run(
+            stack,
+            &["setup", "--yes", "--no-verify", "--forwarder-zip", zip],
+        )
+    }
+
+    /// `flowlogs plan --detailed-exitcode --forwarder-zip ZIP` (exit 0: in sync, 2: changes).
+    pub fn plan_zip(&self, stack: &Stack, zip: impl AsRef<Path>) -> Output {
+        let zip = zip.as_ref().to_str().expect("a UTF-8 path");
+        self.run(
+            stack,
+            &["plan", "--detailed-exitcode", "--forwarder-zip", zip],
+        )
+    }
+
     /// `flowlogs setup --yes ARGS`, which must succeed.
     pub fn setup(&self, stack: &Stack, args: &[&str]) -> Output {
         let mut all = vec!["setup", "--yes"];

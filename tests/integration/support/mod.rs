@@ -173,10 +173,13 @@ impl Behaviours {
 /// The function's invocations as the router saw them (see [`Stack::invocations`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Invocations {
-    /// S3 events sent to the function asynchronously.
+    /// Events queued for the function asynchronously (S3's, EventBridge's, `InvocationType:
+    /// Event`).
     pub dispatched: usize,
-    /// Invocations that ended (succeeded, or failed without another attempt).
+    /// Of those, the ones that ended (succeeded, failed without another attempt, or dropped).
     pub finished: usize,
+    /// Synchronous invocations (`RequestResponse`: verify's, backfill's, replay's) that ended.
+    pub synchronous: usize,
 }
 
 /// A running local stack; stopped (every process) when dropped.
@@ -490,21 +493,25 @@ impl Stack {
         records
     }
 
-    /// What the router's log says of the function's invocations so far: S3 events dispatched
-    /// (`s3-events: ... -> arn`) and the invocations finished (`invoke F -> status`, less the
-    /// attempts retried, plus the events dropped because the function was gone). Synchronous
-    /// invokes (verify's, replay's) are finished lines without a dispatch: they end inside the
-    /// `flowlogs` command that made them.
+    /// What the router's log says of the function's invocations so far: async events queued
+    /// (`async invoke of F: queued`), the async attempts that ended (`invoke F (Event) ->
+    /// status`, less the attempts retried, plus the events dropped because the function was
+    /// gone), and apart from them the synchronous invokes that ended (`invoke F
+    /// (RequestResponse) -> status`), which end inside the `flowlogs` command that made them.
+    /// The lines are written by `devstack/async_invoke.py` (`queued_line`) and
+    /// `devstack/lambda_runtime.py` (`invoke_line`).
     pub fn invocations(&self) -> Invocations {
         let text = std::fs::read_to_string(self.logs_dir.join("router.log")).unwrap_or_default();
         let mut seen = Invocations::default();
         for line in text.lines() {
             // "HH:MM:SS message"
             let message = line.split_once(' ').map_or(line, |(_, m)| m);
-            if message.starts_with("s3-events: ") && message.contains(" -> ") {
+            if message.starts_with("async invoke of ") && message.ends_with(": queued") {
                 seen.dispatched += 1;
-            } else if message.starts_with("invoke ") && message.contains(" -> ") {
+            } else if message.starts_with("invoke ") && message.contains(" (Event) -> ") {
                 seen.finished += 1;
+            } else if message.starts_with("invoke ") && message.contains(" (RequestResponse) -> ") {
+                seen.synchronous += 1;
             } else if message.starts_with("async invoke of ") && message.ends_with("retrying") {
                 seen.finished = seen.finished.saturating_sub(1);
             } else if message.starts_with("async invoke: ") && message.ends_with("event dropped") {
@@ -514,7 +521,7 @@ impl Stack {
         seen
     }
 
-    /// Waits until no S3 event is left unfinished (see [`Stack::invocations`]); panics, with the
+    /// Waits until no async event is left unfinished (see [`Stack::invocations`]); panics, with the
     /// counts and the logs, after `timeout`. A stack without the Lambda service is always idle.
     pub fn wait_until_idle(&self, timeout: Duration) -> Invocations {
         let started = Instant::now();
@@ -764,6 +771,35 @@ fn post_json(url: &str, body: &str) -> String {
 
 /// Puts SSE-KMS default encryption on `bucket` with `key` (a key id or a key ARN) as its
 /// `KMSMasterKeyID`.
+/// The keys under `prefix` in `bucket` (the first page of ListObjectsV2: a test's few objects).
+pub async fn keys_under(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Vec<String> {
+    s3.list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .send()
+        .await
+        .unwrap()
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_string))
+        .collect()
+}
+
+/// The whole body of the object `key` in `bucket`.
+pub async fn object_bytes(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
+    s3.get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .to_vec()
+}
+
 pub async fn encrypt_with_kms(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) {
     use aws_sdk_s3::types::{
         ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
