@@ -82,13 +82,19 @@ pub struct CodeArgs {
     /// --forwarder-from-source).
     #[arg(long, value_name = "PATH")]
     pub forwarder_zip: Option<PathBuf>,
-    /// Build the forwarder from lambda/ with cargo-lambda (development; needs cargo-lambda and zig).
+    /// Build the forwarder from lambda/ of the flowlogs checkout holding the current directory,
+    /// with cargo-lambda (development; needs cargo-lambda and zig).
     #[arg(long, env = "FLOWLOGS_FORWARDER_FROM_SOURCE", value_parser = clap::builder::BoolishValueParser::new())]
     pub forwarder_from_source: bool,
-    /// Build the forwarder from this directory (implies --forwarder-from-source; default: the
-    /// lambda/ that flowlogs was built from).
-    #[arg(long, value_name = "DIR", hide = true)]
-    pub forwarder_dir: Option<PathBuf>,
+    /// Build the forwarder from this flowlogs checkout (or its lambda/ directory) instead
+    /// (implies --forwarder-from-source).
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "FLOWLOGS_FORWARDER_SOURCE",
+        alias = "forwarder-dir"
+    )]
+    pub forwarder_source: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -114,6 +114,6 @@ pub fn code_source(args: &CodeArgs) -> Result<CodeSource> {
     CodeSource::new(
         args.forwarder_zip.clone(),
         args.forwarder_from_source,
-        args.forwarder_dir.clone(),
+        args.forwarder_source.clone(),
     )
 }

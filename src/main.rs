@@ -10,6 +10,7 @@ mod cost;
 mod desired;
 mod embedded;
 mod fleet;
+mod forwarder_source;
 mod package;
 mod plan;
 mod planner;

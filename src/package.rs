@@ -1,6 +1,6 @@
 //! The forwarder's deployment package: the zip this release binary carries for the function's
 //! architecture (`crate::embedded`), or a `--forwarder-zip`, or built from `lambda/` with
-//! cargo-lambda (`--forwarder-from-source`) and zipped with fixed timestamps and mode so the same
+//! cargo-lambda (`--forwarder-from-source`, the checkout found by `crate::forwarder_source`) and zipped with fixed timestamps and mode so the same
 //! binary always gives the same `CodeSha256`. A build that carries none compiles nothing unasked.
 
 use std::io::Write;
@@ -21,8 +21,9 @@ enum Origin {
     Embedded(&'static Forwarders),
     /// `--forwarder-zip`: one zip, whatever the architecture.
     Zip { path: PathBuf, bytes: Vec<u8> },
-    /// `--forwarder-from-source`: built from `lambda/` with cargo-lambda.
-    Source(PathBuf),
+    /// `--forwarder-from-source`: built from this `lambda/` with cargo-lambda; known until then
+    /// by the hash of its sources (`crate::forwarder_source::source_hash`).
+    Source { dir: PathBuf, hash: String },
     /// A build without embedded zips and no flag: only what is deployed can be compared.
     Unavailable,
 }
@@ -71,16 +72,18 @@ impl CodeSource {
     pub fn new(
         zip: Option<PathBuf>,
         from_source: bool,
-        forwarder_dir: Option<PathBuf>,
+        source_dir: Option<PathBuf>,
     ) -> Result<CodeSource> {
         let origin = if let Some(path) = zip {
             let bytes = std::fs::read(&path)
                 .with_context(|| format!("reading the forwarder zip {}", path.display()))?;
             Origin::Zip { path, bytes }
-        } else if from_source || forwarder_dir.is_some() {
-            Origin::Source(
-                forwarder_dir.unwrap_or_else(|| PathBuf::from(env!("FLOWLOGS_FORWARDER_DIR"))),
-            )
+        } else if from_source || source_dir.is_some() {
+            let cwd = std::env::current_dir().context("reading the current directory")?;
+            let dir = crate::forwarder_source::locate(source_dir.as_deref(), &cwd)
+                .map_err(anyhow::Error::msg)?;
+            let hash = crate::forwarder_source::source_hash(&dir);
+            Origin::Source { dir, hash }
         } else {
             let embedded = crate::embedded::this_binary()?;
             if embedded.is_empty() {
@@ -115,12 +118,8 @@ impl CodeSource {
             Origin::Zip { bytes, .. } => WantedCode::Zip {
                 sha256: code_sha256(bytes),
             },
-            Origin::Source(_) => WantedCode::Source {
-                source_hash: format!(
-                    "{}-{}",
-                    crate::desired::forwarder_source_hash(),
-                    architecture.as_aws()
-                ),
+            Origin::Source { hash, .. } => WantedCode::Source {
+                source_hash: format!("{hash}-{}", architecture.as_aws()),
             },
             Origin::Unavailable => WantedCode::Deployed,
         }
@@ -180,7 +179,7 @@ impl CodeSource {
                     .context("no embedded forwarder for this architecture")
             }
             Origin::Unavailable => bail!("no forwarder to upload"),
-            Origin::Source(dir) => dir.clone(),
+            Origin::Source { dir, .. } => dir.clone(),
         };
         let mut built = self.built.lock().await;
         if let Some((_, zip)) = built.iter().find(|(a, _)| *a == architecture) {

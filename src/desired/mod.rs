@@ -1018,10 +1018,5 @@ pub fn short_hash(bytes: &[u8]) -> String {
     hex::encode(&Sha256::digest(bytes)[..8])
 }
 
-/// The hash of the forwarder's sources, computed when flowlogs was built (see build.rs).
-pub fn forwarder_source_hash() -> &'static str {
-    env!("FLOWLOGS_FORWARDER_SOURCE_HASH")
-}
-
 #[cfg(test)]
 mod tests;

@@ -5,7 +5,8 @@
 //!   with no cargo, cargo-lambda or zig on `PATH`: verify passes, the function's `CodeSha256` is
 //!   the embedded zip's, a second setup writes nothing, status is in sync.
 //! - A build that carries no forwarder refuses, before any write and without compiling, and says
-//!   how to get one.
+//!   how to get one; `--forwarder-from-source` outside a checkout says how to name one, and
+//!   `--forwarder-source DIR` plans from that checkout wherever flowlogs runs.
 //! - After `setup --forwarder-zip` (the demo's path), status is in sync; code changed behind
 //!   flowlogs' back shows as a difference.
 
@@ -241,10 +242,59 @@ async fn a_build_without_a_forwarder_says_how_to_get_one_and_writes_nothing() {
         assert!(said.contains(hint), "missing {hint:?}: {said}");
     }
     assert!(!said.contains("building the forwarder"), "{said}");
+
+    // --forwarder-from-source outside a checkout (the stack's directory): the sources are looked
+    // for from the current directory, not where flowlogs was built, and the error says how to
+    // name them.
+    let from_source = run_in(
+        &stack,
+        flowlogs,
+        stack.dir(),
+        &empty_path,
+        &[
+            "setup",
+            "--yes",
+            "--forwarder-from-source",
+            "-c",
+            cfg.to_str().unwrap(),
+        ],
+    );
+    assert_exit(&from_source, 1);
+    let said = printed(&from_source);
+    for hint in [
+        "lambda/Cargo.toml",
+        "--forwarder-source DIR",
+        "--forwarder-zip",
+    ] {
+        assert!(said.contains(hint), "missing {hint:?}: {said}");
+    }
+    assert!(!said.contains("building the forwarder"), "{said}");
     assert_eq!(
         recorder::writes(&stack.moto_endpoint),
         Vec::<String>::new(),
         "nothing may be written"
+    );
+
+    // Named from elsewhere, the checkout is the one the plan builds from (known by its sources'
+    // hash, so the plan compiles nothing).
+    let plan = run_in(
+        &stack,
+        flowlogs,
+        stack.dir(),
+        &empty_path,
+        &[
+            "plan",
+            "--forwarder-source",
+            workspace_root().to_str().unwrap(),
+            "-c",
+            cfg.to_str().unwrap(),
+        ],
+    );
+    assert_exit(&plan, 0);
+    assert!(
+        printed(&plan).contains("built from lambda/ ("),
+        "{}",
+        printed(&plan)
     );
 }
 

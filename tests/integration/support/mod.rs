@@ -634,6 +634,7 @@ impl Stack {
             )
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env_remove("FLOWLOGS_FORWARDER_FROM_SOURCE")
+            .env_remove("FLOWLOGS_FORWARDER_SOURCE")
             .stdin(std::process::Stdio::null());
         cmd
     }
