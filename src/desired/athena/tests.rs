@@ -12,8 +12,13 @@ fn desired(flow_log: &str, athena: &str) -> crate::desired::Desired {
 }
 
 fn since(d: &crate::desired::Desired) -> DesiredAthena {
+    on_the_29th(&d.athena)
+}
+
+/// `athena` resolved as if the stack's first flow log were of 2026-11-29.
+fn on_the_29th(athena: &Option<DesiredAthena>) -> DesiredAthena {
     with_since(
-        &d.athena,
+        athena,
         None,
         Day {
             year: 2026,
@@ -209,17 +214,11 @@ fn fleet_athena(flow_log: &str, accounts: &[&str]) -> DesiredAthena {
     let d = crate::desired::build(&c, "123456789012", "eu-west-1", "abc").unwrap();
     let accounts: Vec<String> = accounts.iter().map(|s| s.to_string()).collect();
     let regions: Vec<String> = REGIONS.iter().map(|s| s.to_string()).collect();
-    let athena = build_with(&c, &d.names, Some(&Origins::new(&accounts, &regions)));
-    with_since(
-        &athena,
-        None,
-        Day {
-            year: 2026,
-            month: 11,
-            day: 29,
-        },
-    )
-    .unwrap()
+    on_the_29th(&build_with(
+        &c,
+        &d.names,
+        Some(&Origins::new(&accounts, &regions)),
+    ))
 }
 
 /// A key as AWS writes it for `account` in `region` (VPC user guide, "Flow log files").
