@@ -343,7 +343,7 @@ mod tests {
             }
         );
         assert_eq!(logs[1].traffic_type, None);
-        assert_eq!(logs[1].creation_time, Some(1797112800));
+        assert_eq!(logs[1].creation_time, Some(1796594400));
         assert_eq!(next_token(&answer).as_deref(), Some("tok=="));
     }
 

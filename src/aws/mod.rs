@@ -20,7 +20,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 #[derive(Clone)]
 pub struct Clients {
     pub s3: aws_sdk_s3::Client,
-    pub ec2: aws_sdk_ec2::Client,
+    pub ec2: flowlogs_ec2::Ec2,
     pub iam: aws_sdk_iam::Client,
     pub lambda: aws_sdk_lambda::Client,
     pub sts: aws_sdk_sts::Client,
@@ -56,7 +56,7 @@ impl Clients {
     pub fn new(config: &SdkConfig) -> Clients {
         Clients {
             s3: aws_sdk_s3::Client::new(config),
-            ec2: aws_sdk_ec2::Client::new(config),
+            ec2: flowlogs_ec2::Ec2::new(config),
             iam: aws_sdk_iam::Client::new(config),
             lambda: aws_sdk_lambda::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
