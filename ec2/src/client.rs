@@ -34,7 +34,9 @@ use aws_types::sdk_config::SdkConfig;
 use aws_types::SigningName;
 
 use crate::error::{Ec2Error, Error};
-use crate::ops::{self, CreateFlowLogs, CreateFlowLogsOutput, Filter, FlowLog, Tag, Unsuccessful, Vpc};
+use crate::ops::{
+    self, CreateFlowLogs, CreateFlowLogsOutput, Filter, FlowLog, Tag, Unsuccessful, Vpc,
+};
 use crate::query::Params;
 use crate::xml::{self, Node};
 
@@ -245,7 +247,8 @@ impl Ec2 {
     /// Creates a VPC with this IPv4 range and tags.
     pub async fn create_vpc(&self, cidr_block: &str, tags: &[Tag]) -> Result<Vpc, Error> {
         let mut p = Params::new();
-        p.set("CidrBlock", cidr_block).tag_specification("vpc", tags);
+        p.set("CidrBlock", cidr_block)
+            .tag_specification("vpc", tags);
         let answer = self.call("CreateVpc", p).await?;
         Ok(answer.path("vpc").map(ops::vpc).unwrap_or_default())
     }

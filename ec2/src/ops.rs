@@ -31,7 +31,10 @@ pub struct Filter {
 }
 
 impl Filter {
-    pub fn new<S: Into<String>>(name: impl Into<String>, values: impl IntoIterator<Item = S>) -> Filter {
+    pub fn new<S: Into<String>>(
+        name: impl Into<String>,
+        values: impl IntoIterator<Item = S>,
+    ) -> Filter {
         Filter {
             name: name.into(),
             values: values.into_iter().map(Into::into).collect(),
@@ -57,6 +60,8 @@ pub struct FlowLog {
     /// `SUCCESS`, `FAILED`.
     pub deliver_logs_status: Option<String>,
     pub deliver_logs_error_message: Option<String>,
+    /// The role EC2 delivers with (CloudWatch Logs, or Firehose in another account).
+    pub deliver_logs_permission_arn: Option<String>,
     /// Seconds since the epoch.
     pub creation_time: Option<i64>,
 }
@@ -160,7 +165,12 @@ fn text(node: &Node, path: &str) -> Option<String> {
 
 pub(crate) fn tags(node: &Node) -> Vec<Tag> {
     node.items("tagSet")
-        .map(|t| Tag::new(t.text_at("key").unwrap_or_default(), t.text_at("value").unwrap_or_default()))
+        .map(|t| {
+            Tag::new(
+                t.text_at("key").unwrap_or_default(),
+                t.text_at("value").unwrap_or_default(),
+            )
+        })
         .collect()
 }
 
@@ -179,6 +189,7 @@ pub(crate) fn flow_log(f: &Node) -> FlowLog {
         status: text(f, "flowLogStatus"),
         deliver_logs_status: text(f, "deliverLogsStatus"),
         deliver_logs_error_message: text(f, "deliverLogsErrorMessage"),
+        deliver_logs_permission_arn: text(f, "deliverLogsPermissionArn"),
         creation_time: f
             .text_at("creationTime")
             .and_then(|s| DateTime::from_str(s.trim(), Format::DateTimeWithOffset).ok())
@@ -339,6 +350,7 @@ mod tests {
                 status: Some("ACTIVE".into()),
                 deliver_logs_status: Some("FAILED".into()),
                 deliver_logs_error_message: Some("Access error".into()),
+                deliver_logs_permission_arn: None,
                 creation_time: Some(1485167295),
             }
         );

@@ -38,7 +38,9 @@ pub fn to_firehose(tags: &Tags) -> Result<Vec<aws_sdk_firehose::types::Tag>> {
 }
 
 pub fn to_ec2(tags: &Tags) -> Vec<flowlogs_ec2::Tag> {
-    tags.iter().map(|(k, v)| flowlogs_ec2::Tag::new(k, v)).collect()
+    tags.iter()
+        .map(|(k, v)| flowlogs_ec2::Tag::new(k, v))
+        .collect()
 }
 
 /// Lambda and CloudWatch Logs take a plain map.

@@ -173,10 +173,8 @@ pub async fn observe_table(
 /// The day the stack's earliest flow log (by our tag) was made; `None` when there is none (the
 /// planner then starts on the day the stack was read).
 pub async fn stack_since(clients: &Clients, names: &Names) -> Result<Option<Day>> {
-    let filter = flowlogs_ec2::Filter::new(
-        format!("tag:{}", crate::desired::TAG_STACK),
-        [&names.stack],
-    );
+    let filter =
+        flowlogs_ec2::Filter::new(format!("tag:{}", crate::desired::TAG_STACK), [&names.stack]);
     let out = clients
         .ec2
         .describe_flow_logs(&[], &[filter])

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use flowlogs_ec2::Filter;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use flowlogs_ec2::Filter;
 
 use crate::aws::{error_code, Clients};
 use crate::resources::notification::NotificationEntry;

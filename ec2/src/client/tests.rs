@@ -98,7 +98,8 @@ async fn a_request_is_a_signed_form_post_to_the_configured_endpoint() {
         "Action=DeleteFlowLogs&Version=2016-11-15&FlowLogId.1=fl-1"
     );
     assert!(
-        r.authorization.starts_with("AWS4-HMAC-SHA256 Credential=ANOTREAL/")
+        r.authorization
+            .starts_with("AWS4-HMAC-SHA256 Credential=ANOTREAL/")
             && r.authorization.contains("/eu-west-1/ec2/aws4_request"),
         "{}",
         r.authorization
