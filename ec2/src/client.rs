@@ -144,12 +144,13 @@ impl Ec2 {
         }
         let mut layer = Layer::new("flowlogs-ec2");
         layer.store_put(AuthSchemeOptionResolverParams::new(()));
-        let mut signing = SigV4OperationSigningConfig::default();
-        signing.region = Some(SigningRegion::from(aws_types::region::Region::new(
-            s.region.clone(),
-        )));
-        signing.name = Some(SigningName::from_static("ec2"));
-        layer.store_put(signing);
+        layer.store_put(SigV4OperationSigningConfig {
+            region: Some(SigningRegion::from(aws_types::region::Region::new(
+                s.region.clone(),
+            ))),
+            name: Some(SigningName::from_static("ec2")),
+            ..SigV4OperationSigningConfig::default()
+        });
 
         let mut builder = Operation::builder()
             .service_name("EC2")
@@ -283,6 +284,8 @@ fn request(action: &str, params: &Params) -> Result<HttpRequest, BoxError> {
     Ok(request)
 }
 
+// The orchestrator's deserializer signature: its error type is not ours to box.
+#[allow(clippy::result_large_err)]
 fn answer(response: &HttpResponse) -> Result<Node, OrchestratorError<Ec2Error>> {
     let status = response.status().as_u16();
     let body = response

@@ -387,7 +387,7 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
         .unwrap();
     assert!(groups.log_groups().is_empty());
     let remaining = ec2
-        .describe_flow_logs(&[flow_log_id.clone()], &[])
+        .describe_flow_logs(std::slice::from_ref(&flow_log_id), &[])
         .await
         .unwrap();
     assert!(remaining.is_empty());

@@ -83,9 +83,12 @@ async fn account(stack: &Stack) -> (String, String) {
             .await
             .expect("CreateVpc on moto")
             .id;
-        ec2.create_tags(&[id.clone()], &[flowlogs_ec2::Tag::new("Name", name)])
-            .await
-            .expect("CreateTags on moto");
+        ec2.create_tags(
+            std::slice::from_ref(&id),
+            &[flowlogs_ec2::Tag::new("Name", name)],
+        )
+        .await
+        .expect("CreateTags on moto");
         ids.push(id);
     }
     let s3 = aws_sdk_s3::Client::new(&config);
