@@ -1,7 +1,8 @@
 //! The AWS toolkit: the one place that builds clients (credentials and region from the standard
 //! chain, `--profile` and `--region` on top, `AWS_ENDPOINT_URL` honoured by the SDK itself, the
-//! HTTPS client of `flowlogs_forwarder::aws_http`), the named error predicates, the one bounded wait, tag conversion and
-//! typed states.
+//! HTTPS client of `flowlogs_forwarder::aws_http`; EC2 through `flowlogs_ec2`, which takes all of
+//! that from the same `SdkConfig`), the named error predicates, the one bounded wait, tag
+//! conversion and typed states.
 
 pub mod errors;
 pub mod keys;
