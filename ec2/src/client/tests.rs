@@ -206,3 +206,38 @@ async fn the_test_actions_read_their_answers() {
         "Action=CreateTags&Version=2016-11-15&ResourceId.1=vpc-9&Tag.1.Key=Name&Tag.1.Value=x"
     );
 }
+
+/// The service config as aws-config loads it from the environment and the profile.
+#[derive(Debug)]
+struct Env(&'static str);
+
+impl aws_types::service_config::LoadServiceConfig for Env {
+    fn load_config(&self, key: aws_types::service_config::ServiceConfigKey<'_>) -> Option<String> {
+        (key.service_id() == "EC2" && key.env() == "AWS_ENDPOINT_URL").then(|| self.0.to_string())
+    }
+}
+
+#[test]
+fn aws_endpoint_url_ec2_wins_over_aws_endpoint_url_unless_the_code_set_one() {
+    let mut from_env = SdkConfig::builder()
+        .region(Region::new("us-east-1"))
+        .service_config(Env("http://127.0.0.1:5000"));
+    from_env.set_endpoint_url(Some("http://127.0.0.1:4566".into()));
+    from_env.insert_origin(
+        "endpoint_url",
+        aws_types::origin::Origin::shared_environment_variable(),
+    );
+    assert_eq!(
+        Ec2::new(&from_env.build()).endpoint(),
+        "http://127.0.0.1:5000"
+    );
+    let mut in_code = SdkConfig::builder()
+        .region(Region::new("us-east-1"))
+        .service_config(Env("http://127.0.0.1:5000"))
+        .endpoint_url("http://127.0.0.1:4566");
+    in_code.insert_origin("endpoint_url", aws_types::origin::Origin::shared_config());
+    assert_eq!(
+        Ec2::new(&in_code.build()).endpoint(),
+        "http://127.0.0.1:4566"
+    );
+}
