@@ -1,7 +1,8 @@
 //! The AWS toolkit: the one place that builds clients (credentials and region from the standard
 //! chain, `--profile` and `--region` on top, `AWS_ENDPOINT_URL` honoured by the SDK itself, the
-//! HTTPS client of `flowlogs_forwarder::aws_http`), the named error predicates, the one bounded wait, tag conversion and
-//! typed states.
+//! HTTPS client of `flowlogs_forwarder::aws_http`; EC2 through `flowlogs_ec2`, which takes all of
+//! that from the same `SdkConfig`), the named error predicates, the one bounded wait, tag
+//! conversion and typed states.
 
 pub mod errors;
 pub mod keys;
@@ -20,7 +21,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 #[derive(Clone)]
 pub struct Clients {
     pub s3: aws_sdk_s3::Client,
-    pub ec2: aws_sdk_ec2::Client,
+    pub ec2: flowlogs_ec2::Ec2,
     pub iam: aws_sdk_iam::Client,
     pub lambda: aws_sdk_lambda::Client,
     pub sts: aws_sdk_sts::Client,
@@ -56,7 +57,7 @@ impl Clients {
     pub fn new(config: &SdkConfig) -> Clients {
         Clients {
             s3: aws_sdk_s3::Client::new(config),
-            ec2: aws_sdk_ec2::Client::new(config),
+            ec2: flowlogs_ec2::Ec2::new(config),
             iam: aws_sdk_iam::Client::new(config),
             lambda: aws_sdk_lambda::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),

@@ -37,9 +37,9 @@ pub fn to_firehose(tags: &Tags) -> Result<Vec<aws_sdk_firehose::types::Tag>> {
         .collect()
 }
 
-pub fn to_ec2(tags: &Tags) -> Vec<aws_sdk_ec2::types::Tag> {
+pub fn to_ec2(tags: &Tags) -> Vec<flowlogs_ec2::Tag> {
     tags.iter()
-        .map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build())
+        .map(|(k, v)| flowlogs_ec2::Tag::new(k, v))
         .collect()
 }
 
@@ -58,7 +58,7 @@ mod tests {
         assert_eq!(to_s3(&tags).unwrap().len(), 2);
         assert_eq!(to_iam(&tags).unwrap()[0].key(), "flowlogs:stack");
         assert_eq!(to_firehose(&tags).unwrap()[1].value(), Some("flowlogs"));
-        assert_eq!(to_ec2(&tags)[1].key(), Some("managed-by"));
+        assert_eq!(to_ec2(&tags)[1].key, "managed-by");
         assert_eq!(to_map(&tags)["flowlogs:stack"], "s");
     }
 }

@@ -1,4 +1,4 @@
-//! The fleet's AWS edge in-process (canned answers, `aws-smithy-mocks`): a member account whose
+//! The fleet's AWS edge in-process (canned answers: `aws-smithy-mocks`, EC2's on the wire): a member account whose
 //! role cannot be assumed is reported while the other targets converge, a disabled region is
 //! reported with its fix, EC2 throttling is retried, at most `concurrency` targets are worked on at
 //! once, and Organizations' pages and child OUs are all read.
@@ -7,10 +7,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use aws_sdk_ec2::operation::create_flow_logs::CreateFlowLogsOutput;
-use aws_sdk_ec2::operation::describe_flow_logs::DescribeFlowLogsOutput;
-use aws_sdk_ec2::operation::describe_vpcs::DescribeVpcsOutput;
-use aws_sdk_ec2::types::Vpc;
 use aws_sdk_organizations::operation::list_accounts::ListAccountsOutput;
 use aws_sdk_organizations::operation::list_accounts_for_parent::ListAccountsForParentOutput;
 use aws_sdk_organizations::operation::list_organizational_units_for_parent::ListOrganizationalUnitsForParentOutput;
@@ -24,6 +20,7 @@ use super::{org, Target, TargetFailure};
 use crate::aws::Clients;
 use crate::config::Config;
 use crate::desired::Names;
+use crate::resources::inprocess_tests::ec2_wire::{self, item, set, Rule as Ec2Rule};
 use crate::resources::inprocess_tests::{client, ec2_error, http, no_calls, ACCOUNT, REGION};
 use crate::ui::Progress;
 
@@ -82,29 +79,27 @@ fn sts_refuses() -> Rule {
     })
 }
 
-fn one_vpc(vpc: &'static str) -> Rule {
-    mock!(aws_sdk_ec2::Client::describe_vpcs).then_output(move || {
-        DescribeVpcsOutput::builder()
-            .vpcs(Vpc::builder().vpc_id(vpc).build())
-            .build()
-    })
+fn vpc_set(vpc: &str) -> String {
+    set("vpcSet", &[item(&[("vpcId", vpc)])], None)
 }
 
-fn no_flow_logs() -> Rule {
-    mock!(aws_sdk_ec2::Client::describe_flow_logs)
-        .then_output(|| DescribeFlowLogsOutput::builder().build())
+fn one_vpc(vpc: &'static str) -> Ec2Rule {
+    Ec2Rule::new("DescribeVpcs").ok(&vpc_set(vpc))
 }
 
-fn creates(id: &'static str) -> Rule {
-    mock!(aws_sdk_ec2::Client::create_flow_logs)
-        .then_output(move || CreateFlowLogsOutput::builder().flow_log_ids(id).build())
+fn no_flow_logs() -> Ec2Rule {
+    Ec2Rule::new("DescribeFlowLogs").ok("<flowLogSet/>")
+}
+
+fn creates(id: &'static str) -> Ec2Rule {
+    Ec2Rule::new("CreateFlowLogs").ok(&set("flowLogIdSet", &[format!("<item>{id}</item>")], None))
 }
 
 #[tokio::test]
 async fn a_role_that_cannot_be_assumed_is_reported_and_the_other_targets_converge() {
     let config = config();
     let names = names(&config);
-    let mut rules: Vec<(Rule, Rule, Rule, Rule)> = Vec::new();
+    let mut rules: Vec<(Rule, Ec2Rule, Ec2Rule, Ec2Rule)> = Vec::new();
     let mut canned = BTreeMap::new();
     for (account, region, vpc, id) in [
         (ACCOUNT, REGION, "vpc-0a", "fl-a"),
@@ -115,7 +110,7 @@ async fn a_role_that_cannot_be_assumed_is_reported_and_the_other_targets_converg
             (sts_is(MEMBER), one_vpc(vpc), no_flow_logs(), creates(id));
         let clients = Clients {
             sts: client!(aws_sdk_sts, &[&sts]),
-            ec2: client!(aws_sdk_ec2, &[&vpcs, &flow_logs, &create]),
+            ec2: ec2_wire::client(&[&vpcs, &flow_logs, &create], None),
             ..no_calls()
         };
         let (t, c) = target_clients(account, region, clients);
@@ -173,20 +168,17 @@ async fn a_role_that_cannot_be_assumed_is_reported_and_the_other_targets_converg
 #[tokio::test]
 async fn a_disabled_region_is_reported_with_its_fix() {
     let config = config();
-    let vpcs = mock!(aws_sdk_ec2::Client::describe_vpcs).then_http_response(|| {
-        http(
-            401,
-            &[],
-            &ec2_error(
-                "AuthFailure",
-                "AWS was not able to validate the provided access credentials",
-            ),
-        )
-    });
+    let vpcs = Ec2Rule::new("DescribeVpcs").http(
+        401,
+        &ec2_error(
+            "AuthFailure",
+            "AWS was not able to validate the provided access credentials",
+        ),
+    );
     let sts = sts_is(MEMBER);
     let clients = Clients {
         sts: client!(aws_sdk_sts, &[&sts]),
-        ec2: client!(aws_sdk_ec2, &[&vpcs]),
+        ec2: ec2_wire::client(&[&vpcs], None),
         ..no_calls()
     };
     let (t, c) = target_clients(MEMBER, "ap-east-1", clients);
@@ -215,24 +207,15 @@ async fn a_disabled_region_is_reported_with_its_fix() {
 #[tokio::test]
 async fn ec2_throttling_is_retried_by_the_sdk() {
     let config = config();
-    let vpcs = mock!(aws_sdk_ec2::Client::describe_vpcs)
-        .sequence()
-        .http_response(|| {
-            http(
-                503,
-                &[],
-                &ec2_error("RequestLimitExceeded", "Request limit exceeded."),
-            )
-        })
-        .output(|| {
-            DescribeVpcsOutput::builder()
-                .vpcs(Vpc::builder().vpc_id("vpc-0a").build())
-                .build()
-        })
-        .build();
+    let vpcs = Ec2Rule::new("DescribeVpcs")
+        .http(
+            503,
+            &ec2_error("RequestLimitExceeded", "Request limit exceeded."),
+        )
+        .ok(&vpc_set("vpc-0a"));
     let flow_logs = no_flow_logs();
     let clients = Clients {
-        ec2: client!(aws_sdk_ec2, &[&vpcs, &flow_logs]),
+        ec2: ec2_wire::client(&[&vpcs, &flow_logs], None),
         ..no_calls()
     };
     let (t, c) = target_clients(ACCOUNT, REGION, clients);

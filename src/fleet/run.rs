@@ -9,7 +9,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context as _, Result};
-use aws_sdk_ec2::types::Filter;
+use flowlogs_ec2::Filter;
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
@@ -260,28 +260,21 @@ pub fn vpc_filters(selector: &VpcSelector) -> Vec<Filter> {
         VpcSelector::AllVpcs => Vec::new(),
         VpcSelector::VpcTags(tags) => tags
             .iter()
-            .map(|(k, v)| Filter::builder().name(format!("tag:{k}")).values(v).build())
+            .map(|(k, v)| Filter::new(format!("tag:{k}"), [v]))
             .collect(),
     }
 }
 
 async fn vpcs(target: &TargetClients, selector: &VpcSelector) -> Result<Vec<String>> {
-    let mut found = Vec::new();
-    let mut pages = target
+    let mut found: Vec<String> = target
         .clients
         .ec2
-        .describe_vpcs()
-        .set_filters(Some(vpc_filters(selector)))
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.context("listing the VPCs (ec2:DescribeVpcs)")?;
-        found.extend(
-            page.vpcs()
-                .iter()
-                .filter_map(|v| v.vpc_id().map(str::to_string)),
-        );
-    }
+        .describe_vpcs(&vpc_filters(selector))
+        .await
+        .context("listing the VPCs (ec2:DescribeVpcs)")?
+        .into_iter()
+        .map(|v| v.id)
+        .collect();
     found.sort();
     Ok(found)
 }
@@ -541,7 +534,7 @@ mod tests {
             ]
             .into(),
         ));
-        let names: Vec<_> = filters.iter().map(|f| f.name().unwrap()).collect();
+        let names: Vec<_> = filters.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["tag:env", "tag:flowlogs"]);
         assert!(vpc_filters(&VpcSelector::AllVpcs).is_empty());
     }

@@ -5,11 +5,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
-use aws_sdk_ec2::types::{
-    DestinationFileFormat, DestinationOptionsRequest, Filter, FlowLogsResourceType,
-    LogDestinationType, ResourceType as Ec2ResourceType, TagSpecification,
-    TrafficType as Ec2TrafficType,
-};
+use flowlogs_ec2::{CreateFlowLogs, DestinationOptions, Filter};
 use serde::Serialize;
 
 use super::{Apply, Observe, Resource, Teardown};
@@ -106,60 +102,41 @@ pub async fn observe(
     resource_ids: &[String],
 ) -> Result<Vec<ObservedFlowLog>> {
     let mut found: BTreeMap<String, ObservedFlowLog> = BTreeMap::new();
-    let mut queries = vec![Filter::builder()
-        .name(format!("tag:{}", crate::desired::TAG_STACK))
-        .values(&names.stack)
-        .build()];
+    let mut queries = vec![Filter::new(
+        format!("tag:{}", crate::desired::TAG_STACK),
+        [&names.stack],
+    )];
     if !resource_ids.is_empty() {
-        queries.push(
-            Filter::builder()
-                .name("resource-id")
-                .set_values(Some(resource_ids.to_vec()))
-                .build(),
-        );
+        queries.push(Filter::new("resource-id", resource_ids));
     }
     for filter in queries {
-        let mut pages = clients
+        let flow_logs = clients
             .ec2
-            .describe_flow_logs()
-            .filter(filter)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.context("listing flow logs (ec2:DescribeFlowLogs)")?;
-            for f in page.flow_logs() {
-                let observed = ObservedFlowLog {
-                    id: f.flow_log_id().unwrap_or_default().to_string(),
-                    resource_id: f.resource_id().unwrap_or_default().to_string(),
-                    traffic_type: f
-                        .traffic_type()
-                        .map(|t| t.as_str().to_string())
-                        .unwrap_or_default(),
-                    log_format: f.log_format().unwrap_or_default().to_string(),
-                    max_aggregation_interval: f.max_aggregation_interval().unwrap_or(600),
-                    destination_type: f
-                        .log_destination_type()
-                        .map(|t| t.as_str().to_string())
-                        .unwrap_or_default(),
-                    destination: f
-                        .log_destination()
-                        .unwrap_or_default()
-                        .trim_end_matches('/')
-                        .to_string(),
-                    tags: tags::from_pairs(
-                        f.tags()
-                            .iter()
-                            .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())),
-                    ),
-                    status: FlowLogStatus::parse(f.flow_log_status().unwrap_or_default()),
-                    deliver_logs_status: DeliveryStatus::parse(
-                        f.deliver_logs_status().unwrap_or_default(),
-                    ),
-                    deliver_logs_error: f.deliver_logs_error_message().map(str::to_string),
-                    created: f.creation_time().map(|t| t.secs()),
-                };
-                found.insert(observed.id.clone(), observed);
-            }
+            .describe_flow_logs(&[], &[filter])
+            .await
+            .context("listing flow logs (ec2:DescribeFlowLogs)")?;
+        for f in flow_logs {
+            let observed = ObservedFlowLog {
+                traffic_type: f.traffic_type.unwrap_or_default(),
+                log_format: f.log_format.unwrap_or_default(),
+                max_aggregation_interval: f.max_aggregation_interval.unwrap_or(600),
+                destination_type: f.log_destination_type.unwrap_or_default(),
+                destination: f
+                    .log_destination
+                    .unwrap_or_default()
+                    .trim_end_matches('/')
+                    .to_string(),
+                tags: tags::from_pairs(f.tags.iter().map(|t| (&t.key, &t.value))),
+                status: FlowLogStatus::parse(f.status.as_deref().unwrap_or_default()),
+                deliver_logs_status: DeliveryStatus::parse(
+                    f.deliver_logs_status.as_deref().unwrap_or_default(),
+                ),
+                deliver_logs_error: f.deliver_logs_error_message,
+                created: f.creation_time,
+                id: f.id,
+                resource_id: f.resource_id,
+            };
+            found.insert(observed.id.clone(), observed);
         }
     }
     Ok(found.into_values().collect())
@@ -359,13 +336,14 @@ pub fn plan_teardown(names: &Names, observed: &[ObservedFlowLog]) -> Plan {
     plan
 }
 
-fn resource_type(t: ResourceType) -> FlowLogsResourceType {
+/// CreateFlowLogs' `ResourceType` values.
+fn resource_type(t: ResourceType) -> &'static str {
     match t {
-        ResourceType::Vpc => FlowLogsResourceType::Vpc,
-        ResourceType::Subnet => FlowLogsResourceType::Subnet,
-        ResourceType::NetworkInterface => FlowLogsResourceType::NetworkInterface,
-        ResourceType::TransitGateway => FlowLogsResourceType::TransitGateway,
-        ResourceType::TransitGatewayAttachment => FlowLogsResourceType::TransitGatewayAttachment,
+        ResourceType::Vpc => "VPC",
+        ResourceType::Subnet => "Subnet",
+        ResourceType::NetworkInterface => "NetworkInterface",
+        ResourceType::TransitGateway => "TransitGateway",
+        ResourceType::TransitGatewayAttachment => "TransitGatewayAttachment",
     }
 }
 
@@ -375,67 +353,50 @@ async fn create_once(
     d: &DesiredFlowLog,
     token: &str,
 ) -> Result<std::result::Result<String, (String, String)>> {
-    let tags = tags::to_ec2(&d.tags);
-    let mut request = clients
-        .ec2
-        .create_flow_logs()
-        .resource_ids(&d.resource_id)
-        .resource_type(resource_type(d.resource_type))
+    let request = CreateFlowLogs {
+        resource_ids: vec![d.resource_id.clone()],
+        resource_type: resource_type(d.resource_type).to_string(),
         // AWS refuses a TrafficType for a transit gateway or attachment.
-        .set_traffic_type(d.traffic_type_sent().map(Ec2TrafficType::from))
-        .log_destination_type(LogDestinationType::from(d.destination_type.as_str()))
-        .log_destination(&d.destination)
-        .log_format(&d.log_format)
-        .max_aggregation_interval(d.max_aggregation_interval as i32)
-        .client_token(token)
-        .tag_specifications(
-            TagSpecification::builder()
-                .resource_type(Ec2ResourceType::VpcFlowLog)
-                .set_tags(Some(tags))
-                .build(),
-        );
-    if let Some(format) = d.file_format {
-        request = request.destination_options(
-            DestinationOptionsRequest::builder()
-                .file_format(match format {
-                    FileFormat::PlainText => DestinationFileFormat::PlainText,
-                    FileFormat::Parquet => DestinationFileFormat::Parquet,
-                })
-                .hive_compatible_partitions(d.hive_compatible_partitions)
-                .per_hour_partition(d.per_hour_partition)
-                .build(),
-        );
-    }
-    let out = match request.send().await {
+        traffic_type: d.traffic_type_sent().map(str::to_string),
+        log_destination_type: Some(d.destination_type.clone()),
+        log_destination: Some(d.destination.clone()),
+        log_format: Some(d.log_format.clone()),
+        max_aggregation_interval: Some(d.max_aggregation_interval as i32),
+        client_token: Some(token.to_string()),
+        tags: tags::to_ec2(&d.tags),
+        destination_options: d.file_format.map(|format| DestinationOptions {
+            file_format: match format {
+                FileFormat::PlainText => "plain-text",
+                FileFormat::Parquet => "parquet",
+            }
+            .to_string(),
+            hive_compatible_partitions: d.hive_compatible_partitions,
+            per_hour_partition: d.per_hour_partition,
+        }),
+    };
+    let out = match clients.ec2.create_flow_logs(&request).await {
         Ok(out) => out,
         Err(e) => {
             if let Some(code) = crate::aws::errors::code(&e) {
-                let message = aws_sdk_ec2::error::ProvideErrorMetadata::message(
-                    e.as_service_error().unwrap(),
-                )
-                .unwrap_or_default()
-                .to_string();
+                let message = crate::aws::errors::message(&e)
+                    .unwrap_or_default()
+                    .to_string();
                 return Ok(Err((code.to_string(), message)));
             }
             return Err(e).with_context(|| format!("creating the flow log for {}", d.resource_id));
         }
     };
-    if let Some(failed) = out.unsuccessful().first() {
-        let error = failed.error();
-        return Ok(Err((
-            error
-                .and_then(|e| e.code())
-                .unwrap_or("Unknown")
-                .to_string(),
-            error
-                .and_then(|e| e.message())
-                .unwrap_or_default()
-                .to_string(),
-        )));
+    if let Some(failed) = out.unsuccessful.into_iter().next() {
+        let code = if failed.code.is_empty() {
+            "Unknown".to_string()
+        } else {
+            failed.code
+        };
+        return Ok(Err((code, failed.message)));
     }
-    out.flow_log_ids()
-        .first()
-        .cloned()
+    out.flow_log_ids
+        .into_iter()
+        .next()
         .map(Ok)
         .with_context(|| {
             format!(
@@ -493,30 +454,20 @@ pub async fn create(
 /// Deletes the flow log; one already gone is fine, and is not asked to be deleted again (a
 /// replace's creation may have had to delete it first).
 pub async fn delete(clients: &Clients, id: &str) -> Result<()> {
-    match clients
-        .ec2
-        .describe_flow_logs()
-        .flow_log_ids(id)
-        .send()
-        .await
-    {
-        Ok(out) if !out.flow_logs().iter().any(|f| f.flow_log_id() == Some(id)) => return Ok(()),
+    let ids = [id.to_string()];
+    match clients.ec2.describe_flow_logs(&ids, &[]).await {
+        Ok(out) if !out.iter().any(|f| f.id == id) => return Ok(()),
         Err(e) if crate::aws::errors::is_flow_log_not_found(&e) => return Ok(()),
         _ => {}
     }
-    let out = match clients.ec2.delete_flow_logs().flow_log_ids(id).send().await {
+    let unsuccessful = match clients.ec2.delete_flow_logs(&ids).await {
         Ok(out) => out,
         Err(e) if crate::aws::errors::is_flow_log_not_found(&e) => return Ok(()),
         Err(e) => return Err(e).with_context(|| format!("deleting flow log {id}")),
     };
-    if let Some(failed) = out.unsuccessful().first() {
-        let code = failed.error().and_then(|e| e.code()).unwrap_or_default();
-        if code != "InvalidFlowLogId.NotFound" {
-            anyhow::bail!(
-                "deleting flow log {id}: {} {}",
-                code,
-                failed.error().and_then(|e| e.message()).unwrap_or_default()
-            );
+    if let Some(failed) = unsuccessful.first() {
+        if failed.code != "InvalidFlowLogId.NotFound" {
+            anyhow::bail!("deleting flow log {id}: {} {}", failed.code, failed.message);
         }
     }
     Ok(())

@@ -173,25 +173,16 @@ pub async fn observe_table(
 /// The day the stack's earliest flow log (by our tag) was made; `None` when there is none (the
 /// planner then starts on the day the stack was read).
 pub async fn stack_since(clients: &Clients, names: &Names) -> Result<Option<Day>> {
-    let filter = aws_sdk_ec2::types::Filter::builder()
-        .name(format!("tag:{}", crate::desired::TAG_STACK))
-        .values(&names.stack)
-        .build();
+    let filter =
+        flowlogs_ec2::Filter::new(format!("tag:{}", crate::desired::TAG_STACK), [&names.stack]);
     let out = clients
         .ec2
-        .describe_flow_logs()
-        .filter(filter)
-        .send()
+        .describe_flow_logs(&[], &[filter])
         .await
         .context(
             "looking for the stack's flow logs (their first day starts the table's projection)",
         )?;
-    let earliest = out
-        .flow_logs()
-        .iter()
-        .filter_map(|f| f.creation_time())
-        .map(|t| t.secs())
-        .min();
+    let earliest = out.iter().filter_map(|f| f.creation_time).min();
     Ok(earliest.map(Day::from_unix))
 }
 

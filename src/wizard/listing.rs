@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use aws_sdk_ec2::types::Filter;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use flowlogs_ec2::Filter;
 
 use crate::aws::{error_code, Clients};
 use crate::resources::notification::NotificationEntry;
@@ -120,27 +120,22 @@ impl Account for AwsAccount {
 
     async fn vpcs(&self) -> Result<Vec<VpcInfo>, ListError> {
         let ec2 = &self.clients.ec2;
-        let mut vpcs = Vec::new();
-        let mut pages = ec2.describe_vpcs().into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| explain(&e, "list the VPCs", "ec2:DescribeVpcs"))?;
-            for vpc in page.vpcs() {
-                let name = vpc
-                    .tags()
-                    .iter()
-                    .find(|t| t.key() == Some("Name"))
-                    .and_then(|t| t.value())
+        let mut vpcs: Vec<VpcInfo> = ec2
+            .describe_vpcs(&[])
+            .await
+            .map_err(|e| explain(&e, "list the VPCs", "ec2:DescribeVpcs"))?
+            .into_iter()
+            .map(|vpc| VpcInfo {
+                name: vpc
+                    .tag("Name")
                     .filter(|v| !v.is_empty())
-                    .map(str::to_string);
-                vpcs.push(VpcInfo {
-                    id: vpc.vpc_id().unwrap_or_default().to_string(),
-                    name,
-                    cidr: vpc.cidr_block().unwrap_or_default().to_string(),
-                    is_default: vpc.is_default().unwrap_or(false),
-                    flow_logs: Vec::new(),
-                });
-            }
-        }
+                    .map(str::to_string),
+                id: vpc.id,
+                cidr: vpc.cidr_block.unwrap_or_default(),
+                is_default: vpc.is_default,
+                flow_logs: Vec::new(),
+            })
+            .collect();
         if vpcs.is_empty() {
             return Ok(vpcs);
         }
@@ -148,31 +143,19 @@ impl Account for AwsAccount {
         let ids: Vec<String> = vpcs.iter().map(|v| v.id.clone()).collect();
         // DescribeFlowLogs takes up to 200 values per filter.
         for chunk in ids.chunks(200) {
-            let mut pages = ec2
-                .describe_flow_logs()
-                .filter(
-                    Filter::builder()
-                        .name("resource-id")
-                        .set_values(Some(chunk.to_vec()))
-                        .build(),
-                )
-                .into_paginator()
-                .send();
-            while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| {
+            let flow_logs = ec2
+                .describe_flow_logs(&[], &[Filter::new("resource-id", chunk)])
+                .await
+                .map_err(|e| {
                     explain(
                         &e,
                         "check which VPCs already have flow logs",
                         "ec2:DescribeFlowLogs",
                     )
                 })?;
-                for fl in page.flow_logs() {
-                    if let (Some(resource), Some(id)) = (fl.resource_id(), fl.flow_log_id()) {
-                        logged
-                            .entry(resource.to_string())
-                            .or_default()
-                            .push(id.to_string());
-                    }
+            for fl in flow_logs {
+                if !fl.resource_id.is_empty() && !fl.id.is_empty() {
+                    logged.entry(fl.resource_id).or_default().push(fl.id);
                 }
             }
         }
@@ -285,17 +268,12 @@ fn chain(err: &(dyn std::error::Error + 'static)) -> String {
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_ec2::error::ErrorMetadata;
-    use aws_sdk_ec2::operation::describe_vpcs::DescribeVpcsError;
+    use flowlogs_ec2::Ec2Error;
 
     use super::*;
 
-    fn service_error(code: &str) -> SdkError<DescribeVpcsError, ()> {
-        let meta = ErrorMetadata::builder()
-            .code(code)
-            .message("You are not authorized")
-            .build();
-        SdkError::service_error(DescribeVpcsError::generic(meta), ())
+    fn service_error(code: &str) -> SdkError<Ec2Error, ()> {
+        SdkError::service_error(Ec2Error::new(code, "You are not authorized"), ())
     }
 
     #[test]
@@ -316,7 +294,7 @@ mod tests {
         assert!(e.problem.contains("does not recognise"), "{e}");
         let e = explain(&service_error("ExpiredToken"), "list", "ec2:DescribeVpcs");
         assert!(e.fix.contains("aws sso login"), "{e}");
-        let missing: SdkError<DescribeVpcsError, ()> = SdkError::construction_failure(
+        let missing: SdkError<Ec2Error, ()> = SdkError::construction_failure(
             "an error occurred while loading credentials: no providers in chain provided credentials",
         );
         let e = explain(&missing, "list", "ec2:DescribeVpcs");

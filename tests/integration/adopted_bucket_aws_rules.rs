@@ -271,23 +271,20 @@ async fn the_stack_accepts_a_folder_destination_only_with_flow_log_folder() {
             .await
             .unwrap();
         let vpc = stack.create_vpc("10.0.0.0/16").await;
-        let ec2 = aws_sdk_ec2::Client::new(&sdk);
+        let ec2 = flowlogs_ec2::Ec2::new(&sdk);
         let created = ec2
-            .create_flow_logs()
-            .resource_type(aws_sdk_ec2::types::FlowLogsResourceType::Vpc)
-            .resource_ids(&vpc)
-            .traffic_type(aws_sdk_ec2::types::TrafficType::All)
-            .log_destination_type(aws_sdk_ec2::types::LogDestinationType::S3)
-            .log_destination("arn:aws:s3:::folder-logs/team-a/")
-            .send()
+            .create_flow_logs(&crate::support::s3_flow_log(
+                &vpc,
+                "ALL",
+                "arn:aws:s3:::folder-logs/team-a/",
+            ))
             .await
             .unwrap();
-        assert_eq!(created.unsuccessful().is_empty(), accepted, "{created:?}");
-        let described = ec2.describe_flow_logs().send().await.unwrap();
+        assert_eq!(created.unsuccessful.is_empty(), accepted, "{created:?}");
+        let described = ec2.describe_flow_logs(&[], &[]).await.unwrap();
         let destinations: Vec<&str> = described
-            .flow_logs()
             .iter()
-            .filter_map(|f| f.log_destination())
+            .filter_map(|f| f.log_destination.as_deref())
             .collect();
         if accepted {
             assert_eq!(destinations, ["arn:aws:s3:::folder-logs/team-a/"]);

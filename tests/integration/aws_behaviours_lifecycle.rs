@@ -52,7 +52,7 @@ async fn a_full_lifecycle_passes_with_every_aws_behaviour_on() {
     let sdk = stack.sdk_config().await;
     let (s3, ec2, lambda) = (
         aws_sdk_s3::Client::new(&sdk),
-        aws_sdk_ec2::Client::new(&sdk),
+        flowlogs_ec2::Ec2::new(&sdk),
         aws_sdk_lambda::Client::new(&sdk),
     );
     let vpc = stack.create_vpc("10.7.0.0/16").await;
@@ -101,16 +101,13 @@ async fn a_full_lifecycle_passes_with_every_aws_behaviour_on() {
 
     // A file where AWS writes it under the hive layout reaches the collector through the trigger.
     let flow_log_id = ec2
-        .describe_flow_logs()
-        .send()
+        .describe_flow_logs(&[], &[])
         .await
         .unwrap()
-        .flow_logs()
-        .iter()
-        .find(|f| f.resource_id() == Some(vpc.as_str()))
-        .and_then(|f| f.flow_log_id())
-        .expect("our flow log")
-        .to_string();
+        .into_iter()
+        .find(|f| f.resource_id == vpc)
+        .map(|f| f.id)
+        .expect("our flow log");
     let key = format!(
         "{PREFIX}AWSLogs/aws-account-id={ACCOUNT_ID}/aws-service=vpcflowlogs/aws-region={REGION}/year=2024/month=06/day=19/hour=14/{ACCOUNT_ID}_vpcflowlogs_{REGION}_{flow_log_id}_20240619T1405Z_5f1a2b3c.log.gz"
     );

@@ -42,7 +42,7 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
     let sdk = stack.sdk_config().await;
     let (s3, ec2, iam, lambda) = (
         aws_sdk_s3::Client::new(&sdk),
-        aws_sdk_ec2::Client::new(&sdk),
+        flowlogs_ec2::Ec2::new(&sdk),
         aws_sdk_iam::Client::new(&sdk),
         aws_sdk_lambda::Client::new(&sdk),
     );
@@ -64,16 +64,14 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
         .await
         .unwrap();
     let foreign_flow_log = ec2
-        .create_flow_logs()
-        .resource_ids(&vpc)
-        .resource_type(aws_sdk_ec2::types::FlowLogsResourceType::Vpc)
-        .traffic_type(aws_sdk_ec2::types::TrafficType::Reject)
-        .log_destination_type(aws_sdk_ec2::types::LogDestinationType::S3)
-        .log_destination("arn:aws:s3:::someone-elses-logs")
-        .send()
+        .create_flow_logs(&crate::support::s3_flow_log(
+            &vpc,
+            "REJECT",
+            "arn:aws:s3:::someone-elses-logs",
+        ))
         .await
         .unwrap()
-        .flow_log_ids()[0]
+        .flow_log_ids[0]
         .clone();
 
     let plan = cfg.plan_zip(&stack, zip_arg);
@@ -193,31 +191,23 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
     );
 
     // The flow log: as configured, tagged, delivering to the bucket.
-    let ours_filter = aws_sdk_ec2::types::Filter::builder()
-        .name("tag:flowlogs:stack")
-        .values(STACK)
-        .build();
-    let flow_logs = ec2
-        .describe_flow_logs()
-        .filter(ours_filter.clone())
-        .send()
-        .await
-        .unwrap();
-    let [flow_log] = flow_logs.flow_logs() else {
+    let ours_filter = [flowlogs_ec2::Filter::new("tag:flowlogs:stack", [STACK])];
+    let flow_logs = ec2.describe_flow_logs(&[], &ours_filter).await.unwrap();
+    let [flow_log] = &flow_logs[..] else {
         panic!("one flow log of ours: {flow_logs:?}")
     };
-    assert_eq!(flow_log.resource_id(), Some(vpc.as_str()));
-    assert_eq!(flow_log.traffic_type().unwrap().as_str(), "ALL");
+    assert_eq!(flow_log.resource_id, vpc);
+    assert_eq!(flow_log.traffic_type.as_deref(), Some("ALL"));
     assert_eq!(
-        flow_log.log_format(),
+        flow_log.log_format.as_deref(),
         Some("${version} ${srcaddr} ${dstaddr} ${action} ${flow-direction} ${end}")
     );
-    assert_eq!(flow_log.max_aggregation_interval(), Some(60));
+    assert_eq!(flow_log.max_aggregation_interval, Some(60));
     assert_eq!(
-        flow_log.log_destination(),
+        flow_log.log_destination.as_deref(),
         Some(format!("arn:aws:s3:::{BUCKET}").as_str())
     );
-    let first_flow_log = flow_log.flow_log_id().unwrap().to_string();
+    let first_flow_log = flow_log.id.clone();
 
     // The role: Lambda trust, reads only the flow-log prefix.
     let role = iam.get_role().role_name(FUNCTION).send().await.unwrap();
@@ -377,17 +367,12 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
         recorder::writes(&stack.moto_endpoint),
         ["CreateFlowLogs", "DeleteFlowLogs", "CreateFlowLogs"]
     );
-    let flow_logs = ec2
-        .describe_flow_logs()
-        .filter(ours_filter.clone())
-        .send()
-        .await
-        .unwrap();
-    let [replaced] = flow_logs.flow_logs() else {
+    let flow_logs = ec2.describe_flow_logs(&[], &ours_filter).await.unwrap();
+    let [replaced] = &flow_logs[..] else {
         panic!("one flow log of ours after the replace")
     };
-    assert_eq!(replaced.traffic_type().unwrap().as_str(), "REJECT");
-    assert_ne!(replaced.flow_log_id(), Some(first_flow_log.as_str()));
+    assert_eq!(replaced.traffic_type.as_deref(), Some("REJECT"));
+    assert_ne!(replaced.id, first_flow_log);
 
     // Teardown: ours gone, the bucket and its logs kept, everything else untouched.
     s3.put_object()
@@ -402,12 +387,9 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
     let teardown = cfg.run(&stack, &["teardown", "--yes"]);
     assert_exit(&teardown, 0);
     assert!(ec2
-        .describe_flow_logs()
-        .filter(ours_filter.clone())
-        .send()
+        .describe_flow_logs(&[], &ours_filter)
         .await
         .unwrap()
-        .flow_logs()
         .is_empty());
     assert!(
         lambda
@@ -461,11 +443,9 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
         .send()
         .await
         .is_ok());
-    let all = ec2.describe_flow_logs().send().await.unwrap();
+    let all = ec2.describe_flow_logs(&[], &[]).await.unwrap();
     assert!(
-        all.flow_logs()
-            .iter()
-            .any(|f| f.flow_log_id() == Some(foreign_flow_log.as_str())),
+        all.iter().any(|f| f.id == foreign_flow_log),
         "their flow log kept"
     );
 

@@ -774,38 +774,31 @@ async fn a_flow_log_to_a_bucket_whose_kms_key_is_named_by_id_is_undeliverable() 
         let stack = Stack::start_with(&[Service::Moto], behaviours);
         let sdk = stack.sdk_config().await;
         let s3 = aws_sdk_s3::Client::new(&sdk);
-        let ec2 = aws_sdk_ec2::Client::new(&sdk);
+        let ec2 = flowlogs_ec2::Ec2::new(&sdk);
         for (bucket, key) in [("by-key-id", KEY_ID), ("by-key-arn", key_arn.as_str())] {
             s3.create_bucket().bucket(bucket).send().await.unwrap();
             crate::support::encrypt_with_kms(&s3, bucket, key).await;
         }
         let vpc = stack.create_vpc("10.0.0.0/16").await;
         let create = |bucket: &str| {
-            ec2.create_flow_logs()
-                .resource_type(aws_sdk_ec2::types::FlowLogsResourceType::Vpc)
-                .resource_ids(&vpc)
-                .traffic_type(aws_sdk_ec2::types::TrafficType::All)
-                .log_destination_type(aws_sdk_ec2::types::LogDestinationType::S3)
-                .log_destination(format!("arn:aws:s3:::{bucket}"))
-                .send()
+            let request =
+                crate::support::s3_flow_log(&vpc, "ALL", &format!("arn:aws:s3:::{bucket}"));
+            let ec2 = ec2.clone();
+            async move { ec2.create_flow_logs(&request).await }
         };
         let by_id = create("by-key-id").await.unwrap();
         if on {
-            assert!(by_id.flow_log_ids().is_empty(), "{by_id:?}");
-            let failed = &by_id.unsuccessful()[0];
-            assert_eq!(failed.resource_id(), Some(vpc.as_str()));
-            let error = failed.error().unwrap();
-            assert_eq!(error.code(), Some("400"));
-            assert_eq!(
-                error.message(),
-                Some("LogDestination: by-key-id is undeliverable")
-            );
+            assert!(by_id.flow_log_ids.is_empty(), "{by_id:?}");
+            let failed = &by_id.unsuccessful[0];
+            assert_eq!(failed.resource_id.as_deref(), Some(vpc.as_str()));
+            assert_eq!(failed.code, "400");
+            assert_eq!(failed.message, "LogDestination: by-key-id is undeliverable");
         } else {
-            assert!(by_id.unsuccessful().is_empty(), "{by_id:?}");
+            assert!(by_id.unsuccessful.is_empty(), "{by_id:?}");
         }
         let by_arn = create("by-key-arn").await.unwrap();
-        assert!(by_arn.unsuccessful().is_empty(), "{by_arn:?}");
-        assert_eq!(by_arn.flow_log_ids().len(), 1);
+        assert!(by_arn.unsuccessful.is_empty(), "{by_arn:?}");
+        assert_eq!(by_arn.flow_log_ids.len(), 1);
     }
 }
 

@@ -68,7 +68,7 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     let receiver = FirehoseEndpoint::start(Answer::Firehose);
     let sdk = stack.sdk_config().await;
     let (ec2, fh, iam, logs, s3) = (
-        aws_sdk_ec2::Client::new(&sdk),
+        flowlogs_ec2::Ec2::new(&sdk),
         aws_sdk_firehose::Client::new(&sdk),
         aws_sdk_iam::Client::new(&sdk),
         aws_sdk_cloudwatchlogs::Client::new(&sdk),
@@ -242,26 +242,22 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
 
     // the flow log: to the stream, no role passed
     let flow_logs = ec2
-        .describe_flow_logs()
-        .filter(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("resource-id")
-                .values(&vpc)
-                .build(),
-        )
-        .send()
+        .describe_flow_logs(&[], &[flowlogs_ec2::Filter::new("resource-id", [&vpc])])
         .await
         .unwrap();
-    let flow_log = &flow_logs.flow_logs()[0];
-    assert_eq!(flow_logs.flow_logs().len(), 1);
+    let flow_log = &flow_logs[0];
+    assert_eq!(flow_logs.len(), 1);
     assert_eq!(
-        flow_log.log_destination_type().unwrap().as_str(),
-        "kinesis-data-firehose"
+        flow_log.log_destination_type.as_deref(),
+        Some("kinesis-data-firehose")
     );
-    assert_eq!(flow_log.log_destination(), Some(stream_arn.as_str()));
-    assert_eq!(flow_log.deliver_logs_permission_arn(), None);
-    assert_eq!(flow_log.log_format(), Some(FORMAT));
-    let flow_log_id = flow_log.flow_log_id().unwrap().to_string();
+    assert_eq!(
+        flow_log.log_destination.as_deref(),
+        Some(stream_arn.as_str())
+    );
+    assert_eq!(flow_log.deliver_logs_permission_arn, None);
+    assert_eq!(flow_log.log_format.as_deref(), Some(FORMAT));
+    let flow_log_id = flow_log.id.clone();
 
     // AWS tags the stream for the flow log's delivery role; flowlogs must leave that tag alone
     fh.tag_delivery_stream()
@@ -391,12 +387,10 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
         .unwrap();
     assert!(groups.log_groups().is_empty());
     let remaining = ec2
-        .describe_flow_logs()
-        .flow_log_ids(&flow_log_id)
-        .send()
+        .describe_flow_logs(std::slice::from_ref(&flow_log_id), &[])
         .await
         .unwrap();
-    assert!(remaining.flow_logs().is_empty());
+    assert!(remaining.is_empty());
     s3.head_bucket()
         .bucket(BUCKET)
         .send()

@@ -75,27 +75,20 @@ impl Wizard {
 /// moto with two VPCs of ours (besides moto's default one) and one bucket; returns the VPC ids.
 async fn account(stack: &Stack) -> (String, String) {
     let config = stack.sdk_config().await;
-    let ec2 = aws_sdk_ec2::Client::new(&config);
+    let ec2 = flowlogs_ec2::Ec2::new(&config);
     let mut ids = Vec::new();
     for (cidr, name) in [("10.10.0.0/16", "prod"), ("10.20.0.0/16", "staging")] {
-        let vpc = ec2
-            .create_vpc()
-            .cidr_block(cidr)
-            .send()
+        let id = ec2
+            .create_vpc(cidr, &[])
             .await
-            .expect("CreateVpc on moto");
-        let id = vpc.vpc().and_then(|v| v.vpc_id()).unwrap().to_string();
-        ec2.create_tags()
-            .resources(&id)
-            .tags(
-                aws_sdk_ec2::types::Tag::builder()
-                    .key("Name")
-                    .value(name)
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("CreateTags on moto");
+            .expect("CreateVpc on moto")
+            .id;
+        ec2.create_tags(
+            std::slice::from_ref(&id),
+            &[flowlogs_ec2::Tag::new("Name", name)],
+        )
+        .await
+        .expect("CreateTags on moto");
         ids.push(id);
     }
     let s3 = aws_sdk_s3::Client::new(&config);
@@ -110,13 +103,13 @@ async fn account(stack: &Stack) -> (String, String) {
 
 /// Where each VPC sits in the wizard's list (sorted by id, moto's default VPC included).
 async fn list_positions(stack: &Stack, wanted: &[&str]) -> Vec<usize> {
-    let ec2 = aws_sdk_ec2::Client::new(&stack.sdk_config().await);
-    let out = ec2.describe_vpcs().send().await.expect("DescribeVpcs");
-    let mut all: Vec<String> = out
-        .vpcs()
-        .iter()
-        .filter_map(|v| v.vpc_id().map(str::to_string))
-        .collect();
+    let out = stack
+        .ec2()
+        .await
+        .describe_vpcs(&[])
+        .await
+        .expect("DescribeVpcs");
+    let mut all: Vec<String> = out.into_iter().map(|v| v.id).collect();
     all.sort();
     let mut positions: Vec<usize> = wanted
         .iter()

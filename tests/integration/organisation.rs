@@ -12,7 +12,6 @@ use crate::support::settle::bucket_usable;
 use crate::support::{
     assert_exit, printed, recorder, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
 };
-use aws_sdk_ec2::types::{FlowLogsResourceType, LogDestinationType, TrafficType};
 use serde_json::json;
 
 const STACK: &str = "org";
@@ -33,21 +32,11 @@ async fn create_flow_log(
     let out = member
         .ec2(region)
         .await
-        .create_flow_logs()
-        .resource_ids(vpc)
-        .resource_type(FlowLogsResourceType::Vpc)
-        .traffic_type(TrafficType::All)
-        .log_destination_type(LogDestinationType::S3)
-        .log_destination(destination)
-        .send()
+        .create_flow_logs(&crate::support::s3_flow_log(vpc, "ALL", destination))
         .await
         .unwrap_or_else(|e| panic!("CreateFlowLogs in {}: {e:?}", member.account));
-    let errors = out
-        .unsuccessful()
-        .iter()
-        .filter_map(|u| u.error().and_then(|e| e.message()).map(str::to_string))
-        .collect();
-    (out.flow_log_ids().to_vec(), errors)
+    let errors = out.unsuccessful.into_iter().map(|u| u.message).collect();
+    (out.flow_log_ids, errors)
 }
 
 fn delivery_policy(condition: serde_json::Value) -> String {
@@ -68,10 +57,7 @@ fn delivery_policy(condition: serde_json::Value) -> String {
 async fn the_stack_has_member_accounts_and_refuses_what_aws_refuses() {
     let stack = Stack::start_with(&[Service::Moto], Behaviours::all());
     let hub = stack.sdk_config().await;
-    let (s3, hub_ec2) = (
-        aws_sdk_s3::Client::new(&hub),
-        aws_sdk_ec2::Client::new(&hub),
-    );
+    let (s3, hub_ec2) = (aws_sdk_s3::Client::new(&hub), flowlogs_ec2::Ec2::new(&hub));
     let org = Organisation::create(&stack, 2).await;
     let [first, second] = &org.members[..] else {
         unreachable!()
@@ -89,11 +75,8 @@ async fn the_stack_has_member_accounts_and_refuses_what_aws_refuses() {
     let vpc = first.create_vpc(SECOND_REGION, "10.1.0.0/16").await;
     assert!(first.vpcs(SECOND_REGION).await.contains(&vpc));
     assert!(!second.vpcs(SECOND_REGION).await.contains(&vpc));
-    let hub_vpcs = hub_ec2.describe_vpcs().send().await.unwrap();
-    assert!(hub_vpcs
-        .vpcs()
-        .iter()
-        .all(|v| v.vpc_id() != Some(vpc.as_str())));
+    let hub_vpcs = hub_ec2.describe_vpcs(&[]).await.unwrap();
+    assert!(hub_vpcs.iter().all(|v| v.id != vpc));
 
     // Cross-account delivery: refused until the hub's bucket policy allows the account.
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
@@ -129,7 +112,7 @@ async fn the_stack_has_member_accounts_and_refuses_what_aws_refuses() {
     assert_eq!((made.len(), errors.len()), (1, 0), "{errors:?}");
     // The flow log is the member's: the hub does not see it.
     assert_eq!(first.flow_logs_to(SECOND_REGION, BUCKET).await.len(), 1);
-    let hub_flow_logs = aws_sdk_ec2::Client::new(
+    let hub_flow_logs = flowlogs_ec2::Ec2::new(
         &aws_config::defaults(aws_config::BehaviorVersion::latest())
             .http_client(flowlogs_forwarder::aws_http::client())
             .endpoint_url(&stack.aws_endpoint)
@@ -140,16 +123,15 @@ async fn the_stack_has_member_accounts_and_refuses_what_aws_refuses() {
             .load()
             .await,
     )
-    .describe_flow_logs()
-    .send()
+    .describe_flow_logs(&[], &[])
     .await
     .unwrap();
-    assert!(hub_flow_logs.flow_logs().is_empty());
+    assert!(hub_flow_logs.is_empty());
     // Once the policy no longer allows the account, its flow log fails to deliver.
-    let status = |f: &aws_sdk_ec2::types::FlowLog| {
+    let status = |f: &flowlogs_ec2::FlowLog| {
         (
-            f.deliver_logs_status().unwrap_or_default().to_string(),
-            f.deliver_logs_error_message().map(str::to_string),
+            f.deliver_logs_status.clone().unwrap_or_default(),
+            f.deliver_logs_error_message.clone(),
         )
     };
     let [made] = &first.flow_logs_to(SECOND_REGION, BUCKET).await[..] else {
@@ -222,12 +204,11 @@ async fn the_stack_has_member_accounts_and_refuses_what_aws_refuses() {
     assert!(with(Some("guess")).await.is_err(), "another external id");
 
     // An opt-in region the account has not enabled answers AuthFailure.
-    use aws_sdk_ec2::error::ProvideErrorMetadata as _;
+    use aws_smithy_types::error::metadata::ProvideErrorMetadata as _;
     let err = first
         .ec2(DISABLED_REGION)
         .await
-        .describe_vpcs()
-        .send()
+        .describe_vpcs(&[])
         .await
         .unwrap_err();
     let err = err.as_service_error().expect("a service error");
@@ -261,7 +242,7 @@ async fn assert_every_vpc_has_one_flow_log(org: &Organisation) {
                 .flow_logs_to(region, BUCKET)
                 .await
                 .iter()
-                .filter_map(|f| f.resource_id().map(str::to_string))
+                .map(|f| f.resource_id.clone())
                 .collect();
             vpcs.sort();
             logged.sort();
@@ -310,9 +291,8 @@ async fn an_organisation_of_three_accounts_in_two_regions_is_set_up_kept_in_step
     // account and region.
     let member = &org.members[1];
     let flow_log = member.flow_logs_to(SECOND_REGION, BUCKET).await[0]
-        .flow_log_id()
-        .unwrap()
-        .to_string();
+        .id
+        .clone();
     let key = put_flow_log_object(&s3, BUCKET, &member.account, SECOND_REGION, &flow_log).await;
     let records = stack.wait_for_exactly(2, Duration::from_secs(60));
     for r in &records {
@@ -369,7 +349,7 @@ async fn an_organisation_of_three_accounts_in_two_regions_is_set_up_kept_in_step
         .flow_logs_to(REGION, BUCKET)
         .await
         .iter()
-        .filter_map(|f| f.resource_id().map(str::to_string))
+        .map(|f| f.resource_id.clone())
         .collect();
     assert!(
         logged.contains(&late_vpc),
@@ -479,7 +459,7 @@ async fn a_disabled_region_is_reported_and_the_other_regions_are_done() {
         .flow_logs_to(REGION, BUCKET)
         .await
         .iter()
-        .filter_map(|f| f.resource_id().map(str::to_string))
+        .map(|f| f.resource_id.clone())
         .collect();
     vpcs.sort();
     logged.sort();
@@ -490,14 +470,13 @@ async fn a_disabled_region_is_reported_and_the_other_regions_are_done() {
 /// credentials with RequestExpired, which a long run must avoid by refreshing them.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_stack_expires_assumed_role_sessions() {
-    use aws_sdk_ec2::error::ProvideErrorMetadata as _;
+    use aws_smithy_types::error::metadata::ProvideErrorMetadata as _;
     let stack = Stack::start_with(&[Service::Moto], Behaviours::all().session_seconds(0.0));
     let org = Organisation::create(&stack, 1).await;
     let err = org.members[0]
         .ec2(REGION)
         .await
-        .describe_vpcs()
-        .send()
+        .describe_vpcs(&[])
         .await
         .unwrap_err();
     let err = err.as_service_error().expect("a service error");
@@ -540,7 +519,7 @@ async fn a_run_longer_than_a_session_refreshes_member_credentials() {
             .flow_logs_to(REGION, BUCKET)
             .await
             .iter()
-            .filter_map(|f| f.resource_id().map(str::to_string))
+            .map(|f| f.resource_id.clone())
             .collect();
         vpcs.sort();
         logged.sort();
@@ -585,7 +564,7 @@ async fn verify_names_the_account_whose_flow_logs_fail_to_deliver() {
         .flow_logs_to(REGION, BUCKET)
         .await
         .iter()
-        .all(|f| f.deliver_logs_status() == Some("FAILED")));
+        .all(|f| f.deliver_logs_status.as_deref() == Some("FAILED")));
     let verify = cfg.run(&stack, &["verify"]);
     assert_ne!(verify.status.code(), Some(0), "{}", printed(&verify));
     let shown = printed(&verify);
@@ -693,7 +672,7 @@ async fn with_athena_the_table_reads_every_target_account_and_region() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_switch_from_vpc_ids_to_targets_removes_the_hubs_earlier_flow_logs_and_no_other() {
     let stack = Stack::start(&[Service::Moto]);
-    let hub = aws_sdk_ec2::Client::new(&stack.sdk_config().await);
+    let hub = stack.ec2().await;
     let org = Organisation::create(&stack, 1).await;
     let zip = crate::support::fake_zip(stack.dir());
     let zip_arg = zip.to_str().unwrap();
@@ -706,27 +685,23 @@ async fn a_switch_from_vpc_ids_to_targets_removes_the_hubs_earlier_flow_logs_and
         .await
         .unwrap();
     let theirs = hub
-        .create_flow_logs()
-        .resource_ids(&vpc)
-        .resource_type(FlowLogsResourceType::Vpc)
-        .traffic_type(TrafficType::Reject)
-        .log_destination_type(LogDestinationType::S3)
-        .log_destination("arn:aws:s3:::someone-elses-bucket")
-        .send()
+        .create_flow_logs(&crate::support::s3_flow_log(
+            &vpc,
+            "REJECT",
+            "arn:aws:s3:::someone-elses-bucket",
+        ))
         .await
         .unwrap()
-        .flow_log_ids()[0]
+        .flow_log_ids[0]
         .to_string();
     let hub_flow_logs = || async {
         let mut ids: Vec<String> = hub
-            .describe_flow_logs()
-            .send()
+            .describe_flow_logs(&[], &[])
             .await
             .unwrap()
-            .flow_logs()
-            .iter()
-            .filter(|f| f.resource_id() == Some(vpc.as_str()))
-            .filter_map(|f| f.flow_log_id().map(str::to_string))
+            .into_iter()
+            .filter(|f| f.resource_id == vpc)
+            .map(|f| f.id)
             .collect();
         ids.sort();
         ids

@@ -35,20 +35,9 @@ async fn a_vpc_and_a_transit_gateway_are_logged_forwarded_kept_and_torn_down() {
         Behaviours::all().retry_delays(&[1.0, 1.0]),
     );
     let sdk = stack.sdk_config().await;
-    let (s3, ec2) = (
-        aws_sdk_s3::Client::new(&sdk),
-        aws_sdk_ec2::Client::new(&sdk),
-    );
+    let (s3, ec2) = (aws_sdk_s3::Client::new(&sdk), flowlogs_ec2::Ec2::new(&sdk));
     let vpc = stack.create_vpc("10.0.0.0/16").await;
-    let tgw = ec2
-        .create_transit_gateway()
-        .send()
-        .await
-        .unwrap()
-        .transit_gateway()
-        .and_then(|t| t.transit_gateway_id())
-        .unwrap()
-        .to_string();
+    let tgw = ec2.create_transit_gateway(&[]).await.unwrap();
     let cfg = StackConfig::lambda(STACK, &vpc, &stack.otlp_endpoint)
         .set("flow_log.resources.transit_gateway_ids", [&tgw])
         .flow_log("max_aggregation_interval", 60)
@@ -59,36 +48,32 @@ async fn a_vpc_and_a_transit_gateway_are_logged_forwarded_kept_and_torn_down() {
     let setup = cfg.run(&stack, &["setup", "--yes", "--no-verify"]);
     assert_exit(&setup, 0);
     let flow_logs = ec2
-        .describe_flow_logs()
-        .filter(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("tag:flowlogs:stack")
-                .values(STACK)
-                .build(),
+        .describe_flow_logs(
+            &[],
+            &[flowlogs_ec2::Filter::new("tag:flowlogs:stack", [STACK])],
         )
-        .send()
         .await
         .unwrap();
     let on = |id: &str| {
         flow_logs
-            .flow_logs()
             .iter()
-            .find(|f| f.resource_id() == Some(id))
-            .unwrap_or_else(|| panic!("a flow log on {id}: {:?}", flow_logs.flow_logs()))
+            .find(|f| f.resource_id == id)
+            .unwrap_or_else(|| panic!("a flow log on {id}: {flow_logs:?}"))
     };
     let tgw_flow_log = on(&tgw);
-    assert_eq!(tgw_flow_log.traffic_type(), None);
-    assert_eq!(tgw_flow_log.max_aggregation_interval(), Some(60));
+    assert_eq!(tgw_flow_log.traffic_type, None);
+    assert_eq!(tgw_flow_log.max_aggregation_interval, Some(60));
     assert_eq!(
-        tgw_flow_log.log_destination(),
+        tgw_flow_log.log_destination.as_deref(),
         Some(format!("arn:aws:s3:::{BUCKET}/tgw/").as_str())
     );
     assert!(tgw_flow_log
-        .log_format()
+        .log_format
+        .as_deref()
         .unwrap_or_default()
         .contains("${tgw-attachment-id}"));
     assert_eq!(
-        on(&vpc).traffic_type().map(|t| t.as_str()),
+        on(&vpc).traffic_type.as_deref(),
         Some("ALL"),
         "the VPC's flow log keeps its traffic type"
     );
@@ -183,17 +168,10 @@ async fn a_vpc_and_a_transit_gateway_are_logged_forwarded_kept_and_torn_down() {
     let teardown = cfg.run(&stack, &["teardown", "--yes"]);
     assert_exit(&teardown, 0);
     let left = ec2
-        .describe_flow_logs()
-        .filter(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("resource-id")
-                .values(&tgw)
-                .build(),
-        )
-        .send()
+        .describe_flow_logs(&[], &[flowlogs_ec2::Filter::new("resource-id", [&tgw])])
         .await
         .unwrap();
-    assert!(left.flow_logs().is_empty(), "{:?}", left.flow_logs());
+    assert!(left.is_empty(), "{left:?}");
     if let Ok(n) = s3
         .get_bucket_notification_configuration()
         .bucket(BUCKET)

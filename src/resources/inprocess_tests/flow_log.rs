@@ -5,14 +5,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_ec2::operation::create_flow_logs::CreateFlowLogsOutput;
-use aws_sdk_ec2::operation::delete_flow_logs::DeleteFlowLogsOutput;
-use aws_sdk_ec2::operation::describe_flow_logs::{DescribeFlowLogsInput, DescribeFlowLogsOutput};
-use aws_sdk_ec2::types::{FlowLog, Tag, UnsuccessfulItem, UnsuccessfulItemError};
-use aws_sdk_ec2::Client;
-use aws_smithy_mocks::{mock, Rule};
-
-use super::{client, desired, ec2_error, http, no_calls, said};
+use super::ec2_wire::{self, item, set, tag_set, Form, Rule};
+use super::{desired, ec2_error, no_calls, said};
 use crate::aws::states::{DeliveryStatus, FlowLogStatus};
 use crate::aws::Clients;
 use crate::desired::DesiredFlowLog;
@@ -21,37 +15,61 @@ use crate::ui::Progress;
 
 fn ec2(rules: &[&Rule]) -> Clients {
     Clients {
-        ec2: client!(aws_sdk_ec2, rules),
+        ec2: ec2_wire::client(rules, None),
         ..no_calls()
     }
 }
 
-fn by_tag(r: &DescribeFlowLogsInput) -> bool {
-    r.filter()
-        .iter()
-        .any(|f| f.name() == Some("tag:flowlogs:stack"))
+fn by_tag(r: &Form) -> bool {
+    r.filter("tag:flowlogs:stack").is_some()
 }
 
-fn by_resource(r: &DescribeFlowLogsInput) -> bool {
-    r.filter().iter().any(|f| f.name() == Some("resource-id"))
+fn by_resource(r: &Form) -> bool {
+    r.filter("resource-id").is_some()
 }
 
-fn flow_log(id: &str, vpc: &str) -> FlowLog {
-    ours(id, vpc).build()
+/// A flow log of ours as DescribeFlowLogs answers it, with `changed` fields replaced or added.
+fn ours(id: &str, vpc: &str, changed: &[(&str, &str)]) -> String {
+    let tags = tag_set([("flowlogs:stack", "s")]);
+    let mut fields = vec![
+        ("flowLogId", id),
+        ("resourceId", vpc),
+        ("trafficType", "ALL"),
+        ("logDestinationType", "s3"),
+        (
+            "logDestination",
+            "arn:aws:s3:::flowlogs-s-123456789012-us-east-1",
+        ),
+        ("logFormat", "${version} ${account-id}"),
+        ("maxAggregationInterval", "60"),
+        ("flowLogStatus", "ACTIVE"),
+        ("deliverLogsStatus", "SUCCESS"),
+        ("tagSet", tags.as_str()),
+    ];
+    for (k, v) in changed {
+        match fields.iter_mut().find(|(name, _)| name == k) {
+            Some(field) => field.1 = v,
+            None => fields.push((k, v)),
+        }
+    }
+    item(&fields)
 }
 
-fn ours(id: &str, vpc: &str) -> aws_sdk_ec2::types::builders::FlowLogBuilder {
-    FlowLog::builder()
-        .flow_log_id(id)
-        .resource_id(vpc)
-        .traffic_type(aws_sdk_ec2::types::TrafficType::All)
-        .log_destination_type(aws_sdk_ec2::types::LogDestinationType::S3)
-        .log_destination("arn:aws:s3:::flowlogs-s-123456789012-us-east-1")
-        .log_format("${version} ${account-id}")
-        .max_aggregation_interval(60)
-        .flow_log_status("ACTIVE")
-        .deliver_logs_status("SUCCESS")
-        .tags(Tag::builder().key("flowlogs:stack").value("s").build())
+fn flow_log(id: &str, vpc: &str) -> String {
+    ours(id, vpc, &[])
+}
+
+fn flow_logs(items: &[String], next_token: Option<&str>) -> String {
+    set("flowLogSet", items, next_token)
+}
+
+fn unsuccessful(resource: Option<&str>, code: &str, message: &str) -> String {
+    let error = format!("<code>{code}</code><message>{message}</message>");
+    let mut fields = vec![("error", error.as_str())];
+    if let Some(resource) = resource {
+        fields.push(("resourceId", resource));
+    }
+    set("unsuccessful", &[item(&fields)], None)
 }
 
 fn first_flow_log() -> DesiredFlowLog {
@@ -62,36 +80,24 @@ fn first_flow_log() -> DesiredFlowLog {
 async fn every_page_of_both_queries_is_read_and_a_flow_log_found_twice_is_one() {
     // Our tag's query answers in two pages (NextToken); the resource query finds fl-2 again and a
     // flow log of someone else's on vpc-2.
-    let tag_page_1 = mock!(Client::describe_flow_logs)
-        .match_requests(|r| by_tag(r) && r.next_token().is_none())
-        .then_output(|| {
-            DescribeFlowLogsOutput::builder()
-                .flow_logs(flow_log("fl-1", "vpc-1"))
-                .next_token("page-2")
-                .build()
-        });
-    let tag_page_2 = mock!(Client::describe_flow_logs)
-        .match_requests(|r| by_tag(r) && r.next_token() == Some("page-2"))
-        .then_output(|| {
-            DescribeFlowLogsOutput::builder()
-                .flow_logs(flow_log("fl-2", "vpc-2"))
-                .build()
-        });
-    let resources = mock!(Client::describe_flow_logs)
-        .match_requests(|r| {
-            by_resource(r) && r.filter()[0].values() == ["vpc-1".to_string(), "vpc-2".to_string()]
+    let tag_page_1 = Rule::new("DescribeFlowLogs")
+        .matching(|r| by_tag(r) && r.get("NextToken").is_none())
+        .ok(&flow_logs(&[flow_log("fl-1", "vpc-1")], Some("page-2")));
+    let tag_page_2 = Rule::new("DescribeFlowLogs")
+        .matching(|r| by_tag(r) && r.get("NextToken") == Some("page-2"))
+        .ok(&flow_logs(&[flow_log("fl-2", "vpc-2")], None));
+    let resources = Rule::new("DescribeFlowLogs")
+        .matching(|r| {
+            by_resource(r)
+                && r.filter("resource-id") == Some(vec!["vpc-1".to_string(), "vpc-2".to_string()])
         })
-        .then_output(|| {
-            DescribeFlowLogsOutput::builder()
-                .flow_logs(flow_log("fl-2", "vpc-2"))
-                .flow_logs(
-                    FlowLog::builder()
-                        .flow_log_id("fl-theirs")
-                        .resource_id("vpc-2")
-                        .build(),
-                )
-                .build()
-        });
+        .ok(&flow_logs(
+            &[
+                flow_log("fl-2", "vpc-2"),
+                item(&[("flowLogId", "fl-theirs"), ("resourceId", "vpc-2")]),
+            ],
+            None,
+        ));
     let clients = ec2(&[&tag_page_1, &tag_page_2, &resources]);
     let observed = flow_log::observe(
         &clients,
@@ -127,17 +133,18 @@ async fn every_page_of_both_queries_is_read_and_a_flow_log_found_twice_is_one() 
 #[tokio::test]
 async fn a_folder_destination_is_read_without_its_trailing_slash_and_delivery_errors_are_kept() {
     // AWS echoes `arn:aws:s3:::bucket/folder/` as given (devstack behaviour `flow-log-folder`).
-    let tagged = mock!(Client::describe_flow_logs).then_output(|| {
-        DescribeFlowLogsOutput::builder()
-            .flow_logs(
-                ours("fl-1", "vpc-1")
-                    .log_destination("arn:aws:s3:::b/folder/")
-                    .deliver_logs_status("FAILED")
-                    .deliver_logs_error_message("Access error")
-                    .build(),
-            )
-            .build()
-    });
+    let tagged = Rule::new("DescribeFlowLogs").ok(&flow_logs(
+        &[ours(
+            "fl-1",
+            "vpc-1",
+            &[
+                ("logDestination", "arn:aws:s3:::b/folder/"),
+                ("deliverLogsStatus", "FAILED"),
+                ("deliverLogsErrorMessage", "Access error"),
+            ],
+        )],
+        None,
+    ));
     let observed = flow_log::observe(&ec2(&[&tagged]), &desired().names, &[])
         .await
         .unwrap();
@@ -156,21 +163,12 @@ async fn a_folder_destination_is_read_without_its_trailing_slash_and_delivery_er
 
 #[tokio::test]
 async fn ec2_request_limit_exceeded_is_retried() {
-    let tagged = mock!(Client::describe_flow_logs)
-        .sequence()
-        .http_response(|| {
-            http(
-                503,
-                &[],
-                &ec2_error("RequestLimitExceeded", "Request limit exceeded."),
-            )
-        })
-        .output(|| {
-            DescribeFlowLogsOutput::builder()
-                .flow_logs(flow_log("fl-1", "vpc-1"))
-                .build()
-        })
-        .build();
+    let tagged = Rule::new("DescribeFlowLogs")
+        .http(
+            503,
+            &ec2_error("RequestLimitExceeded", "Request limit exceeded."),
+        )
+        .ok(&flow_logs(&[flow_log("fl-1", "vpc-1")], None));
     let observed = flow_log::observe(&ec2(&[&tagged]), &desired().names, &[])
         .await
         .unwrap();
@@ -180,16 +178,13 @@ async fn ec2_request_limit_exceeded_is_retried() {
 
 #[tokio::test]
 async fn unauthorized_listing_is_an_error_naming_the_call() {
-    let tagged = mock!(Client::describe_flow_logs).then_http_response(|| {
-        http(
-            403,
-            &[],
-            &ec2_error(
-                "UnauthorizedOperation",
-                "You are not authorized to perform this operation.",
-            ),
-        )
-    });
+    let tagged = Rule::new("DescribeFlowLogs").http(
+        403,
+        &ec2_error(
+            "UnauthorizedOperation",
+            "You are not authorized to perform this operation.",
+        ),
+    );
     let err = flow_log::observe(&ec2(&[&tagged]), &desired().names, &[])
         .await
         .unwrap_err();
@@ -207,21 +202,11 @@ async fn a_refusal_inside_a_200_answer_is_an_error_naming_the_vpc_and_aws_messag
     // Unsuccessful item, code "400" (AWS-FACTS.md "Keys and encryption", behaviour
     // `flow-log-kms-key-id`); nothing is created.
     let d = first_flow_log();
-    let create = mock!(Client::create_flow_logs).then_output(|| {
-        CreateFlowLogsOutput::builder()
-            .unsuccessful(
-                UnsuccessfulItem::builder()
-                    .resource_id("vpc-1")
-                    .error(
-                        UnsuccessfulItemError::builder()
-                            .code("400")
-                            .message("LogDestination: flowlogs-b is undeliverable")
-                            .build(),
-                    )
-                    .build(),
-            )
-            .build()
-    });
+    let create = Rule::new("CreateFlowLogs").ok(&unsuccessful(
+        Some("vpc-1"),
+        "400",
+        "LogDestination: flowlogs-b is undeliverable",
+    ));
     let err = flow_log::create(&ec2(&[&create]), &d, None, &Progress::quiet())
         .await
         .unwrap_err();
@@ -239,44 +224,25 @@ async fn a_replacement_refused_as_a_duplicate_deletes_the_old_flow_log_first() {
     let d = first_flow_log();
     let tokens = Arc::new(Mutex::new(Vec::new()));
     let seen = tokens.clone();
-    let create = mock!(Client::create_flow_logs)
-        .match_requests(move |r| {
+    let create = Rule::new("CreateFlowLogs")
+        .matching(move |r| {
             seen.lock()
                 .unwrap()
-                .push(r.client_token().unwrap_or_default().to_string());
+                .push(r.get("ClientToken").unwrap_or_default().to_string());
             true
         })
-        .sequence()
-        .output(|| {
-            CreateFlowLogsOutput::builder()
-                .unsuccessful(
-                    UnsuccessfulItem::builder()
-                        .error(
-                            UnsuccessfulItemError::builder()
-                                .code("FlowLogAlreadyExists")
-                                .message("This flow log already exists")
-                                .build(),
-                        )
-                        .build(),
-                )
-                .build()
-        })
-        .output(|| {
-            CreateFlowLogsOutput::builder()
-                .flow_log_ids("fl-new")
-                .build()
-        })
-        .build();
-    let still_there = mock!(Client::describe_flow_logs)
-        .match_requests(|r| r.flow_log_ids() == ["fl-old".to_string()])
-        .then_output(|| {
-            DescribeFlowLogsOutput::builder()
-                .flow_logs(flow_log("fl-old", "vpc-1"))
-                .build()
-        });
-    let delete = mock!(Client::delete_flow_logs)
-        .match_requests(|r| r.flow_log_ids() == ["fl-old".to_string()])
-        .then_output(|| DeleteFlowLogsOutput::builder().build());
+        .ok(&unsuccessful(
+            None,
+            "FlowLogAlreadyExists",
+            "This flow log already exists",
+        ))
+        .ok(&set("flowLogIdSet", &["<item>fl-new</item>".into()], None));
+    let still_there = Rule::new("DescribeFlowLogs")
+        .matching(|r| r.list("FlowLogId") == ["fl-old".to_string()])
+        .ok(&flow_logs(&[flow_log("fl-old", "vpc-1")], None));
+    let delete = Rule::new("DeleteFlowLogs")
+        .matching(|r| r.list("FlowLogId") == ["fl-old".to_string()])
+        .ok("<unsuccessful/>");
     let clients = ec2(&[&create, &still_there, &delete]);
     let id = flow_log::create(&clients, &d, Some("fl-old"), &Progress::quiet())
         .await
@@ -293,43 +259,25 @@ async fn a_replacement_refused_as_a_duplicate_deletes_the_old_flow_log_first() {
 
 #[tokio::test]
 async fn deleting_a_flow_log_already_gone_makes_no_delete_call() {
-    let gone =
-        mock!(Client::describe_flow_logs).then_output(|| DescribeFlowLogsOutput::builder().build());
+    let gone = Rule::new("DescribeFlowLogs").ok("<flowLogSet/>");
     flow_log::delete(&ec2(&[&gone]), "fl-1").await.unwrap();
 
-    let not_found = mock!(Client::describe_flow_logs).then_http_response(|| {
-        http(
-            400,
-            &[],
-            &ec2_error("InvalidFlowLogId.NotFound", "Flow log fl-1 does not exist"),
-        )
-    });
+    let not_found = Rule::new("DescribeFlowLogs").http(
+        400,
+        &ec2_error("InvalidFlowLogId.NotFound", "Flow log fl-1 does not exist"),
+    );
     flow_log::delete(&ec2(&[&not_found]), "fl-1").await.unwrap();
     assert_eq!((gone.num_calls(), not_found.num_calls()), (1, 1));
 }
 
 #[tokio::test]
 async fn a_delete_refused_in_a_200_answer_names_the_flow_log() {
-    let there = mock!(Client::describe_flow_logs).then_output(|| {
-        DescribeFlowLogsOutput::builder()
-            .flow_logs(flow_log("fl-1", "vpc-1"))
-            .build()
-    });
-    let delete = mock!(Client::delete_flow_logs).then_output(|| {
-        DeleteFlowLogsOutput::builder()
-            .unsuccessful(
-                UnsuccessfulItem::builder()
-                    .resource_id("fl-1")
-                    .error(
-                        UnsuccessfulItemError::builder()
-                            .code("UnauthorizedOperation")
-                            .message("not allowed")
-                            .build(),
-                    )
-                    .build(),
-            )
-            .build()
-    });
+    let there = Rule::new("DescribeFlowLogs").ok(&flow_logs(&[flow_log("fl-1", "vpc-1")], None));
+    let delete = Rule::new("DeleteFlowLogs").ok(&unsuccessful(
+        Some("fl-1"),
+        "UnauthorizedOperation",
+        "not allowed",
+    ));
     let err = flow_log::delete(&ec2(&[&there, &delete]), "fl-1")
         .await
         .unwrap_err();
@@ -346,12 +294,12 @@ async fn a_folder_destination_is_sent_with_its_trailing_slash() {
     // slash included (AWS-FACTS.md "Limits"; devstack behaviour `flow-log-folder`).
     let mut d = first_flow_log();
     d.destination = "arn:aws:s3:::flowlogs-b/team-a/vpc/".into();
-    let create = mock!(Client::create_flow_logs)
-        .match_requests(|r| {
-            r.log_destination() == Some("arn:aws:s3:::flowlogs-b/team-a/vpc/")
-                && r.resource_ids() == ["vpc-1".to_string()]
+    let create = Rule::new("CreateFlowLogs")
+        .matching(|r| {
+            r.get("LogDestination") == Some("arn:aws:s3:::flowlogs-b/team-a/vpc/")
+                && r.list("ResourceId") == ["vpc-1".to_string()]
         })
-        .then_output(|| CreateFlowLogsOutput::builder().flow_log_ids("fl-1").build());
+        .ok(&set("flowLogIdSet", &["<item>fl-1</item>".into()], None));
     let id = flow_log::create(&ec2(&[&create]), &d, None, &Progress::quiet())
         .await
         .unwrap();

@@ -6,15 +6,13 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_ec2::operation::describe_flow_logs::DescribeFlowLogsOutput;
-use aws_sdk_ec2::types::FlowLog;
 use aws_sdk_glue::operation::delete_table::DeleteTableOutput;
 use aws_sdk_glue::operation::get_table::GetTableOutput;
 use aws_sdk_glue::types::{SerDeInfo, StorageDescriptor, Table};
 use aws_sdk_glue::Client;
 use aws_smithy_mocks::{mock, Rule};
-use aws_smithy_types::DateTime;
 
+use super::ec2_wire::{self, item, set};
 use super::{client, ec2_error, http, no_calls, said, ACCOUNT, REGION};
 use crate::aws::Clients;
 use crate::desired::athena::{Column, Day, DesiredGlueTable};
@@ -165,19 +163,16 @@ async fn without_athena_in_the_config_refused_reads_are_nothing_to_clean_up() {
             "not authorized to perform: glue:GetTable",
         )
     });
-    let flow_logs = mock!(aws_sdk_ec2::Client::describe_flow_logs).then_http_response(|| {
-        http(
-            403,
-            &[],
-            &ec2_error(
-                "UnauthorizedOperation",
-                "You are not authorized to perform this operation.",
-            ),
-        )
-    });
+    let flow_logs = ec2_wire::Rule::new("DescribeFlowLogs").http(
+        403,
+        &ec2_error(
+            "UnauthorizedOperation",
+            "You are not authorized to perform this operation.",
+        ),
+    );
     let clients = Clients {
         glue: client!(aws_sdk_glue, &[&get]),
-        ec2: client!(aws_sdk_ec2, &[&flow_logs]),
+        ec2: ec2_wire::client(&[&flow_logs], None),
         ..no_calls()
     };
     let cx = Observe {
@@ -193,27 +188,20 @@ async fn without_athena_in_the_config_refused_reads_are_nothing_to_clean_up() {
 #[tokio::test]
 async fn the_projection_starts_on_the_day_of_the_stacks_earliest_flow_log() {
     let d = stack();
-    let created = |secs: i64| {
-        FlowLog::builder()
-            .creation_time(DateTime::from_secs(secs))
-            .build()
-    };
+    let created = |at: &str| item(&[("flowLogId", "fl-1"), ("creationTime", at)]);
     let tag = format!("tag:{}", crate::desired::TAG_STACK);
-    let flow_logs = mock!(aws_sdk_ec2::Client::describe_flow_logs)
-        .match_requests(move |r| {
-            r.filter()
-                .iter()
-                .any(|f| f.name() == Some(tag.as_str()) && f.values() == ["s"])
-        })
-        .then_output(move || {
-            DescribeFlowLogsOutput::builder()
-                // 2026-12-01T10:00Z and 2026-11-29T23:59:59Z
-                .flow_logs(created(1_796_119_200))
-                .flow_logs(created(1_795_996_799))
-                .build()
-        });
+    let flow_logs = ec2_wire::Rule::new("DescribeFlowLogs")
+        .matching(move |r| r.filter(&tag) == Some(vec!["s".to_string()]))
+        .ok(&set(
+            "flowLogSet",
+            &[
+                created("2026-12-01T10:00:00.000Z"),
+                created("2026-11-29T23:59:59.000Z"),
+            ],
+            None,
+        ));
     let clients = Clients {
-        ec2: client!(aws_sdk_ec2, &[&flow_logs]),
+        ec2: ec2_wire::client(&[&flow_logs], None),
         ..no_calls()
     };
     assert_eq!(
@@ -224,10 +212,9 @@ async fn the_projection_starts_on_the_day_of_the_stacks_earliest_flow_log() {
             day: 29
         })
     );
-    let none = mock!(aws_sdk_ec2::Client::describe_flow_logs)
-        .then_output(|| DescribeFlowLogsOutput::builder().build());
+    let none = ec2_wire::Rule::new("DescribeFlowLogs").ok("<flowLogSet/>");
     let clients = Clients {
-        ec2: client!(aws_sdk_ec2, &[&none]),
+        ec2: ec2_wire::client(&[&none], None),
         ..no_calls()
     };
     assert_eq!(

@@ -6,10 +6,12 @@
 //!
 //! Answers are given as AWS sends them on the wire (`http`: status, headers, XML or JSON body)
 //! where the product reads the raw answer or an error code the SDK does not model; otherwise as
-//! the SDK's modelled outputs and errors.
+//! the SDK's modelled outputs and errors. EC2's are always on the wire (`ec2_wire`): flowlogs
+//! reaches EC2 through its own Query client, not an SDK crate.
 
 mod bucket;
 mod bucket_policy;
+pub mod ec2_wire;
 mod event_invoke_config;
 mod event_rule;
 mod failure_bucket;
@@ -88,7 +90,7 @@ pub(crate) use client;
 pub fn no_calls() -> Clients {
     Clients {
         s3: client!(aws_sdk_s3, &[]),
-        ec2: client!(aws_sdk_ec2, &[]),
+        ec2: ec2_wire::client(&[], None),
         iam: client!(aws_sdk_iam, &[]),
         lambda: client!(aws_sdk_lambda, &[]),
         sts: client!(aws_sdk_sts, &[]),

@@ -6,13 +6,8 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_ec2::operation::create_flow_logs::{CreateFlowLogsInput, CreateFlowLogsOutput};
-use aws_sdk_ec2::operation::describe_flow_logs::DescribeFlowLogsOutput;
-use aws_sdk_ec2::types::{FlowLog, FlowLogsResourceType, LogDestinationType, Tag};
-use aws_sdk_ec2::Client;
-use aws_smithy_mocks::mock;
-
-use super::{client, ec2_error, http, no_calls, said, ACCOUNT, REGION};
+use super::ec2_wire::{self, item, set, tag_set, Form, Rule};
+use super::{ec2_error, no_calls, said, ACCOUNT, REGION};
 use crate::aws::Clients;
 use crate::config::transit_gateway;
 use crate::desired::{self, Desired};
@@ -28,20 +23,11 @@ fn hub() -> Desired {
 #[tokio::test]
 async fn a_transit_gateway_flow_log_is_created_without_traffic_type_at_60_seconds_in_its_folder() {
     let d = hub();
-    let sent: Arc<Mutex<Vec<CreateFlowLogsInput>>> = Arc::default();
-    let seen = sent.clone();
-    let create = mock!(Client::create_flow_logs)
-        .match_requests(move |r| {
-            seen.lock().unwrap().push(r.clone());
-            true
-        })
-        .then_output(|| {
-            CreateFlowLogsOutput::builder()
-                .flow_log_ids("fl-tgw")
-                .build()
-        });
+    let sent: Arc<Mutex<Vec<Form>>> = Arc::default();
+    let create =
+        Rule::new("CreateFlowLogs").ok(&set("flowLogIdSet", &["<item>fl-tgw</item>".into()], None));
     let clients = Clients {
-        ec2: client!(aws_sdk_ec2, &[&create]),
+        ec2: ec2_wire::client(&[&create], Some(sent.clone())),
         ..no_calls()
     };
     for f in d
@@ -55,28 +41,28 @@ async fn a_transit_gateway_flow_log_is_created_without_traffic_type_at_60_second
     }
     let sent = sent.lock().unwrap();
     assert_eq!(sent.len(), 2);
-    let kinds: Vec<_> = sent.iter().map(|r| r.resource_type().cloned()).collect();
+    let kinds: Vec<_> = sent.iter().map(|r| r.get("ResourceType")).collect();
     assert_eq!(
         kinds,
-        [
-            Some(FlowLogsResourceType::TransitGateway),
-            Some(FlowLogsResourceType::TransitGatewayAttachment)
-        ]
+        [Some("TransitGateway"), Some("TransitGatewayAttachment")]
     );
     for r in sent.iter() {
         assert!(
-            r.resource_ids().len() <= 25,
+            r.list("ResourceId").len() <= 25,
             "AWS takes 25 TGW ids per call"
         );
         assert_eq!(
-            r.traffic_type(),
+            r.get("TrafficType"),
             None,
             "AWS refuses a TrafficType for a TGW"
         );
-        assert_eq!(r.max_aggregation_interval(), Some(60));
-        assert_eq!(r.log_format(), Some(transit_gateway::all_format().as_str()));
+        assert_eq!(r.get("MaxAggregationInterval"), Some("60"));
         assert_eq!(
-            r.log_destination(),
+            r.get("LogFormat"),
+            Some(transit_gateway::all_format().as_str())
+        );
+        assert_eq!(
+            r.get("LogDestination"),
             Some("arn:aws:s3:::s-flowlogs-123456789012-us-east-1/tgw/")
         );
     }
@@ -85,37 +71,37 @@ async fn a_transit_gateway_flow_log_is_created_without_traffic_type_at_60_second
 #[tokio::test]
 async fn transit_gateway_flow_logs_as_aws_describes_them_are_in_sync() {
     let d = hub();
-    let described: Vec<FlowLog> = d
+    let described: Vec<String> = d
         .flow_logs
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            let mut b = FlowLog::builder()
-                .flow_log_id(format!("fl-{i}"))
-                .resource_id(&f.resource_id)
-                .log_destination_type(LogDestinationType::S3)
-                .log_destination(&f.destination)
-                .log_format(&f.log_format)
-                .max_aggregation_interval(f.max_aggregation_interval as i32)
-                .flow_log_status("ACTIVE")
-                .deliver_logs_status("SUCCESS");
+            let (id, interval, tags) = (
+                format!("fl-{i}"),
+                f.max_aggregation_interval.to_string(),
+                tag_set(&f.tags),
+            );
+            let mut fields = vec![
+                ("flowLogId", id.as_str()),
+                ("resourceId", f.resource_id.as_str()),
+                ("logDestinationType", "s3"),
+                ("logDestination", f.destination.as_str()),
+                ("logFormat", f.log_format.as_str()),
+                ("maxAggregationInterval", interval.as_str()),
+                ("flowLogStatus", "ACTIVE"),
+                ("deliverLogsStatus", "SUCCESS"),
+                ("tagSet", tags.as_str()),
+            ];
             // DescribeFlowLogs has no traffic type for a transit gateway's flow log.
             if !f.resource_type.is_transit_gateway() {
-                b = b.traffic_type(aws_sdk_ec2::types::TrafficType::All);
+                fields.push(("trafficType", "ALL"));
             }
-            for (k, v) in &f.tags {
-                b = b.tags(Tag::builder().key(k).value(v).build());
-            }
-            b.build()
+            item(&fields)
         })
         .collect();
-    let describe = mock!(Client::describe_flow_logs).then_output(move || {
-        DescribeFlowLogsOutput::builder()
-            .set_flow_logs(Some(described.clone()))
-            .build()
-    });
+    let describe = Rule::new("DescribeFlowLogs").ok(&set("flowLogSet", &described, None));
     let clients = Clients {
-        ec2: client!(aws_sdk_ec2, &[&describe]),
+        ec2: ec2_wire::client(&[&describe], None),
         ..no_calls()
     };
     let ids = vec!["vpc-1".into(), "tgw-1".into(), "tgw-attach-2".into()];
@@ -135,18 +121,15 @@ async fn a_transit_gateway_aws_does_not_know_here_is_refused_with_the_owner_rule
         .iter()
         .find(|f| f.resource_type.is_transit_gateway())
         .unwrap();
-    let create = mock!(Client::create_flow_logs).then_http_response(|| {
-        http(
-            400,
-            &[],
-            &ec2_error(
-                "InvalidParameter",
-                "Invalid Resource id tgw-1 for resource-type TransitGateway",
-            ),
-        )
-    });
+    let create = Rule::new("CreateFlowLogs").http(
+        400,
+        &ec2_error(
+            "InvalidParameter",
+            "Invalid Resource id tgw-1 for resource-type TransitGateway",
+        ),
+    );
     let clients = Clients {
-        ec2: client!(aws_sdk_ec2, &[&create]),
+        ec2: ec2_wire::client(&[&create], None),
         ..no_calls()
     };
     let err = flow_log::create(&clients, f, None, &Progress::quiet())

@@ -579,19 +579,18 @@ impl Stack {
         }
     }
 
+    /// An EC2 client of the stack.
+    pub async fn ec2(&self) -> flowlogs_ec2::Ec2 {
+        flowlogs_ec2::Ec2::new(&self.sdk_config().await)
+    }
+
     /// A new VPC in the stack's EC2 (flow logs need one), its id.
     pub async fn create_vpc(&self, cidr: &str) -> String {
-        aws_sdk_ec2::Client::new(&self.sdk_config().await)
-            .create_vpc()
-            .cidr_block(cidr)
-            .send()
+        flowlogs_ec2::Ec2::new(&self.sdk_config().await)
+            .create_vpc(cidr, &[])
             .await
             .unwrap()
-            .vpc()
-            .unwrap()
-            .vpc_id()
-            .unwrap()
-            .to_string()
+            .id
     }
 
     /// The `flowlogs` binary with the stack's endpoint and dummy credentials; the venv's
@@ -903,4 +902,17 @@ pub fn assert_exit(out: &Output, code: i32) {
         "unexpected exit:\n{}",
         printed(out)
     );
+}
+
+/// A CreateFlowLogs of one VPC's `traffic` (`ALL`, `REJECT`...) to an S3 `destination` (an ARN),
+/// as someone other than flowlogs would make it.
+pub fn s3_flow_log(vpc: &str, traffic: &str, destination: &str) -> flowlogs_ec2::CreateFlowLogs {
+    flowlogs_ec2::CreateFlowLogs {
+        resource_ids: vec![vpc.to_string()],
+        resource_type: "VPC".into(),
+        traffic_type: Some(traffic.into()),
+        log_destination_type: Some("s3".into()),
+        log_destination: Some(destination.into()),
+        ..Default::default()
+    }
 }

@@ -22,7 +22,7 @@ use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use aws_sdk_ec2::types::{Filter, FlowLog};
+use flowlogs_ec2::{Filter, FlowLog};
 use serde_json::{json, Value};
 
 use super::{gzip, Stack, REGION};
@@ -152,8 +152,8 @@ impl Member {
             .await
     }
 
-    pub async fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        aws_sdk_ec2::Client::new(&self.sdk_config(region).await)
+    pub async fn ec2(&self, region: &str) -> flowlogs_ec2::Ec2 {
+        flowlogs_ec2::Ec2::new(&self.sdk_config(region).await)
     }
 
     /// A new VPC in this account and region, tagged `Name=<name>-<cidr>`; its id.
@@ -161,33 +161,26 @@ impl Member {
         let vpc = self
             .ec2(region)
             .await
-            .create_vpc()
-            .cidr_block(cidr)
-            .send()
+            .create_vpc(cidr, &[])
             .await
-            .unwrap_or_else(|e| panic!("CreateVpc in {} {region}: {e:?}", self.account))
-            .vpc()
-            .cloned()
-            .unwrap();
+            .unwrap_or_else(|e| panic!("CreateVpc in {} {region}: {e:?}", self.account));
         assert_eq!(
-            vpc.owner_id(),
+            vpc.owner_id.as_deref(),
             Some(self.account.as_str()),
             "the VPC is the member's"
         );
-        vpc.vpc_id().unwrap().to_string()
+        vpc.id
     }
 
     /// Every VPC of this account in `region` (moto gives each account and region a default one).
     pub async fn vpcs(&self, region: &str) -> Vec<String> {
         self.ec2(region)
             .await
-            .describe_vpcs()
-            .send()
+            .describe_vpcs(&[])
             .await
             .unwrap_or_else(|e| panic!("DescribeVpcs in {} {region}: {e:?}", self.account))
-            .vpcs()
-            .iter()
-            .filter_map(|v| v.vpc_id().map(str::to_string))
+            .into_iter()
+            .map(|v| v.id)
             .collect()
     }
 
@@ -195,24 +188,15 @@ impl Member {
     pub async fn flow_logs_to(&self, region: &str, bucket: &str) -> Vec<FlowLog> {
         self.ec2(region)
             .await
-            .describe_flow_logs()
-            .filter(
-                Filter::builder()
-                    .name("log-destination-type")
-                    .values("s3")
-                    .build(),
-            )
-            .send()
+            .describe_flow_logs(&[], &[Filter::new("log-destination-type", ["s3"])])
             .await
             .unwrap_or_else(|e| panic!("DescribeFlowLogs in {} {region}: {e:?}", self.account))
-            .flow_logs()
-            .iter()
+            .into_iter()
             .filter(|f| {
-                f.log_destination().is_some_and(|d| {
+                f.log_destination.as_deref().is_some_and(|d| {
                     d.trim_start_matches("arn:aws:s3:::").split('/').next() == Some(bucket)
                 })
             })
-            .cloned()
             .collect()
     }
 
