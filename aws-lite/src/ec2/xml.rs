@@ -82,7 +82,9 @@ pub fn parse(doc: &str) -> Result<Node, ParseError> {
                         )));
                     }
                 }
-                let mut done = stack.pop().ok_or_else(|| ParseError("stray end tag".into()))?;
+                let mut done = stack
+                    .pop()
+                    .ok_or_else(|| ParseError("stray end tag".into()))?;
                 if !done.children.is_empty() && done.text.trim().is_empty() {
                     done.text.clear();
                 }

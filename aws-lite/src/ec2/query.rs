@@ -3,7 +3,7 @@
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use crate::ops::{Filter, Tag};
+use super::ops::{Filter, Tag};
 
 /// EC2's API version, the one every current SDK sends.
 pub const VERSION: &str = "2016-11-15";
@@ -107,10 +107,8 @@ mod tests {
     #[test]
     fn lists_filters_and_tags_are_numbered_from_one_and_values_are_encoded() {
         let mut p = Params::new();
-        p.list("FlowLogId", &["fl-1", "fl-2"]).filters(&[Filter::new(
-            "tag:flowlogs:stack",
-            ["a b", "c/d"],
-        )]);
+        p.list("FlowLogId", &["fl-1", "fl-2"])
+            .filters(&[Filter::new("tag:flowlogs:stack", ["a b", "c/d"])]);
         p.tags("Tag", &[Tag::new("Name", "x=y&z")]);
         assert_eq!(
             p.encode("DescribeFlowLogs"),
