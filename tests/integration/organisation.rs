@@ -603,7 +603,7 @@ async fn verify_names_the_account_whose_flow_logs_fail_to_deliver() {
 #[tokio::test(flavor = "multi_thread")]
 async fn with_athena_the_table_reads_every_target_account_and_region() {
     let stack = Stack::start(&[Service::Moto]);
-    let glue = aws_sdk_glue::Client::new(&stack.sdk_config().await);
+    let glue = flowlogs_aws_lite::glue::Glue::new(&stack.sdk_config().await);
     let org = Organisation::create(&stack, 3).await;
     let zip = crate::support::fake_zip(stack.dir());
     let zip_arg = zip.to_str().unwrap();
@@ -623,24 +623,19 @@ async fn with_athena_the_table_reads_every_target_account_and_region() {
     cfg.setup(&stack, &["--no-verify", "--forwarder-zip", zip_arg]);
 
     let table = || async {
-        glue.get_table()
-            .database_name("flowlogs")
-            .name("org_flow_logs")
-            .send()
+        glue.get_table("flowlogs", "org_flow_logs")
             .await
             .expect("the Glue table exists")
-            .table()
-            .cloned()
             .unwrap()
     };
     let t = table().await;
-    let keys: Vec<&str> = t.partition_keys().iter().map(|c| c.name()).collect();
+    let keys: Vec<&str> = t.partition_keys.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(keys, ["aws_account_id", "aws_region", "day", "hour"]);
     assert_eq!(
-        t.storage_descriptor().unwrap().location(),
+        t.storage_descriptor.as_ref().unwrap().location.as_deref(),
         Some(format!("s3://{BUCKET}/AWSLogs/").as_str())
     );
-    let params = t.parameters().unwrap();
+    let params = &t.parameters;
     let mut sorted = two.clone();
     sorted.sort();
     assert_eq!(params["projection.aws_account_id.type"], "enum");
@@ -682,7 +677,7 @@ async fn with_athena_the_table_reads_every_target_account_and_region() {
     let mut every = org.accounts();
     every.sort();
     assert_eq!(
-        table().await.parameters().unwrap()["projection.aws_account_id.values"],
+        table().await.parameters["projection.aws_account_id.values"],
         every.join(",")
     );
 }
