@@ -294,7 +294,7 @@ fn glue_columns(columns: &[Column]) -> Vec<glue::Column> {
 }
 
 /// The table's definition as CreateTable and UpdateTable take it.
-pub fn table_input(d: &DesiredGlueTable) -> glue::TableInput {
+fn table_input(d: &DesiredGlueTable) -> glue::TableInput {
     let serde = glue::SerDeInfo {
         serialization_library: Some(d.storage.serde.clone()),
         parameters: d.storage.serde_parameters.clone(),

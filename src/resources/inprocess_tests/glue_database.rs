@@ -73,3 +73,38 @@ async fn access_denied_names_the_database() {
         said(&err)
     );
 }
+
+#[tokio::test]
+async fn a_retried_create_finding_the_database_tags_it() {
+    let names = desired().names;
+    let database = crate::desired::athena::DesiredGlueDatabase {
+        name: names.athena.database.clone(),
+        arn: glue_database::arn(&names),
+        description: "d".into(),
+        tags: names.tags(),
+    };
+    let name = database.name.clone();
+    let create = Rule::new("CreateDatabase")
+        .matching(move |r| {
+            r["DatabaseInput"]["Name"] == name.as_str() && r["Tags"]["flowlogs:stack"].is_string()
+        })
+        .error("AlreadyExistsException", "Database already exists.");
+    let arn = database.arn.clone();
+    let tag = Rule::new("TagResource")
+        .matching(move |r| {
+            r["ResourceArn"] == arn.as_str() && r["TagsToAdd"]["flowlogs:stack"].is_string()
+        })
+        .ok(json!({}));
+    let clients = glue(&[&create, &tag]);
+    let cx = crate::resources::Apply {
+        clients: &clients,
+        code: &crate::package::CodeSource::none(),
+        progress: &crate::ui::Progress::quiet(),
+        made: crate::resources::Made::default(),
+    };
+    let op = glue_database::Op::CreateGlueDatabase { database };
+    <glue_database::GlueDatabase as crate::resources::Resource>::apply(&cx, &op)
+        .await
+        .unwrap();
+    assert_eq!((create.num_calls(), tag.num_calls()), (1, 1));
+}

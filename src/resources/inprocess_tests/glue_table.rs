@@ -262,3 +262,39 @@ async fn dropping_a_table_already_gone_is_done_and_a_refusal_names_it() {
     apply(&[&dropped], &drop).await.unwrap();
     assert_eq!(dropped.num_calls(), 1);
 }
+
+#[tokio::test]
+async fn creating_sends_the_whole_table_and_a_refusal_names_it() {
+    let d = stack();
+    let table = wanted(&d);
+    let create = Op::CreateGlueTable {
+        table: table.clone(),
+        ddl: table.ddl(),
+    };
+    let (database, location) = (table.database.clone(), table.location.clone());
+    let columns = table.columns.len();
+    let made = Rule::new("CreateTable")
+        .matching(move |r| {
+            let t = &r["TableInput"];
+            r["DatabaseName"] == database.as_str()
+                && t["TableType"] == "EXTERNAL_TABLE"
+                && t["Parameters"]["flowlogs:stack"] == "s"
+                && t["StorageDescriptor"]["Location"] == location.as_str()
+                && t["StorageDescriptor"]["Columns"].as_array().map(Vec::len) == Some(columns)
+                && t["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"].is_string()
+        })
+        .ok(json!({}));
+    apply(&[&made], &create).await.unwrap();
+    assert_eq!(made.num_calls(), 1);
+
+    let taken = Rule::new("CreateTable").error("AlreadyExistsException", "Table already exists.");
+    let err = apply(&[&taken], &create).await.unwrap_err();
+    let said = said(&err);
+    assert!(
+        said.contains(&format!(
+            "creating Glue table {}.{}",
+            table.database, table.name
+        )) && said.contains("AlreadyExistsException: Table already exists."),
+        "{said}"
+    );
+}
