@@ -2,12 +2,12 @@
 //! Glue ([`glue`], JSON 1.1), on the AWS SDK's own runtime.
 //!
 //! Why it exists: an SDK crate generates every operation of its service, and `aws-sdk-ec2` (~600
-//! operations) and `aws-sdk-glue` (309 in 1.184) were the two largest single compiles of a fresh build:
-//! about 210 s and 105 s of one core each in a fresh debug build (`cargo build --timings`; EC2's
-//! was about 1,800 s of unit time under load), on the critical path of the demo's first run,
+//! operations) and `aws-sdk-glue` (309 in 1.184) were the two largest single compiles of a fresh
+//! build: about 210 s and 105 s of one core each in a fresh debug build (`cargo build --timings`;
+//! EC2's was about 1,800 s of unit time under load), on the critical path of the demo's first run,
 //! while flowlogs used 4 of EC2's operations (3 more in tests) and 10 of Glue's. Keeping the SDK
-//! crates was weighed (a library over hand-written code) and lost to the demo's first-run and
-//! CI time targets (issues 23, 24 and 26).
+//! crates was weighed (a library over hand-written code) and lost to the demo's first-run and CI
+//! time targets (issues 23, 24 and 26).
 //!
 //! It is not a second HTTP stack: requests go through the SDK's own orchestrator
 //! (`aws-smithy-runtime`'s `Operation`, built in one place, [`service`]), so the `SdkConfig`
