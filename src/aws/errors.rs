@@ -65,12 +65,13 @@ typed!(NotFound::not_found {
     aws_sdk_firehose::operation::describe_delivery_stream::DescribeDeliveryStreamError => is_resource_not_found_exception,
     aws_sdk_firehose::operation::delete_delivery_stream::DeleteDeliveryStreamError => is_resource_not_found_exception,
     aws_sdk_cloudwatchlogs::operation::delete_log_group::DeleteLogGroupError => is_resource_not_found_exception,
-    aws_sdk_glue::operation::get_database::GetDatabaseError => is_entity_not_found_exception,
-    aws_sdk_glue::operation::get_table::GetTableError => is_entity_not_found_exception,
-    aws_sdk_glue::operation::delete_table::DeleteTableError => is_entity_not_found_exception,
-    aws_sdk_glue::operation::delete_database::DeleteDatabaseError => is_entity_not_found_exception,
     aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretError => is_resource_not_found_exception,
     aws_sdk_secretsmanager::operation::delete_secret::DeleteSecretError => is_resource_not_found_exception,
+});
+
+// Glue's client has one error type for every action: not found and already there by its code.
+typed!(NotFound::not_found {
+    flowlogs_aws_lite::glue::GlueError => is_entity_not_found,
 });
 
 typed!(AlreadyThere::already_there {
@@ -80,7 +81,7 @@ typed!(AlreadyThere::already_there {
     aws_sdk_firehose::operation::create_delivery_stream::CreateDeliveryStreamError => is_resource_in_use_exception,
     aws_sdk_cloudwatchlogs::operation::create_log_group::CreateLogGroupError => is_resource_already_exists_exception,
     aws_sdk_cloudwatchlogs::operation::create_log_stream::CreateLogStreamError => is_resource_already_exists_exception,
-    aws_sdk_glue::operation::create_database::CreateDatabaseError => is_already_exists_exception,
+    flowlogs_aws_lite::glue::GlueError => is_already_exists,
 });
 
 /// CreateSecret on a name whose secret is still being deleted (AWS deletes asynchronously, even
@@ -410,7 +411,7 @@ mod tests {
 
     #[test]
     fn a_flow_log_already_gone_is_told_by_its_code() {
-        use flowlogs_ec2::Ec2Error;
+        use flowlogs_aws_lite::ec2::Ec2Error;
         let e: SdkError<Ec2Error, ()> = SdkError::service_error(
             Ec2Error::new("InvalidFlowLogId.NotFound", "no such flow log"),
             (),

@@ -1,8 +1,8 @@
 //! The AWS toolkit: the one place that builds clients (credentials and region from the standard
 //! chain, `--profile` and `--region` on top, `AWS_ENDPOINT_URL` honoured by the SDK itself, the
-//! HTTPS client of `flowlogs_forwarder::aws_http`; EC2 through `flowlogs_ec2`, which takes all of
-//! that from the same `SdkConfig`), the named error predicates, the one bounded wait, tag
-//! conversion and typed states.
+//! HTTPS client of `flowlogs_forwarder::aws_http`; EC2 and Glue through `flowlogs_aws_lite`,
+//! which takes all of that from the same `SdkConfig`), the named error predicates, the one
+//! bounded wait, tag conversion and typed states.
 
 pub mod errors;
 pub mod keys;
@@ -21,13 +21,13 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 #[derive(Clone)]
 pub struct Clients {
     pub s3: aws_sdk_s3::Client,
-    pub ec2: flowlogs_ec2::Ec2,
+    pub ec2: flowlogs_aws_lite::ec2::Ec2,
     pub iam: aws_sdk_iam::Client,
     pub lambda: aws_sdk_lambda::Client,
     pub sts: aws_sdk_sts::Client,
     pub firehose: aws_sdk_firehose::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
-    pub glue: aws_sdk_glue::Client,
+    pub glue: flowlogs_aws_lite::glue::Glue,
     pub athena: aws_sdk_athena::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub events: aws_sdk_eventbridge::Client,
@@ -57,13 +57,13 @@ impl Clients {
     pub fn new(config: &SdkConfig) -> Clients {
         Clients {
             s3: aws_sdk_s3::Client::new(config),
-            ec2: flowlogs_ec2::Ec2::new(config),
+            ec2: flowlogs_aws_lite::ec2::Ec2::new(config),
             iam: aws_sdk_iam::Client::new(config),
             lambda: aws_sdk_lambda::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
             firehose: aws_sdk_firehose::Client::new(config),
             logs: aws_sdk_cloudwatchlogs::Client::new(config),
-            glue: aws_sdk_glue::Client::new(config),
+            glue: flowlogs_aws_lite::glue::Glue::new(config),
             athena: aws_sdk_athena::Client::new(config),
             secrets: aws_sdk_secretsmanager::Client::new(config),
             events: aws_sdk_eventbridge::Client::new(config),

@@ -37,9 +37,9 @@ pub fn to_firehose(tags: &Tags) -> Result<Vec<aws_sdk_firehose::types::Tag>> {
         .collect()
 }
 
-pub fn to_ec2(tags: &Tags) -> Vec<flowlogs_ec2::Tag> {
+pub fn to_ec2(tags: &Tags) -> Vec<flowlogs_aws_lite::ec2::Tag> {
     tags.iter()
-        .map(|(k, v)| flowlogs_ec2::Tag::new(k, v))
+        .map(|(k, v)| flowlogs_aws_lite::ec2::Tag::new(k, v))
         .collect()
 }
 

@@ -9,7 +9,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context as _, Result};
-use flowlogs_ec2::Filter;
+use flowlogs_aws_lite::ec2::Filter;
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 

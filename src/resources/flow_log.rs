@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
-use flowlogs_ec2::{CreateFlowLogs, DestinationOptions, Filter};
+use flowlogs_aws_lite::ec2::{CreateFlowLogs, DestinationOptions, Filter};
 use serde::Serialize;
 
 use super::{Apply, Observe, Resource, Teardown};

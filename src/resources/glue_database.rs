@@ -7,11 +7,12 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
+use flowlogs_aws_lite::glue;
 use serde::Serialize;
 
 use super::{Apply, Observe, Resource, Teardown};
 use crate::aws::errors::{is_already_there, is_not_found};
-use crate::aws::{tags, Clients};
+use crate::aws::Clients;
 use crate::desired::athena::DesiredGlueDatabase;
 use crate::desired::{Desired, Names};
 use crate::plan::{Action, Change, Kind};
@@ -93,32 +94,25 @@ pub fn arn(names: &Names) -> String {
 
 pub async fn observe(clients: &Clients, names: &Names) -> Result<Option<ObservedGlueDatabase>> {
     let name = &names.athena.database;
-    match clients.glue.get_database().name(name).send().await {
-        Ok(_) => {}
+    match clients.glue.get_database(name).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return Ok(None),
         Err(e) if is_not_found(&e) => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("reading Glue database {name}")),
     }
     let tags = clients
         .glue
-        .get_tags()
-        .resource_arn(arn(names))
-        .send()
+        .get_tags(&arn(names))
         .await
-        .with_context(|| format!("reading the tags of Glue database {name}"))?
-        .tags()
-        .map(|t| tags::from_pairs(t.iter()))
-        .unwrap_or_default();
-    let mut tables = Vec::new();
-    let mut pages = clients
+        .with_context(|| format!("reading the tags of Glue database {name}"))?;
+    let tables = clients
         .glue
-        .get_tables()
-        .database_name(name)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.with_context(|| format!("listing the tables of Glue database {name}"))?;
-        tables.extend(page.table_list().iter().map(|t| t.name().to_string()));
-    }
+        .get_tables(name)
+        .await
+        .with_context(|| format!("listing the tables of Glue database {name}"))?
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
     Ok(Some(ObservedGlueDatabase {
         name: name.clone(),
         tags,
@@ -220,20 +214,12 @@ pub fn plan_teardown(names: &Names, observed: Option<&ObservedGlueDatabase>) -> 
 }
 
 async fn create(clients: &Clients, d: &DesiredGlueDatabase) -> Result<()> {
-    let input = aws_sdk_glue::types::DatabaseInput::builder()
-        .name(&d.name)
-        .description(&d.description)
-        .build()
-        .context("building the Glue database input")?;
-    match clients
-        .glue
-        .create_database()
-        .database_input(input)
-        .set_tags(Some(tags::to_map(&d.tags)))
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
+    let input = glue::DatabaseInput {
+        name: d.name.clone(),
+        description: Some(d.description.clone()),
+    };
+    match clients.glue.create_database(&input, &d.tags).await {
+        Ok(()) => Ok(()),
         // A retried create: the database is there; make sure it carries our tags.
         Err(e) if is_already_there(&e) => tag(clients, &d.arn, &d.tags).await,
         Err(e) => Err(e).with_context(|| format!("creating Glue database {}", d.name)),
@@ -243,18 +229,14 @@ async fn create(clients: &Clients, d: &DesiredGlueDatabase) -> Result<()> {
 async fn tag(clients: &Clients, arn: &str, tags: &BTreeMap<String, String>) -> Result<()> {
     clients
         .glue
-        .tag_resource()
-        .resource_arn(arn)
-        .set_tags_to_add(Some(tags::to_map(tags)))
-        .send()
+        .tag_resource(arn, tags)
         .await
-        .map(|_| ())
         .with_context(|| format!("tagging Glue database {arn}"))
 }
 
 async fn delete(clients: &Clients, database: &str) -> Result<()> {
-    match clients.glue.delete_database().name(database).send().await {
-        Ok(_) => Ok(()),
+    match clients.glue.delete_database(database).await {
+        Ok(()) => Ok(()),
         Err(e) if is_not_found(&e) => Ok(()),
         Err(e) => Err(e).with_context(|| format!("deleting Glue database {database}")),
     }

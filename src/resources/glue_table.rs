@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
+use flowlogs_aws_lite::glue;
 use serde::Serialize;
 
 use super::{Apply, Observe, Resource, Teardown};
@@ -103,8 +104,8 @@ impl Resource for GlueTable {
     }
 }
 
-fn column(c: &aws_sdk_glue::types::Column) -> Column {
-    Column::new(c.name(), c.r#type().unwrap_or_default())
+fn column(c: &glue::Column) -> Column {
+    Column::new(&c.name, c.kind.as_deref().unwrap_or_default())
 }
 
 pub async fn observe(clients: &Clients, names: &Names) -> Result<Option<ObservedTable>> {
@@ -117,64 +118,40 @@ pub async fn observe_table(
     database: &str,
     name: &str,
 ) -> Result<Option<ObservedTable>> {
-    let out = match clients
-        .glue
-        .get_table()
-        .database_name(database)
-        .name(name)
-        .send()
-        .await
-    {
-        Ok(out) => out,
+    let t = match clients.glue.get_table(database, name).await {
+        Ok(Some(t)) => t,
+        Ok(None) => return Ok(None),
         Err(e) if is_not_found(&e) => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("reading Glue table {database}.{name}")),
     };
-    let Some(t) = out.table() else {
-        return Ok(None);
-    };
-    let sd = t.storage_descriptor();
-    let serde = sd.and_then(|s| s.serde_info());
+    let sd = t.storage_descriptor.as_ref();
+    let serde = sd.and_then(|s| s.serde_info.as_ref());
+    let text = |v: Option<&String>| v.cloned().unwrap_or_default();
     Ok(Some(ObservedTable {
         database: database.to_string(),
         name: name.to_string(),
         columns: sd
-            .map(|s| s.columns().iter().map(column).collect())
+            .map(|s| s.columns.iter().map(column).collect())
             .unwrap_or_default(),
-        partition_keys: t.partition_keys().iter().map(column).collect(),
-        location: sd
-            .and_then(|s| s.location())
-            .unwrap_or_default()
-            .to_string(),
+        partition_keys: t.partition_keys.iter().map(column).collect(),
+        location: text(sd.and_then(|s| s.location.as_ref())),
         storage: Storage {
-            serde: serde
-                .and_then(|s| s.serialization_library())
-                .unwrap_or_default()
-                .to_string(),
-            serde_parameters: serde
-                .and_then(|s| s.parameters())
-                .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default(),
-            input_format: sd
-                .and_then(|s| s.input_format())
-                .unwrap_or_default()
-                .to_string(),
-            output_format: sd
-                .and_then(|s| s.output_format())
-                .unwrap_or_default()
-                .to_string(),
+            serde: text(serde.and_then(|s| s.serialization_library.as_ref())),
+            serde_parameters: serde.map(|s| s.parameters.clone()).unwrap_or_default(),
+            input_format: text(sd.and_then(|s| s.input_format.as_ref())),
+            output_format: text(sd.and_then(|s| s.output_format.as_ref())),
         },
-        parameters: t
-            .parameters()
-            .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default(),
+        parameters: t.parameters,
     }))
 }
 
 /// The day the stack's earliest flow log (by our tag) was made; `None` when there is none (the
 /// planner then starts on the day the stack was read).
 pub async fn stack_since(clients: &Clients, names: &Names) -> Result<Option<Day>> {
-    let filter =
-        flowlogs_ec2::Filter::new(format!("tag:{}", crate::desired::TAG_STACK), [&names.stack]);
+    let filter = flowlogs_aws_lite::ec2::Filter::new(
+        format!("tag:{}", crate::desired::TAG_STACK),
+        [&names.stack],
+    );
     let out = clients
         .ec2
         .describe_flow_logs(&[], &[filter])
@@ -302,80 +279,57 @@ pub fn plan_teardown(names: &Names, observed: Option<&ObservedTable>) -> Plan {
     plan
 }
 
-fn glue_columns(columns: &[Column]) -> Result<Vec<aws_sdk_glue::types::Column>> {
+fn glue_columns(columns: &[Column]) -> Vec<glue::Column> {
     columns
         .iter()
-        .map(|c| {
-            aws_sdk_glue::types::Column::builder()
-                .name(&c.name)
-                .r#type(&c.kind)
-                .build()
-                .context("building a Glue column")
-        })
+        .map(|c| glue::Column::new(&c.name, &c.kind))
         .collect()
 }
 
-fn table_input(d: &DesiredGlueTable) -> Result<aws_sdk_glue::types::TableInput> {
-    let serde = aws_sdk_glue::types::SerDeInfo::builder()
-        .serialization_library(&d.storage.serde)
-        .set_parameters(Some(
-            d.storage.serde_parameters.clone().into_iter().collect(),
-        ))
-        .build();
-    let storage = aws_sdk_glue::types::StorageDescriptor::builder()
-        .set_columns(Some(glue_columns(&d.columns)?))
-        .location(&d.location)
-        .input_format(&d.storage.input_format)
-        .output_format(&d.storage.output_format)
-        .serde_info(serde)
-        .build();
-    aws_sdk_glue::types::TableInput::builder()
-        .name(&d.name)
-        .description(
-            "VPC flow logs, made by flowlogs (partition projection: no partitions to load)",
-        )
-        .table_type("EXTERNAL_TABLE")
-        .set_partition_keys(Some(glue_columns(&d.partition_keys)?))
-        .storage_descriptor(storage)
-        .set_parameters(Some(d.parameters().into_iter().collect()))
-        .build()
-        .context("building the Glue table input")
+/// The table's definition as CreateTable and UpdateTable take it.
+fn table_input(d: &DesiredGlueTable) -> glue::TableInput {
+    let serde = glue::SerDeInfo {
+        serialization_library: Some(d.storage.serde.clone()),
+        parameters: d.storage.serde_parameters.clone(),
+    };
+    let storage = glue::StorageDescriptor {
+        columns: glue_columns(&d.columns),
+        location: Some(d.location.clone()),
+        input_format: Some(d.storage.input_format.clone()),
+        output_format: Some(d.storage.output_format.clone()),
+        serde_info: Some(serde),
+    };
+    glue::TableInput {
+        name: d.name.clone(),
+        description: Some(
+            "VPC flow logs, made by flowlogs (partition projection: no partitions to load)".into(),
+        ),
+        table_type: Some("EXTERNAL_TABLE".into()),
+        partition_keys: glue_columns(&d.partition_keys),
+        storage_descriptor: Some(storage),
+        parameters: d.parameters(),
+    }
 }
 
 async fn create(clients: &Clients, d: &DesiredGlueTable) -> Result<()> {
     clients
         .glue
-        .create_table()
-        .database_name(&d.database)
-        .table_input(table_input(d)?)
-        .send()
+        .create_table(&d.database, &table_input(d))
         .await
-        .map(|_| ())
         .with_context(|| format!("creating Glue table {}.{}", d.database, d.name))
 }
 
 async fn update(clients: &Clients, d: &DesiredGlueTable) -> Result<()> {
     clients
         .glue
-        .update_table()
-        .database_name(&d.database)
-        .table_input(table_input(d)?)
-        .send()
+        .update_table(&d.database, &table_input(d))
         .await
-        .map(|_| ())
         .with_context(|| format!("updating Glue table {}.{}", d.database, d.name))
 }
 
 async fn delete(clients: &Clients, database: &str, table: &str) -> Result<()> {
-    match clients
-        .glue
-        .delete_table()
-        .database_name(database)
-        .name(table)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
+    match clients.glue.delete_table(database, table).await {
+        Ok(()) => Ok(()),
         Err(e) if is_not_found(&e) => Ok(()),
         Err(e) => Err(e).with_context(|| format!("deleting Glue table {database}.{table}")),
     }

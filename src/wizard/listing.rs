@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use flowlogs_ec2::Filter;
+use flowlogs_aws_lite::ec2::Filter;
 
 use crate::aws::{error_code, Clients};
 use crate::resources::notification::NotificationEntry;
@@ -268,7 +268,7 @@ fn chain(err: &(dyn std::error::Error + 'static)) -> String {
 
 #[cfg(test)]
 mod tests {
-    use flowlogs_ec2::Ec2Error;
+    use flowlogs_aws_lite::ec2::Ec2Error;
 
     use super::*;
 

@@ -271,7 +271,7 @@ async fn the_stack_accepts_a_folder_destination_only_with_flow_log_folder() {
             .await
             .unwrap();
         let vpc = stack.create_vpc("10.0.0.0/16").await;
-        let ec2 = flowlogs_ec2::Ec2::new(&sdk);
+        let ec2 = flowlogs_aws_lite::ec2::Ec2::new(&sdk);
         let created = ec2
             .create_flow_logs(&crate::support::s3_flow_log(
                 &vpc,

@@ -8,6 +8,7 @@ use crate::support::config::StackConfig;
 use crate::support::{
     assert_exit, fake_zip, printed, recorder, Behaviours, Service, Stack, ACCOUNT_ID, REGION,
 };
+use flowlogs_aws_lite::glue::{self, Glue};
 use serde_json::Value;
 
 const STACK: &str = "athena-it";
@@ -22,14 +23,8 @@ fn config(vpc: &str, format: &str) -> StackConfig {
         .athena()
 }
 
-async fn table(glue: &aws_sdk_glue::Client) -> Option<aws_sdk_glue::types::Table> {
-    glue.get_table()
-        .database_name(DATABASE)
-        .name(TABLE)
-        .send()
-        .await
-        .ok()
-        .and_then(|t| t.table().cloned())
+async fn table(glue: &Glue) -> Option<glue::Table> {
+    glue.get_table(DATABASE, TABLE).await.ok().flatten()
 }
 
 /// (name, database) of every named query in the primary workgroup.
@@ -64,7 +59,7 @@ async fn setup_makes_the_table_and_queries_a_format_change_replaces_them_and_tea
     let sdk = stack.sdk_config().await;
     let (s3, glue, athena) = (
         aws_sdk_s3::Client::new(&sdk),
-        aws_sdk_glue::Client::new(&sdk),
+        Glue::new(&sdk),
         aws_sdk_athena::Client::new(&sdk),
     );
     let vpc = stack.create_vpc("10.0.0.0/16").await;
@@ -88,25 +83,25 @@ async fn setup_makes_the_table_and_queries_a_format_change_replaces_them_and_tea
     // The table reads the flow log as configured: its columns in the format's order, text after
     // the header line, projected by day and hour from the stack's first day.
     let t = table(&glue).await.expect("the Glue table exists");
-    let sd = t.storage_descriptor().unwrap();
+    let sd = t.storage_descriptor.as_ref().unwrap();
     let columns: Vec<String> = sd
-        .columns()
+        .columns
         .iter()
-        .map(|c| format!("{} {}", c.name(), c.r#type().unwrap_or_default()))
+        .map(|c| format!("{} {}", c.name, c.kind.as_deref().unwrap_or_default()))
         .collect();
     assert_eq!(columns.len(), 14);
     assert_eq!(columns[0], "version int");
     assert_eq!(columns[11], "end bigint");
     let prefix = format!("AWSLogs/{ACCOUNT_ID}/vpcflowlogs/{REGION}/");
     assert_eq!(
-        sd.location(),
+        sd.location.as_deref(),
         Some(format!("s3://{BUCKET}/{prefix}").as_str())
     );
     assert_eq!(
-        sd.serde_info().unwrap().parameters().unwrap()["field.delim"],
+        sd.serde_info.as_ref().unwrap().parameters["field.delim"],
         " "
     );
-    let params = t.parameters().unwrap();
+    let params = &t.parameters;
     assert_eq!(params["flowlogs:stack"], STACK);
     assert_eq!(params["skip.header.line.count"], "1");
     assert_eq!(params["projection.enabled"], "true");
@@ -116,17 +111,15 @@ async fn setup_makes_the_table_and_queries_a_format_change_replaces_them_and_tea
         params["storage.location.template"],
         format!("s3://{BUCKET}/{prefix}${{day}}/${{hour}}/")
     );
-    let keys: Vec<&str> = t.partition_keys().iter().map(|c| c.name()).collect();
+    let keys: Vec<&str> = t.partition_keys.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(keys, ["day", "hour"]);
     let tags = glue
-        .get_tags()
-        .resource_arn(format!(
+        .get_tags(&format!(
             "arn:aws:glue:{REGION}:{ACCOUNT_ID}:database/{DATABASE}"
         ))
-        .send()
         .await
         .unwrap();
-    assert_eq!(tags.tags().unwrap()["flowlogs:stack"], STACK);
+    assert_eq!(tags["flowlogs:stack"], STACK);
     let ours = |qs: &[(String, String)]| -> Vec<String> {
         qs.iter()
             .filter(|(n, _)| n.starts_with("flowlogs athena-it: "))
@@ -191,7 +184,7 @@ async fn setup_makes_the_table_and_queries_a_format_change_replaces_them_and_tea
     let replaced = all.setup_zip(&stack, zip_arg);
     assert_exit(&replaced, 0);
     let t = table(&glue).await.expect("the replaced table exists");
-    assert_eq!(t.storage_descriptor().unwrap().columns().len(), 40);
+    assert_eq!(t.storage_descriptor.as_ref().unwrap().columns.len(), 40);
     assert_eq!(ours(&named_queries(&athena).await).len(), 4);
 
     // Teardown removes the table, the database (ours, holding nothing else) and our queries; the
@@ -199,7 +192,7 @@ async fn setup_makes_the_table_and_queries_a_format_change_replaces_them_and_tea
     let teardown = all.run(&stack, &["teardown", "--yes"]);
     assert_exit(&teardown, 0);
     assert!(table(&glue).await.is_none());
-    assert!(glue.get_database().name(DATABASE).send().await.is_err());
+    assert!(glue.get_database(DATABASE).await.is_err());
     let left = named_queries(&athena).await;
     assert_eq!(
         left,
@@ -227,7 +220,7 @@ async fn verify_places_a_delivered_object_in_its_partition_and_does_not_trust_a_
     // A table of the former hive form, as an earlier flowlogs made it: one `day` partition
     // projected as a date written with quoted literals (`'year='yyyy...`), which no AWS example
     // shows. The next setup replaces it with AWS's hive partition columns.
-    let glue = aws_sdk_glue::Client::new(&sdk);
+    let glue = Glue::new(&sdk);
     former_hive_table(&glue).await;
     let plan = cfg.run(&stack, &["plan"]);
     assert!(
@@ -237,9 +230,9 @@ async fn verify_places_a_delivered_object_in_its_partition_and_does_not_trust_a_
     );
     assert_exit(&cfg.run(&stack, &["setup", "--yes", "--no-verify"]), 0);
     let t = table(&glue).await.expect("the replaced table");
-    let keys: Vec<&str> = t.partition_keys().iter().map(|c| c.name()).collect();
+    let keys: Vec<&str> = t.partition_keys.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(keys, ["year", "month", "day"]);
-    let params = t.parameters().unwrap();
+    let params = &t.parameters;
     assert_eq!(params["projection.year.type"], "date");
     assert_eq!(params["projection.year.format"], "yyyy");
     assert_eq!(params["projection.month.digits"], "2");
@@ -338,16 +331,16 @@ async fn verify_places_a_delivered_object_in_its_partition_and_does_not_trust_a_
 
 /// Rewrites the stack's table in the former hive form: partition `day` (string), a date projection
 /// written `'year='yyyy'/month='MM'/day='dd`, the table's other properties (ours) kept.
-async fn former_hive_table(glue: &aws_sdk_glue::Client) {
-    use aws_sdk_glue::types::{Column, TableInput};
+async fn former_hive_table(glue: &Glue) {
     let t = table(glue).await.expect("the table setup made");
     let location = t
-        .storage_descriptor()
+        .storage_descriptor
+        .as_ref()
         .unwrap()
-        .location()
-        .unwrap()
-        .to_string();
-    let mut params = t.parameters().unwrap().clone();
+        .location
+        .clone()
+        .unwrap();
+    let mut params = t.parameters.clone();
     params.retain(|k, _| !k.starts_with("projection.") && k != "storage.location.template");
     for (k, v) in [
         ("projection.enabled", "true".to_string()),
@@ -366,33 +359,21 @@ async fn former_hive_table(glue: &aws_sdk_glue::Client) {
     ] {
         params.insert(k.to_string(), v);
     }
-    glue.update_table()
-        .database_name(DATABASE)
-        .table_input(
-            TableInput::builder()
-                .name(TABLE)
-                .table_type("EXTERNAL_TABLE")
-                .set_storage_descriptor(t.storage_descriptor().cloned())
-                .partition_keys(
-                    Column::builder()
-                        .name("day")
-                        .r#type("string")
-                        .build()
-                        .unwrap(),
-                )
-                .set_parameters(Some(params))
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let input = glue::TableInput {
+        name: TABLE.into(),
+        table_type: Some("EXTERNAL_TABLE".into()),
+        storage_descriptor: t.storage_descriptor.clone(),
+        partition_keys: vec![glue::Column::new("day", "string")],
+        parameters: params,
+        ..glue::TableInput::default()
+    };
+    glue.update_table(DATABASE, &input).await.unwrap();
     let keys: Vec<String> = table(glue)
         .await
         .unwrap()
-        .partition_keys()
+        .partition_keys
         .iter()
-        .map(|c| c.name().to_string())
+        .map(|c| c.name.clone())
         .collect();
     assert_eq!(keys, ["day"], "the former form is in place");
 }

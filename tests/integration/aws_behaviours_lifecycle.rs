@@ -52,7 +52,7 @@ async fn a_full_lifecycle_passes_with_every_aws_behaviour_on() {
     let sdk = stack.sdk_config().await;
     let (s3, ec2, lambda) = (
         aws_sdk_s3::Client::new(&sdk),
-        flowlogs_ec2::Ec2::new(&sdk),
+        flowlogs_aws_lite::ec2::Ec2::new(&sdk),
         aws_sdk_lambda::Client::new(&sdk),
     );
     let vpc = stack.create_vpc("10.7.0.0/16").await;

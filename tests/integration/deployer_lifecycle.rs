@@ -42,7 +42,7 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
     let sdk = stack.sdk_config().await;
     let (s3, ec2, iam, lambda) = (
         aws_sdk_s3::Client::new(&sdk),
-        flowlogs_ec2::Ec2::new(&sdk),
+        flowlogs_aws_lite::ec2::Ec2::new(&sdk),
         aws_sdk_iam::Client::new(&sdk),
         aws_sdk_lambda::Client::new(&sdk),
     );
@@ -191,7 +191,10 @@ async fn setup_converges_then_changes_nothing_and_teardown_removes_only_ours() {
     );
 
     // The flow log: as configured, tagged, delivering to the bucket.
-    let ours_filter = [flowlogs_ec2::Filter::new("tag:flowlogs:stack", [STACK])];
+    let ours_filter = [flowlogs_aws_lite::ec2::Filter::new(
+        "tag:flowlogs:stack",
+        [STACK],
+    )];
     let flow_logs = ec2.describe_flow_logs(&[], &ours_filter).await.unwrap();
     let [flow_log] = &flow_logs[..] else {
         panic!("one flow log of ours: {flow_logs:?}")

@@ -774,7 +774,7 @@ async fn a_flow_log_to_a_bucket_whose_kms_key_is_named_by_id_is_undeliverable() 
         let stack = Stack::start_with(&[Service::Moto], behaviours);
         let sdk = stack.sdk_config().await;
         let s3 = aws_sdk_s3::Client::new(&sdk);
-        let ec2 = flowlogs_ec2::Ec2::new(&sdk);
+        let ec2 = flowlogs_aws_lite::ec2::Ec2::new(&sdk);
         for (bucket, key) in [("by-key-id", KEY_ID), ("by-key-arn", key_arn.as_str())] {
             s3.create_bucket().bucket(bucket).send().await.unwrap();
             crate::support::encrypt_with_kms(&s3, bucket, key).await;

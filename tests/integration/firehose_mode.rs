@@ -68,7 +68,7 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
     let receiver = FirehoseEndpoint::start(Answer::Firehose);
     let sdk = stack.sdk_config().await;
     let (ec2, fh, iam, logs, s3) = (
-        flowlogs_ec2::Ec2::new(&sdk),
+        flowlogs_aws_lite::ec2::Ec2::new(&sdk),
         aws_sdk_firehose::Client::new(&sdk),
         aws_sdk_iam::Client::new(&sdk),
         aws_sdk_cloudwatchlogs::Client::new(&sdk),
@@ -242,7 +242,10 @@ async fn firehose_mode_setup_delivers_the_canary_then_changes_nothing_and_teardo
 
     // the flow log: to the stream, no role passed
     let flow_logs = ec2
-        .describe_flow_logs(&[], &[flowlogs_ec2::Filter::new("resource-id", [&vpc])])
+        .describe_flow_logs(
+            &[],
+            &[flowlogs_aws_lite::ec2::Filter::new("resource-id", [&vpc])],
+        )
         .await
         .unwrap();
     let flow_log = &flow_logs[0];

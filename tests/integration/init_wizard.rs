@@ -75,7 +75,7 @@ impl Wizard {
 /// moto with two VPCs of ours (besides moto's default one) and one bucket; returns the VPC ids.
 async fn account(stack: &Stack) -> (String, String) {
     let config = stack.sdk_config().await;
-    let ec2 = flowlogs_ec2::Ec2::new(&config);
+    let ec2 = flowlogs_aws_lite::ec2::Ec2::new(&config);
     let mut ids = Vec::new();
     for (cidr, name) in [("10.10.0.0/16", "prod"), ("10.20.0.0/16", "staging")] {
         let id = ec2
@@ -85,7 +85,7 @@ async fn account(stack: &Stack) -> (String, String) {
             .id;
         ec2.create_tags(
             std::slice::from_ref(&id),
-            &[flowlogs_ec2::Tag::new("Name", name)],
+            &[flowlogs_aws_lite::ec2::Tag::new("Name", name)],
         )
         .await
         .expect("CreateTags on moto");

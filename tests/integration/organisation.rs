@@ -57,7 +57,10 @@ fn delivery_policy(condition: serde_json::Value) -> String {
 async fn the_stack_has_member_accounts_and_refuses_what_aws_refuses() {
     let stack = Stack::start_with(&[Service::Moto], Behaviours::all());
     let hub = stack.sdk_config().await;
-    let (s3, hub_ec2) = (aws_sdk_s3::Client::new(&hub), flowlogs_ec2::Ec2::new(&hub));
+    let (s3, hub_ec2) = (
+        aws_sdk_s3::Client::new(&hub),
+        flowlogs_aws_lite::ec2::Ec2::new(&hub),
+    );
     let org = Organisation::create(&stack, 2).await;
     let [first, second] = &org.members[..] else {
         unreachable!()
@@ -112,7 +115,7 @@ async fn the_stack_has_member_accounts_and_refuses_what_aws_refuses() {
     assert_eq!((made.len(), errors.len()), (1, 0), "{errors:?}");
     // The flow log is the member's: the hub does not see it.
     assert_eq!(first.flow_logs_to(SECOND_REGION, BUCKET).await.len(), 1);
-    let hub_flow_logs = flowlogs_ec2::Ec2::new(
+    let hub_flow_logs = flowlogs_aws_lite::ec2::Ec2::new(
         &aws_config::defaults(aws_config::BehaviorVersion::latest())
             .http_client(flowlogs_forwarder::aws_http::client())
             .endpoint_url(&stack.aws_endpoint)
@@ -128,7 +131,7 @@ async fn the_stack_has_member_accounts_and_refuses_what_aws_refuses() {
     .unwrap();
     assert!(hub_flow_logs.is_empty());
     // Once the policy no longer allows the account, its flow log fails to deliver.
-    let status = |f: &flowlogs_ec2::FlowLog| {
+    let status = |f: &flowlogs_aws_lite::ec2::FlowLog| {
         (
             f.deliver_logs_status.clone().unwrap_or_default(),
             f.deliver_logs_error_message.clone(),
@@ -582,7 +585,7 @@ async fn verify_names_the_account_whose_flow_logs_fail_to_deliver() {
 #[tokio::test(flavor = "multi_thread")]
 async fn with_athena_the_table_reads_every_target_account_and_region() {
     let stack = Stack::start(&[Service::Moto]);
-    let glue = aws_sdk_glue::Client::new(&stack.sdk_config().await);
+    let glue = flowlogs_aws_lite::glue::Glue::new(&stack.sdk_config().await);
     let org = Organisation::create(&stack, 3).await;
     let zip = crate::support::fake_zip(stack.dir());
     let zip_arg = zip.to_str().unwrap();
@@ -602,24 +605,19 @@ async fn with_athena_the_table_reads_every_target_account_and_region() {
     cfg.setup(&stack, &["--no-verify", "--forwarder-zip", zip_arg]);
 
     let table = || async {
-        glue.get_table()
-            .database_name("flowlogs")
-            .name("org_flow_logs")
-            .send()
+        glue.get_table("flowlogs", "org_flow_logs")
             .await
             .expect("the Glue table exists")
-            .table()
-            .cloned()
             .unwrap()
     };
     let t = table().await;
-    let keys: Vec<&str> = t.partition_keys().iter().map(|c| c.name()).collect();
+    let keys: Vec<&str> = t.partition_keys.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(keys, ["aws_account_id", "aws_region", "day", "hour"]);
     assert_eq!(
-        t.storage_descriptor().unwrap().location(),
+        t.storage_descriptor.as_ref().unwrap().location.as_deref(),
         Some(format!("s3://{BUCKET}/AWSLogs/").as_str())
     );
-    let params = t.parameters().unwrap();
+    let params = &t.parameters;
     let mut sorted = two.clone();
     sorted.sort();
     assert_eq!(params["projection.aws_account_id.type"], "enum");
@@ -661,7 +659,7 @@ async fn with_athena_the_table_reads_every_target_account_and_region() {
     let mut every = org.accounts();
     every.sort();
     assert_eq!(
-        table().await.parameters().unwrap()["projection.aws_account_id.values"],
+        table().await.parameters["projection.aws_account_id.values"],
         every.join(",")
     );
 }

@@ -40,7 +40,7 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
     let sdk = stack.sdk_config().await;
     let (s3, ec2, lambda) = (
         aws_sdk_s3::Client::new(&sdk),
-        flowlogs_ec2::Ec2::new(&sdk),
+        flowlogs_aws_lite::ec2::Ec2::new(&sdk),
         aws_sdk_lambda::Client::new(&sdk),
     );
     let vpc = stack.create_vpc("10.9.0.0/16").await;
@@ -305,7 +305,7 @@ async fn setup_proves_delivery_to_the_collector_and_verify_names_each_broken_lin
         .send()
         .await
         .is_err());
-    let ours = flowlogs_ec2::Filter::new("tag:flowlogs:stack", ["e2e"]);
+    let ours = flowlogs_aws_lite::ec2::Filter::new("tag:flowlogs:stack", ["e2e"]);
     assert!(ec2
         .describe_flow_logs(&[], &[ours])
         .await

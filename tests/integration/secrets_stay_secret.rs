@@ -214,7 +214,7 @@ async fn resource_descriptions(stack: &Stack) -> Vec<(String, String)> {
     if let Ok(d) = sm.describe_secret().secret_id(SECRET_NAME).send().await {
         out.push(("secret description and tags".into(), format!("{d:?}")));
     }
-    let ec2 = flowlogs_ec2::Ec2::new(&config);
+    let ec2 = flowlogs_aws_lite::ec2::Ec2::new(&config);
     let flow_logs = ec2.describe_flow_logs(&[], &[]).await.unwrap();
     out.push(("flow logs".into(), format!("{flow_logs:?}")));
     let s3 = aws_sdk_s3::Client::new(&config);

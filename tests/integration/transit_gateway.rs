@@ -35,7 +35,10 @@ async fn a_vpc_and_a_transit_gateway_are_logged_forwarded_kept_and_torn_down() {
         Behaviours::all().retry_delays(&[1.0, 1.0]),
     );
     let sdk = stack.sdk_config().await;
-    let (s3, ec2) = (aws_sdk_s3::Client::new(&sdk), flowlogs_ec2::Ec2::new(&sdk));
+    let (s3, ec2) = (
+        aws_sdk_s3::Client::new(&sdk),
+        flowlogs_aws_lite::ec2::Ec2::new(&sdk),
+    );
     let vpc = stack.create_vpc("10.0.0.0/16").await;
     let tgw = ec2.create_transit_gateway(&[]).await.unwrap();
     let cfg = StackConfig::lambda(STACK, &vpc, &stack.otlp_endpoint)
@@ -50,7 +53,10 @@ async fn a_vpc_and_a_transit_gateway_are_logged_forwarded_kept_and_torn_down() {
     let flow_logs = ec2
         .describe_flow_logs(
             &[],
-            &[flowlogs_ec2::Filter::new("tag:flowlogs:stack", [STACK])],
+            &[flowlogs_aws_lite::ec2::Filter::new(
+                "tag:flowlogs:stack",
+                [STACK],
+            )],
         )
         .await
         .unwrap();
@@ -168,7 +174,10 @@ async fn a_vpc_and_a_transit_gateway_are_logged_forwarded_kept_and_torn_down() {
     let teardown = cfg.run(&stack, &["teardown", "--yes"]);
     assert_exit(&teardown, 0);
     let left = ec2
-        .describe_flow_logs(&[], &[flowlogs_ec2::Filter::new("resource-id", [&tgw])])
+        .describe_flow_logs(
+            &[],
+            &[flowlogs_aws_lite::ec2::Filter::new("resource-id", [&tgw])],
+        )
         .await
         .unwrap();
     assert!(left.is_empty(), "{left:?}");

@@ -1,5 +1,5 @@
 //! Canned EC2 answers on the wire. flowlogs talks to EC2 through its own Query client
-//! (`flowlogs-ec2`), which aws-smithy-mocks' interceptors cannot answer (they mock an SDK
+//! (`flowlogs_aws_lite::ec2`), which aws-smithy-mocks' interceptors cannot answer (they mock an SDK
 //! crate's typed operations): its HTTP client is replaced instead, by one that reads the form
 //! body of each request, finds the rule for its `Action` and parameters, and answers with the
 //! rule's status and XML, as EC2 would.
@@ -138,7 +138,7 @@ pub fn set(name: &str, items: &[String], next_token: Option<&str>) -> String {
 /// An EC2 client answering from `rules` (the first rule of the request's action that accepts it);
 /// a request no rule accepts panics, naming it, so a test sees every call it did not expect. The
 /// requests' forms are kept in `sent` when it is given.
-pub fn client(rules: &[&Rule], sent: Option<Arc<Mutex<Vec<Form>>>>) -> flowlogs_ec2::Ec2 {
+pub fn client(rules: &[&Rule], sent: Option<Arc<Mutex<Vec<Form>>>>) -> flowlogs_aws_lite::ec2::Ec2 {
     let rules: Vec<Rule> = rules.iter().map(|r| (*r).clone()).collect();
     let http = infallible_client_fn(move |request: http::Request<SdkBody>| {
         let form = Form::parse(request.body().bytes().unwrap_or_default());
@@ -163,5 +163,5 @@ pub fn client(rules: &[&Rule], sent: Option<Arc<Mutex<Vec<Form>>>>) -> flowlogs_
             .unwrap()
     });
     let config = super::sdk_config().to_builder().http_client(http).build();
-    flowlogs_ec2::Ec2::new(&config)
+    flowlogs_aws_lite::ec2::Ec2::new(&config)
 }

@@ -1,39 +1,26 @@
 //! The Athena Glue database as Glue answers it: `EntityNotFoundException` (JSON 1.1 `__type`), its
 //! tags, and its tables over every page of GetTables.
 
-use std::collections::HashMap;
+use serde_json::json;
 
-use aws_sdk_glue::operation::get_database::GetDatabaseOutput;
-use aws_sdk_glue::operation::get_tables::GetTablesOutput;
-use aws_sdk_glue::operation::get_tags::GetTagsOutput;
-use aws_sdk_glue::types::{Database, Table};
-use aws_sdk_glue::Client;
-use aws_smithy_mocks::{mock, Rule};
-
-use super::{client, desired, http, no_calls, said};
+use super::glue_wire::{self, Rule};
+use super::{desired, no_calls, said};
 use crate::aws::Clients;
 use crate::resources::glue_database;
 
 fn glue(rules: &[&Rule]) -> Clients {
     Clients {
-        glue: client!(aws_sdk_glue, rules),
+        glue: glue_wire::client(rules),
         ..no_calls()
     }
 }
 
-fn table(name: &str) -> Table {
-    Table::builder().name(name).build().unwrap()
-}
-
 #[tokio::test]
 async fn entity_not_found_is_no_database() {
-    let get = mock!(Client::get_database).then_http_response(|| {
-        http(
-            400,
-            &[],
-            r#"{"__type":"EntityNotFoundException","Message":"Database flowlogs_s not found."}"#,
-        )
-    });
+    let get = Rule::new("GetDatabase").http(
+        400,
+        r#"{"__type":"EntityNotFoundException","Message":"Database flowlogs_s not found."}"#,
+    );
     assert_eq!(
         glue_database::observe(&glue(&[&get]), &desired().names)
             .await
@@ -46,39 +33,19 @@ async fn entity_not_found_is_no_database() {
 async fn tags_and_the_tables_of_every_page_are_read() {
     let names = desired().names;
     let database = names.athena.database.clone();
-    let get = mock!(Client::get_database)
-        .match_requests(move |r| r.name() == Some(database.as_str()))
-        .then_output(|| {
-            GetDatabaseOutput::builder()
-                .database(Database::builder().name("d").build().unwrap())
-                .build()
-        });
+    let get = Rule::new("GetDatabase")
+        .matching(move |r| r["Name"] == database.as_str())
+        .ok(json!({ "Database": { "Name": "d" } }));
     let arn = glue_database::arn(&names);
-    let tags = mock!(Client::get_tags)
-        .match_requests(move |r| r.resource_arn() == Some(arn.as_str()))
-        .then_output(|| {
-            GetTagsOutput::builder()
-                .set_tags(Some(HashMap::from([(
-                    "flowlogs:stack".to_string(),
-                    "s".to_string(),
-                )])))
-                .build()
-        });
-    let page_1 = mock!(Client::get_tables)
-        .match_requests(|r| r.next_token().is_none())
-        .then_output(|| {
-            GetTablesOutput::builder()
-                .table_list(table("flow_logs"))
-                .next_token("t2")
-                .build()
-        });
-    let page_2 = mock!(Client::get_tables)
-        .match_requests(|r| r.next_token() == Some("t2"))
-        .then_output(|| {
-            GetTablesOutput::builder()
-                .table_list(table("their_table"))
-                .build()
-        });
+    let tags = Rule::new("GetTags")
+        .matching(move |r| r["ResourceArn"] == arn.as_str())
+        .ok(json!({ "Tags": { "flowlogs:stack": "s" } }));
+    let page_1 = Rule::new("GetTables")
+        .matching(|r| r.get("NextToken").is_none())
+        .ok(json!({ "TableList": [{ "Name": "flow_logs" }], "NextToken": "t2" }));
+    let page_2 = Rule::new("GetTables")
+        .matching(|r| r["NextToken"] == "t2")
+        .ok(json!({ "TableList": [{ "Name": "their_table" }] }));
     let observed = glue_database::observe(&glue(&[&get, &tags, &page_1, &page_2]), &names)
         .await
         .unwrap()
@@ -92,13 +59,10 @@ async fn tags_and_the_tables_of_every_page_are_read() {
 
 #[tokio::test]
 async fn access_denied_names_the_database() {
-    let get = mock!(Client::get_database).then_http_response(|| {
-        http(
-            400,
-            &[],
-            r#"{"__type":"AccessDeniedException","Message":"not authorized to perform: glue:GetDatabase"}"#,
-        )
-    });
+    let get = Rule::new("GetDatabase").http(
+        400,
+        r#"{"__type":"AccessDeniedException","Message":"not authorized to perform: glue:GetDatabase"}"#,
+    );
     let names = desired().names;
     let err = glue_database::observe(&glue(&[&get]), &names)
         .await
@@ -108,4 +72,39 @@ async fn access_denied_names_the_database() {
         "{}",
         said(&err)
     );
+}
+
+#[tokio::test]
+async fn a_retried_create_finding_the_database_tags_it() {
+    let names = desired().names;
+    let database = crate::desired::athena::DesiredGlueDatabase {
+        name: names.athena.database.clone(),
+        arn: glue_database::arn(&names),
+        description: "d".into(),
+        tags: names.tags(),
+    };
+    let name = database.name.clone();
+    let create = Rule::new("CreateDatabase")
+        .matching(move |r| {
+            r["DatabaseInput"]["Name"] == name.as_str() && r["Tags"]["flowlogs:stack"].is_string()
+        })
+        .error("AlreadyExistsException", "Database already exists.");
+    let arn = database.arn.clone();
+    let tag = Rule::new("TagResource")
+        .matching(move |r| {
+            r["ResourceArn"] == arn.as_str() && r["TagsToAdd"]["flowlogs:stack"].is_string()
+        })
+        .ok(json!({}));
+    let clients = glue(&[&create, &tag]);
+    let cx = crate::resources::Apply {
+        clients: &clients,
+        code: &crate::package::CodeSource::none(),
+        progress: &crate::ui::Progress::quiet(),
+        made: crate::resources::Made::default(),
+    };
+    let op = glue_database::Op::CreateGlueDatabase { database };
+    <glue_database::GlueDatabase as crate::resources::Resource>::apply(&cx, &op)
+        .await
+        .unwrap();
+    assert_eq!((create.num_calls(), tag.num_calls()), (1, 1));
 }

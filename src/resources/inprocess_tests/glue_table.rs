@@ -4,16 +4,11 @@
 //! refused reads mean nothing to clean up; the projection's first day from the stack's earliest
 //! flow log.
 
-use std::collections::HashMap;
-
-use aws_sdk_glue::operation::delete_table::DeleteTableOutput;
-use aws_sdk_glue::operation::get_table::GetTableOutput;
-use aws_sdk_glue::types::{SerDeInfo, StorageDescriptor, Table};
-use aws_sdk_glue::Client;
-use aws_smithy_mocks::{mock, Rule};
+use serde_json::{json, Value};
 
 use super::ec2_wire::{self, item, set};
-use super::{client, ec2_error, http, no_calls, said, ACCOUNT, REGION};
+use super::glue_wire::{self, Rule};
+use super::{ec2_error, no_calls, said, ACCOUNT, REGION};
 use crate::aws::Clients;
 use crate::desired::athena::{Column, Day, DesiredGlueTable};
 use crate::desired::{self, Desired};
@@ -24,7 +19,7 @@ use crate::ui::Progress;
 
 fn glue(rules: &[&Rule]) -> Clients {
     Clients {
-        glue: client!(aws_sdk_glue, rules),
+        glue: glue_wire::client(rules),
         ..no_calls()
     }
 }
@@ -40,53 +35,43 @@ fn wanted(d: &Desired) -> DesiredGlueTable {
     GlueTable::desired(d).expect("athena is configured").clone()
 }
 
-/// Glue's JSON 1.1 error, as it is on the wire.
-fn glue_error(code: &str, message: &str) -> aws_smithy_runtime_api::http::Response {
-    http(
-        400,
-        &[("content-type", "application/x-amz-json-1.1")],
-        &format!(r#"{{"__type":"{code}","Message":"{message}"}}"#),
-    )
-}
-
-fn glue_columns(columns: &[Column]) -> Vec<aws_sdk_glue::types::Column> {
+fn glue_columns(columns: &[Column]) -> Value {
     columns
         .iter()
-        .map(|c| {
-            aws_sdk_glue::types::Column::builder()
-                .name(&c.name)
-                .r#type(&c.kind)
-                .build()
-                .unwrap()
-        })
+        .map(|c| json!({ "Name": c.name, "Type": c.kind }))
         .collect()
 }
 
-/// The table as GetTable returns one flowlogs made from `d`.
-fn as_glue_holds_it(d: &DesiredGlueTable) -> GetTableOutput {
-    let serde = SerDeInfo::builder()
-        .serialization_library(&d.storage.serde)
-        .set_parameters(Some(
-            d.storage.serde_parameters.clone().into_iter().collect(),
-        ))
-        .build();
-    let storage = StorageDescriptor::builder()
-        .set_columns(Some(glue_columns(&d.columns)))
-        .location(&d.location)
-        .input_format(&d.storage.input_format)
-        .output_format(&d.storage.output_format)
-        .serde_info(serde)
-        .build();
-    let table = Table::builder()
-        .name(&d.name)
-        .database_name(&d.database)
-        .table_type("EXTERNAL_TABLE")
-        .set_partition_keys(Some(glue_columns(&d.partition_keys)))
-        .storage_descriptor(storage)
-        .set_parameters(Some(d.parameters().into_iter().collect::<HashMap<_, _>>()))
-        .build()
-        .unwrap();
-    GetTableOutput::builder().table(table).build()
+/// The table as GetTable returns one flowlogs made from `d` (the Glue API reference's `Table`,
+/// with members flowlogs does not read).
+fn as_glue_holds_it(d: &DesiredGlueTable) -> Value {
+    json!({
+        "Table": {
+            "Name": d.name,
+            "DatabaseName": d.database,
+            "CreateTime": 1_796_119_200.0,
+            "TableType": "EXTERNAL_TABLE",
+            "Retention": 0,
+            "PartitionKeys": glue_columns(&d.partition_keys),
+            "StorageDescriptor": {
+                "Columns": glue_columns(&d.columns),
+                "Location": d.location,
+                "InputFormat": d.storage.input_format,
+                "OutputFormat": d.storage.output_format,
+                "Compressed": false,
+                "NumberOfBuckets": -1,
+                "SerdeInfo": {
+                    "SerializationLibrary": d.storage.serde,
+                    "Parameters": d.storage.serde_parameters,
+                },
+                "StoredAsSubDirectories": false,
+            },
+            "Parameters": d.parameters(),
+            "IsRegisteredWithLakeFormation": false,
+            "CatalogId": ACCOUNT,
+            "VersionId": "0",
+        }
+    })
 }
 
 #[tokio::test]
@@ -96,8 +81,7 @@ async fn a_table_or_its_database_not_there_is_no_table() {
         "Table flow_logs_s not found.",
         "Database flowlogs not found.",
     ] {
-        let get = mock!(Client::get_table)
-            .then_http_response(move || glue_error("EntityNotFoundException", message));
+        let get = Rule::new("GetTable").error("EntityNotFoundException", message);
         assert_eq!(
             glue_table::observe(&glue(&[&get]), &d.names).await.unwrap(),
             None,
@@ -112,11 +96,9 @@ async fn a_table_flowlogs_made_reads_back_in_sync() {
     let table = wanted(&d);
     let (database, name) = (table.database.clone(), table.name.clone());
     let answer = as_glue_holds_it(&table);
-    let get = mock!(Client::get_table)
-        .match_requests(move |r| {
-            r.database_name() == Some(database.as_str()) && r.name() == Some(name.as_str())
-        })
-        .then_output(move || answer.clone());
+    let get = Rule::new("GetTable")
+        .matching(move |r| r["DatabaseName"] == database.as_str() && r["Name"] == name.as_str())
+        .ok(answer);
     let observed = glue_table::observe(&glue(&[&get]), &d.names)
         .await
         .unwrap()
@@ -131,12 +113,10 @@ async fn a_table_flowlogs_made_reads_back_in_sync() {
 #[tokio::test]
 async fn reading_refused_names_the_table() {
     let d = stack();
-    let get = mock!(Client::get_table).then_http_response(|| {
-        glue_error(
-            "AccessDeniedException",
-            "User is not authorized to perform: glue:GetTable",
-        )
-    });
+    let get = Rule::new("GetTable").error(
+        "AccessDeniedException",
+        "User is not authorized to perform: glue:GetTable",
+    );
     let err = glue_table::observe(&glue(&[&get]), &d.names)
         .await
         .unwrap_err();
@@ -157,12 +137,10 @@ async fn without_athena_in_the_config_refused_reads_are_nothing_to_clean_up() {
     // observe looks only for what an earlier config made, and finds nothing rather than failing.
     let d = super::desired();
     assert!(!d.names.athena.configured);
-    let get = mock!(Client::get_table).then_http_response(|| {
-        glue_error(
-            "AccessDeniedException",
-            "not authorized to perform: glue:GetTable",
-        )
-    });
+    let get = Rule::new("GetTable").error(
+        "AccessDeniedException",
+        "not authorized to perform: glue:GetTable",
+    );
     let flow_logs = ec2_wire::Rule::new("DescribeFlowLogs").http(
         403,
         &ec2_error(
@@ -171,7 +149,7 @@ async fn without_athena_in_the_config_refused_reads_are_nothing_to_clean_up() {
         ),
     );
     let clients = Clients {
-        glue: client!(aws_sdk_glue, &[&get]),
+        glue: glue_wire::client(&[&get]),
         ec2: ec2_wire::client(&[&flow_logs], None),
         ..no_calls()
     };
@@ -243,18 +221,15 @@ async fn dropping_a_table_already_gone_is_done_and_a_refusal_names_it() {
         database: table.database.clone(),
         table: table.name.clone(),
     };
-    let gone = mock!(Client::delete_table).then_http_response(|| {
-        glue_error("EntityNotFoundException", "Table flow_logs_s not found.")
-    });
+    let gone =
+        Rule::new("DeleteTable").error("EntityNotFoundException", "Table flow_logs_s not found.");
     apply(&[&gone], &drop).await.unwrap();
     assert_eq!(gone.num_calls(), 1);
 
-    let refused = mock!(Client::delete_table).then_http_response(|| {
-        glue_error(
-            "AccessDeniedException",
-            "not authorized to perform: glue:DeleteTable",
-        )
-    });
+    let refused = Rule::new("DeleteTable").error(
+        "AccessDeniedException",
+        "not authorized to perform: glue:DeleteTable",
+    );
     let err = apply(&[&refused], &drop).await.unwrap_err();
     assert!(
         said(&err).contains(&format!(
@@ -265,9 +240,47 @@ async fn dropping_a_table_already_gone_is_done_and_a_refusal_names_it() {
         said(&err)
     );
 
-    let dropped = mock!(Client::delete_table)
-        .match_requests(move |r| r.name() == Some(table.name.as_str()))
-        .then_output(|| DeleteTableOutput::builder().build());
+    let dropped = Rule::new("DeleteTable")
+        .matching(move |r| {
+            r["DatabaseName"] == table.database.as_str() && r["Name"] == table.name.as_str()
+        })
+        .ok(json!({}));
     apply(&[&dropped], &drop).await.unwrap();
     assert_eq!(dropped.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn creating_sends_the_whole_table_and_a_refusal_names_it() {
+    let d = stack();
+    let table = wanted(&d);
+    let create = Op::CreateGlueTable {
+        table: table.clone(),
+        ddl: table.ddl(),
+    };
+    let (database, location) = (table.database.clone(), table.location.clone());
+    let columns = table.columns.len();
+    let made = Rule::new("CreateTable")
+        .matching(move |r| {
+            let t = &r["TableInput"];
+            r["DatabaseName"] == database.as_str()
+                && t["TableType"] == "EXTERNAL_TABLE"
+                && t["Parameters"]["flowlogs:stack"] == "s"
+                && t["StorageDescriptor"]["Location"] == location.as_str()
+                && t["StorageDescriptor"]["Columns"].as_array().map(Vec::len) == Some(columns)
+                && t["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"].is_string()
+        })
+        .ok(json!({}));
+    apply(&[&made], &create).await.unwrap();
+    assert_eq!(made.num_calls(), 1);
+
+    let taken = Rule::new("CreateTable").error("AlreadyExistsException", "Table already exists.");
+    let err = apply(&[&taken], &create).await.unwrap_err();
+    let said = said(&err);
+    assert!(
+        said.contains(&format!(
+            "creating Glue table {}.{}",
+            table.database, table.name
+        )) && said.contains("AlreadyExistsException: Table already exists."),
+        "{said}"
+    );
 }

@@ -6,8 +6,9 @@
 //!
 //! Answers are given as AWS sends them on the wire (`http`: status, headers, XML or JSON body)
 //! where the product reads the raw answer or an error code the SDK does not model; otherwise as
-//! the SDK's modelled outputs and errors. EC2's are always on the wire (`ec2_wire`): flowlogs
-//! reaches EC2 through its own Query client, not an SDK crate.
+//! the SDK's modelled outputs and errors. EC2's and Glue's are always on the wire (`ec2_wire`,
+//! `glue_wire`): flowlogs reaches them through its own clients (`flowlogs_aws_lite`), not SDK
+//! crates.
 
 mod bucket;
 mod bucket_policy;
@@ -19,6 +20,7 @@ mod flow_log;
 mod function;
 mod glue_database;
 mod glue_table;
+pub mod glue_wire;
 mod log_group;
 mod named_queries;
 mod notification;
@@ -96,7 +98,7 @@ pub fn no_calls() -> Clients {
         sts: client!(aws_sdk_sts, &[]),
         firehose: client!(aws_sdk_firehose, &[]),
         logs: client!(aws_sdk_cloudwatchlogs, &[]),
-        glue: client!(aws_sdk_glue, &[]),
+        glue: glue_wire::client(&[]),
         athena: client!(aws_sdk_athena, &[]),
         secrets: client!(aws_sdk_secretsmanager, &[]),
         events: client!(aws_sdk_eventbridge, &[]),

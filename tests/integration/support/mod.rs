@@ -580,13 +580,13 @@ impl Stack {
     }
 
     /// An EC2 client of the stack.
-    pub async fn ec2(&self) -> flowlogs_ec2::Ec2 {
-        flowlogs_ec2::Ec2::new(&self.sdk_config().await)
+    pub async fn ec2(&self) -> flowlogs_aws_lite::ec2::Ec2 {
+        flowlogs_aws_lite::ec2::Ec2::new(&self.sdk_config().await)
     }
 
     /// A new VPC in the stack's EC2 (flow logs need one), its id.
     pub async fn create_vpc(&self, cidr: &str) -> String {
-        flowlogs_ec2::Ec2::new(&self.sdk_config().await)
+        flowlogs_aws_lite::ec2::Ec2::new(&self.sdk_config().await)
             .create_vpc(cidr, &[])
             .await
             .unwrap()
@@ -906,8 +906,12 @@ pub fn assert_exit(out: &Output, code: i32) {
 
 /// A CreateFlowLogs of one VPC's `traffic` (`ALL`, `REJECT`...) to an S3 `destination` (an ARN),
 /// as someone other than flowlogs would make it.
-pub fn s3_flow_log(vpc: &str, traffic: &str, destination: &str) -> flowlogs_ec2::CreateFlowLogs {
-    flowlogs_ec2::CreateFlowLogs {
+pub fn s3_flow_log(
+    vpc: &str,
+    traffic: &str,
+    destination: &str,
+) -> flowlogs_aws_lite::ec2::CreateFlowLogs {
+    flowlogs_aws_lite::ec2::CreateFlowLogs {
         resource_ids: vec![vpc.to_string()],
         resource_type: "VPC".into(),
         traffic_type: Some(traffic.into()),

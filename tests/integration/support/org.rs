@@ -22,7 +22,7 @@ use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use flowlogs_ec2::{Filter, FlowLog};
+use flowlogs_aws_lite::ec2::{Filter, FlowLog};
 use serde_json::{json, Value};
 
 use super::{gzip, Stack, REGION};
@@ -152,8 +152,8 @@ impl Member {
             .await
     }
 
-    pub async fn ec2(&self, region: &str) -> flowlogs_ec2::Ec2 {
-        flowlogs_ec2::Ec2::new(&self.sdk_config(region).await)
+    pub async fn ec2(&self, region: &str) -> flowlogs_aws_lite::ec2::Ec2 {
+        flowlogs_aws_lite::ec2::Ec2::new(&self.sdk_config(region).await)
     }
 
     /// A new VPC in this account and region, tagged `Name=<name>-<cidr>`; its id.

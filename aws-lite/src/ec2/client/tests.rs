@@ -206,7 +206,6 @@ async fn the_test_actions_read_their_answers() {
         "Action=CreateTags&Version=2016-11-15&ResourceId.1=vpc-9&Tag.1.Key=Name&Tag.1.Value=x"
     );
 }
-
 /// The service config as aws-config loads it from the environment and the profile.
 #[derive(Debug)]
 struct Env(&'static str);

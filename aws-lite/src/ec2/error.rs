@@ -8,7 +8,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::{ErrorMetadata, ProvideErrorMetadata};
 
-use crate::xml;
+use super::xml;
 
 /// What a call answers when it fails: the SDK's error (dispatch failure, timeout, an answer that
 /// could not be read, or EC2's own error).

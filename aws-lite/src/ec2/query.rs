@@ -3,7 +3,7 @@
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use crate::ops::{Filter, Tag};
+use super::ops::{Filter, Tag};
 
 /// EC2's API version, the one every current SDK sends.
 pub const VERSION: &str = "2016-11-15";

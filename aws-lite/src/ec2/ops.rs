@@ -3,8 +3,8 @@
 
 use aws_smithy_types::date_time::{DateTime, Format};
 
-use crate::query::Params;
-use crate::xml::Node;
+use super::query::Params;
+use super::xml::Node;
 
 /// A tag: `<item><key/><value/></item>` in answers, `Key`/`Value` in requests.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -241,7 +241,7 @@ pub(crate) fn next_token(answer: &Node) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::xml::parse;
+    use crate::ec2::xml::parse;
 
     #[test]
     fn create_flow_logs_sends_every_field_with_its_query_name() {
