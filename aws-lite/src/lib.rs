@@ -18,6 +18,9 @@
 //! errors are the SDK's `SdkError` over an error type that implements `ProvideErrorMetadata`, so
 //! code written for the SDK's errors reads these alike.
 
+pub mod answered;
 pub mod ec2;
 pub mod glue;
 pub mod service;
+#[cfg(test)]
+mod test_http;

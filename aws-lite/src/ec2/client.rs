@@ -7,12 +7,6 @@ use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse, Or
 use aws_smithy_types::body::SdkBody;
 use aws_types::sdk_config::SdkConfig;
 // What the client's tests (client/tests.rs) read through `use super::*`.
-#[cfg(test)]
-use {
-    aws_credential_types::provider::SharedCredentialsProvider,
-    aws_smithy_async::rt::sleep::SharedAsyncSleep, aws_smithy_types::retry::RetryConfig,
-};
-
 use super::error::{Ec2Error, Error};
 use super::ops::{
     self, CreateFlowLogs, CreateFlowLogsOutput, Filter, FlowLog, Tag, Unsuccessful, Vpc,

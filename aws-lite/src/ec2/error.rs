@@ -1,109 +1,48 @@
 //! EC2's error answer (`<Response><Errors><Error><Code/><Message/></Error></Errors>
-//! <RequestID/></Response>`) as an error type the SDK's retry classifiers and flowlogs' error
-//! predicates read through `ProvideErrorMetadata`.
-
-use std::fmt;
+//! <RequestID/></Response>`) read into the crate's answered error.
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::{ErrorMetadata, ProvideErrorMetadata};
 
 use super::xml;
+use crate::answered::{Named, ServiceError};
 
 /// What a call answers when it fails: the SDK's error (dispatch failure, timeout, an answer that
 /// could not be read, or EC2's own error).
 pub type Error = SdkError<Ec2Error, HttpResponse>;
 
-/// An error EC2 answered: its code (`InvalidFlowLogId.NotFound`, `UnauthorizedOperation`,
-/// `RequestLimitExceeded`...), message and request id, and the HTTP status.
-#[derive(Debug, Clone)]
-pub struct Ec2Error {
-    meta: ErrorMetadata,
-    request_id: Option<String>,
-    status: u16,
+/// The EC2 API, as the service of its errors.
+#[derive(Debug)]
+pub enum Ec2Api {}
+
+impl Named for Ec2Api {
+    const NAME: &'static str = "EC2";
 }
 
-impl Ec2Error {
-    /// An error with this code and message (tests build the answers they expect with it).
-    pub fn new(code: &str, message: &str) -> Ec2Error {
-        Ec2Error {
-            meta: ErrorMetadata::builder().code(code).message(message).build(),
-            request_id: None,
-            status: 400,
-        }
-    }
+/// An error EC2 answered: its code (`InvalidFlowLogId.NotFound`, `UnauthorizedOperation`,
+/// `RequestLimitExceeded`...), message and request id, and the HTTP status.
+pub type Ec2Error = ServiceError<Ec2Api>;
 
+impl ServiceError<Ec2Api> {
     /// Reads an error answer. A body that is not EC2's error document (a proxy's 503 page)
     /// gives an error without a code, whose message carries the status and the body's start.
     pub fn from_answer(status: u16, body: &[u8]) -> Ec2Error {
         let text = String::from_utf8_lossy(body);
         let parsed = xml::parse(&text).ok();
         let error = parsed.as_ref().and_then(|r| r.path("Errors/Error"));
-        let mut meta = ErrorMetadata::builder();
-        match error {
-            Some(error) => {
-                if let Some(code) = error.text_at("Code") {
-                    meta = meta.code(code);
-                }
-                if let Some(message) = error.text_at("Message") {
-                    meta = meta.message(message);
-                }
-            }
-            None => {
-                let start: String = text.chars().take(200).collect();
-                meta = meta.message(format!("HTTP {status}: {}", start.trim()));
-            }
-        }
+        let field = |name: &str| error.and_then(|e| e.text_at(name)).map(str::to_string);
         let request_id = parsed.as_ref().and_then(|r| {
             r.text_at("RequestID")
                 .or_else(|| r.text_at("RequestId"))
                 .map(str::to_string)
         });
-        Ec2Error {
-            meta: meta.build(),
-            request_id,
-            status,
-        }
-    }
-
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> u16 {
-        self.status
+        ServiceError::read(status, field("Code"), field("Message"), request_id, body)
     }
 }
-
-impl ProvideErrorMetadata for Ec2Error {
-    fn meta(&self) -> &ErrorMetadata {
-        &self.meta
-    }
-}
-
-impl aws_types::request_id::RequestId for Ec2Error {
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-
-impl fmt::Display for Ec2Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.meta.code() {
-            Some(code) => write!(f, "{code}")?,
-            None => write!(f, "EC2 error")?,
-        }
-        if let Some(message) = self.meta.message() {
-            write!(f, ": {message}")?;
-        }
-        if let Some(id) = &self.request_id {
-            write!(f, " (request id {id})")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for Ec2Error {}
 
 #[cfg(test)]
 mod tests {
+    use aws_smithy_types::error::metadata::ProvideErrorMetadata;
     use aws_types::request_id::RequestId;
 
     use super::*;

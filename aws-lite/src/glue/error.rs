@@ -1,27 +1,29 @@
 //! Glue's error answer in the AWS JSON 1.1 protocol (`{"__type": "...", "message": "..."}`, the
-//! code also in the `x-amzn-errortype` header, the request id in `x-amzn-requestid`) as an error
-//! type the SDK's retry classifiers and flowlogs' error predicates read through
-//! `ProvideErrorMetadata`.
-
-use std::fmt;
+//! code also in the `x-amzn-errortype` header, the request id in `x-amzn-requestid`) read into
+//! the crate's answered error.
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::{ErrorMetadata, ProvideErrorMetadata};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::answered::{Named, ServiceError};
 
 /// What a call answers when it fails: the SDK's error (dispatch failure, timeout, an answer that
 /// could not be read, or Glue's own error).
 pub type Error = SdkError<GlueError, HttpResponse>;
 
+/// The Glue API, as the service of its errors.
+#[derive(Debug)]
+pub enum GlueApi {}
+
+impl Named for GlueApi {
+    const NAME: &'static str = "Glue";
+}
+
 /// An error Glue answered: its code (`EntityNotFoundException`, `AlreadyExistsException`,
 /// `AccessDeniedException`, `ThrottlingException`...), message and request id, and the HTTP
 /// status.
-#[derive(Debug, Clone)]
-pub struct GlueError {
-    meta: ErrorMetadata,
-    request_id: Option<String>,
-    status: u16,
-}
+pub type GlueError = ServiceError<GlueApi>;
 
 /// The bare shape name of a wire error code: without a `namespace#` prefix
 /// (`com.amazonaws.glue#EntityNotFoundException`) or a `:url` suffix, as the SDK's JSON
@@ -31,16 +33,7 @@ fn sanitize(code: &str) -> &str {
     code.rsplit('#').next().unwrap_or(code).trim()
 }
 
-impl GlueError {
-    /// An error with this code and message (tests build the answers they expect with it).
-    pub fn new(code: &str, message: &str) -> GlueError {
-        GlueError {
-            meta: ErrorMetadata::builder().code(code).message(message).build(),
-            request_id: None,
-            status: 400,
-        }
-    }
-
+impl ServiceError<GlueApi> {
     /// Reads an error answer: the code from the `x-amzn-errortype` header, else the body's `code`
     /// or `__type`; the message from `message` or `Message`. A body that is not a JSON error
     /// document (a proxy's 503 page) without the header gives an error without a code, whose
@@ -67,71 +60,19 @@ impl GlueError {
             .map(|c| sanitize(&c).to_string())
             .filter(|c| !c.is_empty());
         let message = field(&["message", "Message", "errorMessage"]);
-        let mut meta = ErrorMetadata::builder();
-        if let Some(code) = &code {
-            meta = meta.code(code);
-        }
-        match message {
-            Some(message) => meta = meta.message(message),
-            None if code.is_none() => {
-                let text = String::from_utf8_lossy(body);
-                let start: String = text.chars().take(200).collect();
-                meta = meta.message(format!("HTTP {status}: {}", start.trim()));
-            }
-            None => {}
-        }
-        GlueError {
-            meta: meta.build(),
-            request_id: request_id.map(str::to_string),
-            status,
-        }
-    }
-
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> u16 {
-        self.status
+        ServiceError::read(status, code, message, request_id.map(str::to_string), body)
     }
 
     /// The table, database or resource is not there.
     pub fn is_entity_not_found(&self) -> bool {
-        self.meta.code() == Some("EntityNotFoundException")
+        self.code() == Some("EntityNotFoundException")
     }
 
     /// What the call would create exists already.
     pub fn is_already_exists(&self) -> bool {
-        self.meta.code() == Some("AlreadyExistsException")
+        self.code() == Some("AlreadyExistsException")
     }
 }
-
-impl ProvideErrorMetadata for GlueError {
-    fn meta(&self) -> &ErrorMetadata {
-        &self.meta
-    }
-}
-
-impl aws_types::request_id::RequestId for GlueError {
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-
-impl fmt::Display for GlueError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.meta.code() {
-            Some(code) => write!(f, "{code}")?,
-            None => write!(f, "Glue error")?,
-        }
-        if let Some(message) = self.meta.message() {
-            write!(f, ": {message}")?;
-        }
-        if let Some(id) = &self.request_id {
-            write!(f, " (request id {id})")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for GlueError {}
 
 #[cfg(test)]
 mod tests {

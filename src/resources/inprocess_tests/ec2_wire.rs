@@ -4,11 +4,12 @@
 //! body of each request, finds the rule for its `Action` and parameters, and answers with the
 //! rule's status and XML, as EC2 would.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use aws_smithy_http_client::test_util::infallible_client_fn;
 use aws_smithy_types::body::SdkBody;
+
+use super::wire;
 
 /// A request's form parameters (`Action`, `Version` and the rest), decoded.
 #[derive(Debug, Clone, Default)]
@@ -57,50 +58,14 @@ impl Form {
     }
 }
 
-type Matcher = Arc<dyn Fn(&Form) -> bool + Send + Sync>;
-
-/// The answers to one action's requests that `matching` accepts: `answers` in turn, the last one
-/// again once they are used up.
-#[derive(Clone)]
-pub struct Rule {
-    action: String,
-    matching: Matcher,
-    answers: Vec<(u16, String)>,
-    calls: Arc<AtomicUsize>,
-}
+/// The answers to one action's requests that its matcher accepts (over the request's form).
+pub type Rule = wire::Rule<Form>;
 
 impl Rule {
-    /// A rule for every request of `action`, without answers yet.
-    pub fn new(action: &str) -> Rule {
-        Rule {
-            action: action.to_string(),
-            matching: Arc::new(|_| true),
-            answers: Vec::new(),
-            calls: Arc::default(),
-        }
-    }
-
-    /// Only the requests `f` accepts.
-    pub fn matching(mut self, f: impl Fn(&Form) -> bool + Send + Sync + 'static) -> Rule {
-        self.matching = Arc::new(f);
-        self
-    }
-
     /// The next answer: EC2's `<{Action}Response>` around `body`, status 200.
     pub fn ok(self, body: &str) -> Rule {
-        let answer = answer(&self.action, body);
+        let answer = answer(self.action(), body);
         self.http(200, &answer)
-    }
-
-    /// The next answer, as it is on the wire.
-    pub fn http(mut self, status: u16, body: &str) -> Rule {
-        self.answers.push((status, body.to_string()));
-        self
-    }
-
-    /// How many requests this rule answered.
-    pub fn num_calls(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
     }
 }
 
@@ -146,20 +111,11 @@ pub fn client(rules: &[&Rule], sent: Option<Arc<Mutex<Vec<Form>>>>) -> flowlogs_
             sent.lock().unwrap().push(form.clone());
         }
         let action = form.get("Action").unwrap_or_default();
-        let rule = rules
-            .iter()
-            .find(|r| r.action == action && (r.matching)(&form))
-            .unwrap_or_else(|| panic!("no canned EC2 answer for {form:?}"));
-        let n = rule.calls.fetch_add(1, Ordering::SeqCst);
-        let (status, body) = rule
-            .answers
-            .get(n)
-            .or(rule.answers.last())
-            .unwrap_or_else(|| panic!("the rule for {action} has no answer"));
+        let (status, body) = wire::answer("EC2", &rules, action, &form);
         http::Response::builder()
-            .status(*status)
+            .status(status)
             .header("content-type", "text/xml;charset=UTF-8")
-            .body(SdkBody::from(body.clone()))
+            .body(SdkBody::from(body))
             .unwrap()
     });
     let config = super::sdk_config().to_builder().http_client(http).build();

@@ -4,43 +4,17 @@
 //! request's `X-Amz-Target` and JSON body, finds the rule for its action and members, and answers
 //! with the rule's status and JSON, as Glue would.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-
 use aws_smithy_http_client::test_util::infallible_client_fn;
 use aws_smithy_types::body::SdkBody;
 use flowlogs_aws_lite::glue::{Glue, CONTENT_TYPE};
 use serde_json::Value;
 
-type Matcher = Arc<dyn Fn(&Value) -> bool + Send + Sync>;
+use super::wire;
 
-/// The answers to one action's requests that `matching` accepts: `answers` in turn, the last one
-/// again once they are used up.
-#[derive(Clone)]
-pub struct Rule {
-    action: String,
-    matching: Matcher,
-    answers: Vec<(u16, String)>,
-    calls: Arc<AtomicUsize>,
-}
+/// The answers to one action's requests that its matcher accepts (over the request's JSON).
+pub type Rule = wire::Rule<Value>;
 
 impl Rule {
-    /// A rule for every request of `action` (`GetTable`...), without answers yet.
-    pub fn new(action: &str) -> Rule {
-        Rule {
-            action: action.to_string(),
-            matching: Arc::new(|_| true),
-            answers: Vec::new(),
-            calls: Arc::default(),
-        }
-    }
-
-    /// Only the requests whose JSON body `f` accepts.
-    pub fn matching(mut self, f: impl Fn(&Value) -> bool + Send + Sync + 'static) -> Rule {
-        self.matching = Arc::new(f);
-        self
-    }
-
     /// The next answer: status 200 with this JSON.
     pub fn ok(self, body: Value) -> Rule {
         self.http(200, &body.to_string())
@@ -49,17 +23,6 @@ impl Rule {
     /// The next answer: Glue's JSON 1.1 error (`__type`, `Message`), status 400.
     pub fn error(self, code: &str, message: &str) -> Rule {
         self.http(400, &error(code, message))
-    }
-
-    /// The next answer, as it is on the wire.
-    pub fn http(mut self, status: u16, body: &str) -> Rule {
-        self.answers.push((status, body.to_string()));
-        self
-    }
-
-    /// How many requests this rule answered.
-    pub fn num_calls(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
     }
 }
 
@@ -82,21 +45,12 @@ pub fn client(rules: &[&Rule]) -> Glue {
         let action = target.strip_prefix("AWSGlue.").unwrap_or(&target);
         let body: Value =
             serde_json::from_slice(request.body().bytes().unwrap_or_default()).unwrap_or_default();
-        let rule = rules
-            .iter()
-            .find(|r| r.action == action && (r.matching)(&body))
-            .unwrap_or_else(|| panic!("no canned Glue answer for {target} {body}"));
-        let n = rule.calls.fetch_add(1, Ordering::SeqCst);
-        let (status, answer) = rule
-            .answers
-            .get(n)
-            .or(rule.answers.last())
-            .unwrap_or_else(|| panic!("the rule for {action} has no answer"));
+        let (status, answer) = wire::answer("Glue", &rules, action, &body);
         http::Response::builder()
-            .status(*status)
+            .status(status)
             .header("content-type", CONTENT_TYPE)
             .header("x-amzn-requestid", "5b2f0c5e-1d7a-4c8e-9f3b-example")
-            .body(SdkBody::from(answer.clone()))
+            .body(SdkBody::from(answer))
             .unwrap()
     });
     let config = super::sdk_config().to_builder().http_client(http).build();

@@ -29,6 +29,7 @@ mod role;
 mod secret;
 mod stream;
 mod tgw_flow_log;
+mod wire;
 
 use std::path::Path;
 use std::time::Duration;
