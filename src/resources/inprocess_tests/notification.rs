@@ -87,15 +87,41 @@ fn theirs() -> GetBucketNotificationConfigurationOutput {
         .build()
 }
 
-/// A PutBucketNotificationConfiguration that keeps each configuration it was sent.
-fn recording_put(sent: &Arc<Mutex<Vec<NotificationConfiguration>>>) -> Rule {
-    let sent = sent.clone();
-    mock!(Client::put_bucket_notification_configuration).then_compute_output(move |r| {
-        sent.lock()
+/// `notification::write` of `d`'s entry in `d`'s bucket (`wanted`: ours to keep, or none to take
+/// it out), with S3 answering from `get` and `put`.
+async fn write(
+    get: &Rule,
+    put: &Rule,
+    d: &DesiredNotification,
+    wanted: Option<&DesiredNotification>,
+) -> anyhow::Result<()> {
+    notification::write(
+        &s3(&[get, put]),
+        &d.bucket,
+        &d.id,
+        wanted,
+        &Progress::quiet(),
+    )
+    .await
+}
+
+/// The configurations PutBucketNotificationConfiguration was sent by a `write` that succeeded.
+async fn written(
+    get: &Rule,
+    d: &DesiredNotification,
+    wanted: Option<&DesiredNotification>,
+) -> Vec<NotificationConfiguration> {
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let kept = sent.clone();
+    let put = mock!(Client::put_bucket_notification_configuration).then_compute_output(move |r| {
+        kept.lock()
             .unwrap()
             .push(r.notification_configuration().unwrap().clone());
         PutBucketNotificationConfigurationOutput::builder().build()
-    })
+    });
+    write(get, &put, d, wanted).await.unwrap();
+    let configs = sent.lock().unwrap().clone();
+    configs
 }
 
 fn ids(config: &NotificationConfiguration) -> Vec<String> {
@@ -179,18 +205,7 @@ async fn reading_refused_names_the_bucket() {
 async fn our_entry_is_written_beside_everyone_elses_and_the_eventbridge_switch() {
     let d = ours();
     let get = mock!(Client::get_bucket_notification_configuration).then_output(theirs);
-    let sent = Arc::new(Mutex::new(Vec::new()));
-    let put = recording_put(&sent);
-    notification::write(
-        &s3(&[&get, &put]),
-        &d.bucket,
-        &d.id,
-        Some(&d),
-        &Progress::quiet(),
-    )
-    .await
-    .unwrap();
-    let sent = sent.lock().unwrap();
+    let sent = written(&get, &d, Some(&d)).await;
     let config = &sent[0];
     assert_eq!(
         ids(config),
@@ -231,18 +246,7 @@ async fn teardown_takes_out_our_entry_only() {
     ]);
     let get =
         mock!(Client::get_bucket_notification_configuration).then_output(move || current.clone());
-    let sent = Arc::new(Mutex::new(Vec::new()));
-    let put = recording_put(&sent);
-    notification::write(
-        &s3(&[&get, &put]),
-        &d.bucket,
-        &d.id,
-        None,
-        &Progress::quiet(),
-    )
-    .await
-    .unwrap();
-    let sent = sent.lock().unwrap();
+    let sent = written(&get, &d, None).await;
     assert_eq!(
         ids(&sent[0]),
         [
@@ -265,15 +269,7 @@ async fn a_destination_s3_cannot_validate_yet_is_waited_for() {
         .http_response(cannot_validate)
         .output(|| PutBucketNotificationConfigurationOutput::builder().build())
         .build();
-    notification::write(
-        &s3(&[&get, &put]),
-        &d.bucket,
-        &d.id,
-        Some(&d),
-        &Progress::quiet(),
-    )
-    .await
-    .unwrap();
+    write(&get, &put, &d, Some(&d)).await.unwrap();
     assert_eq!(put.num_calls(), 2);
     assert_eq!(get.num_calls(), 1);
 }
@@ -286,20 +282,10 @@ async fn a_new_buckets_no_such_bucket_on_the_read_is_waited_for() {
         .http_response(no_such_bucket)
         .output(|| GetBucketNotificationConfigurationOutput::builder().build())
         .build();
-    let sent = Arc::new(Mutex::new(Vec::new()));
-    let put = recording_put(&sent);
-    notification::write(
-        &s3(&[&get, &put]),
-        &d.bucket,
-        &d.id,
-        Some(&d),
-        &Progress::quiet(),
-    )
-    .await
-    .unwrap();
+    let sent = written(&get, &d, Some(&d)).await;
     assert_eq!(get.num_calls(), 2);
     assert_eq!(
-        ids(&sent.lock().unwrap()[0]),
+        ids(&sent[0]),
         [format!("function {} (entry `{}`)", d.function_arn, d.id)]
     );
 }
@@ -310,15 +296,7 @@ async fn a_write_refused_for_another_reason_is_not_waited_on_and_names_the_bucke
     let get = mock!(Client::get_bucket_notification_configuration).then_output(theirs);
     let put = mock!(Client::put_bucket_notification_configuration)
         .then_http_response(|| http(403, &[], &s3_error("AccessDenied", "Access Denied")));
-    let err = notification::write(
-        &s3(&[&get, &put]),
-        &d.bucket,
-        &d.id,
-        Some(&d),
-        &Progress::quiet(),
-    )
-    .await
-    .unwrap_err();
+    let err = write(&get, &put, &d, Some(&d)).await.unwrap_err();
     assert_eq!(put.num_calls(), 1);
     assert!(
         said(&err).contains(&format!(
